@@ -1,0 +1,138 @@
+# semindex - one Makefile (LMDB / redis / llm.c style).
+#
+#   make              optimised build: build/semindex and build/libsemindex.a
+#   make test         build and run the quick tier (unit, golden, CLI tests)
+#   make check        the same tests under AddressSanitizer + UBSan (build-san/)
+#   make bench        benchmarks (see docs/performance.md)
+#   make demo         the nightly job on the bundled demo corpus
+#   make fuzz         libFuzzer targets (clang) for the hostile-file parsers
+#   make install      PREFIX=/usr/local
+#
+# Switches: V=1 full command lines; DEVELOPER=1 adds -Werror; NO_OMP=1 builds
+# without OpenMP; ARCH=-march=native bakes this CPU's ISA into the binary (off
+# by default: SIMD kernels are chosen at run time, so a binary copied to
+# another x86-64 machine still runs); FAISS_PREFIX=/opt/faiss to link a real
+# libfaiss_c from there; XCFLAGS/XLDFLAGS extra flags.
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+BUILD ?= build
+
+CC ?= cc
+CXX ?= c++
+OPT ?= -O2
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wvla -Wno-unused-parameter
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
+ARCH ?=
+SAN ?=
+
+ifeq ($(NO_OMP),1)
+OMP :=
+else
+OMP := -fopenmp
+endif
+
+OPENBLAS_DIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
+
+CPPFLAGS := -I. -Icommon -D_GNU_SOURCE -DSEMINDEX_VERSION='"$(VERSION)"' $(if $(FAISS_PREFIX),-I$(FAISS_PREFIX)/include)
+CFLAGS := -std=c11 $(OPT) -g $(WARN) $(ARCH) $(OMP) $(SAN) -MMD -MP $(XCFLAGS)
+CXXFLAGS := -std=c++17 $(OPT) -g -Wall -Wextra -Wno-unused-parameter $(ARCH) $(OMP) $(SAN) -MMD -MP $(XCFLAGS)
+LDFLAGS := $(OMP) $(SAN) $(if $(FAISS_PREFIX),-L$(FAISS_PREFIX)/lib -Wl$(,)-rpath$(,)$(FAISS_PREFIX)/lib) $(XLDFLAGS)
+, := ,
+
+# --- FAISS C API: a real libfaiss_c if one links, else our own implementation
+# of the functions we call (Debian's libfaiss.a ships the C API headers only;
+# see docs/architecture.md and index/ann/faiss_c/README). ---
+HAVE_FAISS_C := $(shell printf 'const char *faiss_get_last_error(void);\nint main(void){return faiss_get_last_error()!=0;}\n' | \
+    $(CC) -x c - -o /dev/null $(if $(FAISS_PREFIX),-L$(FAISS_PREFIX)/lib) -lfaiss_c -lfaiss \
+    -L$(OPENBLAS_DIR) -lopenblas -fopenmp -lstdc++ -lm >/dev/null 2>&1 && echo 1)
+
+LIBS := -lfaiss -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -ldnnl \
+        -llmdb -lzstd -larchive -lxxhash -lutf8proc -lonig -ljansson -lstdc++ -lm -lpthread
+ifeq ($(HAVE_FAISS_C),1)
+LIBS := -lfaiss_c $(LIBS)
+FAISS_C_SRC :=
+else
+FAISS_C_SRC := $(wildcard index/ann/faiss_c/*.cpp)
+endif
+
+# --- sources: every .c under the library folders; pipeline/ is the program ---
+LIB_DIRS := common ingest ingest/tokenizer ingest/model ingest/encoder ingest/encoder/kernels \
+            ingest/source index index/store index/ann query
+LIB_SRC := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)) $(FAISS_C_SRC)
+CLI_SRC := $(wildcard pipeline/*.c)
+TEST_SRC := $(wildcard tests/unit/test_*.c)
+TOOL_SRC := $(wildcard tools/*.c)
+
+obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(patsubst %.c,$(BUILD)/obj/%.o,$(1)))
+LIB_OBJ := $(call obj,$(LIB_SRC))
+CLI_OBJ := $(call obj,$(CLI_SRC))
+TESTS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TOOLS := $(patsubst tools/%.c,$(BUILD)/tools/%,$(TOOL_SRC))
+
+ifeq ($(V),1)
+Q :=
+say :=
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2);
+endif
+
+.PHONY: all test check bench demo fuzz install clean tests tools
+all: $(BUILD)/semindex tools
+
+$(BUILD)/libsemindex.a: $(LIB_OBJ)
+	$(call say,AR,$@)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/semindex: $(CLI_OBJ) $(BUILD)/libsemindex.a
+	$(call say,LINK,$@)$(CXX) -o $@ $(CLI_OBJ) $(BUILD)/libsemindex.a $(LDFLAGS) $(LIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(call say,CC,$<)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(call say,CXX,$<)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c tests/check.h $(BUILD)/libsemindex.a
+	@mkdir -p $(dir $@)
+	$(call say,TEST,$@)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $< -o $@ $(BUILD)/libsemindex.a $(LDFLAGS) $(LIBS)
+
+$(BUILD)/tools/%: tools/%.c $(BUILD)/libsemindex.a
+	@mkdir -p $(dir $@)
+	$(call say,TOOL,$@)$(CC) $(CPPFLAGS) $(CFLAGS) $< -o $@ $(BUILD)/libsemindex.a $(LDFLAGS) $(LIBS)
+
+tests: $(TESTS) $(BUILD)/semindex
+tools: $(TOOLS)
+
+# The quick tier. tests/run.sh runs every unit test binary and every CLI case
+# and ends with "N passed, N failed, N skipped".
+test: tests tools
+	@BUILD=$(BUILD) sh tests/run.sh
+
+check:
+	@$(MAKE) --no-print-directory BUILD=build-san OPT=-O1 \
+	  SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' test
+
+bench: all
+	@BUILD=$(BUILD) sh tests/bench.sh
+
+demo: all
+	@BUILD=$(BUILD) sh demo/run-demo.sh
+
+fuzz:
+	@$(MAKE) --no-print-directory -C tests/fuzz BUILD=$(abspath build-fuzz)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/semindex
+	install -m 755 $(BUILD)/semindex $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(BUILD)/libsemindex.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 644 semindex.h $(DESTDIR)$(PREFIX)/include/semindex/
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

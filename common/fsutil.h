@@ -1,0 +1,57 @@
+/*
+ * fsutil.h - files: read whole, map read-only, write atomically, lock.
+ *
+ * Atomic replace follows git's lockfile.h: write "<path>.tmp", fsync it,
+ * rename over <path>, fsync the directory. A reader sees the old file or the
+ * new one, never a torn one, even after kill -9 or power loss.
+ *
+ * Lock files hold the owner's pid; a lock whose pid is no longer alive
+ * (killed run) is stale and taken over. All functions return 0 or a negative
+ * err_code with a message naming the path.
+ */
+#ifndef SEMINDEX_FSUTIL_H
+#define SEMINDEX_FSUTIL_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* fs_read_file: read all of path into out (appended; NUL-terminated). max
+ * bounds the size (0 = no bound): a larger file is ERR_FORMAT. */
+int fs_read_file(const char *path, struct buf *out, size_t max);
+
+struct fs_map {
+    void *data;   /* read-only mapping, NULL for an empty file */
+    size_t size;
+};
+/* fs_map_open: map path read-only. fs_map_close accepts a zeroed struct. */
+int fs_map_open(struct fs_map *m, const char *path);
+void fs_map_close(struct fs_map *m);
+
+/* fs_write_atomic: replace path with data[0..n) atomically (tmp, fsync, rename). */
+int fs_write_atomic(const char *path, const void *data, size_t n);
+
+/* fs_fsync_dir: fsync the directory that holds path. */
+int fs_fsync_dir(const char *path);
+
+/* fs_mkdir_p: create dir and its parents (mode 0755); existing is fine. */
+int fs_mkdir_p(const char *dir);
+
+/* fs_exists: 1 if path exists, 0 otherwise. fs_is_dir: 1 if a directory. */
+int fs_exists(const char *path);
+int fs_is_dir(const char *path);
+
+/* fs_join: "dir/name" into out (reset first). */
+int fs_join(struct buf *out, const char *dir, const char *name);
+
+struct fs_lock {
+    int fd;
+    char *path;
+};
+/* fs_lock_acquire: create path exclusively with our pid. If it exists and its
+ * pid is alive, ERR_BUSY naming the pid; if the pid is dead (stale), take it
+ * over and set *stale = 1. */
+int fs_lock_acquire(struct fs_lock *l, const char *path, int *stale);
+void fs_lock_release(struct fs_lock *l);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * cli.c - shared command-line helpers (see cli.h).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+#include "utf8.h"
+
+int cli_usage_error(const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    if (usage) fprintf(stderr, "%s", usage);
+    return EXIT_USAGE;
+}
+
+int cli_fail(const char *context)
+{
+    if (context) fprintf(stderr, "error: %s: %s\n", context, err_msg());
+    else fprintf(stderr, "error: %s\n", err_msg());
+    return EXIT_FAIL;
+}
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno || v < 0) return err_set(ERR_INVALID, "'%s' is not a size", s);
+    double mul = 1;
+    switch (*end) {
+    case 0: break;
+    case 'k': case 'K': mul = 1024.0; end++; break;
+    case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: return err_set(ERR_INVALID, "'%s' is not a size (use K, M, G or T)", s);
+    }
+    if (*end == 'B' || *end == 'b') end++;
+    if (*end) return err_set(ERR_INVALID, "'%s' is not a size", s);
+    *out = (uint64_t)(v * mul);
+    return 0;
+}
+
+int cli_parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end || errno) return err_set(ERR_INVALID, "'%s' is not an integer", s);
+    if (v < lo || v > hi) return err_set(ERR_INVALID, "%ld is out of range [%ld, %ld]", v, lo, hi);
+    *out = v;
+    return 0;
+}
+
+int cli_parse_input_format(const char *s, enum cli_input_format *out)
+{
+    if (!strcmp(s, "jsonl")) *out = CLI_IN_JSONL;
+    else if (!strcmp(s, "lines")) *out = CLI_IN_LINES;
+    else return err_set(ERR_INVALID, "unknown input format '%s' (use lines or jsonl)", s);
+    return 0;
+}
+
+static int texts_push(struct cli_texts *t, const char *s, size_t n)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 256;
+        char **nt = mem_realloc(t->text, cap * sizeof *nt);
+        if (!nt) return err_set(ERR_NOMEM, "out of memory reading texts");
+        t->text = nt;
+        size_t *nl = mem_realloc(t->len, cap * sizeof *nl);
+        if (!nl) return err_set(ERR_NOMEM, "out of memory reading texts");
+        t->len = nl;
+        t->cap = cap;
+    }
+    struct buf b = BUF_INIT;
+    long bad = utf8_sanitize(&b, s, n);
+    if (bad < 0) { buf_release(&b); return (int)bad; }
+    t->n_replaced += bad;
+    size_t len;
+    char *d = buf_detach(&b, &len);
+    if (!d) return err_set(ERR_NOMEM, "out of memory reading texts");
+    t->text[t->n] = d;
+    t->len[t->n] = len;
+    t->n++;
+    return 0;
+}
+
+int cli_read_texts(const char *path, enum cli_input_format fmt, const char *field,
+                   struct cli_texts *out)
+{
+    memset(out, 0, sizeof *out);
+    int is_stdin = !path || !strcmp(path, "-");
+    const char *name = is_stdin ? "<stdin>" : path;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f) return err_set(ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    int rc = 0;
+    if (!field) field = "text";
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        size_t len = (size_t)n;
+        if (len && line[len - 1] == '\n') len--;
+        if (fmt == CLI_IN_LINES) {
+            if (len && line[len - 1] == '\r') len--;
+            if ((rc = texts_push(out, line, len)) < 0) break;
+            continue;
+        }
+        /* jsonl: skip blank lines, require an object with a string field */
+        size_t k = 0;
+        while (k < len && (line[k] == ' ' || line[k] == '\t' || line[k] == '\r')) k++;
+        if (k == len) continue;
+        json_error_t je;
+        json_t *j = json_loadb(line, len, JSON_ALLOW_NUL, &je);
+        if (!j) {
+            rc = err_set(ERR_FORMAT, "'%s' line %ld: invalid JSON: %s (column %d)", name, lineno,
+                         je.text, je.column);
+            break;
+        }
+        json_t *v = json_is_object(j) ? json_object_get(j, field) : NULL;
+        if (!v || !json_is_string(v)) {
+            json_decref(j);
+            rc = err_set(ERR_FORMAT, "'%s' line %ld: expected an object with a string \"%s\"", name,
+                         lineno, field);
+            break;
+        }
+        rc = texts_push(out, json_string_value(v), json_string_length(v));
+        json_decref(j);
+        if (rc < 0) break;
+    }
+    if (rc == 0 && ferror(f)) rc = err_set(ERR_IO, "cannot read '%s': %s", name, strerror(errno));
+    free(line);
+    if (!is_stdin) fclose(f);
+    if (rc < 0) cli_texts_release(out);
+    return rc;
+}
+
+void cli_texts_release(struct cli_texts *t)
+{
+    for (size_t i = 0; i < t->n; i++) mem_free(t->text[i]);
+    mem_free(t->text);
+    mem_free(t->len);
+    memset(t, 0, sizeof *t);
+}
+
+int cli_common_opt(int c)
+{
+    if (c == 'q') { log_level = LOG_ERROR; return 1; }
+    if (c == 'v') { log_level = log_level < LOG_INFO ? LOG_INFO : LOG_DEBUG; return 1; }
+    return 0;
+}

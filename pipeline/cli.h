@@ -1,0 +1,63 @@
+/*
+ * cli.h - what every command file shares: exit codes, usage printing, the
+ * common -q/-v/-h options, and reading input texts.
+ *
+ * Manners (jq, zstd): results to stdout; diagnostics to stderr with an
+ * "error: " or "warning: " prefix; -h/--help prints usage to stdout and
+ * exits 0; bad usage prints one error line and the usage to stderr, exit 2.
+ */
+#ifndef SEMINDEX_CLI_H
+#define SEMINDEX_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+/* Exit status, documented in docs/semindex.1.md (EXIT STATUS). */
+enum {
+    EXIT_OK = 0,        /* success */
+    EXIT_FAIL = 1,      /* failure: nothing or not everything was done */
+    EXIT_USAGE = 2,     /* bad command line */
+    EXIT_PARTIAL = 3,   /* finished, but some inputs were rejected (see the log) */
+};
+
+#define CMD(name, fn, summary) int fn(int argc, char **argv);
+#include "commands.h"
+#undef CMD
+
+/* cli_usage_error: print "error: <msg>" and the usage to stderr; returns
+ * EXIT_USAGE. */
+int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* cli_fail: print "error: <err_msg()>" (with an optional context prefix) and
+ * return EXIT_FAIL. */
+int cli_fail(const char *context);
+
+/* cli_parse_size: "512", "64k", "4M", "2G" (powers of 1024) -> bytes. */
+int cli_parse_size(const char *s, uint64_t *out);
+
+/* cli_parse_int: a decimal integer in [lo, hi]. */
+int cli_parse_int(const char *s, long lo, long hi, long *out);
+
+/* Input texts (tokenize, embed, similarity, query): one text per line
+ * ("lines"), or one JSON object per line with a string field ("jsonl"). */
+enum cli_input_format { CLI_IN_JSONL, CLI_IN_LINES };
+int cli_parse_input_format(const char *s, enum cli_input_format *out);
+
+struct cli_texts {
+    char **text;      /* owned, NUL-terminated, valid UTF-8 (invalid bytes -> U+FFFD) */
+    size_t *len;
+    size_t n, cap;
+    long n_replaced;  /* invalid UTF-8 sequences replaced */
+};
+/* cli_read_texts: read all texts from path ("-" or NULL = stdin). A
+ * malformed JSON line is ERR_FORMAT naming the file and line number. */
+int cli_read_texts(const char *path, enum cli_input_format fmt, const char *field,
+                   struct cli_texts *out);
+void cli_texts_release(struct cli_texts *t);
+
+/* cli_common_opt: handle -q / -v (returns 1 if consumed). */
+int cli_common_opt(int c);
+
+#endif

@@ -1,0 +1,118 @@
+/*
+ * main.c - the semindex program: command table, dispatch, exit status.
+ *
+ * Follows git's git.c: a table of {name, function, summary} (commands.h),
+ * `semindex help` prints it, `semindex help CMD` == `semindex CMD --help`,
+ * an unknown command is an error that lists the commands, exit 2. Only
+ * pipeline/ parses options, prints usage or exits.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "log.h"
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct command commands[] = {
+#define CMD(name, fn, summary) { #name, fn, summary },
+#include "commands.h"
+#undef CMD
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const char main_usage[] =
+    "usage: semindex [-q|-v] <command> [options] [args]\n"
+    "       semindex --version\n"
+    "       semindex help [<command>]\n";
+
+/* command names use '-' on the command line and '_' in C (eval-sts). */
+static const struct command *find_command(const char *name)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        const char *a = commands[i].name, *b = name;
+        while (*a && (*a == *b || (*a == '_' && *b == '-'))) a++, b++;
+        if (!*a && !*b) return &commands[i];
+    }
+    return NULL;
+}
+
+static void print_name(FILE *f, const char *name)
+{
+    for (const char *p = name; *p; p++) fputc(*p == '_' ? '-' : *p, f);
+}
+
+static void list_commands(FILE *f)
+{
+    fprintf(f, "\ncommands:\n");
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        int w = (int)strlen(commands[i].name);
+        fputs("  ", f);
+        print_name(f, commands[i].name);
+        fprintf(f, "%*s%s\n", 13 - w, "", commands[i].summary);
+    }
+    fprintf(f, "\n'semindex help <command>' or 'semindex <command> --help' shows a command's options.\n"
+               "Exit status: 0 success, 1 failure, 2 usage error, 3 finished with rejected inputs.\n");
+}
+
+int cmd_help(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        printf("semindex %s - build a semantic index of a corpus, overnight, in C\n\n%s",
+               SEMINDEX_VERSION, main_usage);
+        list_commands(stdout);
+        return EXIT_OK;
+    }
+    const struct command *c = find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "error: unknown command '%s'\n", argv[1]);
+        list_commands(stderr);
+        return EXIT_USAGE;
+    }
+    char *sub[] = { argv[1], "--help", NULL };
+    return c->fn(2, sub);
+}
+
+int main(int argc, char **argv)
+{
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--version") || !strcmp(a, "-V")) {
+            printf("semindex %s\n", SEMINDEX_VERSION);
+            return EXIT_OK;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            char *h[] = { "help", NULL };
+            return cmd_help(1, h);
+        }
+        if (!strcmp(a, "-q")) cli_common_opt('q');
+        else if (!strcmp(a, "-v")) cli_common_opt('v');
+        else {
+            fprintf(stderr, "error: unknown option '%s'\n%s", a, main_usage);
+            return EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        fprintf(stderr, "%s", main_usage);
+        list_commands(stderr);
+        return EXIT_USAGE;
+    }
+    const struct command *c = find_command(argv[i]);
+    if (!c) {
+        fprintf(stderr, "error: unknown command '%s'\n", argv[i]);
+        list_commands(stderr);
+        return EXIT_USAGE;
+    }
+    fflush(stdout);
+    int rc = c->fn(argc - i, argv + i);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "error: cannot write the output\n");
+        if (rc == EXIT_OK) rc = EXIT_FAIL;
+    }
+    return rc;
+}
