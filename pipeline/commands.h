@@ -6,3 +6,4 @@
  * pipeline/cmd_<name>.c and returns the exit status (see cli.h).
  */
 CMD(help,       cmd_help,       "show help for semindex or one command")
+CMD(bench,      cmd_bench,      "benchmarks: tokenize, encode, ingest, mine")

@@ -1,0 +1,72 @@
+/*
+ * encoder.h - sentence embeddings: a sentence-transformers model directory
+ * run in C exactly as SentenceTransformer.encode() runs it, or the built-in
+ * lexical encoder "builtin:ngram".
+ *
+ * enc_create() loads the model as it was saved (modules.json, config.json,
+ * model.safetensors, 1_Pooling, Dense, Normalize; see docs/formats.md) or,
+ * for the name "builtin:ngram", a character n-gram hashing encoder that needs
+ * no files (lexical, not semantic). enc_encode() strips and tokenizes the
+ * texts, sorts them by length, forms batches by token budget, runs the
+ * forward pass and the sentence-transformers head, and writes one row of
+ * enc_dim() floats per text in input order.
+ *
+ *     struct enc_options o = ENC_OPTIONS_INIT;
+ *     struct enc *e;
+ *     if (enc_create("models/ko-sts", &o, &e) < 0) die(err_msg());
+ *     float *v = malloc(n * enc_dim(e) * sizeof *v);
+ *     enc_encode(e, texts, lens, n, v, NULL);
+ *     enc_free(e);
+ *
+ * Threading: one enc is used by one thread at a time (it owns its workspace
+ * and runs one OpenMP team of n_threads inside enc_encode); create one per
+ * thread that encodes. The model weights are shared read-only (mmap).
+ */
+#ifndef SEMINDEX_ENCODER_H
+#define SEMINDEX_ENCODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct enc;
+struct tok;
+
+struct enc_options {
+    int n_threads;        /* OpenMP threads; 0 = all cores */
+    size_t batch_tokens;  /* token budget per forward batch; 0 = default (8192) */
+    int normalize;        /* L2-normalize outputs even without a Normalize module */
+};
+#define ENC_OPTIONS_INIT { 0, 0, 0 }
+
+#define ENC_BUILTIN_NGRAM "builtin:ngram"
+
+/* Per-text facts filled by enc_encode when info != NULL. */
+struct enc_item_info {
+    int32_t n_tokens;     /* tokens fed to the model (special tokens included) */
+    uint8_t truncated;    /* the text was cut to max_seq_length */
+};
+
+/* enc_create: load a model directory or a builtin name. Errors: ERR_NOTFOUND,
+ * ERR_FORMAT (hostile or inconsistent files, message names file and tensor),
+ * ERR_UNSUPPORTED (unknown module or architecture, named), ERR_NOMEM. */
+int enc_create(const char *model, const struct enc_options *opt, struct enc **out);
+void enc_free(struct enc *e);
+
+int enc_dim(const struct enc *e);
+/* enc_name: the model as given to enc_create (borrowed). */
+const char *enc_name(const struct enc *e);
+/* enc_fingerprint: 32 hex digits, a hash of the model's config and weights
+ * (stable across copies of the same model directory). Borrowed. */
+const char *enc_fingerprint(const struct enc *e);
+/* enc_tokenizer: the model's tokenizer, or NULL for builtin encoders. Borrowed. */
+const struct tok *enc_tokenizer(const struct enc *e);
+/* enc_max_seq_length: truncation length, 0 if none. */
+int enc_max_seq_length(const struct enc *e);
+
+/* enc_encode: embed n texts into out[n * enc_dim]. Texts are UTF-8 (invalid
+ * bytes -> U+FFFD) and are stripped with Python str.strip() first. Returns 0
+ * or a negative error; info (optional) gets n entries. */
+int enc_encode(struct enc *e, const char *const *texts, const size_t *lens, size_t n, float *out,
+               struct enc_item_info *info);
+
+#endif
