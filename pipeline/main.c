@@ -61,7 +61,13 @@ static void list_commands(FILE *f)
 
 int cmd_help(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        printf("usage: semindex help [<command>]\n\n"
+               "Without a command, list the commands; with one, show its usage and options\n"
+               "(the same as 'semindex <command> --help').\n");
+        return EXIT_OK;
+    }
+    if (argc < 2) {
         printf("semindex %s - build a semantic index of a corpus, overnight, in C\n\n%s",
                SEMINDEX_VERSION, main_usage);
         list_commands(stdout);
