@@ -7,3 +7,5 @@
  */
 CMD(help,       cmd_help,       "show help for semindex or one command")
 CMD(bench,      cmd_bench,      "benchmarks: tokenize, encode, ingest, mine")
+CMD(similarity, cmd_similarity, "the cosine similarity matrix of some texts")
+CMD(eval_sts,   cmd_eval_sts,   "STS evaluation: Pearson and Spearman of a model on scored pairs")

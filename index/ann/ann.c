@@ -1,0 +1,200 @@
+/*
+ * ann.c - the FAISS C API wrapper (see ann.h). Every FAISS call goes through
+ * fcall(), which turns a non-zero FaissErrorCode into ERR_ANN with
+ * faiss_get_last_error()'s text, copied at once (the C API's buffer is only
+ * valid until the next FAISS call).
+ */
+#include "ann.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <faiss/c_api/AutoTune_c.h>
+#include <faiss/c_api/Index_c.h>
+#include <faiss/c_api/error_c.h>
+#include <faiss/c_api/index_factory_c.h>
+#include <faiss/c_api/index_io_c.h>
+
+#include "buf.h"
+#include "err.h"
+#include "fsutil.h"
+#include "mem.h"
+
+/* FAISS 1.7.3's C++ faiss::IO_FLAG_MMAP (index_io.h: IO_FLAG_SKIP_IVF_DATA |
+ * 0x646f0000). The C header's FAISS_IO_FLAG_MMAP (1) means nothing to the
+ * C++ reader, and upstream's libfaiss_c passes flags through unchanged, so
+ * we pass the C++ value: it works with a real libfaiss_c and with our shim
+ * (index/ann/faiss_c), which maps bit 1 and passes other bits through. */
+#define FAISS_CXX_IO_FLAG_MMAP (8 | 0x646f0000)
+
+#define ADD_CHUNK 65536
+
+struct ann {
+    FaissIndex *index;
+    int mapped;   /* read with ANN_READ_MMAP: the lists are read-only */
+};
+
+/* fcall: translate a FAISS C API return code once, here. */
+static int fcall(int rc, const char *what)
+{
+    if (rc == 0) return 0;
+    const char *m = faiss_get_last_error();
+    return err_set(ERR_ANN, "faiss %s failed: %s", what, m ? m : "no message");
+}
+
+static int wrap(FaissIndex *index, struct ann **out)
+{
+    struct ann *a = mem_calloc(1, sizeof *a);
+    if (!a) {
+        faiss_Index_free(index);
+        return err_set(ERR_NOMEM, "out of memory");
+    }
+    a->index = index;
+    *out = a;
+    return 0;
+}
+
+int ann_create(const char *factory, int dim, struct ann **out)
+{
+    *out = NULL;
+    RETURN_ERR_IF(dim < 1, ERR_INVALID, "bad index dimension %d", dim);
+    FaissIndex *index = NULL;
+    if (faiss_index_factory(&index, dim, factory, METRIC_INNER_PRODUCT) != 0) {
+        const char *m = faiss_get_last_error();
+        return err_set(ERR_INVALID, "bad index factory string '%s': %s", factory, m ? m : "rejected");
+    }
+    return wrap(index, out);
+}
+
+int ann_read(const char *path, int flags, struct ann **out)
+{
+    *out = NULL;
+    RETURN_ERR_IF(!fs_exists(path), ERR_NOTFOUND, "index '%s' does not exist", path);
+    int fflags = (flags & ANN_READ_MMAP) ? FAISS_CXX_IO_FLAG_MMAP : 0;
+    FaissIndex *index = NULL;
+    if (faiss_read_index_fname(path, fflags, &index) != 0) {
+        const char *m = faiss_get_last_error();
+        return err_set(ERR_ANN, "cannot read index '%s': %s", path, m ? m : "unknown error");
+    }
+    if (faiss_Index_metric_type(index) != METRIC_INNER_PRODUCT) {
+        faiss_Index_free(index);
+        return err_set(ERR_FORMAT, "index '%s' does not use the inner product metric", path);
+    }
+    FORWARD_ERR(wrap(index, out));
+    (*out)->mapped = (flags & ANN_READ_MMAP) != 0;
+    return 0;
+}
+
+int ann_write(const struct ann *a, const char *path)
+{
+    struct buf tmp = BUF_INIT;
+    int rc = buf_printf(&tmp, "%s.tmp", path);
+    if (rc < 0) return rc;
+    FILE *f = fopen(tmp.data, "wb");
+    if (!f) {
+        rc = err_set(ERR_IO, "cannot create '%s': %s", tmp.data, strerror(errno));
+        goto out;
+    }
+    if (faiss_write_index(a->index, f) != 0) {
+        const char *m = faiss_get_last_error();
+        rc = err_set(ERR_ANN, "cannot write index '%s': %s", tmp.data, m ? m : "unknown error");
+        fclose(f);
+        unlink(tmp.data);
+        goto out;
+    }
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        rc = err_set(ERR_IO, "cannot write '%s': %s", tmp.data, strerror(errno));
+        fclose(f);
+        unlink(tmp.data);
+        goto out;
+    }
+    if (fclose(f) != 0) {
+        rc = err_set(ERR_IO, "cannot close '%s': %s", tmp.data, strerror(errno));
+        unlink(tmp.data);
+        goto out;
+    }
+    if (rename(tmp.data, path) != 0) {
+        rc = err_set(ERR_IO, "cannot rename '%s' to '%s': %s", tmp.data, path, strerror(errno));
+        unlink(tmp.data);
+        goto out;
+    }
+    rc = fs_fsync_dir(path);
+out:
+    buf_release(&tmp);
+    return rc;
+}
+
+void ann_free(struct ann *a)
+{
+    if (!a) return;
+    faiss_Index_free(a->index);
+    mem_free(a);
+}
+
+int ann_dim(const struct ann *a) { return faiss_Index_d(a->index); }
+int64_t ann_ntotal(const struct ann *a) { return faiss_Index_ntotal(a->index); }
+int ann_is_trained(const struct ann *a) { return faiss_Index_is_trained(a->index); }
+
+int ann_train(struct ann *a, const float *x, int64_t n)
+{
+    RETURN_ERR_IF(n < 0, ERR_INVALID, "bad training count %lld", (long long)n);
+    return fcall(faiss_Index_train(a->index, n, x), "train");
+}
+
+int ann_add(struct ann *a, const float *x, const int64_t *ids, int64_t n)
+{
+    RETURN_ERR_IF(n < 0, ERR_INVALID, "bad vector count %lld", (long long)n);
+    RETURN_ERR_IF(!ann_is_trained(a), ERR_INVALID, "cannot add to an untrained index");
+    /* FAISS 1.7.3 checks read_only inside an OpenMP region of IVF add, where
+     * its exception cannot be caught: it would abort the process */
+    RETURN_ERR_IF(a->mapped, ERR_INVALID, "cannot add to an index read with mmap (read-only)");
+    int d = ann_dim(a);
+    for (int64_t i = 0; i < n; i += ADD_CHUNK) {
+        int64_t m = n - i < ADD_CHUNK ? n - i : ADD_CHUNK;
+        int rc = ids ? faiss_Index_add_with_ids(a->index, m, x + i * d, ids + i)
+                     : faiss_Index_add(a->index, m, x + i * d);
+        FORWARD_ERR(fcall(rc, ids ? "add_with_ids" : "add"));
+    }
+    return 0;
+}
+
+int ann_search(const struct ann *a, const float *q, int64_t nq, int k, float *scores, int64_t *ids)
+{
+    RETURN_ERR_IF(k < 1 || nq < 0, ERR_INVALID, "bad search size nq=%lld k=%d", (long long)nq, k);
+    if (nq == 0) return 0;
+    FORWARD_ERR(fcall(faiss_Index_search(a->index, nq, q, k, scores, ids), "search"));
+    for (int64_t i = 0; i < nq * k; i++)
+        if (ids[i] < 0) scores[i] = -INFINITY;
+    return 0;
+}
+
+int ann_set_param(struct ann *a, const char *name, double value)
+{
+    FaissParameterSpace *ps = NULL;
+    FORWARD_ERR(fcall(faiss_ParameterSpace_new(&ps), "ParameterSpace"));
+    int rc = faiss_ParameterSpace_set_index_parameter(ps, a->index, name, value);
+    faiss_ParameterSpace_free(ps);
+    if (rc != 0) {
+        const char *m = faiss_get_last_error();
+        return err_set(ERR_INVALID, "cannot set index parameter '%s' to %g: %s", name, value,
+                       m ? m : "rejected");
+    }
+    return 0;
+}
+
+void ann_normalize(float *x, int64_t n, int dim)
+{
+    for (int64_t i = 0; i < n; i++) {
+        float *r = x + i * dim;
+        double s = 0;
+        for (int j = 0; j < dim; j++) s += (double)r[j] * r[j];
+        /* torch.nn.functional.normalize divides by max(norm, 1e-12) */
+        double nrm = sqrt(s);
+        if (nrm < 1e-12) nrm = 1e-12;
+        float inv = (float)(1.0 / nrm);
+        for (int j = 0; j < dim; j++) r[j] *= inv;
+    }
+}

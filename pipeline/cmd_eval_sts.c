@@ -1,0 +1,241 @@
+/*
+ * cmd_eval_sts.c - `semindex eval-sts`: the EmbeddingSimilarityEvaluator
+ * table of a model on an STS pairs file (KorSTS / STS-B tsv), so a model
+ * card's sts_dev numbers can be reproduced with one command.
+ *
+ * The pairs file is tab separated with a header line naming at least the
+ * columns score, sentence1 and sentence2 (KorSTS: genre filename year id
+ * score sentence1 sentence2). Lines are split on TAB only, no quoting, as the
+ * KorSTS README asks. Gold scores are divided by --score-scale (the
+ * correlations do not depend on it).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+#include "ingest/encoder/encoder.h"
+#include "log.h"
+#include "mem.h"
+#include "query/eval.h"
+#include "utf8.h"
+
+static const char usage_str[] =
+    "usage: semindex eval-sts --model DIR --pairs FILE [--score-scale S] [--json]\n"
+    "\n"
+    "  --model DIR        sentence-transformers model directory or builtin:ngram\n"
+    "  --pairs FILE       tab-separated pairs with a header: score, sentence1, sentence2\n"
+    "  --score-scale S    divide gold scores by S (default 5)\n"
+    "  --threads N        encoder threads (default: all cores)\n"
+    "  --json             print one JSON object instead of '<metric> <value>' lines\n"
+    "  -q, -v             quieter, more verbose\n";
+
+struct sts_pairs {
+    char **s1, **s2;
+    size_t *l1, *l2;
+    double *gold;
+    size_t n, cap;
+};
+
+static void pairs_release(struct sts_pairs *p)
+{
+    for (size_t i = 0; i < p->n; i++) mem_free(p->s1[i]), mem_free(p->s2[i]);
+    mem_free(p->s1); mem_free(p->s2); mem_free(p->l1); mem_free(p->l2); mem_free(p->gold);
+    memset(p, 0, sizeof *p);
+}
+
+static int grow(void **p, size_t cap, size_t size)
+{
+    void *q = mem_realloc(*p, cap * size);
+    if (!q) return err_set(ERR_NOMEM, "out of memory reading pairs");
+    *p = q;
+    return 0;
+}
+
+static int push_text(char **dst, size_t *len, const char *s, size_t n)
+{
+    struct buf b = BUF_INIT;
+    long bad = utf8_sanitize(&b, s, n);
+    if (bad < 0) { buf_release(&b); return (int)bad; }
+    *dst = buf_detach(&b, len);
+    if (!*dst) *dst = mem_strdup("");
+    return *dst ? 0 : err_set(ERR_NOMEM, "out of memory reading pairs");
+}
+
+/* split line on TAB into at most max fields; returns the field count */
+static int split_tabs(char *line, char **f, int max)
+{
+    int n = 0;
+    f[n++] = line;
+    for (char *p = line; *p && n < max; p++)
+        if (*p == '\t') { *p = 0; f[n++] = p + 1; }
+    return n;
+}
+
+static int read_pairs(const char *path, struct sts_pairs *out)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f) return err_set(errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "cannot open '%s': %s", path,
+                           strerror(errno));
+    char *line = NULL, *field[64];
+    size_t cap = 0;
+    ssize_t len;
+    long lineno = 0;
+    int rc = 0, c_score = -1, c_s1 = -1, c_s2 = -1, need = 0;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        lineno++;
+        if (len && line[len - 1] == '\n') line[--len] = 0;
+        if (len && line[len - 1] == '\r') line[--len] = 0;
+        if ((size_t)len != strlen(line)) {
+            rc = err_set(ERR_FORMAT, "'%s' line %ld: NUL byte in line", path, lineno);
+            break;
+        }
+        int nf = split_tabs(line, field, 64);
+        if (lineno == 1) {
+            for (int i = 0; i < nf; i++) {
+                if (!strcmp(field[i], "score")) c_score = i;
+                else if (!strcmp(field[i], "sentence1")) c_s1 = i;
+                else if (!strcmp(field[i], "sentence2")) c_s2 = i;
+            }
+            if (c_score < 0 || c_s1 < 0 || c_s2 < 0) {
+                rc = err_set(ERR_FORMAT, "'%s' line 1: header must name the columns score, "
+                             "sentence1 and sentence2", path);
+                break;
+            }
+            need = (c_score > c_s1 ? c_score : c_s1);
+            need = (need > c_s2 ? need : c_s2) + 1;
+            continue;
+        }
+        if (len == 0) continue;
+        if (nf < need) {
+            rc = err_set(ERR_FORMAT, "'%s' line %ld: %d fields, expected at least %d", path, lineno,
+                         nf, need);
+            break;
+        }
+        char *end;
+        errno = 0;
+        double g = strtod(field[c_score], &end);
+        if (end == field[c_score] || *end || errno || !isfinite(g)) {
+            rc = err_set(ERR_FORMAT, "'%s' line %ld: bad score '%.40s'", path, lineno, field[c_score]);
+            break;
+        }
+        if (out->n == out->cap) {
+            size_t nc = out->cap ? 2 * out->cap : 1024;
+            if ((rc = grow((void **)&out->s1, nc, sizeof(char *))) < 0 ||
+                (rc = grow((void **)&out->s2, nc, sizeof(char *))) < 0 ||
+                (rc = grow((void **)&out->l1, nc, sizeof(size_t))) < 0 ||
+                (rc = grow((void **)&out->l2, nc, sizeof(size_t))) < 0 ||
+                (rc = grow((void **)&out->gold, nc, sizeof(double))) < 0)
+                break;
+            out->cap = nc;
+        }
+        size_t i = out->n;
+        out->s2[i] = NULL;
+        if ((rc = push_text(&out->s1[i], &out->l1[i], field[c_s1], strlen(field[c_s1]))) < 0) break;
+        if ((rc = push_text(&out->s2[i], &out->l2[i], field[c_s2], strlen(field[c_s2]))) < 0) {
+            mem_free(out->s1[i]);
+            break;
+        }
+        out->gold[i] = g;
+        out->n++;
+    }
+    if (rc == 0 && lineno == 0) rc = err_set(ERR_FORMAT, "'%s' is empty (no header line)", path);
+    if (rc == 0 && ferror(f)) rc = err_set(ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+    free(line);
+    fclose(f);
+    if (rc < 0) pairs_release(out);
+    return rc;
+}
+
+static void print_value(double v, int json)
+{
+    if (isnan(v)) fputs(json ? "null" : "nan", stdout);
+    else printf("%.10g", v);
+}
+
+int cmd_eval_sts(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "model", required_argument, NULL, 'm' },
+        { "pairs", required_argument, NULL, 'p' },
+        { "score-scale", required_argument, NULL, 's' },
+        { "threads", required_argument, NULL, 't' },
+        { "json", no_argument, NULL, 'j' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *model = NULL, *pairs_path = NULL;
+    double scale = 5.0;
+    int json = 0;
+    long threads = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'p': pairs_path = optarg; break;
+        case 's': {
+            char *end;
+            scale = strtod(optarg, &end);
+            if (end == optarg || *end || !(scale > 0) || !isfinite(scale))
+                return cli_usage_error(usage_str, "bad --score-scale '%s'", optarg);
+            break;
+        }
+        case 't':
+            if (cli_parse_int(optarg, 0, 4096, &threads) < 0)
+                return cli_usage_error(usage_str, "--threads: %s", err_msg());
+            break;
+        case 'j': json = 1; break;
+        case 'h': fputs(usage_str, stdout); return EXIT_OK;
+        case 'q': case 'v': cli_common_opt(c); break;
+        default: return cli_usage_error(usage_str, "bad option");
+        }
+    }
+    if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
+    if (!model) return cli_usage_error(usage_str, "--model is required");
+    if (!pairs_path) return cli_usage_error(usage_str, "--pairs is required");
+
+    int rc = EXIT_FAIL;
+    struct sts_pairs p;
+    struct enc *e = NULL;
+    float *emb = NULL;
+    if (read_pairs(pairs_path, &p) < 0) return cli_fail(NULL);
+    if (p.n < 2) {
+        fprintf(stderr, "error: '%s': need at least 2 pairs, found %zu\n", pairs_path, p.n);
+        goto out;
+    }
+    struct enc_options o = ENC_OPTIONS_INIT;
+    o.n_threads = (int)threads;
+    if (enc_create(model, &o, &e) < 0) { rc = cli_fail(NULL); goto out; }
+    size_t dim = (size_t)enc_dim(e);
+    emb = mem_alloc_array(2 * p.n, dim * sizeof(float));
+    if (!emb) { err_set(ERR_NOMEM, "out of memory for %zu embeddings", 2 * p.n); rc = cli_fail(NULL); goto out; }
+    log_info("eval-sts: %zu pairs from '%s', model '%s' (dim %zu)", p.n, pairs_path, model, dim);
+    if (enc_encode(e, (const char *const *)p.s1, p.l1, p.n, emb, NULL) < 0 ||
+        enc_encode(e, (const char *const *)p.s2, p.l2, p.n, emb + p.n * dim, NULL) < 0) {
+        rc = cli_fail("cannot encode");
+        goto out;
+    }
+    for (size_t i = 0; i < p.n; i++) p.gold[i] /= scale;
+    struct eval_sts r;
+    if (eval_sts(emb, emb + p.n * dim, p.n, (int)dim, p.gold, &r) < 0) { rc = cli_fail(NULL); goto out; }
+    if (json) putchar('{');
+    for (int i = 0; i < EVAL_STS_N_METRICS; i++) {
+        if (json) printf("%s\"%s\": ", i ? ", " : "", eval_sts_metric_name(i));
+        else printf("%s ", eval_sts_metric_name(i));
+        print_value(r.value[i], json);
+        if (!json) putchar('\n');
+    }
+    if (json) printf("}\n");
+    rc = EXIT_OK;
+out:
+    mem_free(emb);
+    enc_free(e);
+    pairs_release(&p);
+    return rc;
+}
