@@ -577,6 +577,14 @@ int store_put_meta(struct store_txn *t, const char *key, const void *val, size_t
     return put(t, t->s->meta, key, strlen(key), val, n, "put meta");
 }
 
+int store_delete_meta(struct store_txn *t, const char *key)
+{
+    MDB_val k = { strlen(key), (void *)key };
+    int rc = mdb_del(t->txn, t->s->meta, &k, NULL);
+    if (rc == MDB_NOTFOUND) return 0;
+    return rc ? lmdb_err(t, rc, "delete meta") : 0;
+}
+
 int store_set_model(struct store_txn *t, const char *model, const char *fingerprint, int dim,
                     enum store_dtype dtype)
 {
@@ -648,6 +656,13 @@ int store_next_ordinal(struct store_txn *t, const char *key, uint64_t *out)
     FORWARD_ERR(put(t, t->s->shardids, k, 8, key, strlen(key), "put shardid"));
     *out = n;
     return 0;
+}
+
+int store_put_shardid(struct store_txn *t, uint64_t ordinal, const char *key)
+{
+    unsigned char k[8];
+    put_be64(k, ordinal);
+    return put(t, t->s->shardids, k, 8, key, strlen(key), "put shardid");
 }
 
 /* ---- docs ------------------------------------------------------------------ */

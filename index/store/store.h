@@ -227,6 +227,7 @@ void store_iter_close(struct store_iter *it);
 int store_write(struct store *s, int (*fn)(struct store_txn *t, void *ctx), void *ctx);
 
 int store_put_meta(struct store_txn *t, const char *key, const void *val, size_t n);
+int store_delete_meta(struct store_txn *t, const char *key);
 int store_put_shard(struct store_txn *t, const char *key, const struct store_shard *sh);
 int store_put_doc(struct store_txn *t, const struct store_doc *d);
 /* store_put_chunk: compress text (with the dictionary when there is one) and
@@ -239,7 +240,8 @@ int store_put_vector(struct store_txn *t, uint64_t id, const float *vec);
  * is checked); 1 found, 0 not, < 0 error. Works in read transactions too. */
 int store_text_lookup(struct store_txn *t, struct hash128 h, uint64_t *id);
 /* store_delete_ordinal: delete every doc, chunk and vector of a shard
- * ordinal (and texts-map entries that point at them) and its shardids entry.
+ * ordinal (and texts-map entries that point at them) and its shardids entry
+ * (put it back with store_put_shardid when the ordinal is reused).
  * Returns the number of chunks deleted or an error. */
 long store_delete_ordinal(struct store_txn *t, uint64_t ordinal);
 /* store_delete_shard: delete the shards record of key. */
@@ -247,6 +249,8 @@ int store_delete_shard(struct store_txn *t, const char *key);
 /* store_next_ordinal: hand out the next shard ordinal (meta next_shard) and
  * record ordinal -> key in shardids. */
 int store_next_ordinal(struct store_txn *t, const char *key, uint64_t *out);
+/* store_put_shardid: record ordinal -> key (a resumed shard keeps its ordinal). */
+int store_put_shardid(struct store_txn *t, uint64_t ordinal, const char *key);
 /* store_set_model: record model, fingerprint, dim and dtype (first ingest or
  * --reembed). Later runs compare them with store_txn_info. */
 int store_set_model(struct store_txn *t, const char *model, const char *fingerprint, int dim,
