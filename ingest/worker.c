@@ -208,6 +208,7 @@ struct run {
     struct hset *sets;
     size_t n_sets, cap_sets;
     size_t batch_tokens, batch_chunks;
+    double prep_blocked;      /* prep time spent waiting for room in the queue */
 };
 
 static void run_fail(struct run *r, int rc)
@@ -277,7 +278,10 @@ static struct event *ev_new(enum ev_kind k, uint32_t shard)
 
 static int send(struct run *r, struct event *e)
 {
-    if (q_push(&r->q_enc, e) < 0) {
+    double t0 = now_sec();
+    int full = q_push(&r->q_enc, e);
+    r->prep_blocked += now_sec() - t0;
+    if (full < 0) {
         ev_free(e);
         return ERR_INVALID; /* aborted: the error is already recorded */
     }
@@ -491,7 +495,7 @@ static void *prep_main(void *arg)
     }
     ev_free(r->cur);
     r->cur = NULL;
-    r->st->t_prep = now_sec() - t0;
+    r->st->t_prep = now_sec() - t0 - r->prep_blocked;
     q_close(&r->q_enc);
     return NULL;
 }
@@ -737,8 +741,11 @@ static void train_from(struct run *r, struct event **held, size_t n_held)
             bytes += ln[k++];
         }
     }
+    double t0 = now_sec();
     if (store_train_dict(r->s, tx, ln, k) < 0)
         log_debug("store '%s': no zstd dictionary yet: %s", store_dir(r->s), err_msg());
+    else
+        log_debug("store '%s': zstd dictionary trained on %zu texts in %.3fs", store_dir(r->s), k, now_sec() - t0);
     err_clear();
 out:
     mem_free(tx);
