@@ -276,7 +276,7 @@ int store_open(const char *dir, int flags, struct store **out)
         buf_release(&p);
         mdb_env_set_mapsize(s->env, map);
     }
-    rc = mdb_env_open(s->env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0644);
+    rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC | (rdonly ? MDB_RDONLY : 0), 0644);
     if (rc) {
         rc = err_set(rc == ENOENT ? ERR_NOTFOUND : ERR_STORE, "cannot open store '%s': %s", dir,
                      mdb_strerror(rc));
