@@ -89,6 +89,9 @@
  * ERR_FORMAT (a record that does not parse), ERR_NOTFOUND, ERR_MISMATCH
  * (schema or model disagree), ERR_NOMEM, ERR_INVALID.
  *
+ * Durability: MDB_NOMETASYNC, one fsync per commit; commits are atomic and
+ * the file is always consistent; a power loss may undo the last commits.
+ *
  * Threading: a struct store may be shared by threads. A struct store_txn
  * belongs to one thread at a time (read transactions are MDB_NOTLS, so they
  * may move between threads but not be used by two at once). One write

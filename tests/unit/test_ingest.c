@@ -432,6 +432,73 @@ int main(void)
         store_close(r);
     }
 
+    TEST("--reembed killed at random moments resumes to the same vectors") {
+        const char *fx = fixtures_dir();
+        char mdir[600];
+        struct enc *e2 = NULL;
+        struct enc_options eo = ENC_OPTIONS_INIT;
+        eo.n_threads = 1;
+        if (fx) snprintf(mdir, sizeof mdir, "%s/bert-tiny-ko/model", fx);
+        if (!fx || enc_create(mdir, &eo, &e2) < 0) { SKIP("no fixture model"); break; }
+        const char *S5 = path_of("s-reembed");
+        const char *one[] = { C };
+        struct ingest_options o5 = o;
+        o5.reembed = 1;
+        srand((unsigned)time(NULL) ^ 0x5a5a);
+        int kills = 0, bad = 0;
+        for (int it = 0; it < 3 && !bad; it++) {
+            rm_store(S5);
+            struct ingest_stats st = { 0 };
+            CHECK_OK(run_ingest(S5, one, 1, &o, &st));
+            pid_t pid = fork();
+            if (pid == 0) {
+                struct store *s;
+                struct ingest_stats sx = { 0 };
+                if (store_open(S5, 0, &s) < 0) _exit(1);
+                _exit(ingest_run(s, e2, one, 1, &o5, &sx) < 0 ? 1 : 0);
+            }
+            usleep((useconds_t)(20000 + rand() % 200000));
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            kills++;
+            struct store *s;
+            CHECK_OK(store_open(S5, 0, &s));
+            struct ingest_stats sr = { 0 };
+            CHECK_OK(ingest_run(s, e2, one, 1, &o5, &sr));
+            struct store_txn *t;
+            CHECK_OK(store_read_begin(s, &t));
+            struct buf m = BUF_INIT;
+            CHECK_INT(store_get_meta(t, "reembed", &m), ERR_NOTFOUND);
+            buf_release(&m);
+            struct store_info in;
+            CHECK_OK(store_txn_info(t, &in));
+            CHECK_INT(in.n_vectors, 123);
+            CHECK_INT(in.dim, enc_dim(e2));
+            int dim = enc_dim(e2);
+            float *v = malloc((size_t)dim * sizeof *v), *w = malloc((size_t)dim * sizeof *w);
+            struct store_iter *x;
+            struct store_chunk c;
+            struct buf text = BUF_INIT;
+            CHECK_OK(store_chunk_iter_open(t, 0, &x));
+            while (store_iter_next_chunk(x, &c, &text) == 1) {
+                const char *tx = text.data;
+                size_t ln = text.len;
+                if (store_get_vector(t, c.id, v) < 0 || enc_encode(e2, &tx, &ln, 1, w, NULL) < 0) { bad++; continue; }
+                double md = 0;
+                for (int k = 0; k < dim; k++) md = fmax(md, fabs(v[k] - w[k]));
+                if (md > 1e-5) bad++;
+            }
+            store_iter_close(x);
+            buf_release(&text);
+            free(v);
+            free(w);
+            store_read_end(t);
+            store_close(s);
+        }
+        CHECK_INT(bad, 0);
+        enc_free(e2);
+    }
+
     TEST("crash test: kill -9 at random moments, resume, same store as one clean run") {
         /* the scenario: night 1 ingests A B C; night 2 ingests A' B C D (A changed) */
         const char *REF = path_of("ref"), *CR = path_of("crash");
