@@ -6,3 +6,4 @@
  * baseline in the same run and reports a ratio (see docs/performance.md);
  * none of them is a test.
  */
+BENCH(ingest,   bench_ingest,   "end-to-end ingest vs the encoder alone on the same texts")
