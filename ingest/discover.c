@@ -1,13 +1,13 @@
 /*
  * discover.c - globs and directory walks into a sorted list of shard files.
  */
-#define _GNU_SOURCE
 #include "discover.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
