@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +46,12 @@ void progress_init(struct progress *p, const char *what, uint64_t total)
     p->total = total;
     p->t_start = p->t_last = now_sec();
     p->interval = 10.0;
+    const char *iv = getenv("SEMINDEX_PROGRESS_INTERVAL"); /* seconds, when stderr is not a tty */
+    if (iv && *iv) {
+        char *end;
+        double v = strtod(iv, &end);
+        if (!*end && v >= 0) p->interval = v;
+    }
     p->tty = isatty(2);
     p->shown = 0;
 }

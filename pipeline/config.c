@@ -81,6 +81,12 @@ int config_load(struct config *c, const char *path)
         }
         char *key = trim(s, eq);
         char *val = trim(eq + 1, eq + 1 + strlen(eq + 1));
+        if (*val != '"') /* " # comment" or " ; comment" ends an unquoted value */
+            for (char *q = val + 1; *q; q++)
+                if ((*q == '#' || *q == ';') && isspace((unsigned char)q[-1])) {
+                    val = trim(val, q);
+                    break;
+                }
         size_t vn = strlen(val);
         if (vn >= 2 && val[0] == '"' && val[vn - 1] == '"') {
             val[vn - 1] = 0;

@@ -10,7 +10,8 @@
  * A key inside [section] is named "section-key" (ingest-shards), exactly the
  * name of the command-line flag that sets it (--ingest-shards); keys before
  * any section have no prefix. Values are the rest of the line, trimmed;
- * surrounding double quotes are removed. The parser only splits the file; the
+ * surrounding double quotes are removed. In an unquoted value, " #" or " ;"
+ * (after white space) starts a comment. The parser only splits the file; the
  * command validates names and values, so an unknown key is reported with the
  * file and line where it was written.
  */

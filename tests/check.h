@@ -24,6 +24,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "err.h"
+
 static int t_passed, t_failed, t_skipped;
 static int t_cur_failed, t_cur_skipped;
 static const char *t_cur_name;

@@ -69,4 +69,10 @@ int enc_max_seq_length(const struct enc *e);
 int enc_encode(struct enc *e, const char *const *texts, const size_t *lens, size_t n, float *out,
                struct enc_item_info *info);
 
+/* enc_encode_ids: embed n already-tokenized inputs (ids[i][0..n_ids[i]),
+ * special tokens included, at most enc_max_seq_length each) into
+ * out[n * enc_dim]. Transformer models only. Returns 0 or ERR_INVALID (an id
+ * outside the vocabulary, an empty or too long input), ERR_UNSUPPORTED. */
+int enc_encode_ids(struct enc *e, const int32_t *const *ids, const size_t *n_ids, size_t n, float *out);
+
 #endif

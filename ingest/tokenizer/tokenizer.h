@@ -61,6 +61,10 @@ size_t tok_vocab_size(const struct tok *t);
 /* tok_token_to_id: the id of a token string (vocab or added), or -1. */
 int32_t tok_token_to_id(const struct tok *t, const char *token);
 
+/* tok_id_to_token: the token string of an id (vocab or added), or NULL for
+ * an id no token has. Borrowed: valid until tok_free. */
+const char *tok_id_to_token(const struct tok *t, int32_t id);
+
 /* tok_encode: tokenize text[0..len) into e (its arrays are reused and grown).
  * Returns 0 or ERR_NOMEM. Thread-safe for distinct e. */
 int tok_encode(const struct tok *t, const char *text, size_t len, int flags, struct tok_encoding *e);

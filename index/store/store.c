@@ -1,0 +1,1053 @@
+/*
+ * store.c - the LMDB store (see store.h for the layout and the contract).
+ *
+ * One MDB_env per struct store, MDB_NOTLS so read transactions are not tied
+ * to threads. mdb_env_set_mapsize may only be called while no transaction of
+ * this process is open, so read transactions hold a shared lock (rw_map) and
+ * a map change (growth after MDB_MAP_FULL, or MDB_MAP_RESIZED when another
+ * process grew it) takes it exclusively. Text is compressed with zstd, with
+ * the store's dictionary when one is trained; the dictionary never changes
+ * once recorded, so one CDict/DDict per store is shared by all threads.
+ *
+ * Does not: compact the file (mdb_copy -c does), or keep more than one
+ * dictionary.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <zdict.h>
+#include <zstd.h>
+
+#include "err.h"
+#include "fsutil.h"
+#include "log.h"
+#include "mem.h"
+
+#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "store.c assumes a little-endian host (vectors are stored as LE floats)"
+#endif
+
+#define CHUNK_HDR 56
+#define DOC_HDR 40
+#define SHARD_VAL 80
+#define CHUNK_TRUNCATED 1
+#define CHUNK_ZSTD 2
+#define CHUNK_DICT 4
+#define ZSTD_LEVEL 3
+#define DEFAULT_MAP (1ull << 30)
+#define MAX_TEXT (1u << 30)
+
+struct store {
+    char *dir;
+    MDB_env *env;
+    MDB_dbi meta, shards, shardids, docs, chunks, vectors, texts;
+    int rdonly;
+    pthread_rwlock_t rw_map;     /* shared: open txn; exclusive: mapsize change */
+    pthread_mutex_t mu_dict;     /* guards lazy creation of cdict/ddict */
+    ZSTD_CDict *cdict;
+    ZSTD_DDict *ddict;
+    uint32_t dict_id;
+    ZSTD_CCtx *cctx;             /* used inside write transactions only (serialized) */
+};
+
+struct store_txn {
+    struct store *s;
+    MDB_txn *txn;
+    int write;
+    int mapfull;                 /* an operation hit MDB_MAP_FULL: store_write retries */
+    int changed;                 /* chunks or vectors were put or deleted */
+    int dim;
+    enum store_dtype dtype;
+    ZSTD_DCtx *dctx;
+    struct buf scratch;
+};
+
+struct store_iter {
+    struct store_txn *t;
+    MDB_cursor *c;
+    uint64_t from;
+    int started;
+    int chunks;
+};
+
+/* ---- little helpers -------------------------------------------------------- */
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (unsigned char)v;
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+    return v;
+}
+
+static void put_u64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
+static void put_u32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
+static uint64_t get_u64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+static uint32_t get_u32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+static int lmdb_err(struct store_txn *t, int rc, const char *what)
+{
+    if (rc == MDB_MAP_FULL && t) t->mapfull = 1;
+    return err_set(ERR_STORE, "store '%s': %s: %s", t ? t->s->dir : "?", what, mdb_strerror(rc));
+}
+
+static int put(struct store_txn *t, MDB_dbi db, const void *k, size_t kn, const void *v, size_t vn,
+               const char *what)
+{
+    RETURN_ERR_IF(!t->write, ERR_INVALID, "store '%s': %s in a read transaction", t->s->dir, what);
+    MDB_val key = { kn, (void *)k }, val = { vn, (void *)v };
+    int rc = mdb_put(t->txn, db, &key, &val, 0);
+    return rc ? lmdb_err(t, rc, what) : 0;
+}
+
+/* get: 0 found, ERR_NOTFOUND absent (no message), ERR_STORE. */
+static int get(struct store_txn *t, MDB_dbi db, const void *k, size_t kn, MDB_val *v)
+{
+    MDB_val key = { kn, (void *)k };
+    int rc = mdb_get(t->txn, db, &key, v);
+    if (rc == MDB_NOTFOUND) return ERR_NOTFOUND;
+    return rc ? lmdb_err(t, rc, "get") : 0;
+}
+
+static int meta_u64(struct store_txn *t, const char *key, uint64_t *out)
+{
+    MDB_val v;
+    int rc = get(t, t->s->meta, key, strlen(key), &v);
+    if (rc < 0) return rc;
+    char tmp[32];
+    if (v.mv_size == 0 || v.mv_size >= sizeof tmp)
+        return err_set(ERR_FORMAT, "store '%s': meta '%s' is not a number", t->s->dir, key);
+    memcpy(tmp, v.mv_data, v.mv_size);
+    tmp[v.mv_size] = 0;
+    char *end;
+    *out = strtoull(tmp, &end, 10);
+    RETURN_ERR_IF(*end, ERR_FORMAT, "store '%s': meta '%s' = '%s' is not a number", t->s->dir, key, tmp);
+    return 0;
+}
+
+static int meta_put_u64(struct store_txn *t, const char *key, uint64_t v)
+{
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)v);
+    return store_put_meta(t, key, tmp, (size_t)n);
+}
+
+/* ---- f16 ------------------------------------------------------------------- */
+
+uint16_t store_f32_to_f16(float f)
+{
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    uint32_t sign = (x >> 16) & 0x8000, e = (x >> 23) & 0xff, m = x & 0x7fffff;
+    if (e == 0xff) return (uint16_t)(sign | 0x7c00 | (m ? 0x200 : 0));      /* inf, nan */
+    int32_t ne = (int32_t)e - 127 + 15;
+    if (ne >= 31) return (uint16_t)(sign | 0x7c00);                          /* overflow */
+    if (ne <= 0) {                                                           /* subnormal */
+        if (ne < -10) return (uint16_t)sign;
+        m |= 0x800000;
+        uint32_t shift = (uint32_t)(14 - ne);
+        uint32_t h = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+        if (rem > half || (rem == half && (h & 1))) h++;
+        return (uint16_t)(sign | h);
+    }
+    uint32_t h = (uint32_t)ne << 10 | m >> 13, rem = m & 0x1fff;
+    if (rem > 0x1000 || (rem == 0x1000 && (h & 1))) h++;                   /* may carry into e */
+    return (uint16_t)(sign | h);
+}
+
+float store_f16_to_f32(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff, x;
+    if (e == 0) {
+        if (!m) x = sign;
+        else {                                                               /* normalize */
+            e = 127 - 15 + 1;
+            while (!(m & 0x400)) m <<= 1, e--;
+            x = sign | e << 23 | (m & 0x3ff) << 13;
+        }
+    } else if (e == 31) x = sign | 0x7f800000 | m << 13;
+    else x = sign | (e - 15 + 127) << 23 | m << 13;
+    float f;
+    memcpy(&f, &x, 4);
+    return f;
+}
+
+/* ---- environment ----------------------------------------------------------- */
+
+static int open_dbs(struct store *s)
+{
+    MDB_txn *txn;
+    int rc = mdb_txn_begin(s->env, NULL, s->rdonly ? MDB_RDONLY : 0, &txn);
+    if (rc) return err_set(ERR_STORE, "store '%s': cannot begin transaction: %s", s->dir, mdb_strerror(rc));
+    unsigned fl = s->rdonly ? 0 : MDB_CREATE;
+    struct { const char *name; MDB_dbi *dbi; } dbs[] = {
+        { "meta", &s->meta }, { "shards", &s->shards }, { "shardids", &s->shardids },
+        { "docs", &s->docs }, { "chunks", &s->chunks }, { "vectors", &s->vectors },
+        { "texts", &s->texts },
+    };
+    for (size_t i = 0; i < sizeof dbs / sizeof dbs[0]; i++) {
+        rc = mdb_dbi_open(txn, dbs[i].name, fl, dbs[i].dbi);
+        if (rc) {
+            mdb_txn_abort(txn);
+            if (rc == MDB_NOTFOUND)
+                return err_set(ERR_NOTFOUND, "'%s' is not a semindex store (no '%s' database)", s->dir,
+                               dbs[i].name);
+            return err_set(ERR_STORE, "store '%s': cannot open database '%s': %s", s->dir, dbs[i].name,
+                           mdb_strerror(rc));
+        }
+    }
+    MDB_val k = { 6, "schema" }, v;
+    rc = mdb_get(txn, s->meta, &k, &v);
+    if (rc == MDB_NOTFOUND && !s->rdonly) {
+        MDB_val nv = { 1, "1" };
+        rc = mdb_put(txn, s->meta, &k, &nv, 0);
+        if (rc) goto fail;
+    } else if (rc) {
+        goto fail;
+    } else {
+        char tmp[16] = "";
+        memcpy(tmp, v.mv_data, v.mv_size < 15 ? v.mv_size : 15);
+        if (atoi(tmp) != STORE_SCHEMA) {
+            mdb_txn_abort(txn);
+            return err_set(ERR_MISMATCH, "store '%s' has schema %s, this semindex reads schema %d", s->dir,
+                           tmp, STORE_SCHEMA);
+        }
+    }
+    rc = mdb_txn_commit(txn);
+    if (rc) return err_set(ERR_STORE, "store '%s': cannot commit: %s", s->dir, mdb_strerror(rc));
+    return 0;
+fail:
+    mdb_txn_abort(txn);
+    if (rc == MDB_NOTFOUND) return err_set(ERR_NOTFOUND, "'%s' is not a semindex store (no schema)", s->dir);
+    return err_set(ERR_STORE, "store '%s': %s", s->dir, mdb_strerror(rc));
+}
+
+int store_open(const char *dir, int flags, struct store **out)
+{
+    *out = NULL;
+    int rdonly = !!(flags & STORE_RDONLY);
+    struct buf path = BUF_INIT;
+    int rc = fs_join(&path, dir, "data.mdb");
+    if (rc < 0) return rc;
+    int exists = fs_exists(path.data);
+    buf_release(&path);
+    if (!exists) {
+        if (rdonly || !(flags & STORE_CREATE)) return err_set(ERR_NOTFOUND, "no store at '%s'", dir);
+        FORWARD_ERR(fs_mkdir_p(dir));
+    }
+    struct store *s = mem_calloc(1, sizeof *s);
+    if (!s || !(s->dir = mem_strdup(dir))) {
+        mem_free(s);
+        return err_set(ERR_NOMEM, "out of memory");
+    }
+    s->rdonly = rdonly;
+    pthread_rwlockattr_t ra;
+    pthread_rwlockattr_init(&ra);
+    pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    pthread_rwlock_init(&s->rw_map, &ra);
+    pthread_rwlockattr_destroy(&ra);
+    pthread_mutex_init(&s->mu_dict, NULL);
+
+    if ((rc = mdb_env_create(&s->env)) || (rc = mdb_env_set_maxdbs(s->env, 16)) ||
+        (rc = mdb_env_set_maxreaders(s->env, 256))) {
+        rc = err_set(ERR_STORE, "store '%s': %s", dir, mdb_strerror(rc));
+        goto fail;
+    }
+    if (!rdonly) {
+        /* never shrink below what is already used; the map only grows */
+        struct stat st;
+        struct buf p = BUF_INIT;
+        uint64_t map = DEFAULT_MAP;
+        const char *env = getenv("SEMINDEX_STORE_MAP_SIZE"); /* tests: start small to exercise growth */
+        if (env && *env && strtoull(env, NULL, 10) >= 65536) map = strtoull(env, NULL, 10);
+        if (fs_join(&p, dir, "data.mdb") == 0 && stat(p.data, &st) == 0 && (uint64_t)st.st_size * 2 > map)
+            map = (uint64_t)st.st_size * 2;
+        buf_release(&p);
+        mdb_env_set_mapsize(s->env, map);
+    }
+    rc = mdb_env_open(s->env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0644);
+    if (rc) {
+        rc = err_set(rc == ENOENT ? ERR_NOTFOUND : ERR_STORE, "cannot open store '%s': %s", dir,
+                     mdb_strerror(rc));
+        goto fail;
+    }
+    int dead = 0;
+    mdb_reader_check(s->env, &dead);
+    if (dead) log_debug("store '%s': freed %d reader slots of dead processes", dir, dead);
+    if ((rc = open_dbs(s)) < 0) goto fail;
+    *out = s;
+    return 0;
+fail:
+    store_close(s);
+    return rc;
+}
+
+void store_close(struct store *s)
+{
+    if (!s) return;
+    if (s->env) mdb_env_close(s->env);
+    ZSTD_freeCDict(s->cdict);
+    ZSTD_freeDDict(s->ddict);
+    ZSTD_freeCCtx(s->cctx);
+    pthread_rwlock_destroy(&s->rw_map);
+    pthread_mutex_destroy(&s->mu_dict);
+    mem_free(s->dir);
+    mem_free(s);
+}
+
+const char *store_dir(const struct store *s) { return s->dir; }
+
+/* grow: double the map (or adopt another process's larger one: size 0). */
+static int map_change(struct store *s, int grow)
+{
+    pthread_rwlock_wrlock(&s->rw_map);
+    int rc = 0;
+    if (grow) {
+        MDB_envinfo ei;
+        mdb_env_info(s->env, &ei);
+        uint64_t nsz = (uint64_t)ei.me_mapsize * 2;
+        if (nsz > STORE_MAX_MAP) {
+            pthread_rwlock_unlock(&s->rw_map);
+            return err_set(ERR_STORE, "store '%s': map would exceed %llu bytes", s->dir,
+                           (unsigned long long)STORE_MAX_MAP);
+        }
+        rc = mdb_env_set_mapsize(s->env, nsz);
+        if (!rc) log_debug("store '%s': map grown to %llu bytes", s->dir, (unsigned long long)nsz);
+    } else {
+        rc = mdb_env_set_mapsize(s->env, 0);
+    }
+    pthread_rwlock_unlock(&s->rw_map);
+    return rc ? err_set(ERR_STORE, "store '%s': cannot set map size: %s", s->dir, mdb_strerror(rc)) : 0;
+}
+
+static int txn_load_model(struct store_txn *t)
+{
+    uint64_t dim = 0;
+    int rc = meta_u64(t, "dim", &dim);
+    if (rc < 0 && rc != ERR_NOTFOUND) return rc;
+    t->dim = (int)dim;
+    MDB_val v;
+    t->dtype = STORE_F32;
+    if (get(t, t->s->meta, "dtype", 5, &v) == 0 && v.mv_size == 3 && !memcmp(v.mv_data, "f16", 3))
+        t->dtype = STORE_F16;
+    return 0;
+}
+
+/* txn_begin: takes rw_map shared for the life of the transaction. */
+static int txn_begin(struct store *s, int write, struct store_txn **out)
+{
+    *out = NULL;
+    struct store_txn *t = mem_calloc(1, sizeof *t);
+    if (!t) return err_set(ERR_NOMEM, "out of memory");
+    t->s = s;
+    t->write = write;
+    for (;;) {
+        pthread_rwlock_rdlock(&s->rw_map);
+        int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+        if (!rc) break;
+        pthread_rwlock_unlock(&s->rw_map);
+        if (rc == MDB_MAP_RESIZED) {
+            int r2 = map_change(s, 0);
+            if (r2 < 0) { mem_free(t); return r2; }
+            continue;
+        }
+        mem_free(t);
+        return err_set(ERR_STORE, "store '%s': cannot begin transaction: %s", s->dir, mdb_strerror(rc));
+    }
+    int rc = txn_load_model(t);
+    if (rc < 0) {
+        mdb_txn_abort(t->txn);
+        pthread_rwlock_unlock(&s->rw_map);
+        mem_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
+static void txn_free(struct store_txn *t)
+{
+    ZSTD_freeDCtx(t->dctx);
+    buf_release(&t->scratch);
+    mem_free(t);
+}
+
+int store_read_begin(struct store *s, struct store_txn **out) { return txn_begin(s, 0, out); }
+
+void store_read_end(struct store_txn *t)
+{
+    if (!t) return;
+    mdb_txn_abort(t->txn);
+    pthread_rwlock_unlock(&t->s->rw_map);
+    txn_free(t);
+}
+
+/* ---- info ------------------------------------------------------------------ */
+
+static uint64_t db_entries(struct store_txn *t, MDB_dbi db)
+{
+    MDB_stat st;
+    return mdb_stat(t->txn, db, &st) ? 0 : (uint64_t)st.ms_entries;
+}
+
+int store_txn_info(struct store_txn *t, struct store_info *in)
+{
+    struct store *s = t->s;
+    memset(in, 0, sizeof *in);
+    in->schema = STORE_SCHEMA;
+    in->dim = t->dim;
+    in->dtype = t->dtype;
+    MDB_val v;
+    if (get(t, s->meta, "model", 5, &v) == 0) {
+        size_t n = v.mv_size < sizeof in->model - 1 ? v.mv_size : sizeof in->model - 1;
+        memcpy(in->model, v.mv_data, n);
+    }
+    if (get(t, s->meta, "fingerprint", 11, &v) == 0 && v.mv_size == 32) memcpy(in->fingerprint, v.mv_data, 32);
+    int rc = meta_u64(t, "generation", &in->generation);
+    if (rc < 0 && rc != ERR_NOTFOUND) return rc;
+    in->has_dict = get(t, s->meta, "zdict", 5, &v) == 0;
+    in->n_docs = db_entries(t, s->docs);
+    in->n_chunks = db_entries(t, s->chunks);
+    in->n_vectors = db_entries(t, s->vectors);
+    MDB_cursor *c;
+    rc = mdb_cursor_open(t->txn, s->shards, &c);
+    if (rc) return lmdb_err(t, rc, "shards cursor");
+    MDB_val k;
+    for (int op = MDB_FIRST; mdb_cursor_get(c, &k, &v, op) == 0; op = MDB_NEXT) {
+        if (v.mv_size < SHARD_VAL) continue;
+        if (((unsigned char *)v.mv_data)[1] == STORE_SHARD_DONE) in->n_shards++;
+        else in->n_shards_open++;
+    }
+    mdb_cursor_close(c);
+    MDB_envinfo ei;
+    MDB_stat es;
+    mdb_env_info(s->env, &ei);
+    mdb_env_stat(s->env, &es);
+    in->map_size = ei.me_mapsize;
+    in->file_size = (uint64_t)(ei.me_last_pgno + 1) * es.ms_psize;
+    return 0;
+}
+
+int store_info(struct store *s, struct store_info *out)
+{
+    struct store_txn *t;
+    FORWARD_ERR(store_read_begin(s, &t));
+    int rc = store_txn_info(t, out);
+    store_read_end(t);
+    return rc;
+}
+
+int store_get_meta(struct store_txn *t, const char *key, struct buf *out)
+{
+    MDB_val v;
+    buf_reset(out);
+    int rc = get(t, t->s->meta, key, strlen(key), &v);
+    if (rc == ERR_NOTFOUND) return err_set(ERR_NOTFOUND, "store '%s': no meta '%s'", t->s->dir, key);
+    if (rc < 0) return rc;
+    return buf_append(out, v.mv_data, v.mv_size) < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+}
+
+/* ---- zstd dictionary ------------------------------------------------------- */
+
+/* dict_load: make s->ddict/cdict from meta "zdict" if not yet loaded. */
+static int dict_load(struct store_txn *t)
+{
+    struct store *s = t->s;
+    pthread_mutex_lock(&s->mu_dict);
+    int rc = 0;
+    if (!s->ddict) {
+        MDB_val v;
+        rc = get(t, s->meta, "zdict", 5, &v);
+        if (rc == 0) {
+            s->ddict = ZSTD_createDDict(v.mv_data, v.mv_size);
+            if (!s->rdonly) s->cdict = ZSTD_createCDict(v.mv_data, v.mv_size, ZSTD_LEVEL);
+            s->dict_id = ZDICT_getDictID(v.mv_data, v.mv_size);
+            if (!s->ddict || (!s->rdonly && !s->cdict))
+                rc = err_set(ERR_CODEC, "store '%s': cannot load the zstd dictionary", s->dir);
+        } else if (rc == ERR_NOTFOUND) {
+            rc = 0;
+        }
+    }
+    pthread_mutex_unlock(&s->mu_dict);
+    return rc;
+}
+
+struct dict_arg { const void *p; size_t n; };
+
+static int put_dict(struct store_txn *w, void *ctx)
+{
+    const struct dict_arg *a = ctx;
+    MDB_val v;
+    if (get(w, w->s->meta, "zdict", 5, &v) == 0) return 0; /* another run got there first */
+    return store_put_meta(w, "zdict", a->p, a->n);
+}
+
+int store_train_dict(struct store *s, const char *const *texts, const size_t *lens, size_t n)
+{
+    struct store_txn *t;
+    FORWARD_ERR(store_read_begin(s, &t));
+    MDB_val v;
+    int have = get(t, s->meta, "zdict", 5, &v) == 0;
+    store_read_end(t);
+    if (have) return 0;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) total += lens[i];
+    if (n < 8 || total < 1024)
+        return err_set(ERR_CODEC, "sample of %zu texts (%zu bytes) is too small for a dictionary", n, total);
+    char *cat = mem_alloc(total ? total : 1);
+    size_t *sz = mem_alloc_array(n, sizeof *sz);
+    size_t cap = total / 10 < 4096 ? 4096 : total / 10 > 112640 ? 112640 : total / 10;
+    void *dict = mem_alloc(cap);
+    int rc = 0;
+    if (!cat || !sz || !dict) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(cat + off, texts[i], lens[i]);
+        off += lens[i];
+        sz[i] = lens[i];
+    }
+    size_t dn = ZDICT_trainFromBuffer(dict, cap, cat, sz, (unsigned)n);
+    if (ZDICT_isError(dn)) {
+        rc = err_set(ERR_CODEC, "cannot train a dictionary on %zu texts: %s", n, ZDICT_getErrorName(dn));
+        goto out;
+    }
+    struct dict_arg arg = { dict, dn };
+    rc = store_write(s, put_dict, &arg);
+    if (rc == 0) {
+        pthread_mutex_lock(&s->mu_dict);
+        if (!s->ddict) {
+            s->ddict = ZSTD_createDDict(dict, dn);
+            s->cdict = ZSTD_createCDict(dict, dn, ZSTD_LEVEL);
+            s->dict_id = ZDICT_getDictID(dict, dn);
+        }
+        pthread_mutex_unlock(&s->mu_dict);
+    }
+out:
+    mem_free(cat);
+    mem_free(sz);
+    mem_free(dict);
+    return rc;
+}
+
+/* ---- write transactions ---------------------------------------------------- */
+
+int store_write(struct store *s, int (*fn)(struct store_txn *t, void *ctx), void *ctx)
+{
+    RETURN_ERR_IF(s->rdonly, ERR_INVALID, "store '%s' is open read-only", s->dir);
+    for (;;) {
+        struct store_txn *t;
+        FORWARD_ERR(txn_begin(s, 1, &t));
+        int rc = fn(t, ctx);
+        if (rc == 0 && t->changed) {
+            uint64_t g = 0;
+            rc = meta_u64(t, "generation", &g);
+            if (rc == ERR_NOTFOUND) rc = 0;
+            if (rc == 0) rc = meta_put_u64(t, "generation", g + 1);
+        }
+        int full = t->mapfull;
+        if (rc < 0) {
+            mdb_txn_abort(t->txn);
+        } else {
+            int crc = mdb_txn_commit(t->txn);
+            if (crc == MDB_MAP_FULL) full = 1;
+            else if (crc) rc = err_set(ERR_STORE, "store '%s': commit failed: %s", s->dir, mdb_strerror(crc));
+            if (crc) rc = rc < 0 ? rc : ERR_STORE;
+        }
+        pthread_rwlock_unlock(&s->rw_map);
+        txn_free(t);
+        if (!full) return rc;
+        FORWARD_ERR(map_change(s, 1));
+        err_clear();
+    }
+}
+
+int store_put_meta(struct store_txn *t, const char *key, const void *val, size_t n)
+{
+    return put(t, t->s->meta, key, strlen(key), val, n, "put meta");
+}
+
+int store_delete_meta(struct store_txn *t, const char *key)
+{
+    MDB_val k = { strlen(key), (void *)key };
+    int rc = mdb_del(t->txn, t->s->meta, &k, NULL);
+    if (rc == MDB_NOTFOUND) return 0;
+    return rc ? lmdb_err(t, rc, "delete meta") : 0;
+}
+
+int store_set_model(struct store_txn *t, const char *model, const char *fingerprint, int dim,
+                    enum store_dtype dtype)
+{
+    FORWARD_ERR(store_put_meta(t, "model", model, strlen(model)));
+    FORWARD_ERR(store_put_meta(t, "fingerprint", fingerprint, strlen(fingerprint)));
+    FORWARD_ERR(meta_put_u64(t, "dim", (uint64_t)dim));
+    FORWARD_ERR(store_put_meta(t, "dtype", dtype == STORE_F16 ? "f16" : "f32", 3));
+    t->dim = dim;
+    t->dtype = dtype;
+    return 0;
+}
+
+/* ---- shards ---------------------------------------------------------------- */
+
+int store_get_shard(struct store_txn *t, const char *key, struct store_shard *sh)
+{
+    MDB_val v;
+    int rc = get(t, t->s->shards, key, strlen(key), &v);
+    if (rc == ERR_NOTFOUND) return err_set(ERR_NOTFOUND, "store '%s': no shard '%s'", t->s->dir, key);
+    if (rc < 0) return rc;
+    const unsigned char *p = v.mv_data;
+    RETURN_ERR_IF(v.mv_size < SHARD_VAL || p[0] != 1, ERR_FORMAT, "store '%s': shard '%s': bad record",
+                  t->s->dir, key);
+    sh->status = p[1];
+    sh->ordinal = get_u64(p + 8);
+    sh->prev = get_u64(p + 16);
+    sh->hash.lo = get_u64(p + 24);
+    sh->hash.hi = get_u64(p + 32);
+    sh->n_docs = get_u64(p + 40);
+    sh->n_chunks = get_u64(p + 48);
+    sh->n_rejected = get_u64(p + 56);
+    sh->bytes = get_u64(p + 64);
+    sh->time = get_u64(p + 72);
+    return 0;
+}
+
+int store_put_shard(struct store_txn *t, const char *key, const struct store_shard *sh)
+{
+    unsigned char p[SHARD_VAL] = { 1, (unsigned char)sh->status };
+    put_u64(p + 8, sh->ordinal);
+    put_u64(p + 16, sh->prev);
+    put_u64(p + 24, sh->hash.lo);
+    put_u64(p + 32, sh->hash.hi);
+    put_u64(p + 40, sh->n_docs);
+    put_u64(p + 48, sh->n_chunks);
+    put_u64(p + 56, sh->n_rejected);
+    put_u64(p + 64, sh->bytes);
+    put_u64(p + 72, sh->time);
+    return put(t, t->s->shards, key, strlen(key), p, sizeof p, "put shard");
+}
+
+int store_delete_shard(struct store_txn *t, const char *key)
+{
+    MDB_val k = { strlen(key), (void *)key };
+    int rc = mdb_del(t->txn, t->s->shards, &k, NULL);
+    if (rc == MDB_NOTFOUND) return 0;
+    return rc ? lmdb_err(t, rc, "delete shard") : 0;
+}
+
+int store_next_ordinal(struct store_txn *t, const char *key, uint64_t *out)
+{
+    uint64_t n = 0;
+    int rc = meta_u64(t, "next_shard", &n);
+    if (rc < 0 && rc != ERR_NOTFOUND) return rc;
+    RETURN_ERR_IF(n >= (1ull << 23), ERR_STORE, "store '%s': out of shard ordinals", t->s->dir);
+    FORWARD_ERR(meta_put_u64(t, "next_shard", n + 1));
+    unsigned char k[8];
+    put_be64(k, n);
+    FORWARD_ERR(put(t, t->s->shardids, k, 8, key, strlen(key), "put shardid"));
+    *out = n;
+    return 0;
+}
+
+int store_put_shardid(struct store_txn *t, uint64_t ordinal, const char *key)
+{
+    unsigned char k[8];
+    put_be64(k, ordinal);
+    return put(t, t->s->shardids, k, 8, key, strlen(key), "put shardid");
+}
+
+/* ---- docs ------------------------------------------------------------------ */
+
+void store_doc_release(struct store_doc *d)
+{
+    buf_release(&d->shard);
+    buf_release(&d->entry);
+    buf_release(&d->ext_id);
+}
+
+int store_put_doc(struct store_txn *t, const struct store_doc *d)
+{
+    size_t en = d->entry.len, xn = d->ext_id.len;
+    RETURN_ERR_IF(en > 65535 || xn > 65535, ERR_INVALID, "doc %llu: entry name or id too long",
+                  (unsigned long long)d->id);
+    buf_reset(&t->scratch);
+    if (buf_reserve(&t->scratch, DOC_HDR + en + xn) < 0) return err_set(ERR_NOMEM, "out of memory");
+    unsigned char *p = (unsigned char *)t->scratch.data;
+    memset(p, 0, DOC_HDR);
+    p[0] = 1;
+    put_u32(p + 4, d->n_chunks);
+    put_u64(p + 8, d->record);
+    put_u64(p + 16, d->offset);
+    put_u64(p + 24, d->length);
+    put_u32(p + 32, (uint32_t)en);
+    put_u32(p + 36, (uint32_t)xn);
+    if (en) memcpy(p + DOC_HDR, d->entry.data, en);
+    if (xn) memcpy(p + DOC_HDR + en, d->ext_id.data, xn);
+    unsigned char k[8];
+    put_be64(k, d->id);
+    return put(t, t->s->docs, k, 8, p, DOC_HDR + en + xn, "put doc");
+}
+
+int store_get_doc(struct store_txn *t, uint64_t id, struct store_doc *d)
+{
+    unsigned char k[8];
+    put_be64(k, id);
+    MDB_val v;
+    int rc = get(t, t->s->docs, k, 8, &v);
+    if (rc == ERR_NOTFOUND)
+        return err_set(ERR_NOTFOUND, "store '%s': no doc %llu", t->s->dir, (unsigned long long)id);
+    if (rc < 0) return rc;
+    const unsigned char *p = v.mv_data;
+    if (v.mv_size < DOC_HDR || p[0] != 1) goto bad;
+    uint32_t en = get_u32(p + 32), xn = get_u32(p + 36);
+    if ((uint64_t)DOC_HDR + en + xn != v.mv_size) goto bad;
+    d->id = id;
+    d->n_chunks = get_u32(p + 4);
+    d->record = get_u64(p + 8);
+    d->offset = get_u64(p + 16);
+    d->length = get_u64(p + 24);
+    buf_reset(&d->shard);
+    buf_reset(&d->entry);
+    buf_reset(&d->ext_id);
+    if (buf_append(&d->entry, p + DOC_HDR, en) < 0 || buf_append(&d->ext_id, p + DOC_HDR + en, xn) < 0)
+        return err_set(ERR_NOMEM, "out of memory");
+    put_be64(k, store_shard_of(id));
+    if (get(t, t->s->shardids, k, 8, &v) == 0 && buf_append(&d->shard, v.mv_data, v.mv_size) < 0)
+        return err_set(ERR_NOMEM, "out of memory");
+    if (!d->shard.data && buf_puts(&d->shard, "") < 0) return err_set(ERR_NOMEM, "out of memory");
+    if (!d->entry.data) buf_puts(&d->entry, "");
+    if (!d->ext_id.data) buf_puts(&d->ext_id, "");
+    return 0;
+bad:
+    return err_set(ERR_FORMAT, "store '%s': doc %llu: bad record", t->s->dir, (unsigned long long)id);
+}
+
+/* ---- chunks ---------------------------------------------------------------- */
+
+static int parse_chunk(struct store_txn *t, uint64_t id, const MDB_val *v, struct store_chunk *c,
+                       struct buf *text)
+{
+    const unsigned char *p = v->mv_data;
+    if (v->mv_size < CHUNK_HDR || p[0] != 1)
+        return err_set(ERR_FORMAT, "store '%s': chunk %llu: bad record", t->s->dir, (unsigned long long)id);
+    c->id = id;
+    c->truncated = !!(p[1] & CHUNK_TRUNCATED);
+    memcpy(&c->n_tokens, p + 4, 4);
+    c->doc = get_u64(p + 8);
+    c->start = get_u64(p + 16);
+    c->end = get_u64(p + 24);
+    c->text_hash.lo = get_u64(p + 32);
+    c->text_hash.hi = get_u64(p + 40);
+    if (!text) return 0;
+    uint32_t tn = get_u32(p + 48), dict = get_u32(p + 52);
+    const void *z = p + CHUNK_HDR;
+    size_t zn = v->mv_size - CHUNK_HDR;
+    buf_reset(text);
+    if (tn > MAX_TEXT || buf_reserve(text, tn) < 0)
+        return err_set(ERR_NOMEM, "chunk %llu: cannot hold %u bytes", (unsigned long long)id, tn);
+    if (!(p[1] & CHUNK_ZSTD)) {
+        if (zn != tn)
+            return err_set(ERR_FORMAT, "store '%s': chunk %llu: length %zu, expected %u", t->s->dir,
+                           (unsigned long long)id, zn, tn);
+        memcpy(text->data, z, tn);
+    } else {
+        if (!t->dctx && !(t->dctx = ZSTD_createDCtx())) return err_set(ERR_NOMEM, "out of memory");
+        size_t r;
+        if (p[1] & CHUNK_DICT) {
+            FORWARD_ERR(dict_load(t));
+            if (!t->s->ddict || t->s->dict_id != dict)
+                return err_set(ERR_CODEC, "store '%s': chunk %llu: zstd dictionary %u is missing", t->s->dir,
+                               (unsigned long long)id, dict);
+            r = ZSTD_decompress_usingDDict(t->dctx, text->data, tn + 1, z, zn, t->s->ddict);
+        } else {
+            r = ZSTD_decompressDCtx(t->dctx, text->data, tn + 1, z, zn);
+        }
+        if (ZSTD_isError(r))
+            return err_set(ERR_CODEC, "store '%s': chunk %llu: %s", t->s->dir, (unsigned long long)id,
+                           ZSTD_getErrorName(r));
+        if (r != tn)
+            return err_set(ERR_FORMAT, "store '%s': chunk %llu: text is %zu bytes, expected %u", t->s->dir,
+                           (unsigned long long)id, r, tn);
+    }
+    text->len = tn;
+    text->data[tn] = 0;
+    return 0;
+}
+
+int store_get_chunk(struct store_txn *t, uint64_t id, struct store_chunk *c, struct buf *text)
+{
+    unsigned char k[8];
+    put_be64(k, id);
+    MDB_val v;
+    int rc = get(t, t->s->chunks, k, 8, &v);
+    if (rc == ERR_NOTFOUND)
+        return err_set(ERR_NOTFOUND, "store '%s': no chunk %llu", t->s->dir, (unsigned long long)id);
+    if (rc < 0) return rc;
+    return parse_chunk(t, id, &v, c, text);
+}
+
+int store_put_chunk(struct store_txn *t, struct store_chunk *c, const char *text, size_t len)
+{
+    struct store *s = t->s;
+    RETURN_ERR_IF(len > MAX_TEXT, ERR_INVALID, "chunk %llu: text of %zu bytes is too long",
+                  (unsigned long long)c->id, len);
+    FORWARD_ERR(dict_load(t));
+    if (!s->cctx && !(s->cctx = ZSTD_createCCtx())) return err_set(ERR_NOMEM, "out of memory");
+    size_t bound = ZSTD_compressBound(len);
+    buf_reset(&t->scratch);
+    if (buf_reserve(&t->scratch, CHUNK_HDR + bound) < 0) return err_set(ERR_NOMEM, "out of memory");
+    unsigned char *p = (unsigned char *)t->scratch.data;
+    memset(p, 0, CHUNK_HDR);
+    c->text_hash = hash128(text, len);
+    p[0] = 1;
+    size_t zn = 0;
+    if (len >= 8) {
+        zn = s->cdict ? ZSTD_compress_usingCDict(s->cctx, p + CHUNK_HDR, bound, text, len, s->cdict)
+                      : ZSTD_compressCCtx(s->cctx, p + CHUNK_HDR, bound, text, len, ZSTD_LEVEL);
+        if (ZSTD_isError(zn))
+            return err_set(ERR_CODEC, "chunk %llu: %s", (unsigned long long)c->id, ZSTD_getErrorName(zn));
+    }
+    if (zn && zn < len) {
+        p[1] |= CHUNK_ZSTD;
+        if (s->cdict) {
+            p[1] |= CHUNK_DICT;
+            put_u32(p + 52, s->dict_id);
+        }
+    } else {
+        memcpy(p + CHUNK_HDR, text, len);
+        zn = len;
+    }
+    if (c->truncated) p[1] |= CHUNK_TRUNCATED;
+    memcpy(p + 4, &c->n_tokens, 4);
+    put_u64(p + 8, c->doc);
+    put_u64(p + 16, c->start);
+    put_u64(p + 24, c->end);
+    put_u64(p + 32, c->text_hash.lo);
+    put_u64(p + 40, c->text_hash.hi);
+    put_u32(p + 48, (uint32_t)len);
+    unsigned char k[8];
+    put_be64(k, c->id);
+    FORWARD_ERR(put(t, s->chunks, k, 8, p, CHUNK_HDR + zn, "put chunk"));
+    unsigned char hk[16];
+    put_u64(hk, c->text_hash.lo);
+    put_u64(hk + 8, c->text_hash.hi);
+    FORWARD_ERR(put(t, s->texts, hk, 16, k, 8, "put text hash"));
+    t->changed = 1;
+    return 0;
+}
+
+int store_text_lookup(struct store_txn *t, struct hash128 h, uint64_t *id)
+{
+    unsigned char hk[16];
+    put_u64(hk, h.lo);
+    put_u64(hk + 8, h.hi);
+    MDB_val v;
+    int rc = get(t, t->s->texts, hk, 16, &v);
+    if (rc == ERR_NOTFOUND) return 0;
+    if (rc < 0) return rc;
+    if (v.mv_size != 8) return 0;
+    uint64_t cid = get_be64(v.mv_data);
+    struct store_chunk c;
+    rc = get(t, t->s->chunks, v.mv_data, 8, &v);
+    if (rc == ERR_NOTFOUND) return 0; /* stale entry */
+    if (rc < 0) return rc;
+    if (parse_chunk(t, cid, &v, &c, NULL) < 0) return 0;
+    if (c.text_hash.lo != h.lo || c.text_hash.hi != h.hi) return 0;
+    /* and it has a vector */
+    unsigned char k[8];
+    put_be64(k, cid);
+    if (get(t, t->s->vectors, k, 8, &v) != 0) return 0;
+    *id = cid;
+    return 1;
+}
+
+/* ---- vectors --------------------------------------------------------------- */
+
+int store_put_vector(struct store_txn *t, uint64_t id, const float *vec)
+{
+    RETURN_ERR_IF(t->dim <= 0, ERR_INVALID, "store '%s': no model recorded (dim 0)", t->s->dir);
+    unsigned char k[8];
+    put_be64(k, id);
+    size_t n = (size_t)t->dim;
+    int rc;
+    if (t->dtype == STORE_F16) {
+        buf_reset(&t->scratch);
+        if (buf_reserve(&t->scratch, n * 2) < 0) return err_set(ERR_NOMEM, "out of memory");
+        uint16_t *h = (uint16_t *)(void *)t->scratch.data;
+        for (size_t i = 0; i < n; i++) h[i] = store_f32_to_f16(vec[i]);
+        rc = put(t, t->s->vectors, k, 8, h, n * 2, "put vector");
+    } else {
+        rc = put(t, t->s->vectors, k, 8, vec, n * 4, "put vector");
+    }
+    if (rc == 0) t->changed = 1;
+    return rc;
+}
+
+static int decode_vector(struct store_txn *t, uint64_t id, const MDB_val *v, float *out)
+{
+    size_t n = (size_t)t->dim, w = t->dtype == STORE_F16 ? 2 : 4;
+    if (n == 0 || v->mv_size != n * w)
+        return err_set(ERR_FORMAT, "store '%s': vector %llu has %zu bytes, expected %zu", t->s->dir,
+                       (unsigned long long)id, v->mv_size, n * w);
+    if (w == 4) {
+        memcpy(out, v->mv_data, n * 4);
+    } else {
+        const unsigned char *p = v->mv_data;
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, 2);
+            out[i] = store_f16_to_f32(h);
+        }
+    }
+    return 0;
+}
+
+int store_get_vector(struct store_txn *t, uint64_t id, float *out)
+{
+    unsigned char k[8];
+    put_be64(k, id);
+    MDB_val v;
+    int rc = get(t, t->s->vectors, k, 8, &v);
+    if (rc == ERR_NOTFOUND)
+        return err_set(ERR_NOTFOUND, "store '%s': no vector %llu", t->s->dir, (unsigned long long)id);
+    if (rc < 0) return rc;
+    return decode_vector(t, id, &v, out);
+}
+
+/* ---- deletion -------------------------------------------------------------- */
+
+/* delete_range: delete keys [lo, hi) of db; for chunks also the texts-map
+ * entries that point at them. Returns the count. */
+static long delete_range(struct store_txn *t, MDB_dbi db, uint64_t lo, uint64_t hi, int chunks)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, db, &c);
+    if (rc) return lmdb_err(t, rc, "cursor");
+    long n = 0;
+    for (;;) {
+        unsigned char kb[8];
+        put_be64(kb, lo);
+        MDB_val k = { 8, kb }, v;
+        rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+        if (rc == MDB_NOTFOUND) break;
+        if (rc) { mdb_cursor_close(c); return lmdb_err(t, rc, "cursor get"); }
+        if (k.mv_size != 8) break;
+        uint64_t id = get_be64(k.mv_data);
+        if (id >= hi) break;
+        if (chunks && v.mv_size >= CHUNK_HDR) {
+            unsigned char hk[16];
+            memcpy(hk, (unsigned char *)v.mv_data + 32, 16);
+            MDB_val key = { 16, hk }, hv;
+            if (mdb_get(t->txn, t->s->texts, &key, &hv) == 0 && hv.mv_size == 8 && get_be64(hv.mv_data) == id) {
+                rc = mdb_del(t->txn, t->s->texts, &key, NULL);
+                if (rc) { mdb_cursor_close(c); return lmdb_err(t, rc, "delete text hash"); }
+            }
+        }
+        rc = mdb_cursor_del(c, 0);
+        if (rc) { mdb_cursor_close(c); return lmdb_err(t, rc, "delete"); }
+        n++;
+        lo = id + 1;
+    }
+    mdb_cursor_close(c);
+    return n;
+}
+
+long store_delete_ordinal(struct store_txn *t, uint64_t ordinal)
+{
+    uint64_t lo = store_make_id(ordinal, 0), hi = store_make_id(ordinal + 1, 0);
+    long n = delete_range(t, t->s->chunks, lo, hi, 1);
+    if (n < 0) return n;
+    long r = delete_range(t, t->s->vectors, lo, hi, 0);
+    if (r < 0) return r;
+    if ((r = delete_range(t, t->s->docs, lo, hi, 0)) < 0) return r;
+    unsigned char k[8];
+    put_be64(k, ordinal);
+    MDB_val key = { 8, k };
+    int rc = mdb_del(t->txn, t->s->shardids, &key, NULL);
+    if (rc && rc != MDB_NOTFOUND) return lmdb_err(t, rc, "delete shardid");
+    if (n) t->changed = 1;
+    return n;
+}
+
+/* ---- iterators ------------------------------------------------------------- */
+
+static int iter_open(struct store_txn *t, uint64_t from, int chunks, struct store_iter **out)
+{
+    *out = NULL;
+    struct store_iter *it = mem_calloc(1, sizeof *it);
+    if (!it) return err_set(ERR_NOMEM, "out of memory");
+    int rc = mdb_cursor_open(t->txn, chunks ? t->s->chunks : t->s->vectors, &it->c);
+    if (rc) {
+        mem_free(it);
+        return lmdb_err(t, rc, "cursor");
+    }
+    it->t = t;
+    it->from = from;
+    it->chunks = chunks;
+    *out = it;
+    return 0;
+}
+
+int store_iter_open(struct store_txn *t, uint64_t from, struct store_iter **out)
+{
+    return iter_open(t, from, 0, out);
+}
+
+int store_chunk_iter_open(struct store_txn *t, uint64_t from, struct store_iter **out)
+{
+    return iter_open(t, from, 1, out);
+}
+
+static int iter_step(struct store_iter *it, MDB_val *k, MDB_val *v)
+{
+    unsigned char kb[8];
+    int rc;
+    if (!it->started) {
+        put_be64(kb, it->from);
+        k->mv_size = 8;
+        k->mv_data = kb;
+        rc = mdb_cursor_get(it->c, k, v, MDB_SET_RANGE);
+        it->started = 1;
+    } else {
+        rc = mdb_cursor_get(it->c, k, v, MDB_NEXT);
+    }
+    if (rc == MDB_NOTFOUND) return 0;
+    if (rc) return lmdb_err(it->t, rc, "cursor next");
+    if (k->mv_size != 8) return err_set(ERR_FORMAT, "store '%s': bad key", it->t->s->dir);
+    return 1;
+}
+
+int store_iter_next(struct store_iter *it, uint64_t *id, float *vec)
+{
+    MDB_val k, v;
+    int rc = iter_step(it, &k, &v);
+    if (rc <= 0) return rc;
+    *id = get_be64(k.mv_data);
+    FORWARD_ERR(decode_vector(it->t, *id, &v, vec));
+    return 1;
+}
+
+int store_iter_next_chunk(struct store_iter *it, struct store_chunk *c, struct buf *text)
+{
+    MDB_val k, v;
+    int rc = iter_step(it, &k, &v);
+    if (rc <= 0) return rc;
+    FORWARD_ERR(parse_chunk(it->t, get_be64(k.mv_data), &v, c, text));
+    return 1;
+}
+
+void store_iter_close(struct store_iter *it)
+{
+    if (!it) return;
+    mdb_cursor_close(it->c);
+    mem_free(it);
+}

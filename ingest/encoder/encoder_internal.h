@@ -1,0 +1,28 @@
+/*
+ * encoder_internal.h - what tests and benchmarks see beyond encoder.h: the
+ * pooled vectors, the last hidden state and every layer's hidden state of
+ * an encode (for comparison with the golden files), with the same batching
+ * and forward code as enc_encode_ids.
+ */
+#ifndef SEMINDEX_ENCODER_INTERNAL_H
+#define SEMINDEX_ENCODER_INTERNAL_H
+
+#include "encoder.h"
+#include "forward.h"
+
+struct model;
+
+struct enc_debug {
+    fwd_hook hook;     /* every hidden state (one input only) */
+    void *hook_ctx;
+    float *tokens;     /* [n_ids, hidden] last hidden state (one input only) */
+    float *pooled;     /* [n, pool.out_dim] Pooling output, input order */
+};
+
+int enc_encode_debug(struct enc *e, const int32_t *const *ids, const size_t *n_ids, size_t n, float *out,
+                     const struct enc_debug *dbg);
+
+/* enc_model: the loaded model (NULL for builtin encoders). */
+const struct model *enc_model(const struct enc *e);
+
+#endif

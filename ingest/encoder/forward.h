@@ -1,0 +1,58 @@
+/*
+ * forward.h - forward passes over a batch of packed sequences (internal to
+ * ingest/encoder).
+ *
+ * A batch is n_seq sequences of token ids laid end to end (no padding):
+ * sequence s is ids[off[s] .. off[s+1]). The forward pass leaves the last
+ * hidden state [T, hidden] in ws->h. All buffers live in the workspace,
+ * sized once for the token budget: nothing is allocated per batch or token.
+ *
+ * The optional hook sees every hidden state: state 0 is the embedding
+ * output, state l the input of layer l, state n_layers the output of the
+ * last layer (for ModernBERT before final_norm), as transformers'
+ * output_hidden_states gives them.
+ */
+#ifndef SEMINDEX_FORWARD_H
+#define SEMINDEX_FORWARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct model;
+
+/* at most this many sequences per batch (bounds the head buffers) */
+#define FWD_MAX_SEQS 256
+
+struct fwd_ws {
+    int cap_tokens, max_len, nt;
+    int32_t *ids;       /* [cap_tokens] packed ids */
+    int *off;           /* [cap_tokens + 1] sequence offsets */
+    int *seq_of;        /* [cap_tokens] sequence of each token */
+    int *pos;           /* [cap_tokens] position ids (BERT/RoBERTa) */
+    float *h, *x, *qkv, *ctx, *mlp, *gate;
+    float *scratch;     /* nt * max_len attention scores */
+    float *cos_g, *sin_g, *cos_l, *sin_l; /* RoPE tables [max_len, head_dim/2] */
+    float *pooled, *head_a, *head_b;      /* [FWD_MAX_SEQS, width] for pooling and Dense */
+    int head_width;
+};
+
+typedef void (*fwd_hook)(void *ctx, int state, const float *h, int T, int H);
+
+int fwd_ws_init(struct fwd_ws *ws, const struct model *m, int cap_tokens, int nt);
+void fwd_ws_release(struct fwd_ws *ws);
+
+/* forward: run the architecture's encoder on ws->ids/off (n_seq sequences,
+ * T tokens); result in ws->h. */
+void modernbert_forward(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fwd_hook hook, void *hctx);
+void bert_forward(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fwd_hook hook, void *hctx);
+
+/* pool_seq: the Pooling module on one sequence's hidden states h[L, H]
+ * into out[pool.out_dim] (modes concatenated in sentence-transformers'
+ * order: cls, max, mean, mean_sqrt_len, weightedmean, lasttoken). */
+void pool_seq(const struct model *m, const float *h, int L, float *out);
+
+/* head: Dense modules and Normalize on in[n, pool.out_dim]; the result
+ * [n, m->out_dim] is returned (one of the workspace buffers). */
+const float *head_forward(const struct model *m, struct fwd_ws *ws, float *in, int n, int normalize);
+
+#endif

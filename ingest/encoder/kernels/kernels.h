@@ -1,0 +1,55 @@
+/*
+ * kernels.h - the numeric operations of the forward passes (internal to
+ * ingest/encoder). Shapes are given in the comments; all matrices are
+ * row-major float32; "W" is a PyTorch Linear weight [out, in].
+ *
+ * Threading: every function that takes nt runs one OpenMP parallel region
+ * of nt threads (or hands nt to the GEMM library); none is called from
+ * inside a parallel region, so teams never nest.
+ */
+#ifndef SEMINDEX_KERNELS_H
+#define SEMINDEX_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum model_act;
+
+/* mm_xwt: y[M, N] (row stride ldy) = beta * y + x[M, K] @ W[N, K]^T (+ b[N]).
+ * beta is 0 or 1 (1 fuses a residual add). */
+void mm_xwt(const float *x, int M, int K, const float *W, int N, const float *b, float *y, int ldy, float beta,
+            int nt);
+
+/* mm_backend: "onednn" or "openblas" (which library mm_xwt uses). */
+const char *mm_backend(void);
+/* mm_set_backend: 0 = oneDNN, 1 = OpenBLAS (for benchmarks). */
+void mm_set_backend(int which);
+
+/* mm_ref: the same product with plain loops (benchmark baseline, oracle). */
+void mm_ref(const float *x, int M, int K, const float *W, int N, const float *b, float *y, int ldy, float beta);
+
+/* layernorm: y[T, H] = (x - mean) / sqrt(var + eps) * w (+ b); y may be x. */
+void layernorm(const float *x, float *y, int T, int H, const float *w, const float *b, float eps, int nt);
+
+/* act_inplace: x[n] = act(x[n]). */
+void act_inplace(float *x, size_t n, enum model_act a, int nt);
+
+/* geglu: out[T, n] = act(in[T, 0:n]) * in[T, n:2n] (n = n_inner). */
+void geglu(const float *in, float *out, int T, int n_inner, enum model_act a, int nt);
+
+float act_scalar(float x, enum model_act a);
+
+/* rope_table: cos/sin[L, d/2] for positions 0..L-1, inv_freq = theta^(-2j/d),
+ * computed in float32 as transformers does. */
+void rope_table(float *cosv, float *sinv, int L, int d, double theta);
+
+/* attention over packed sequences: qkv[T, 3H] (q | k | v, heads of d
+ * columns each), seq_off[n_seq + 1] token offsets. RoPE (rotate_half) is
+ * applied in place to q and k first when cosv != NULL, at each token's index
+ * in its sequence. Token i attends to j in its own sequence with
+ * |i - j| <= window (window < 0: all). ctx[T, H] gets the heads concatenated.
+ * scratch: nt * max_len floats. */
+void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
+               const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len, int nt);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * ingest.h - shards in, chunks and vectors out: the overlapped ingest
+ * pipeline (ingest/worker.c) over source.h, segment.h, the encoder and the
+ * store.
+ *
+ *   prep thread      for each shard in order: content hash, skip if done,
+ *                    read (source.h) -> segment -> tokenize -> text dedup ->
+ *                    batches of about batch_tokens tokens
+ *   calling thread   the encoder: embeds the batches (only texts never seen)
+ *   writer thread    one LMDB write transaction per batch; shard begin/end
+ *
+ * connected by bounded queues, so the encoder, the bottleneck, finds its next
+ * batch ready and hands the last one off without waiting for LMDB.
+ *
+ *     struct ingest_options o = INGEST_OPTIONS_INIT;
+ *     struct ingest_stats st = { 0 };
+ *     rc = ingest_run(store, enc, paths, n, &o, &st);
+ *     // rc < 0: failed; st.shards_failed or st.rejected > 0: partial
+ *
+ * Crash safety (docs/ingest.md): a shard is recorded "in progress" with its
+ * ordinal and content hash before its first chunks, and "done" after its last
+ * batch; a rerun finds an in-progress shard, deletes its partial chunks and
+ * does it again with the same ordinal, so ids and contents equal those of one
+ * clean run. A changed shard gets a new ordinal; its old chunks are deleted in
+ * the transaction that marks the new version done (readers see the old or the
+ * new version, never a mix). Duplicated texts (same bytes as a chunk in the
+ * store or earlier in the run) are not encoded: their vector is copied.
+ *
+ * Model: the first ingest records the encoder's name, fingerprint and dim;
+ * later runs with another fingerprint fail with ERR_MISMATCH unless reembed
+ * is set, which re-encodes every stored chunk with the new model first
+ * (resumable: a cursor in meta "reembed").
+ *
+ * Threading: ingest_run uses the encoder from the calling thread only; it
+ * takes DIR/ingest.lock (ERR_BUSY if another live ingest holds it; a stale
+ * lock of a dead process is taken over).
+ */
+#ifndef SEMINDEX_INGEST_H
+#define SEMINDEX_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "index/store/store.h"
+#include "ingest/segment.h"
+#include "ingest/source/source.h"
+
+struct enc;
+
+struct ingest_options {
+    struct src_options src;
+    struct seg_options seg;     /* seg.tok is set from the encoder */
+    size_t batch_tokens;        /* tokens per encoder batch (0 = 16384) */
+    size_t batch_chunks;        /* and at most this many chunks (0 = 1024) */
+    int reembed;                /* a different model re-encodes the store */
+    enum store_dtype dtype;     /* vector storage of a new store */
+    int progress;               /* progress bar / periodic lines on stderr */
+};
+#define INGEST_OPTIONS_INIT { SRC_OPTIONS_INIT, SEG_OPTIONS_INIT, 0, 0, 0, STORE_F32, 0 }
+
+struct ingest_stats {
+    uint64_t shards_seen, shards_new, shards_changed, shards_resumed, shards_skipped, shards_failed;
+    uint64_t docs, chunks, truncated, duplicates, encoded, tokens, bytes;
+    uint64_t rejected, replaced, nul, empty, binary, skipped_entries;
+    uint64_t reembedded;        /* chunks re-encoded for --reembed */
+    uint64_t deleted;           /* old chunks of changed shards removed */
+    double t_total;             /* wall seconds */
+    double t_prep;              /* reading, segmenting, tokenizing (busy) */
+    double t_encode;            /* encoder busy */
+    double t_encode_wait;       /* encoder waiting for input */
+    double t_write;             /* writer busy (LMDB, zstd) */
+};
+
+/* ingest_run: ingest shards[0..n) (paths) into s with encoder e. Returns 0
+ * (check shards_failed / rejected for a partial result), ERR_MISMATCH (other
+ * model, no reembed), ERR_BUSY (locked), ERR_FORMAT (strict and an input was
+ * rejected), or the first store / encoder error. Stats are filled either way. */
+int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t n,
+               const struct ingest_options *o, struct ingest_stats *st);
+
+/* ingest_stats_json: st as a JSON object appended to out. */
+int ingest_stats_json(const struct ingest_stats *st, struct buf *out);
+
+#endif

@@ -1,0 +1,743 @@
+/*
+ * source.c - shard readers through libarchive, record splitters for txt, jsonl,
+ * tsv and csv, and the error policy of source.h.
+ *
+ * Data flows as blocks (<= 64 KiB) from libarchive or read(2) into one entry
+ * state machine: the first 8 KiB are held back to decide "binary or text",
+ * then bytes are split into records (lines; csv records may span lines inside
+ * quotes) that are held up to max_record bytes; a longer record is dropped
+ * while it streams past, so a 200 MB line never sits in memory. Each record is
+ * made valid UTF-8 without NUL (U+FFFD) before parsing.
+ *
+ * Does not: guess encodings (UTF-16 files look binary and are skipped),
+ * follow symbolic links inside archives, or decrypt zip entries.
+ */
+#include "source.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+#include "mem.h"
+#include "utf8.h"
+
+#define BLOCK (64 * 1024)
+#define SNIFF 8192
+
+enum shard_mode { MODE_PLAIN, MODE_ARCHIVE, MODE_COMPRESSED };
+enum rec_kind { REC_NONE, REC_TXT, REC_JSONL, REC_TSV, REC_CSV };
+
+struct rd {
+    const char *shard;
+    const struct src_options *o;
+    uint64_t max_entry, max_shard;
+    size_t max_record;
+    src_doc_fn on_doc;
+    void *ctx;
+    struct src_stats *st;
+    uint64_t shard_bytes;
+    int shard_capped;
+    int err;                  /* < 0: stop (strict failure or on_doc error) */
+    struct buf clean, id;     /* scratch */
+};
+
+struct entry {
+    const char *name;
+    enum rec_kind kind;
+    uint64_t bytes;           /* bytes of the entry seen so far */
+    int capped, broken, binary_checked;
+    struct buf sniff;
+    struct buf rec;           /* the current record */
+    uint64_t rec_off, rec_line, line;  /* record start offset and line, current line (1-based) */
+    int overlong, in_quotes, header_done;
+    long col;                 /* 0-based column for tsv/csv, -1 unknown */
+    uint64_t replaced, nul, first_bad_line;
+};
+
+static const struct { const char *ext; enum shard_mode mode; } shard_exts[] = {
+    { ".tar", MODE_ARCHIVE }, { ".tar.gz", MODE_ARCHIVE }, { ".tgz", MODE_ARCHIVE },
+    { ".tar.zst", MODE_ARCHIVE }, { ".tzst", MODE_ARCHIVE }, { ".tar.xz", MODE_ARCHIVE },
+    { ".txz", MODE_ARCHIVE }, { ".tar.bz2", MODE_ARCHIVE }, { ".zip", MODE_ARCHIVE },
+    { ".7z", MODE_ARCHIVE }, { ".gz", MODE_COMPRESSED }, { ".zst", MODE_COMPRESSED },
+    { ".xz", MODE_COMPRESSED }, { ".bz2", MODE_COMPRESSED },
+};
+
+static int ends_with(const char *s, const char *ext)
+{
+    size_t n = strlen(s), m = strlen(ext);
+    return n > m && !strcasecmp(s + n - m, ext);
+}
+
+static enum shard_mode shard_mode(const char *name, size_t *suffix)
+{
+    for (size_t i = 0; i < sizeof shard_exts / sizeof shard_exts[0]; i++)
+        if (ends_with(name, shard_exts[i].ext)) {
+            *suffix = strlen(shard_exts[i].ext);
+            return shard_exts[i].mode;
+        }
+    *suffix = 0;
+    return MODE_PLAIN;
+}
+
+static enum rec_kind rec_kind(const char *name)
+{
+    if (ends_with(name, ".txt") || ends_with(name, ".md")) return REC_TXT;
+    if (ends_with(name, ".jsonl") || ends_with(name, ".ndjson")) return REC_JSONL;
+    if (ends_with(name, ".tsv")) return REC_TSV;
+    if (ends_with(name, ".csv")) return REC_CSV;
+    return REC_NONE;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+/* reject: message and count; with strict, the read stops. */
+static int reject(struct rd *r, const char *entry, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int reject(struct rd *r, const char *entry, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    r->st->n_rejected++;
+    if (entry) log_warn("shard '%s': entry '%s': %s", r->shard, entry, msg);
+    else log_warn("shard '%s': %s", r->shard, msg);
+    if (r->o->strict && r->err == 0) {
+        if (entry) r->err = err_set(ERR_FORMAT, "shard '%s': entry '%s': %s (--strict)", r->shard, entry, msg);
+        else r->err = err_set(ERR_FORMAT, "shard '%s': %s (--strict)", r->shard, msg);
+    }
+    return r->err;
+}
+
+/* ---- text cleaning ---------------------------------------------------------- */
+
+/* clean: valid UTF-8 without NUL; returns s itself when it already is, else
+ * r->clean's data. Counts into e. */
+static const char *clean(struct rd *r, struct entry *e, const char *s, size_t n, size_t *out_n)
+{
+    int bad = 0;
+    if (memchr(s, 0, n) || !utf8_valid(s, n)) bad = 1;
+    if (!bad) {
+        *out_n = n;
+        return s;
+    }
+    buf_reset(&r->clean);
+    if (buf_reserve(&r->clean, n + n / 2 + 16) < 0) return NULL;
+    for (size_t i = 0; i < n;) {
+        int32_t cp;
+        size_t k = utf8_decode(s + i, n - i, &cp);
+        if (cp <= 0) {
+            if (cp < 0) e->replaced++;
+            else e->nul++;
+            if (!e->first_bad_line) e->first_bad_line = e->rec_line ? e->rec_line : 1;
+            if (buf_append(&r->clean, "\xEF\xBF\xBD", 3) < 0) return NULL;
+        } else if (buf_append(&r->clean, s + i, k) < 0) {
+            return NULL;
+        }
+        i += k;
+    }
+    *out_n = r->clean.len;
+    return r->clean.data;
+}
+
+/* ---- records --------------------------------------------------------------- */
+
+static int emit(struct rd *r, struct entry *e, const char *text, size_t len, uint64_t line, uint64_t off,
+                const char *id, size_t id_len)
+{
+    size_t sl;
+    py_strip(text, len, &sl);
+    if (sl == 0) {
+        r->st->n_empty++;
+        return 0;
+    }
+    struct src_doc d = { e->name, line, off, text, len, id, id_len };
+    r->st->docs++;
+    int rc = r->on_doc(r->ctx, &d);
+    if (rc < 0 && r->err == 0) r->err = rc;
+    return r->err;
+}
+
+static int is_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') return 0;
+    return 1;
+}
+
+static int record_jsonl(struct rd *r, struct entry *e, const char *s, size_t n)
+{
+    if (is_blank(s, n)) return 0;
+    json_error_t je;
+    json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, &je);
+    if (!j) return reject(r, e->name, "line %llu: malformed JSON at column %d: %s", (unsigned long long)e->rec_line,
+                          je.column, je.text);
+    int rc = 0;
+    json_t *t = json_is_object(j) ? json_object_get(j, r->o->text_field) : NULL;
+    if (!t || !json_is_string(t)) {
+        rc = reject(r, e->name, "line %llu: no string field '%s'", (unsigned long long)e->rec_line, r->o->text_field);
+        goto out;
+    }
+    const char *id = NULL;
+    size_t id_len = 0;
+    if (r->o->id_field) {
+        json_t *jid = json_object_get(j, r->o->id_field);
+        buf_reset(&r->id);
+        if (json_is_string(jid)) buf_append(&r->id, json_string_value(jid), json_string_length(jid));
+        else if (json_is_integer(jid)) buf_printf(&r->id, "%lld", (long long)json_integer_value(jid));
+        if (r->id.len) {
+            /* ids are short labels: NUL would cut them; replace it */
+            for (size_t i = 0; i < r->id.len; i++)
+                if (!r->id.data[i]) r->id.data[i] = '?';
+            id = r->id.data;
+            id_len = r->id.len;
+        }
+    }
+    size_t tn;
+    const char *tx = clean(r, e, json_string_value(t), json_string_length(t), &tn);
+    if (!tx) { rc = err_set(ERR_NOMEM, "out of memory"); r->err = rc; goto out; }
+    rc = emit(r, e, tx, tn, e->rec_line, e->rec_off, id, id_len);
+out:
+    json_decref(j);
+    return rc;
+}
+
+/* field: the idx-th field (0-based) of a tsv/csv record into out; 1 found. */
+static int field(const char *s, size_t n, long idx, int csv, struct buf *out)
+{
+    buf_reset(out);
+    long f = 0;
+    size_t i = 0;
+    for (;;) {
+        int quoted = csv && i < n && s[i] == '"';
+        if (quoted) i++;
+        for (; i < n; i++) {
+            char c = s[i];
+            if (quoted) {
+                if (c == '"') {
+                    if (i + 1 < n && s[i + 1] == '"') {
+                        if (f == idx) buf_putc(out, '"');
+                        i++;
+                        continue;
+                    }
+                    quoted = 0;
+                    continue;
+                }
+            } else if (c == (csv ? ',' : '\t')) {
+                break;
+            }
+            if (f == idx) buf_putc(out, c);
+        }
+        if (f == idx) {
+            if (!out->data) buf_puts(out, "");
+            return 1;
+        }
+        if (i >= n) return 0;
+        i++; /* the separator */
+        f++;
+    }
+}
+
+static int record_table(struct rd *r, struct entry *e, const char *s, size_t n)
+{
+    int csv = e->kind == REC_CSV;
+    if (!e->header_done) {
+        e->header_done = 1;
+        char *end;
+        long num = strtol(r->o->column, &end, 10);
+        if (!*end && num >= 1) {
+            e->col = num - 1;
+            return 0;
+        }
+        if (n >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) s += 3, n -= 3;
+        for (long i = 0; field(s, n, i, csv, &r->id); i++)
+            if (!strcmp(r->id.data, r->o->column)) {
+                e->col = i;
+                return 0;
+            }
+        e->col = -1;
+        e->broken = 1; /* no such column: reject the entry once */
+        return reject(r, e->name, "line 1: no column '%s' in the header", r->o->column);
+    }
+    if (e->col < 0 || is_blank(s, n)) return 0;
+    if (!field(s, n, e->col, csv, &r->id))
+        return reject(r, e->name, "line %llu: no column %ld", (unsigned long long)e->rec_line, e->col + 1);
+    size_t tn;
+    const char *tx = clean(r, e, r->id.data, r->id.len, &tn); /* r->id holds the field */
+    if (!tx) return r->err = err_set(ERR_NOMEM, "out of memory");
+    return emit(r, e, tx, tn, e->rec_line, e->rec_off, NULL, 0);
+}
+
+/* record_end: a complete line-record (without its newline) is in e->rec. */
+static int record_end(struct rd *r, struct entry *e)
+{
+    int rc = 0;
+    if (e->overlong) {
+        rc = reject(r, e->name, "line %llu: record of more than %zu bytes skipped", (unsigned long long)e->rec_line,
+                    r->max_record);
+    } else if (e->kind != REC_TXT) {
+        size_t n = e->rec.len;
+        if (n && e->rec.data[n - 1] == '\r') n--;
+        size_t cn;
+        const char *s = e->rec.data ? e->rec.data : "";
+        if (e->kind == REC_JSONL) {
+            /* jansson needs valid UTF-8: repair first (NUL bytes raw in a line are repaired too) */
+            s = clean(r, e, s, n, &cn);
+            if (!s) return r->err = err_set(ERR_NOMEM, "out of memory");
+            if (s == r->clean.data) {
+                struct buf keep = r->clean;  /* record_jsonl reuses r->clean */
+                r->clean = (struct buf)BUF_INIT;
+                rc = record_jsonl(r, e, keep.data, cn);
+                buf_release(&r->clean);
+                r->clean = keep;
+            } else {
+                rc = record_jsonl(r, e, s, cn);
+            }
+        } else {
+            rc = record_table(r, e, s, n);
+        }
+    }
+    buf_reset(&e->rec);
+    e->overlong = 0;
+    return rc;
+}
+
+/* split: feed bytes into the record splitter. */
+static int split(struct rd *r, struct entry *e, const char *p, size_t n)
+{
+    size_t i = 0;
+    while (i < n && r->err == 0) {
+        if (e->rec.len == 0 && !e->overlong) {
+            e->rec_off = e->bytes - n + i;
+            e->rec_line = e->line;
+        }
+        size_t j = i;
+        int end = 0;
+        if (e->kind == REC_TXT) {
+            j = n;
+        } else {
+            for (; j < n; j++) {
+                char c = p[j];
+                if (c == '"' && e->kind == REC_CSV) e->in_quotes = !e->in_quotes;
+                if (c == '\n') {
+                    e->line++;
+                    if (!e->in_quotes) { end = 1; break; }
+                }
+            }
+        }
+        size_t seg = j - i;
+        if (!e->overlong) {
+            if (e->rec.len + seg > r->max_record) {
+                e->overlong = 1;
+                buf_release(&e->rec);
+            } else if (buf_append(&e->rec, p + i, seg) < 0) {
+                return r->err = err_set(ERR_NOMEM, "out of memory");
+            }
+        }
+        i = j + end;
+        if (end) FORWARD_ERR(record_end(r, e));
+    }
+    return r->err;
+}
+
+static int binary(const char *p, size_t n, int at_end)
+{
+    if (memchr(p, 0, n)) return 1;
+    size_t m = at_end || n < 4 ? n : n - 3, bad = 0;
+    for (size_t i = 0; i < m;) {
+        int32_t cp;
+        size_t k = utf8_decode(p + i, m - i, &cp);
+        if (cp < 0) bad += k;
+        i += k;
+    }
+    return m && bad * 10 > m * 3;
+}
+
+static int sniffed(struct rd *r, struct entry *e, int at_end)
+{
+    e->binary_checked = 1;
+    if (e->sniff.len && binary(e->sniff.data, e->sniff.len, at_end)) {
+        r->st->n_binary++;
+        e->broken = 1;
+        reject(r, e->name, "binary data (NUL or invalid UTF-8 in the first %zu bytes), skipped", e->sniff.len);
+        return r->err;
+    }
+    /* bytes counted so far include the sniff; split computes offsets from e->bytes */
+    return split(r, e, e->sniff.data ? e->sniff.data : "", e->sniff.len);
+}
+
+/* feed: one block of entry data. Returns < 0 to stop the shard; sets e->capped
+ * or e->broken to stop the entry. */
+static int feed(struct rd *r, struct entry *e, const char *p, size_t n)
+{
+    if (e->capped || e->broken) return r->err;
+    if (e->bytes + n > r->max_entry) {
+        n = (size_t)(r->max_entry - e->bytes);
+        e->capped = 1;
+    }
+    if (r->shard_bytes + n > r->max_shard) {
+        n = (size_t)(r->max_shard - r->shard_bytes);
+        r->shard_capped = 1;
+        e->capped = 1;
+    }
+    r->shard_bytes += n;
+    r->st->bytes += n;
+    while (n && !e->binary_checked && !e->broken) {
+        size_t k = SNIFF - e->sniff.len < n ? SNIFF - e->sniff.len : n;
+        if (buf_append(&e->sniff, p, k) < 0) return r->err = err_set(ERR_NOMEM, "out of memory");
+        e->bytes += k;
+        p += k;
+        n -= k;
+        if (e->sniff.len == SNIFF && sniffed(r, e, 0) < 0) return r->err;
+    }
+    if (n && !e->broken) {
+        e->bytes += n;
+        split(r, e, p, n);
+    }
+    if (e->capped && !e->broken) {
+        e->broken = 1;
+        if (r->shard_capped)
+            reject(r, e->name, "shard exceeds %llu bytes decompressed (archive bomb?); rest of the shard skipped",
+                   (unsigned long long)r->max_shard);
+        else
+            reject(r, e->name, "entry exceeds %llu bytes decompressed (archive bomb?); rest skipped",
+                   (unsigned long long)r->max_entry);
+    }
+    return r->err;
+}
+
+static void entry_init(struct entry *e, const char *name, enum rec_kind kind)
+{
+    memset(e, 0, sizeof *e);
+    e->name = name;
+    e->kind = kind;
+    e->line = 1;
+    e->col = -1;
+}
+
+/* entry_finish: flush the last record, report repairs, free. */
+static int entry_finish(struct rd *r, struct entry *e)
+{
+    if (!e->broken && r->err == 0) {
+        if (!e->binary_checked) sniffed(r, e, 1);
+        if (!e->broken && r->err == 0) {
+            if (e->bytes == 0) {
+                r->st->n_empty++;
+                log_info("shard '%s': entry '%s': empty, skipped", r->shard, e->name);
+            } else if (e->kind == REC_TXT) {
+                if (e->overlong) reject(r, e->name, "document of more than %zu bytes skipped", r->max_record);
+                else {
+                    size_t cn;
+                    const char *s = clean(r, e, e->rec.data ? e->rec.data : "", e->rec.len, &cn);
+                    if (!s) r->err = err_set(ERR_NOMEM, "out of memory");
+                    else emit(r, e, s, cn, 0, 0, NULL, 0);
+                }
+            } else if (e->rec.len || e->overlong) {
+                record_end(r, e);
+            }
+        }
+    }
+    if (e->replaced || e->nul)
+        log_warn("shard '%s': entry '%s': %llu invalid UTF-8 sequences and %llu NUL bytes replaced by U+FFFD "
+                 "(first at line %llu)", r->shard, e->name, (unsigned long long)e->replaced,
+                 (unsigned long long)e->nul, (unsigned long long)e->first_bad_line);
+    r->st->n_replaced += e->replaced;
+    r->st->n_nul += e->nul;
+    buf_release(&e->sniff);
+    buf_release(&e->rec);
+    return r->err;
+}
+
+/* ---- shards ---------------------------------------------------------------- */
+
+static int read_archive(struct rd *r, const char *path, const char *prefix, enum shard_mode mode, size_t suffix)
+{
+    struct archive *a = archive_read_new();
+    if (!a) return r->err = err_set(ERR_NOMEM, "out of memory");
+    archive_read_support_filter_all(a);
+    if (mode == MODE_ARCHIVE) archive_read_support_format_all(a);
+    else archive_read_support_format_raw(a);
+    char *buf = mem_alloc(BLOCK);
+    struct buf name = BUF_INIT;
+    if (!buf) { r->err = err_set(ERR_NOMEM, "out of memory"); goto out; }
+    if (archive_read_open_filename(a, path, BLOCK) != ARCHIVE_OK) {
+        reject(r, prefix, "cannot open '%s': %s", path, archive_error_string(a));
+        goto out;
+    }
+    struct archive_entry *ae;
+    int retries = 0;
+    const char *last = "(start)";
+    struct buf lastb = BUF_INIT;
+    for (;;) {
+        int h = archive_read_next_header(a, &ae);
+        if (h == ARCHIVE_EOF) break;
+        if (h == ARCHIVE_RETRY && ++retries < 3) continue;
+        if (h == ARCHIVE_WARN) log_warn("shard '%s': %s", r->shard, archive_error_string(a));
+        else if (h != ARCHIVE_OK) {
+            reject(r, prefix, "corrupt or truncated archive after entry '%s': %s", last,
+                   archive_error_string(a) ? archive_error_string(a) : "unknown error");
+            break;
+        }
+        retries = 0;
+        if (mode == MODE_COMPRESSED && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE) {
+            reject(r, prefix, "'%s' is not compressed as its name says", base_name(path));
+            break;
+        }
+        buf_reset(&name);
+        if (prefix && mode == MODE_ARCHIVE) buf_printf(&name, "%s/", prefix);
+        if (mode == MODE_COMPRESSED) {
+            const char *b = prefix ? prefix : base_name(path);
+            buf_append(&name, b, strlen(b) - (prefix ? 0 : suffix));
+        } else {
+            const char *pn = archive_entry_pathname(ae);
+            buf_puts(&name, pn ? pn : "(no name)");
+        }
+        buf_reset(&lastb);
+        buf_puts(&lastb, name.data);
+        last = lastb.data;
+        r->st->entries++;
+        if (mode == MODE_ARCHIVE && archive_entry_filetype(ae) != AE_IFREG) {
+            if (archive_entry_filetype(ae) != AE_IFDIR) r->st->n_skipped++;
+            continue;
+        }
+        enum rec_kind kind = rec_kind(name.data);
+        if (kind == REC_NONE) {
+            r->st->n_skipped++;
+            log_debug("shard '%s': entry '%s': no record format for this name, skipped", r->shard, name.data);
+            continue;
+        }
+        struct entry e;
+        entry_init(&e, name.data, kind);
+        int fatal = 0;
+        for (;;) {
+            la_ssize_t n = archive_read_data(a, buf, BLOCK);
+            if (n == 0) break;
+            if (n < 0) {
+                e.broken = 1;
+                reject(r, e.name, "read error at offset %llu: %s", (unsigned long long)e.bytes,
+                       archive_error_string(a) ? archive_error_string(a) : "unknown error");
+                fatal = n == ARCHIVE_FATAL;
+                break;
+            }
+            if (feed(r, &e, buf, (size_t)n) < 0 || e.capped || e.broken) break;
+        }
+        entry_finish(r, &e);
+        if (fatal || r->err || r->shard_capped) break;
+    }
+    buf_release(&lastb);
+out:
+    buf_release(&name);
+    mem_free(buf);
+    archive_read_free(a);
+    return r->err;
+}
+
+static int read_plain(struct rd *r, const char *path, const char *entry)
+{
+    enum rec_kind kind = rec_kind(entry);
+    r->st->entries++;
+    if (kind == REC_NONE) {
+        r->st->n_skipped++;
+        log_info("shard '%s': '%s' has no record format (.txt .md .jsonl .ndjson .tsv .csv), skipped", r->shard,
+                 entry);
+        return 0;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return reject(r, entry, "cannot open '%s': %s", path, strerror(errno));
+    char *buf = mem_alloc(BLOCK);
+    if (!buf) {
+        close(fd);
+        return r->err = err_set(ERR_NOMEM, "out of memory");
+    }
+    struct entry e;
+    entry_init(&e, entry, kind);
+    for (;;) {
+        ssize_t n = read(fd, buf, BLOCK);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            e.broken = 1;
+            reject(r, entry, "read error at offset %llu: %s", (unsigned long long)e.bytes, strerror(errno));
+            break;
+        }
+        if (feed(r, &e, buf, (size_t)n) < 0 || e.capped || e.broken) break;
+    }
+    entry_finish(r, &e);
+    close(fd);
+    mem_free(buf);
+    return r->err;
+}
+
+static int read_file(struct rd *r, const char *path, const char *rel)
+{
+    size_t suffix;
+    enum shard_mode m = shard_mode(rel ? rel : base_name(path), &suffix);
+    if (m == MODE_PLAIN) return read_plain(r, path, rel ? rel : base_name(path));
+    if (m == MODE_COMPRESSED && rel) {
+        struct buf nm = BUF_INIT;
+        buf_append(&nm, rel, strlen(rel) - suffix);
+        int rc = read_archive(r, path, nm.data, m, suffix);
+        buf_release(&nm);
+        return rc;
+    }
+    return read_archive(r, path, rel, m, suffix);
+}
+
+static int cmp_names(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int skip_hidden(const struct dirent *d) { return d->d_name[0] != '.'; }
+
+/* walk: visit(path, rel) for every regular file under dir in name order. */
+static int walk(const char *dir, const char *rel, int (*visit)(void *, const char *, const char *, int),
+                void *ctx)
+{
+    struct dirent **list;
+    int n = scandir(dir, &list, skip_hidden, cmp_names);
+    if (n < 0) return visit(ctx, dir, rel ? rel : ".", -errno);
+    int rc = 0;
+    struct buf p = BUF_INIT, q = BUF_INIT;
+    for (int i = 0; i < n; i++) {
+        if (rc >= 0) {
+            buf_reset(&p);
+            buf_reset(&q);
+            buf_printf(&p, "%s/%s", dir, list[i]->d_name);
+            if (rel) buf_printf(&q, "%s/%s", rel, list[i]->d_name);
+            else buf_puts(&q, list[i]->d_name);
+            struct stat st;
+            if (stat(p.data, &st) != 0) rc = visit(ctx, p.data, q.data, -errno);
+            else if (S_ISDIR(st.st_mode)) rc = walk(p.data, q.data, visit, ctx);
+            else if (S_ISREG(st.st_mode)) rc = visit(ctx, p.data, q.data, 0);
+        }
+        free(list[i]);
+    }
+    free(list);
+    buf_release(&p);
+    buf_release(&q);
+    return rc;
+}
+
+static int visit_read(void *ctx, const char *path, const char *rel, int err)
+{
+    struct rd *r = ctx;
+    if (err) return reject(r, rel, "cannot read '%s': %s", path, strerror(-err));
+    return read_file(r, path, rel);
+}
+
+int src_read(const char *path, const struct src_options *opt, src_doc_fn on_doc, void *ctx,
+             struct src_stats *st)
+{
+    struct src_options defaults = SRC_OPTIONS_INIT;
+    if (!opt) opt = &defaults;
+    struct rd r = { 0 };
+    r.shard = path;
+    r.o = opt;
+    r.max_entry = opt->max_entry ? opt->max_entry : 4ull << 30;
+    r.max_shard = opt->max_shard ? opt->max_shard : 64ull << 30;
+    r.max_record = opt->max_record ? opt->max_record : 32u << 20;
+    r.on_doc = on_doc;
+    r.ctx = ctx;
+    r.st = st;
+    RETURN_ERR_IF(!opt->text_field || !opt->column, ERR_INVALID, "source options need a text field and a column");
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        reject(&r, NULL, "cannot read: %s", strerror(errno));
+    } else if (S_ISDIR(sb.st_mode)) {
+        walk(path, NULL, visit_read, &r);
+    } else {
+        read_file(&r, path, NULL);
+    }
+    buf_release(&r.clean);
+    buf_release(&r.id);
+    return r.err;
+}
+
+/* ---- content hash ---------------------------------------------------------- */
+
+static int hash_file(struct hash_stream *h, const char *path, uint64_t *bytes)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return err_set(ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+    char *buf = mem_alloc(1 << 20);
+    if (!buf) {
+        close(fd);
+        return err_set(ERR_NOMEM, "out of memory");
+    }
+    int rc = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, 1 << 20);
+        if (n == 0) break;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            rc = err_set(ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+            break;
+        }
+        hash_stream_update(h, buf, (size_t)n);
+        *bytes += (uint64_t)n;
+    }
+    mem_free(buf);
+    close(fd);
+    return rc;
+}
+
+struct hash_ctx {
+    struct hash_stream *h;
+    uint64_t *bytes;
+};
+
+static int visit_hash(void *ctx, const char *path, const char *rel, int err)
+{
+    struct hash_ctx *c = ctx;
+    /* an unreadable file is part of the content: its name and errno go in */
+    hash_stream_update(c->h, rel, strlen(rel) + 1);
+    if (err) {
+        hash_stream_update(c->h, &err, sizeof err);
+        return 0;
+    }
+    struct stat st;
+    uint64_t size = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    hash_stream_update(c->h, &size, sizeof size);
+    int rc = hash_file(c->h, path, c->bytes);
+    if (rc < 0) {
+        int e = ERR_IO;
+        hash_stream_update(c->h, &e, sizeof e);
+    }
+    return 0;
+}
+
+int src_hash(const char *path, struct hash128 *out, uint64_t *bytes)
+{
+    *bytes = 0;
+    struct hash_stream *h = hash_stream_create();
+    if (!h) return err_set(ERR_NOMEM, "out of memory");
+    struct stat sb;
+    int rc = 0;
+    if (stat(path, &sb) != 0) rc = err_set(ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+    else if (S_ISDIR(sb.st_mode)) {
+        struct hash_ctx c = { h, bytes };
+        hash_stream_update(h, "dir", 4);
+        rc = walk(path, NULL, visit_hash, &c);
+    } else {
+        rc = hash_file(h, path, bytes);
+    }
+    *out = hash_stream_digest(h);
+    hash_stream_free(h);
+    return rc;
+}

@@ -1,0 +1,75 @@
+/*
+ * wordpiece.c - the WordPiece model of HF tokenizers (models/wordpiece/).
+ *
+ * Greedy longest-match-first from the left: at each position the longest
+ * vocabulary entry (prefixed with continuing_subword_prefix after the first
+ * piece) is taken; if some position has no match, or the word is longer
+ * than max_input_chars_per_word characters, the whole word is unk_token.
+ * Cost is O(L^2) lookups for an L-character word, L bounded by
+ * max_input_chars_per_word.
+ */
+#include <string.h>
+
+#include "err.h"
+#include "mem.h"
+#include "tok_impl.h"
+#include "utf8.h"
+
+int wordpiece_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n)
+{
+    size_t nchars = 0;
+    for (size_t i = 0; i < n; i++) nchars += ((unsigned char)s[i] & 0xC0) != 0x80;
+    if (nchars > m->max_chars) return tokens_push(&w->tk, m->unk_id, 0, (uint32_t)n);
+    size_t plen = m->prefix ? strlen(m->prefix) : 0, mark = w->tk.n;
+    struct buf *b = &w->u8; /* free to use: the caller has its copy of s */
+    char *key = mem_alloc(plen + n + 1);
+    if (!key) return ERR_NOMEM;
+    (void)b;
+    if (plen) memcpy(key, m->prefix, plen);
+    size_t start = 0;
+    int rc = 0;
+    while (start < n) {
+        size_t end = n;
+        int32_t id = -1;
+        while (start < end) {
+            const char *k = s + start;
+            size_t kl = end - start;
+            if (start > 0) {
+                memcpy(key + plen, s + start, kl);
+                k = key;
+                kl += plen;
+            }
+            id = strmap_get(&m->vocab, k, kl);
+            if (id >= 0) break;
+            /* drop the last character */
+            end--;
+            while (end > start && ((unsigned char)s[end] & 0xC0) == 0x80) end--;
+        }
+        if (id < 0) {
+            w->tk.n = mark;
+            rc = tokens_push(&w->tk, m->unk_id, 0, (uint32_t)n);
+            break;
+        }
+        if ((rc = tokens_push(&w->tk, id, (uint32_t)start, (uint32_t)end)) < 0) break;
+        start = end;
+    }
+    mem_free(key);
+    return rc;
+}
+
+int wordpiece_load(struct tok_model *m, json_t *j, const char *what)
+{
+    m->type = MODEL_WORDPIECE;
+    FORWARD_ERR(vocab_load_object(&m->vocab, json_object_get(j, "vocab"), what));
+    const char *unk = "[UNK]", *prefix = "##";
+    FORWARD_ERR(json_get_str(j, "unk_token", what, &unk));
+    FORWARD_ERR(json_get_str(j, "continuing_subword_prefix", what, &prefix));
+    int64_t maxc = 100;
+    FORWARD_ERR(json_get_int(j, "max_input_chars_per_word", what, &maxc));
+    if (maxc < 0) return err_set(ERR_FORMAT, "%s: max_input_chars_per_word %lld < 0", what, (long long)maxc);
+    m->max_chars = (size_t)maxc;
+    m->unk_id = strmap_get(&m->vocab, unk, strlen(unk));
+    if (m->unk_id < 0) return err_set(ERR_FORMAT, "%s: unk_token '%s' is not in the vocabulary", what, unk);
+    if (*prefix && !(m->prefix = mem_strdup(prefix))) return ERR_NOMEM;
+    return 0;
+}

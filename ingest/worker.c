@@ -1,0 +1,1050 @@
+/*
+ * worker.c - the ingest pipeline of ingest.h: prep thread -> encoder (the
+ * calling thread) -> writer thread, joined by bounded queues of events.
+ *
+ * Events travel in shard order: BEGIN(shard) DATA... END(shard). The writer
+ * turns BEGIN into an "in progress" shard record with its ordinal (deleting
+ * the partial chunks of an interrupted run of the same shard), each DATA into
+ * one write transaction, END into the "done" record (deleting the chunks of
+ * the shard's previous version). Ids are ordinal << 40 | sequence number, and
+ * sequence numbers come from reading order, so a rerun makes the same ids.
+ *
+ * Text dedup: the prep thread hashes each chunk text (xxh3-128) and looks it
+ * up (1) in the hash sets of the batches it has sent but the writer has not
+ * yet committed -> "pending", the writer copies the vector from the chunk it
+ * wrote earlier in the same run; (2) in the store's texts map -> "stored", the
+ * vector is copied right away from a read snapshot. Only the rest is encoded.
+ * Whether a chunk is copied or encoded never changes what is stored: the
+ * encoder is deterministic for a given text and n_tokens is computed for every
+ * chunk the same way.
+ *
+ * The writer holds its first batches until it has a sample (4000 texts or
+ * 2 MiB, or the end of the run) to train the store's zstd dictionary on.
+ */
+#include "ingest.h"
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "fsutil.h"
+#include "ingest/encoder/encoder.h"
+#include "ingest/tokenizer/tokenizer.h"
+#include "log.h"
+#include "mem.h"
+#include "utf8.h"
+
+#define QCAP 4
+#define DICT_TEXTS 4000
+#define DICT_BYTES (2u << 20)
+
+/* ---- a bounded blocking queue ---------------------------------------------- */
+
+struct queue {
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty, not_full;
+    void *v[QCAP];
+    size_t head, n;
+    int closed;
+};
+
+static void q_init(struct queue *q)
+{
+    memset(q, 0, sizeof *q);
+    pthread_mutex_init(&q->mu, NULL);
+    pthread_cond_init(&q->not_empty, NULL);
+    pthread_cond_init(&q->not_full, NULL);
+}
+
+static void q_destroy(struct queue *q)
+{
+    pthread_mutex_destroy(&q->mu);
+    pthread_cond_destroy(&q->not_empty);
+    pthread_cond_destroy(&q->not_full);
+}
+
+/* q_push: 0, or -1 when the queue was closed (the item is not taken). */
+static int q_push(struct queue *q, void *x)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->n == QCAP && !q->closed) pthread_cond_wait(&q->not_full, &q->mu);
+    int rc = -1;
+    if (!q->closed) {
+        q->v[(q->head + q->n) % QCAP] = x;
+        q->n++;
+        rc = 0;
+        pthread_cond_signal(&q->not_empty);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return rc;
+}
+
+/* q_pop: the next item, or NULL when closed and drained. */
+static void *q_pop(struct queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->n == 0 && !q->closed) pthread_cond_wait(&q->not_empty, &q->mu);
+    void *x = NULL;
+    if (q->n) {
+        x = q->v[q->head];
+        q->head = (q->head + 1) % QCAP;
+        q->n--;
+        pthread_cond_signal(&q->not_full);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return x;
+}
+
+static void q_close(struct queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    q->closed = 1;
+    pthread_cond_broadcast(&q->not_empty);
+    pthread_cond_broadcast(&q->not_full);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* q_drain: pop whatever is left (after an abort) for freeing. */
+static void *q_take(struct queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    void *x = NULL;
+    if (q->n) {
+        x = q->v[q->head];
+        q->head = (q->head + 1) % QCAP;
+        q->n--;
+    }
+    pthread_mutex_unlock(&q->mu);
+    return x;
+}
+
+/* ---- events ---------------------------------------------------------------- */
+
+enum how { HOW_ENCODE, HOW_STORED, HOW_PENDING };
+enum ev_kind { EV_BEGIN, EV_DATA, EV_END };
+
+struct item {
+    uint64_t doc_seq, chunk_seq;
+    size_t off, len;          /* text in the batch arena */
+    uint64_t start, end;      /* span in the document */
+    struct hash128 h;
+    int32_t n_tokens;
+    uint8_t truncated, how;
+    size_t ids_off, n_ids;    /* token ids (transformer models) */
+};
+
+struct docr {
+    uint64_t seq, record, offset, length;
+    uint32_t n_chunks;
+    size_t entry_off, entry_len, id_off, id_len;
+};
+
+struct event {
+    enum ev_kind kind;
+    uint32_t shard;
+    uint64_t seq;             /* DATA: batch number in this run, from 1 */
+    struct item *items;
+    size_t n_items, cap_items;
+    struct docr *docs;
+    size_t n_docs, cap_docs;
+    struct buf arena;
+    int32_t *ids;
+    size_t n_ids, cap_ids;
+    float *vecs;              /* n_items * dim */
+    size_t tokens;
+    /* BEGIN / END */
+    struct hash128 hash;
+    uint64_t bytes;
+    uint64_t sh_docs, sh_chunks, sh_rejected;
+};
+
+static void ev_free(struct event *e)
+{
+    if (!e) return;
+    mem_free(e->items);
+    mem_free(e->docs);
+    buf_release(&e->arena);
+    mem_free(e->ids);
+    mem_free(e->vecs);
+    mem_free(e);
+}
+
+/* hash set of one batch's texts (open addressing, {0,0} = empty) */
+struct hset {
+    uint64_t seq;
+    struct hash128 *slot;
+    size_t mask;
+};
+
+struct run {
+    struct store *s;
+    struct enc *e;
+    const struct tok *tok;
+    int dim;
+    const struct ingest_options *o;
+    struct ingest_stats *st;
+    const char *const *paths;
+    char **keys;
+    size_t n;
+    uint64_t *ordinal;        /* writer: shard index -> ordinal */
+    struct queue q_enc, q_write;
+    atomic_int abort;
+    atomic_ullong committed;  /* every DATA batch with seq <= this is committed */
+    atomic_ullong passed;     /* shards the prep thread skipped or failed (progress) */
+    pthread_mutex_t mu_err;
+    int err;
+    char errmsg[1024];
+    /* prep state */
+    struct event *cur;
+    uint32_t shard;
+    uint64_t doc_seq, chunk_seq, seq, sh_docs, sh_chunks;
+    struct seg_spans spans;
+    struct tok_encoding te;
+    struct hset *sets;
+    size_t n_sets, cap_sets;
+    size_t batch_tokens, batch_chunks;
+};
+
+static void run_fail(struct run *r, int rc)
+{
+    pthread_mutex_lock(&r->mu_err);
+    if (!r->err) {
+        r->err = rc;
+        snprintf(r->errmsg, sizeof r->errmsg, "%s", err_msg());
+    }
+    pthread_mutex_unlock(&r->mu_err);
+    atomic_store(&r->abort, 1);
+    q_close(&r->q_enc);
+    q_close(&r->q_write);
+}
+
+/* ---- token counting (the same for every path a chunk takes) ----------------- */
+
+/* count_tokens: n_tokens and truncated of a chunk; token ids into te for
+ * transformer models. The builtin encoder has no tokenizer: its n_tokens is
+ * the number of code points. */
+static int count_tokens(const struct tok *tok, const char *s, size_t n, struct tok_encoding *te, int32_t *n_tokens,
+                        uint8_t *truncated)
+{
+    if (!tok) {
+        int64_t c = 0;
+        for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+        *n_tokens = c > INT32_MAX ? INT32_MAX : (int32_t)c;
+        *truncated = 0;
+        return 0;
+    }
+    FORWARD_ERR(tok_encode(tok, s, n, 0, te));
+    *n_tokens = (int32_t)te->n;
+    *truncated = (uint8_t)(te->truncated != 0);
+    return 0;
+}
+
+/* ---- prep thread ----------------------------------------------------------- */
+
+static int hset_has(const struct hset *h, struct hash128 x)
+{
+    for (size_t i = (size_t)x.lo & h->mask;; i = (i + 1) & h->mask) {
+        if (!h->slot[i].lo && !h->slot[i].hi) return 0;
+        if (h->slot[i].lo == x.lo && h->slot[i].hi == x.hi) return 1;
+    }
+}
+
+static void hset_add(struct hset *h, struct hash128 x)
+{
+    if (!x.lo && !x.hi) return;
+    size_t i = (size_t)x.lo & h->mask;
+    while (h->slot[i].lo || h->slot[i].hi) {
+        if (h->slot[i].lo == x.lo && h->slot[i].hi == x.hi) return;
+        i = (i + 1) & h->mask;
+    }
+    h->slot[i] = x;
+}
+
+static struct event *ev_new(enum ev_kind k, uint32_t shard)
+{
+    struct event *e = mem_calloc(1, sizeof *e);
+    if (e) {
+        e->kind = k;
+        e->shard = shard;
+    }
+    return e;
+}
+
+static int send(struct run *r, struct event *e)
+{
+    if (q_push(&r->q_enc, e) < 0) {
+        ev_free(e);
+        return ERR_INVALID; /* aborted: the error is already recorded */
+    }
+    return 0;
+}
+
+/* dedup: decide how each chunk of the batch gets its vector. */
+static int dedup(struct run *r, struct event *b)
+{
+    /* sets of committed batches are visible in a snapshot begun after this load */
+    uint64_t done = atomic_load(&r->committed);
+    size_t k = 0;
+    for (size_t i = 0; i < r->n_sets; i++) {
+        if (r->sets[i].seq <= done) mem_free(r->sets[i].slot);
+        else r->sets[k++] = r->sets[i];
+    }
+    r->n_sets = k;
+    if (r->n_sets == r->cap_sets) {
+        size_t cap = r->cap_sets ? r->cap_sets * 2 : 16;
+        struct hset *v = mem_realloc(r->sets, cap * sizeof *v);
+        if (!v) return err_set(ERR_NOMEM, "out of memory");
+        r->sets = v;
+        r->cap_sets = cap;
+    }
+    size_t sz = 16;
+    while (sz < b->n_items * 2) sz *= 2;
+    struct hset cur = { b->seq, mem_calloc(sz, sizeof(struct hash128)), sz - 1 };
+    if (!cur.slot) return err_set(ERR_NOMEM, "out of memory");
+    r->sets[r->n_sets++] = cur;
+    b->vecs = mem_alloc_array(b->n_items * (size_t)r->dim, sizeof(float));
+    if (!b->vecs) return err_set(ERR_NOMEM, "out of memory");
+    struct store_txn *t;
+    FORWARD_ERR(store_read_begin(r->s, &t));
+    int rc = 0;
+    for (size_t i = 0; i < b->n_items && rc == 0; i++) {
+        struct item *it = &b->items[i];
+        int seen = 0;
+        for (size_t j = 0; j < r->n_sets && !seen; j++) seen = hset_has(&r->sets[j], it->h);
+        uint64_t id;
+        if (seen) {
+            it->how = HOW_PENDING;
+        } else if ((rc = store_text_lookup(t, it->h, &id)) == 1 &&
+                   store_get_vector(t, id, b->vecs + i * (size_t)r->dim) == 0) {
+            it->how = HOW_STORED;
+            rc = 0;
+        } else if (rc >= 0) {
+            rc = 0;
+            it->how = HOW_ENCODE;
+            hset_add(&r->sets[r->n_sets - 1], it->h);
+        }
+    }
+    store_read_end(t);
+    return rc;
+}
+
+static int flush(struct run *r)
+{
+    struct event *b = r->cur;
+    if (!b) return 0;
+    r->cur = NULL;
+    if (b->n_items == 0 && b->n_docs == 0) {
+        ev_free(b);
+        return 0;
+    }
+    b->seq = ++r->seq;
+    int rc = dedup(r, b);
+    if (rc < 0) {
+        ev_free(b);
+        return rc;
+    }
+    return send(r, b);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap) return 0;
+    size_t c = *cap ? *cap : 64;
+    while (c < need) c *= 2;
+    void *v = mem_realloc(*p, c * size);
+    if (!v) return err_set(ERR_NOMEM, "out of memory");
+    *p = v;
+    *cap = c;
+    return 0;
+}
+
+static int on_doc(void *ctx, const struct src_doc *d)
+{
+    struct run *r = ctx;
+    if (atomic_load(&r->abort)) return ERR_INVALID;
+    FORWARD_ERR(seg_split(&r->o->seg, d->text, d->len, &r->spans));
+    if (r->spans.n == 0) return 0;
+    for (size_t i = 0; i < r->spans.n; i++) {
+        if (!r->cur && !(r->cur = ev_new(EV_DATA, r->shard))) return err_set(ERR_NOMEM, "out of memory");
+        struct event *b = r->cur;
+        if (i == 0) {
+            /* the doc record travels with its first chunk */
+            FORWARD_ERR(grow((void **)&b->docs, &b->cap_docs, b->n_docs + 1, sizeof *b->docs));
+            struct docr *dr = &b->docs[b->n_docs++];
+            dr->seq = r->doc_seq;
+            dr->record = d->record;
+            dr->offset = d->offset;
+            dr->length = d->len;
+            dr->n_chunks = (uint32_t)r->spans.n;
+            dr->entry_off = b->arena.len;
+            dr->entry_len = strlen(d->entry);
+            if (buf_append(&b->arena, d->entry, dr->entry_len) < 0) return err_set(ERR_NOMEM, "out of memory");
+            dr->id_off = b->arena.len;
+            dr->id_len = d->ext_id ? d->ext_id_len : 0;
+            if (dr->id_len && buf_append(&b->arena, d->ext_id, dr->id_len) < 0)
+                return err_set(ERR_NOMEM, "out of memory");
+        }
+        FORWARD_ERR(grow((void **)&b->items, &b->cap_items, b->n_items + 1, sizeof *b->items));
+        struct item *it = &b->items[b->n_items++];
+        memset(it, 0, sizeof *it);
+        const char *s = d->text + r->spans.v[i].start;
+        size_t n = r->spans.v[i].end - r->spans.v[i].start;
+        it->doc_seq = r->doc_seq;
+        it->chunk_seq = r->chunk_seq++;
+        it->start = r->spans.v[i].start;
+        it->end = r->spans.v[i].end;
+        it->off = b->arena.len;
+        it->len = n;
+        if (buf_append(&b->arena, s, n) < 0) return err_set(ERR_NOMEM, "out of memory");
+        it->h = hash128(s, n);
+        FORWARD_ERR(count_tokens(r->tok, s, n, &r->te, &it->n_tokens, &it->truncated));
+        if (r->tok) {
+            FORWARD_ERR(grow((void **)&b->ids, &b->cap_ids, b->n_ids + r->te.n, sizeof *b->ids));
+            it->ids_off = b->n_ids;
+            it->n_ids = r->te.n;
+            memcpy(b->ids + b->n_ids, r->te.ids, r->te.n * sizeof *b->ids);
+            b->n_ids += r->te.n;
+        }
+        b->tokens += (size_t)it->n_tokens;
+        r->sh_chunks++;
+        if (b->tokens >= r->batch_tokens || b->n_items >= r->batch_chunks) FORWARD_ERR(flush(r));
+    }
+    r->doc_seq++;
+    r->sh_docs++;
+    return 0;
+}
+
+static int prep_shard(struct run *r, uint32_t i)
+{
+    struct ingest_stats *st = r->st;
+    const char *key = r->keys[i], *path = r->paths[i];
+    st->shards_seen++;
+    struct hash128 h;
+    uint64_t bytes;
+    if (src_hash(path, &h, &bytes) < 0) {
+        log_warn("shard '%s': %s; skipped", path, err_msg());
+        st->shards_failed++;
+        st->rejected++;
+        atomic_fetch_add(&r->passed, 1);
+        if (r->o->src.strict) return err_set(ERR_FORMAT, "shard '%s' cannot be read (--strict)", path);
+        return 0;
+    }
+    struct store_txn *t;
+    FORWARD_ERR(store_read_begin(r->s, &t));
+    struct store_shard rec;
+    int rc = store_get_shard(t, key, &rec);
+    store_read_end(t);
+    if (rc < 0 && rc != ERR_NOTFOUND) return rc;
+    if (rc == 0 && rec.status == STORE_SHARD_DONE && rec.hash.lo == h.lo && rec.hash.hi == h.hi) {
+        st->shards_skipped++;
+        atomic_fetch_add(&r->passed, 1);
+        log_debug("shard '%s': unchanged, skipped", path);
+        return 0;
+    }
+    if (rc == ERR_NOTFOUND) st->shards_new++;
+    else if (rec.status == STORE_SHARD_DONE) st->shards_changed++;
+    else st->shards_resumed++;
+    err_clear();
+    struct event *b = ev_new(EV_BEGIN, i);
+    if (!b) return err_set(ERR_NOMEM, "out of memory");
+    b->hash = h;
+    b->bytes = bytes;
+    FORWARD_ERR(send(r, b));
+    r->shard = i;
+    r->doc_seq = r->chunk_seq = r->sh_docs = r->sh_chunks = 0;
+    struct src_stats ss = { 0 };
+    rc = src_read(path, &r->o->src, on_doc, r, &ss);
+    st->bytes += ss.bytes;
+    st->rejected += ss.n_rejected;
+    st->replaced += ss.n_replaced;
+    st->nul += ss.n_nul;
+    st->empty += ss.n_empty;
+    st->binary += ss.n_binary;
+    st->skipped_entries += ss.n_skipped;
+    if (rc < 0) return rc;
+    FORWARD_ERR(flush(r));
+    b = ev_new(EV_END, i);
+    if (!b) return err_set(ERR_NOMEM, "out of memory");
+    b->hash = h;
+    b->bytes = bytes;
+    b->sh_docs = r->sh_docs;
+    b->sh_chunks = r->sh_chunks;
+    b->sh_rejected = ss.n_rejected;
+    return send(r, b);
+}
+
+static void *prep_main(void *arg)
+{
+    struct run *r = arg;
+    double t0 = now_sec();
+    for (uint32_t i = 0; i < r->n && !atomic_load(&r->abort); i++) {
+        int rc = prep_shard(r, i);
+        if (rc < 0) {
+            if (!atomic_load(&r->abort)) run_fail(r, rc);
+            break;
+        }
+    }
+    ev_free(r->cur);
+    r->cur = NULL;
+    r->st->t_prep = now_sec() - t0;
+    q_close(&r->q_enc);
+    return NULL;
+}
+
+/* ---- encoder (calling thread) ---------------------------------------------- */
+
+static int encode_batch(struct run *r, struct event *b)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < b->n_items; i++) k += b->items[i].how == HOW_ENCODE;
+    if (!k) return 0;
+    const char **texts = mem_alloc_array(k, sizeof *texts);
+    const int32_t **ids = mem_alloc_array(k, sizeof *ids);
+    size_t *lens = mem_alloc_array(k, sizeof *lens), *idx = mem_alloc_array(k, sizeof *idx);
+    float *out = mem_alloc_array(k * (size_t)r->dim, sizeof *out);
+    int rc = texts && ids && lens && idx && out ? 0 : err_set(ERR_NOMEM, "out of memory");
+    if (rc == 0) {
+        size_t j = 0;
+        for (size_t i = 0; i < b->n_items; i++) {
+            struct item *it = &b->items[i];
+            if (it->how != HOW_ENCODE) continue;
+            texts[j] = b->arena.data + it->off;
+            lens[j] = r->tok ? it->n_ids : it->len;
+            ids[j] = r->tok ? b->ids + it->ids_off : NULL;
+            idx[j++] = i;
+        }
+        rc = r->tok ? enc_encode_ids(r->e, ids, lens, k, out) : enc_encode(r->e, texts, lens, k, out, NULL);
+        for (size_t j2 = 0; rc == 0 && j2 < k; j2++)
+            memcpy(b->vecs + idx[j2] * (size_t)r->dim, out + j2 * (size_t)r->dim, (size_t)r->dim * sizeof *out);
+    }
+    mem_free(texts);
+    mem_free(ids);
+    mem_free(lens);
+    mem_free(idx);
+    mem_free(out);
+    return rc;
+}
+
+static void encode_main(struct run *r)
+{
+    for (;;) {
+        double t0 = now_sec();
+        struct event *b = q_pop(&r->q_enc);
+        double t1 = now_sec();
+        r->st->t_encode_wait += t1 - t0;
+        if (!b) break;
+        if (b->kind == EV_DATA) {
+            int rc = encode_batch(r, b);
+            r->st->t_encode += now_sec() - t1;
+            if (rc < 0) {
+                ev_free(b);
+                run_fail(r, rc);
+                break;
+            }
+        }
+        if (q_push(&r->q_write, b) < 0) {
+            ev_free(b);
+            break;
+        }
+    }
+    q_close(&r->q_write);
+}
+
+/* ---- writer thread --------------------------------------------------------- */
+
+struct wctx {
+    struct run *r;
+    struct event *b;
+    uint64_t ordinal;
+    long deleted;
+    uint64_t dups;
+};
+
+static int begin_fn(struct store_txn *t, void *ctx)
+{
+    struct wctx *w = ctx;
+    const char *key = w->r->keys[w->b->shard];
+    struct store_shard rec;
+    int rc = store_get_shard(t, key, &rec);
+    w->deleted = 0;
+    if (rc == ERR_NOTFOUND) {
+        memset(&rec, 0, sizeof rec);
+        FORWARD_ERR(store_next_ordinal(t, key, &rec.ordinal));
+    } else if (rc < 0) {
+        return rc;
+    } else if (rec.status == STORE_SHARD_OPEN) {
+        /* an interrupted run: start this ordinal over */
+        long n = store_delete_ordinal(t, rec.ordinal);
+        if (n < 0) return (int)n;
+        w->deleted = n;
+        FORWARD_ERR(store_put_shardid(t, rec.ordinal, key));
+    } else {
+        /* a new version of a done shard: new ordinal, the old one goes at END */
+        uint64_t prev = rec.ordinal;
+        memset(&rec, 0, sizeof rec);
+        rec.prev = prev + 1;
+        FORWARD_ERR(store_next_ordinal(t, key, &rec.ordinal));
+    }
+    rec.status = STORE_SHARD_OPEN;
+    rec.hash = w->b->hash;
+    rec.bytes = w->b->bytes;
+    w->ordinal = rec.ordinal;
+    return store_put_shard(t, key, &rec);
+}
+
+static int end_fn(struct store_txn *t, void *ctx)
+{
+    struct wctx *w = ctx;
+    const char *key = w->r->keys[w->b->shard];
+    struct store_shard rec;
+    FORWARD_ERR(store_get_shard(t, key, &rec));
+    w->deleted = 0;
+    if (rec.prev) {
+        long n = store_delete_ordinal(t, rec.prev - 1);
+        if (n < 0) return (int)n;
+        w->deleted = n;
+    }
+    rec.status = STORE_SHARD_DONE;
+    rec.prev = 0;
+    rec.hash = w->b->hash;
+    rec.bytes = w->b->bytes;
+    rec.n_docs = w->b->sh_docs;
+    rec.n_chunks = w->b->sh_chunks;
+    rec.n_rejected = w->b->sh_rejected;
+    rec.time = (uint64_t)time(NULL);
+    return store_put_shard(t, key, &rec);
+}
+
+static int data_fn(struct store_txn *t, void *ctx)
+{
+    struct wctx *w = ctx;
+    struct run *r = w->r;
+    struct event *b = w->b;
+    uint64_t ord = r->ordinal[b->shard];
+    w->dups = 0;
+    struct store_doc d = STORE_DOC_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < b->n_docs && rc == 0; i++) {
+        struct docr *dr = &b->docs[i];
+        d.id = store_make_id(ord, dr->seq);
+        d.record = dr->record;
+        d.offset = dr->offset;
+        d.length = dr->length;
+        d.n_chunks = dr->n_chunks;
+        buf_reset(&d.entry);
+        buf_reset(&d.ext_id);
+        if (buf_append(&d.entry, b->arena.data + dr->entry_off, dr->entry_len) < 0 ||
+            buf_append(&d.ext_id, b->arena.data + dr->id_off, dr->id_len) < 0)
+            rc = err_set(ERR_NOMEM, "out of memory");
+        else
+            rc = store_put_doc(t, &d);
+    }
+    store_doc_release(&d);
+    float *tmp = NULL;
+    for (size_t i = 0; i < b->n_items && rc == 0; i++) {
+        struct item *it = &b->items[i];
+        float *v = b->vecs + i * (size_t)r->dim;
+        if (it->how == HOW_PENDING) {
+            /* its twin was written earlier in this run (before this chunk's own
+             * texts-map entry replaces it) */
+            uint64_t id;
+            rc = store_text_lookup(t, it->h, &id);
+            if (rc == 0) rc = err_set(ERR_STORE, "chunk %llu: the vector of its duplicate text is missing",
+                                      (unsigned long long)store_make_id(ord, it->chunk_seq));
+            if (rc < 0) break;
+            if (!tmp && !(tmp = mem_alloc_array((size_t)r->dim, sizeof *tmp))) {
+                rc = err_set(ERR_NOMEM, "out of memory");
+                break;
+            }
+            if ((rc = store_get_vector(t, id, tmp)) < 0) break;
+            v = tmp;
+        }
+        if (it->how != HOW_ENCODE) w->dups++;
+        struct store_chunk c = { 0 };
+        c.id = store_make_id(ord, it->chunk_seq);
+        c.doc = store_make_id(ord, it->doc_seq);
+        c.start = it->start;
+        c.end = it->end;
+        c.n_tokens = it->n_tokens;
+        c.truncated = it->truncated;
+        if ((rc = store_put_chunk(t, &c, b->arena.data + it->off, it->len)) < 0) break;
+        rc = store_put_vector(t, c.id, v);
+    }
+    mem_free(tmp);
+    return rc;
+}
+
+static int write_event(struct run *r, struct event *b, struct progress *p, uint64_t *shards_done)
+{
+    struct wctx w = { r, b, 0, 0, 0 };
+    struct ingest_stats *st = r->st;
+    int rc;
+    switch (b->kind) {
+    case EV_BEGIN:
+        FORWARD_ERR(store_write(r->s, begin_fn, &w));
+        r->ordinal[b->shard] = w.ordinal;
+        st->deleted += (uint64_t)w.deleted;
+        return 0;
+    case EV_END:
+        FORWARD_ERR(store_write(r->s, end_fn, &w));
+        st->deleted += (uint64_t)w.deleted;
+        (*shards_done)++;
+        log_debug("shard '%s': done, %llu docs, %llu chunks", r->paths[b->shard], (unsigned long long)b->sh_docs,
+                  (unsigned long long)b->sh_chunks);
+        return 0;
+    case EV_DATA:
+        rc = store_write(r->s, data_fn, &w);
+        if (rc < 0) return rc;
+        atomic_store(&r->committed, b->seq);
+        st->docs += b->n_docs;
+        st->chunks += b->n_items;
+        st->duplicates += w.dups;
+        st->encoded += b->n_items - w.dups;
+        st->tokens += b->tokens;
+        for (size_t i = 0; i < b->n_items; i++) st->truncated += b->items[i].truncated;
+        if (r->o->progress) {
+            double el = now_sec() - p->t_start;
+            progress_update(p, *shards_done + atomic_load(&r->passed), "shards, %llu docs, %llu chunks, %.0f chunks/s",
+                            (unsigned long long)st->docs, (unsigned long long)st->chunks,
+                            el > 0 ? (double)st->chunks / el : 0.0);
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* train_from: the dictionary sample is the held batches' texts. */
+static void train_from(struct run *r, struct event **held, size_t n_held)
+{
+    size_t n = 0, bytes = 0;
+    for (size_t i = 0; i < n_held; i++)
+        if (held[i]->kind == EV_DATA) n += held[i]->n_items;
+    const char **tx = mem_alloc_array(n ? n : 1, sizeof *tx);
+    size_t *ln = mem_alloc_array(n ? n : 1, sizeof *ln);
+    if (!tx || !ln) goto out;
+    size_t k = 0;
+    for (size_t i = 0; i < n_held; i++) {
+        struct event *b = held[i];
+        if (b->kind != EV_DATA) continue;
+        for (size_t j = 0; j < b->n_items && bytes < 16 * DICT_BYTES; j++) {
+            tx[k] = b->arena.data + b->items[j].off;
+            ln[k] = b->items[j].len;
+            bytes += ln[k++];
+        }
+    }
+    if (store_train_dict(r->s, tx, ln, k) < 0)
+        log_debug("store '%s': no zstd dictionary yet: %s", store_dir(r->s), err_msg());
+    err_clear();
+out:
+    mem_free(tx);
+    mem_free(ln);
+}
+
+static void *write_main(void *arg)
+{
+    struct run *r = arg;
+    struct progress p;
+    progress_init(&p, "ingest", r->n);
+    uint64_t shards_done = 0;
+    struct store_info in;
+    int have_dict = store_info(r->s, &in) == 0 && in.has_dict;
+    struct event **held = NULL;
+    size_t n_held = 0, cap_held = 0, sample_n = 0, sample_bytes = 0;
+    int rc = 0;
+    for (;;) {
+        struct event *b = q_pop(&r->q_write);
+        if (b && atomic_load(&r->abort)) {
+            ev_free(b);
+            break;
+        }
+        if (!have_dict && !atomic_load(&r->abort)) {
+            if (b) {
+                if (grow((void **)&held, &cap_held, n_held + 1, sizeof *held) < 0) {
+                    ev_free(b);
+                    rc = ERR_NOMEM;
+                    break;
+                }
+                held[n_held++] = b;
+                if (b->kind == EV_DATA) {
+                    sample_n += b->n_items;
+                    sample_bytes += b->arena.len;
+                }
+            }
+            if (b && sample_n < DICT_TEXTS && sample_bytes < DICT_BYTES) continue;
+            double t0 = now_sec();
+            train_from(r, held, n_held);
+            have_dict = 1;
+            for (size_t i = 0; i < n_held && rc == 0; i++) rc = write_event(r, held[i], &p, &shards_done);
+            for (size_t i = 0; i < n_held; i++) ev_free(held[i]);
+            n_held = 0;
+            r->st->t_write += now_sec() - t0;
+            if (rc < 0 || !b) break;
+            continue;
+        }
+        if (!b) break;
+        double t0 = now_sec();
+        rc = write_event(r, b, &p, &shards_done);
+        r->st->t_write += now_sec() - t0;
+        ev_free(b);
+        if (rc < 0) break;
+    }
+    for (size_t i = 0; i < n_held; i++) ev_free(held[i]);
+    mem_free(held);
+    if (rc < 0) run_fail(r, rc);
+    if (r->o->progress) {
+        double el = now_sec() - p.t_start;
+        p.t_last = 0;
+        progress_update(&p, shards_done + atomic_load(&r->passed), "shards, %llu docs, %llu chunks, %.0f chunks/s",
+                        (unsigned long long)r->st->docs, (unsigned long long)r->st->chunks,
+                        el > 0 ? (double)r->st->chunks / el : 0.0);
+        progress_done(&p);
+    }
+    return NULL;
+}
+
+/* ---- model check and --reembed --------------------------------------------- */
+
+struct rctx {
+    struct run *r;
+    uint64_t *ids;
+    struct buf *texts;
+    float *vecs;
+    size_t n;
+    uint64_t next;
+    const char *model, *fp;
+    int dim;
+    enum store_dtype dtype;
+};
+
+static int reembed_fn(struct store_txn *t, void *ctx)
+{
+    struct rctx *c = ctx;
+    struct tok_encoding te = TOK_ENCODING_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < c->n && rc == 0; i++) {
+        struct store_chunk ch;
+        if ((rc = store_get_chunk(t, c->ids[i], &ch, NULL)) < 0) break;
+        uint8_t tr;
+        if ((rc = count_tokens(c->r->tok, c->texts[i].data, c->texts[i].len, &te, &ch.n_tokens, &tr)) < 0) break;
+        ch.truncated = tr;
+        if ((rc = store_put_chunk(t, &ch, c->texts[i].data, c->texts[i].len)) < 0) break;
+        rc = store_put_vector(t, c->ids[i], c->vecs + i * (size_t)c->r->dim);
+    }
+    tok_encoding_release(&te);
+    if (rc < 0) return rc;
+    char tmp[32];
+    int k = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)c->next);
+    return store_put_meta(t, "reembed", tmp, (size_t)k);
+}
+
+static int start_reembed_fn(struct store_txn *t, void *ctx)
+{
+    struct rctx *c = ctx;
+    FORWARD_ERR(store_set_model(t, c->model, c->fp, c->dim, c->dtype));
+    return store_put_meta(t, "reembed", "0", 1);
+}
+
+static int end_reembed_fn(struct store_txn *t, void *ctx) { return store_delete_meta(t, "reembed"); }
+
+static int reembed(struct run *r)
+{
+    struct buf cur = BUF_INIT;
+    struct store_txn *t;
+    FORWARD_ERR(store_read_begin(r->s, &t));
+    int rc = store_get_meta(t, "reembed", &cur);
+    store_read_end(t);
+    if (rc < 0) {
+        buf_release(&cur);
+        return rc == ERR_NOTFOUND ? (err_clear(), 0) : rc;
+    }
+    uint64_t from = strtoull(cur.data, NULL, 10);
+    buf_release(&cur);
+    enum { B = 256 };
+    struct rctx c = { r, mem_alloc_array(B, sizeof(uint64_t)), mem_calloc(B, sizeof(struct buf)),
+                      mem_alloc_array((size_t)B * (size_t)r->dim, sizeof(float)), 0, 0, NULL, NULL, 0, 0 };
+    const char **tx = mem_alloc_array(B, sizeof *tx);
+    size_t *ln = mem_alloc_array(B, sizeof *ln);
+    rc = c.ids && c.texts && c.vecs && tx && ln ? 0 : err_set(ERR_NOMEM, "out of memory");
+    struct tok_encoding te = TOK_ENCODING_INIT;
+    log_info("re-encoding the store with '%s'", enc_name(r->e));
+    while (rc == 0) {
+        FORWARD_ERR(store_read_begin(r->s, &t));
+        struct store_iter *it;
+        c.n = 0;
+        rc = store_chunk_iter_open(t, from, &it);
+        struct store_chunk ch;
+        while (rc == 0 && c.n < B && (rc = store_iter_next_chunk(it, &ch, &c.texts[c.n])) == 1) {
+            c.ids[c.n++] = ch.id;
+            rc = 0;
+        }
+        if (rc == 0 || rc == 1) rc = 0;
+        store_iter_close(it);
+        store_read_end(t);
+        if (rc < 0 || c.n == 0) break;
+        for (size_t i = 0; i < c.n && rc == 0; i++) {
+            int32_t nt;
+            uint8_t tr;
+            rc = count_tokens(r->tok, c.texts[i].data, c.texts[i].len, &te, &nt, &tr);
+            tx[i] = c.texts[i].data;
+            ln[i] = c.texts[i].len;
+        }
+        if (rc == 0) rc = enc_encode(r->e, tx, ln, c.n, c.vecs, NULL);
+        c.next = c.ids[c.n - 1] + 1;
+        if (rc == 0) rc = store_write(r->s, reembed_fn, &c);
+        r->st->reembedded += c.n;
+        from = c.next;
+    }
+    if (rc == 0) rc = store_write(r->s, end_reembed_fn, &c);
+    if (c.texts)
+        for (size_t i = 0; i < B; i++) buf_release(&c.texts[i]);
+    tok_encoding_release(&te);
+    mem_free(c.ids);
+    mem_free(c.texts);
+    mem_free(c.vecs);
+    mem_free(tx);
+    mem_free(ln);
+    return rc;
+}
+
+static int set_model_fn(struct store_txn *t, void *ctx)
+{
+    struct rctx *c = ctx;
+    return store_set_model(t, c->model, c->fp, c->dim, c->dtype);
+}
+
+static int check_model(struct run *r)
+{
+    struct store_info in;
+    FORWARD_ERR(store_info(r->s, &in));
+    struct rctx c;
+    memset(&c, 0, sizeof c);
+    c.r = r;
+    c.model = enc_name(r->e);
+    c.fp = enc_fingerprint(r->e);
+    c.dim = r->dim;
+    c.dtype = in.dim ? in.dtype : r->o->dtype;
+    if (!in.model[0]) return store_write(r->s, set_model_fn, &c);
+    if (in.dtype != r->o->dtype && r->o->dtype == STORE_F16)
+        log_warn("store '%s' keeps float32 vectors (--f16 applies to a new store)", store_dir(r->s));
+    if (strcmp(in.fingerprint, c.fp) != 0 || in.dim != c.dim) {
+        if (!r->o->reembed)
+            return err_set(ERR_MISMATCH,
+                           "store '%s' holds vectors of model '%s' (fingerprint %s, dim %d); '%s' is %s, dim %d: "
+                           "use --reembed to re-encode the store",
+                           store_dir(r->s), in.model, in.fingerprint, in.dim, c.model, c.fp, c.dim);
+        FORWARD_ERR(store_write(r->s, start_reembed_fn, &c));
+    } else if (strcmp(in.model, c.model) != 0) {
+        /* same weights under another path: keep the record current */
+        FORWARD_ERR(store_write(r->s, set_model_fn, &c));
+    }
+    return reembed(r);
+}
+
+/* ---- ingest_run ------------------------------------------------------------ */
+
+int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t n,
+               const struct ingest_options *o, struct ingest_stats *st)
+{
+    double t0 = now_sec();
+    struct ingest_options opt = *o;
+    opt.seg.tok = enc_tokenizer(e);
+    struct run r;
+    memset(&r, 0, sizeof r);
+    r.s = s;
+    r.e = e;
+    r.tok = enc_tokenizer(e);
+    r.dim = enc_dim(e);
+    r.o = &opt;
+    r.st = st;
+    r.paths = shards;
+    r.n = n;
+    r.batch_tokens = o->batch_tokens ? o->batch_tokens : 16384;
+    r.batch_chunks = o->batch_chunks ? o->batch_chunks : 1024;
+    if (opt.seg.mode == SEG_WINDOW && r.tok && enc_max_seq_length(e) > 2 && opt.seg.window > enc_max_seq_length(e) - 2)
+        log_warn("window of %d tokens is longer than the model's %d (special tokens included): chunks will be "
+                 "truncated", opt.seg.window, enc_max_seq_length(e));
+    struct fs_lock lock = { -1, NULL };
+    struct buf lp = BUF_INIT;
+    int stale = 0, rc = fs_join(&lp, store_dir(s), "ingest.lock");
+    if (rc == 0) rc = fs_lock_acquire(&lock, lp.data, &stale);
+    buf_release(&lp);
+    if (rc < 0) return rc;
+    if (stale) log_info("store '%s': took over the lock of an interrupted ingest", store_dir(s));
+    rc = check_model(&r);
+    if (rc < 0) goto out;
+    r.keys = mem_calloc(n ? n : 1, sizeof *r.keys);
+    r.ordinal = mem_calloc(n ? n : 1, sizeof *r.ordinal);
+    if (!r.keys || !r.ordinal) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
+    for (size_t i = 0; i < n; i++) {
+        char *rp = realpath(shards[i], NULL);
+        r.keys[i] = rp ? mem_strdup(rp) : mem_strdup(shards[i]);
+        free(rp);
+        if (!r.keys[i]) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
+        for (size_t j = 0; j < i; j++)
+            if (r.keys[j] && !strcmp(r.keys[j], r.keys[i])) {
+                rc = err_set(ERR_INVALID, "shard '%s' is given twice", shards[i]);
+                goto out;
+            }
+    }
+    q_init(&r.q_enc);
+    q_init(&r.q_write);
+    pthread_mutex_init(&r.mu_err, NULL);
+    pthread_t tp, tw;
+    int ok_p = pthread_create(&tp, NULL, prep_main, &r) == 0;
+    int ok_w = ok_p && pthread_create(&tw, NULL, write_main, &r) == 0;
+    if (!ok_p || !ok_w) {
+        err_set(ERR_NOMEM, "cannot start threads");
+        run_fail(&r, ERR_NOMEM);
+    }
+    if (ok_w) encode_main(&r);
+    else q_close(&r.q_write);
+    if (ok_p) pthread_join(tp, NULL);
+    if (ok_w) pthread_join(tw, NULL);
+    struct event *x;
+    while ((x = q_take(&r.q_enc))) ev_free(x);
+    while ((x = q_take(&r.q_write))) ev_free(x);
+    q_destroy(&r.q_enc);
+    q_destroy(&r.q_write);
+    pthread_mutex_destroy(&r.mu_err);
+    if (r.err) rc = err_set(r.err, "%s", r.errmsg);
+out:
+    for (size_t i = 0; i < r.n_sets; i++) mem_free(r.sets[i].slot);
+    mem_free(r.sets);
+    seg_spans_release(&r.spans);
+    tok_encoding_release(&r.te);
+    if (r.keys)
+        for (size_t i = 0; i < n; i++) mem_free(r.keys[i]);
+    mem_free(r.keys);
+    mem_free(r.ordinal);
+    fs_lock_release(&lock);
+    st->t_total += now_sec() - t0;
+    return rc;
+}
+
+int ingest_stats_json(const struct ingest_stats *st, struct buf *out)
+{
+    int rc = buf_printf(
+        out,
+        "{\"shards_seen\": %llu, \"shards_new\": %llu, \"shards_changed\": %llu, \"shards_resumed\": %llu, "
+        "\"shards_skipped\": %llu, \"shards_failed\": %llu, \"docs\": %llu, \"chunks\": %llu, "
+        "\"truncated\": %llu, \"duplicates\": %llu, \"encoded\": %llu, \"tokens\": %llu, \"bytes\": %llu, "
+        "\"rejected\": %llu, \"replaced\": %llu, \"nul\": %llu, \"empty\": %llu, \"binary\": %llu, "
+        "\"skipped_entries\": %llu, \"reembedded\": %llu, \"deleted\": %llu, \"seconds\": %.3f, "
+        "\"prep_seconds\": %.3f, \"encode_seconds\": %.3f, \"encode_wait_seconds\": %.3f, "
+        "\"write_seconds\": %.3f}",
+        (unsigned long long)st->shards_seen, (unsigned long long)st->shards_new,
+        (unsigned long long)st->shards_changed, (unsigned long long)st->shards_resumed,
+        (unsigned long long)st->shards_skipped, (unsigned long long)st->shards_failed,
+        (unsigned long long)st->docs, (unsigned long long)st->chunks, (unsigned long long)st->truncated,
+        (unsigned long long)st->duplicates, (unsigned long long)st->encoded, (unsigned long long)st->tokens,
+        (unsigned long long)st->bytes, (unsigned long long)st->rejected, (unsigned long long)st->replaced,
+        (unsigned long long)st->nul, (unsigned long long)st->empty, (unsigned long long)st->binary,
+        (unsigned long long)st->skipped_entries, (unsigned long long)st->reembedded,
+        (unsigned long long)st->deleted, st->t_total, st->t_prep, st->t_encode, st->t_encode_wait, st->t_write);
+    return rc < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+}

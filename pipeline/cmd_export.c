@@ -1,0 +1,214 @@
+/*
+ * cmd_export.c - `semindex export`: the store's vectors and texts, to take
+ * to numpy, FAISS or anything else.
+ *
+ *   jsonl  one object per chunk in chunk-id order:
+ *          {"id", "doc", "text", "start", "end", "n_tokens", "vector": [floats as stored]}
+ *   npy    FILE.npy: NumPy format 1.0, '<f4', shape (n, dim), rows in chunk-id
+ *          order; beside it FILE.jsonl with {"row", "id", "doc", "text"} per row.
+ *          Both are written to temporary names and renamed at the end.
+ *
+ * Everything comes from one read snapshot, so an ingest running meanwhile
+ * neither blocks the export nor tears it.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+#include "index/store/store.h"
+#include "log.h"
+#include "mem.h"
+
+static const char usage_str[] =
+    "usage: semindex export --store DIR [--format jsonl|npy] [--output FILE]\n"
+    "\n"
+    "  --store DIR     the store\n"
+    "  --format F      jsonl (default): one object per chunk with id, doc, text and vector;\n"
+    "                  npy: the vectors as a NumPy .npy file plus a sibling .jsonl of ids and texts\n"
+    "  --output FILE   where to write (jsonl: default stdout; npy: required, e.g. vectors.npy)\n"
+    "  -q, -v          quieter, more verbose\n";
+
+static int put_floats(struct buf *b, const float *v, int dim)
+{
+    buf_putc(b, '[');
+    for (int k = 0; k < dim; k++) buf_printf(b, k ? ", %.9g" : "%.9g", (double)v[k]);
+    return buf_putc(b, ']');
+}
+
+static int write_buf(FILE *f, struct buf *b)
+{
+    if (b->len && fwrite(b->data, 1, b->len, f) != b->len) return err_set(ERR_IO, "write failed: %s", strerror(errno));
+    buf_reset(b);
+    return 0;
+}
+
+/* npy_header: format 1.0, header padded so the data starts at a multiple of 64. */
+static int npy_header(FILE *f, uint64_t n, int dim)
+{
+    char dict[128];
+    int dn = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%llu, %d), }",
+                      (unsigned long long)n, dim);
+    size_t total = 10 + (size_t)dn + 1;
+    size_t pad = (64 - total % 64) % 64;
+    size_t hlen = (size_t)dn + pad + 1;
+    unsigned char pre[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
+                              (unsigned char)(hlen >> 8) };
+    if (fwrite(pre, 1, 10, f) != 10 || fwrite(dict, 1, (size_t)dn, f) != (size_t)dn) goto fail;
+    for (size_t i = 0; i < pad; i++)
+        if (fputc(' ', f) == EOF) goto fail;
+    if (fputc('\n', f) == EOF) goto fail;
+    return 0;
+fail:
+    return err_set(ERR_IO, "write failed: %s", strerror(errno));
+}
+
+static int export_jsonl(struct store_txn *t, int dim, FILE *f)
+{
+    struct store_iter *it;
+    FORWARD_ERR(store_chunk_iter_open(t, 0, &it));
+    struct store_chunk c;
+    struct buf text = BUF_INIT, out = BUF_INIT;
+    float *v = mem_alloc_array((size_t)(dim > 0 ? dim : 1), sizeof *v);
+    int rc = v ? 0 : err_set(ERR_NOMEM, "out of memory");
+    while (rc == 0 && (rc = store_iter_next_chunk(it, &c, &text)) == 1) {
+        rc = 0;
+        buf_printf(&out, "{\"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)c.id,
+                   (unsigned long long)c.doc);
+        buf_json_str(&out, text.data, text.len);
+        buf_printf(&out, ", \"start\": %llu, \"end\": %llu, \"n_tokens\": %d, \"truncated\": %s, \"vector\": ",
+                   (unsigned long long)c.start, (unsigned long long)c.end, c.n_tokens,
+                   c.truncated ? "true" : "false");
+        int vr = dim > 0 ? store_get_vector(t, c.id, v) : ERR_NOTFOUND;
+        if (vr == 0) put_floats(&out, v, dim);
+        else if (vr == ERR_NOTFOUND) buf_puts(&out, "null");
+        else rc = vr;
+        buf_puts(&out, "}\n");
+        if (out.len > (1 << 20) && rc == 0) rc = write_buf(f, &out);
+    }
+    if (rc == 0) rc = write_buf(f, &out);
+    store_iter_close(it);
+    buf_release(&text);
+    buf_release(&out);
+    mem_free(v);
+    return rc;
+}
+
+static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv, FILE *fj)
+{
+    FORWARD_ERR(npy_header(fv, in->n_vectors, in->dim));
+    struct store_iter *it;
+    FORWARD_ERR(store_iter_open(t, 0, &it));
+    float *v = mem_alloc_array((size_t)in->dim, sizeof *v);
+    struct buf text = BUF_INIT, out = BUF_INIT;
+    uint64_t id, row = 0;
+    int rc = v ? 0 : err_set(ERR_NOMEM, "out of memory");
+    while (rc == 0 && (rc = store_iter_next(it, &id, v)) == 1) {
+        rc = 0;
+        if (fwrite(v, sizeof *v, (size_t)in->dim, fv) != (size_t)in->dim) {
+            rc = err_set(ERR_IO, "write failed: %s", strerror(errno));
+            break;
+        }
+        struct store_chunk c;
+        if ((rc = store_get_chunk(t, id, &c, &text)) < 0) break;
+        buf_printf(&out, "{\"row\": %llu, \"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)row++,
+                   (unsigned long long)id, (unsigned long long)c.doc);
+        buf_json_str(&out, text.data, text.len);
+        buf_puts(&out, "}\n");
+        if (out.len > (1 << 20)) rc = write_buf(fj, &out);
+    }
+    if (rc == 0) rc = write_buf(fj, &out);
+    if (rc == 0 && row != in->n_vectors)
+        rc = err_set(ERR_STORE, "store changed its vector count during export (%llu != %llu)",
+                     (unsigned long long)row, (unsigned long long)in->n_vectors);
+    store_iter_close(it);
+    mem_free(v);
+    buf_release(&text);
+    buf_release(&out);
+    return rc;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "store", required_argument, NULL, 's' },
+        { "format", required_argument, NULL, 'f' },
+        { "output", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *dir = NULL, *format = "jsonl", *output = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': dir = optarg; break;
+        case 'f': format = optarg; break;
+        case 'o': output = optarg; break;
+        case 'h': fputs(usage_str, stdout); return EXIT_OK;
+        case 'q': case 'v': cli_common_opt(c); break;
+        default: return cli_usage_error(usage_str, "bad option");
+        }
+    }
+    if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
+    if (!dir) return cli_usage_error(usage_str, "--store is required");
+    int npy = !strcmp(format, "npy");
+    if (!npy && strcmp(format, "jsonl")) return cli_usage_error(usage_str, "unknown format '%s' (use jsonl or npy)", format);
+    if (npy && (!output || !strcmp(output, "-"))) return cli_usage_error(usage_str, "--format npy needs --output FILE");
+
+    struct store *s;
+    if (store_open(dir, STORE_RDONLY, &s) < 0) return cli_fail(NULL);
+    struct store_txn *t = NULL;
+    struct store_info in;
+    int rc = store_read_begin(s, &t);
+    if (rc == 0) rc = store_txn_info(t, &in);
+    struct buf vpath = BUF_INIT, jpath = BUF_INIT, vtmp = BUF_INIT, jtmp = BUF_INIT;
+    FILE *f = NULL, *fj = NULL;
+    if (rc < 0) goto out;
+    if (npy) {
+        size_t n = strlen(output);
+        size_t stem = n > 4 && !strcmp(output + n - 4, ".npy") ? n - 4 : n;
+        buf_puts(&vpath, output);
+        buf_append(&jpath, output, stem);
+        buf_puts(&jpath, ".jsonl");
+        buf_printf(&vtmp, "%s.tmp", vpath.data);
+        buf_printf(&jtmp, "%s.tmp", jpath.data);
+        if (in.dim <= 0) { rc = err_set(ERR_INVALID, "store '%s' has no vectors yet", dir); goto out; }
+        if (!(f = fopen(vtmp.data, "wb")) || !(fj = fopen(jtmp.data, "w"))) {
+            rc = err_set(ERR_IO, "cannot write '%s': %s", f ? jtmp.data : vtmp.data, strerror(errno));
+            goto out;
+        }
+        rc = export_npy(t, &in, f, fj);
+    } else {
+        f = output && strcmp(output, "-") ? fopen(output, "w") : stdout;
+        if (!f) { rc = err_set(ERR_IO, "cannot write '%s': %s", output, strerror(errno)); goto out; }
+        rc = export_jsonl(t, in.dim, f);
+    }
+    if (f && f != stdout && fclose(f) != 0 && rc == 0) rc = err_set(ERR_IO, "cannot write: %s", strerror(errno));
+    if (fj && fclose(fj) != 0 && rc == 0) rc = err_set(ERR_IO, "cannot write: %s", strerror(errno));
+    if (f == stdout && fflush(stdout) != 0 && rc == 0) rc = err_set(ERR_IO, "cannot write: %s", strerror(errno));
+    f = fj = NULL;
+    if (npy && rc == 0) {
+        if (rename(vtmp.data, vpath.data) != 0 || rename(jtmp.data, jpath.data) != 0)
+            rc = err_set(ERR_IO, "cannot rename into '%s': %s", vpath.data, strerror(errno));
+        else log_info("export: %llu vectors of dim %d to '%s', ids and texts to '%s'",
+                      (unsigned long long)in.n_vectors, in.dim, vpath.data, jpath.data);
+    }
+out:
+    if (f && f != stdout) fclose(f);
+    if (fj) fclose(fj);
+    if (npy && rc < 0 && vtmp.data) {
+        remove(vtmp.data);
+        remove(jtmp.data);
+    }
+    buf_release(&vpath);
+    buf_release(&jpath);
+    buf_release(&vtmp);
+    buf_release(&jtmp);
+    store_read_end(t);
+    store_close(s);
+    return rc < 0 ? cli_fail(NULL) : EXIT_OK;
+}

@@ -1,0 +1,273 @@
+/*
+ * run_opts.c - the settings table of `semindex run`: config keys and flags.
+ */
+#include "run_opts.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cli.h"
+#include "config.h"
+#include "buf.h"
+#include "err.h"
+#include "mem.h"
+
+enum opt_type { T_STR, T_LIST, T_INT, T_NUM, T_SIZE, T_BOOL };
+
+struct opt {
+    const char *name;   /* config key ("section-key") == flag name */
+    enum opt_type type;
+    size_t off;
+    double lo, hi;      /* range of T_INT / T_NUM; hi < 0 marks a path (T_STR, T_LIST) */
+    const char *arg, *help;
+};
+
+#define O(f) offsetof(struct run_options, f)
+static const struct opt opts[] = {
+    { "store", T_STR, O(store), 0, -1, "DIR", "store directory (created by the first run)" },
+    { "model", T_STR, O(model), 0, -1, "DIR", "sentence-transformers model directory or builtin:ngram\n"
+      "(default: the model the store was made with, else builtin:ngram)" },
+    { "threads", T_INT, O(threads), 0, 4096, "N", "threads (default: all cores)" },
+    { "report", T_STR, O(report), 0, -1, "FILE", "run report JSON (default <store>/reports/run-<time>.json)" },
+    { "ingest-shards", T_LIST, O(shards), 0, -1, "GLOB", "shard files, globs or directories (repeatable)" },
+    { "ingest-segment", T_STR, O(segment), 0, 0, "MODE", "doc|line|sentence|paragraph|window (default sentence)" },
+    { "ingest-window", T_INT, O(window), 1, 1 << 20, "N", "tokens per window chunk (segment window)" },
+    { "ingest-overlap", T_INT, O(overlap), 0, 1 << 20, "N", "tokens shared by consecutive windows" },
+    { "ingest-text-field", T_STR, O(text_field), 0, 0, "NAME", "JSON field holding the text (default text)" },
+    { "ingest-id-field", T_STR, O(id_field), 0, 0, "NAME", "JSON field holding the document id" },
+    { "ingest-column", T_STR, O(column), 0, 0, "NAME|N", "TSV/CSV column holding the text" },
+    { "ingest-strict", T_BOOL, O(strict), 0, 0, NULL, "a rejected input fails the run" },
+    { "ingest-reembed", T_BOOL, O(reembed), 0, 0, NULL, "re-embed everything when the model changed" },
+    { "ingest-f16", T_BOOL, O(f16), 0, 0, NULL, "store vectors as float16 (new stores only)" },
+    { "index-enabled", T_BOOL, O(index_enabled), 0, 0, NULL, "build or update the FAISS index (default yes)" },
+    { "index-type", T_STR, O(index_type), 0, 0, "auto|FACTORY", "index type (default auto)" },
+    { "index-memory-budget", T_SIZE, O(memory_budget), 0, 0, "SIZE", "memory the index may use (default 4G)" },
+    { "index-recall", T_NUM, O(recall), 0.01, 1.0, "R", "recall@10 target when tuning (default 0.95)" },
+    { "index-grow-factor", T_NUM, O(grow_factor), 1.0, 1e9, "F", "add to a trained index until the corpus\n"
+      "grew by this factor since training, then retrain (default 2)" },
+    { "mine-enabled", T_BOOL, O(mine_enabled), 0, 0, NULL, "mine paraphrase pairs into a report (default no)" },
+    { "mine-output", T_STR, O(mine_output), 0, -1, "FILE", "report: .html, .jsonl or .tsv\n"
+      "(default <store>/reports/pairs.html)" },
+    { "mine-threshold", T_NUM, O(mine_threshold), -1.0, 1.0, "S", "minimum cosine of a pair (default 0.8)" },
+    { "mine-top-k", T_INT, O(mine_top_k), 1, 10000, "K", "neighbours considered per chunk (default 10)" },
+    { "mine-max-pairs", T_INT, O(mine_max_pairs), 1, 1L << 40, "N", "most pairs reported (default 100000)" },
+    { "mine-min-cluster", T_INT, O(mine_min_cluster), 2, 1L << 40, "N", "smallest cluster reported (default 3)" },
+};
+#undef O
+#define N_OPTS (sizeof opts / sizeof opts[0])
+
+void run_options_init(struct run_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->index_enabled = 1;
+    o->memory_budget = 4ull << 30;
+    o->recall = 0.95;
+    o->grow_factor = 2.0;
+    o->window = 256;
+    o->overlap = 32;
+    o->mine_threshold = 0.8;
+    o->mine_top_k = 10;
+    o->mine_max_pairs = 100000;
+    o->mine_min_cluster = 3;
+}
+
+static void list_clear(struct run_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) mem_free(l->v[i]);
+    mem_free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+void run_options_release(struct run_options *o)
+{
+    for (size_t i = 0; i < N_OPTS; i++) {
+        void *p = (char *)o + opts[i].off;
+        if (opts[i].type == T_STR) mem_free(*(char **)p);
+        else if (opts[i].type == T_LIST) list_clear(p);
+    }
+    mem_free(o->config);
+    memset(o, 0, sizeof *o);
+}
+
+static const struct opt *find(const char *name)
+{
+    for (size_t i = 0; i < N_OPTS; i++)
+        if (!strcmp(opts[i].name, name)) return &opts[i];
+    return NULL;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    static const char *yes[] = { "1", "yes", "true", "on" }, *no[] = { "0", "no", "false", "off" };
+    for (int i = 0; i < 4; i++) {
+        if (!strcasecmp(s, yes[i])) return *out = 1, 0;
+        if (!strcasecmp(s, no[i])) return *out = 0, 0;
+    }
+    return err_set(ERR_INVALID, "'%s' is not yes or no", s);
+}
+
+/* set: store value into the setting; `replace_list` starts a list afresh. */
+static int set(struct run_options *o, const struct opt *op, const char *value, int *replace_list)
+{
+    void *p = (char *)o + op->off;
+    switch (op->type) {
+    case T_STR: {
+        char *s = mem_strdup(value);
+        if (!s) return err_set(ERR_NOMEM, "out of memory");
+        mem_free(*(char **)p);
+        *(char **)p = s;
+        return 0;
+    }
+    case T_LIST: {
+        struct run_list *l = p;
+        if (replace_list && *replace_list) {
+            list_clear(l);
+            *replace_list = 0;
+        }
+        if (l->n == l->cap) {
+            size_t cap = l->cap ? 2 * l->cap : 8;
+            char **v = mem_realloc(l->v, cap * sizeof *v);
+            if (!v) return err_set(ERR_NOMEM, "out of memory");
+            l->v = v;
+            l->cap = cap;
+        }
+        if (!(l->v[l->n] = mem_strdup(value))) return err_set(ERR_NOMEM, "out of memory");
+        l->n++;
+        return 0;
+    }
+    case T_INT: {
+        long v;
+        if (cli_parse_int(value, (long)op->lo, (long)op->hi, &v) < 0)
+            return err_set(ERR_INVALID, "'%s' is not an integer in [%.0f, %.0f]", value, op->lo, op->hi);
+        *(long *)p = v;
+        return 0;
+    }
+    case T_NUM: {
+        char *end;
+        double v = strtod(value, &end);
+        if (end == value || *end || !(v >= op->lo && v <= op->hi))
+            return err_set(ERR_INVALID, "'%s' is not a number in [%g, %g]", value, op->lo, op->hi);
+        *(double *)p = v;
+        return 0;
+    }
+    case T_SIZE:
+        if (cli_parse_size(value, p) < 0) return err_set(ERR_INVALID, "'%s' is not a size (e.g. 512M, 4G)", value);
+        return 0;
+    case T_BOOL:
+        return parse_bool(value, p);
+    }
+    return err_set(ERR_INVALID, "bad option type");
+}
+
+/* A relative path in a config file is relative to the file's directory (so
+ * a scheduler may start the run from anywhere); "builtin:" names are kept. */
+static int config_path(const char *config, const char *value, struct buf *out)
+{
+    buf_reset(out);
+    const char *slash = strrchr(config, '/');
+    if (value[0] == '/' || !strncmp(value, "builtin:", 8) || !slash) return buf_puts(out, value);
+    FORWARD_ERR(buf_append(out, config, (size_t)(slash - config + 1)));
+    return buf_puts(out, value);
+}
+
+static int apply_config(struct run_options *o, const char *path)
+{
+    struct config c = { 0 };
+    struct buf v = BUF_INIT;
+    int rc = config_load(&c, path);
+    for (size_t i = 0; rc == 0 && i < c.n; i++) {
+        const struct opt *op = find(c.e[i].key);
+        if (!op) {
+            rc = err_set(ERR_INVALID, "%s:%d: unknown setting '%s' (see 'semindex run --help')", path,
+                         c.e[i].line, c.e[i].key);
+        } else if (op->hi < 0 && (rc = config_path(path, c.e[i].value, &v)) < 0) {
+            break;
+        } else if ((rc = set(o, op, op->hi < 0 ? v.data : c.e[i].value, NULL)) < 0) {
+            rc = err_prefix(rc, "%s:%d: %s", path, c.e[i].line, c.e[i].key);
+        }
+    }
+    config_release(&c);
+    buf_release(&v);
+    if (rc == 0 && !(o->config = mem_strdup(path))) rc = err_set(ERR_NOMEM, "out of memory");
+    return rc;
+}
+
+int run_options_parse(struct run_options *o, int argc, char **argv)
+{
+    /* the file first, wherever --config appears, so flags override it */
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) return 1;
+        const char *path = NULL;
+        if (!strcmp(argv[i], "--config") || !strcmp(argv[i], "-c")) {
+            if (i + 1 >= argc) return err_set(ERR_INVALID, "%s needs a file", argv[i]);
+            path = argv[++i];
+        } else if (!strncmp(argv[i], "--config=", 9)) {
+            path = argv[i] + 9;
+        }
+        if (path && o->config) return err_set(ERR_INVALID, "--config given twice");
+        if (path) FORWARD_ERR(apply_config(o, path));
+    }
+    int replace_shards = 1;
+    for (int i = 1; i < argc; i++) {
+        char *a = argv[i];
+        if (!strcmp(a, "--config") || !strcmp(a, "-c")) {
+            i++;
+            continue;
+        }
+        if (!strncmp(a, "--config=", 9)) continue;
+        if (a[0] != '-' || !a[1]) { /* a positional argument is a shard pattern */
+            FORWARD_ERR(set(o, find("ingest-shards"), a, &replace_shards));
+            continue;
+        }
+        if (strncmp(a, "--", 2)) return err_set(ERR_INVALID, "unknown option '%s'", a);
+        char name[128];
+        const char *eq = strchr(a + 2, '=');
+        size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (len >= sizeof name) return err_set(ERR_INVALID, "unknown option '%s'", a);
+        memcpy(name, a + 2, len);
+        name[len] = 0;
+        const struct opt *op = find(name);
+        int negated = 0;
+        if (!op && !strncmp(name, "no-", 3) && (op = find(name + 3)) && op->type == T_BOOL) negated = 1;
+        else if (op && negated) op = NULL;
+        if (!op) return err_set(ERR_INVALID, "unknown option '%s'", a);
+        const char *value;
+        if (op->type == T_BOOL && !eq) {
+            value = negated ? "no" : "yes";
+        } else if (eq) {
+            if (negated) return err_set(ERR_INVALID, "--%s takes no value", name);
+            value = eq + 1;
+        } else {
+            if (i + 1 >= argc) return err_set(ERR_INVALID, "--%s needs a value (%s)", name, op->arg);
+            value = argv[++i];
+        }
+        int rc = set(o, op, value, op->type == T_LIST ? &replace_shards : NULL);
+        if (rc < 0) return err_prefix(rc, "--%s", name);
+    }
+    return 0;
+}
+
+void run_options_usage(FILE *f)
+{
+    fprintf(f, "usage: semindex run [--config FILE] [--SETTING VALUE]... [SHARD...]\n\n"
+               "The nightly job: find the shards, ingest the new and changed ones, build or\n"
+               "update the index, optionally mine paraphrases, and write a run report.\n"
+               "Every setting may be written in the config file (key 'name' in section\n"
+               "[section] for 'section-name') or given as a flag; flags win. docs/run.md\n"
+               "explains each one.\n\n  -c, --config FILE\n");
+    for (size_t i = 0; i < N_OPTS; i++) {
+        char left[64];
+        if (opts[i].type == T_BOOL) snprintf(left, sizeof left, "--[no-]%s", opts[i].name);
+        else snprintf(left, sizeof left, "--%s %s", opts[i].name, opts[i].arg);
+        fprintf(f, "  %-34s ", left);
+        for (const char *h = opts[i].help; *h; h++) {
+            fputc(*h, f);
+            if (*h == '\n') fprintf(f, "  %-34s ", "");
+        }
+        fputc('\n', f);
+    }
+    fprintf(f, "\nExit status: 0 all good; 3 finished, but some inputs were rejected (see the\n"
+               "report); 1 failure (nothing committed after the failing stage); 2 usage error.\n");
+}

@@ -1,0 +1,63 @@
+/*
+ * run_opts.h - the settings of `semindex run`, one table for the config file
+ * and the command line.
+ *
+ * Every setting has one name. In the config file it is written as a key in
+ * a section ("[index] recall = 0.95" is "index-recall"); on the command line
+ * as a flag of the same name (--index-recall 0.95). The command line wins
+ * over the file; a list setting (ingest-shards) given on the command line
+ * replaces the file's list. docs/run.md is the commented reference and
+ * demo/demo.ini an example; `semindex run --help` prints the table.
+ */
+#ifndef SEMINDEX_RUN_OPTS_H
+#define SEMINDEX_RUN_OPTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct run_list {
+    char **v;
+    size_t n, cap;
+};
+
+struct run_options {
+    char *config;            /* the file the settings came from, or NULL */
+    /* top level */
+    char *store;             /* store directory */
+    char *model;             /* model directory or builtin:ngram; default: the store's, else builtin:ngram */
+    long threads;            /* 0 = all cores */
+    char *report;            /* run report JSON path; default <store>/reports/run-<time>.json */
+    /* [ingest] */
+    struct run_list shards;  /* globs, directories, files */
+    char *segment;           /* doc|line|sentence|paragraph|window */
+    long window, overlap;
+    char *text_field, *id_field, *column;
+    int strict, reembed, f16;
+    /* [index] */
+    int index_enabled;
+    char *index_type;        /* auto or a FAISS factory string */
+    uint64_t memory_budget;
+    double recall;
+    double grow_factor;      /* retrain when the corpus grew beyond this factor */
+    /* [mine] */
+    int mine_enabled;
+    char *mine_output;       /* .html, .jsonl or .tsv */
+    double mine_threshold;
+    long mine_top_k, mine_max_pairs, mine_min_cluster;
+};
+
+/* run_options_init: the defaults. */
+void run_options_init(struct run_options *o);
+void run_options_release(struct run_options *o);
+
+/* run_options_parse: apply --config FILE (if any, wherever it appears) and
+ * then the other flags of argv[1..argc). Returns 0, 1 when --help was given
+ * (usage printed to stdout), or a negative error with the message naming the
+ * file and line or the flag. */
+int run_options_parse(struct run_options *o, int argc, char **argv);
+
+/* run_options_usage: the usage text with every setting (for --help). */
+void run_options_usage(FILE *f);
+
+#endif

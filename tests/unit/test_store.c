@@ -1,0 +1,321 @@
+/*
+ * test_store.c - the LMDB store: put/get of every record kind, iteration
+ * order, f16, the zstd dictionary, deletion by shard ordinal, the texts map,
+ * map growth on MDB_MAP_FULL (nothing lost), snapshot isolation of readers,
+ * a reader in another process while the writer commits.
+ */
+#include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "err.h"
+#include "index/store/store.h"
+
+#define DIM 8
+
+struct fill {
+    uint64_t ordinal;
+    int n;
+    int dim;
+};
+
+static void make_text(char *out, size_t cap, uint64_t ord, int i)
+{
+    snprintf(out, cap, "오늘은 날씨가 맑다. 문장 번호 %d, 샤드 %llu 의 텍스트입니다.", i, (unsigned long long)ord);
+}
+
+static void make_vec(float *v, uint64_t id)
+{
+    for (int j = 0; j < DIM; j++) v[j] = (float)((id % 1000) * 0.001 + j * 0.125);
+}
+
+static int fill_fn(struct store_txn *t, void *ctx)
+{
+    struct fill *f = ctx;
+    if (f->dim) FORWARD_ERR(store_set_model(t, "builtin:test", "0123456789abcdef0123456789abcdef", f->dim, STORE_F32));
+    struct store_doc d = STORE_DOC_INIT;
+    d.id = store_make_id(f->ordinal, 0);
+    d.record = 3;
+    d.offset = 100;
+    d.length = 42;
+    d.n_chunks = (uint32_t)f->n;
+    buf_puts(&d.entry, "dir/a.jsonl");
+    buf_puts(&d.ext_id, "doc-7");
+    int rc = store_put_doc(t, &d);
+    store_doc_release(&d);
+    FORWARD_ERR(rc);
+    for (int i = 0; i < f->n; i++) {
+        char text[256];
+        make_text(text, sizeof text, f->ordinal, i);
+        struct store_chunk c = { 0 };
+        c.id = store_make_id(f->ordinal, i);
+        c.doc = store_make_id(f->ordinal, 0);
+        c.start = (uint64_t)i * 10;
+        c.end = c.start + strlen(text);
+        c.n_tokens = i + 1;
+        c.truncated = i % 2;
+        FORWARD_ERR(store_put_chunk(t, &c, text, strlen(text)));
+        float v[DIM];
+        make_vec(v, c.id);
+        FORWARD_ERR(store_put_vector(t, c.id, v));
+    }
+    return 0;
+}
+
+static int del_fn(struct store_txn *t, void *ctx)
+{
+    long n = store_delete_ordinal(t, *(uint64_t *)ctx);
+    return n < 0 ? (int)n : 0;
+}
+
+static int ord_fn(struct store_txn *t, void *ctx)
+{
+    uint64_t *o = ctx;
+    FORWARD_ERR(store_next_ordinal(t, "/data/s.tar", &o[0]));
+    FORWARD_ERR(store_next_ordinal(t, "/data/t.tar", &o[1]));
+    struct store_shard sh = { STORE_SHARD_DONE, o[1], 0, { 1, 2 }, 5, 6, 7, 8, 9 };
+    return store_put_shard(t, "/data/t.tar", &sh);
+}
+
+static int verify(struct store *s, uint64_t ord, int n)
+{
+    struct store_txn *r;
+    if (store_read_begin(s, &r) < 0) return -1;
+    int bad = 0;
+    struct buf text = BUF_INIT;
+    for (int i = 0; i < n; i++) {
+        char want[256];
+        make_text(want, sizeof want, ord, i);
+        struct store_chunk c;
+        if (store_get_chunk(r, store_make_id(ord, i), &c, &text) < 0 || strcmp(text.data, want) ||
+            c.n_tokens != i + 1 || c.truncated != i % 2 || c.start != (uint64_t)i * 10) {
+            bad++;
+            continue;
+        }
+        float v[DIM], w[DIM];
+        make_vec(w, c.id);
+        if (store_get_vector(r, c.id, v) < 0 || memcmp(v, w, sizeof v)) bad++;
+    }
+    buf_release(&text);
+    store_read_end(r);
+    return bad;
+}
+
+int main(void)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/st", test_tmpdir());
+    struct store *s = NULL;
+
+    TEST("open read-only of a missing store is ERR_NOTFOUND") {
+        CHECK_INT(store_open(dir, STORE_RDONLY, &s), ERR_NOTFOUND);
+        CHECK_TRUE(s == NULL);
+    }
+
+    TEST("create, record model, write and read back") {
+        CHECK_OK(store_open(dir, STORE_CREATE, &s));
+        struct fill f = { 1, 50, DIM };
+        CHECK_OK(store_write(s, fill_fn, &f));
+        CHECK_INT(verify(s, 1, 50), 0);
+        struct store_info in;
+        CHECK_OK(store_info(s, &in));
+        CHECK_INT(in.dim, DIM);
+        CHECK_STR(in.model, "builtin:test");
+        CHECK_STR(in.fingerprint, "0123456789abcdef0123456789abcdef");
+        CHECK_INT(in.n_chunks, 50);
+        CHECK_INT(in.n_vectors, 50);
+        CHECK_INT(in.n_docs, 1);
+        CHECK_INT(in.generation, 1);
+        CHECK_INT(in.dtype, STORE_F32);
+    }
+
+    TEST("docs and shards round-trip, ordinals count up") {
+        uint64_t o[2];
+        CHECK_OK(store_write(s, ord_fn, o));
+        CHECK_INT(o[0], 0);
+        CHECK_INT(o[1], 1);
+        struct store_txn *r;
+        CHECK_OK(store_read_begin(s, &r));
+        struct store_doc d = STORE_DOC_INIT;
+        CHECK_OK(store_get_doc(r, store_make_id(1, 0), &d));
+        CHECK_STR(d.entry.data, "dir/a.jsonl");
+        CHECK_STR(d.ext_id.data, "doc-7");
+        CHECK_STR(d.shard.data, "/data/t.tar");
+        CHECK_INT(d.record, 3);
+        CHECK_INT(d.offset, 100);
+        CHECK_INT(d.n_chunks, 50);
+        store_doc_release(&d);
+        struct store_shard sh;
+        CHECK_OK(store_get_shard(r, "/data/t.tar", &sh));
+        CHECK_INT(sh.status, STORE_SHARD_DONE);
+        CHECK_INT(sh.ordinal, 1);
+        CHECK_INT(sh.hash.hi, 2);
+        CHECK_INT(sh.n_chunks, 6);
+        CHECK_INT(sh.time, 9);
+        CHECK_INT(store_get_shard(r, "/nope", &sh), ERR_NOTFOUND);
+        struct store_info in;
+        CHECK_OK(store_txn_info(r, &in));
+        CHECK_INT(in.n_shards, 1);
+        CHECK_INT(in.generation, 1); /* no chunk changed: not bumped */
+        store_read_end(r);
+    }
+
+    TEST("iterators go in id order and start at from") {
+        struct fill f = { 0, 5, 0 };
+        CHECK_OK(store_write(s, fill_fn, &f)); /* ordinal 0 sorts before 1 */
+        struct store_txn *r;
+        CHECK_OK(store_read_begin(s, &r));
+        struct store_iter *it;
+        CHECK_OK(store_iter_open(r, 0, &it));
+        uint64_t id, prev = 0;
+        float v[DIM], w[DIM];
+        int n = 0, order = 1, same = 1;
+        while (store_iter_next(it, &id, v) == 1) {
+            if (n && id <= prev) order = 0;
+            make_vec(w, id);
+            if (memcmp(v, w, sizeof v)) same = 0;
+            prev = id;
+            n++;
+        }
+        store_iter_close(it);
+        CHECK_INT(n, 55);
+        CHECK_TRUE(order);
+        CHECK_TRUE(same);
+        CHECK_OK(store_chunk_iter_open(r, store_make_id(1, 48), &it));
+        struct store_chunk c;
+        struct buf text = BUF_INIT;
+        n = 0;
+        while (store_iter_next_chunk(it, &c, &text) == 1) n++;
+        CHECK_INT(n, 2);
+        store_iter_close(it);
+        buf_release(&text);
+        store_read_end(r);
+    }
+
+    TEST("texts map finds a live chunk, forgets deleted ones") {
+        char text[256];
+        make_text(text, sizeof text, 0, 3);
+        struct store_txn *r;
+        uint64_t id = 0;
+        CHECK_OK(store_read_begin(s, &r));
+        CHECK_INT(store_text_lookup(r, hash128(text, strlen(text)), &id), 1);
+        CHECK_INT(id, store_make_id(0, 3));
+        CHECK_INT(store_text_lookup(r, hash128("absent", 6), &id), 0);
+        store_read_end(r);
+        uint64_t ord = 0;
+        CHECK_OK(store_write(s, del_fn, &ord));
+        CHECK_OK(store_read_begin(s, &r));
+        CHECK_INT(store_text_lookup(r, hash128(text, strlen(text)), &id), 0);
+        struct store_chunk c;
+        CHECK_INT(store_get_chunk(r, store_make_id(0, 3), &c, NULL), ERR_NOTFOUND);
+        struct store_info in;
+        CHECK_OK(store_txn_info(r, &in));
+        CHECK_INT(in.n_chunks, 50);
+        CHECK_INT(in.n_vectors, 50);
+        store_read_end(r);
+        CHECK_INT(verify(s, 1, 50), 0);
+    }
+
+    TEST("a reader's snapshot does not see later commits") {
+        struct store_txn *r;
+        CHECK_OK(store_read_begin(s, &r));
+        struct fill f = { 2, 10, 0 };
+        CHECK_OK(store_write(s, fill_fn, &f)); /* the writer is not blocked */
+        struct store_info in;
+        CHECK_OK(store_txn_info(r, &in));
+        CHECK_INT(in.n_chunks, 50);
+        store_read_end(r);
+        CHECK_OK(store_info(s, &in));
+        CHECK_INT(in.n_chunks, 60);
+    }
+
+    TEST("dictionary training, then chunks compress with it and read back") {
+        const char *tx[64];
+        size_t ln[64];
+        char bufs[64][256];
+        for (int i = 0; i < 64; i++) {
+            make_text(bufs[i], sizeof bufs[i], 9, i * 7);
+            tx[i] = bufs[i];
+            ln[i] = strlen(bufs[i]);
+        }
+        int rc = store_train_dict(s, tx, ln, 64);
+        if (rc < 0) printf("  note: %s\n", err_msg());
+        struct store_info in;
+        CHECK_OK(store_info(s, &in));
+        CHECK_INT(in.has_dict, rc == 0);
+        struct fill f = { 3, 30, 0 };
+        CHECK_OK(store_write(s, fill_fn, &f));
+        CHECK_INT(verify(s, 3, 30), 0);
+        CHECK_INT(verify(s, 1, 50), 0); /* older chunks, no dictionary, still read */
+        store_close(s);
+        s = NULL;
+        CHECK_OK(store_open(dir, STORE_RDONLY, &s));
+        CHECK_INT(verify(s, 3, 30), 0);
+        store_close(s);
+        s = NULL;
+    }
+
+    TEST("map growth on MDB_MAP_FULL loses nothing") {
+        char d2[600];
+        snprintf(d2, sizeof d2, "%s/small", test_tmpdir());
+        setenv("SEMINDEX_STORE_MAP_SIZE", "131072", 1);
+        struct store *t;
+        CHECK_OK(store_open(d2, STORE_CREATE, &t));
+        unsetenv("SEMINDEX_STORE_MAP_SIZE");
+        struct store_info in0;
+        CHECK_OK(store_info(t, &in0));
+        struct fill f = { 1, 3000, DIM };
+        CHECK_OK(store_write(t, fill_fn, &f));
+        struct store_info in;
+        CHECK_OK(store_info(t, &in));
+        CHECK_TRUE(in.map_size > in0.map_size);
+        CHECK_INT(in.n_chunks, 3000);
+        CHECK_INT(verify(t, 1, 3000), 0);
+        store_close(t);
+    }
+
+    TEST("a reader in another process while the writer commits") {
+        CHECK_OK(store_open(dir, 0, &s));
+        int pfd[2];
+        CHECK_TRUE(pipe(pfd) == 0);
+        pid_t pid = fork();
+        if (pid == 0) {
+            struct store *rs;
+            if (store_open(dir, STORE_RDONLY, &rs) < 0) _exit(2);
+            int bad = 0;
+            for (int k = 0; k < 30; k++) {
+                struct store_info in;
+                if (store_info(rs, &in) < 0) bad++;
+                else if (in.n_chunks != 90 && in.n_chunks != 90 + 40) bad++; /* whole txns only */
+                bad += verify(rs, 1, 50);
+            }
+            store_close(rs);
+            _exit(bad ? 1 : 0);
+        }
+        struct fill f = { 4, 40, 0 };
+        CHECK_OK(store_write(s, fill_fn, &f));
+        int st = 0;
+        waitpid(pid, &st, 0);
+        CHECK_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        close(pfd[0]);
+        close(pfd[1]);
+        store_close(s);
+    }
+
+    TEST("f16 conversion: exact halves, rounding, specials") {
+        float xs[] = { 0.0f, 1.0f, -2.5f, 65504.0f, 6.1035156e-05f, 5.9604645e-08f, 0.333251953125f };
+        for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++)
+            CHECK_NEAR(store_f16_to_f32(store_f32_to_f16(xs[i])), xs[i], 0);
+        CHECK_INT(store_f32_to_f16(1.0f), 0x3c00);
+        CHECK_INT(store_f32_to_f16(1e6f), 0x7c00);
+        CHECK_INT(store_f32_to_f16(1.0f + 1.0f / 2048), 0x3c00); /* tie to even */
+        CHECK_INT(store_f32_to_f16(1.0f + 3.0f / 2048), 0x3c02);
+        for (int i = 0; i < 1000; i++) {
+            float x = (float)((i - 500) * 0.0137);
+            CHECK_NEAR(store_f16_to_f32(store_f32_to_f16(x)), x, fabs(x) / 1024 + 1e-7);
+        }
+    }
+
+    return test_summary();
+}
