@@ -167,6 +167,14 @@ static inline void top_insert(float *ls, int64_t *lc, float s, int64_t id)
     lc[p] = id;
 }
 
+struct idrow { int64_t id, row; };
+
+static int cmp_idrow(const void *x, const void *y)
+{
+    const struct idrow *a = x, *b = y;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
 int build_recall_at_10(const struct ann *index, const float *x, const int64_t *ids, int64_t n, int dim,
                        const float *q, int nq, double *recall)
 {
@@ -177,6 +185,7 @@ int build_recall_at_10(const struct ann *index, const float *x, const int64_t *i
     float *S = mem_alloc_array((size_t)nq * cmax, sizeof *S);
     float *ts = mem_alloc_array((size_t)nq * K_RECALL, sizeof *ts), *as = mem_alloc_array((size_t)nq * K_RECALL, sizeof *as);
     int64_t *tl = mem_alloc_array((size_t)nq * K_RECALL, sizeof *tl), *al = mem_alloc_array((size_t)nq * K_RECALL, sizeof *al);
+    struct idrow *rows = NULL;
     int rc = 0;
     if (!S || !ts || !as || !tl || !al) {
         rc = err_set(ERR_NOMEM, "out of memory for recall measurement");
@@ -192,17 +201,43 @@ int build_recall_at_10(const struct ann *index, const float *x, const int64_t *i
                 top_insert(ts + r * K_RECALL, tl + r * K_RECALL, S[r * cn + j], ids ? ids[c0 + j] : c0 + j);
     }
     if ((rc = ann_search(index, q, nq, K_RECALL, as, al)) < 0) goto out;
+    /* A returned id is a hit when its true score reaches the exact k-th
+     * score: ties (duplicate texts) count whichever of them is returned,
+     * and compressed indexes (PQ) are judged by true, not coded, scores. */
+    if (!(rows = mem_alloc_array((size_t)n, sizeof *rows))) {
+        rc = err_set(ERR_NOMEM, "out of memory for recall measurement");
+        goto out;
+    }
+    for (int64_t i = 0; i < n; i++) rows[i].id = ids ? ids[i] : i, rows[i].row = i;
+    qsort(rows, (size_t)n, sizeof *rows, cmp_idrow);
     int64_t hit = 0, total = 0;
-    for (int r = 0; r < nq; r++)
-        for (int a = 0; a < K_RECALL; a++) {
-            if (tl[r * K_RECALL + a] < 0) continue;
-            total++;
-            for (int b = 0; b < K_RECALL; b++)
-                if (al[r * K_RECALL + b] == tl[r * K_RECALL + a]) { hit++; break; }
+    for (int r = 0; r < nq; r++) {
+        int have = 0;
+        for (int a = 0; a < K_RECALL; a++) have += tl[r * K_RECALL + a] >= 0;
+        if (!have) continue;
+        float kth = ts[r * K_RECALL + have - 1];
+        total += have;
+        int got = 0;
+        for (int b = 0; b < K_RECALL && got < have; b++) {
+            int64_t id = al[r * K_RECALL + b];
+            if (id < 0) continue;
+            size_t lo = 0, hi = (size_t)n;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (rows[mid].id < id) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo == (size_t)n || rows[lo].id != id) continue;
+            const float *v = x + rows[lo].row * dim, *qq = q + (int64_t)r * dim;
+            float s = 0;
+            for (int j = 0; j < dim; j++) s += v[j] * qq[j];
+            if (s >= kth - 1e-5f) got++;
         }
+        hit += got;
+    }
     *recall = total ? (double)hit / (double)total : 1.0;
 out:
-    mem_free(S); mem_free(ts); mem_free(as); mem_free(tl); mem_free(al);
+    mem_free(S); mem_free(ts); mem_free(as); mem_free(tl); mem_free(al); mem_free(rows);
     return rc;
 }
 

@@ -128,7 +128,11 @@ int build_open(const char *path, const struct build_meta *meta, int dim, int64_t
                struct ann **out);
 
 /* build_recall_at_10: recall@10 of index against exact search for the
- * sample queries q (nq rows, also rows of x). Exposed for tests and bench. */
+ * sample queries q (nq rows): the share of the exact top 10 matched by the
+ * index's top 10, where a returned vector matches when its true score
+ * reaches the exact 10th score (so ties between duplicates do not count as
+ * misses, and PQ results are judged by true scores). Exposed for tests and
+ * the benchmark. */
 int build_recall_at_10(const struct ann *index, const float *x, const int64_t *ids, int64_t n, int dim,
                        const float *q, int nq, double *recall);
 
