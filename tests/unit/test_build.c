@@ -70,7 +70,7 @@ int main(void)
         CHECK_INT(p.kind, BUILD_OPQ_IVF_PQ);
     }
 
-    enum { N = 8000, D = 32 };
+    enum { N = 4000, D = 32 };
     float *x = clustered(N * 3, D, 200, 0.5);
     int64_t *ids = malloc(sizeof(int64_t) * N * 3);
     for (int i = 0; i < N * 3; i++) ids[i] = 5000 + 2 * (int64_t)i;
@@ -80,15 +80,15 @@ int main(void)
 
     TEST("IVF build tunes nprobe to the recall target, measured against exact search") {
         struct build_options o = BUILD_OPTIONS_INIT;
-        o.factory = "IVF64,Flat";
+        o.factory = "IVF32,Flat";
         o.recall_target = 0.9;
         o.n_tune_queries = 200;
         struct build_result r;
         CHECK_OK(build_index(path, x, ids, N, D, &meta, &o, &r));
         CHECK_TRUE(r.recall >= 0.9);
-        CHECK_TRUE(r.nprobe >= 1 && r.nprobe <= 64);
+        CHECK_TRUE(r.nprobe >= 1 && r.nprobe <= 32);
         CHECK_INT(r.ntotal, N);
-        printf("  IVF64: nprobe %d recall@10 %.3f\n", r.nprobe, r.recall);
+        printf("  IVF32: nprobe %d recall@10 %.3f\n", r.nprobe, r.recall);
         struct ann *a = NULL;
         CHECK_OK(build_open(path, &meta, D, N, 0, &a));
         if (a) {
@@ -186,7 +186,7 @@ int main(void)
 
     TEST("update adds appended vectors; retrains when the store outgrew the index") {
         struct build_options o = BUILD_OPTIONS_INIT;
-        o.factory = "IVF64,Flat";
+        o.factory = "IVF32,Flat";
         o.n_tune_queries = 200;
         struct build_result r;
         struct build_meta m2 = { meta.model_fingerprint, 8 };
@@ -206,7 +206,7 @@ int main(void)
         }
         ann_free(a);
         struct build_meta m3 = { meta.model_fingerprint, 9 };
-        CHECK_OK(build_update(path, x, ids, N * 3, D, &m3, &o, &r)); /* 24000 > 2 x 8000 trained */
+        CHECK_OK(build_update(path, x, ids, N * 3, D, &m3, &o, &r)); /* 12000 > 2 x 4000 trained */
         CHECK_INT(r.rebuilt, 1);
         CHECK_INT(r.ntotal, N * 3);
         /* a store that did not only append: rebuilt */
