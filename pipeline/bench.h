@@ -6,3 +6,4 @@
  * baseline in the same run and reports a ratio (see docs/performance.md);
  * none of them is a test.
  */
+BENCH(mine, bench_mine, "paraphrase mining: naive vs exact vs FAISS kNN, time, memory, recall")
