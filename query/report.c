@@ -184,7 +184,7 @@ static int histogram_svg(struct buf *h, const struct mine_pair *p, size_t n)
             rc = buf_printf(h, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%.3f</text>\n", L + b * bw,
                             H - B + 15, lo + b * w);
     }
-    rc = rc < 0 ? rc : buf_printf(h, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%.3f</text>\n",
+    rc = rc < 0 ? rc : buf_printf(h, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%.3f</text>\n",
                                   L + N_BINS * bw, H - B + 15, (double)hi);
     rc = rc < 0 ? rc : buf_printf(h, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">cosine score</text>\n",
                                   L + N_BINS * bw / 2, H - 2);

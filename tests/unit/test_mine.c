@@ -182,6 +182,7 @@ int main(void)
         CHECK_OK(mine_ann(a, x, aid, NA, DA, &o, &pa, &na));
         CHECK_INT(na, ne);
         ann_free(a);
+        mem_free(pa);
         CHECK_OK(ann_create("IDMap,Flat", DA + 1, &a));
         CHECK_INT(mine_ann(a, x, aid, NA, DA, &o, &pa, &na), ERR_INVALID);
         ann_free(a);
