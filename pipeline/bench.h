@@ -7,3 +7,4 @@
  * none of them is a test.
  */
 BENCH(ingest,   bench_ingest,   "end-to-end ingest vs the encoder alone on the same texts")
+BENCH(mine, bench_mine, "paraphrase mining: naive vs exact vs FAISS kNN, time, memory, recall")

@@ -12,3 +12,6 @@ CMD(eval_sts,   cmd_eval_sts,   "STS evaluation: Pearson and Spearman of a model
 CMD(ingest,     cmd_ingest,     "read shards, chunk, embed, and store texts and vectors")
 CMD(stats,      cmd_stats,      "what a store holds: model, counts, generation")
 CMD(export,     cmd_export,     "the store's vectors and texts as jsonl or .npy")
+CMD(build,      cmd_build,      "build or update the FAISS index of a store")
+CMD(query,      cmd_query,      "nearest chunks of some texts through the store's index")
+CMD(mine,       cmd_mine,       "paraphrase pairs and clusters of a store, as tsv, jsonl or html")

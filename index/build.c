@@ -1,0 +1,586 @@
+/*
+ * build.c - index planner, builder, tuner and manifest (see build.h).
+ *
+ * The planner follows autofaiss's reasoning (index_utils / create_index):
+ * exact search while it is cheap, a graph index while it fits in memory,
+ * then inverted lists, then compressed codes. Memory estimates:
+ *   Flat           n (4 dim + 8)                      (vectors + IDMap ids)
+ *   HNSW{M}        n (4 dim + 8 + 8 M + 16)           (level-0 links: 2M int32)
+ *   IVF{k},Flat    n (4 dim + 8) + 4 k dim
+ *   IVF{k},PQ{m}   n (m + 8) + 4 k dim + 4 * 256 dim  (codes, ids, centroids, codebooks)
+ *   OPQ adds       4 dim^2
+ * PQ is written "PQ{m}np": FAISS's factory otherwise turns on polysemous
+ * training (a simulated annealing of the code order, used only for Hamming
+ * pre-filtering, which semindex does not do); it costs about 40 s of CPU for
+ * 8 sub-quantizers even on 3000 vectors (measured with FAISS 1.7.3).
+ */
+#include "build.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "fsutil.h"
+#include "hash.h"
+#include "index/ann/ann.h"
+#include "json.h"
+#include "log.h"
+#include "mem.h"
+
+#define FLAT_MAX_N 20000
+#define HNSW_MAX_N 2000000
+#define MIN_PER_CENTROID 39   /* FAISS warns below 39 training points per centroid */
+#define MAX_PER_CENTROID 256
+#define PQ_MIN_TRAIN 9984     /* 39 * 256: FAISS's minimum for 8-bit PQ codebooks */
+#define K_RECALL 10
+
+/* ---------------- planner ---------------- */
+
+static int64_t pow2_round(double v)
+{
+    if (v < 1) return 1;
+    double l = log2(v);
+    return (int64_t)1 << (int)floor(l + 0.5);
+}
+
+static int64_t choose_nlist(int64_t n)
+{
+    int64_t k = pow2_round(4.0 * sqrt((double)n));
+    while (k > 1 && k * MIN_PER_CENTROID > n) k /= 2;
+    return k;
+}
+
+static int64_t train_size(int64_t n, int64_t k, int pq)
+{
+    int64_t t = k * MAX_PER_CENTROID;
+    if (pq && t < PQ_MIN_TRAIN) t = PQ_MIN_TRAIN;
+    return t < n ? t : n;
+}
+
+int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    RETURN_ERR_IF(n < 1, ERR_INVALID, "cannot plan an index for %lld vectors", (long long)n);
+    RETURN_ERR_IF(dim < 1, ERR_INVALID, "bad dimension %d", dim);
+    double B = budget ? (double)budget : INFINITY, N = (double)n, D = dim;
+    double flat = N * (4 * D + 8);
+    if (n <= FLAT_MAX_N && flat <= B) {
+        snprintf(p->factory, sizeof p->factory, "IDMap,Flat");
+        p->kind = BUILD_FLAT;
+        p->est_bytes = (uint64_t)flat;
+        return 0;
+    }
+    if (n <= HNSW_MAX_N) {
+        for (int m = 32; m >= 16; m /= 2) {
+            double est = N * (4 * D + 8 + 8.0 * m + 16);
+            if (est <= B) {
+                snprintf(p->factory, sizeof p->factory, "IDMap,HNSW%d", m);
+                p->kind = BUILD_HNSW;
+                p->hnsw_m = m;
+                p->est_bytes = (uint64_t)est;
+                return 0;
+            }
+        }
+    }
+    int64_t k = choose_nlist(n);
+    p->nlist = k;
+    double cent = 4.0 * k * D;
+    if (flat + cent <= B) {
+        snprintf(p->factory, sizeof p->factory, "IVF%lld,Flat", (long long)k);
+        p->kind = BUILD_IVF_FLAT;
+        p->n_train = train_size(n, k, 0);
+        p->est_bytes = (uint64_t)(flat + cent);
+        return 0;
+    }
+    /* PQ code sizes from large to small (m must divide dim, m >= 8); the
+     * smallest is the fallback when nothing fits */
+    int best_m = 0;
+    double best_est = 0;
+    for (int div = 4; div <= dim; div *= 2) {
+        if (dim % div || dim / div < 8) continue;
+        int m = dim / div, opq = div > 8;
+        double est = N * (m + 8) + cent + 4.0 * 256 * D + (opq ? 4.0 * D * D : 0);
+        best_m = m;
+        best_est = est;
+        if (est <= B) break;
+    }
+    if (best_m) {
+        int opq = dim / best_m > 8;
+        if (opq) snprintf(p->factory, sizeof p->factory, "OPQ%d_%d,IVF%lld,PQ%dnp", best_m, dim, (long long)k, best_m);
+        else snprintf(p->factory, sizeof p->factory, "IVF%lld,PQ%dnp", (long long)k, best_m);
+        p->kind = opq ? BUILD_OPQ_IVF_PQ : BUILD_IVF_PQ;
+        p->pq_m = best_m;
+        p->n_train = train_size(n, k, 1);
+        p->est_bytes = (uint64_t)best_est;
+        p->over_budget = best_est > B;
+        return 0;
+    }
+    /* a dimension with no usable divisor: IVF,Flat regardless */
+    snprintf(p->factory, sizeof p->factory, "IVF%lld,Flat", (long long)k);
+    p->kind = BUILD_IVF_FLAT;
+    p->n_train = train_size(n, k, 0);
+    p->est_bytes = (uint64_t)(flat + cent);
+    p->over_budget = 1;
+    return 0;
+}
+
+int build_plan_factory(const char *factory, int64_t n, int dim, struct build_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    RETURN_ERR_IF(strlen(factory) >= sizeof p->factory, ERR_INVALID, "factory string too long");
+    snprintf(p->factory, sizeof p->factory, "%s", factory);
+    const char *ivf = strstr(factory, "IVF"), *hnsw = strstr(factory, "HNSW"), *pq = strstr(factory, "PQ");
+    if (ivf) {
+        p->nlist = strtoll(ivf + 3, NULL, 10);
+        p->kind = pq ? (strstr(factory, "OPQ") ? BUILD_OPQ_IVF_PQ : BUILD_IVF_PQ) : BUILD_IVF_FLAT;
+        if (p->nlist < 1) p->nlist = 1;
+        p->n_train = train_size(n, p->nlist, pq != NULL);
+    } else if (hnsw) {
+        p->kind = BUILD_HNSW;
+        p->hnsw_m = atoi(hnsw + 4);
+    } else {
+        p->kind = BUILD_FLAT;
+        if (pq) p->n_train = n < PQ_MIN_TRAIN ? n : PQ_MIN_TRAIN;
+    }
+    (void)dim;
+    return 0;
+}
+
+/* ---------------- exact ground truth and recall ---------------- */
+
+static inline void top_insert(float *ls, int64_t *lc, float s, int64_t id)
+{
+    if (lc[K_RECALL - 1] >= 0 && s <= ls[K_RECALL - 1]) return;
+    int p = K_RECALL - 1;
+    while (p > 0 && (lc[p - 1] < 0 || s > ls[p - 1])) {
+        ls[p] = ls[p - 1];
+        lc[p] = lc[p - 1];
+        p--;
+    }
+    ls[p] = s;
+    lc[p] = id;
+}
+
+struct idrow { int64_t id, row; };
+
+static int cmp_idrow(const void *x, const void *y)
+{
+    const struct idrow *a = x, *b = y;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+int build_recall_at_10(const struct ann *index, const float *x, const int64_t *ids, int64_t n, int dim,
+                       const float *q, int nq, double *recall)
+{
+    *recall = 0;
+    if (nq < 1 || n < 1) return 0;
+    const int64_t C = 16384;
+    int64_t cmax = n < C ? n : C;
+    float *S = mem_alloc_array((size_t)nq * cmax, sizeof *S);
+    float *ts = mem_alloc_array((size_t)nq * K_RECALL, sizeof *ts), *as = mem_alloc_array((size_t)nq * K_RECALL, sizeof *as);
+    int64_t *tl = mem_alloc_array((size_t)nq * K_RECALL, sizeof *tl), *al = mem_alloc_array((size_t)nq * K_RECALL, sizeof *al);
+    struct idrow *rows = NULL;
+    int rc = 0;
+    if (!S || !ts || !as || !tl || !al) {
+        rc = err_set(ERR_NOMEM, "out of memory for recall measurement");
+        goto out;
+    }
+    for (int64_t i = 0; i < (int64_t)nq * K_RECALL; i++) ts[i] = -INFINITY, tl[i] = -1;
+    for (int64_t c0 = 0; c0 < n; c0 += C) {
+        int64_t cn = n - c0 < C ? n - c0 : C;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, (int)cn, dim, 1.0f, q, dim,
+                    x + c0 * dim, dim, 0.0f, S, (int)cn);
+        for (int r = 0; r < nq; r++)
+            for (int64_t j = 0; j < cn; j++)
+                top_insert(ts + r * K_RECALL, tl + r * K_RECALL, S[r * cn + j], ids ? ids[c0 + j] : c0 + j);
+    }
+    if ((rc = ann_search(index, q, nq, K_RECALL, as, al)) < 0) goto out;
+    /* A returned id is a hit when its true score reaches the exact k-th
+     * score: ties (duplicate texts) count whichever of them is returned,
+     * and compressed indexes (PQ) are judged by true, not coded, scores. */
+    if (!(rows = mem_alloc_array((size_t)n, sizeof *rows))) {
+        rc = err_set(ERR_NOMEM, "out of memory for recall measurement");
+        goto out;
+    }
+    for (int64_t i = 0; i < n; i++) rows[i].id = ids ? ids[i] : i, rows[i].row = i;
+    qsort(rows, (size_t)n, sizeof *rows, cmp_idrow);
+    int64_t hit = 0, total = 0;
+    for (int r = 0; r < nq; r++) {
+        int have = 0;
+        for (int a = 0; a < K_RECALL; a++) have += tl[r * K_RECALL + a] >= 0;
+        if (!have) continue;
+        float kth = ts[r * K_RECALL + have - 1];
+        total += have;
+        int got = 0;
+        for (int b = 0; b < K_RECALL && got < have; b++) {
+            int64_t id = al[r * K_RECALL + b];
+            if (id < 0) continue;
+            size_t lo = 0, hi = (size_t)n;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (rows[mid].id < id) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo == (size_t)n || rows[lo].id != id) continue;
+            const float *v = x + rows[lo].row * dim, *qq = q + (int64_t)r * dim;
+            float s = 0;
+            for (int j = 0; j < dim; j++) s += v[j] * qq[j];
+            if (s >= kth - 1e-5f) got++;
+        }
+        hit += got;
+    }
+    *recall = total ? (double)hit / (double)total : 1.0;
+out:
+    mem_free(S); mem_free(ts); mem_free(as); mem_free(tl); mem_free(al); mem_free(rows);
+    return rc;
+}
+
+/* sample: rows evenly spaced over [0, n) into a new array */
+static float *sample_rows(const float *x, int64_t n, int dim, int64_t m)
+{
+    float *s = mem_alloc_array((size_t)(m ? m : 1), (size_t)dim * sizeof(float));
+    if (!s) return NULL;
+    for (int64_t i = 0; i < m; i++) {
+        int64_t r = (int64_t)((double)i * n / m);
+        memcpy(s + i * dim, x + r * dim, (size_t)dim * sizeof(float));
+    }
+    return s;
+}
+
+/* tune: the smallest nprobe / efSearch (doubling) reaching the target */
+static int tune(struct ann *a, const struct build_plan *p, const float *x, const int64_t *ids, int64_t n,
+                int dim, const struct build_options *o, struct build_result *r)
+{
+    int nq = o->n_tune_queries > 0 ? o->n_tune_queries : 500;
+    if (nq > n) nq = (int)n;
+    float *q = sample_rows(x, n, dim, nq);
+    RETURN_ERR_IF(!q, ERR_NOMEM, "out of memory for %d tuning queries", nq);
+    int rc = 0;
+    r->nprobe = 0;
+    r->ef_search = 0;
+    if (p->kind == BUILD_HNSW) {
+        for (int ef = 16;; ef *= 2) {
+            if ((rc = ann_set_param(a, "efSearch", ef)) < 0) break;
+            if ((rc = build_recall_at_10(a, x, ids, n, dim, q, nq, &r->recall)) < 0) break;
+            r->ef_search = ef;
+            log_debug("tune: efSearch %d recall@10 %.4f", ef, r->recall);
+            if (r->recall >= o->recall_target || ef >= 4096) break;
+        }
+    } else if (p->nlist > 0) {
+        for (int64_t np = 1;; np *= 2) {
+            if (np > p->nlist) np = p->nlist;
+            if ((rc = ann_set_param(a, "nprobe", (double)np)) < 0) break;
+            if ((rc = build_recall_at_10(a, x, ids, n, dim, q, nq, &r->recall)) < 0) break;
+            r->nprobe = (int)np;
+            log_debug("tune: nprobe %lld recall@10 %.4f", (long long)np, r->recall);
+            if (r->recall >= o->recall_target || np >= p->nlist) break;
+        }
+    } else {
+        rc = build_recall_at_10(a, x, ids, n, dim, q, nq, &r->recall);
+    }
+    mem_free(q);
+    if (rc == 0 && r->recall < o->recall_target)
+        log_warn("index '%s' reaches recall@10 %.3f only, below the target %.3f", p->factory, r->recall,
+                 o->recall_target);
+    return rc;
+}
+
+/* ---------------- manifest ---------------- */
+
+static int manifest_path(struct buf *b, const char *path)
+{
+    buf_reset(b);
+    return buf_printf(b, "%s.manifest.json", path);
+}
+
+static int file_checksum(const char *path, char hex[33])
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return err_set(errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+    struct hash_stream *h = hash_stream_create();
+    char *blk = mem_alloc(1 << 20);
+    int rc = 0;
+    if (!h || !blk) rc = err_set(ERR_NOMEM, "out of memory hashing '%s'", path);
+    size_t k;
+    while (rc == 0 && (k = fread(blk, 1, 1 << 20, f)) > 0) hash_stream_update(h, blk, k);
+    if (rc == 0 && ferror(f)) rc = err_set(ERR_IO, "cannot read '%s': %s", path, strerror(errno));
+    if (rc == 0) hash_hex128(hash_stream_digest(h), hex);
+    if (h) hash_stream_free(h);
+    mem_free(blk);
+    fclose(f);
+    return rc;
+}
+
+struct manifest {
+    char factory[128];
+    int64_t dim, ntotal, trained_ntotal, max_id, n_train, nprobe, ef_search;
+    char fingerprint[80];
+    uint64_t generation;
+    char checksum[40];
+    char ids_hash[40];      /* xxh128 of the indexed ids, in order */
+    double recall, recall_target;
+};
+
+static int manifest_write(const char *path, const struct manifest *m)
+{
+    struct buf mp = BUF_INIT;
+    int rc = manifest_path(&mp, path);
+    json_t *j = json_pack("{s:i, s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:s, s:I, s:s, s:f, s:f, s:I, s:I, s:I}",
+                          "format", 1, "factory", m->factory, "dim", (json_int_t)m->dim,
+                          "metric", "inner_product", "ntotal", (json_int_t)m->ntotal,
+                          "trained_ntotal", (json_int_t)m->trained_ntotal, "max_id", (json_int_t)m->max_id,
+                          "ids_hash", m->ids_hash, "model_fingerprint", m->fingerprint,
+                          "store_generation", (json_int_t)m->generation, "checksum", m->checksum,
+                          "recall_at_10", m->recall, "recall_target", m->recall_target,
+                          "nprobe", (json_int_t)m->nprobe, "efSearch", (json_int_t)m->ef_search,
+                          "n_train", (json_int_t)m->n_train);
+    char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    if (rc == 0 && !s) rc = err_set(ERR_NOMEM, "cannot format manifest '%s'", mp.data);
+    if (rc == 0) {
+        size_t len = strlen(s);
+        s[len] = '\n'; /* json_dumps leaves room for the NUL; write it as a newline */
+        rc = fs_write_atomic(mp.data, s, len + 1);
+    }
+    free(s);
+    json_decref(j);
+    buf_release(&mp);
+    return rc;
+}
+
+static int manifest_read(const char *path, struct manifest *m)
+{
+    memset(m, 0, sizeof *m);
+    struct buf mp = BUF_INIT;
+    FORWARD_ERR(manifest_path(&mp, path));
+    json_t *j = NULL;
+    int rc = json_load_path(mp.data, 1 << 20, &j);
+    if (rc == ERR_NOTFOUND) rc = err_set(ERR_NOTFOUND, "index manifest '%s' does not exist", mp.data);
+    if (rc < 0) goto out;
+    const char *what = mp.data, *s;
+    int64_t fmt = 0;
+    if ((rc = json_get_int(j, "format", what, &fmt)) < 0) goto out;
+    if (fmt != 1) { rc = err_set(ERR_FORMAT, "'%s': unknown manifest format %lld", what, (long long)fmt); goto out; }
+    static const char *const need[] = { "factory", "dim", "metric", "ntotal", "model_fingerprint",
+                                        "store_generation", "checksum", NULL };
+    for (int i = 0; need[i]; i++)
+        if (!json_object_get(j, need[i])) {
+            rc = err_set(ERR_FORMAT, "'%s': key '%s' is missing", what, need[i]);
+            goto out;
+        }
+    s = NULL;
+    if ((rc = json_get_str(j, "factory", what, &s)) < 0) goto out;
+    snprintf(m->factory, sizeof m->factory, "%s", s);
+    if ((rc = json_get_str(j, "metric", what, &s)) < 0) goto out;
+    if (strcmp(s, "inner_product")) { rc = err_set(ERR_MISMATCH, "'%s': metric '%s' is not inner_product", what, s); goto out; }
+    if ((rc = json_get_str(j, "model_fingerprint", what, &s)) < 0) goto out;
+    snprintf(m->fingerprint, sizeof m->fingerprint, "%s", s);
+    if ((rc = json_get_str(j, "checksum", what, &s)) < 0) goto out;
+    snprintf(m->checksum, sizeof m->checksum, "%s", s);
+    s = "";
+    if ((rc = json_get_str(j, "ids_hash", what, &s)) < 0) goto out;
+    snprintf(m->ids_hash, sizeof m->ids_hash, "%s", s);
+    int64_t gen = 0;
+    if ((rc = json_get_int(j, "dim", what, &m->dim)) < 0 || (rc = json_get_int(j, "ntotal", what, &m->ntotal)) < 0 ||
+        (rc = json_get_int(j, "trained_ntotal", what, &m->trained_ntotal)) < 0 ||
+        (rc = json_get_int(j, "max_id", what, &m->max_id)) < 0 ||
+        (rc = json_get_int(j, "n_train", what, &m->n_train)) < 0 ||
+        (rc = json_get_int(j, "nprobe", what, &m->nprobe)) < 0 ||
+        (rc = json_get_int(j, "efSearch", what, &m->ef_search)) < 0 ||
+        (rc = json_get_int(j, "store_generation", what, &gen)) < 0 ||
+        (rc = json_get_num(j, "recall_at_10", what, &m->recall)) < 0 ||
+        (rc = json_get_num(j, "recall_target", what, &m->recall_target)) < 0)
+        goto out;
+    m->generation = (uint64_t)gen;
+out:
+    json_decref(j);
+    buf_release(&mp);
+    return rc;
+}
+
+/* ---------------- build ---------------- */
+
+static void ids_hash(const int64_t *ids, int64_t n, char hex[33])
+{
+    if (!ids) {
+        snprintf(hex, 33, "rows:%lld", (long long)n);
+        return;
+    }
+    hash_hex128(hash128(ids, (size_t)n * sizeof *ids), hex);
+}
+
+static int64_t max_of(const int64_t *ids, int64_t n)
+{
+    int64_t m = ids ? INT64_MIN : n - 1;
+    if (ids)
+        for (int64_t i = 0; i < n; i++) m = ids[i] > m ? ids[i] : m;
+    return m;
+}
+
+/* finish: tune, write index then manifest, fill r */
+static int finish(const char *path, struct ann *a, const struct build_plan *p, const float *x,
+                  const int64_t *ids, int64_t n, int dim, const struct build_meta *meta,
+                  const struct build_options *o, int64_t trained_ntotal, struct build_result *r)
+{
+    FORWARD_ERR(tune(a, p, x, ids, n, dim, o, r));
+    FORWARD_ERR(ann_write(a, path));
+    struct manifest m;
+    memset(&m, 0, sizeof m);
+    snprintf(m.factory, sizeof m.factory, "%s", p->factory);
+    m.dim = dim;
+    m.ntotal = ann_ntotal(a);
+    m.trained_ntotal = trained_ntotal;
+    m.max_id = max_of(ids, n);
+    ids_hash(ids, n, m.ids_hash);
+    m.n_train = p->n_train;
+    m.nprobe = r->nprobe;
+    m.ef_search = r->ef_search;
+    snprintf(m.fingerprint, sizeof m.fingerprint, "%s", meta->model_fingerprint ? meta->model_fingerprint : "");
+    m.generation = meta->store_generation;
+    m.recall = r->recall;
+    m.recall_target = o->recall_target;
+    FORWARD_ERR(file_checksum(path, m.checksum));
+    FORWARD_ERR(manifest_write(path, &m));
+    r->plan = *p;
+    r->ntotal = m.ntotal;
+    return 0;
+}
+
+int build_index(const char *path, const float *x, const int64_t *ids, int64_t n, int dim,
+                const struct build_meta *meta, const struct build_options *o, struct build_result *r)
+{
+    memset(r, 0, sizeof *r);
+    double t0 = now_sec();
+    struct build_plan p;
+    if (!o->factory || !strcmp(o->factory, "auto")) FORWARD_ERR(build_plan_for(n, dim, o->memory_budget, &p));
+    else FORWARD_ERR(build_plan_factory(o->factory, n, dim, &p));
+    if (p.over_budget)
+        log_warn("no index fits the memory budget; using '%s' (about %llu MiB)", p.factory,
+                 (unsigned long long)(p.est_bytes >> 20));
+    log_info("index: %s for %lld vectors of dim %d (about %llu MiB), training on %lld", p.factory,
+             (long long)n, dim, (unsigned long long)(p.est_bytes >> 20), (long long)p.n_train);
+    struct ann *a = NULL;
+    FORWARD_ERR(ann_create(p.factory, dim, &a));
+    int rc = 0;
+    if (!ann_is_trained(a)) {
+        int64_t nt = p.n_train > 0 ? p.n_train : n;
+        float *t = sample_rows(x, n, dim, nt);
+        if (!t) { rc = err_set(ERR_NOMEM, "out of memory for %lld training vectors", (long long)nt); goto out; }
+        rc = ann_train(a, t, nt);
+        mem_free(t);
+        if (rc < 0) goto out;
+        p.n_train = nt;
+    }
+    if ((rc = ann_add(a, x, ids, n)) < 0) goto out;
+    rc = finish(path, a, &p, x, ids, n, dim, meta, o, n, r);
+    r->rebuilt = 1;
+    r->seconds = now_sec() - t0;
+out:
+    ann_free(a);
+    return rc;
+}
+
+static const char *hash_ids_tmp(const int64_t *ids, int64_t n, char hex[33])
+{
+    ids_hash(ids, n, hex);
+    return hex;
+}
+
+int build_update(const char *path, const float *x, const int64_t *ids, int64_t n, int dim,
+                 const struct build_meta *meta, const struct build_options *o, struct build_result *r)
+{
+    struct manifest m;
+    const char *why = NULL;
+    char hx[33];
+    double t0 = now_sec();
+    int rc = manifest_read(path, &m);
+    if (rc < 0) {
+        why = err_msg();
+    } else if (m.dim != dim) {
+        why = "the dimension changed";
+    } else if (strcmp(m.fingerprint, meta->model_fingerprint ? meta->model_fingerprint : "")) {
+        why = "the model changed";
+    } else if (o->factory && strcmp(o->factory, "auto") && strcmp(o->factory, m.factory)) {
+        why = "another factory string was asked for";
+    } else if (m.ntotal > n || m.ntotal < 1) {
+        why = "the store has fewer vectors than the index";
+    } else if (strcmp(hash_ids_tmp(ids, m.ntotal, hx), m.ids_hash) ||
+               (n > m.ntotal && (ids ? ids[m.ntotal] : m.ntotal) <= m.max_id)) {
+        why = "the store did not only append";
+    } else if ((double)n > o->growth_factor * (double)m.trained_ntotal) {
+        why = "the store outgrew the trained index";
+    }
+    if (why) {
+        char reason[256];
+        snprintf(reason, sizeof reason, "%s", why);
+        log_info("index: rebuilding from scratch: %s", reason);
+        return build_index(path, x, ids, n, dim, meta, o, r);
+    }
+    memset(r, 0, sizeof *r);
+    struct build_meta old = { m.fingerprint, m.generation };
+    struct ann *a = NULL;
+    rc = build_open(path, &old, dim, m.ntotal, 0, &a);
+    if (rc < 0) {
+        log_info("index: rebuilding from scratch: %s", err_msg());
+        return build_index(path, x, ids, n, dim, meta, o, r);
+    }
+    struct build_plan p;
+    if ((rc = build_plan_factory(m.factory, m.trained_ntotal, dim, &p)) < 0) goto out;
+    p.n_train = m.n_train;
+    log_info("index: adding %lld vectors to %lld (%s)", (long long)(n - m.ntotal), (long long)m.ntotal, m.factory);
+    if ((rc = ann_add(a, x + m.ntotal * dim, ids ? ids + m.ntotal : NULL, n - m.ntotal)) < 0) goto out;
+    rc = finish(path, a, &p, x, ids, n, dim, meta, o, m.trained_ntotal, r);
+    r->rebuilt = 0;
+    r->seconds = now_sec() - t0;
+out:
+    ann_free(a);
+    return rc;
+}
+
+/* ---------------- open ---------------- */
+
+int build_open(const char *path, const struct build_meta *meta, int dim, int64_t ntotal, int flags,
+               struct ann **out)
+{
+    *out = NULL;
+    struct manifest m;
+    RETURN_ERR_IF(!fs_exists(path), ERR_NOTFOUND, "index '%s' does not exist", path);
+    FORWARD_ERR(manifest_read(path, &m));
+    const char *fp = meta->model_fingerprint ? meta->model_fingerprint : "";
+    RETURN_ERR_IF(strcmp(m.fingerprint, fp), ERR_MISMATCH,
+                  "index '%s': manifest field 'model_fingerprint' is '%s', the store has '%s'", path,
+                  m.fingerprint, fp);
+    RETURN_ERR_IF(m.dim != dim, ERR_MISMATCH, "index '%s': manifest field 'dim' is %lld, the store has %d",
+                  path, (long long)m.dim, dim);
+    RETURN_ERR_IF(m.generation != meta->store_generation, ERR_MISMATCH,
+                  "index '%s': manifest field 'store_generation' is %llu, the store is at %llu (rebuild "
+                  "the index)", path, (unsigned long long)m.generation,
+                  (unsigned long long)meta->store_generation);
+    RETURN_ERR_IF(ntotal >= 0 && m.ntotal != ntotal, ERR_MISMATCH,
+                  "index '%s': manifest field 'ntotal' is %lld, the store has %lld vectors", path,
+                  (long long)m.ntotal, (long long)ntotal);
+    char sum[33];
+    FORWARD_ERR(file_checksum(path, sum));
+    RETURN_ERR_IF(strcmp(sum, m.checksum), ERR_MISMATCH,
+                  "index '%s': manifest field 'checksum' is '%s', the file hashes to '%s'", path,
+                  m.checksum, sum);
+    struct ann *a = NULL;
+    FORWARD_ERR(ann_read(path, flags, &a));
+    int rc = 0;
+    if (ann_ntotal(a) != m.ntotal || ann_dim(a) != dim)
+        rc = err_set(ERR_MISMATCH, "index '%s' holds %lld vectors of dim %d, its manifest says %lld of %lld",
+                     path, (long long)ann_ntotal(a), ann_dim(a), (long long)m.ntotal, (long long)m.dim);
+    if (rc == 0 && m.nprobe > 0) rc = ann_set_param(a, "nprobe", (double)m.nprobe);
+    if (rc == 0 && m.ef_search > 0) rc = ann_set_param(a, "efSearch", (double)m.ef_search);
+    if (rc < 0) {
+        ann_free(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}

@@ -1,0 +1,139 @@
+/*
+ * build.h - the index planner, builder and manifest: which FAISS index to
+ * build for a corpus, building and tuning it, and refusing to use an index
+ * that does not match its store.
+ *
+ * Planner (like autofaiss): from the vector count n, the dimension and a
+ * memory budget for the index, pick the first that fits of
+ *   1. IDMap,Flat                      n <= 20000: exact, cheap enough
+ *   2. IDMap,HNSW32 (or HNSW16)        n <= 2M and vectors + graph fit
+ *   3. IVF{k},Flat                     vectors + centroids fit
+ *   4. IVF{k},PQ{m}np                  m in dim/4, dim/8 (codes of m bytes)
+ *   5. OPQ{m}_{dim},IVF{k},PQ{m}np     m in dim/16, dim/32, ... down to 8
+ * ("np": no polysemous training, which only serves Hamming pre-filtering)
+ * with k = 4 sqrt(n) rounded to a power of two and at most n / 30, and a
+ * training sample of 30 to 256 vectors per centroid (all of them when n is
+ * smaller). When nothing fits, the smallest (5. with m = 8) is chosen and the
+ * plan says so (over_budget).
+ *
+ * Tuning: a sample of the vectors (up to 500, evenly spaced) is searched
+ * exactly (blocked sgemm over all n) and through the index; nprobe (IVF) or
+ * efSearch (HNSW) doubles from 1 / 16 until recall@10 reaches the target
+ * (default 0.95), or its largest value. The value and the measured recall are
+ * recorded in the manifest and applied by build_open.
+ *
+ * Files: <path> is the FAISS index (written by ann_write: tmp, fsync,
+ * rename) and <path>.manifest.json the manifest, written the same way, after
+ * the index:
+ *   {"format": 1, "factory": "IVF1024,Flat", "dim": 384,
+ *    "metric": "inner_product", "ntotal": 1000000, "trained_ntotal": 900000,
+ *    "max_id": 1000041, "model_fingerprint": "<32 hex>",
+ *    "store_generation": 7, "checksum": "<xxh128 of the index file>",
+ *    "recall_at_10": 0.962, "recall_target": 0.95, "nprobe": 32,
+ *    "efSearch": 0, "n_train": 262144}
+ * build_open checks every field against what the caller expects; the first
+ * that differs is ERR_MISMATCH naming it ("index 'x': manifest field
+ * 'model_fingerprint' is 'ab..', the store has 'cd..'"). A crash between the
+ * two renames leaves a new index under an old manifest: the checksum refuses
+ * it, and the next build replaces both.
+ *
+ * Incremental update (the nightly run): build_update adds the vectors the
+ * index does not have yet, when the store only appended (ids grow, so the
+ * first ntotal rows are the indexed ones and all later ids exceed max_id),
+ * the model and dimension are unchanged, and the store has grown by less
+ * than growth_factor (default 2) since the index was trained; then it
+ * re-tunes and rewrites index and manifest. Otherwise it rebuilds from
+ * scratch (re-planning and re-training). *rebuilt tells which happened.
+ *
+ *     struct build_options o = BUILD_OPTIONS_INIT;
+ *     o.memory_budget = 8ull << 30;
+ *     struct build_meta m = { fingerprint, generation };
+ *     struct build_result r;
+ *     build_index("store/index.faiss", x, ids, n, dim, &m, &o, &r);
+ *     ...
+ *     struct ann *a;
+ *     build_open("store/index.faiss", &m, dim, n, 0, &a);   // ERR_MISMATCH?
+ *
+ * Vectors must be L2-normalized (ann_normalize). Threading: one call at a
+ * time; FAISS and OpenBLAS run their own OpenMP teams.
+ */
+#ifndef SEMINDEX_BUILD_H
+#define SEMINDEX_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ann;
+
+enum build_kind { BUILD_FLAT, BUILD_HNSW, BUILD_IVF_FLAT, BUILD_IVF_PQ, BUILD_OPQ_IVF_PQ };
+
+struct build_plan {
+    char factory[128];
+    enum build_kind kind;
+    int64_t nlist;        /* IVF lists, 0 otherwise */
+    int hnsw_m;           /* HNSW neighbours per node, 0 otherwise */
+    int pq_m;             /* PQ bytes per vector, 0 otherwise */
+    int64_t n_train;      /* training sample size (0 = no training) */
+    uint64_t est_bytes;   /* estimated index memory */
+    int over_budget;      /* nothing fitted the budget */
+};
+
+/* build_plan_for: choose an index for n vectors of dim under budget bytes
+ * (0 = unlimited). ERR_INVALID when n < 1 or dim < 1. */
+int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *out);
+
+/* build_plan_factory: a plan for a user's factory string (nlist and the
+ * training sample read from "IVF<k>" when present). */
+int build_plan_factory(const char *factory, int64_t n, int dim, struct build_plan *out);
+
+struct build_options {
+    const char *factory;      /* NULL or "auto": the planner decides */
+    uint64_t memory_budget;   /* bytes, 0 = unlimited */
+    double recall_target;     /* recall@10 to reach when tuning (0.95) */
+    int n_tune_queries;       /* held-out sample size (500) */
+    double growth_factor;     /* build_update retrains beyond this growth (2.0) */
+};
+#define BUILD_OPTIONS_INIT { NULL, 0, 0.95, 500, 2.0 }
+
+/* What the index is built from; build_open compares it with the manifest. */
+struct build_meta {
+    const char *model_fingerprint;
+    uint64_t store_generation;
+};
+
+struct build_result {
+    struct build_plan plan;
+    double recall;        /* measured recall@10 */
+    int nprobe, ef_search;
+    int64_t ntotal;
+    int rebuilt;          /* build_update: 1 = from scratch, 0 = added */
+    double seconds;
+};
+
+/* build_index: plan (or take o->factory), train on a sample, add all n
+ * vectors with ids, tune, write index and manifest. */
+int build_index(const char *path, const float *x, const int64_t *ids, int64_t n, int dim,
+                const struct build_meta *meta, const struct build_options *o, struct build_result *r);
+
+/* build_update: see "Incremental update" above. */
+int build_update(const char *path, const float *x, const int64_t *ids, int64_t n, int dim,
+                 const struct build_meta *meta, const struct build_options *o, struct build_result *r);
+
+/* build_open: read the manifest and the index, check them against the
+ * caller's store (model fingerprint, store generation, dim, ntotal; ntotal
+ * < 0 skips that check), verify the checksum, apply nprobe / efSearch.
+ * flags are ann_read's (ANN_READ_MMAP). ERR_NOTFOUND when either file is
+ * missing, ERR_FORMAT for a bad manifest, ERR_MISMATCH naming the field. */
+int build_open(const char *path, const struct build_meta *meta, int dim, int64_t ntotal, int flags,
+               struct ann **out);
+
+/* build_recall_at_10: recall@10 of index against exact search for the
+ * sample queries q (nq rows): the share of the exact top 10 matched by the
+ * index's top 10, where a returned vector matches when its true score
+ * reaches the exact 10th score (so ties between duplicates do not count as
+ * misses, and PQ results are judged by true scores). Exposed for tests and
+ * the benchmark. */
+int build_recall_at_10(const struct ann *index, const float *x, const int64_t *ids, int64_t n, int dim,
+                       const float *q, int nq, double *recall);
+
+#endif

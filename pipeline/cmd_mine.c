@@ -1,0 +1,203 @@
+/*
+ * cmd_mine.c - `semindex mine`: paraphrase pairs of a store (the semantics
+ * of sentence-transformers' paraphrase_mining, query/mine.h), optionally
+ * clusters, written as tsv, jsonl or a self-contained html report
+ * (query/report.h).
+ *
+ * Mode: --exact brute force in bounded blocks; --ann the k-nearest
+ * neighbours from the store's index (semindex build); by default exact up to
+ * 200000 vectors and the index beyond (exact when there is no index).
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+#include "index/ann/ann.h"
+#include "index/store/store.h"
+#include "log.h"
+#include "mem.h"
+#include "query/mine.h"
+#include "query/report.h"
+#include "query/search.h"
+
+#define AUTO_EXACT_MAX 200000
+
+static const char usage_str[] =
+    "usage: semindex mine --store DIR [--threshold S] [--top-k K] [--max-pairs N] [--exact|--ann]\n"
+    "                     [--clusters|--communities] [--cluster-threshold S] [--min-cluster-size N]\n"
+    "                     [--output FILE.tsv|.jsonl|.html]\n"
+    "\n"
+    "  --store DIR              the store\n"
+    "  --threshold S            keep pairs with cosine >= S (default: all)\n"
+    "  --top-k K                neighbours looked at per chunk (default 100)\n"
+    "  --max-pairs N            pairs kept at most, best first (default 500000)\n"
+    "  --exact                  brute force in bounded blocks (default up to 200000 vectors)\n"
+    "  --ann                    neighbours from the store's index (run 'semindex build' first)\n"
+    "  --clusters               connected components of the pairs at the cluster threshold\n"
+    "  --communities            sentence-transformers' community detection (exact)\n"
+    "  --cluster-threshold S    cosine for clusters (default: --threshold, else 0.75)\n"
+    "  --min-cluster-size N     smallest cluster kept (default 2; communities 10)\n"
+    "  --clusters-output FILE   clusters as jsonl: {\"cluster\", \"size\", \"ids\"}\n"
+    "  --output FILE            .tsv (default, stdout), .jsonl or .html (one self-contained report)\n"
+    "  -q, -v                   quieter, more verbose\n";
+
+struct text_ctx { struct store_txn *t; };
+
+static int text_of(void *ctx, int64_t id, struct buf *out)
+{
+    struct text_ctx *c = ctx;
+    struct store_chunk ch;
+    return store_get_chunk(c->t, (uint64_t)id, &ch, out);
+}
+
+static int write_clusters(const char *path, const struct mine_clusters *cl)
+{
+    struct report_file rf;
+    FORWARD_ERR(report_file_open(&rf, path));
+    for (size_t c = 0; c < cl->n; c++) {
+        fprintf(rf.f, "{\"cluster\": %zu, \"size\": %zu, \"ids\": [", c, cl->start[c + 1] - cl->start[c]);
+        for (size_t m = cl->start[c]; m < cl->start[c + 1]; m++)
+            fprintf(rf.f, m > cl->start[c] ? ", %lld" : "%lld", (long long)cl->member[m]);
+        fputs("]}\n", rf.f);
+    }
+    return report_file_commit(&rf);
+}
+
+int cmd_mine(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "store", required_argument, NULL, 's' },
+        { "threshold", required_argument, NULL, 'T' },
+        { "top-k", required_argument, NULL, 'k' },
+        { "max-pairs", required_argument, NULL, 'n' },
+        { "exact", no_argument, NULL, 'E' },
+        { "ann", no_argument, NULL, 'A' },
+        { "clusters", no_argument, NULL, 'c' },
+        { "communities", no_argument, NULL, 'C' },
+        { "cluster-threshold", required_argument, NULL, 'x' },
+        { "min-cluster-size", required_argument, NULL, 'z' },
+        { "clusters-output", required_argument, NULL, 'O' },
+        { "output", required_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *dir = NULL, *output = NULL, *cl_output = NULL;
+    struct mine_options mo = MINE_OPTIONS_INIT;
+    int mode = 0 /* 0 auto, 1 exact, 2 ann */, clusters = 0 /* 1 components, 2 communities */, c;
+    double thr = NAN, cthr = NAN;
+    long v, min_size = -1;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 's': dir = optarg; break;
+        case 'T': case 'x': {
+            double d = strtod(optarg, &end);
+            if (end == optarg || *end || !(d >= -1 && d <= 1))
+                return cli_usage_error(usage_str, "a threshold must be in [-1, 1], got '%s'", optarg);
+            if (c == 'T') thr = d;
+            else cthr = d;
+            break;
+        }
+        case 'k':
+            if (cli_parse_int(optarg, 1, 100000, &v) < 0) return cli_usage_error(usage_str, "--top-k: %s", err_msg());
+            mo.top_k = (int)v;
+            break;
+        case 'n':
+            if (cli_parse_int(optarg, 1, 1000000000, &v) < 0)
+                return cli_usage_error(usage_str, "--max-pairs: %s", err_msg());
+            mo.max_pairs = (size_t)v;
+            break;
+        case 'E': case 'A':
+            if (mode && mode != (c == 'E' ? 1 : 2)) return cli_usage_error(usage_str, "--exact and --ann exclude each other");
+            mode = c == 'E' ? 1 : 2;
+            break;
+        case 'c': case 'C':
+            if (clusters && clusters != (c == 'c' ? 1 : 2))
+                return cli_usage_error(usage_str, "--clusters and --communities exclude each other");
+            clusters = c == 'c' ? 1 : 2;
+            break;
+        case 'z':
+            if (cli_parse_int(optarg, 1, 1000000000, &min_size) < 0)
+                return cli_usage_error(usage_str, "--min-cluster-size: %s", err_msg());
+            break;
+        case 'O': cl_output = optarg; break;
+        case 'o': output = optarg; break;
+        case 'h': fputs(usage_str, stdout); return EXIT_OK;
+        case 'q': case 'v': cli_common_opt(c); break;
+        default: return cli_usage_error(usage_str, "bad option");
+        }
+    }
+    if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
+    if (!dir) return cli_usage_error(usage_str, "--store is required");
+    enum report_format fmt;
+    if (report_format_of(output, &fmt) < 0) return cli_usage_error(usage_str, "%s", err_msg());
+    if (cl_output && !clusters) return cli_usage_error(usage_str, "--clusters-output needs --clusters or --communities");
+    if (!isnan(thr)) mo.threshold = (float)thr;
+    if (isnan(cthr)) cthr = isnan(thr) ? 0.75 : thr;
+    if (min_size < 0) min_size = clusters == 2 ? 10 : 2;
+
+    int rc = EXIT_FAIL;
+    struct store *s = NULL;
+    struct store_txn *t = NULL;
+    struct ann *a = NULL;
+    int64_t *ids = NULL;
+    float *x = NULL;
+    size_t n = 0, np = 0;
+    struct mine_pair *pairs = NULL;
+    struct mine_clusters cl = { 0 };
+    struct report_file rf = { 0 };
+    struct store_info in;
+    if (store_open(dir, STORE_RDONLY, &s) < 0 || store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0 ||
+        search_load_vectors(t, &in, &ids, &x, &n) < 0) {
+        rc = cli_fail(NULL);
+        goto out;
+    }
+    if (mode != 1) {
+        int orc = search_open_index(dir, &in, 0, &a);
+        if (orc < 0 && mode == 2) { rc = cli_fail(NULL); goto out; }
+        if (orc < 0 && n > AUTO_EXACT_MAX) log_warn("%s; mining exactly", err_msg());
+        if (mode == 0 && n <= AUTO_EXACT_MAX) { ann_free(a); a = NULL; }
+    }
+    const char *mode_name = a ? "ann" : "exact";
+    log_info("mine: %zu vectors of dim %d, %s, top_k %d, max_pairs %zu", n, in.dim, mode_name, mo.top_k,
+             mo.max_pairs);
+    double t0 = now_sec();
+    int mrc = a ? mine_ann(a, x, ids, n, in.dim, &mo, &pairs, &np) : mine_exact(x, ids, n, in.dim, &mo, &pairs, &np);
+    if (mrc < 0) { rc = cli_fail(NULL); goto out; }
+    if (clusters == 1 && mine_components(pairs, np, (float)cthr, (size_t)min_size, &cl) < 0) { rc = cli_fail(NULL); goto out; }
+    if (clusters == 2 && mine_communities(x, ids, n, in.dim, (float)cthr, (size_t)min_size, &cl) < 0) {
+        rc = cli_fail(NULL);
+        goto out;
+    }
+    double secs = now_sec() - t0;
+    log_info("mine: %zu pairs%s in %.2fs", np, clusters ? "" : "", secs);
+    if (clusters) log_info("mine: %zu clusters at %.3f (min size %ld)", cl.n, cthr, min_size);
+    struct text_ctx tc = { t };
+    if (report_file_open(&rf, output) < 0) { rc = cli_fail(NULL); goto out; }
+    int wrc;
+    if (fmt == REPORT_TSV) wrc = report_write_tsv(rf.f, pairs, np, text_of, &tc);
+    else if (fmt == REPORT_JSONL) wrc = report_write_jsonl(rf.f, pairs, np, text_of, &tc);
+    else {
+        struct report_summary sm = { dir, in.model, mode_name, n, mo.top_k, mo.max_pairs,
+                                     mo.threshold, secs, 0, 0 };
+        wrc = report_write_html(rf.f, &sm, pairs, np, clusters ? &cl : NULL, text_of, &tc);
+    }
+    if (wrc < 0) { report_file_abort(&rf); rc = cli_fail(NULL); goto out; }
+    if (report_file_commit(&rf) < 0) { rc = cli_fail(NULL); goto out; }
+    if (cl_output && write_clusters(cl_output, &cl) < 0) { rc = cli_fail(NULL); goto out; }
+    rc = EXIT_OK;
+out:
+    store_read_end(t);
+    store_close(s);
+    ann_free(a);
+    mem_free(ids);
+    mem_free(x);
+    mem_free(pairs);
+    mine_clusters_release(&cl);
+    return rc;
+}

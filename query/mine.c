@@ -1,0 +1,472 @@
+/*
+ * mine.c - paraphrase mining (exact blocked brute force and FAISS kNN),
+ * connected components and community detection (see mine.h).
+ *
+ * Reference: sentence-transformers util/retrieval.py,
+ * paraphrase_mining_embeddings() and community_detection().
+ *
+ * Exact mining, per block of query rows:
+ *   S (Q, C) = X[q0 .. q0+Q) (Q, D) * X[c0 .. c0+C)^T (D, C)   cblas_sgemm
+ *   each row keeps its top_k (score desc, column asc), self excluded,
+ *   across all column blocks; then the rows' lists become candidate pairs.
+ * Candidates collect in one buffer; when it holds more than its capacity it
+ * is compacted (dedup (a, b) keeping the best score, keep the max_pairs
+ * best) and the score of the last kept pair becomes a floor below which
+ * later candidates are dropped.
+ */
+#include "mine.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "err.h"
+#include "index/ann/ann.h"
+#include "log.h"
+#include "mem.h"
+
+/* ---------------- candidate pairs ---------------- */
+
+struct cand {
+    struct mine_pair *p;
+    size_t n, cap;         /* compaction happens when n reaches cap */
+    size_t max_pairs;
+    float floor;           /* candidates below it cannot make the result */
+    int full;              /* floor is valid */
+};
+
+int mine_pair_cmp(const void *x, const void *y)
+{
+    const struct mine_pair *p = x, *q = y;
+    if (p->score > q->score) return -1;
+    if (p->score < q->score) return 1;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    if (p->b != q->b) return p->b < q->b ? -1 : 1;
+    return 0;
+}
+
+/* by (a, b), best score first within a pair */
+static int cmp_ab(const void *x, const void *y)
+{
+    const struct mine_pair *p = x, *q = y;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    if (p->b != q->b) return p->b < q->b ? -1 : 1;
+    return (p->score < q->score) - (p->score > q->score);
+}
+
+static void cand_compact(struct cand *c)
+{
+    if (c->n == 0) return;
+    qsort(c->p, c->n, sizeof *c->p, cmp_ab);
+    size_t w = 0;
+    for (size_t r = 0; r < c->n; r++)
+        if (w == 0 || c->p[r].a != c->p[w - 1].a || c->p[r].b != c->p[w - 1].b) c->p[w++] = c->p[r];
+    c->n = w;
+    qsort(c->p, c->n, sizeof *c->p, mine_pair_cmp);
+    if (c->n >= c->max_pairs) {
+        c->n = c->max_pairs;
+        c->floor = c->p[c->n - 1].score;
+        c->full = 1;
+    }
+}
+
+static int cand_init(struct cand *c, size_t max_pairs)
+{
+    memset(c, 0, sizeof *c);
+    c->max_pairs = max_pairs;
+    c->cap = max_pairs < 32768 ? 65536 : 2 * max_pairs;
+    c->p = mem_alloc_array(c->cap, sizeof *c->p);
+    return c->p ? 0 : err_set(ERR_NOMEM, "out of memory for %zu candidate pairs", c->cap);
+}
+
+static void cand_push(struct cand *c, float s, int64_t i, int64_t j)
+{
+    if (c->full && s < c->floor) return;
+    if (c->n == c->cap) cand_compact(c);
+    struct mine_pair *p = &c->p[c->n++];
+    p->score = s;
+    p->a = i < j ? i : j;
+    p->b = i < j ? j : i;
+}
+
+/* ---------------- per-row top-k lists ---------------- */
+
+/* list of k (score, column) sorted best first; unused slots have col -1 */
+static inline void topk_insert(float *ls, int64_t *lc, int k, float s, int64_t col)
+{
+    /* worse than the last kept entry (score, then column) */
+    if (lc[k - 1] >= 0 && (s < ls[k - 1] || (s == ls[k - 1] && col > lc[k - 1]))) return;
+    int p = k - 1;
+    while (p > 0 && (lc[p - 1] < 0 || s > ls[p - 1] || (s == ls[p - 1] && col < lc[p - 1]))) {
+        ls[p] = ls[p - 1];
+        lc[p] = lc[p - 1];
+        p--;
+    }
+    ls[p] = s;
+    lc[p] = col;
+}
+
+static int check_opts(const struct mine_options *o, size_t n, int dim)
+{
+    RETURN_ERR_IF(o->top_k < 1, ERR_INVALID, "top_k must be at least 1, got %d", o->top_k);
+    RETURN_ERR_IF(o->max_pairs < 1, ERR_INVALID, "max_pairs must be at least 1");
+    RETURN_ERR_IF(o->query_chunk < 1 || o->corpus_chunk < 1, ERR_INVALID, "bad chunk sizes");
+    RETURN_ERR_IF(dim < 1, ERR_INVALID, "bad dimension %d", dim);
+    RETURN_ERR_IF(isnan(o->threshold), ERR_INVALID, "bad threshold");
+    (void)n;
+    return 0;
+}
+
+static int64_t id_of(const int64_t *ids, size_t i) { return ids ? ids[i] : (int64_t)i; }
+
+static int finish(struct cand *c, struct mine_pair **out, size_t *n_out)
+{
+    cand_compact(c);
+    *out = c->p;
+    *n_out = c->n;
+    if (c->n == 0) {
+        mem_free(c->p);
+        *out = NULL;
+    }
+    return 0;
+}
+
+/* ---------------- exact ---------------- */
+
+int mine_exact(const float *x, const int64_t *ids, size_t n, int dim, const struct mine_options *o,
+               struct mine_pair **out, size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    FORWARD_ERR(check_opts(o, n, dim));
+    size_t Q = o->query_chunk < n ? o->query_chunk : n, C = o->corpus_chunk < n ? o->corpus_chunk : n;
+    int k = o->top_k;
+    if (n < 2) return 0;
+    struct cand c;
+    FORWARD_ERR(cand_init(&c, o->max_pairs));
+    float *S = mem_alloc_array(Q * C, sizeof *S);
+    float *ls = mem_alloc_array(Q * (size_t)k, sizeof *ls);
+    int64_t *lc = mem_alloc_array(Q * (size_t)k, sizeof *lc);
+    if (!S || !ls || !lc) {
+        mem_free(S); mem_free(ls); mem_free(lc); mem_free(c.p);
+        return err_set(ERR_NOMEM, "out of memory for a %zu x %zu score block", Q, C);
+    }
+    const float thr = o->threshold;
+    struct progress pr;
+    progress_init(&pr, "mine", n);
+    for (size_t q0 = 0; q0 < n; q0 += Q) {
+        size_t qn = n - q0 < Q ? n - q0 : Q;
+        for (size_t i = 0; i < qn * (size_t)k; i++) ls[i] = -INFINITY, lc[i] = -1;
+        for (size_t c0 = 0; c0 < n; c0 += C) {
+            size_t cn = n - c0 < C ? n - c0 : C;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qn, (int)cn, dim, 1.0f,
+                        x + q0 * (size_t)dim, dim, x + c0 * (size_t)dim, dim, 0.0f, S, (int)cn);
+#pragma omp parallel for schedule(static)
+            for (size_t r = 0; r < qn; r++) {
+                const float *row = S + r * cn;
+                float *rs = ls + r * (size_t)k;
+                int64_t *rc = lc + r * (size_t)k;
+                for (size_t j = 0; j < cn; j++) {
+                    float s = row[j];
+                    if (s < thr || c0 + j == q0 + r) continue;
+                    topk_insert(rs, rc, k, s, (int64_t)(c0 + j));
+                }
+            }
+        }
+        for (size_t r = 0; r < qn; r++)
+            for (int t = 0; t < k && lc[r * k + t] >= 0; t++)
+                cand_push(&c, ls[r * k + t], id_of(ids, q0 + r), id_of(ids, (size_t)lc[r * k + t]));
+        progress_update(&pr, q0 + qn, "%zu candidate pairs", c.n);
+    }
+    progress_done(&pr);
+    mem_free(S);
+    mem_free(ls);
+    mem_free(lc);
+    return finish(&c, out, n_out);
+}
+
+/* ---------------- FAISS kNN ---------------- */
+
+#define ANN_QUERY_CHUNK 4096
+
+int mine_ann(const struct ann *index, const float *x, const int64_t *ids, size_t n, int dim,
+             const struct mine_options *o, struct mine_pair **out, size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    FORWARD_ERR(check_opts(o, n, dim));
+    RETURN_ERR_IF(ann_dim(index) != dim, ERR_INVALID, "index dimension %d differs from vectors' %d",
+                  ann_dim(index), dim);
+    if (n < 2) return 0;
+    int k = o->top_k + 1; /* self is usually the best hit */
+    size_t Q = n < ANN_QUERY_CHUNK ? n : ANN_QUERY_CHUNK;
+    struct cand c;
+    FORWARD_ERR(cand_init(&c, o->max_pairs));
+    float *sc = mem_alloc_array(Q * (size_t)k, sizeof *sc);
+    int64_t *lab = mem_alloc_array(Q * (size_t)k, sizeof *lab);
+    int rc = 0;
+    if (!sc || !lab) {
+        rc = err_set(ERR_NOMEM, "out of memory for %zu x %d search results", Q, k);
+        goto fail;
+    }
+    struct progress pr;
+    progress_init(&pr, "mine (ann)", n);
+    for (size_t q0 = 0; q0 < n; q0 += Q) {
+        size_t qn = n - q0 < Q ? n - q0 : Q;
+        rc = ann_search(index, x + q0 * (size_t)dim, (int64_t)qn, k, sc, lab);
+        if (rc < 0) goto fail;
+        for (size_t r = 0; r < qn; r++) {
+            int64_t self = id_of(ids, q0 + r);
+            int taken = 0;
+            for (int t = 0; t < k && taken < o->top_k; t++) {
+                int64_t j = lab[r * k + t];
+                if (j < 0 || j == self) continue;
+                taken++;
+                if (sc[r * k + t] >= o->threshold) cand_push(&c, sc[r * k + t], self, j);
+            }
+        }
+        progress_update(&pr, q0 + qn, "%zu candidate pairs", c.n);
+    }
+    progress_done(&pr);
+    mem_free(sc);
+    mem_free(lab);
+    return finish(&c, out, n_out);
+fail:
+    mem_free(sc);
+    mem_free(lab);
+    mem_free(c.p);
+    return rc;
+}
+
+/* ---------------- clusters ---------------- */
+
+void mine_clusters_release(struct mine_clusters *c)
+{
+    mem_free(c->start);
+    mem_free(c->member);
+    memset(c, 0, sizeof *c);
+}
+
+static int cmp_i64(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+static size_t uf_find(size_t *parent, size_t i)
+{
+    while (parent[i] != i) {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    return i;
+}
+
+static size_t find_id(const int64_t *v, size_t n, int64_t id)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* a cluster under construction: offset into a member array and its size */
+struct span { size_t off, len, order; };
+
+static int cmp_span_size(const void *x, const void *y)
+{
+    const struct span *p = x, *q = y;
+    if (p->len != q->len) return p->len > q->len ? -1 : 1;
+    return (p->order > q->order) - (p->order < q->order); /* stable: order found */
+}
+
+int mine_components(const struct mine_pair *p, size_t n_pairs, float threshold, size_t min_size,
+                    struct mine_clusters *out)
+{
+    memset(out, 0, sizeof *out);
+    if (min_size < 2) min_size = 2;
+    int rc = 0;
+    size_t nv = 0;
+    int64_t *v = mem_alloc_array(2 * n_pairs + 1, sizeof *v);
+    size_t *parent = NULL, *cnt = NULL, *pos = NULL;
+    struct span *sp = NULL;
+    if (!v) return err_set(ERR_NOMEM, "out of memory for %zu pairs", n_pairs);
+    for (size_t i = 0; i < n_pairs; i++)
+        if (p[i].score >= threshold) v[nv++] = p[i].a, v[nv++] = p[i].b;
+    qsort(v, nv, sizeof *v, cmp_i64);
+    size_t u = 0;
+    for (size_t i = 0; i < nv; i++)
+        if (u == 0 || v[i] != v[u - 1]) v[u++] = v[i];
+    parent = mem_alloc_array(u + 1, sizeof *parent);
+    cnt = mem_calloc(u + 1, sizeof *cnt);
+    pos = mem_alloc_array(u + 1, sizeof *pos);
+    sp = mem_alloc_array(u + 1, sizeof *sp);
+    out->member = mem_alloc_array(u + 1, sizeof *out->member);
+    out->start = mem_alloc_array(u + 2, sizeof *out->start);
+    if (!parent || !cnt || !pos || !sp || !out->member || !out->start) {
+        rc = err_set(ERR_NOMEM, "out of memory for %zu cluster members", u);
+        goto out;
+    }
+    for (size_t i = 0; i < u; i++) parent[i] = i;
+    for (size_t i = 0; i < n_pairs; i++) {
+        if (!(p[i].score >= threshold)) continue;
+        size_t ra = uf_find(parent, find_id(v, u, p[i].a)), rb = uf_find(parent, find_id(v, u, p[i].b));
+        if (ra != rb) parent[ra < rb ? rb : ra] = ra < rb ? ra : rb; /* root = smallest id */
+    }
+    for (size_t i = 0; i < u; i++) cnt[uf_find(parent, i)]++;
+    /* one span per root big enough, in order of its smallest id */
+    size_t ns = 0, off = 0;
+    for (size_t i = 0; i < u; i++) {
+        pos[i] = (size_t)-1;
+        if (parent[i] == i && cnt[i] >= min_size) {
+            sp[ns] = (struct span){ off, 0, ns };
+            pos[i] = ns++;
+            off += cnt[i];
+        }
+    }
+    for (size_t i = 0; i < u; i++) { /* members ascending: v is sorted */
+        size_t s = pos[uf_find(parent, i)];
+        if (s == (size_t)-1) continue;
+        out->member[sp[s].off + sp[s].len++] = v[i];
+    }
+    /* reorder the spans by size into v, then hand v out as the members */
+    qsort(sp, ns, sizeof *sp, cmp_span_size);
+    size_t w = 0;
+    for (size_t s = 0; s < ns; s++) {
+        out->start[s] = w;
+        memcpy(v + w, out->member + sp[s].off, sp[s].len * sizeof *v);
+        w += sp[s].len;
+    }
+    int64_t *t = out->member;
+    out->member = v;
+    v = t;
+    out->start[ns] = w;
+    out->n = ns;
+out:
+    mem_free(v); mem_free(parent); mem_free(cnt); mem_free(pos); mem_free(sp);
+    if (rc < 0) mine_clusters_release(out);
+    return rc;
+}
+
+/* community_detection: one proposal per vector with >= min_size neighbours
+ * at score >= threshold (itself included), members by score desc (ties:
+ * lower row first) */
+struct prop { float s; size_t j; };
+
+static int cmp_prop(const void *x, const void *y)
+{
+    const struct prop *p = x, *q = y;
+    if (p->s != q->s) return p->s > q->s ? -1 : 1;
+    return (p->j > q->j) - (p->j < q->j);
+}
+
+int mine_communities(const float *x, const int64_t *ids, size_t n, int dim, float threshold,
+                     size_t min_size, struct mine_clusters *out)
+{
+    memset(out, 0, sizeof *out);
+    RETURN_ERR_IF(dim < 1, ERR_INVALID, "bad dimension %d", dim);
+    if (n == 0) return 0;
+    if (min_size < 1) min_size = 1;
+    if (min_size > n) min_size = n; /* as sentence-transformers does */
+    size_t Q = n < 256 ? n : 256, C = n < 16384 ? n : 16384;
+    int rc = 0;
+    float *S = mem_alloc_array(Q * C, sizeof *S);
+    size_t *cnt = mem_calloc(Q, sizeof *cnt);
+    struct prop *row = mem_alloc_array(n, sizeof *row);
+    size_t *mem = NULL, mem_n = 0, mem_cap = 0;     /* all proposals' rows */
+    struct span *sp = NULL;
+    size_t ns = 0, sp_cap = 0;
+    unsigned char *taken = NULL;
+    if (!S || !cnt || !row) {
+        rc = err_set(ERR_NOMEM, "out of memory for community detection over %zu vectors", n);
+        goto out;
+    }
+    for (size_t q0 = 0; q0 < n; q0 += Q) {
+        size_t qn = n - q0 < Q ? n - q0 : Q;
+        /* pass 1: count neighbours per row */
+        memset(cnt, 0, qn * sizeof *cnt);
+        for (size_t c0 = 0; c0 < n; c0 += C) {
+            size_t cn = n - c0 < C ? n - c0 : C;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qn, (int)cn, dim, 1.0f,
+                        x + q0 * (size_t)dim, dim, x + c0 * (size_t)dim, dim, 0.0f, S, (int)cn);
+            for (size_t r = 0; r < qn; r++)
+                for (size_t j = 0; j < cn; j++) cnt[r] += S[r * cn + j] >= threshold;
+        }
+        /* pass 2: rows that propose a community collect it */
+        for (size_t r = 0; r < qn; r++) {
+            if (cnt[r] < min_size) continue;
+            size_t m = 0;
+            for (size_t c0 = 0; c0 < n; c0 += C) {
+                size_t cn = n - c0 < C ? n - c0 : C;
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)cn, dim, 1.0f, x + c0 * (size_t)dim, dim,
+                            x + (q0 + r) * (size_t)dim, 1, 0.0f, S, 1);
+                for (size_t j = 0; j < cn && m < n; j++)
+                    if (S[j] >= threshold) row[m++] = (struct prop){ S[j], c0 + j };
+            }
+            qsort(row, m, sizeof *row, cmp_prop);
+            if (mem_n + m > mem_cap) {
+                size_t nc = mem_cap ? 2 * mem_cap : 4096;
+                while (nc < mem_n + m) nc *= 2;
+                size_t *t = mem_realloc(mem, nc * sizeof *mem);
+                if (!t) { rc = err_set(ERR_NOMEM, "out of memory for community members"); goto out; }
+                mem = t;
+                mem_cap = nc;
+            }
+            if (ns == sp_cap) {
+                size_t nc = sp_cap ? 2 * sp_cap : 256;
+                struct span *t = mem_realloc(sp, nc * sizeof *sp);
+                if (!t) { rc = err_set(ERR_NOMEM, "out of memory for communities"); goto out; }
+                sp = t;
+                sp_cap = nc;
+            }
+            sp[ns] = (struct span){ mem_n, m, ns };
+            ns++;
+            for (size_t t = 0; t < m; t++) mem[mem_n++] = row[t].j;
+        }
+    }
+    /* largest proposal first (stable), drop members already taken */
+    if (ns) qsort(sp, ns, sizeof *sp, cmp_span_size);
+    taken = mem_calloc(n, 1);
+    out->start = mem_alloc_array(ns + 1, sizeof *out->start);
+    out->member = mem_alloc_array(mem_n + 1, sizeof *out->member);
+    if (!taken || !out->start || !out->member) {
+        rc = err_set(ERR_NOMEM, "out of memory for communities");
+        goto out;
+    }
+    struct span *kept = sp; /* reuse: kept spans index into out->member */
+    size_t nk = 0, w = 0;
+    for (size_t s = 0; s < ns; s++) {
+        size_t w0 = w;
+        for (size_t t = 0; t < sp[s].len; t++) {
+            size_t j = mem[sp[s].off + t];
+            if (!taken[j]) out->member[w++] = (int64_t)j;
+        }
+        if (w - w0 >= min_size) {
+            for (size_t t = w0; t < w; t++) taken[out->member[t]] = 1;
+            kept[nk++] = (struct span){ w0, w - w0, nk };
+        } else {
+            w = w0;
+        }
+    }
+    /* sort the kept communities by size again (stable) and map to ids */
+    qsort(kept, nk, sizeof *kept, cmp_span_size);
+    int64_t *final = mem_alloc_array(w + 1, sizeof *final);
+    if (!final) { rc = err_set(ERR_NOMEM, "out of memory for communities"); goto out; }
+    size_t f = 0;
+    for (size_t s = 0; s < nk; s++) {
+        out->start[s] = f;
+        for (size_t t = 0; t < kept[s].len; t++) final[f++] = id_of(ids, (size_t)out->member[kept[s].off + t]);
+    }
+    out->start[nk] = f;
+    mem_free(out->member);
+    out->member = final;
+    out->n = nk;
+out:
+    mem_free(S); mem_free(cnt); mem_free(row); mem_free(mem); mem_free(sp); mem_free(taken);
+    if (rc < 0) mine_clusters_release(out);
+    return rc;
+}

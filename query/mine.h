@@ -1,0 +1,112 @@
+/*
+ * mine.h - paraphrase mining and clusters over L2-normalized vectors.
+ *
+ * Pairs follow sentence-transformers' util.paraphrase_mining_embeddings:
+ * every vector looks for its top_k most similar other vectors (cosine = inner
+ * product of normalized vectors); each unordered pair found from either side
+ * is kept once, as (a, b) with a < b; the max_pairs best are returned sorted
+ * by score descending. Deliberate differences, all documented in
+ * docs/index.md:
+ *   - a threshold drops pairs scoring below it (the CLI's --threshold);
+ *   - ties are broken deterministically: a neighbour list prefers the lower
+ *     position on equal scores, and the result is ordered by (score desc,
+ *     a asc, b asc); torch.topk breaks ties arbitrarily;
+ *   - chunking never changes the result (sentence-transformers takes top_k
+ *     per corpus chunk, so its answer depends on corpus_chunk_size when n
+ *     exceeds it), and max_pairs counts distinct pairs (its priority queue
+ *     holds max_pairs - 1 directed entries, both directions of a pair
+ *     included, so it returns fewer).
+ *
+ * Two ways to find the neighbours:
+ *   mine_exact  brute force in blocks: an sgemm of query_chunk x corpus_chunk
+ *               scores at a time, so memory is bounded by the block, the
+ *               query chunk's top-k lists and the pair buffer (about
+ *               3 * max_pairs entries), never by n^2;
+ *   mine_ann    k-nearest-neighbour search in a FAISS index (index/ann) built
+ *               over the same vectors with ids = the caller's ids; its recall
+ *               is the index's.
+ * Both report pairs in the caller's id space (ids[i] for row i; ids NULL =
+ * row numbers).
+ *
+ * Clusters:
+ *   mine_components   connected components of the mined pairs scoring at
+ *                     least a threshold, of at least min_size members;
+ *   mine_communities  sentence-transformers' util.community_detection: each
+ *                     vector with at least min_size neighbours at cosine >=
+ *                     threshold (itself included) proposes the community of
+ *                     all of them, ordered by score; proposals are taken
+ *                     largest first, members already taken are removed, and
+ *                     what keeps at least min_size members is a community,
+ *                     its first member the proposing vector ("central").
+ *                     Exact (blocked sgemm); memory grows with the total
+ *                     size of the proposals.
+ * Clusters are ordered by size descending (ties: in the order found).
+ *
+ *     struct mine_options o = MINE_OPTIONS_INIT;
+ *     o.threshold = 0.8f;
+ *     struct mine_pair *p; size_t np;
+ *     if (mine_exact(x, ids, n, dim, &o, &p, &np) < 0) die(err_msg());
+ *     for (size_t i = 0; i < np; i++) printf("%.4f %lld %lld\n", p[i].score, p[i].a, p[i].b);
+ *     mem_free(p);
+ *
+ * Threading: the functions run OpenBLAS / FAISS and their own OpenMP loops;
+ * call them from one thread, outside any parallel region.
+ */
+#ifndef SEMINDEX_MINE_H
+#define SEMINDEX_MINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct ann;
+
+struct mine_pair {
+    float score;     /* cosine */
+    int64_t a, b;    /* ids, a < b */
+};
+
+struct mine_options {
+    int top_k;              /* neighbours per vector (sentence-transformers: 100) */
+    size_t max_pairs;       /* pairs returned at most (500000) */
+    float threshold;        /* drop pairs below it (-1 = keep all) */
+    size_t query_chunk;     /* rows per sgemm block (1024) */
+    size_t corpus_chunk;    /* columns per sgemm block (16384) */
+};
+#define MINE_OPTIONS_INIT { 100, 500000, -1.0f, 1024, 16384 }
+
+/* mine_exact: x is n rows of dim floats, L2-normalized; ids (n, distinct) or
+ * NULL. *out (owned, mem_free) gets *n_out pairs. ERR_INVALID on bad
+ * options, ERR_NOMEM. */
+int mine_exact(const float *x, const int64_t *ids, size_t n, int dim, const struct mine_options *o,
+               struct mine_pair **out, size_t *n_out);
+
+/* mine_ann: the same with the neighbours from index, which holds the rows of
+ * x under ids (ids NULL = row numbers). ERR_INVALID when the index dimension
+ * differs; ERR_ANN from FAISS. */
+int mine_ann(const struct ann *index, const float *x, const int64_t *ids, size_t n, int dim,
+             const struct mine_options *o, struct mine_pair **out, size_t *n_out);
+
+/* Clusters in compressed form: cluster c has the ids
+ * member[start[c] .. start[c+1]), n clusters. */
+struct mine_clusters {
+    size_t n;
+    size_t *start;     /* n + 1 offsets */
+    int64_t *member;
+};
+
+/* mine_components: components of the graph of pairs with score >= threshold,
+ * min_size members or more; members in ascending id order. */
+int mine_components(const struct mine_pair *p, size_t n_pairs, float threshold, size_t min_size,
+                    struct mine_clusters *out);
+
+/* mine_communities: community detection as described above. */
+int mine_communities(const float *x, const int64_t *ids, size_t n, int dim, float threshold,
+                     size_t min_size, struct mine_clusters *out);
+
+/* mine_clusters_release: free and zero (accepts a zeroed struct). */
+void mine_clusters_release(struct mine_clusters *c);
+
+/* mine_pair_cmp: the result order (score desc, a asc, b asc), for qsort. */
+int mine_pair_cmp(const void *x, const void *y);
+
+#endif

@@ -1,0 +1,239 @@
+/*
+ * test_build.c - the index planner's choices, recall tuning against exact
+ * search, the manifest (written next to the index, refusing a mismatched
+ * store field by field, catching a changed index file), and incremental
+ * updates versus rebuilds.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "err.h"
+#include "index/ann/ann.h"
+#include "index/build.h"
+
+static uint64_t rng = 0x2545F4914F6CDD1Dull;
+static uint64_t next(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
+static double unif(void) { return (next() >> 11) * (1.0 / 9007199254740992.0); }
+static double gauss(void) { return sqrt(-2 * log(unif() + 1e-300)) * cos(6.283185307179586 * unif()); }
+
+/* clustered data: nc centres, noise sigma */
+static float *clustered(int64_t n, int d, int nc, double sigma)
+{
+    float *c = malloc(sizeof(float) * nc * d), *x = malloc(sizeof(float) * n * d);
+    for (int i = 0; i < nc * d; i++) c[i] = (float)gauss();
+    for (int64_t i = 0; i < n; i++)
+        for (int j = 0; j < d; j++) x[i * d + j] = c[(next() % nc) * d + j] + (float)(sigma * gauss());
+    ann_normalize(x, n, d);
+    free(c);
+    return x;
+}
+
+static int contains(const char *hay, const char *needle) { return strstr(hay, needle) != NULL; }
+
+int main(void)
+{
+    TEST("planner: Flat, HNSW, IVF, IVF-PQ, OPQ by size and budget") {
+        struct build_plan p;
+        CHECK_OK(build_plan_for(1000, 384, 0, &p));
+        CHECK_STR(p.factory, "IDMap,Flat");
+        CHECK_INT(p.n_train, 0);
+        CHECK_OK(build_plan_for(100000, 384, 0, &p));
+        CHECK_STR(p.factory, "IDMap,HNSW32");
+        CHECK_OK(build_plan_for(100000, 384, 170ull << 20, &p)); /* HNSW32 needs ~173 MiB */
+        CHECK_STR(p.factory, "IDMap,HNSW16");
+        CHECK_OK(build_plan_for(5000000, 384, 0, &p)); /* 4 sqrt(5M) = 8944 -> 8192 */
+        CHECK_STR(p.factory, "IVF8192,Flat");
+        CHECK_INT(p.nlist, 8192);
+        CHECK_INT(p.n_train, 8192 * 256);
+        CHECK_OK(build_plan_for(5000000, 384, 2ull << 30, &p));
+        CHECK_STR(p.factory, "IVF8192,PQ96np");
+        CHECK_OK(build_plan_for(5000000, 384, 300ull << 20, &p));
+        CHECK_STR(p.factory, "IVF8192,PQ48np");
+        CHECK_OK(build_plan_for(5000000, 384, 200ull << 20, &p));
+        CHECK_STR(p.factory, "OPQ24_384,IVF8192,PQ24np");
+        CHECK_INT(p.over_budget, 0);
+        CHECK_OK(build_plan_for(5000000, 384, 10ull << 20, &p));
+        CHECK_STR(p.factory, "OPQ12_384,IVF8192,PQ12np");
+        CHECK_INT(p.over_budget, 1);
+        /* a small corpus that must use IVF: k limited to n / 39 */
+        CHECK_OK(build_plan_for(30000, 64, 30000ull * 264 + (1 << 20), &p)); /* no room for HNSW */
+        CHECK_STR(p.factory, "IVF512,Flat");
+        CHECK_TRUE(p.n_train >= 30 * p.nlist && p.n_train <= 256 * p.nlist);
+        CHECK_INT(build_plan_for(0, 8, 0, &p), ERR_INVALID);
+        CHECK_OK(build_plan_factory("OPQ8_32,IVF64,PQ8", 10000, 32, &p));
+        CHECK_INT(p.nlist, 64);
+        CHECK_INT(p.kind, BUILD_OPQ_IVF_PQ);
+    }
+
+    enum { N = 4000, D = 32 };
+    float *x = clustered(N * 3, D, 200, 0.5);
+    int64_t *ids = malloc(sizeof(int64_t) * N * 3);
+    for (int i = 0; i < N * 3; i++) ids[i] = 5000 + 2 * (int64_t)i;
+    char path[512];
+    snprintf(path, sizeof path, "%s/index.faiss", test_tmpdir());
+    struct build_meta meta = { "0123456789abcdef0123456789abcdef", 7 };
+
+    TEST("IVF build tunes nprobe to the recall target, measured against exact search") {
+        struct build_options o = BUILD_OPTIONS_INIT;
+        o.factory = "IVF32,Flat";
+        o.recall_target = 0.9;
+        o.n_tune_queries = 200;
+        struct build_result r;
+        CHECK_OK(build_index(path, x, ids, N, D, &meta, &o, &r));
+        CHECK_TRUE(r.recall >= 0.9);
+        CHECK_TRUE(r.nprobe >= 1 && r.nprobe <= 32);
+        CHECK_INT(r.ntotal, N);
+        printf("  IVF32: nprobe %d recall@10 %.3f\n", r.nprobe, r.recall);
+        struct ann *a = NULL;
+        CHECK_OK(build_open(path, &meta, D, N, 0, &a));
+        if (a) {
+            /* independent queries (not the tuning sample) */
+            float *q = clustered(300, D, 200, 0.5);
+            double rec;
+            CHECK_OK(build_recall_at_10(a, x, ids, N, D, x + 17 * D, 100, &rec));
+            CHECK_TRUE(rec >= 0.85);
+            ann_free(a);
+            free(q);
+        }
+        char mp[600];
+        snprintf(mp, sizeof mp, "%s.manifest.json", path);
+        CHECK_TRUE(access(mp, F_OK) == 0);
+    }
+
+    TEST("HNSW and IVF-PQ builds tune efSearch and nprobe") {
+        char p2[600];
+        snprintf(p2, sizeof p2, "%s/hnsw.faiss", test_tmpdir());
+        struct build_options o = BUILD_OPTIONS_INIT;
+        o.factory = "IDMap,HNSW16";
+        o.n_tune_queries = 200;
+        struct build_result r;
+        CHECK_OK(build_index(p2, x, ids, N, D, &meta, &o, &r));
+        CHECK_TRUE(r.ef_search >= 16 && r.recall >= 0.95);
+        printf("  HNSW16: efSearch %d recall@10 %.3f\n", r.ef_search, r.recall);
+        snprintf(p2, sizeof p2, "%s/opq.faiss", test_tmpdir());
+        /* OPQ training takes ~30 s of CPU even here: the planner's OPQ
+         * strings are checked above, the PQ path is built here */
+        o.factory = "IVF32,PQ8np";
+        o.n_tune_queries = 100;
+        o.recall_target = 0.5; /* 8-byte codes of 32-d vectors: recall is limited */
+        CHECK_OK(build_index(p2, x, ids, 10000, D, &meta, &o, &r));
+        CHECK_TRUE(r.nprobe >= 1 && r.recall >= 0.5);
+        printf("  IVF32,PQ8np: nprobe %d recall@10 %.3f\n", r.nprobe, r.recall);
+        struct ann *a = NULL;
+        CHECK_OK(build_open(p2, &meta, D, 10000, 0, &a));
+        ann_free(a);
+    }
+
+    TEST("auto on a small corpus is exact Flat with recall 1") {
+        char p2[600];
+        snprintf(p2, sizeof p2, "%s/flat.faiss", test_tmpdir());
+        struct build_options o = BUILD_OPTIONS_INIT;
+        struct build_result r;
+        CHECK_OK(build_index(p2, x, ids, 3000, D, &meta, &o, &r));
+        CHECK_STR(r.plan.factory, "IDMap,Flat");
+        CHECK_NEAR(r.recall, 1.0, 0);
+    }
+
+    TEST("open refuses a manifest that does not match the store, naming the field") {
+        struct ann *a = NULL;
+        struct build_meta other = { "ffffffffffffffffffffffffffffffff", 7 };
+        CHECK_INT(build_open(path, &other, D, N, 0, &a), ERR_MISMATCH);
+        CHECK_TRUE(contains(err_msg(), "'model_fingerprint'"));
+        struct build_meta later = { meta.model_fingerprint, 8 };
+        CHECK_INT(build_open(path, &later, D, N, 0, &a), ERR_MISMATCH);
+        CHECK_TRUE(contains(err_msg(), "'store_generation'"));
+        CHECK_INT(build_open(path, &meta, D + 1, N, 0, &a), ERR_MISMATCH);
+        CHECK_TRUE(contains(err_msg(), "'dim'"));
+        CHECK_INT(build_open(path, &meta, D, N + 1, 0, &a), ERR_MISMATCH);
+        CHECK_TRUE(contains(err_msg(), "'ntotal'"));
+        CHECK_TRUE(a == NULL);
+        /* mmap open works and keeps the tuned nprobe */
+        CHECK_OK(build_open(path, &meta, D, N, ANN_READ_MMAP, &a));
+        ann_free(a);
+        a = NULL;
+        /* a changed index file: the checksum refuses it */
+        char cp[2000];
+        snprintf(cp, sizeof cp, "cp '%s' '%s.bak' && printf x >> '%s'", path, path, path);
+        CHECK_INT(system(cp), 0);
+        CHECK_INT(build_open(path, &meta, D, N, 0, &a), ERR_MISMATCH);
+        CHECK_TRUE(contains(err_msg(), "'checksum'"));
+        snprintf(cp, sizeof cp, "mv '%s.bak' '%s'", path, path);
+        CHECK_INT(system(cp), 0);
+        CHECK_OK(build_open(path, &meta, D, N, 0, &a));
+        ann_free(a);
+        a = NULL;
+        /* a missing or broken manifest */
+        snprintf(cp, sizeof cp, "mv '%s.manifest.json' '%s.m' && echo '{\"format\": 1}' > '%s.manifest.json'", path, path, path);
+        CHECK_INT(system(cp), 0);
+        CHECK_INT(build_open(path, &meta, D, N, 0, &a), ERR_FORMAT);
+        CHECK_TRUE(contains(err_msg(), "missing"));
+        snprintf(cp, sizeof cp, "echo 'not json' > '%s.manifest.json'", path);
+        CHECK_INT(system(cp), 0);
+        CHECK_INT(build_open(path, &meta, D, N, 0, &a), ERR_FORMAT);
+        snprintf(cp, sizeof cp, "rm '%s.manifest.json'", path);
+        CHECK_INT(system(cp), 0);
+        CHECK_INT(build_open(path, &meta, D, N, 0, &a), ERR_NOTFOUND);
+        snprintf(cp, sizeof cp, "mv '%s.m' '%s.manifest.json'", path, path);
+        CHECK_INT(system(cp), 0);
+        CHECK_OK(build_open(path, &meta, D, N, 0, &a));
+        ann_free(a);
+    }
+
+    TEST("update adds appended vectors; retrains when the store outgrew the index") {
+        struct build_options o = BUILD_OPTIONS_INIT;
+        o.factory = "IVF32,Flat";
+        o.n_tune_queries = 200;
+        struct build_result r;
+        struct build_meta m2 = { meta.model_fingerprint, 8 };
+        CHECK_OK(build_update(path, x, ids, N + 4000, D, &m2, &o, &r));
+        CHECK_INT(r.rebuilt, 0);
+        CHECK_INT(r.ntotal, N + 4000);
+        CHECK_TRUE(r.recall >= 0.95 - 0.1);
+        struct ann *a = NULL;
+        CHECK_OK(build_open(path, &m2, D, N + 4000, 0, &a));
+        if (a) { /* a new vector finds itself */
+            float s[10];
+            int64_t l[10];
+            CHECK_OK(ann_search(a, x + (N + 100) * D, 1, 10, s, l));
+            int found = 0;
+            for (int i = 0; i < 10; i++) found |= l[i] == ids[N + 100];
+            CHECK_TRUE(found);
+        }
+        ann_free(a);
+        struct build_meta m3 = { meta.model_fingerprint, 9 };
+        CHECK_OK(build_update(path, x, ids, N * 3, D, &m3, &o, &r)); /* 12000 > 2 x 4000 trained */
+        CHECK_INT(r.rebuilt, 1);
+        CHECK_INT(r.ntotal, N * 3);
+        /* a store that did not only append: rebuilt */
+        struct build_meta m4 = { meta.model_fingerprint, 10 };
+        ids[5] = -1;
+        CHECK_OK(build_update(path, x, ids, N * 3, D, &m4, &o, &r));
+        CHECK_INT(r.rebuilt, 1);
+        ids[5] = 5010;
+        /* another model: rebuilt */
+        struct build_meta m5 = { "another model", 11 };
+        CHECK_OK(build_update(path, x, ids, N * 3, D, &m5, &o, &r));
+        CHECK_INT(r.rebuilt, 1);
+        /* unchanged store: nothing to add, not rebuilt */
+        struct build_meta m6 = { "another model", 12 };
+        CHECK_OK(build_update(path, x, ids, N * 3, D, &m6, &o, &r));
+        CHECK_INT(r.rebuilt, 0);
+        CHECK_OK(build_open(path, &m6, D, N * 3, 0, &a));
+        ann_free(a);
+    }
+
+    TEST("a bad factory string is refused") {
+        struct build_options o = BUILD_OPTIONS_INIT;
+        o.factory = "IVFxyz,Nope";
+        struct build_result r;
+        CHECK_INT(build_index(path, x, ids, 100, D, &meta, &o, &r), ERR_INVALID);
+    }
+    free(x);
+    free(ids);
+    return test_summary();
+}

@@ -1,0 +1,280 @@
+/*
+ * test_mine.c - paraphrase mining against an independent O(n^2)
+ * computation: exact mode gives identical pairs and scores (integer vectors
+ * make every score exact, and make ties common, so the tie rules are
+ * checked too); random float vectors agree within float rounding; the FAISS
+ * kNN path finds >= 0.99 of the pairs above a threshold; connected
+ * components and community detection against hand-made cases.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "err.h"
+#include "index/ann/ann.h"
+#include "mem.h"
+#include "query/mine.h"
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }
+static double unif(void) { return (next() >> 11) * (1.0 / 9007199254740992.0); }
+static double gauss(void) { return sqrt(-2 * log(unif() + 1e-300)) * cos(6.283185307179586 * unif()); }
+
+/* the reference: scores in double, each row's top_k others by (score desc,
+ * row asc), union of both directions, threshold, (score desc, a, b), cut */
+static size_t naive(const float *x, const int64_t *ids, int n, int d, int top_k, float thr,
+                    size_t max_pairs, struct mine_pair *out)
+{
+    double *s = malloc(sizeof(double) * n * n);
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double t = 0;
+            for (int k = 0; k < d; k++) t += (double)x[i * d + k] * x[j * d + k];
+            s[i * n + j] = t;
+        }
+    char *in = calloc((size_t)n * n, 1);
+    for (int i = 0; i < n; i++) {
+        char *used = calloc(n, 1);
+        for (int t = 0; t < top_k; t++) {
+            int best = -1;
+            for (int j = 0; j < n; j++) {
+                if (j == i || used[j] || s[i * n + j] < thr) continue;
+                if (best < 0 || s[i * n + j] > s[i * n + best]) best = j;
+            }
+            if (best < 0) break;
+            used[best] = 1;
+            int a = i < best ? i : best, b = i < best ? best : i;
+            in[a * n + b] = 1;
+        }
+        free(used);
+    }
+    size_t m = 0;
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++)
+            if (in[a * n + b]) {
+                int64_t ia = ids ? ids[a] : a, ib = ids ? ids[b] : b;
+                out[m++] = (struct mine_pair){ (float)s[a * n + b], ia < ib ? ia : ib, ia < ib ? ib : ia };
+            }
+    qsort(out, m, sizeof *out, mine_pair_cmp);
+    free(s);
+    free(in);
+    return m < max_pairs ? m : max_pairs;
+}
+
+static int cmp_ab(const void *x, const void *y)
+{
+    const struct mine_pair *p = x, *q = y;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    return (p->b > q->b) - (p->b < q->b);
+}
+
+static int same_pairs(const struct mine_pair *p, size_t np, const struct mine_pair *q, size_t nq, double tol)
+{
+    if (np != nq) { printf("  %zu pairs, expected %zu\n", np, nq); return 0; }
+    for (size_t i = 0; i < np; i++)
+        if (p[i].a != q[i].a || p[i].b != q[i].b || fabs(p[i].score - q[i].score) > tol) {
+            printf("  pair %zu: (%g %lld %lld), expected (%g %lld %lld)\n", i, p[i].score, (long long)p[i].a,
+                   (long long)p[i].b, q[i].score, (long long)q[i].a, (long long)q[i].b);
+            return 0;
+        }
+    return 1;
+}
+
+int main(void)
+{
+    enum { N = 300, D = 12 };
+    float *xi = malloc(sizeof(float) * N * D);
+    int64_t ids[N];
+    for (int i = 0; i < N * D; i++) xi[i] = (float)((int)(next() % 5) - 2); /* -2..2: many ties */
+    for (int i = 0; i < N; i++) ids[i] = 1000 + 3 * (int64_t)((i * 7919) % N); /* a permutation */
+    struct mine_pair *ref = malloc(sizeof *ref * N * N);
+
+    TEST("exact mining equals the O(n^2) reference, integer scores with ties") {
+        int tks[] = { 1, 3, 10 };
+        float thrs[] = { -1e9f, 4.0f, 12.0f };
+        size_t maxp[] = { 7, 100, 1000000 };
+        size_t chunks[][2] = { { 37, 53 }, { 1024, 16384 }, { 1, 300 } };
+        for (int a = 0; a < 3; a++)
+            for (int b = 0; b < 3; b++)
+                for (int c = 0; c < 3; c++) {
+                    struct mine_options o = MINE_OPTIONS_INIT;
+                    o.top_k = tks[a]; o.threshold = thrs[b]; o.max_pairs = maxp[c];
+                    o.query_chunk = chunks[(a + b + c) % 3][0]; o.corpus_chunk = chunks[(a + b + c) % 3][1];
+                    struct mine_pair *p = NULL;
+                    size_t np = 0;
+                    CHECK_OK(mine_exact(xi, (a + c) % 2 ? ids : NULL, N, D, &o, &p, &np));
+                    size_t nr = naive(xi, (a + c) % 2 ? ids : NULL, N, D, o.top_k, o.threshold, o.max_pairs, ref);
+                    if (!same_pairs(p, np, ref, nr, 0)) T_FAIL("top_k %d threshold %g max_pairs %zu", o.top_k, o.threshold, o.max_pairs);
+                    for (size_t i = 0; i < np; i++) CHECK_TRUE(p[i].a < p[i].b);
+                    mem_free(p);
+                }
+    }
+
+    TEST("exact mining on normalized float vectors agrees within rounding") {
+        enum { NF = 400, DF = 32 };
+        float *x = malloc(sizeof(float) * NF * DF);
+        for (int i = 0; i < NF * DF; i++) x[i] = (float)gauss();
+        ann_normalize(x, NF, DF);
+        struct mine_options o = MINE_OPTIONS_INIT;
+        o.top_k = 5; o.query_chunk = 64; o.corpus_chunk = 100;
+        struct mine_pair *p = NULL;
+        size_t np = 0;
+        CHECK_OK(mine_exact(x, NULL, NF, DF, &o, &p, &np));
+        size_t nr = naive(x, NULL, NF, DF, 5, -1, o.max_pairs, ref);
+        /* count pairs in common (order may differ by rounding) */
+        size_t common = 0;
+        for (size_t i = 0; i < np; i++)
+            for (size_t j = 0; j < nr; j++)
+                if (p[i].a == ref[j].a && p[i].b == ref[j].b) {
+                    common++;
+                    CHECK_NEAR(p[i].score, ref[j].score, 1e-5);
+                    break;
+                }
+        CHECK_TRUE(nr > 0 && common >= nr - 2 && np >= nr - 2 && np <= nr + 2);
+        mem_free(p);
+        free(x);
+    }
+
+    TEST("FAISS kNN mining finds >= 0.99 of the pairs above the threshold") {
+        enum { NA = 6000, DA = 32, NC = 300 };
+        float *x = malloc(sizeof(float) * NA * DA), *cent = malloc(sizeof(float) * NC * DA);
+        for (int i = 0; i < NC * DA; i++) cent[i] = (float)gauss();
+        for (int i = 0; i < NA; i++)
+            for (int j = 0; j < DA; j++) x[i * DA + j] = cent[(i % NC) * DA + j] + 0.35f * (float)gauss();
+        ann_normalize(x, NA, DA);
+        int64_t *aid = malloc(sizeof(int64_t) * NA);
+        for (int i = 0; i < NA; i++) aid[i] = ((int64_t)1 << 35) + i;
+        struct mine_options o = MINE_OPTIONS_INIT;
+        o.top_k = 10; o.threshold = 0.8f;
+        struct mine_pair *pe = NULL, *pa = NULL;
+        size_t ne = 0, na = 0;
+        CHECK_OK(mine_exact(x, aid, NA, DA, &o, &pe, &ne));
+        struct ann *a = NULL;
+        CHECK_OK(ann_create("IVF64,Flat", DA, &a));
+        CHECK_OK(ann_train(a, x, 64 * 60));
+        CHECK_OK(ann_add(a, x, aid, NA));
+        CHECK_OK(ann_set_param(a, "nprobe", 8));
+        CHECK_OK(mine_ann(a, x, aid, NA, DA, &o, &pa, &na));
+        size_t hit = 0;
+        qsort(pe, ne, sizeof *pe, cmp_ab);
+        struct mine_pair *pas = malloc(sizeof *pas * (na + 1));
+        memcpy(pas, pa, sizeof *pas * na);
+        qsort(pas, na, sizeof *pas, cmp_ab);
+        for (size_t i = 0, t = 0; i < ne; i++) {
+            while (t < na && cmp_ab(&pas[t], &pe[i]) < 0) t++;
+            if (t < na && cmp_ab(&pas[t], &pe[i]) == 0) hit++;
+        }
+        free(pas);
+        double recall = ne ? hit / (double)ne : 0;
+        printf("  exact %zu pairs >= 0.8, ann %zu, recall %.4f\n", ne, na, recall);
+        CHECK_TRUE(ne > 1000);
+        CHECK_TRUE(recall >= 0.99);
+        for (size_t t = 0; t < na; t++) CHECK_TRUE(pa[t].score >= 0.8f && pa[t].a < pa[t].b);
+        for (size_t t = 1; t < na; t++) CHECK_TRUE(mine_pair_cmp(&pa[t - 1], &pa[t]) < 0);
+        /* a Flat index makes the kNN path exact */
+        ann_free(a);
+        CHECK_OK(ann_create("IDMap,Flat", DA, &a));
+        CHECK_OK(ann_add(a, x, aid, NA));
+        mem_free(pa);
+        CHECK_OK(mine_ann(a, x, aid, NA, DA, &o, &pa, &na));
+        CHECK_INT(na, ne);
+        ann_free(a);
+        mem_free(pa);
+        CHECK_OK(ann_create("IDMap,Flat", DA + 1, &a));
+        CHECK_INT(mine_ann(a, x, aid, NA, DA, &o, &pa, &na), ERR_INVALID);
+        ann_free(a);
+        mem_free(pe);
+        mem_free(pa);
+        free(x); free(cent); free(aid);
+    }
+
+    TEST("bad options and tiny inputs") {
+        struct mine_options o = MINE_OPTIONS_INIT;
+        struct mine_pair *p = (void *)1;
+        size_t np = 5;
+        o.top_k = 0;
+        CHECK_INT(mine_exact(xi, NULL, N, D, &o, &p, &np), ERR_INVALID);
+        o.top_k = 3; o.max_pairs = 0;
+        CHECK_INT(mine_exact(xi, NULL, N, D, &o, &p, &np), ERR_INVALID);
+        o.max_pairs = 10;
+        CHECK_OK(mine_exact(xi, NULL, 1, D, &o, &p, &np));
+        CHECK_INT(np, 0);
+        CHECK_TRUE(p == NULL);
+        CHECK_OK(mine_exact(xi, NULL, 0, D, &o, &p, &np));
+        CHECK_INT(np, 0);
+    }
+
+    TEST("connected components at a threshold with a minimum size") {
+        struct mine_pair p[] = {
+            { 0.95f, 10, 11 }, { 0.9f, 11, 12 }, { 0.85f, 20, 21 }, { 0.7f, 12, 20 },
+            { 0.99f, 30, 31 }, { 0.6f, 40, 41 }, { 0.91f, 5, 50 }, { 0.92f, 50, 51 }, { 0.93f, 51, 52 },
+        };
+        struct mine_clusters c;
+        CHECK_OK(mine_components(p, 9, 0.8f, 2, &c));
+        /* {5,50,51,52} {10,11,12} {20,21} {30,31}; the 0.7 and 0.6 edges are below */
+        CHECK_INT(c.n, 4);
+        if (c.n == 4) {
+            int64_t want[] = { 5, 50, 51, 52, 10, 11, 12, 20, 21, 30, 31 };
+            size_t wstart[] = { 0, 4, 7, 9, 11 };
+            for (int i = 0; i < 5; i++) CHECK_INT(c.start[i], wstart[i]);
+            for (int i = 0; i < 11; i++) CHECK_INT(c.member[i], want[i]);
+        }
+        mine_clusters_release(&c);
+        CHECK_OK(mine_components(p, 9, 0.8f, 3, &c));
+        CHECK_INT(c.n, 2);
+        mine_clusters_release(&c);
+        CHECK_OK(mine_components(p, 9, 0.5f, 2, &c)); /* 0.7 joins 10..12 with 20,21; 40,41 */
+        CHECK_INT(c.n, 4);
+        if (c.n == 4) {
+            CHECK_INT(c.start[1] - c.start[0], 5);
+            CHECK_INT(c.member[0], 10);
+            CHECK_INT(c.member[c.start[3]], 40);
+        }
+        mine_clusters_release(&c);
+        CHECK_OK(mine_components(p, 0, 0.5f, 2, &c));
+        CHECK_INT(c.n, 0);
+        mine_clusters_release(&c);
+    }
+
+    TEST("community detection follows sentence-transformers' semantics") {
+        /* unit vectors in 3-d: group A near e1 (4 members), group B near e2
+         * (3 members), one vector between A and B, one alone near e3 */
+        float x[] = {
+            1, 0, 0,   0.99f, 0.14f, 0,   0.98f, 0, 0.2f,   0.97f, 0.1f, 0.1f,  /* A: rows 0-3 */
+            0, 1, 0,   0.1f, 0.99f, 0,    0, 0.98f, 0.2f,                       /* B: rows 4-6 */
+            0.8f, 0.6f, 0,                                                       /* row 7: between */
+            0, 0, 1,                                                             /* row 8 */
+        };
+        ann_normalize(x, 9, 3);
+        int64_t cid[9] = { 100, 101, 102, 103, 200, 201, 202, 300, 400 };
+        struct mine_clusters c;
+        CHECK_OK(mine_communities(x, cid, 9, 3, 0.9f, 3, &c));
+        CHECK_INT(c.n, 2);
+        if (c.n == 2) {
+            CHECK_INT(c.start[1] - c.start[0], 4);
+            CHECK_INT(c.start[2] - c.start[1], 3);
+            /* the first member is the proposing (central) vector: the first
+             * row with the largest community, i.e. row 0 for A, row 4 for B */
+            CHECK_INT(c.member[0], 100);
+            CHECK_INT(c.member[4], 200);
+        }
+        mine_clusters_release(&c);
+        /* at 0.7 row 7 (cos 0.8 to e1, 0.6 to e2, ~0.78-0.8 to A members)
+         * proposes A + itself (5); A's rows propose A + row 7; larger first */
+        CHECK_OK(mine_communities(x, cid, 9, 3, 0.7f, 3, &c));
+        CHECK_TRUE(c.n == 2);
+        if (c.n == 2) CHECK_INT(c.start[1] - c.start[0], 5);
+        mine_clusters_release(&c);
+        /* min size larger than n is clamped to n, as upstream does */
+        CHECK_OK(mine_communities(x, cid, 4, 3, 0.9f, 50, &c));
+        CHECK_INT(c.n, 1);
+        mine_clusters_release(&c);
+    }
+
+    free(xi);
+    free(ref);
+    return test_summary();
+}
