@@ -7,3 +7,4 @@
  */
 CMD(help,       cmd_help,       "show help for semindex or one command")
 CMD(bench,      cmd_bench,      "benchmarks: tokenize, encode, ingest, mine")
+CMD(tokenize,   cmd_tokenize,   "token ids of texts, as sentence-transformers computes them")

@@ -161,6 +161,8 @@ static int norm_lowercase(struct tok_work *w, size_t off, size_t len, size_t *ro
 
 static int is_mn(int32_t cp)
 {
+    int x = cp < 0x300 ? 0 : uc_compat(UC_MN, cp);
+    if (x >= 0) return x;
     return cp >= 0x300 && utf8proc_category(cp) == UTF8PROC_CATEGORY_MN;
 }
 
@@ -180,6 +182,8 @@ static int norm_filter_mn(struct tok_work *w, size_t off, size_t len, size_t *ro
 static int bert_is_control(int32_t cp)
 {
     if (cp == '\t' || cp == '\n' || cp == '\r') return 0;
+    int x = uc_compat(UC_OTHER, cp);
+    if (x >= 0) return x;
     utf8proc_category_t c = utf8proc_category(cp);
     return c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF || c == UTF8PROC_CATEGORY_CO;
 }

@@ -122,6 +122,10 @@ int uc_is_numeric(int32_t cp);      /* Nd | Nl | No */
 int uc_is_punct(int32_t cp);        /* P* */
 int uc_is_word(int32_t cp);         /* regex \w */
 void uc_init(void);
+/* uc_compat: HF's answer where it differs from utf8proc (ucd_compat.c):
+ * 1 yes, 0 no, -1 no exception (ask utf8proc). */
+enum { UC_PUNCT, UC_NUM, UC_OTHER, UC_MN };
+int uc_compat(int what, int32_t cp);
 
 /* ---- split behaviors (HF SplitDelimiterBehavior) ---- */
 enum tok_behavior {

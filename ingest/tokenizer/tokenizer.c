@@ -171,8 +171,10 @@ int tok_load(const char *dir, struct tok **out)
     uc_init();
     struct buf path = BUF_INIT;
     json_t *root = NULL;
-    int is_dir = fs_is_dir(dir), rc;
-    if (is_dir) rc = fs_join(&path, dir, "tokenizer.json");
+    int is_dir = fs_is_dir(dir), rc = 0;
+    if (!is_dir && !fs_exists(dir))
+        rc = err_set(ERR_NOTFOUND, "cannot load tokenizer: '%s' is neither a model directory nor a tokenizer.json file", dir);
+    else if (is_dir) rc = fs_join(&path, dir, "tokenizer.json");
     else rc = buf_puts(&path, dir);
     if (rc == 0) rc = json_load_path(path.data, 0, &root);
     if (rc == 0) rc = tok_load_json(t, root, path.data);

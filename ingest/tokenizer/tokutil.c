@@ -430,6 +430,8 @@ int uc_is_whitespace(int32_t cp)
 
 int uc_is_numeric(int32_t cp)
 {
+    int x = cp < 0x80 ? -1 : uc_compat(UC_NUM, cp);
+    if (x >= 0) return x;
     utf8proc_category_t c = utf8proc_category(cp);
     return c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO;
 }
@@ -452,6 +454,8 @@ int uc_is_word(int32_t cp)
 
 int uc_is_punct(int32_t cp)
 {
+    int x = cp < 0x80 ? -1 : uc_compat(UC_PUNCT, cp);
+    if (x >= 0) return x;
     switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS:
     case UTF8PROC_CATEGORY_PE: case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF:
