@@ -15,7 +15,7 @@
 
 static const char usage_str[] =
     "usage: semindex tokenize --model DIR [--input FILE] [--input-format lines|jsonl]\n"
-    "                         [--no-truncate] [--offsets] [--threads N]\n"
+    "                         [--max-length N | --no-truncate] [--offsets] [--threads N]\n"
     "\n"
     "Tokenize texts exactly as sentence-transformers does (str.strip(), the model's\n"
     "tokenizer.json, truncation to max_seq_length) and print one JSON line per text:\n"
@@ -26,6 +26,8 @@ static const char usage_str[] =
     "  -i, --input FILE        input texts (default: stdin)\n"
     "  -f, --input-format FMT  jsonl: one object per line with a \"text\" string\n"
     "                          (default); lines: one text per line\n"
+    "      --max-length N      truncate to N tokens (special tokens included)\n"
+    "                          instead of the model's max_seq_length\n"
     "      --no-truncate       do not truncate to max_seq_length\n"
     "      --offsets           add \"offsets\": [start,end) byte spans in the stripped text\n"
     "  -t, --threads N         tokenizer threads (default: all cores)\n"
@@ -59,6 +61,7 @@ int cmd_tokenize(int argc, char **argv)
         { "input-format", required_argument, NULL, 'f' },
         { "no-truncate", no_argument, NULL, 'T' },
         { "offsets", no_argument, NULL, 'O' },
+        { "max-length", required_argument, NULL, 'L' },
         { "threads", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -66,7 +69,7 @@ int cmd_tokenize(int argc, char **argv)
     const char *model = NULL, *input = NULL;
     enum cli_input_format fmt = CLI_IN_JSONL;
     int flags = 0, offsets = 0;
-    long threads = 0;
+    long threads = 0, max_length = -1;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:i:f:t:hqv", opts, NULL)) != -1) {
@@ -79,6 +82,10 @@ int cmd_tokenize(int argc, char **argv)
             break;
         case 'T': flags |= TOK_NO_TRUNCATE; break;
         case 'O': offsets = 1; flags |= TOK_OFFSETS; break;
+        case 'L':
+            if (cli_parse_int(optarg, 1, 1L << 30, &max_length) < 0)
+                return cli_usage_error(usage_str, "--max-length must be a positive integer, not '%s'", optarg);
+            break;
         case 't':
             if (cli_parse_int(optarg, 0, 4096, &threads) < 0)
                 return cli_usage_error(usage_str, "--threads must be an integer in [0, 4096], not '%s'", optarg);
@@ -101,6 +108,7 @@ int cmd_tokenize(int argc, char **argv)
         cli_fail(NULL);
         goto out;
     }
+    if (max_length > 0) tok_set_max_length(t, (int)max_length);
     if (cli_read_texts(input, fmt, "text", &in) < 0) {
         cli_fail(NULL);
         goto out;

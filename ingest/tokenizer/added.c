@@ -116,12 +116,31 @@ int added_load(struct tok *t, json_t *arr, const char *what)
             json_integer_value(id) > INT32_MAX)
             return err_set(ERR_FORMAT, "%s: added_tokens[%zu] needs a string \"content\" and an integer \"id\"", what, i);
         struct tok_added_token *tk = &a->tok[a->n];
-        tk->len = json_string_length(c);
-        if (!tk->len) continue;
-        tk->content = mem_strndup(json_string_value(c), tk->len);
+        const char *cs = json_string_value(c);
+        size_t cl = json_string_length(c), k;
+        if (!cl) continue;
+        for (k = 0; k < a->n && !(a->tok[k].len == cl && !memcmp(a->tok[k].content, cs, cl)); k++) {}
+        if (k < a->n) continue; /* a duplicate: HF keeps the first */
+        tk->len = cl;
+        tk->content = mem_strndup(cs, cl);
         if (!tk->content) return ERR_NOMEM;
         a->n++;
-        tk->id = (int32_t)json_integer_value(id);
+        /* HF ignores the "id" of the file: a token of the model's vocabulary
+         * gets its vocabulary id, a new one the next id after the model's
+         * vocabulary and the added tokens (AddedVocabulary::add_tokens) */
+        int32_t vid = strmap_get(&t->model.vocab, cs, cl);
+        if (vid >= 0) {
+            tk->id = vid;
+        } else {
+            size_t vsize = t->model.type == MODEL_UNIGRAM ? t->model.n_pieces : t->model.vocab.n;
+            int64_t max = -1;
+            for (k = 0; k + 1 < a->n; k++)
+                if (a->tok[k].id > max) max = a->tok[k].id;
+            if (max < 0) tk->id = (int32_t)vsize;
+            else if ((size_t)max >= vsize || vsize == 0) tk->id = (int32_t)(max + 1);
+            else tk->id = (int32_t)vsize;
+        }
+        (void)id;
         FORWARD_ERR(json_get_bool(e, "special", what, &tk->special));
         tk->normalized = !tk->special;
         FORWARD_ERR(json_get_bool(e, "single_word", what, &tk->single_word));

@@ -166,12 +166,23 @@ static int is_mn(int32_t cp)
     return cp >= 0x300 && utf8proc_category(cp) == UTF8PROC_CATEGORY_MN;
 }
 
-static int norm_filter_mn(struct tok_work *w, size_t off, size_t len, size_t *roff, size_t *rlen)
+/* is_mark: StripAccents' is_combining_mark (Mn, Mc, Me) */
+static int is_mark(int32_t cp)
+{
+    if (cp < 0x300) return 0;
+    int x = uc_compat(UC_MARK, cp);
+    if (x >= 0) return x;
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
+}
+
+static int norm_filter_mn(struct tok_work *w, size_t off, size_t len, int (*drop)(int32_t),
+                          size_t *roff, size_t *rlen)
 {
     size_t start = w->n;
     FORWARD_ERR(ws_reserve(w, len));
     for (size_t i = 0; i < len; i++)
-        if (!is_mn(w->cp[off + i])) FORWARD_ERR(ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
+        if (!drop(w->cp[off + i])) FORWARD_ERR(ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
     *roff = start;
     *rlen = w->n - start;
     return 0;
@@ -221,7 +232,7 @@ static int norm_bert(const struct tok_norm *n, struct tok_work *w, size_t off, s
     }
     if (n->strip_accents) {
         FORWARD_ERR(norm_unicode(w, off, len, 0, 0, &off, &len));
-        FORWARD_ERR(norm_filter_mn(w, off, len, &off, &len));
+        FORWARD_ERR(norm_filter_mn(w, off, len, is_mn, &off, &len));
     }
     if (n->lowercase) FORWARD_ERR(norm_lowercase(w, off, len, &off, &len));
     *roff = off;
@@ -476,7 +487,7 @@ int norm_apply(const struct tok_norm *n, struct tok_work *w, size_t off, size_t 
     case NORM_NFKC: return norm_unicode(w, off, len, 1, 1, roff, rlen);
     case NORM_NFKD: return norm_unicode(w, off, len, 1, 0, roff, rlen);
     case NORM_LOWERCASE: return norm_lowercase(w, off, len, roff, rlen);
-    case NORM_STRIP_ACCENTS: return norm_filter_mn(w, off, len, roff, rlen);
+    case NORM_STRIP_ACCENTS: return norm_filter_mn(w, off, len, is_mark, roff, rlen);
     case NORM_BERT: return norm_bert(n, w, off, len, roff, rlen);
     case NORM_STRIP: return norm_strip(n, w, off, len, roff, rlen);
     case NORM_REPLACE: return norm_replace(n, w, off, len, roff, rlen);

@@ -95,6 +95,8 @@ struct tok_work {
     size_t capscratch;
     void *scratch2;
     size_t capscratch2;
+    char *cls;              /* ByteLevel regex classes of a split */
+    size_t capcls;
 };
 
 int ws_reserve(struct tok_work *w, size_t extra);
@@ -120,11 +122,13 @@ int uc_is_whitespace(int32_t cp);   /* White_Space */
 int uc_is_alnum(int32_t cp);        /* Alphabetic || Numeric */
 int uc_is_numeric(int32_t cp);      /* Nd | Nl | No */
 int uc_is_punct(int32_t cp);        /* P* */
-int uc_is_word(int32_t cp);         /* regex \w */
+int uc_is_word(int32_t cp);         /* Rust regex \w */
+/* uc_bl_class: the class of the ByteLevel regex: 'L', 'N', 's' (\s) or 'o'. */
+int uc_bl_class(int32_t cp);
 void uc_init(void);
 /* uc_compat: HF's answer where it differs from utf8proc (ucd_compat.c):
  * 1 yes, 0 no, -1 no exception (ask utf8proc). */
-enum { UC_PUNCT, UC_NUM, UC_OTHER, UC_MN };
+enum { UC_PUNCT, UC_NUM, UC_OTHER, UC_MARK, UC_MN, UC_WORD, UC_BL_L, UC_BL_N, UC_BL_O };
 int uc_compat(int what, int32_t cp);
 
 /* ---- split behaviors (HF SplitDelimiterBehavior) ---- */

@@ -334,6 +334,7 @@ void ws_release(struct tok_work *w)
     mem_free(w->tk.be);
     mem_free(w->scratch);
     mem_free(w->scratch2);
+    mem_free(w->cls);
     memset(w, 0, sizeof *w);
 }
 
@@ -444,12 +445,47 @@ int uc_is_alnum(int32_t cp)
            uc_is_numeric(cp);
 }
 
+/* uc_is_word: \w of Rust's regex crate (UTS #18 word: Alphabetic, marks,
+ * decimal digits, connector punctuation, Join_Control), which HF uses for
+ * the Whitespace pre-tokenizer and the added-token word boundaries. */
 int uc_is_word(int32_t cp)
 {
     if (cp < 0x80)
         return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
                cp == '_';
-    return ONIGENC_IS_CODE_CTYPE(ONIG_ENCODING_UTF8, (OnigCodePoint)cp, ONIGENC_CTYPE_WORD);
+    int x = uc_compat(UC_WORD, cp);
+    if (x >= 0) return x;
+    if (cp == 0x200C || cp == 0x200D) return 1;
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_PC:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int uc_bl_class(int32_t cp)
+{
+    if (cp < 0x80) {
+        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) return 'L';
+        if (cp >= '0' && cp <= '9') return 'N';
+        if (cp == ' ' || (cp >= 9 && cp <= 13)) return 's';
+        return 'o';
+    }
+    if (uc_compat(UC_BL_L, cp) == 1) return 'L';
+    if (uc_compat(UC_BL_N, cp) == 1) return 'N';
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+        return 'L';
+    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+        return 'N';
+    default:
+        return uc_is_whitespace(cp) ? 's' : 'o';
+    }
 }
 
 int uc_is_punct(int32_t cp)

@@ -3,8 +3,13 @@
 // crate (frozen tables that differ from current Unicode) and from Rust std:
 //   punct  Punctuation pre-tokenizer (ASCII punctuation or category P*)
 //   other  BertNormalizer clean_text removal (Cc, Cf, Co; not \t \n \r)
-//   mn     StripAccents (category Mn)
+//   mark   StripAccents (is_combining_mark: Mn, Mc, Me)
+//   mn     BertNormalizer strip_accents (is_mark_nonspacing; chars without
+//          a canonical decomposition only)
 //   num    Digits pre-tokenizer (char::is_numeric)
+//   word   Whitespace pre-tokenizer (Rust regex \w)
+//   bl_l, bl_n, bl_o   the ByteLevel regex classes \p{L}, \p{N},
+//          [^\s\p{L}\p{N}] (Oniguruma as built into the HF core)
 // Prints "<name> <hex>" for each code point accepted. Used to generate
 // ingest/tokenizer/ucd_compat.c (see tests/oracle/ucd_gen.c).
 'use strict';
@@ -37,4 +42,26 @@ function probeRemoved(name, norm) {
 probeSplit('punct', tk.punctuationPreTokenizer('isolated'));
 probeSplit('num', tk.digitsPreTokenizer(true));
 probeRemoved('other', tk.bertNormalizer({ cleanText: true, handleChineseChars: false, stripAccents: false, lowercase: false }));
-probeRemoved('mn', tk.stripAccentsNormalizer());
+probeRemoved('mark', tk.stripAccentsNormalizer());
+{
+  const n = tk.bertNormalizer({ cleanText: false, handleChineseChars: false, stripAccents: true, lowercase: false });
+  for (const c of all) {
+    const ch = String.fromCodePoint(c);
+    if (ch.normalize('NFD') !== ch) continue;
+    if (n.normalizeString(MARK + ch + MARK) === MARK + MARK) console.log('mn ' + c.toString(16));
+  }
+}
+function probeJoined(name, pre, left, right) {
+  for (let i = 0; i < all.length; i += CH) {
+    const part = all.slice(i, i + CH);
+    for (const c of part) {
+      const pieces = pre.preTokenizeString(left + String.fromCodePoint(c) + right);
+      if (pieces.length === 1) console.log(name + ' ' + c.toString(16));
+    }
+  }
+}
+probeJoined('word', tk.whitespacePreTokenizer(), 'a', 'a');
+const bl = tk.byteLevelPreTokenizer(false, true);
+probeJoined('bl_l', bl, 'a', 'a');
+probeJoined('bl_n', bl, '1', '1');
+probeJoined('bl_o', bl, '!', '!');

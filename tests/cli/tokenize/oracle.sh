@@ -11,7 +11,7 @@ command -v node >/dev/null 2>&1 || { echo "node not installed"; exit 77; }
 [ -d "$O/node_modules/tokenizers" ] || { echo "oracle not installed (cd tests/oracle && npm install)"; exit 77; }
 [ -d "$FX" ] || { echo "no fixtures at $FX"; exit 77; }
 T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
+[ -n "${ORACLE_KEEP:-}" ] && echo "keeping $T" || trap 'rm -rf "$T"' EXIT
 files=""
 for f in korsts/sts-train.tsv korsts/sts-dev.tsv korsts/sts-test.tsv kornli/xnli.dev.ko.tsv kornli/xnli.test.ko.tsv; do
     [ -n "$DATA" ] && [ -f "$DATA/$f" ] && files="$files $DATA/$f"
@@ -23,9 +23,10 @@ node "$O/gen.js" 3000 "$seed" $(echo $files | cut -d' ' -f2) > "$T/all.jsonl" ||
 tail -n 3000 "$T/all.jsonl" > "$T/adv.jsonl"
 cat "$T/corpus.jsonl" "$T/adv.jsonl" > "$T/texts.jsonl"
 fail=0
-compare() { # name texts max_len semindex-flags
-    node "$O/tokenize.js" "$FX/$1/model/tokenizer.json" "$2" "$3" > "$T/want" || { echo "$1: oracle failed"; fail=1; return; }
-    "$S" tokenize -q --model "$FX/$1/model" --input "$2" $4 | sed 's/,"n_untruncated".*}$/}/' > "$T/got" ||
+compare() { # name texts max_len semindex-flags [tokenizer.json]
+    tj=${5:-$FX/$1/model/tokenizer.json}
+    node "$O/tokenize.js" "$tj" "$2" "$3" > "$T/want" || { echo "$1: oracle failed"; fail=1; return; }
+    "$S" tokenize -q --model "${5:-$FX/$1/model}" --input "$2" $4 | sed 's/,"n_untruncated".*}$/}/' > "$T/got" ||
         { echo "$1: semindex tokenize failed"; fail=1; return; }
     n=$(wc -l < "$T/want")
     paste -d '\t' "$T/want" "$T/got" | awk -F '\t' '$1 != $2 {print NR}' > "$T/bad"
@@ -46,4 +47,13 @@ for m in modernbert-tiny modernbert-ko-tiny bert-tiny-ko xlmr-tiny; do
     compare "$m" "$T/texts.jsonl" "${ml:-0}" ""
     compare "$m" "$T/adv.jsonl" 0 --no-truncate
 done
+# variants: every component and option on the fixtures' vocabularies
+head -n 1000 "$T/corpus.jsonl" > "$T/var.jsonl"
+cat "$T/adv.jsonl" >> "$T/var.jsonl"
+node "$O/variants.js" "$FX" "$T/var" > "$T/variants" || exit 1
+while read -r name ml; do
+    flags="--no-truncate"
+    [ "$ml" -gt 0 ] && flags="--max-length $ml"
+    compare "$name" "$T/var.jsonl" "$ml" "$flags" "$T/var/$name/tokenizer.json"
+done < "$T/variants"
 exit $fail
