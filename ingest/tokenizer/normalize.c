@@ -147,12 +147,13 @@ static int norm_lowercase(struct tok_work *w, size_t off, size_t len, size_t *ro
     for (size_t i = 0; i < len; i++) {
         int32_t cp = w->cp[off + i];
         uint32_t os = w->os[off + i], oe = w->oe[off + i];
-        if (cp == 0x130) { /* the only unconditional multi-char lowercase */
-            FORWARD_ERR(ws_push(w, 'i', os, oe));
-            FORWARD_ERR(ws_push(w, 0x307, os, oe));
-        } else {
+        int32_t lo[3];
+        int k = cp < 0x80 ? -1 : uc_lower_compat(cp, lo);
+        if (k < 0) {
             FORWARD_ERR(ws_push(w, lower1(cp), os, oe));
+            continue;
         }
+        for (int j = 0; j < k; j++) FORWARD_ERR(ws_push(w, lo[j], os, oe));
     }
     *roff = start;
     *rlen = w->n - start;

@@ -130,6 +130,10 @@ void uc_init(void);
  * 1 yes, 0 no, -1 no exception (ask utf8proc). */
 enum { UC_PUNCT, UC_NUM, UC_OTHER, UC_MARK, UC_MN, UC_WORD, UC_BL_L, UC_BL_N, UC_BL_O };
 int uc_compat(int what, int32_t cp);
+/* uc_lower_compat: Rust's char::to_lowercase of cp where utf8proc_tolower
+ * differs (U+0130 and characters newer than utf8proc): the count written
+ * to out, or -1. */
+int uc_lower_compat(int32_t cp, int32_t out[3]);
 
 /* ---- split behaviors (HF SplitDelimiterBehavior) ---- */
 enum tok_behavior {

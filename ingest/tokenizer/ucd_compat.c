@@ -404,6 +404,81 @@ static const struct range BL_O_NO[] = {
     { 0x2EBF0, 0x2EE5D },
 };
 
+/* Lowercase (Rust char::to_lowercase) where utf8proc_tolower differs */
+static const struct { int32_t cp, n, lo[3]; } LOWER[] = {
+    { 0x0130, 2, { 0x0069, 0x0307 } },
+    { 0x1C89, 1, { 0x1C8A } },
+    { 0xA7CB, 1, { 0x0264 } },
+    { 0xA7CC, 1, { 0xA7CD } },
+    { 0xA7CE, 1, { 0xA7CF } },
+    { 0xA7D2, 1, { 0xA7D3 } },
+    { 0xA7D4, 1, { 0xA7D5 } },
+    { 0xA7DA, 1, { 0xA7DB } },
+    { 0xA7DC, 1, { 0x019B } },
+    { 0x10D50, 1, { 0x10D70 } },
+    { 0x10D51, 1, { 0x10D71 } },
+    { 0x10D52, 1, { 0x10D72 } },
+    { 0x10D53, 1, { 0x10D73 } },
+    { 0x10D54, 1, { 0x10D74 } },
+    { 0x10D55, 1, { 0x10D75 } },
+    { 0x10D56, 1, { 0x10D76 } },
+    { 0x10D57, 1, { 0x10D77 } },
+    { 0x10D58, 1, { 0x10D78 } },
+    { 0x10D59, 1, { 0x10D79 } },
+    { 0x10D5A, 1, { 0x10D7A } },
+    { 0x10D5B, 1, { 0x10D7B } },
+    { 0x10D5C, 1, { 0x10D7C } },
+    { 0x10D5D, 1, { 0x10D7D } },
+    { 0x10D5E, 1, { 0x10D7E } },
+    { 0x10D5F, 1, { 0x10D7F } },
+    { 0x10D60, 1, { 0x10D80 } },
+    { 0x10D61, 1, { 0x10D81 } },
+    { 0x10D62, 1, { 0x10D82 } },
+    { 0x10D63, 1, { 0x10D83 } },
+    { 0x10D64, 1, { 0x10D84 } },
+    { 0x10D65, 1, { 0x10D85 } },
+    { 0x16EA0, 1, { 0x16EBB } },
+    { 0x16EA1, 1, { 0x16EBC } },
+    { 0x16EA2, 1, { 0x16EBD } },
+    { 0x16EA3, 1, { 0x16EBE } },
+    { 0x16EA4, 1, { 0x16EBF } },
+    { 0x16EA5, 1, { 0x16EC0 } },
+    { 0x16EA6, 1, { 0x16EC1 } },
+    { 0x16EA7, 1, { 0x16EC2 } },
+    { 0x16EA8, 1, { 0x16EC3 } },
+    { 0x16EA9, 1, { 0x16EC4 } },
+    { 0x16EAA, 1, { 0x16EC5 } },
+    { 0x16EAB, 1, { 0x16EC6 } },
+    { 0x16EAC, 1, { 0x16EC7 } },
+    { 0x16EAD, 1, { 0x16EC8 } },
+    { 0x16EAE, 1, { 0x16EC9 } },
+    { 0x16EAF, 1, { 0x16ECA } },
+    { 0x16EB0, 1, { 0x16ECB } },
+    { 0x16EB1, 1, { 0x16ECC } },
+    { 0x16EB2, 1, { 0x16ECD } },
+    { 0x16EB3, 1, { 0x16ECE } },
+    { 0x16EB4, 1, { 0x16ECF } },
+    { 0x16EB5, 1, { 0x16ED0 } },
+    { 0x16EB6, 1, { 0x16ED1 } },
+    { 0x16EB7, 1, { 0x16ED2 } },
+    { 0x16EB8, 1, { 0x16ED3 } },
+};
+
+int uc_lower_compat(int32_t cp, int32_t out[3])
+{
+    size_t lo = 0, hi = sizeof LOWER / sizeof LOWER[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cp < LOWER[mid].cp) hi = mid;
+        else if (cp > LOWER[mid].cp) lo = mid + 1;
+        else {
+            for (int i = 0; i < LOWER[mid].n; i++) out[i] = LOWER[mid].lo[i];
+            return LOWER[mid].n;
+        }
+    }
+    return -1;
+}
+
 static int in_table(const struct range *t, size_t n, int32_t cp)
 {
     size_t lo = 0, hi = n;

@@ -65,3 +65,14 @@ const bl = tk.byteLevelPreTokenizer(false, true);
 probeJoined('bl_l', bl, 'a', 'a');
 probeJoined('bl_n', bl, '1', '1');
 probeJoined('bl_o', bl, '!', '!');
+{ // Lowercase (Rust char::to_lowercase): print the ones utf8proc may not know
+  const low = tk.lowercase();
+  for (let i = 0; i < all.length; i += CH) {
+    const part = all.slice(i, i + CH).filter((c) => c > 0x7f);
+    const outs = part.map((c) => low.normalizeString(String.fromCodePoint(c)));
+    part.forEach((c, k) => {
+      const o = Array.from(outs[k]).map((x) => x.codePointAt(0));
+      if (o.length !== 1 || o[0] !== c) console.log('lower ' + c.toString(16) + ' ' + o.map((x) => x.toString(16)).join(','));
+    });
+  }
+}

@@ -50,7 +50,7 @@ add('wp-split-merged-next-invert', bert, (t) => {
   t.pre_tokenizer = { type: 'Sequence', pretokenizers: [split({ Regex: '[0-9]+|\\s' }, 'MergedWithNext', true), { type: 'WhitespaceSplit' }] };
 });
 add('wp-split-contiguous-removed', bert, (t) => {
-  t.pre_tokenizer = { type: 'Sequence', pretokenizers: [split({ Regex: '\\p{P}' }, 'Contiguous'), split({ Regex: '\\s' }, 'Removed'),
+  t.pre_tokenizer = { type: 'Sequence', pretokenizers: [split({ Regex: '[.,!?]' }, 'Contiguous'), split({ Regex: '\\s' }, 'Removed'),
     { type: 'Digits', individual_digits: false }, { type: 'Punctuation', behavior: 'Removed' }] };
 });
 add('wp-chardelim-prefix', bert, (t) => {
