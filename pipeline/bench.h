@@ -6,3 +6,4 @@
  * baseline in the same run and reports a ratio (see docs/performance.md);
  * none of them is a test.
  */
+BENCH(tokenize, bench_tokenize, "tokenizer MB/s and texts/s on one thread vs the HF tokenizers core")
