@@ -97,6 +97,19 @@ struct tok_work {
     size_t capscratch2;
     char *cls;              /* ByteLevel regex classes of a split */
     size_t capcls;
+    struct bpe_cache_slot *bpe_cache; /* batch calls only: words already merged */
+};
+
+/* A direct-mapped cache of BPE results for short words, one per batch
+ * worker (HF keeps a word cache too); results never depend on it. */
+#define BPE_CACHE_SLOTS 4096
+#define BPE_CACHE_KEY 32
+#define BPE_CACHE_TOK 12
+struct bpe_cache_slot {
+    uint8_t klen, ntok;
+    char key[BPE_CACHE_KEY];
+    int32_t id[BPE_CACHE_TOK];
+    uint16_t end[BPE_CACHE_TOK];
 };
 
 int ws_reserve(struct tok_work *w, size_t extra);
@@ -204,6 +217,7 @@ struct tok_model {
     char *prefix, *suffix;       /* continuing_subword_prefix, end_of_word_suffix */
     int fuse_unk, byte_fallback, ignore_merges;
     int32_t byte_id[256];        /* <0xXX> tokens, -1 absent */
+    int32_t *char_id;            /* BPE without prefix/suffix: id of each code point < 0x800 */
     /* WordPiece */
     size_t max_chars;
     /* Unigram */

@@ -74,6 +74,7 @@ void model_free(struct tok_model *m)
     mem_free(m->prefix);
     mem_free(m->suffix);
     mem_free(m->score);
+    mem_free(m->char_id);
     trie_free(&m->trie);
 }
 
@@ -398,6 +399,7 @@ int tok_encode_batch(const struct tok *t, const char *const *texts, const size_t
 #pragma omp parallel num_threads(n_threads)
     {
         struct tok_work w = { 0 };
+        if (t->model.type == MODEL_BPE) w.bpe_cache = mem_calloc(BPE_CACHE_SLOTS, sizeof *w.bpe_cache);
 #pragma omp for schedule(dynamic, 16)
         for (size_t i = 0; i < n; i++) {
             w.n = 0;

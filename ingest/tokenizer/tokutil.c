@@ -335,6 +335,7 @@ void ws_release(struct tok_work *w)
     mem_free(w->scratch);
     mem_free(w->scratch2);
     mem_free(w->cls);
+    mem_free(w->bpe_cache);
     memset(w, 0, sizeof *w);
 }
 
