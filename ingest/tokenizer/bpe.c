@@ -134,7 +134,6 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
     }
     /* at most 4 symbols per byte with byte fallback (never more than n) */
     FORWARD_ERR(grow(&w->scratch, &w->capscratch, n + 1, sizeof(struct sym)));
-    FORWARD_ERR(grow(&w->scratch2, &w->capscratch2, 2 * n + 2, sizeof(struct merge)));
     struct sym *sy = w->scratch;
     size_t ns = 0;
     size_t plen = m->prefix ? strlen(m->prefix) : 0, slen = m->suffix ? strlen(m->suffix) : 0;
@@ -203,9 +202,7 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
     }
     if (have_unk) sym_add(sy, &ns, m->unk_id, unk_start, unk_len);
     if (ns == 0) return 0;
-    if (ns > 1) {
-        FORWARD_ERR(grow(&w->scratch2, &w->capscratch2, 2 * ns + 2, sizeof(struct merge)));
-    }
+    FORWARD_ERR(grow(&w->scratch2, &w->capscratch2, ns + 2, sizeof(struct merge)));
     struct merge *hp = w->scratch2;
     size_t nh = 0;
     for (size_t i = 0; i + 1 < ns; i++) {

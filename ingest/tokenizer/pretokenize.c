@@ -21,7 +21,6 @@
 #include "utf8.h"
 
 int tok_load_pattern(json_t *pat, regex_t **re, const char *what);
-int tok_bytelevel_map(struct tok_work *w, size_t off, size_t len, size_t *roff, size_t *rlen);
 
 /* char_matches: HF's Pattern for Fn(char) -> bool: every matching char is
  * its own match, the gaps are non-matches. */
@@ -198,10 +197,11 @@ static int apply_one(const struct tok_pretok *p, struct tok_work *w, const struc
     return 0;
 }
 
-int pretok_apply(const struct tok_pretok *p, struct tok_work *w)
+int pretok_apply(const struct tok_pretok *p, struct tok_work *w, int last)
 {
     if (p->type == PRE_SEQUENCE) {
-        for (size_t i = 0; i < p->nsub; i++) FORWARD_ERR(pretok_apply(&p->sub[i], w));
+        for (size_t i = 0; i < p->nsub; i++)
+            FORWARD_ERR(pretok_apply(&p->sub[i], w, last && i + 1 == p->nsub));
         return 0;
     }
     w->nsp2 = 0;
@@ -214,7 +214,9 @@ int pretok_apply(const struct tok_pretok *p, struct tok_work *w)
         FORWARD_ERR(apply_one(p, w, &s));
     }
     ws_swap_splits(w);
-    if (p->type == PRE_BYTELEVEL) {
+    if (p->type == PRE_BYTELEVEL && last) {
+        w->bl_pending = 1;
+    } else if (p->type == PRE_BYTELEVEL) {
         /* then every piece is mapped byte by byte to printable chars */
         for (size_t i = 0; i < w->nsp; i++) {
             struct tok_split *s = &w->sp[i];

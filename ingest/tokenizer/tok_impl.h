@@ -98,6 +98,7 @@ struct tok_work {
     char *cls;              /* ByteLevel regex classes of a split */
     size_t capcls;
     struct bpe_cache_slot *bpe_cache; /* batch calls only: words already merged */
+    int bl_pending;         /* ByteLevel was the last pre-tokenizer: map each split just before the model */
 };
 
 /* A direct-mapped cache of BPE results for short words, one per batch
@@ -203,8 +204,11 @@ struct tok_pretok {
 };
 int pretok_load(struct tok_pretok *p, json_t *j, const char *what);
 void pretok_free(struct tok_pretok *p);
-/* pretok_apply: pre-tokenize every split of w->sp without an id. */
-int pretok_apply(const struct tok_pretok *p, struct tok_work *w);
+/* pretok_apply: pre-tokenize every split of w->sp without an id. When a
+ * ByteLevel pre-tokenizer comes last, its byte-to-char map is left to the
+ * caller (w->bl_pending), which maps one split at a time (less memory). */
+int pretok_apply(const struct tok_pretok *p, struct tok_work *w, int last);
+int tok_bytelevel_map(struct tok_work *w, size_t off, size_t len, size_t *roff, size_t *rlen);
 
 /* ---- models ---- */
 enum tok_model_type { MODEL_BPE, MODEL_WORDPIECE, MODEL_UNIGRAM, MODEL_WORDLEVEL };

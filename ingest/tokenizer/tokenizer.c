@@ -95,6 +95,31 @@ int model_tokenize(const struct tok_model *m, struct tok_work *w, const char *s,
 
 /* ---- loading ---- */
 
+/* read_int_key: an integer key of dir/file, or -1 when the file or key is absent */
+static int read_int_key(const char *dir, const char *file, const char *key, int64_t *out)
+{
+    struct buf p = BUF_INIT;
+    json_t *j = NULL;
+    *out = -1;
+    int rc = fs_join(&p, dir, file);
+    if (rc == 0) rc = json_load_path(p.data, 16 << 20, &j);
+    if (rc == ERR_NOTFOUND) {
+        err_clear();
+        rc = 0;
+    } else if (rc == 0) {
+        json_t *v = json_object_get(j, key);
+        if (json_is_integer(v)) *out = json_integer_value(v);
+        else if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 9e18)
+            *out = (int64_t)json_real_value(v);
+    }
+    json_decref(j);
+    buf_release(&p);
+    return rc;
+}
+
+/* load_sbert_config: max_seq_length and do_lower_case as sentence-transformers
+ * reads them: sentence_bert_config.json, else min(max_position_embeddings of
+ * config.json, model_max_length of tokenizer_config.json) when both exist. */
 static int load_sbert_config(struct tok *t, const char *dir)
 {
     struct buf p = BUF_INIT;
@@ -112,6 +137,15 @@ static int load_sbert_config(struct tok *t, const char *dir)
         if (rc == 0) {
             t->max_length = (int)msl;
             rc = json_get_bool(j, "do_lower_case", p.data, &t->do_lower_case);
+        }
+    }
+    if (rc == 0 && !j) {
+        int64_t mpe, mml;
+        rc = read_int_key(dir, "config.json", "max_position_embeddings", &mpe);
+        if (rc == 0) rc = read_int_key(dir, "tokenizer_config.json", "model_max_length", &mml);
+        if (rc == 0 && mpe > 0 && mml > 0) {
+            int64_t m = mpe < mml ? mpe : mml;
+            if (m <= INT32_MAX) t->max_length = (int)m;
         }
     }
     json_decref(j);
@@ -343,7 +377,8 @@ static int encode_work(const struct tok *t, struct tok_work *w, const char *text
         }
     }
     FORWARD_ERR(added_split(&t->added, &t->added.norm, w));
-    if (t->pre) FORWARD_ERR(pretok_apply(t->pre, w));
+    w->bl_pending = 0;
+    if (t->pre) FORWARD_ERR(pretok_apply(t->pre, w, 1));
 
     for (size_t i = 0; i < w->nsp; i++) {
         struct tok_split s = w->sp[i];
@@ -352,6 +387,8 @@ static int encode_work(const struct tok *t, struct tok_work *w, const char *text
             FORWARD_ERR(enc_push(e, s.id, w->os[s.off], w->oe[s.off + s.len - 1]));
             continue;
         }
+        size_t mark = w->n;
+        if (w->bl_pending) FORWARD_ERR(tok_bytelevel_map(w, s.off, s.len, &s.off, &s.len));
         FORWARD_ERR(ws_utf8(w, s.off, s.len));
         w->tk.n = 0;
         FORWARD_ERR(model_tokenize(&t->model, w, w->u8.data, w->u8.len));
@@ -361,6 +398,7 @@ static int encode_work(const struct tok *t, struct tok_work *w, const char *text
             uint32_t oe = ce > cs ? w->oe[s.off + ce - 1] : os;
             FORWARD_ERR(enc_push(e, w->tk.id[k], os, oe));
         }
+        w->n = mark; /* the mapped copy is no longer needed */
     }
 
     int special = !(flags & TOK_NO_SPECIAL) && t->post;
