@@ -133,7 +133,6 @@ int regex_find_matches(struct tok_work *w, regex_t *re, size_t off, size_t len);
 
 /* Unicode properties as Rust's char methods define them. */
 int uc_is_whitespace(int32_t cp);   /* White_Space */
-int uc_is_alnum(int32_t cp);        /* Alphabetic || Numeric */
 int uc_is_numeric(int32_t cp);      /* Nd | Nl | No */
 int uc_is_punct(int32_t cp);        /* P* */
 int uc_is_word(int32_t cp);         /* Rust regex \w */

@@ -153,7 +153,7 @@ static int load_sbert_config(struct tok *t, const char *dir)
     return rc;
 }
 
-static int build_id_table(struct tok *t)
+static int build_id_table(struct tok *t, const char *what)
 {
     size_t size = 0;
     const struct tok_strmap *v = &t->model.vocab;
@@ -161,6 +161,10 @@ static int build_id_table(struct tok *t)
         if ((size_t)v->val[i] + 1 > size) size = (size_t)v->val[i] + 1;
     for (size_t i = 0; i < t->added.n; i++)
         if ((size_t)t->added.tok[i].id + 1 > size) size = (size_t)t->added.tok[i].id + 1;
+    /* ids may be sparse, but not absurdly: the table is one pointer per id */
+    size_t entries = v->n + t->added.n;
+    if (size > 16 * entries + (1u << 20))
+        return err_set(ERR_FORMAT, "%s: token id %zu out of range for %zu tokens", what, size - 1, entries);
     t->vocab_size = size;
     t->id_to_token = mem_calloc(size ? size : 1, sizeof *t->id_to_token);
     if (!t->id_to_token) return ERR_NOMEM;
@@ -195,7 +199,7 @@ static int tok_load_json(struct tok *t, json_t *root, const char *what)
         FORWARD_ERR(json_get_int(tr, "max_length", what, &ml));
         if (ml > 0 && ml <= INT32_MAX) t->max_length = (int)ml;
     }
-    return build_id_table(t);
+    return build_id_table(t, what);
 }
 
 int tok_load(const char *dir, struct tok **out)

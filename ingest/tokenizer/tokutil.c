@@ -438,14 +438,6 @@ int uc_is_numeric(int32_t cp)
     return c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO;
 }
 
-int uc_is_alnum(int32_t cp)
-{
-    if (cp < 0x80)
-        return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-    return ONIGENC_IS_CODE_CTYPE(ONIG_ENCODING_UTF8, (OnigCodePoint)cp, ONIGENC_CTYPE_ALPHA) ||
-           uc_is_numeric(cp);
-}
-
 /* uc_is_word: \w of Rust's regex crate (UTS #18 word: Alphabetic, marks,
  * decimal digits, connector punctuation, Join_Control), which HF uses for
  * the Whitespace pre-tokenizer and the added-token word boundaries. */
