@@ -92,7 +92,7 @@ static int metaspace(const struct tok_pretok *p, struct tok_work *w, const struc
     else if (p->prepend_scheme == PREPEND_FIRST) prepend = w->os[s->off] == 0;
     int32_t first = w->cp[s->off] == ' ' ? p->replacement : w->cp[s->off];
     if (prepend && first != p->replacement)
-        FORWARD_ERR(ws_push(w, p->replacement, w->os[s->off], w->os[s->off]));
+        FORWARD_ERR(ws_push(w, p->replacement, w->os[s->off], w->oe[s->off])); /* HF: the first char's alignment */
     for (size_t i = 0; i < s->len; i++) {
         int32_t c = w->cp[s->off + i];
         FORWARD_ERR(ws_push(w, c == ' ' ? p->replacement : c, w->os[s->off + i], w->oe[s->off + i]));
@@ -148,7 +148,7 @@ static int bytelevel_split(const struct tok_pretok *p, struct tok_work *w, const
     size_t off = s->off, len = s->len;
     if (p->add_prefix_space && w->cp[off] != ' ') {
         size_t start = w->n;
-        FORWARD_ERR(ws_push(w, ' ', w->os[off], w->os[off]));
+        FORWARD_ERR(ws_push(w, ' ', w->os[off], w->oe[off]));
         for (size_t i = 0; i < len; i++)
             FORWARD_ERR(ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
         off = start;
