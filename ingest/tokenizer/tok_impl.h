@@ -223,6 +223,7 @@ struct tok_model {
     int32_t *char_id;            /* BPE without prefix/suffix: id of each code point < 0x800 */
     /* WordPiece */
     size_t max_chars;
+    size_t max_key;              /* longest vocabulary entry, in bytes */
     /* Unigram */
     double *score;
     size_t n_pieces;

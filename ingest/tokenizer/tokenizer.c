@@ -11,7 +11,9 @@
  * max_length minus the special tokens the post-processor adds, then the
  * special tokens are added, as transformers + sentence-transformers do.
  */
+#ifdef _OPENMP
 #include <omp.h>
+#endif
 #include <string.h>
 #include <utf8proc.h>
 
@@ -437,7 +439,11 @@ int tok_encode_batch(const struct tok *t, const char *const *texts, const size_t
                      int flags, struct tok_encoding *out, int n_threads)
 {
     int first = 0;
+#ifdef _OPENMP
     if (n_threads <= 0) n_threads = omp_get_max_threads();
+#else
+    (void)n_threads;
+#endif
 #pragma omp parallel num_threads(n_threads)
     {
         struct tok_work w = { 0 };
