@@ -255,6 +255,9 @@ struct tok_added {
 };
 struct tok;
 int added_load(struct tok *t, json_t *arr, const char *what);
+int added_load_config(struct tok *t, json_t *config, json_t *special_map, const char *what_config,
+                      const char *what_map);
+int added_build(struct tok *t);
 void added_free(struct tok_added *a);
 /* added_split: split every split of w->sp without id by the trie (raw or
  * normalized), HF AddedVocabulary::find_matches. */

@@ -97,6 +97,26 @@ int model_tokenize(const struct tok_model *m, struct tok_work *w, const char *s,
 
 /* ---- loading ---- */
 
+/* load_side_json: a small side file (tokenizer_config.json, config.json,
+ * special_tokens_map.json); huge integers such as model_max_length 1e30 are
+ * read as reals. *out stays NULL when the file is absent. */
+static int load_side_json(const char *path, json_t **out)
+{
+    struct buf b = BUF_INIT;
+    *out = NULL;
+    if (!fs_exists(path)) return 0;
+    int rc = fs_read_file(path, &b, 16 << 20);
+    if (rc == 0) {
+        json_error_t je;
+        *out = json_loadb(b.data ? b.data : "", b.len, JSON_DECODE_INT_AS_REAL, &je);
+        if (!*out)
+            rc = err_set(ERR_FORMAT, "cannot parse '%s': %s at line %d, column %d", path, je.text, je.line,
+                         je.column);
+    }
+    buf_release(&b);
+    return rc;
+}
+
 /* read_int_key: an integer key of dir/file, or -1 when the file or key is absent */
 static int read_int_key(const char *dir, const char *file, const char *key, int64_t *out)
 {
@@ -104,11 +124,8 @@ static int read_int_key(const char *dir, const char *file, const char *key, int6
     json_t *j = NULL;
     *out = -1;
     int rc = fs_join(&p, dir, file);
-    if (rc == 0) rc = json_load_path(p.data, 16 << 20, &j);
-    if (rc == ERR_NOTFOUND) {
-        err_clear();
-        rc = 0;
-    } else if (rc == 0) {
+    if (rc == 0) rc = load_side_json(p.data, &j);
+    if (rc == 0 && j) {
         json_t *v = json_object_get(j, key);
         if (json_is_integer(v)) *out = json_integer_value(v);
         else if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 9e18)
@@ -201,7 +218,25 @@ static int tok_load_json(struct tok *t, json_t *root, const char *what)
         FORWARD_ERR(json_get_int(tr, "max_length", what, &ml));
         if (ml > 0 && ml <= INT32_MAX) t->max_length = (int)ml;
     }
-    return build_id_table(t, what);
+    return 0;
+}
+
+/* load_side_files: tokenizer_config.json and special_tokens_map.json, for
+ * the tokens transformers adds on top of tokenizer.json. */
+static int load_side_files(struct tok *t, const char *dir)
+{
+    struct buf pc = BUF_INIT, ps = BUF_INIT;
+    json_t *config = NULL, *map = NULL;
+    int rc = fs_join(&pc, dir, "tokenizer_config.json");
+    if (rc == 0) rc = fs_join(&ps, dir, "special_tokens_map.json");
+    if (rc == 0) rc = load_side_json(pc.data, &config);
+    if (rc == 0) rc = load_side_json(ps.data, &map);
+    if (rc == 0) rc = added_load_config(t, config, map, pc.data, ps.data);
+    json_decref(config);
+    json_decref(map);
+    buf_release(&pc);
+    buf_release(&ps);
+    return rc;
 }
 
 int tok_load(const char *dir, struct tok **out)
@@ -219,6 +254,9 @@ int tok_load(const char *dir, struct tok **out)
     else rc = buf_puts(&path, dir);
     if (rc == 0) rc = json_load_path(path.data, 0, &root);
     if (rc == 0) rc = tok_load_json(t, root, path.data);
+    if (rc == 0 && is_dir) rc = load_side_files(t, dir);
+    if (rc == 0) rc = added_build(t);
+    if (rc == 0) rc = build_id_table(t, path.data);
     if (rc == 0 && is_dir) rc = load_sbert_config(t, dir);
     if (rc == 0 && !(t->path = buf_detach(&path, NULL))) rc = ERR_NOMEM;
     json_decref(root);

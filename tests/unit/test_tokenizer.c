@@ -203,6 +203,30 @@ static void test_components(void)
         rc = tok_load("/nonexistent/model", &t);
         CHECK_INT(rc, ERR_NOTFOUND);
     }
+    TEST("tokenizer_config.json and special_tokens_map.json add tokens as transformers does") {
+        char dir[512], path[600];
+        snprintf(dir, sizeof dir, "%s/side", test_tmpdir());
+        mkdir(dir, 0755);
+        static const struct { const char *name, *json; } files[] = {
+            { "tokenizer.json", "{\"pre_tokenizer\":{\"type\":\"Whitespace\"},\"model\":" WORDLEVEL "}" },
+            { "special_tokens_map.json", "{\"mask_token\":\"<x>\",\"unk_token\":{\"content\":\"[UNK]\"}}" },
+            { "tokenizer_config.json", "{\"model_max_length\":1000000000000000019884624838656,"
+              "\"added_tokens_decoder\":{\"30\":{\"content\":\"a-b\",\"special\":false,\"normalized\":false}}}" },
+        };
+        for (size_t k = 0; k < 3; k++) {
+            snprintf(path, sizeof path, "%s/%s", dir, files[k].name);
+            FILE *f = fopen(path, "w");
+            if (f) {
+                fputs(files[k].json, f);
+                fclose(f);
+            }
+        }
+        struct tok *t = NULL;
+        CHECK_OK(tok_load(dir, &t));
+        int32_t want[] = { 28, 24, 3 }; /* "a-b" new id after the vocabulary, "<x>" its vocabulary id */
+        if (t) check_ids(t, "a-b <x>c", 8, 0, want, 3);
+        tok_free(t);
+    }
     TEST("invalid UTF-8 becomes U+FFFD, counted") {
         struct tok *t = NULL;
         CHECK_OK(tok_load(write_json("utf8", COMP[0].json), &t));
