@@ -28,7 +28,9 @@
 
 static int ccc(int32_t cp)
 {
-    return cp < 0x300 ? 0 : utf8proc_get_property(cp)->combining_class;
+    if (cp < 0x300) return 0;
+    int c = utf8proc_get_property(cp)->combining_class;
+    return c && uc_compat(UC_CCC_ZERO, cp) == 1 ? 0 : c;
 }
 
 #define SBASE 0xAC00
@@ -52,8 +54,10 @@ static int32_t compose_pair(int32_t a, int32_t b)
     if (pa->comb_index >= 0x8000 || pb->comb_index == UINT16_MAX || pb->comb_index < 0x8000)
         return -1;
     utf8proc_int32_t buf[2] = { a, b };
-    if (utf8proc_normalize_utf32(buf, 2, UTF8PROC_COMPOSE | UTF8PROC_STABLE) == 1) return buf[0];
-    return -1;
+    if (utf8proc_normalize_utf32(buf, 2, UTF8PROC_COMPOSE | UTF8PROC_STABLE) != 1) return -1;
+    int32_t d[18]; /* a composite HF's older tables do not have */
+    if (uc_decomp_compat(buf[0], 0, d) == 1 && d[0] == buf[0]) return -1;
+    return buf[0];
 }
 
 static int norm_unicode(struct tok_work *w, size_t off, size_t len, int compat, int compose,
@@ -77,7 +81,8 @@ static int norm_unicode(struct tok_work *w, size_t off, size_t len, int compat, 
             continue;
         }
         int bc = 0;
-        utf8proc_ssize_t k = utf8proc_decompose_char(cp, d, 32, opt, &bc);
+        utf8proc_ssize_t k = uc_decomp_compat(cp, compat, d);
+        if (k < 0) k = utf8proc_decompose_char(cp, d, 32, opt, &bc);
         if (k < 0 || k > 32) {
             d[0] = cp;
             k = 1;

@@ -141,12 +141,16 @@ int uc_bl_class(int32_t cp);
 void uc_init(void);
 /* uc_compat: HF's answer where it differs from utf8proc (ucd_compat.c):
  * 1 yes, 0 no, -1 no exception (ask utf8proc). */
-enum { UC_PUNCT, UC_NUM, UC_OTHER, UC_MARK, UC_MN, UC_WORD, UC_BL_L, UC_BL_N, UC_BL_O };
+enum { UC_PUNCT, UC_NUM, UC_OTHER, UC_MARK, UC_MN, UC_WORD, UC_BL_L, UC_BL_N, UC_BL_O, UC_CCC_ZERO };
 int uc_compat(int what, int32_t cp);
 /* uc_lower_compat: Rust's char::to_lowercase of cp where utf8proc_tolower
  * differs (U+0130 and characters newer than utf8proc): the count written
  * to out, or -1. */
 int uc_lower_compat(int32_t cp, int32_t out[3]);
+/* uc_decomp_compat: HF's full canonical (compat 0) or compatibility
+ * decomposition of cp where it differs from utf8proc's: the count written
+ * to out, or -1. */
+int uc_decomp_compat(int32_t cp, int compat, int32_t out[18]);
 
 /* ---- split behaviors (HF SplitDelimiterBehavior) ---- */
 enum tok_behavior {

@@ -32,6 +32,9 @@ static unsigned char hf[NT][N];
 static int32_t low1[N];     /* HF lowercase when a single code point, else -1 */
 static int32_t lowm[N][3];  /* multi code point lowercase */
 static unsigned char lown[N];
+static int32_t dec[2][N][18];  /* HF NFD / NFKD of a code point that changes */
+static unsigned char decn[2][N];
+static unsigned char ccc_lt240[N];
 
 static int cat_in(int32_t c, const int *cats)
 {
@@ -98,6 +101,21 @@ int main(void)
     }
     while (fgets(line, sizeof line, stdin)) {
         if (sscanf(line, "%15s %x", name, &x) != 2 || x >= N) continue;
+        if (!strcmp(name, "nfd") || !strcmp(name, "nfkd")) {
+            int k = !strcmp(name, "nfkd");
+            char *p = strchr(line + strlen(name) + 1, ' ');
+            int n = 0;
+            while (p && n < 18) {
+                dec[k][x][n++] = (int32_t)strtol(p + 1, &p, 16);
+                if (*p != ',') break;
+            }
+            decn[k][x] = (unsigned char)n;
+            continue;
+        }
+        if (!strcmp(name, "ccclt240")) {
+            ccc_lt240[x] = 1;
+            continue;
+        }
         if (!strcmp(name, "lower")) {
             char *p = strchr(line + 6, ' ');
             int n = 0;
@@ -145,6 +163,59 @@ int main(void)
             printf("};\n\n");
         }
     }
+    /* decompositions: HF's unicode-normalization tables are older than utf8proc's */
+    printf("/* NFD (compat 0) and NFKD (compat 1) of single code points where HF\n"
+           " * differs from utf8proc (n 0: HF leaves the code point alone) */\n"
+           "static const struct { int32_t cp; uint8_t compat, n; int32_t d[18]; } DECOMP[] = {\n");
+    int ndec = 0;
+    for (long c = 0x80; c < N; c++) {
+        if (c >= 0xD800 && c <= 0xDFFF) continue;
+        for (int k = 0; k < 2; k++) {
+            utf8proc_int32_t d[32];
+            int bc = 0;
+            utf8proc_ssize_t n = utf8proc_decompose_char((int32_t)c, d, 32,
+                                                         UTF8PROC_DECOMPOSE | (k ? UTF8PROC_COMPAT : 0), &bc);
+            int mine_same = n == 1 && d[0] == c;
+            int same = decn[k][c] == 0 ? mine_same : (n == decn[k][c] && !memcmp(d, dec[k][c], n * sizeof *d));
+            if (same) continue;
+            printf("    { 0x%04lX, %d, %d, {", c, k, decn[k][c]);
+            for (int i = 0; i < decn[k][c]; i++) printf(" 0x%04X%s", dec[k][c][i], i + 1 < decn[k][c] ? "," : "");
+            printf("%s } },\n", decn[k][c] ? "" : " 0");
+            ndec++;
+        }
+    }
+    if (!ndec) printf("    { -1, 0, 0, { 0 } },\n");
+    printf("};\n\n"
+           "int uc_decomp_compat(int32_t cp, int compat, int32_t out[18])\n{\n"
+           "    size_t lo = 0, hi = sizeof DECOMP / sizeof DECOMP[0];\n"
+           "    while (lo < hi) { /* sorted by (cp, compat) */\n        size_t mid = (lo + hi) / 2;\n"
+           "        int64_t a = (int64_t)DECOMP[mid].cp * 2 + DECOMP[mid].compat, b = (int64_t)cp * 2 + (compat != 0);\n"
+           "        if (b < a) hi = mid;\n        else if (b > a) lo = mid + 1;\n"
+           "        else {\n            for (int i = 0; i < DECOMP[mid].n; i++) out[i] = DECOMP[mid].d[i];\n"
+           "            return DECOMP[mid].n ? DECOMP[mid].n : (out[0] = cp, 1);\n        }\n    }\n    return -1;\n}\n\n");
+    /* combining classes HF does not know (it treats them as 0) */
+    printf("/* canonical combining class: HF's tables give 0 where utf8proc does not */\n"
+           "static const struct range CCC_ZERO[] = {\n");
+    long start = -1;
+    int any = 0;
+    for (long c = 0; c <= N; c++) {
+        int diff = 0;
+        if (c < N && c >= 0x300 && !(c >= 0xD800 && c <= 0xDFFF) && c != 0x345) {
+            int cc = utf8proc_get_property((int32_t)c)->combining_class;
+            utf8proc_int32_t d[32];
+            int bc = 0;
+            int single = utf8proc_decompose_char((int32_t)c, d, 32, UTF8PROC_DECOMPOSE, &bc) == 1 && d[0] == c;
+            diff = single && cc > 0 && cc < 240 && !ccc_lt240[c];
+        }
+        if (diff && start < 0) start = c;
+        if (!diff && start >= 0) {
+            printf("    { 0x%04lX, 0x%04lX },\n", start, c - 1);
+            start = -1;
+            any = 1;
+        }
+    }
+    if (!any) printf("    { -1, -1 },\n");
+    printf("};\n\n");
     printf("/* Lowercase (Rust char::to_lowercase) where utf8proc_tolower differs */\n"
            "static const struct { int32_t cp, n, lo[3]; } LOWER[] = {\n");
     for (long c = 0x80; c < N; c++) {
@@ -167,6 +238,7 @@ int main(void)
            "        else return 1;\n    }\n    return 0;\n}\n\n"
            "#define IN(t, cp) in_table(t, sizeof t / sizeof t[0], cp)\n\n"
            "int uc_compat(int what, int32_t cp)\n{\n    switch (what) {\n");
+    printf("    case UC_CCC_ZERO:\n        return IN(CCC_ZERO, cp) ? 1 : -1;\n");
     for (int k = 0; k < NT; k++)
         printf("    case UC_%s:\n        if (IN(%s_YES, cp)) return 1;\n        if (IN(%s_NO, cp)) return 0;\n"
                "        return -1;\n", upper[k], upper[k], upper[k]);

@@ -8,6 +8,8 @@
 //          a canonical decomposition only)
 //   num    Digits pre-tokenizer (char::is_numeric)
 //   word   Whitespace pre-tokenizer (Rust regex \w)
+//   lower, nfd, nfkd, ccclt240: Lowercase, NFD, NFKD of single code points,
+//          and whether 0 < ccc < 240 (put before U+0345)
 //   bl_l, bl_n, bl_o   the ByteLevel regex classes \p{L}, \p{N},
 //          [^\s\p{L}\p{N}] (Oniguruma as built into the HF core)
 // Prints "<name> <hex>" for each code point accepted. Used to generate
@@ -74,5 +76,19 @@ probeJoined('bl_o', bl, '!', '!');
       const o = Array.from(outs[k]).map((x) => x.codePointAt(0));
       if (o.length !== 1 || o[0] !== c) console.log('lower ' + c.toString(16) + ' ' + o.map((x) => x.toString(16)).join(','));
     });
+  }
+}
+{ // NFD / NFKD of single code points and the canonical combining class test
+  // ("ccclt240": HF puts the char before U+0345, so 0 < ccc < 240)
+  const nfd = tk.nfdNormalizer(), nfkd = tk.nfkdNormalizer();
+  const hex = (s) => Array.from(s).map((x) => x.codePointAt(0).toString(16)).join(',');
+  for (const c of all) {
+    if (c < 0x80) continue;
+    const s = String.fromCodePoint(c);
+    const d = nfd.normalizeString(s), k = nfkd.normalizeString(s);
+    if (d !== s) console.log('nfd ' + c.toString(16) + ' ' + hex(d));
+    if (k !== s) console.log('nfkd ' + c.toString(16) + ' ' + hex(k));
+    const a = Array.from(nfd.normalizeString('a\u0345' + s)).map((x) => x.codePointAt(0));
+    if (a.length === 3 && a[1] === c && a[2] === 0x345) console.log('ccclt240 ' + c.toString(16));
   }
 }
