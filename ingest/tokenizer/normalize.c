@@ -15,6 +15,7 @@
  * Not done: the Nmt normalizer, Lowercase's context-dependent final sigma
  * (Rust's char::to_lowercase has none either).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -459,16 +460,17 @@ int32_t tok_byte_char(unsigned char b)
     return 256 + k;
 }
 
+static int32_t byte_map[256];
+static pthread_once_t byte_map_once = PTHREAD_ONCE_INIT;
+static void byte_map_init(void)
+{
+    for (int b = 0; b < 256; b++) byte_map[b] = tok_byte_char((unsigned char)b);
+}
+
 int tok_bytelevel_map(struct tok_work *w, size_t off, size_t len, size_t *roff, size_t *rlen)
 {
-    static int32_t map[256];
-    static int ready; /* benign: every thread computes the same table */
-    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
-        int32_t tmp[256];
-        for (int b = 0; b < 256; b++) tmp[b] = tok_byte_char((unsigned char)b);
-        memcpy(map, tmp, sizeof map);
-        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
-    }
+    pthread_once(&byte_map_once, byte_map_init);
+    const int32_t *map = byte_map;
     size_t start = w->n;
     FORWARD_ERR(ws_reserve(w, len * 4));
     for (size_t i = 0; i < len; i++) {
