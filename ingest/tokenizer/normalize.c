@@ -536,7 +536,7 @@ int tok_load_pattern(json_t *pat, regex_t **re, const char *what)
 {
     json_t *s = json_object_get(pat, "String"), *r = json_object_get(pat, "Regex");
     if (json_is_string(s)) return tok_regex_literal(re, json_string_value(s), json_string_length(s), what);
-    if (json_is_string(r)) return tok_regex_new(re, json_string_value(r), json_string_length(r), what);
+    if (json_is_string(r)) return tok_regex_new_hf(re, json_string_value(r), json_string_length(r), what);
     return err_set(ERR_FORMAT, "%s: pattern must be {\"String\": ...} or {\"Regex\": ...}", what);
 }
 

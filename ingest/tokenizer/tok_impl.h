@@ -124,6 +124,9 @@ void ws_release(struct tok_work *w);
 
 /* ---- regex (Oniguruma, the engine HF uses, same syntax and encoding) ---- */
 int tok_regex_new(regex_t **re, const char *pat, size_t len, const char *what);
+/* tok_regex_new_hf: the same for a tokenizer.json pattern, with \p{L} and
+ * \p{N} given HF's Unicode classes. */
+int tok_regex_new_hf(regex_t **re, const char *pat, size_t len, const char *what);
 /* tok_regex_literal: a regex matching the string s literally. */
 int tok_regex_literal(regex_t **re, const char *s, size_t len, const char *what);
 /* regex_find_matches: HF find_matches of a regex over the range

@@ -353,6 +353,82 @@ void uc_init(void)
     pthread_once(&onig_once, onig_init_once);
 }
 
+/* ---- \p{L} and \p{N} as HF's Oniguruma knows them ----
+ * The system's Oniguruma may have older Unicode tables than the one built
+ * into HF (Debian 12: Unicode 14); patterns from tokenizer.json get \p{L}
+ * and \p{N} replaced by explicit classes built from uc_bl_class (utf8proc
+ * plus the exceptions measured from HF). */
+static char *class_l, *class_n;
+static pthread_once_t class_once = PTHREAD_ONCE_INIT;
+
+static char *build_class(int want, int negate)
+{
+    struct buf b = BUF_INIT;
+    buf_puts(&b, negate ? "[^" : "[");
+    long start = -1;
+    for (long c = 0; c <= 0x110000; c++) {
+        int in = c < 0x110000 && !(c >= 0xD800 && c <= 0xDFFF) && uc_bl_class((int32_t)c) == want;
+        if (in && start < 0) start = c;
+        if (!in && start >= 0) {
+            if (c - 1 == start) buf_printf(&b, "\\x{%lx}", start);
+            else buf_printf(&b, "\\x{%lx}-\\x{%lx}", start, c - 1);
+            start = -1;
+        }
+    }
+    buf_puts(&b, "]");
+    return buf_detach(&b, NULL);
+}
+
+static void class_init(void)
+{
+    class_l = build_class('L', 0);
+    class_n = build_class('N', 0);
+}
+
+/* rewrite_props: pat with \p{L}, \p{N}, \P{L}, \P{N} replaced by classes */
+static int rewrite_props(const char *pat, size_t len, struct buf *out)
+{
+    int need = 0;
+    for (size_t i = 0; i + 4 < len && !need; i++)
+        need = pat[i] == '\\' && (pat[i + 1] == 'p' || pat[i + 1] == 'P') && pat[i + 2] == '{' &&
+               (pat[i + 3] == 'L' || pat[i + 3] == 'N') && pat[i + 4] == '}';
+    if (!need) return buf_append(out, pat, len);
+    pthread_once(&class_once, class_init);
+    if (!class_l || !class_n) return ERR_NOMEM;
+    for (size_t i = 0; i < len; i++) {
+        if (pat[i] != '\\' || i + 1 >= len) {
+            FORWARD_ERR(buf_putc(out, pat[i]));
+            continue;
+        }
+        if (i + 4 < len && (pat[i + 1] == 'p' || pat[i + 1] == 'P') && pat[i + 2] == '{' &&
+            (pat[i + 3] == 'L' || pat[i + 3] == 'N') && pat[i + 4] == '}') {
+            const char *cl = pat[i + 3] == 'L' ? class_l : class_n;
+            if (pat[i + 1] == 'P') { /* [^...] */
+                FORWARD_ERR(buf_puts(out, "[^"));
+                FORWARD_ERR(buf_puts(out, cl + 1));
+            } else {
+                FORWARD_ERR(buf_puts(out, cl));
+            }
+            i += 4;
+            continue;
+        }
+        FORWARD_ERR(buf_putc(out, pat[i]));   /* an escape: copy it whole */
+        FORWARD_ERR(buf_putc(out, pat[++i]));
+    }
+    return 0;
+}
+
+int tok_regex_new_hf(regex_t **re, const char *pat, size_t len, const char *what)
+{
+    struct buf b = BUF_INIT;
+    int rc = rewrite_props(pat, len, &b);
+    if (rc == 0) rc = tok_regex_new(re, b.data ? b.data : "", b.len, what);
+    buf_release(&b);
+    if (rc == ERR_FORMAT) /* name the pattern as written, not the rewrite */
+        rc = err_set(ERR_FORMAT, "%s: bad regex '%.*s'", what, (int)(len > 200 ? 200 : len), pat);
+    return rc;
+}
+
 int tok_regex_new(regex_t **re, const char *pat, size_t len, const char *what)
 {
     uc_init();

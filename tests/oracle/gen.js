@@ -50,6 +50,10 @@ const pieces = [
   () => "'s 're 've 'll 'd 'm 't".split(' ')[ri(7)],
   () => { let s = ''; for (let i = ri(6); i >= 0; i--) { let c; do { c = ri(2) ? ri(0x3000) : ri(0x110000); } while (c >= 0xd800 && c <= 0xdfff); s += cp(c); } return s; },
   () => 'x'.repeat(1 + ri(150)),
+  // characters of recent Unicode versions (15.0 and later), where library tables differ
+  () => pick(['a', '!', '1', ' ', '가']) + pick([() => range(0x31350, 0x323af), () => range(0x2ebf0, 0x2ee5d),
+    () => range(0x11f00, 0x11f59), () => range(0x1e4d0, 0x1e4f9), () => range(0x1b4c, 0x1b4f),
+    () => range(0x1c89, 0x1c8a), () => range(0x10d40, 0x10d8f), () => range(0x16d40, 0x16d79)])() + pick(['b', '?', '2', '']),
   () => 'https://example.com/a_b?c=1&d=' + ri(99) + ' user.name+tag@example.co.kr',
 ];
 const n = parseInt(nGen || '0', 10);

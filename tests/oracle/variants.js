@@ -53,6 +53,10 @@ add('wp-split-contiguous-removed', bert, (t) => {
   t.pre_tokenizer = { type: 'Sequence', pretokenizers: [split({ Regex: '[.,!?]' }, 'Contiguous'), split({ Regex: '\\s' }, 'Removed'),
     { type: 'Digits', individual_digits: false }, { type: 'Punctuation', behavior: 'Removed' }] };
 });
+add('wp-split-unicode-props', bert, (t) => {
+  t.normalizer = null;
+  t.pre_tokenizer = { type: 'Sequence', pretokenizers: [split({ Regex: '\\p{L}+|\\p{N}+|\\P{L}' }, 'Isolated'), { type: 'WhitespaceSplit' }] };
+});
 add('wp-chardelim-prefix', bert, (t) => {
   t.normalizer = { type: 'BertNormalizer', clean_text: false, handle_chinese_chars: true, strip_accents: true, lowercase: false };
   t.pre_tokenizer = { type: 'CharDelimiterSplit', delimiter: ' ' };
