@@ -15,3 +15,4 @@ CMD(export,     cmd_export,     "the store's vectors and texts as jsonl or .npy"
 CMD(build,      cmd_build,      "build or update the FAISS index of a store")
 CMD(query,      cmd_query,      "nearest chunks of some texts through the store's index")
 CMD(mine,       cmd_mine,       "paraphrase pairs and clusters of a store, as tsv, jsonl or html")
+CMD(tokenize,   cmd_tokenize,   "token ids of texts, as sentence-transformers computes them")
