@@ -6,4 +6,5 @@
  * pipeline/cmd_<name>.c and returns the exit status (see cli.h).
  */
 CMD(help,       cmd_help,       "show help for semindex or one command")
+CMD(embed,      cmd_embed,      "embed texts with a sentence-transformers model directory")
 CMD(bench,      cmd_bench,      "benchmarks: tokenize, encode, ingest, mine")
