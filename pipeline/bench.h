@@ -6,3 +6,4 @@
  * baseline in the same run and reports a ratio (see docs/performance.md);
  * none of them is a test.
  */
+BENCH(encode, bench_encode, "encoder throughput (sentences/s) vs padded batches, naive loops and GEMM ceiling")

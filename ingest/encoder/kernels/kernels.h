@@ -22,8 +22,11 @@ void mm_xwt(const float *x, int M, int K, const float *W, int N, const float *b,
 
 /* mm_backend: "onednn" or "openblas" (which library mm_xwt uses). */
 const char *mm_backend(void);
-/* mm_set_backend: 0 = oneDNN, 1 = OpenBLAS (for benchmarks). */
+/* mm_set_backend: 0 = oneDNN, 1 = OpenBLAS, 2 = plain loops (benchmarks). */
 void mm_set_backend(int which);
+/* mm_stats: seconds spent in mm_xwt and flops done on this thread since
+ * the last reset. */
+void mm_stats(double *seconds, double *flops, int reset);
 
 /* mm_ref: the same product with plain loops (benchmark baseline, oracle). */
 void mm_ref(const float *x, int M, int K, const float *W, int N, const float *b, float *y, int ldy, float beta);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "log.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -25,7 +26,8 @@
 
 void openblas_set_num_threads(int num_threads);
 
-static int backend = -1; /* 0 oneDNN, 1 OpenBLAS */
+static int backend = -1; /* 0 oneDNN, 1 OpenBLAS, 2 plain loops */
+static _Thread_local double st_sec, st_flop;
 
 static int get_backend(void)
 {
@@ -36,8 +38,19 @@ static int get_backend(void)
     return backend;
 }
 
-const char *mm_backend(void) { return get_backend() ? "openblas" : "onednn"; }
-void mm_set_backend(int which) { backend = which ? 1 : 0; }
+const char *mm_backend(void)
+{
+    static const char *names[] = { "onednn", "openblas", "loops" };
+    return names[get_backend()];
+}
+void mm_set_backend(int which) { backend = which >= 0 && which <= 2 ? which : 0; }
+
+void mm_stats(double *seconds, double *flops, int reset)
+{
+    if (seconds) *seconds = st_sec;
+    if (flops) *flops = st_flop;
+    if (reset) st_sec = st_flop = 0;
+}
 
 void mm_ref(const float *x, int M, int K, const float *W, int N, const float *b, float *y, int ldy, float beta)
 {
@@ -168,12 +181,19 @@ void mm_xwt(const float *x, int M, int K, const float *W, int N, const float *b,
             int nt)
 {
     if (M <= 0 || N <= 0) return;
-    if (get_backend() == 0 && mm_dnnl(x, M, K, W, N, b, y, ldy, beta, nt) == 0) return;
-    openblas_set_num_threads(nt);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, x, K, W, K, beta, y, ldy);
-    if (b) {
-        #pragma omp parallel for schedule(static) num_threads(nt)
-        for (int m = 0; m < M; m++)
-            for (int n = 0; n < N; n++) y[(size_t)m * ldy + n] += b[n];
+    double t0 = now_sec();
+    st_flop += 2.0 * M * N * K;
+    int be = get_backend();
+    if (be == 2) {
+        mm_ref(x, M, K, W, N, b, y, ldy, beta);
+    } else if (be == 1 || mm_dnnl(x, M, K, W, N, b, y, ldy, beta, nt) != 0) {
+        openblas_set_num_threads(nt);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, x, K, W, K, beta, y, ldy);
+        if (b) {
+            #pragma omp parallel for schedule(static) num_threads(nt)
+            for (int m = 0; m < M; m++)
+                for (int n = 0; n < N; n++) y[(size_t)m * ldy + n] += b[n];
+        }
     }
+    st_sec += now_sec() - t0;
 }
