@@ -6,6 +6,7 @@
  * pipeline/cmd_<name>.c and returns the exit status (see cli.h).
  */
 CMD(help,       cmd_help,       "show help for semindex or one command")
+CMD(embed,      cmd_embed,      "embed texts with a sentence-transformers model directory")
 CMD(bench,      cmd_bench,      "benchmarks: tokenize, encode, ingest, mine")
 CMD(similarity, cmd_similarity, "the cosine similarity matrix of some texts")
 CMD(eval_sts,   cmd_eval_sts,   "STS evaluation: Pearson and Spearman of a model on scored pairs")
