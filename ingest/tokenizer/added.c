@@ -65,7 +65,7 @@ int added_split(const struct tok_added *a, const struct tok_trie *trie, struct t
             }
             if (t->lstrip) {
                 size_t ns = start;
-                while (ns > 0 && uc_is_whitespace(w->cp[s.off + ns - 1])) ns--;
+                while (ns > start_offset && uc_is_whitespace(w->cp[s.off + ns - 1])) ns--;
                 start = ns > start_offset ? ns : start_offset;
             }
             if (t->rstrip)
