@@ -22,7 +22,7 @@ make_shards() { # dir first last lines_per_shard
 # in a form two stores can be compared with cmp.
 snapshot() {
     "$S" -q export --store "$1" --format jsonl > "$2.export" || return 1
-    "$S" -q stats --store "$1" --json | jq -S 'del(.store, .file_size, .map_size, .generation)' > "$2.stats" || return 1
+    "$S" -q stats --store "$1" --json | jq -S 'del(.store, .file_bytes, .map_bytes, .generation)' > "$2.stats" || return 1
     printf '남자가 기타를 연주한다.\n주식 시장이 하락했다.\n고양이가 잠을 잔다.\n' |
         "$S" -q query --store "$1" -k 5 --input - --format jsonl > "$2.query" || return 1
 }
