@@ -24,12 +24,14 @@
 #include "forward.h"
 #include "hash.h"
 #include "mem.h"
+#include "ingest/encoder/kernels/kernels.h"
 #include "ingest/model/model.h"
 #include "ngram.h"
 #include "ingest/tokenizer/tokenizer.h"
 #include "utf8.h"
 
 #define DEFAULT_BATCH_TOKENS 8192
+#define PAR_MIN_FLOPS 2e7
 
 enum enc_kind { ENC_KIND_NGRAM, ENC_KIND_MODEL };
 
@@ -144,6 +146,13 @@ static void run_batch(struct enc *e, const int32_t *const *ids, const size_t *n_
         T += (int)n_ids[i];
     }
     ws->off[k] = T;
+    /* one team size per batch: a batch whose layer GEMMs are under
+     * PAR_MIN_FLOPS (one short text of a small model) runs on one thread,
+     * since a team barrier would cost more than the work; switching team
+     * sizes inside a batch would leave idle threads spinning */
+    const struct model_config *c = &m->cfg;
+    double layer_flops = 2.0 * T * c->hidden * (4.0 * c->hidden + 3.0 * c->intermediate);
+    ws->nt = layer_flops < PAR_MIN_FLOPS ? 1 : e->nt;
     fwd_hook hook = dbg ? dbg->hook : NULL;
     void *hctx = dbg ? dbg->hook_ctx : NULL;
     if (m->cfg.arch == MODEL_MODERNBERT) modernbert_forward(m, ws, k, T, hook, hctx);

@@ -27,24 +27,24 @@ static int32_t cp_before(const struct tok_work *w, size_t off, size_t i)
     return i > 0 ? w->cp[off + i - 1] : -1;
 }
 
-int added_split(const struct tok_added *a, const struct tok_trie *trie, struct tok_work *w)
+int tok_added_split(const struct tok_added *a, const struct tok_trie *trie, struct tok_work *w)
 {
     if (trie->n <= 1) return 0; /* no patterns */
     w->nsp2 = 0;
     for (size_t si = 0; si < w->nsp; si++) {
         struct tok_split s = w->sp[si];
         if (s.id >= 0 || s.len == 0) {
-            if (s.id >= 0) FORWARD_ERR(ws_add_split(w, s.off, s.len, s.id));
+            if (s.id >= 0) FORWARD_ERR(tok_ws_add_split(w, s.off, s.len, s.id));
             continue;
         }
-        FORWARD_ERR(ws_utf8(w, s.off, s.len));
+        FORWARD_ERR(tok_ws_utf8(w, s.off, s.len));
         const unsigned char *u = (const unsigned char *)w->u8.data;
         size_t nb = w->u8.len, start_offset = 0; /* in code points */
         for (size_t i = 0; i < nb;) {
             int32_t node = 0, best = -1;
             size_t bend = 0;
             for (size_t k = i; k < nb; k++) {
-                node = trie_step(trie, node, u[k]);
+                node = tok_trie_step(trie, node, u[k]);
                 if (node < 0) break;
                 if (trie->val[node] >= 0) {
                     best = trie->val[node];
@@ -61,22 +61,22 @@ int added_split(const struct tok_added *a, const struct tok_trie *trie, struct t
             if (t->single_word) {
                 int32_t before = cp_before(w, s.off, start);
                 int32_t after = stop < s.len ? w->cp[s.off + stop] : -1;
-                if ((before >= 0 && uc_is_word(before)) || (after >= 0 && uc_is_word(after))) continue;
+                if ((before >= 0 && tok_uc_is_word(before)) || (after >= 0 && tok_uc_is_word(after))) continue;
             }
             if (t->lstrip) {
                 size_t ns = start;
-                while (ns > start_offset && uc_is_whitespace(w->cp[s.off + ns - 1])) ns--;
+                while (ns > start_offset && tok_uc_is_whitespace(w->cp[s.off + ns - 1])) ns--;
                 start = ns > start_offset ? ns : start_offset;
             }
             if (t->rstrip)
-                while (stop < s.len && uc_is_whitespace(w->cp[s.off + stop])) stop++;
-            if (start_offset < start) FORWARD_ERR(ws_add_split(w, s.off + start_offset, start - start_offset, -1));
-            FORWARD_ERR(ws_add_split(w, s.off + start, stop - start, t->id));
+                while (stop < s.len && tok_uc_is_whitespace(w->cp[s.off + stop])) stop++;
+            if (start_offset < start) FORWARD_ERR(tok_ws_add_split(w, s.off + start_offset, start - start_offset, -1));
+            FORWARD_ERR(tok_ws_add_split(w, s.off + start, stop - start, t->id));
             start_offset = stop;
         }
-        if (start_offset < s.len) FORWARD_ERR(ws_add_split(w, s.off + start_offset, s.len - start_offset, -1));
+        if (start_offset < s.len) FORWARD_ERR(tok_ws_add_split(w, s.off + start_offset, s.len - start_offset, -1));
     }
-    ws_swap_splits(w);
+    tok_ws_swap_splits(w);
     return 0;
 }
 
@@ -87,17 +87,17 @@ static int normalize_content(const struct tok *t, const char *s, size_t n, struc
     for (size_t i = 0; i < n && rc == 0;) {
         int32_t cp;
         size_t k = utf8_decode(s + i, n - i, &cp);
-        rc = ws_push(&w, cp < 0 ? 0xFFFD : cp, (uint32_t)i, (uint32_t)(i + k));
+        rc = tok_ws_push(&w, cp < 0 ? 0xFFFD : cp, (uint32_t)i, (uint32_t)(i + k));
         i += k;
     }
     size_t off = 0, len = w.n;
-    if (rc == 0) rc = norm_apply(t->norm, &w, 0, w.n, &off, &len);
-    if (rc == 0) rc = ws_utf8(&w, off, len);
+    if (rc == 0) rc = tok_norm_apply(t->norm, &w, 0, w.n, &off, &len);
+    if (rc == 0) rc = tok_ws_utf8(&w, off, len);
     if (rc == 0) {
         buf_reset(out);
         rc = buf_append(out, w.u8.data ? w.u8.data : "", w.u8.len);
     }
-    ws_release(&w);
+    tok_ws_release(&w);
     return rc;
 }
 
@@ -117,7 +117,7 @@ static int added_add(struct tok *t, const struct tok_added_token *in)
     struct tok_added_token *tk = &a->tok[a->n];
     *tk = *in;
     if (!(tk->content = mem_strndup(in->content, in->len))) return ERR_NOMEM;
-    int32_t vid = strmap_get(&t->model.vocab, in->content, in->len);
+    int32_t vid = tok_strmap_get(&t->model.vocab, in->content, in->len);
     if (vid >= 0) {
         tk->id = vid;
     } else {
@@ -160,7 +160,7 @@ static int parse_token(json_t *e, int special_default, struct tok_added_token *t
     return 0;
 }
 
-int added_load(struct tok *t, json_t *arr, const char *what)
+int tok_added_load(struct tok *t, json_t *arr, const char *what)
 {
     if (!arr || json_is_null(arr)) return 0;
     if (!json_is_array(arr)) return err_set(ERR_FORMAT, "%s: added_tokens must be an array", what);
@@ -180,11 +180,11 @@ static int cmp_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* added_load_config: what transformers' PreTrainedTokenizerFast adds at
+/* tok_added_load_config: what transformers' PreTrainedTokenizerFast adds at
  * load time: the added_tokens_decoder of tokenizer_config.json (by id), then
  * the special tokens of special_tokens_map.json, when their content is not
  * an added token yet. */
-int added_load_config(struct tok *t, json_t *config, json_t *special_map, const char *what_config,
+int tok_added_load_config(struct tok *t, json_t *config, json_t *special_map, const char *what_config,
                       const char *what_map)
 {
     json_t *dec = json_object_get(config, "added_tokens_decoder");
@@ -229,35 +229,35 @@ int added_load_config(struct tok *t, json_t *config, json_t *special_map, const 
     return 0;
 }
 
-/* added_build: the two matching tries (raw and normalized contents). */
-int added_build(struct tok *t)
+/* tok_added_build: the two matching tries (raw and normalized contents). */
+int tok_added_build(struct tok *t)
 {
     struct tok_added *a = &t->added;
-    trie_free(&a->raw);
-    trie_free(&a->norm);
-    FORWARD_ERR(trie_init(&a->raw));
-    FORWARD_ERR(trie_init(&a->norm));
+    tok_trie_free(&a->raw);
+    tok_trie_free(&a->norm);
+    FORWARD_ERR(tok_trie_init(&a->raw));
+    FORWARD_ERR(tok_trie_init(&a->norm));
     struct buf nb = BUF_INIT;
     int rc = 0;
     for (size_t i = 0; i < a->n && rc == 0; i++) {
         struct tok_added_token *tk = &a->tok[i];
         if (!tk->normalized || !t->norm) {
-            if (tk->normalized) rc = trie_insert(&a->norm, tk->content, tk->len, (int32_t)i);
-            else rc = trie_insert(&a->raw, tk->content, tk->len, (int32_t)i);
+            if (tk->normalized) rc = tok_trie_insert(&a->norm, tk->content, tk->len, (int32_t)i);
+            else rc = tok_trie_insert(&a->raw, tk->content, tk->len, (int32_t)i);
             continue;
         }
         rc = normalize_content(t, tk->content, tk->len, &nb);
-        if (rc == 0 && nb.len) rc = trie_insert(&a->norm, nb.data, nb.len, (int32_t)i);
+        if (rc == 0 && nb.len) rc = tok_trie_insert(&a->norm, nb.data, nb.len, (int32_t)i);
     }
     buf_release(&nb);
     return rc;
 }
 
-void added_free(struct tok_added *a)
+void tok_added_free(struct tok_added *a)
 {
     for (size_t i = 0; i < a->n; i++) mem_free(a->tok[i].content);
     mem_free(a->tok);
-    trie_free(&a->raw);
-    trie_free(&a->norm);
+    tok_trie_free(&a->raw);
+    tok_trie_free(&a->norm);
     memset(a, 0, sizeof *a);
 }

@@ -67,7 +67,7 @@ static struct merge heap_pop(struct merge *h, size_t *n)
 static int get_merge(const struct tok_model *m, int32_t a, int32_t b, uint32_t *rank, int32_t *id)
 {
     uint64_t v;
-    if (!u64map_get(&m->merges, (uint64_t)(uint32_t)a << 32 | (uint32_t)b, &v)) return 0;
+    if (!tok_u64map_get(&m->merges, (uint64_t)(uint32_t)a << 32 | (uint32_t)b, &v)) return 0;
     *rank = (uint32_t)(v >> 32);
     *id = (int32_t)(uint32_t)v;
     return 1;
@@ -94,7 +94,7 @@ static void sym_add(struct sym *s, size_t *n, int32_t c, uint32_t start, uint32_
 
 static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *s, size_t n);
 
-int bpe_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n)
+int tok_bpe_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n)
 {
     if (!n) return 0;
     if (!w->bpe_cache || n > BPE_CACHE_KEY) return bpe_merge(m, w, s, n);
@@ -102,7 +102,7 @@ int bpe_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, s
     if (c->klen == n && !memcmp(c->key, s, n)) {
         uint32_t start = 0;
         for (size_t i = 0; i < c->ntok; i++) {
-            FORWARD_ERR(tokens_push(&w->tk, c->id[i], start, c->end[i]));
+            FORWARD_ERR(tok_tokens_push(&w->tk, c->id[i], start, c->end[i]));
             start = c->end[i];
         }
         return 0;
@@ -129,8 +129,8 @@ int bpe_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, s
 static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *s, size_t n)
 {
     if (m->ignore_merges) {
-        int32_t id = strmap_get(&m->vocab, s, n);
-        if (id >= 0) return tokens_push(&w->tk, id, 0, (uint32_t)n);
+        int32_t id = tok_strmap_get(&m->vocab, s, n);
+        if (id >= 0) return tok_tokens_push(&w->tk, id, 0, (uint32_t)n);
     }
     /* at most 4 symbols per byte with byte fallback (never more than n) */
     FORWARD_ERR(grow(&w->scratch, &w->capscratch, n + 1, sizeof(struct sym)));
@@ -159,7 +159,7 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
             key = d;
             klen = o;
         }
-        int32_t id = m->char_id && cp >= 0 && cp < 0x800 ? m->char_id[cp] : strmap_get(&m->vocab, key, klen);
+        int32_t id = m->char_id && cp >= 0 && cp < 0x800 ? m->char_id[cp] : tok_strmap_get(&m->vocab, key, klen);
         if (id >= 0) {
             if (have_unk) {
                 sym_add(sy, &ns, m->unk_id, unk_start, unk_len);
@@ -239,7 +239,7 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
     }
     for (size_t i = 0; i < ns; i++) {
         if (!sy[i].len) continue;
-        FORWARD_ERR(tokens_push(&w->tk, sy[i].c, sy[i].start, sy[i].start + sy[i].len));
+        FORWARD_ERR(tok_tokens_push(&w->tk, sy[i].c, sy[i].start, sy[i].start + sy[i].len));
     }
     return 0;
 }
@@ -280,16 +280,16 @@ static int opt_str(json_t *j, const char *key, char **out, const char *what)
     return *out ? 0 : ERR_NOMEM;
 }
 
-int bpe_load(struct tok_model *m, json_t *j, const char *what)
+int tok_bpe_load(struct tok_model *m, json_t *j, const char *what)
 {
     m->type = MODEL_BPE;
-    FORWARD_ERR(vocab_load_object(&m->vocab, json_object_get(j, "vocab"), what));
+    FORWARD_ERR(tok_vocab_load_object(&m->vocab, json_object_get(j, "vocab"), what));
     FORWARD_ERR(opt_str(j, "continuing_subword_prefix", &m->prefix, what));
     FORWARD_ERR(opt_str(j, "end_of_word_suffix", &m->suffix, what));
     char *unk = NULL;
     FORWARD_ERR(opt_str(j, "unk_token", &unk, what));
     if (unk) {
-        m->unk_id = strmap_get(&m->vocab, unk, strlen(unk));
+        m->unk_id = tok_strmap_get(&m->vocab, unk, strlen(unk));
         int missing = m->unk_id < 0;
         if (missing) err_set(ERR_FORMAT, "%s: unk_token '%s' is not in the vocabulary", what, unk);
         mem_free(unk);
@@ -301,7 +301,7 @@ int bpe_load(struct tok_model *m, json_t *j, const char *what)
     for (int b = 0; b < 256; b++) {
         char key[8];
         snprintf(key, sizeof key, "<0x%02X>", b);
-        m->byte_id[b] = strmap_get(&m->vocab, key, 6);
+        m->byte_id[b] = tok_strmap_get(&m->vocab, key, 6);
     }
     if (!m->prefix && !m->suffix) {
         m->char_id = mem_alloc_array(0x800, sizeof *m->char_id);
@@ -309,7 +309,7 @@ int bpe_load(struct tok_model *m, json_t *j, const char *what)
         for (int32_t c = 0; c < 0x800; c++) {
             char u[4];
             size_t k = utf8_encode(c, u);
-            m->char_id[c] = strmap_get(&m->vocab, u, k);
+            m->char_id[c] = tok_strmap_get(&m->vocab, u, k);
         }
     }
     json_t *merges = json_object_get(j, "merges");
@@ -325,7 +325,7 @@ int bpe_load(struct tok_model *m, json_t *j, const char *what)
             rc = err_set(ERR_FORMAT, "%s: merge %zu is not \"a b\" or [a, b]", what, i);
             break;
         }
-        int32_t ia = strmap_get(&m->vocab, a, la), ib = strmap_get(&m->vocab, b, lb);
+        int32_t ia = tok_strmap_get(&m->vocab, a, la), ib = tok_strmap_get(&m->vocab, b, lb);
         if (ia < 0 || ib < 0 || lb < plen) {
             rc = err_set(ERR_FORMAT, "%s: merge %zu '%.*s %.*s': token not in the vocabulary", what,
                          i, (int)la, a, (int)lb, b);
@@ -336,12 +336,12 @@ int bpe_load(struct tok_model *m, json_t *j, const char *what)
             rc = ERR_NOMEM;
             break;
         }
-        int32_t in = strmap_get(&m->vocab, nt.data, nt.len);
+        int32_t in = tok_strmap_get(&m->vocab, nt.data, nt.len);
         if (in < 0) {
             rc = err_set(ERR_FORMAT, "%s: merge %zu: '%s' is not in the vocabulary", what, i, nt.data);
             break;
         }
-        rc = u64map_put(&m->merges, (uint64_t)(uint32_t)ia << 32 | (uint32_t)ib,
+        rc = tok_u64map_put(&m->merges, (uint64_t)(uint32_t)ia << 32 | (uint32_t)ib,
                         (uint64_t)i << 32 | (uint32_t)in);
         if (rc < 0) break;
     }

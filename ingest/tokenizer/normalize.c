@@ -31,7 +31,7 @@ static int ccc(int32_t cp)
 {
     if (cp < 0x300) return 0;
     int c = utf8proc_get_property(cp)->combining_class;
-    return c && uc_compat(UC_CCC_ZERO, cp) == 1 ? 0 : c;
+    return c && tok_uc_compat(UC_CCC_ZERO, cp) == 1 ? 0 : c;
 }
 
 #define SBASE 0xAC00
@@ -57,7 +57,7 @@ static int32_t compose_pair(int32_t a, int32_t b)
     utf8proc_int32_t buf[2] = { a, b };
     if (utf8proc_normalize_utf32(buf, 2, UTF8PROC_COMPOSE | UTF8PROC_STABLE) != 1) return -1;
     int32_t d[18]; /* a composite HF's older tables do not have */
-    if (uc_decomp_compat(buf[0], 0, d) == 1 && d[0] == buf[0]) return -1;
+    if (tok_uc_decomp_compat(buf[0], 0, d) == 1 && d[0] == buf[0]) return -1;
     return buf[0];
 }
 
@@ -78,17 +78,17 @@ static int norm_unicode(struct tok_work *w, size_t off, size_t len, int compat, 
         int32_t cp = w->cp[off + i], d[32];
         uint32_t os = w->os[off + i], oe = w->oe[off + i];
         if (cp < 0x80) {
-            FORWARD_ERR(ws_push(w, cp, os, oe));
+            FORWARD_ERR(tok_ws_push(w, cp, os, oe));
             continue;
         }
         int bc = 0;
-        utf8proc_ssize_t k = uc_decomp_compat(cp, compat, d);
+        utf8proc_ssize_t k = tok_uc_decomp_compat(cp, compat, d);
         if (k < 0) k = utf8proc_decompose_char(cp, d, 32, opt, &bc);
         if (k < 0 || k > 32) {
             d[0] = cp;
             k = 1;
         }
-        for (utf8proc_ssize_t j = 0; j < k; j++) FORWARD_ERR(ws_push(w, d[j], os, oe));
+        for (utf8proc_ssize_t j = 0; j < k; j++) FORWARD_ERR(tok_ws_push(w, d[j], os, oe));
     }
     size_t end = w->n;
     /* canonical ordering: stable insertion sort of each run of non-starters */
@@ -149,17 +149,17 @@ static int32_t lower1(int32_t cp)
 static int norm_lowercase(struct tok_work *w, size_t off, size_t len, size_t *roff, size_t *rlen)
 {
     size_t start = w->n;
-    FORWARD_ERR(ws_reserve(w, len + 8));
+    FORWARD_ERR(tok_ws_reserve(w, len + 8));
     for (size_t i = 0; i < len; i++) {
         int32_t cp = w->cp[off + i];
         uint32_t os = w->os[off + i], oe = w->oe[off + i];
         int32_t lo[3];
-        int k = cp < 0x80 ? -1 : uc_lower_compat(cp, lo);
+        int k = cp < 0x80 ? -1 : tok_uc_lower_compat(cp, lo);
         if (k < 0) {
-            FORWARD_ERR(ws_push(w, lower1(cp), os, oe));
+            FORWARD_ERR(tok_ws_push(w, lower1(cp), os, oe));
             continue;
         }
-        for (int j = 0; j < k; j++) FORWARD_ERR(ws_push(w, lo[j], os, oe));
+        for (int j = 0; j < k; j++) FORWARD_ERR(tok_ws_push(w, lo[j], os, oe));
     }
     *roff = start;
     *rlen = w->n - start;
@@ -168,7 +168,7 @@ static int norm_lowercase(struct tok_work *w, size_t off, size_t len, size_t *ro
 
 static int is_mn(int32_t cp)
 {
-    int x = cp < 0x300 ? 0 : uc_compat(UC_MN, cp);
+    int x = cp < 0x300 ? 0 : tok_uc_compat(UC_MN, cp);
     if (x >= 0) return x;
     return cp >= 0x300 && utf8proc_category(cp) == UTF8PROC_CATEGORY_MN;
 }
@@ -177,7 +177,7 @@ static int is_mn(int32_t cp)
 static int is_mark(int32_t cp)
 {
     if (cp < 0x300) return 0;
-    int x = uc_compat(UC_MARK, cp);
+    int x = tok_uc_compat(UC_MARK, cp);
     if (x >= 0) return x;
     utf8proc_category_t c = utf8proc_category(cp);
     return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
@@ -187,9 +187,9 @@ static int norm_filter_mn(struct tok_work *w, size_t off, size_t len, int (*drop
                           size_t *roff, size_t *rlen)
 {
     size_t start = w->n;
-    FORWARD_ERR(ws_reserve(w, len));
+    FORWARD_ERR(tok_ws_reserve(w, len));
     for (size_t i = 0; i < len; i++)
-        if (!drop(w->cp[off + i])) FORWARD_ERR(ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
+        if (!drop(w->cp[off + i])) FORWARD_ERR(tok_ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
     *roff = start;
     *rlen = w->n - start;
     return 0;
@@ -200,7 +200,7 @@ static int norm_filter_mn(struct tok_work *w, size_t off, size_t len, int (*drop
 static int bert_is_control(int32_t cp)
 {
     if (cp == '\t' || cp == '\n' || cp == '\r') return 0;
-    int x = uc_compat(UC_OTHER, cp);
+    int x = tok_uc_compat(UC_OTHER, cp);
     if (x >= 0) return x;
     utf8proc_category_t c = utf8proc_category(cp);
     return c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF || c == UTF8PROC_CATEGORY_CO;
@@ -224,14 +224,14 @@ static int norm_bert(const struct tok_norm *n, struct tok_work *w, size_t off, s
             uint32_t os = w->os[off + i], oe = w->oe[off + i];
             if (n->clean_text) {
                 if (cp == 0 || cp == 0xFFFD || bert_is_control(cp)) continue;
-                if (cp == '\t' || cp == '\n' || cp == '\r' || uc_is_whitespace(cp)) cp = ' ';
+                if (cp == '\t' || cp == '\n' || cp == '\r' || tok_uc_is_whitespace(cp)) cp = ' ';
             }
             if (n->chinese && is_chinese(cp)) {
-                FORWARD_ERR(ws_push(w, ' ', os, oe));
-                FORWARD_ERR(ws_push(w, cp, os, oe));
-                FORWARD_ERR(ws_push(w, ' ', os, oe));
+                FORWARD_ERR(tok_ws_push(w, ' ', os, oe));
+                FORWARD_ERR(tok_ws_push(w, cp, os, oe));
+                FORWARD_ERR(tok_ws_push(w, ' ', os, oe));
             } else {
-                FORWARD_ERR(ws_push(w, cp, os, oe));
+                FORWARD_ERR(tok_ws_push(w, cp, os, oe));
             }
         }
         off = start;
@@ -289,7 +289,7 @@ static int push_utf8(struct tok_work *w, const char *s, size_t len, uint32_t os,
     while (i < len) {
         int32_t cp;
         i += utf8_decode(s + i, len - i, &cp);
-        FORWARD_ERR(ws_push(w, cp < 0 ? 0xFFFD : cp, os, oe));
+        FORWARD_ERR(tok_ws_push(w, cp < 0 ? 0xFFFD : cp, os, oe));
     }
     return 0;
 }
@@ -321,7 +321,7 @@ static int norm_precompiled(const struct tok_norm *n, struct tok_work *w, size_t
             size_t k = utf8_encode(w->cp[off + i], tmp), rl;
             const char *r = pc_transform(n, tmp, k, &rl);
             if (r) FORWARD_ERR(push_utf8(w, r, rl, w->os[off + i], w->oe[off + i]));
-            else FORWARD_ERR(ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
+            else FORWARD_ERR(tok_ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
         }
         g = e;
     }
@@ -398,9 +398,9 @@ static int norm_strip(const struct tok_norm *n, struct tok_work *w, size_t off, 
 {
     size_t s = 0, e = len;
     if (n->left)
-        while (s < e && uc_is_whitespace(w->cp[off + s])) s++;
+        while (s < e && tok_uc_is_whitespace(w->cp[off + s])) s++;
     if (n->right)
-        while (e > s && uc_is_whitespace(w->cp[off + e - 1])) e--;
+        while (e > s && tok_uc_is_whitespace(w->cp[off + e - 1])) e--;
     *roff = off + s;
     *rlen = e - s;
     return 0;
@@ -409,13 +409,13 @@ static int norm_strip(const struct tok_norm *n, struct tok_work *w, size_t off, 
 static int norm_replace(const struct tok_norm *n, struct tok_work *w, size_t off, size_t len,
                         size_t *roff, size_t *rlen)
 {
-    FORWARD_ERR(regex_find_matches(w, n->re, off, len));
+    FORWARD_ERR(tok_regex_find_matches(w, n->re, off, len));
     size_t start = w->n;
     for (size_t k = 0; k < w->nmt; k++) {
         struct tok_match m = w->mt[k];
         if (!m.is_match) {
             for (size_t i = m.start; i < m.end; i++)
-                FORWARD_ERR(ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
+                FORWARD_ERR(tok_ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
             continue;
         }
         uint32_t os, oe;
@@ -425,7 +425,7 @@ static int norm_replace(const struct tok_norm *n, struct tok_work *w, size_t off
         } else {
             os = oe = m.start < len ? w->os[off + m.start] : (len ? w->oe[off + len - 1] : 0);
         }
-        for (size_t i = 0; i < n->ncontent; i++) FORWARD_ERR(ws_push(w, n->content[i], os, oe));
+        for (size_t i = 0; i < n->ncontent; i++) FORWARD_ERR(tok_ws_push(w, n->content[i], os, oe));
     }
     *roff = start;
     *rlen = w->n - start;
@@ -442,8 +442,8 @@ static int norm_prepend(const struct tok_norm *n, struct tok_work *w, size_t off
     }
     size_t start = w->n;
     uint32_t os = w->os[off], oe = w->oe[off];
-    for (size_t i = 0; i < n->ncontent; i++) FORWARD_ERR(ws_push(w, n->content[i], os, oe));
-    for (size_t i = 0; i < len; i++) FORWARD_ERR(ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
+    for (size_t i = 0; i < n->ncontent; i++) FORWARD_ERR(tok_ws_push(w, n->content[i], os, oe));
+    for (size_t i = 0; i < len; i++) FORWARD_ERR(tok_ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
     *roff = start;
     *rlen = w->n - start;
     return 0;
@@ -472,12 +472,12 @@ int tok_bytelevel_map(struct tok_work *w, size_t off, size_t len, size_t *roff, 
     pthread_once(&byte_map_once, byte_map_init);
     const int32_t *map = byte_map;
     size_t start = w->n;
-    FORWARD_ERR(ws_reserve(w, len * 4));
+    FORWARD_ERR(tok_ws_reserve(w, len * 4));
     for (size_t i = 0; i < len; i++) {
         char u[4];
         size_t k = utf8_encode(w->cp[off + i], u);
         uint32_t os = w->os[off + i], oe = w->oe[off + i];
-        for (size_t j = 0; j < k; j++) FORWARD_ERR(ws_push(w, map[(unsigned char)u[j]], os, oe));
+        for (size_t j = 0; j < k; j++) FORWARD_ERR(tok_ws_push(w, map[(unsigned char)u[j]], os, oe));
     }
     *roff = start;
     *rlen = w->n - start;
@@ -486,7 +486,7 @@ int tok_bytelevel_map(struct tok_work *w, size_t off, size_t len, size_t *roff, 
 
 /* ---- dispatch ---- */
 
-int norm_apply(const struct tok_norm *n, struct tok_work *w, size_t off, size_t len,
+int tok_norm_apply(const struct tok_norm *n, struct tok_work *w, size_t off, size_t len,
                size_t *roff, size_t *rlen)
 {
     switch (n->type) {
@@ -505,7 +505,7 @@ int norm_apply(const struct tok_norm *n, struct tok_work *w, size_t off, size_t 
         return norm_precompiled(n, w, off, len, roff, rlen);
     case NORM_BYTELEVEL: return tok_bytelevel_map(w, off, len, roff, rlen);
     case NORM_SEQUENCE:
-        for (size_t i = 0; i < n->nsub; i++) FORWARD_ERR(norm_apply(&n->sub[i], w, off, len, &off, &len));
+        for (size_t i = 0; i < n->nsub; i++) FORWARD_ERR(tok_norm_apply(&n->sub[i], w, off, len, &off, &len));
         break;
     }
     *roff = off;
@@ -540,7 +540,7 @@ int tok_load_pattern(json_t *pat, regex_t **re, const char *what)
     return err_set(ERR_FORMAT, "%s: pattern must be {\"String\": ...} or {\"Regex\": ...}", what);
 }
 
-int norm_load(struct tok_norm *n, json_t *j, const char *what)
+int tok_norm_load(struct tok_norm *n, json_t *j, const char *what)
 {
     memset(n, 0, sizeof *n);
     const char *type = json_string_value(json_object_get(j, "type"));
@@ -589,7 +589,7 @@ int norm_load(struct tok_norm *n, json_t *j, const char *what)
         n->sub = mem_calloc(n->nsub ? n->nsub : 1, sizeof *n->sub);
         if (!n->sub) return ERR_NOMEM;
         for (size_t i = 0; i < n->nsub; i++) {
-            int rc = norm_load(&n->sub[i], json_array_get(arr, i), what);
+            int rc = tok_norm_load(&n->sub[i], json_array_get(arr, i), what);
             if (rc < 0) {
                 n->nsub = i + 1;
                 return rc;
@@ -601,13 +601,13 @@ int norm_load(struct tok_norm *n, json_t *j, const char *what)
     return 0;
 }
 
-void norm_free(struct tok_norm *n)
+void tok_norm_free(struct tok_norm *n)
 {
     if (!n) return;
     if (n->re) onig_free(n->re);
     mem_free(n->content);
     mem_free(n->pc_trie);
     mem_free(n->pc_norm);
-    for (size_t i = 0; i < n->nsub; i++) norm_free(&n->sub[i]);
+    for (size_t i = 0; i < n->nsub; i++) tok_norm_free(&n->sub[i]);
     mem_free(n->sub);
 }

@@ -81,7 +81,7 @@ static int load_template(struct tok_post *p, json_t *j, const char *what)
     return 0;
 }
 
-int post_load(struct tok *t, struct tok_post *p, json_t *j, const char *what)
+int tok_post_load(struct tok *t, struct tok_post *p, json_t *j, const char *what)
 {
     memset(p, 0, sizeof *p);
     (void)t;
@@ -112,7 +112,7 @@ int post_load(struct tok *t, struct tok_post *p, json_t *j, const char *what)
         p->sub = mem_calloc(p->nsub ? p->nsub : 1, sizeof *p->sub);
         if (!p->sub) return ERR_NOMEM;
         for (size_t i = 0; i < p->nsub; i++) {
-            int rc = post_load(t, &p->sub[i], json_array_get(arr, i), what);
+            int rc = tok_post_load(t, &p->sub[i], json_array_get(arr, i), what);
             if (rc < 0) {
                 p->nsub = i + 1;
                 return rc;
@@ -123,20 +123,20 @@ int post_load(struct tok *t, struct tok_post *p, json_t *j, const char *what)
     return err_set(ERR_UNSUPPORTED, "%s: unsupported post_processor type '%s'", what, type);
 }
 
-size_t post_n_added(const struct tok_post *p)
+size_t tok_post_n_added(const struct tok_post *p)
 {
     size_t n = 0;
     if (!p) return 0;
     for (size_t i = 0; i < p->nitem; i++) n += p->item[i].nids;
-    for (size_t i = 0; i < p->nsub; i++) n += post_n_added(&p->sub[i]);
+    for (size_t i = 0; i < p->nsub; i++) n += tok_post_n_added(&p->sub[i]);
     return n;
 }
 
-void post_free(struct tok_post *p)
+void tok_post_free(struct tok_post *p)
 {
     if (!p) return;
     for (size_t i = 0; i < p->nitem; i++) mem_free(p->item[i].ids);
     mem_free(p->item);
-    for (size_t i = 0; i < p->nsub; i++) post_free(&p->sub[i]);
+    for (size_t i = 0; i < p->nsub; i++) tok_post_free(&p->sub[i]);
     mem_free(p->sub);
 }

@@ -28,35 +28,35 @@ static int char_matches(struct tok_work *w, size_t off, size_t len, int (*pred)(
                         int32_t arg)
 {
     w->nmt = 0;
-    if (!len) return ws_add_match(w, 0, 0, 0);
+    if (!len) return tok_ws_add_match(w, 0, 0, 0);
     size_t last = 0;
     for (size_t i = 0; i < len; i++) {
         if (!pred(w->cp[off + i], arg)) continue;
-        if (last < i) FORWARD_ERR(ws_add_match(w, last, i, 0));
-        FORWARD_ERR(ws_add_match(w, i, i + 1, 1));
+        if (last < i) FORWARD_ERR(tok_ws_add_match(w, last, i, 0));
+        FORWARD_ERR(tok_ws_add_match(w, i, i + 1, 1));
         last = i + 1;
     }
-    if (last < len) FORWARD_ERR(ws_add_match(w, last, len, 0));
+    if (last < len) FORWARD_ERR(tok_ws_add_match(w, last, len, 0));
     return 0;
 }
 
-static int p_whitespace(int32_t c, int32_t a) { (void)a; return uc_is_whitespace(c); }
+static int p_whitespace(int32_t c, int32_t a) { (void)a; return tok_uc_is_whitespace(c); }
 static int p_bert_punct(int32_t c, int32_t a)
 {
     (void)a;
     if (c < 0x80)
         return (c >= 0x21 && c <= 0x2F) || (c >= 0x3A && c <= 0x40) || (c >= 0x5B && c <= 0x60) ||
                (c >= 0x7B && c <= 0x7E);
-    return uc_is_punct(c);
+    return tok_uc_is_punct(c);
 }
-static int p_numeric(int32_t c, int32_t a) { (void)a; return uc_is_numeric(c); }
+static int p_numeric(int32_t c, int32_t a) { (void)a; return tok_uc_is_numeric(c); }
 static int p_equal(int32_t c, int32_t a) { return c == a; }
 
 static int split_by_char(struct tok_work *w, const struct tok_split *s, int (*pred)(int32_t, int32_t),
                          int32_t arg, int behavior)
 {
     FORWARD_ERR(char_matches(w, s->off, s->len, pred, arg));
-    return split_apply(w, s->off, behavior, 0);
+    return tok_split_apply(w, s->off, behavior, 0);
 }
 
 /* whitespace_split: Rust regex `\w+|[^\w\s]+`, the matches kept and the
@@ -66,18 +66,18 @@ static int whitespace_split(struct tok_work *w, const struct tok_split *s)
     size_t i = 0;
     while (i < s->len) {
         int32_t c = w->cp[s->off + i];
-        if (uc_is_whitespace(c)) {
+        if (tok_uc_is_whitespace(c)) {
             i++;
             continue;
         }
-        int word = uc_is_word(c);
+        int word = tok_uc_is_word(c);
         size_t j = i + 1;
         while (j < s->len) {
             int32_t d = w->cp[s->off + j];
-            if (uc_is_whitespace(d) || uc_is_word(d) != word) break;
+            if (tok_uc_is_whitespace(d) || tok_uc_is_word(d) != word) break;
             j++;
         }
-        FORWARD_ERR(ws_add_split(w, s->off + i, j - i, -1));
+        FORWARD_ERR(tok_ws_add_split(w, s->off + i, j - i, -1));
         i = j;
     }
     return 0;
@@ -92,20 +92,20 @@ static int metaspace(const struct tok_pretok *p, struct tok_work *w, const struc
     else if (p->prepend_scheme == PREPEND_FIRST) prepend = w->os[s->off] == 0;
     int32_t first = w->cp[s->off] == ' ' ? p->replacement : w->cp[s->off];
     if (prepend && first != p->replacement)
-        FORWARD_ERR(ws_push(w, p->replacement, w->os[s->off], w->oe[s->off])); /* HF: the first char's alignment */
+        FORWARD_ERR(tok_ws_push(w, p->replacement, w->os[s->off], w->oe[s->off])); /* HF: the first char's alignment */
     for (size_t i = 0; i < s->len; i++) {
         int32_t c = w->cp[s->off + i];
-        FORWARD_ERR(ws_push(w, c == ' ' ? p->replacement : c, w->os[s->off + i], w->oe[s->off + i]));
+        FORWARD_ERR(tok_ws_push(w, c == ' ' ? p->replacement : c, w->os[s->off + i], w->oe[s->off + i]));
     }
     struct tok_split ns = { start, w->n - start, -1 };
-    if (!p->split) return ws_add_split(w, ns.off, ns.len, -1);
+    if (!p->split) return tok_ws_add_split(w, ns.off, ns.len, -1);
     return split_by_char(w, &ns, p_equal, p->replacement, TOK_MERGED_NEXT);
 }
 
 /* gpt2_match: length of the match of the GPT-2 pattern
  *   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
  * at c[i..n) (never 0), alternatives tried in order as Oniguruma does; the
- * classes come from uc_bl_class so they are those of HF's Oniguruma. */
+ * classes come from tok_uc_bl_class so they are those of HF's Oniguruma. */
 static size_t gpt2_match(const int32_t *c, const char *cls, size_t i, size_t n)
 {
     if (c[i] == '\'' && i + 1 < n) {
@@ -134,10 +134,10 @@ static int gpt2_split(struct tok_work *w, size_t off, size_t len)
         w->capcls = len + 1;
     }
     char *cls = w->cls;
-    for (size_t i = 0; i < len; i++) cls[i] = (char)uc_bl_class(w->cp[off + i]);
+    for (size_t i = 0; i < len; i++) cls[i] = (char)tok_uc_bl_class(w->cp[off + i]);
     for (size_t i = 0; i < len;) {
         size_t m = gpt2_match(w->cp + off, cls, i, len);
-        FORWARD_ERR(ws_add_split(w, off + i, m, -1));
+        FORWARD_ERR(tok_ws_add_split(w, off + i, m, -1));
         i += m;
     }
     return 0;
@@ -148,13 +148,13 @@ static int bytelevel_split(const struct tok_pretok *p, struct tok_work *w, const
     size_t off = s->off, len = s->len;
     if (p->add_prefix_space && w->cp[off] != ' ') {
         size_t start = w->n;
-        FORWARD_ERR(ws_push(w, ' ', w->os[off], w->oe[off]));
+        FORWARD_ERR(tok_ws_push(w, ' ', w->os[off], w->oe[off]));
         for (size_t i = 0; i < len; i++)
-            FORWARD_ERR(ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
+            FORWARD_ERR(tok_ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
         off = start;
         len = w->n - start;
     }
-    if (!p->use_regex) return ws_add_split(w, off, len, -1);
+    if (!p->use_regex) return tok_ws_add_split(w, off, len, -1);
     return gpt2_split(w, off, len);
 }
 
@@ -191,29 +191,29 @@ static int apply_one(const struct tok_pretok *p, struct tok_work *w, const struc
     case PRE_CHAR_DELIMITER:
         return split_by_char(w, s, p_equal, p->replacement, TOK_REMOVED);
     case PRE_SPLIT:
-        FORWARD_ERR(regex_find_matches(w, p->re, s->off, s->len));
-        return split_apply(w, s->off, p->behavior, p->invert);
+        FORWARD_ERR(tok_regex_find_matches(w, p->re, s->off, s->len));
+        return tok_split_apply(w, s->off, p->behavior, p->invert);
     }
     return 0;
 }
 
-int pretok_apply(const struct tok_pretok *p, struct tok_work *w, int last)
+int tok_pretok_apply(const struct tok_pretok *p, struct tok_work *w, int last)
 {
     if (p->type == PRE_SEQUENCE) {
         for (size_t i = 0; i < p->nsub; i++)
-            FORWARD_ERR(pretok_apply(&p->sub[i], w, last && i + 1 == p->nsub));
+            FORWARD_ERR(tok_pretok_apply(&p->sub[i], w, last && i + 1 == p->nsub));
         return 0;
     }
     w->nsp2 = 0;
     for (size_t i = 0; i < w->nsp; i++) {
         struct tok_split s = w->sp[i];
         if (s.id >= 0 || s.len == 0) {
-            if (s.id >= 0) FORWARD_ERR(ws_add_split(w, s.off, s.len, s.id));
+            if (s.id >= 0) FORWARD_ERR(tok_ws_add_split(w, s.off, s.len, s.id));
             continue;
         }
         FORWARD_ERR(apply_one(p, w, &s));
     }
-    ws_swap_splits(w);
+    tok_ws_swap_splits(w);
     if (p->type == PRE_BYTELEVEL && last) {
         w->bl_pending = 1;
     } else if (p->type == PRE_BYTELEVEL) {
@@ -242,7 +242,7 @@ static int first_cp(const char *s, int32_t *out)
     return 0;
 }
 
-int pretok_load(struct tok_pretok *p, json_t *j, const char *what)
+int tok_pretok_load(struct tok_pretok *p, json_t *j, const char *what)
 {
     memset(p, 0, sizeof *p);
     const char *type = json_string_value(json_object_get(j, "type"));
@@ -280,7 +280,7 @@ int pretok_load(struct tok_pretok *p, json_t *j, const char *what)
         p->type = PRE_PUNCTUATION;
         p->behavior = TOK_ISOLATED;
         const char *b = json_string_value(json_object_get(j, "behavior"));
-        if (b) FORWARD_ERR(parse_behavior(b, &p->behavior, what));
+        if (b) FORWARD_ERR(tok_parse_behavior(b, &p->behavior, what));
     } else if (!strcmp(type, "Digits")) {
         p->type = PRE_DIGITS;
         FORWARD_ERR(json_get_bool(j, "individual_digits", what, &p->individual_digits));
@@ -293,7 +293,7 @@ int pretok_load(struct tok_pretok *p, json_t *j, const char *what)
         p->type = PRE_SPLIT;
         const char *b = json_string_value(json_object_get(j, "behavior"));
         if (!b) return err_set(ERR_FORMAT, "%s: Split without \"behavior\"", what);
-        FORWARD_ERR(parse_behavior(b, &p->behavior, what));
+        FORWARD_ERR(tok_parse_behavior(b, &p->behavior, what));
         FORWARD_ERR(json_get_bool(j, "invert", what, &p->invert));
         FORWARD_ERR(tok_load_pattern(json_object_get(j, "pattern"), &p->re, what));
     } else if (!strcmp(type, "Sequence")) {
@@ -304,7 +304,7 @@ int pretok_load(struct tok_pretok *p, json_t *j, const char *what)
         p->sub = mem_calloc(p->nsub ? p->nsub : 1, sizeof *p->sub);
         if (!p->sub) return ERR_NOMEM;
         for (size_t i = 0; i < p->nsub; i++) {
-            int rc = pretok_load(&p->sub[i], json_array_get(arr, i), what);
+            int rc = tok_pretok_load(&p->sub[i], json_array_get(arr, i), what);
             if (rc < 0) {
                 p->nsub = i + 1;
                 return rc;
@@ -316,10 +316,10 @@ int pretok_load(struct tok_pretok *p, json_t *j, const char *what)
     return 0;
 }
 
-void pretok_free(struct tok_pretok *p)
+void tok_pretok_free(struct tok_pretok *p)
 {
     if (!p) return;
     if (p->re) onig_free(p->re);
-    for (size_t i = 0; i < p->nsub; i++) pretok_free(&p->sub[i]);
+    for (size_t i = 0; i < p->nsub; i++) tok_pretok_free(&p->sub[i]);
     mem_free(p->sub);
 }

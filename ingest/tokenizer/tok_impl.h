@@ -36,18 +36,18 @@ struct tok_strmap {
     uint32_t *slot;         /* entry index + 1, 0 = empty */
     size_t nslot;           /* power of two */
 };
-int strmap_put(struct tok_strmap *m, const char *key, size_t len, int32_t val);
-int32_t strmap_get(const struct tok_strmap *m, const char *key, size_t len);
-void strmap_free(struct tok_strmap *m);
+int tok_strmap_put(struct tok_strmap *m, const char *key, size_t len, int32_t val);
+int32_t tok_strmap_get(const struct tok_strmap *m, const char *key, size_t len);
+void tok_strmap_free(struct tok_strmap *m);
 
 /* ---- uint64 -> uint64 map (BPE merges, trie edges) ---- */
 struct tok_u64map {
     uint64_t *key, *val;    /* key stored + 1 so that 0 means empty */
     size_t n, mask;
 };
-int u64map_put(struct tok_u64map *m, uint64_t key, uint64_t val);
-int u64map_get(const struct tok_u64map *m, uint64_t key, uint64_t *val);
-void u64map_free(struct tok_u64map *m);
+int tok_u64map_put(struct tok_u64map *m, uint64_t key, uint64_t val);
+int tok_u64map_get(const struct tok_u64map *m, uint64_t key, uint64_t *val);
+void tok_u64map_free(struct tok_u64map *m);
 
 /* ---- byte trie (added tokens, unigram pieces) ---- */
 struct tok_trie {
@@ -55,11 +55,11 @@ struct tok_trie {
     int32_t *val;           /* per node: value or -1 */
     size_t n, cap;
 };
-int trie_init(struct tok_trie *t);
-int trie_insert(struct tok_trie *t, const char *key, size_t len, int32_t val);
-/* trie_step: child of node by byte, or -1. */
-int32_t trie_step(const struct tok_trie *t, int32_t node, unsigned char b);
-void trie_free(struct tok_trie *t);
+int tok_trie_init(struct tok_trie *t);
+int tok_trie_insert(struct tok_trie *t, const char *key, size_t len, int32_t val);
+/* tok_trie_step: child of node by byte, or -1. */
+int32_t tok_trie_step(const struct tok_trie *t, int32_t node, unsigned char b);
+void tok_trie_free(struct tok_trie *t);
 
 /* ---- the working arena of one encode ---- */
 struct tok_split {
@@ -113,14 +113,14 @@ struct bpe_cache_slot {
     uint16_t end[BPE_CACHE_TOK];
 };
 
-int ws_reserve(struct tok_work *w, size_t extra);
-int ws_push(struct tok_work *w, int32_t cp, uint32_t os, uint32_t oe);
-int ws_add_split(struct tok_work *w, size_t off, size_t len, int32_t id); /* into sp2 */
-void ws_swap_splits(struct tok_work *w);
-int ws_utf8(struct tok_work *w, size_t off, size_t len); /* fill u8 + u8cp */
-int ws_add_match(struct tok_work *w, size_t s, size_t e, int is_match);
-int tokens_push(struct tok_tokens *t, int32_t id, uint32_t bs, uint32_t be);
-void ws_release(struct tok_work *w);
+int tok_ws_reserve(struct tok_work *w, size_t extra);
+int tok_ws_push(struct tok_work *w, int32_t cp, uint32_t os, uint32_t oe);
+int tok_ws_add_split(struct tok_work *w, size_t off, size_t len, int32_t id); /* into sp2 */
+void tok_ws_swap_splits(struct tok_work *w);
+int tok_ws_utf8(struct tok_work *w, size_t off, size_t len); /* fill u8 + u8cp */
+int tok_ws_add_match(struct tok_work *w, size_t s, size_t e, int is_match);
+int tok_tokens_push(struct tok_tokens *t, int32_t id, uint32_t bs, uint32_t be);
+void tok_ws_release(struct tok_work *w);
 
 /* ---- regex (Oniguruma, the engine HF uses, same syntax and encoding) ---- */
 int tok_regex_new(regex_t **re, const char *pat, size_t len, const char *what);
@@ -129,40 +129,40 @@ int tok_regex_new(regex_t **re, const char *pat, size_t len, const char *what);
 int tok_regex_new_hf(regex_t **re, const char *pat, size_t len, const char *what);
 /* tok_regex_literal: a regex matching the string s literally. */
 int tok_regex_literal(regex_t **re, const char *s, size_t len, const char *what);
-/* regex_find_matches: HF find_matches of a regex over the range
+/* tok_regex_find_matches: HF find_matches of a regex over the range
  * [off, off+len) of the arena, into w->mt (code point offsets relative to
  * off), covering the whole range. */
-int regex_find_matches(struct tok_work *w, regex_t *re, size_t off, size_t len);
+int tok_regex_find_matches(struct tok_work *w, regex_t *re, size_t off, size_t len);
 
 /* Unicode properties as Rust's char methods define them. */
-int uc_is_whitespace(int32_t cp);   /* White_Space */
-int uc_is_numeric(int32_t cp);      /* Nd | Nl | No */
-int uc_is_punct(int32_t cp);        /* P* */
-int uc_is_word(int32_t cp);         /* Rust regex \w */
-/* uc_bl_class: the class of the ByteLevel regex: 'L', 'N', 's' (\s) or 'o'. */
-int uc_bl_class(int32_t cp);
-void uc_init(void);
-/* uc_compat: HF's answer where it differs from utf8proc (ucd_compat.c):
+int tok_uc_is_whitespace(int32_t cp);   /* White_Space */
+int tok_uc_is_numeric(int32_t cp);      /* Nd | Nl | No */
+int tok_uc_is_punct(int32_t cp);        /* P* */
+int tok_uc_is_word(int32_t cp);         /* Rust regex \w */
+/* tok_uc_bl_class: the class of the ByteLevel regex: 'L', 'N', 's' (\s) or 'o'. */
+int tok_uc_bl_class(int32_t cp);
+void tok_uc_init(void);
+/* tok_uc_compat: HF's answer where it differs from utf8proc (ucd_compat.c):
  * 1 yes, 0 no, -1 no exception (ask utf8proc). */
 enum { UC_PUNCT, UC_NUM, UC_OTHER, UC_MARK, UC_MN, UC_WORD, UC_BL_L, UC_BL_N, UC_BL_O, UC_CCC_ZERO };
-int uc_compat(int what, int32_t cp);
-/* uc_lower_compat: Rust's char::to_lowercase of cp where utf8proc_tolower
+int tok_uc_compat(int what, int32_t cp);
+/* tok_uc_lower_compat: Rust's char::to_lowercase of cp where utf8proc_tolower
  * differs (U+0130 and characters newer than utf8proc): the count written
  * to out, or -1. */
-int uc_lower_compat(int32_t cp, int32_t out[3]);
-/* uc_decomp_compat: HF's full canonical (compat 0) or compatibility
+int tok_uc_lower_compat(int32_t cp, int32_t out[3]);
+/* tok_uc_decomp_compat: HF's full canonical (compat 0) or compatibility
  * decomposition of cp where it differs from utf8proc's: the count written
  * to out, or -1. */
-int uc_decomp_compat(int32_t cp, int compat, int32_t out[18]);
+int tok_uc_decomp_compat(int32_t cp, int compat, int32_t out[18]);
 
 /* ---- split behaviors (HF SplitDelimiterBehavior) ---- */
 enum tok_behavior {
     TOK_REMOVED, TOK_ISOLATED, TOK_MERGED_PREV, TOK_MERGED_NEXT, TOK_CONTIGUOUS,
 };
-int parse_behavior(const char *s, int *out, const char *what);
-/* split_apply: split the range by w->mt (relative to off) with behavior;
+int tok_parse_behavior(const char *s, int *out, const char *what);
+/* tok_split_apply: split the range by w->mt (relative to off) with behavior;
  * append the non-empty pieces to sp2. */
-int split_apply(struct tok_work *w, size_t off, int behavior, int invert);
+int tok_split_apply(struct tok_work *w, size_t off, int behavior, int invert);
 
 /* ---- normalizers ---- */
 enum tok_norm_type {
@@ -184,11 +184,11 @@ struct tok_norm {
     struct tok_norm *sub;                                /* Sequence */
     size_t nsub;
 };
-int norm_load(struct tok_norm *n, json_t *j, const char *what);
-void norm_free(struct tok_norm *n);
-/* norm_apply: normalize arena range [off, off+len); the result range is
+int tok_norm_load(struct tok_norm *n, json_t *j, const char *what);
+void tok_norm_free(struct tok_norm *n);
+/* tok_norm_apply: normalize arena range [off, off+len); the result range is
  * written to *roff and *rlen (may be the input range when unchanged). */
-int norm_apply(const struct tok_norm *n, struct tok_work *w, size_t off, size_t len,
+int tok_norm_apply(const struct tok_norm *n, struct tok_work *w, size_t off, size_t len,
                size_t *roff, size_t *rlen);
 
 /* ---- pre-tokenizers ---- */
@@ -208,12 +208,12 @@ struct tok_pretok {
     struct tok_pretok *sub;
     size_t nsub;
 };
-int pretok_load(struct tok_pretok *p, json_t *j, const char *what);
-void pretok_free(struct tok_pretok *p);
-/* pretok_apply: pre-tokenize every split of w->sp without an id. When a
+int tok_pretok_load(struct tok_pretok *p, json_t *j, const char *what);
+void tok_pretok_free(struct tok_pretok *p);
+/* tok_pretok_apply: pre-tokenize every split of w->sp without an id. When a
  * ByteLevel pre-tokenizer comes last, its byte-to-char map is left to the
  * caller (w->bl_pending), which maps one split at a time (less memory). */
-int pretok_apply(const struct tok_pretok *p, struct tok_work *w, int last);
+int tok_pretok_apply(const struct tok_pretok *p, struct tok_work *w, int last);
 int tok_bytelevel_map(struct tok_work *w, size_t off, size_t len, size_t *roff, size_t *rlen);
 
 /* ---- models ---- */
@@ -237,16 +237,16 @@ struct tok_model {
     double min_score;
     struct tok_trie trie;
 };
-int model_load(struct tok_model *m, json_t *j, const char *what);
-void model_free(struct tok_model *m);
-int model_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n);
-int bpe_load(struct tok_model *m, json_t *j, const char *what);
-int bpe_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n);
-int wordpiece_load(struct tok_model *m, json_t *j, const char *what);
-int wordpiece_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n);
-int unigram_load(struct tok_model *m, json_t *j, const char *what);
-int unigram_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n);
-int vocab_load_object(struct tok_strmap *v, json_t *j, const char *what);
+int tok_model_load(struct tok_model *m, json_t *j, const char *what);
+void tok_model_free(struct tok_model *m);
+int tok_model_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n);
+int tok_bpe_load(struct tok_model *m, json_t *j, const char *what);
+int tok_bpe_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n);
+int tok_wordpiece_load(struct tok_model *m, json_t *j, const char *what);
+int tok_wordpiece_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n);
+int tok_unigram_load(struct tok_model *m, json_t *j, const char *what);
+int tok_unigram_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n);
+int tok_vocab_load_object(struct tok_strmap *v, json_t *j, const char *what);
 
 /* ---- added tokens ---- */
 struct tok_added_token {
@@ -261,14 +261,14 @@ struct tok_added {
     struct tok_trie raw, norm;   /* value = index into tok */
 };
 struct tok;
-int added_load(struct tok *t, json_t *arr, const char *what);
-int added_load_config(struct tok *t, json_t *config, json_t *special_map, const char *what_config,
+int tok_added_load(struct tok *t, json_t *arr, const char *what);
+int tok_added_load_config(struct tok *t, json_t *config, json_t *special_map, const char *what_config,
                       const char *what_map);
-int added_build(struct tok *t);
-void added_free(struct tok_added *a);
-/* added_split: split every split of w->sp without id by the trie (raw or
+int tok_added_build(struct tok *t);
+void tok_added_free(struct tok_added *a);
+/* tok_added_split: split every split of w->sp without id by the trie (raw or
  * normalized), HF AddedVocabulary::find_matches. */
-int added_split(const struct tok_added *a, const struct tok_trie *trie, struct tok_work *w);
+int tok_added_split(const struct tok_added *a, const struct tok_trie *trie, struct tok_work *w);
 
 /* ---- post-processors ---- */
 enum tok_post_type { POST_TEMPLATE, POST_BYTELEVEL, POST_SEQUENCE };
@@ -284,10 +284,10 @@ struct tok_post {
     struct tok_post *sub;
     size_t nsub;
 };
-int post_load(struct tok *t, struct tok_post *p, json_t *j, const char *what);
-void post_free(struct tok_post *p);
-/* post_n_added: special tokens added around a single sequence. */
-size_t post_n_added(const struct tok_post *p);
+int tok_post_load(struct tok *t, struct tok_post *p, json_t *j, const char *what);
+void tok_post_free(struct tok_post *p);
+/* tok_post_n_added: special tokens added around a single sequence. */
+size_t tok_post_n_added(const struct tok_post *p);
 
 /* ---- the tokenizer ---- */
 struct tok {

@@ -26,7 +26,7 @@
 
 /* ---- models ---- */
 
-int vocab_load_object(struct tok_strmap *v, json_t *j, const char *what)
+int tok_vocab_load_object(struct tok_strmap *v, json_t *j, const char *what)
 {
     if (!json_is_object(j)) return err_set(ERR_FORMAT, "%s: model.vocab must be an object", what);
     const char *key;
@@ -34,7 +34,7 @@ int vocab_load_object(struct tok_strmap *v, json_t *j, const char *what)
     json_object_foreach(j, key, val) {
         if (!json_is_integer(val) || json_integer_value(val) < 0 || json_integer_value(val) > INT32_MAX)
             return err_set(ERR_FORMAT, "%s: vocab entry '%s' has no valid id", what, key);
-        FORWARD_ERR(strmap_put(v, key, strlen(key), (int32_t)json_integer_value(val)));
+        FORWARD_ERR(tok_strmap_put(v, key, strlen(key), (int32_t)json_integer_value(val)));
     }
     return 0;
 }
@@ -42,14 +42,14 @@ int vocab_load_object(struct tok_strmap *v, json_t *j, const char *what)
 static int wordlevel_load(struct tok_model *m, json_t *j, const char *what)
 {
     m->type = MODEL_WORDLEVEL;
-    FORWARD_ERR(vocab_load_object(&m->vocab, json_object_get(j, "vocab"), what));
+    FORWARD_ERR(tok_vocab_load_object(&m->vocab, json_object_get(j, "vocab"), what));
     const char *unk = NULL;
     FORWARD_ERR(json_get_str(j, "unk_token", what, &unk));
-    if (unk) m->unk_id = strmap_get(&m->vocab, unk, strlen(unk));
+    if (unk) m->unk_id = tok_strmap_get(&m->vocab, unk, strlen(unk));
     return 0;
 }
 
-int model_load(struct tok_model *m, json_t *j, const char *what)
+int tok_model_load(struct tok_model *m, json_t *j, const char *what)
 {
     memset(m, 0, sizeof *m);
     m->unk_id = -1;
@@ -62,34 +62,34 @@ int model_load(struct tok_model *m, json_t *j, const char *what)
         else if (json_object_get(j, "max_input_chars_per_word")) type = "WordPiece";
         else type = "WordLevel";
     }
-    if (!strcmp(type, "BPE")) return bpe_load(m, j, what);
-    if (!strcmp(type, "WordPiece")) return wordpiece_load(m, j, what);
-    if (!strcmp(type, "Unigram")) return unigram_load(m, j, what);
+    if (!strcmp(type, "BPE")) return tok_bpe_load(m, j, what);
+    if (!strcmp(type, "WordPiece")) return tok_wordpiece_load(m, j, what);
+    if (!strcmp(type, "Unigram")) return tok_unigram_load(m, j, what);
     if (!strcmp(type, "WordLevel")) return wordlevel_load(m, j, what);
     return err_set(ERR_UNSUPPORTED, "%s: unsupported model type '%s'", what, type);
 }
 
-void model_free(struct tok_model *m)
+void tok_model_free(struct tok_model *m)
 {
-    strmap_free(&m->vocab);
-    u64map_free(&m->merges);
+    tok_strmap_free(&m->vocab);
+    tok_u64map_free(&m->merges);
     mem_free(m->prefix);
     mem_free(m->suffix);
     mem_free(m->score);
     mem_free(m->char_id);
-    trie_free(&m->trie);
+    tok_trie_free(&m->trie);
 }
 
-int model_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n)
+int tok_model_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n)
 {
     switch (m->type) {
-    case MODEL_BPE: return bpe_tokenize(m, w, s, n);
-    case MODEL_WORDPIECE: return wordpiece_tokenize(m, w, s, n);
-    case MODEL_UNIGRAM: return unigram_tokenize(m, w, s, n);
+    case MODEL_BPE: return tok_bpe_tokenize(m, w, s, n);
+    case MODEL_WORDPIECE: return tok_wordpiece_tokenize(m, w, s, n);
+    case MODEL_UNIGRAM: return tok_unigram_tokenize(m, w, s, n);
     case MODEL_WORDLEVEL: {
-        int32_t id = strmap_get(&m->vocab, s, n);
+        int32_t id = tok_strmap_get(&m->vocab, s, n);
         if (id < 0) id = m->unk_id;
-        return id >= 0 ? tokens_push(&w->tk, id, 0, (uint32_t)n) : 0;
+        return id >= 0 ? tok_tokens_push(&w->tk, id, 0, (uint32_t)n) : 0;
     }
     }
     return 0;
@@ -195,23 +195,23 @@ static int build_id_table(struct tok *t, const char *what)
 static int tok_load_json(struct tok *t, json_t *root, const char *what)
 {
     if (!json_is_object(root)) return err_set(ERR_FORMAT, "%s: not a JSON object", what);
-    FORWARD_ERR(model_load(&t->model, json_object_get(root, "model"), what));
+    FORWARD_ERR(tok_model_load(&t->model, json_object_get(root, "model"), what));
     json_t *n = json_object_get(root, "normalizer");
     if (n && !json_is_null(n)) {
         if (!(t->norm = mem_calloc(1, sizeof *t->norm))) return ERR_NOMEM;
-        FORWARD_ERR(norm_load(t->norm, n, what));
+        FORWARD_ERR(tok_norm_load(t->norm, n, what));
     }
     json_t *p = json_object_get(root, "pre_tokenizer");
     if (p && !json_is_null(p)) {
         if (!(t->pre = mem_calloc(1, sizeof *t->pre))) return ERR_NOMEM;
-        FORWARD_ERR(pretok_load(t->pre, p, what));
+        FORWARD_ERR(tok_pretok_load(t->pre, p, what));
     }
     json_t *pp = json_object_get(root, "post_processor");
     if (pp && !json_is_null(pp)) {
         if (!(t->post = mem_calloc(1, sizeof *t->post))) return ERR_NOMEM;
-        FORWARD_ERR(post_load(t, t->post, pp, what));
+        FORWARD_ERR(tok_post_load(t, t->post, pp, what));
     }
-    FORWARD_ERR(added_load(t, json_object_get(root, "added_tokens"), what));
+    FORWARD_ERR(tok_added_load(t, json_object_get(root, "added_tokens"), what));
     json_t *tr = json_object_get(root, "truncation");
     if (json_is_object(tr)) {
         int64_t ml = 0;
@@ -231,7 +231,7 @@ static int load_side_files(struct tok *t, const char *dir)
     if (rc == 0) rc = fs_join(&ps, dir, "special_tokens_map.json");
     if (rc == 0) rc = load_side_json(pc.data, &config);
     if (rc == 0) rc = load_side_json(ps.data, &map);
-    if (rc == 0) rc = added_load_config(t, config, map, pc.data, ps.data);
+    if (rc == 0) rc = tok_added_load_config(t, config, map, pc.data, ps.data);
     json_decref(config);
     json_decref(map);
     buf_release(&pc);
@@ -244,7 +244,7 @@ int tok_load(const char *dir, struct tok **out)
     *out = NULL;
     struct tok *t = mem_calloc(1, sizeof *t);
     if (!t) return ERR_NOMEM;
-    uc_init();
+    tok_uc_init();
     struct buf path = BUF_INIT;
     json_t *root = NULL;
     int is_dir = fs_is_dir(dir), rc = 0;
@@ -255,7 +255,7 @@ int tok_load(const char *dir, struct tok **out)
     if (rc == 0) rc = json_load_path(path.data, 0, &root);
     if (rc == 0) rc = tok_load_json(t, root, path.data);
     if (rc == 0 && is_dir) rc = load_side_files(t, dir);
-    if (rc == 0) rc = added_build(t);
+    if (rc == 0) rc = tok_added_build(t);
     if (rc == 0) rc = build_id_table(t, path.data);
     if (rc == 0 && is_dir) rc = load_sbert_config(t, dir);
     if (rc == 0 && !(t->path = buf_detach(&path, NULL))) rc = ERR_NOMEM;
@@ -272,14 +272,14 @@ int tok_load(const char *dir, struct tok **out)
 void tok_free(struct tok *t)
 {
     if (!t) return;
-    model_free(&t->model);
-    norm_free(t->norm);
+    tok_model_free(&t->model);
+    tok_norm_free(t->norm);
     mem_free(t->norm);
-    pretok_free(t->pre);
+    tok_pretok_free(t->pre);
     mem_free(t->pre);
-    post_free(t->post);
+    tok_post_free(t->post);
     mem_free(t->post);
-    added_free(&t->added);
+    tok_added_free(&t->added);
     mem_free(t->id_to_token);
     mem_free(t->path);
     mem_free(t);
@@ -294,7 +294,7 @@ int32_t tok_token_to_id(const struct tok *t, const char *token)
     size_t n = strlen(token);
     for (size_t i = 0; i < t->added.n; i++)
         if (t->added.tok[i].len == n && !memcmp(t->added.tok[i].content, token, n)) return t->added.tok[i].id;
-    return strmap_get(&t->model.vocab, token, n);
+    return tok_strmap_get(&t->model.vocab, token, n);
 }
 
 const char *tok_id_to_token(const struct tok *t, int32_t id)
@@ -378,7 +378,7 @@ static int encode_work(const struct tok *t, struct tok_work *w, const char *text
     e->n_replaced = 0;
     if (len > UINT32_MAX - 8) return err_set(ERR_INVALID, "text of %zu bytes is too long", len);
     /* decode (invalid UTF-8 -> U+FFFD, counted); origins are byte offsets */
-    FORWARD_ERR(ws_reserve(w, len + 1));
+    FORWARD_ERR(tok_ws_reserve(w, len + 1));
     for (size_t i = 0; i < len;) {
         int32_t cp;
         size_t k = utf8_decode(text + i, len - i, &cp);
@@ -407,22 +407,22 @@ static int encode_work(const struct tok *t, struct tok_work *w, const char *text
     if (t->do_lower_case)
         for (size_t i = a; i < b; i++) w->cp[i] = w->cp[i] == 0x130 ? 'i' : utf8proc_tolower(w->cp[i]);
     w->nsp2 = 0;
-    if (b > a) FORWARD_ERR(ws_add_split(w, a, b - a, -1));
-    ws_swap_splits(w);
+    if (b > a) FORWARD_ERR(tok_ws_add_split(w, a, b - a, -1));
+    tok_ws_swap_splits(w);
 
-    FORWARD_ERR(added_split(&t->added, &t->added.raw, w));
+    FORWARD_ERR(tok_added_split(&t->added, &t->added.raw, w));
     if (t->norm) {
         for (size_t i = 0; i < w->nsp; i++) {
             if (w->sp[i].id >= 0) continue;
             size_t off, nlen;
-            FORWARD_ERR(norm_apply(t->norm, w, w->sp[i].off, w->sp[i].len, &off, &nlen));
+            FORWARD_ERR(tok_norm_apply(t->norm, w, w->sp[i].off, w->sp[i].len, &off, &nlen));
             w->sp[i].off = off;
             w->sp[i].len = nlen;
         }
     }
-    FORWARD_ERR(added_split(&t->added, &t->added.norm, w));
+    FORWARD_ERR(tok_added_split(&t->added, &t->added.norm, w));
     w->bl_pending = 0;
-    if (t->pre) FORWARD_ERR(pretok_apply(t->pre, w, 1));
+    if (t->pre) FORWARD_ERR(tok_pretok_apply(t->pre, w, 1));
 
     for (size_t i = 0; i < w->nsp; i++) {
         struct tok_split s = w->sp[i];
@@ -433,9 +433,9 @@ static int encode_work(const struct tok *t, struct tok_work *w, const char *text
         }
         size_t mark = w->n;
         if (w->bl_pending) FORWARD_ERR(tok_bytelevel_map(w, s.off, s.len, &s.off, &s.len));
-        FORWARD_ERR(ws_utf8(w, s.off, s.len));
+        FORWARD_ERR(tok_ws_utf8(w, s.off, s.len));
         w->tk.n = 0;
-        FORWARD_ERR(model_tokenize(&t->model, w, w->u8.data, w->u8.len));
+        FORWARD_ERR(tok_model_tokenize(&t->model, w, w->u8.data, w->u8.len));
         for (size_t k = 0; k < w->tk.n; k++) {
             uint32_t cs = w->u8cp[w->tk.bs[k]], ce = w->u8cp[w->tk.be[k]];
             uint32_t os = w->os[s.off + cs];
@@ -446,7 +446,7 @@ static int encode_work(const struct tok *t, struct tok_work *w, const char *text
     }
 
     int special = !(flags & TOK_NO_SPECIAL) && t->post;
-    size_t n_added = special ? post_n_added(t->post) : 0;
+    size_t n_added = special ? tok_post_n_added(t->post) : 0;
     e->n_untruncated = e->n + n_added;
     if (t->max_length > 0 && !(flags & TOK_NO_TRUNCATE)) {
         size_t limit = (size_t)t->max_length > n_added ? (size_t)t->max_length - n_added : 0;
@@ -461,7 +461,7 @@ int tok_encode(const struct tok *t, const char *text, size_t len, int flags, str
 {
     struct tok_work w = { 0 };
     int rc = encode_work(t, &w, len ? text : "", len, flags, e);
-    ws_release(&w);
+    tok_ws_release(&w);
     if (rc < 0) e->n = 0;
     return rc;
 }
@@ -496,7 +496,7 @@ int tok_encode_batch(const struct tok *t, const char *const *texts, const size_t
                 if (!first) first = rc;
             }
         }
-        ws_release(&w);
+        tok_ws_release(&w);
     }
     return first;
 }

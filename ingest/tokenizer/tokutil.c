@@ -33,7 +33,7 @@ static int strmap_grow(struct tok_strmap *m)
     return 0;
 }
 
-int32_t strmap_get(const struct tok_strmap *m, const char *key, size_t len)
+int32_t tok_strmap_get(const struct tok_strmap *m, const char *key, size_t len)
 {
     if (!m->nslot) return -1;
     size_t j = hash64(key, len, 0) & (m->nslot - 1);
@@ -45,7 +45,7 @@ int32_t strmap_get(const struct tok_strmap *m, const char *key, size_t len)
     return -1;
 }
 
-int strmap_put(struct tok_strmap *m, const char *key, size_t len, int32_t val)
+int tok_strmap_put(struct tok_strmap *m, const char *key, size_t len, int32_t val)
 {
     if (len > UINT32_MAX) return err_set(ERR_FORMAT, "token of %zu bytes", len);
     if ((m->n + 1) * 2 > m->nslot && strmap_grow(m) < 0) return ERR_NOMEM;
@@ -80,7 +80,7 @@ int strmap_put(struct tok_strmap *m, const char *key, size_t len, int32_t val)
     return 0;
 }
 
-void strmap_free(struct tok_strmap *m)
+void tok_strmap_free(struct tok_strmap *m)
 {
     buf_release(&m->blob);
     mem_free(m->koff);
@@ -100,7 +100,7 @@ static size_t u64_slot(uint64_t k, size_t mask)
     return (size_t)k & mask;
 }
 
-int u64map_put(struct tok_u64map *m, uint64_t key, uint64_t val)
+int tok_u64map_put(struct tok_u64map *m, uint64_t key, uint64_t val)
 {
     if ((m->n + 1) * 2 > (m->mask ? m->mask + 1 : 0)) {
         size_t ns = m->mask ? (m->mask + 1) * 2 : 1024;
@@ -131,7 +131,7 @@ int u64map_put(struct tok_u64map *m, uint64_t key, uint64_t val)
     return 0;
 }
 
-int u64map_get(const struct tok_u64map *m, uint64_t key, uint64_t *val)
+int tok_u64map_get(const struct tok_u64map *m, uint64_t key, uint64_t *val)
 {
     if (!m->key) return 0;
     size_t j = u64_slot(key, m->mask);
@@ -145,7 +145,7 @@ int u64map_get(const struct tok_u64map *m, uint64_t key, uint64_t *val)
     return 0;
 }
 
-void u64map_free(struct tok_u64map *m)
+void tok_u64map_free(struct tok_u64map *m)
 {
     mem_free(m->key);
     mem_free(m->val);
@@ -167,28 +167,28 @@ static int trie_new_node(struct tok_trie *t)
     return (int)t->n++;
 }
 
-int trie_init(struct tok_trie *t)
+int tok_trie_init(struct tok_trie *t)
 {
     memset(t, 0, sizeof *t);
     return trie_new_node(t) < 0 ? ERR_NOMEM : 0;
 }
 
-int32_t trie_step(const struct tok_trie *t, int32_t node, unsigned char b)
+int32_t tok_trie_step(const struct tok_trie *t, int32_t node, unsigned char b)
 {
     uint64_t v;
-    if (!u64map_get(&t->edge, (uint64_t)node << 8 | b, &v)) return -1;
+    if (!tok_u64map_get(&t->edge, (uint64_t)node << 8 | b, &v)) return -1;
     return (int32_t)v;
 }
 
-int trie_insert(struct tok_trie *t, const char *key, size_t len, int32_t val)
+int tok_trie_insert(struct tok_trie *t, const char *key, size_t len, int32_t val)
 {
     int32_t node = 0;
     for (size_t i = 0; i < len; i++) {
-        int32_t c = trie_step(t, node, (unsigned char)key[i]);
+        int32_t c = tok_trie_step(t, node, (unsigned char)key[i]);
         if (c < 0) {
             int nn = trie_new_node(t);
             if (nn < 0) return nn;
-            FORWARD_ERR(u64map_put(&t->edge, (uint64_t)node << 8 | (unsigned char)key[i], (uint64_t)nn));
+            FORWARD_ERR(tok_u64map_put(&t->edge, (uint64_t)node << 8 | (unsigned char)key[i], (uint64_t)nn));
             c = nn;
         }
         node = c;
@@ -197,16 +197,16 @@ int trie_insert(struct tok_trie *t, const char *key, size_t len, int32_t val)
     return 0;
 }
 
-void trie_free(struct tok_trie *t)
+void tok_trie_free(struct tok_trie *t)
 {
-    u64map_free(&t->edge);
+    tok_u64map_free(&t->edge);
     mem_free(t->val);
     memset(t, 0, sizeof *t);
 }
 
 /* ---- working arena ---- */
 
-int ws_reserve(struct tok_work *w, size_t extra)
+int tok_ws_reserve(struct tok_work *w, size_t extra)
 {
     if (w->n + extra <= w->cap) return 0;
     size_t cap = w->cap ? w->cap : 256;
@@ -224,9 +224,9 @@ int ws_reserve(struct tok_work *w, size_t extra)
     return 0;
 }
 
-int ws_push(struct tok_work *w, int32_t cp, uint32_t os, uint32_t oe)
+int tok_ws_push(struct tok_work *w, int32_t cp, uint32_t os, uint32_t oe)
 {
-    if (w->n == w->cap && ws_reserve(w, 1) < 0) return ERR_NOMEM;
+    if (w->n == w->cap && tok_ws_reserve(w, 1) < 0) return ERR_NOMEM;
     w->cp[w->n] = cp;
     w->os[w->n] = os;
     w->oe[w->n] = oe;
@@ -234,7 +234,7 @@ int ws_push(struct tok_work *w, int32_t cp, uint32_t os, uint32_t oe)
     return 0;
 }
 
-int ws_add_split(struct tok_work *w, size_t off, size_t len, int32_t id)
+int tok_ws_add_split(struct tok_work *w, size_t off, size_t len, int32_t id)
 {
     if (w->nsp2 == w->capsp2) {
         size_t cap = w->capsp2 ? w->capsp2 * 2 : 64;
@@ -247,7 +247,7 @@ int ws_add_split(struct tok_work *w, size_t off, size_t len, int32_t id)
     return 0;
 }
 
-void ws_swap_splits(struct tok_work *w)
+void tok_ws_swap_splits(struct tok_work *w)
 {
     struct tok_split *s = w->sp;
     size_t c = w->capsp;
@@ -259,7 +259,7 @@ void ws_swap_splits(struct tok_work *w)
     w->nsp2 = 0;
 }
 
-int ws_add_match(struct tok_work *w, size_t s, size_t e, int is_match)
+int tok_ws_add_match(struct tok_work *w, size_t s, size_t e, int is_match)
 {
     if (w->nmt == w->capmt) {
         size_t cap = w->capmt ? w->capmt * 2 : 64;
@@ -272,7 +272,7 @@ int ws_add_match(struct tok_work *w, size_t s, size_t e, int is_match)
     return 0;
 }
 
-int ws_utf8(struct tok_work *w, size_t off, size_t len)
+int tok_ws_utf8(struct tok_work *w, size_t off, size_t len)
 {
     buf_reset(&w->u8);
     if (buf_reserve(&w->u8, len * 4) < 0) return ERR_NOMEM;
@@ -296,7 +296,7 @@ int ws_utf8(struct tok_work *w, size_t off, size_t len)
     return 0;
 }
 
-int tokens_push(struct tok_tokens *t, int32_t id, uint32_t bs, uint32_t be)
+int tok_tokens_push(struct tok_tokens *t, int32_t id, uint32_t bs, uint32_t be)
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 64;
@@ -318,7 +318,7 @@ int tokens_push(struct tok_tokens *t, int32_t id, uint32_t bs, uint32_t be)
     return 0;
 }
 
-void ws_release(struct tok_work *w)
+void tok_ws_release(struct tok_work *w)
 {
     mem_free(w->cp);
     mem_free(w->os);
@@ -348,7 +348,7 @@ static void onig_init_once(void)
     onig_initialize(enc, 1);
 }
 
-void uc_init(void)
+void tok_uc_init(void)
 {
     pthread_once(&onig_once, onig_init_once);
 }
@@ -356,7 +356,7 @@ void uc_init(void)
 /* ---- \p{L} and \p{N} as HF's Oniguruma knows them ----
  * The system's Oniguruma may have older Unicode tables than the one built
  * into HF (Debian 12: Unicode 14); patterns from tokenizer.json get \p{L}
- * and \p{N} replaced by explicit classes built from uc_bl_class (utf8proc
+ * and \p{N} replaced by explicit classes built from tok_uc_bl_class (utf8proc
  * plus the exceptions measured from HF). */
 static char *class_l, *class_n;
 static pthread_once_t class_once = PTHREAD_ONCE_INIT;
@@ -367,7 +367,7 @@ static char *build_class(int want, int negate)
     buf_puts(&b, negate ? "[^" : "[");
     long start = -1;
     for (long c = 0; c <= 0x110000; c++) {
-        int in = c < 0x110000 && !(c >= 0xD800 && c <= 0xDFFF) && uc_bl_class((int32_t)c) == want;
+        int in = c < 0x110000 && !(c >= 0xD800 && c <= 0xDFFF) && tok_uc_bl_class((int32_t)c) == want;
         if (in && start < 0) start = c;
         if (!in && start >= 0) {
             if (c - 1 == start) buf_printf(&b, "\\x{%lx}", start);
@@ -431,7 +431,7 @@ int tok_regex_new_hf(regex_t **re, const char *pat, size_t len, const char *what
 
 int tok_regex_new(regex_t **re, const char *pat, size_t len, const char *what)
 {
-    uc_init();
+    tok_uc_init();
     OnigErrorInfo einfo;
     int r = onig_new(re, (const UChar *)pat, (const UChar *)pat + len, ONIG_OPTION_NONE,
                      ONIG_ENCODING_UTF8, ONIG_SYNTAX_ONIGURUMA, &einfo);
@@ -462,14 +462,14 @@ int tok_regex_literal(regex_t **re, const char *s, size_t len, const char *what)
     return rc;
 }
 
-/* regex_find_matches: the onig crate's FindMatches (an empty match right
+/* tok_regex_find_matches: the onig crate's FindMatches (an empty match right
  * after the previous match is skipped by one character) wrapped in HF's
  * Pattern::find_matches (gaps become non-matches). */
-int regex_find_matches(struct tok_work *w, regex_t *re, size_t off, size_t len)
+int tok_regex_find_matches(struct tok_work *w, regex_t *re, size_t off, size_t len)
 {
     w->nmt = 0;
-    if (len == 0) return ws_add_match(w, 0, 0, 0);
-    FORWARD_ERR(ws_utf8(w, off, len));
+    if (len == 0) return tok_ws_add_match(w, 0, 0, 0);
+    FORWARD_ERR(tok_ws_utf8(w, off, len));
     if (!w->region && !(w->region = onig_region_new())) return ERR_NOMEM;
     const UChar *s = (const UChar *)w->u8.data, *end = s + w->u8.len;
     size_t nb = w->u8.len, last_end = 0, prev = 0;
@@ -490,39 +490,39 @@ int regex_find_matches(struct tok_work *w, regex_t *re, size_t off, size_t len)
         }
         last_end = me;
         last_match_end = (long)me;
-        if (prev != ms) FORWARD_ERR(ws_add_match(w, w->u8cp[prev], w->u8cp[ms], 0));
-        FORWARD_ERR(ws_add_match(w, w->u8cp[ms], w->u8cp[me], 1));
+        if (prev != ms) FORWARD_ERR(tok_ws_add_match(w, w->u8cp[prev], w->u8cp[ms], 0));
+        FORWARD_ERR(tok_ws_add_match(w, w->u8cp[ms], w->u8cp[me], 1));
         prev = me;
     }
-    if (prev != nb) FORWARD_ERR(ws_add_match(w, w->u8cp[prev], len, 0));
+    if (prev != nb) FORWARD_ERR(tok_ws_add_match(w, w->u8cp[prev], len, 0));
     return 0;
 }
 
 /* ---- Unicode predicates (Rust char semantics) ---- */
 
-int uc_is_whitespace(int32_t cp)
+int tok_uc_is_whitespace(int32_t cp)
 {
     if (cp < 0x80) return cp == ' ' || (cp >= 9 && cp <= 13);
     return ONIGENC_IS_CODE_CTYPE(ONIG_ENCODING_UTF8, (OnigCodePoint)cp, ONIGENC_CTYPE_SPACE);
 }
 
-int uc_is_numeric(int32_t cp)
+int tok_uc_is_numeric(int32_t cp)
 {
-    int x = cp < 0x80 ? -1 : uc_compat(UC_NUM, cp);
+    int x = cp < 0x80 ? -1 : tok_uc_compat(UC_NUM, cp);
     if (x >= 0) return x;
     utf8proc_category_t c = utf8proc_category(cp);
     return c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO;
 }
 
-/* uc_is_word: \w of Rust's regex crate (UTS #18 word: Alphabetic, marks,
+/* tok_uc_is_word: \w of Rust's regex crate (UTS #18 word: Alphabetic, marks,
  * decimal digits, connector punctuation, Join_Control), which HF uses for
  * the Whitespace pre-tokenizer and the added-token word boundaries. */
-int uc_is_word(int32_t cp)
+int tok_uc_is_word(int32_t cp)
 {
     if (cp < 0x80)
         return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
                cp == '_';
-    int x = uc_compat(UC_WORD, cp);
+    int x = tok_uc_compat(UC_WORD, cp);
     if (x >= 0) return x;
     if (cp == 0x200C || cp == 0x200D) return 1;
     switch (utf8proc_category(cp)) {
@@ -536,7 +536,7 @@ int uc_is_word(int32_t cp)
     }
 }
 
-int uc_bl_class(int32_t cp)
+int tok_uc_bl_class(int32_t cp)
 {
     if (cp < 0x80) {
         if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) return 'L';
@@ -544,8 +544,8 @@ int uc_bl_class(int32_t cp)
         if (cp == ' ' || (cp >= 9 && cp <= 13)) return 's';
         return 'o';
     }
-    if (uc_compat(UC_BL_L, cp) == 1) return 'L';
-    if (uc_compat(UC_BL_N, cp) == 1) return 'N';
+    if (tok_uc_compat(UC_BL_L, cp) == 1) return 'L';
+    if (tok_uc_compat(UC_BL_N, cp) == 1) return 'N';
     switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
     case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
@@ -553,13 +553,13 @@ int uc_bl_class(int32_t cp)
     case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
         return 'N';
     default:
-        return uc_is_whitespace(cp) ? 's' : 'o';
+        return tok_uc_is_whitespace(cp) ? 's' : 'o';
     }
 }
 
-int uc_is_punct(int32_t cp)
+int tok_uc_is_punct(int32_t cp)
 {
-    int x = cp < 0x80 ? -1 : uc_compat(UC_PUNCT, cp);
+    int x = cp < 0x80 ? -1 : tok_uc_compat(UC_PUNCT, cp);
     if (x >= 0) return x;
     switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS:
@@ -573,7 +573,7 @@ int uc_is_punct(int32_t cp)
 
 /* ---- split behaviors ---- */
 
-int parse_behavior(const char *s, int *out, const char *what)
+int tok_parse_behavior(const char *s, int *out, const char *what)
 {
     static const struct { const char *name; int b; } tab[] = {
         { "Removed", TOK_REMOVED }, { "Isolated", TOK_ISOLATED },
@@ -588,9 +588,9 @@ int parse_behavior(const char *s, int *out, const char *what)
     return err_set(ERR_UNSUPPORTED, "%s: unsupported split behavior '%s'", what, s);
 }
 
-/* split_apply: HF NormalizedString::split. The folds only ever shrink the
+/* tok_split_apply: HF NormalizedString::split. The folds only ever shrink the
  * match list, so they run in place over w->mt. */
-int split_apply(struct tok_work *w, size_t off, int behavior, int invert)
+int tok_split_apply(struct tok_work *w, size_t off, int behavior, int invert)
 {
     struct tok_match *m = w->mt;
     size_t n = w->nmt, k = 0, first = 0;
@@ -635,6 +635,6 @@ int split_apply(struct tok_work *w, size_t off, int behavior, int invert)
     }
     for (size_t i = first; i < k; i++)
         if (!m[i].is_match && m[i].end > m[i].start)
-            FORWARD_ERR(ws_add_split(w, off + m[i].start, m[i].end - m[i].start, -1));
+            FORWARD_ERR(tok_ws_add_split(w, off + m[i].start, m[i].end - m[i].start, -1));
     return 0;
 }

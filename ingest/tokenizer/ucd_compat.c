@@ -545,7 +545,7 @@ static const struct { int32_t cp; uint8_t compat, n; int32_t d[18]; } DECOMP[] =
     { 0x1FBF9, 1, 0, { 0 } },
 };
 
-int uc_decomp_compat(int32_t cp, int compat, int32_t out[18])
+int tok_uc_decomp_compat(int32_t cp, int compat, int32_t out[18])
 {
     size_t lo = 0, hi = sizeof DECOMP / sizeof DECOMP[0];
     while (lo < hi) { /* sorted by (cp, compat) */
@@ -661,7 +661,7 @@ static const struct { int32_t cp, n, lo[3]; } LOWER[] = {
     { 0x16EB8, 1, { 0x16ED3 } },
 };
 
-int uc_lower_compat(int32_t cp, int32_t out[3])
+int tok_uc_lower_compat(int32_t cp, int32_t out[3])
 {
     size_t lo = 0, hi = sizeof LOWER / sizeof LOWER[0];
     while (lo < hi) {
@@ -690,7 +690,7 @@ static int in_table(const struct range *t, size_t n, int32_t cp)
 
 #define IN(t, cp) in_table(t, sizeof t / sizeof t[0], cp)
 
-int uc_compat(int what, int32_t cp)
+int tok_uc_compat(int what, int32_t cp)
 {
     switch (what) {
     case UC_CCC_ZERO:

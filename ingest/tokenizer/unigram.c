@@ -31,21 +31,21 @@ struct node {
 static int emit(const struct tok_model *m, struct tok_work *w, const char *s, uint32_t a, uint32_t b)
 {
     if (a == b) return 0;
-    int32_t id = strmap_get(&m->vocab, s + a, b - a);
-    if (id >= 0) return tokens_push(&w->tk, id, a, b);
+    int32_t id = tok_strmap_get(&m->vocab, s + a, b - a);
+    if (id >= 0) return tok_tokens_push(&w->tk, id, a, b);
     if (m->byte_fallback) {
         uint32_t i;
         for (i = a; i < b && m->byte_id[(unsigned char)s[i]] >= 0; i++) {}
         if (i == b) {
-            for (i = a; i < b; i++) FORWARD_ERR(tokens_push(&w->tk, m->byte_id[(unsigned char)s[i]], a, b));
+            for (i = a; i < b; i++) FORWARD_ERR(tok_tokens_push(&w->tk, m->byte_id[(unsigned char)s[i]], a, b));
             return 0;
         }
     }
     /* no unk_id: HF fails the whole encode (MissingUnkId); we drop the piece */
-    return m->unk_id >= 0 ? tokens_push(&w->tk, m->unk_id, a, b) : 0;
+    return m->unk_id >= 0 ? tok_tokens_push(&w->tk, m->unk_id, a, b) : 0;
 }
 
-int unigram_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n)
+int tok_unigram_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n)
 {
     if (!n) return 0;
     if (w->capscratch < n + 1) {
@@ -64,7 +64,7 @@ int unigram_tokenize(const struct tok_model *m, struct tok_work *w, const char *
         int single = 0;
         int32_t node = 0;
         for (size_t k = at; k < n; k++) {
-            node = trie_step(&m->trie, node, (unsigned char)s[k]);
+            node = tok_trie_step(&m->trie, node, (unsigned char)s[k]);
             if (node < 0) break;
             int32_t id = m->trie.val[node];
             if (id < 0) continue;
@@ -97,14 +97,14 @@ int unigram_tokenize(const struct tok_model *m, struct tok_work *w, const char *
             }
         } else {
             if (fusing) {
-                FORWARD_ERR(tokens_push(&w->tk, -1, (uint32_t)end, fuse_end));
+                FORWARD_ERR(tok_tokens_push(&w->tk, -1, (uint32_t)end, fuse_end));
                 fusing = 0;
             }
-            FORWARD_ERR(tokens_push(&w->tk, -1, (uint32_t)st, (uint32_t)end));
+            FORWARD_ERR(tok_tokens_push(&w->tk, -1, (uint32_t)st, (uint32_t)end));
         }
         end = st;
     }
-    if (fusing) FORWARD_ERR(tokens_push(&w->tk, -1, 0, fuse_end));
+    if (fusing) FORWARD_ERR(tok_tokens_push(&w->tk, -1, 0, fuse_end));
     /* the spans were pushed in reverse: take them out and re-emit */
     size_t cnt = w->tk.n - mark;
     uint32_t *spans = mem_alloc_array(cnt ? 2 * cnt : 1, sizeof *spans);
@@ -120,7 +120,7 @@ int unigram_tokenize(const struct tok_model *m, struct tok_work *w, const char *
     return rc;
 }
 
-int unigram_load(struct tok_model *m, json_t *j, const char *what)
+int tok_unigram_load(struct tok_model *m, json_t *j, const char *what)
 {
     m->type = MODEL_UNIGRAM;
     json_t *vocab = json_object_get(j, "vocab");
@@ -128,7 +128,7 @@ int unigram_load(struct tok_model *m, json_t *j, const char *what)
     m->n_pieces = json_array_size(vocab);
     m->score = mem_alloc_array(m->n_pieces ? m->n_pieces : 1, sizeof *m->score);
     if (!m->score) return ERR_NOMEM;
-    FORWARD_ERR(trie_init(&m->trie));
+    FORWARD_ERR(tok_trie_init(&m->trie));
     m->min_score = m->n_pieces ? DBL_MAX : 0.0;
     for (size_t i = 0; i < m->n_pieces; i++) {
         json_t *e = json_array_get(vocab, i);
@@ -139,13 +139,13 @@ int unigram_load(struct tok_model *m, json_t *j, const char *what)
         size_t pl = json_string_length(p);
         m->score[i] = json_number_value(sc);
         if (m->score[i] < m->min_score) m->min_score = m->score[i];
-        FORWARD_ERR(strmap_put(&m->vocab, ps, pl, (int32_t)i)); /* a duplicate: the last wins */
+        FORWARD_ERR(tok_strmap_put(&m->vocab, ps, pl, (int32_t)i)); /* a duplicate: the last wins */
     }
     for (size_t i = 0; i < m->n_pieces; i++) {
         json_t *p = json_array_get(json_array_get(vocab, i), 0);
         const char *ps = json_string_value(p);
         size_t pl = json_string_length(p);
-        if (pl) FORWARD_ERR(trie_insert(&m->trie, ps, pl, strmap_get(&m->vocab, ps, pl)));
+        if (pl) FORWARD_ERR(tok_trie_insert(&m->trie, ps, pl, tok_strmap_get(&m->vocab, ps, pl)));
     }
     int64_t unk = -1;
     json_t *u = json_object_get(j, "unk_id");
@@ -157,7 +157,7 @@ int unigram_load(struct tok_model *m, json_t *j, const char *what)
     for (int b = 0; b < 256; b++) {
         char key[8];
         snprintf(key, sizeof key, "<0x%02X>", b);
-        m->byte_id[b] = strmap_get(&m->vocab, key, 6);
+        m->byte_id[b] = tok_strmap_get(&m->vocab, key, 6);
     }
     return 0;
 }

@@ -15,11 +15,11 @@
 #include "tok_impl.h"
 #include "utf8.h"
 
-int wordpiece_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n)
+int tok_wordpiece_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n)
 {
     size_t nchars = 0;
     for (size_t i = 0; i < n; i++) nchars += ((unsigned char)s[i] & 0xC0) != 0x80;
-    if (nchars > m->max_chars) return tokens_push(&w->tk, m->unk_id, 0, (uint32_t)n);
+    if (nchars > m->max_chars) return tok_tokens_push(&w->tk, m->unk_id, 0, (uint32_t)n);
     size_t plen = m->prefix ? strlen(m->prefix) : 0, mark = w->tk.n;
     char *key = mem_alloc(plen + n + 1);
     if (!key) return ERR_NOMEM;
@@ -42,7 +42,7 @@ int wordpiece_tokenize(const struct tok_model *m, struct tok_work *w, const char
                 k = key;
                 kl += plen;
             }
-            id = strmap_get(&m->vocab, k, kl);
+            id = tok_strmap_get(&m->vocab, k, kl);
             if (id >= 0) break;
             /* drop the last character */
             end--;
@@ -50,20 +50,20 @@ int wordpiece_tokenize(const struct tok_model *m, struct tok_work *w, const char
         }
         if (id < 0) {
             w->tk.n = mark;
-            rc = tokens_push(&w->tk, m->unk_id, 0, (uint32_t)n);
+            rc = tok_tokens_push(&w->tk, m->unk_id, 0, (uint32_t)n);
             break;
         }
-        if ((rc = tokens_push(&w->tk, id, (uint32_t)start, (uint32_t)end)) < 0) break;
+        if ((rc = tok_tokens_push(&w->tk, id, (uint32_t)start, (uint32_t)end)) < 0) break;
         start = end;
     }
     mem_free(key);
     return rc;
 }
 
-int wordpiece_load(struct tok_model *m, json_t *j, const char *what)
+int tok_wordpiece_load(struct tok_model *m, json_t *j, const char *what)
 {
     m->type = MODEL_WORDPIECE;
-    FORWARD_ERR(vocab_load_object(&m->vocab, json_object_get(j, "vocab"), what));
+    FORWARD_ERR(tok_vocab_load_object(&m->vocab, json_object_get(j, "vocab"), what));
     const char *unk = "[UNK]", *prefix = "##";
     FORWARD_ERR(json_get_str(j, "unk_token", what, &unk));
     FORWARD_ERR(json_get_str(j, "continuing_subword_prefix", what, &prefix));
@@ -71,7 +71,7 @@ int wordpiece_load(struct tok_model *m, json_t *j, const char *what)
     FORWARD_ERR(json_get_int(j, "max_input_chars_per_word", what, &maxc));
     if (maxc < 0) return err_set(ERR_FORMAT, "%s: max_input_chars_per_word %lld < 0", what, (long long)maxc);
     m->max_chars = (size_t)maxc;
-    m->unk_id = strmap_get(&m->vocab, unk, strlen(unk));
+    m->unk_id = tok_strmap_get(&m->vocab, unk, strlen(unk));
     if (m->unk_id < 0) return err_set(ERR_FORMAT, "%s: unk_token '%s' is not in the vocabulary", what, unk);
     if (*prefix && !(m->prefix = mem_strdup(prefix))) return ERR_NOMEM;
     for (size_t i = 0; i < m->vocab.n; i++)

@@ -186,7 +186,7 @@ int main(void)
     }
     if (!ndec) printf("    { -1, 0, 0, { 0 } },\n");
     printf("};\n\n"
-           "int uc_decomp_compat(int32_t cp, int compat, int32_t out[18])\n{\n"
+           "int tok_uc_decomp_compat(int32_t cp, int compat, int32_t out[18])\n{\n"
            "    size_t lo = 0, hi = sizeof DECOMP / sizeof DECOMP[0];\n"
            "    while (lo < hi) { /* sorted by (cp, compat) */\n        size_t mid = (lo + hi) / 2;\n"
            "        int64_t a = (int64_t)DECOMP[mid].cp * 2 + DECOMP[mid].compat, b = (int64_t)cp * 2 + (compat != 0);\n"
@@ -226,7 +226,7 @@ int main(void)
         printf(" } },\n");
     }
     printf("};\n\n"
-           "int uc_lower_compat(int32_t cp, int32_t out[3])\n{\n"
+           "int tok_uc_lower_compat(int32_t cp, int32_t out[3])\n{\n"
            "    size_t lo = 0, hi = sizeof LOWER / sizeof LOWER[0];\n"
            "    while (lo < hi) {\n        size_t mid = (lo + hi) / 2;\n"
            "        if (cp < LOWER[mid].cp) hi = mid;\n        else if (cp > LOWER[mid].cp) lo = mid + 1;\n"
@@ -237,7 +237,7 @@ int main(void)
            "        if (cp < t[mid].lo) hi = mid;\n        else if (cp > t[mid].hi) lo = mid + 1;\n"
            "        else return 1;\n    }\n    return 0;\n}\n\n"
            "#define IN(t, cp) in_table(t, sizeof t / sizeof t[0], cp)\n\n"
-           "int uc_compat(int what, int32_t cp)\n{\n    switch (what) {\n");
+           "int tok_uc_compat(int what, int32_t cp)\n{\n    switch (what) {\n");
     printf("    case UC_CCC_ZERO:\n        return IN(CCC_ZERO, cp) ? 1 : -1;\n");
     for (int k = 0; k < NT; k++)
         printf("    case UC_%s:\n        if (IN(%s_YES, cp)) return 1;\n        if (IN(%s_NO, cp)) return 0;\n"

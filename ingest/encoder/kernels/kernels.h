@@ -15,6 +15,7 @@
 
 enum model_act;
 
+
 /* mm_xwt: y[M, N] (row stride ldy) = beta * y + x[M, K] @ W[N, K]^T (+ b[N]).
  * beta is 0 or 1 (1 fuses a residual add). */
 void mm_xwt(const float *x, int M, int K, const float *W, int N, const float *b, float *y, int ldy, float beta,

@@ -69,7 +69,7 @@ void mm_ref(const float *x, int M, int K, const float *W, int N, const float *b,
 #define DNNL_MIN_STATIC_M 256
 
 struct dnnl_entry {
-    int M, N, K, ldy, bias, beta;
+    int M, N, K, ldy, bias, beta, nt;
     dnnl_primitive_t prim;
     unsigned long used;
 };
@@ -95,12 +95,16 @@ static struct dnnl_ctx *dnnl_get(void)
     return dctx->ok ? dctx : NULL;
 }
 
-static dnnl_primitive_t dnnl_prim(struct dnnl_ctx *c, int M, int N, int K, int ldy, int bias, int beta)
+/* dnnl_prim: the cached primitive for a shape; oneDNN sizes its work split
+ * for the OpenMP thread count current at creation, so that count (nt) is
+ * part of the key and is set by the caller around creation and execution. */
+static dnnl_primitive_t dnnl_prim(struct dnnl_ctx *c, int M, int N, int K, int ldy, int bias, int beta, int nt)
 {
     struct dnnl_entry *victim = &c->e[0];
     for (int i = 0; i < DNNL_CACHE; i++) {
         struct dnnl_entry *x = &c->e[i];
-        if (x->prim && x->M == M && x->N == N && x->K == K && x->ldy == ldy && x->bias == bias && x->beta == beta) {
+        if (x->prim && x->M == M && x->N == N && x->K == K && x->ldy == ldy && x->bias == bias && x->beta == beta &&
+            x->nt == nt) {
             x->used = ++c->tick;
             return x->prim;
         }
@@ -135,7 +139,7 @@ static dnnl_primitive_t dnnl_prim(struct dnnl_ctx *c, int M, int N, int K, int l
     if (attr) dnnl_primitive_attr_destroy(attr);
     if (!prim) return NULL;
     if (victim->prim) dnnl_primitive_destroy(victim->prim);
-    *victim = (struct dnnl_entry){ M, N, K, ldy, bias, beta, prim, ++c->tick };
+    *victim = (struct dnnl_entry){ M, N, K, ldy, bias, beta, nt, prim, ++c->tick };
     return prim;
 }
 
@@ -147,8 +151,17 @@ static int mm_dnnl(const float *x, int M, int K, const float *W, int N, const fl
     /* small M (single texts, queries, the head): one primitive with a
      * run-time M per shape instead of one JIT'ed kernel per M */
     int runtime_m = M < DNNL_MIN_STATIC_M;
-    dnnl_primitive_t p = dnnl_prim(c, runtime_m ? -1 : M, N, K, ldy, b != NULL, beta != 0);
-    if (!p) return -1;
+#ifdef _OPENMP
+    int old = omp_get_max_threads();
+    omp_set_num_threads(nt);
+#endif
+    dnnl_primitive_t p = dnnl_prim(c, runtime_m ? -1 : M, N, K, ldy, b != NULL, beta != 0, nt);
+    if (!p) {
+#ifdef _OPENMP
+        omp_set_num_threads(old);
+#endif
+        return -1;
+    }
     const dnnl_memory_desc_t *md;
     dnnl_primitive_desc_t pd;
     if (dnnl_primitive_get_primitive_desc(p, (const_dnnl_primitive_desc_t *)&pd) != dnnl_success) return -1;
@@ -168,10 +181,6 @@ static int mm_dnnl(const float *x, int M, int K, const float *W, int N, const fl
         dnnl_memory_create(&bias, md, c->eng, (void *)b);
         args[nargs++] = (dnnl_exec_arg_t){ DNNL_ARG_BIAS, bias };
     }
-#ifdef _OPENMP
-    int old = omp_get_max_threads();
-    omp_set_num_threads(nt);
-#endif
     dnnl_status_t st = dnnl_primitive_execute(p, c->stream, nargs, args);
     if (st == dnnl_success) st = dnnl_stream_wait(c->stream);
 #ifdef _OPENMP
