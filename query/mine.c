@@ -141,8 +141,8 @@ int mine_exact(const float *x, const int64_t *ids, size_t n, int dim, const stru
     *n_out = 0;
     FORWARD_ERR(check_opts(o, n, dim));
     size_t Q = o->query_chunk < n ? o->query_chunk : n, C = o->corpus_chunk < n ? o->corpus_chunk : n;
-    int k = o->top_k;
     if (n < 2) return 0;
+    int k = (size_t)o->top_k < n - 1 ? o->top_k : (int)(n - 1); /* no more neighbours than others */
     struct cand c;
     FORWARD_ERR(cand_init(&c, o->max_pairs));
     float *S = mem_alloc_array(Q * C, sizeof *S);
@@ -199,7 +199,8 @@ int mine_ann(const struct ann *index, const float *x, const int64_t *ids, size_t
     RETURN_ERR_IF(ann_dim(index) != dim, ERR_INVALID, "index dimension %d differs from vectors' %d",
                   ann_dim(index), dim);
     if (n < 2) return 0;
-    int k = o->top_k + 1; /* self is usually the best hit */
+    int top_k = (size_t)o->top_k < n - 1 ? o->top_k : (int)(n - 1);
+    int k = top_k + 1; /* self is usually the best hit */
     size_t Q = n < ANN_QUERY_CHUNK ? n : ANN_QUERY_CHUNK;
     struct cand c;
     FORWARD_ERR(cand_init(&c, o->max_pairs));
@@ -219,7 +220,7 @@ int mine_ann(const struct ann *index, const float *x, const int64_t *ids, size_t
         for (size_t r = 0; r < qn; r++) {
             int64_t self = id_of(ids, q0 + r);
             int taken = 0;
-            for (int t = 0; t < k && taken < o->top_k; t++) {
+            for (int t = 0; t < k && taken < top_k; t++) {
                 int64_t j = lab[r * k + t];
                 if (j < 0 || j == self) continue;
                 taken++;

@@ -205,6 +205,11 @@ int main(void)
         CHECK_TRUE(p == NULL);
         CHECK_OK(mine_exact(xi, NULL, 0, D, &o, &p, &np));
         CHECK_INT(np, 0);
+        /* top_k beyond n: every pair once (5 vectors: 10 pairs) */
+        o.top_k = 100000; o.max_pairs = 1000; o.threshold = -1e9f;
+        CHECK_OK(mine_exact(xi, NULL, 5, D, &o, &p, &np));
+        CHECK_INT(np, 10);
+        mem_free(p);
     }
 
     TEST("connected components at a threshold with a minimum size") {
