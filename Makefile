@@ -131,6 +131,8 @@ install: all
 	install -m 755 $(BUILD)/semindex $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libsemindex.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 semindex.h $(DESTDIR)$(PREFIX)/include/semindex/
+	for h in $(wildcard $(addsuffix /*.h,$(LIB_DIRS))); do \
+	  install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/semindex/$$h; done
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -33,7 +33,7 @@ int json_get_int(json_t *obj, const char *key, const char *what, int64_t *out)
     if (json_is_integer(v)) { *out = json_integer_value(v); return 0; }
     if (json_is_real(v)) {
         double d = json_real_value(v);
-        if (d == (double)(int64_t)d) { *out = (int64_t)d; return 0; }
+        if (d >= -9.2e18 && d <= 9.2e18 && d == (double)(int64_t)d) { *out = (int64_t)d; return 0; }
     }
     return err_set(ERR_FORMAT, "'%s': key '%s' must be an integer", what, key);
 }

@@ -17,7 +17,7 @@ if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
     exit "$rc"
 fi
 
-for q in "한 남자가 기타를 치고 있다." "주식 시장이 하락했다."; do
+for q in "남자가 기타를 연주한다." "주식 시장이 하락했다."; do
     echo
     echo "== semindex query --store $store -k 5 --text \"$q\""
     "$bin" query --store "$store" -k 5 --text "$q"

@@ -1,13 +1,13 @@
 /*
  * discover.c - globs and directory walks into a sorted list of shard files.
  */
-#define _GNU_SOURCE
 #include "discover.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <glob.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -146,7 +146,7 @@ int discover_shards(const char *const *patterns, size_t n, struct shard_list *ou
         }
     }
     if (rc < 0) return rc;
-    qsort(out->path, out->n, sizeof *out->path, cmp_str);
+    if (out->n > 1) qsort(out->path, out->n, sizeof *out->path, cmp_str);
     size_t w = 0;
     for (size_t i = 0; i < out->n; i++) {
         if (w > 0 && !strcmp(out->path[w - 1], out->path[i])) {

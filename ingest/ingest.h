@@ -65,7 +65,7 @@ struct ingest_stats {
     uint64_t reembedded;        /* chunks re-encoded for --reembed */
     uint64_t deleted;           /* old chunks of changed shards removed */
     double t_total;             /* wall seconds */
-    double t_prep;              /* reading, segmenting, tokenizing (busy) */
+    double t_prep;              /* reading, segmenting, tokenizing, dedup (busy) */
     double t_encode;            /* encoder busy */
     double t_encode_wait;       /* encoder waiting for input */
     double t_write;             /* writer busy (LMDB, zstd) */

@@ -208,6 +208,7 @@ struct run {
     struct hset *sets;
     size_t n_sets, cap_sets;
     size_t batch_tokens, batch_chunks;
+    double prep_blocked;      /* prep time spent waiting for room in the queue */
 };
 
 static void run_fail(struct run *r, int rc)
@@ -277,7 +278,10 @@ static struct event *ev_new(enum ev_kind k, uint32_t shard)
 
 static int send(struct run *r, struct event *e)
 {
-    if (q_push(&r->q_enc, e) < 0) {
+    double t0 = now_sec();
+    int full = q_push(&r->q_enc, e);
+    r->prep_blocked += now_sec() - t0;
+    if (full < 0) {
         ev_free(e);
         return ERR_INVALID; /* aborted: the error is already recorded */
     }
@@ -491,7 +495,7 @@ static void *prep_main(void *arg)
     }
     ev_free(r->cur);
     r->cur = NULL;
-    r->st->t_prep = now_sec() - t0;
+    r->st->t_prep = now_sec() - t0 - r->prep_blocked;
     q_close(&r->q_enc);
     return NULL;
 }
@@ -737,8 +741,11 @@ static void train_from(struct run *r, struct event **held, size_t n_held)
             bytes += ln[k++];
         }
     }
+    double t0 = now_sec();
     if (store_train_dict(r->s, tx, ln, k) < 0)
         log_debug("store '%s': no zstd dictionary yet: %s", store_dir(r->s), err_msg());
+    else
+        log_debug("store '%s': zstd dictionary trained on %zu texts in %.3fs", store_dir(r->s), k, now_sec() - t0);
     err_clear();
 out:
     mem_free(tx);
@@ -947,6 +954,34 @@ static int check_model(struct run *r)
 
 /* ---- ingest_run ------------------------------------------------------------ */
 
+static int settings_fn(struct store_txn *t, void *ctx)
+{
+    struct buf *b = ctx;
+    return store_put_meta(t, "settings", b->data, b->len);
+}
+
+/* save_settings: meta "settings", the segmentation and reader options of this run. */
+static int save_settings(struct store *s, const struct ingest_options *o)
+{
+    struct buf b = BUF_INIT;
+    const char *idf = o->src.id_field ? o->src.id_field : "";
+    int rc = buf_printf(&b, "{\"segment\": \"%s\", \"window\": %d, \"overlap\": %d, \"text_field\": ",
+                        seg_mode_name(o->seg.mode), o->seg.window, o->seg.overlap);
+    if (rc == 0) rc = buf_json_str(&b, o->src.text_field, strlen(o->src.text_field));
+    if (rc == 0) rc = buf_puts(&b, ", \"id_field\": ");
+    if (rc == 0) rc = buf_json_str(&b, idf, strlen(idf));
+    if (rc == 0) rc = buf_puts(&b, ", \"column\": ");
+    if (rc == 0) rc = buf_json_str(&b, o->src.column, strlen(o->src.column));
+    if (rc == 0)
+        rc = buf_printf(&b, ", \"max_entry\": %llu, \"max_shard\": %llu, \"max_record\": %llu}",
+                        (unsigned long long)o->src.max_entry, (unsigned long long)o->src.max_shard,
+                        (unsigned long long)o->src.max_record);
+    if (rc < 0) rc = err_set(ERR_NOMEM, "out of memory");
+    else rc = store_write(s, settings_fn, &b);
+    buf_release(&b);
+    return rc;
+}
+
 int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t n,
                const struct ingest_options *o, struct ingest_stats *st)
 {
@@ -976,6 +1011,7 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
     if (rc < 0) return rc;
     if (stale) log_info("store '%s': took over the lock of an interrupted ingest", store_dir(s));
     rc = check_model(&r);
+    if (rc == 0) rc = save_settings(s, &opt);
     if (rc < 0) goto out;
     r.keys = mem_calloc(n ? n : 1, sizeof *r.keys);
     r.ordinal = mem_calloc(n ? n : 1, sizeof *r.ordinal);

@@ -6,4 +6,7 @@
  * baseline in the same run and reports a ratio (see docs/performance.md);
  * none of them is a test.
  */
+BENCH(ingest,   bench_ingest,   "end-to-end ingest vs the encoder alone on the same texts")
 BENCH(mine, bench_mine, "paraphrase mining: naive vs exact vs FAISS kNN, time, memory, recall")
+BENCH(tokenize, bench_tokenize, "tokenizer MB/s and texts/s on one thread vs the HF tokenizers core")
+BENCH(encode, bench_encode, "encoder throughput (sentences/s) vs padded batches, naive loops and GEMM ceiling")

@@ -217,6 +217,10 @@ int run_options_parse(struct run_options *o, int argc, char **argv)
             continue;
         }
         if (!strncmp(a, "--config=", 9)) continue;
+        if (!strcmp(a, "-q") || !strcmp(a, "-v")) {
+            cli_common_opt(a[1]);
+            continue;
+        }
         if (a[0] != '-' || !a[1]) { /* a positional argument is a shard pattern */
             FORWARD_ERR(set(o, find("ingest-shards"), a, &replace_shards));
             continue;

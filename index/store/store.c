@@ -276,7 +276,7 @@ int store_open(const char *dir, int flags, struct store **out)
         buf_release(&p);
         mdb_env_set_mapsize(s->env, map);
     }
-    rc = mdb_env_open(s->env, dir, MDB_NOTLS | (rdonly ? MDB_RDONLY : 0), 0644);
+    rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC | (rdonly ? MDB_RDONLY : 0), 0644);
     if (rc) {
         rc = err_set(rc == ENOENT ? ERR_NOTFOUND : ERR_STORE, "cannot open store '%s': %s", dir,
                      mdb_strerror(rc));
@@ -723,9 +723,9 @@ int store_get_doc(struct store_txn *t, uint64_t id, struct store_doc *d)
     put_be64(k, store_shard_of(id));
     if (get(t, t->s->shardids, k, 8, &v) == 0 && buf_append(&d->shard, v.mv_data, v.mv_size) < 0)
         return err_set(ERR_NOMEM, "out of memory");
-    if (!d->shard.data && buf_puts(&d->shard, "") < 0) return err_set(ERR_NOMEM, "out of memory");
-    if (!d->entry.data) buf_puts(&d->entry, "");
-    if (!d->ext_id.data) buf_puts(&d->ext_id, "");
+    if ((!d->shard.data && buf_puts(&d->shard, "") < 0) || (!d->entry.data && buf_puts(&d->entry, "") < 0) ||
+        (!d->ext_id.data && buf_puts(&d->ext_id, "") < 0))
+        return err_set(ERR_NOMEM, "out of memory");
     return 0;
 bad:
     return err_set(ERR_FORMAT, "store '%s': doc %llu: bad record", t->s->dir, (unsigned long long)id);

@@ -46,7 +46,8 @@
  *               "next_shard"   next shard ordinal to hand out, decimal
  *               "zdict"        binary: the zstd dictionary (ZDICT_trainFromBuffer on
  *                              a sample of the first chunk texts); absent until trained
- *               "settings"     JSON object: segmentation and caps of the last ingest
+ *               "settings"     JSON object: segmentation and reader options of the last
+ *                              ingest (0 = the default cap)
  *               "reembed"      decimal chunk id cursor while --reembed is in progress
  *   shards    key: shard key (absolute path of the shard); value (80 bytes):
  *               0  u8  version (1)       1 u8 status (0 in progress, 1 done)
@@ -87,6 +88,9 @@
  * Errors: ERR_STORE (LMDB, with mdb_strerror and the path), ERR_CODEC (zstd),
  * ERR_FORMAT (a record that does not parse), ERR_NOTFOUND, ERR_MISMATCH
  * (schema or model disagree), ERR_NOMEM, ERR_INVALID.
+ *
+ * Durability: MDB_NOMETASYNC, one fsync per commit; commits are atomic and
+ * the file is always consistent; a power loss may undo the last commits.
  *
  * Threading: a struct store may be shared by threads. A struct store_txn
  * belongs to one thread at a time (read transactions are MDB_NOTLS, so they

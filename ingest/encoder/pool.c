@@ -109,7 +109,7 @@ int fwd_ws_init(struct fwd_ws *ws, const struct model *m, int cap_tokens, int nt
     ws->ctx = ws->x; /* free once the QKV GEMM has read x */
     ws->mlp = alloc_f(T * (c->arch == MODEL_MODERNBERT ? 2 * I : I));
     ws->gate = I <= 3 * H ? ws->qkv : alloc_f(T * I); /* qkv is free after attention */
-    ws->scratch = alloc_f((size_t)nt * L);
+    ws->scratch = alloc_f((size_t)nt * ATTN_SCRATCH(L, c->head_dim));
     size_t S = (size_t)FWD_MAX_SEQS;
     ws->pooled = alloc_f(S * (size_t)m->pool.out_dim);
     ws->head_a = alloc_f(S * (size_t)width);

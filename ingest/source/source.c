@@ -198,8 +198,13 @@ static int record_jsonl(struct rd *r, struct entry *e, const char *s, size_t n)
     if (r->o->id_field) {
         json_t *jid = json_object_get(j, r->o->id_field);
         buf_reset(&r->id);
-        if (json_is_string(jid)) buf_append(&r->id, json_string_value(jid), json_string_length(jid));
-        else if (json_is_integer(jid)) buf_printf(&r->id, "%lld", (long long)json_integer_value(jid));
+        int br = 0;
+        if (json_is_string(jid)) br = buf_append(&r->id, json_string_value(jid), json_string_length(jid));
+        else if (json_is_integer(jid)) br = buf_printf(&r->id, "%lld", (long long)json_integer_value(jid));
+        if (br < 0) {
+            rc = r->err = err_set(ERR_NOMEM, "out of memory");
+            goto out;
+        }
         if (r->id.len) {
             /* ids are short labels: NUL would cut them; replace it */
             for (size_t i = 0; i < r->id.len; i++)
@@ -217,10 +222,12 @@ out:
     return rc;
 }
 
-/* field: the idx-th field (0-based) of a tsv/csv record into out; 1 found. */
+/* field: the idx-th field (0-based) of a tsv/csv record into out; 1 found,
+ * 0 not, ERR_NOMEM. */
 static int field(const char *s, size_t n, long idx, int csv, struct buf *out)
 {
     buf_reset(out);
+    if (buf_reserve(out, n + 1) < 0) return err_set(ERR_NOMEM, "out of memory"); /* putc never grows */
     long f = 0;
     size_t i = 0;
     for (;;) {
@@ -244,7 +251,6 @@ static int field(const char *s, size_t n, long idx, int csv, struct buf *out)
             if (f == idx) buf_putc(out, c);
         }
         if (f == idx) {
-            if (!out->data) buf_puts(out, "");
             return 1;
         }
         if (i >= n) return 0;
@@ -265,17 +271,21 @@ static int record_table(struct rd *r, struct entry *e, const char *s, size_t n)
             return 0;
         }
         if (n >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) s += 3, n -= 3;
-        for (long i = 0; field(s, n, i, csv, &r->id); i++)
+        int fr;
+        for (long i = 0; (fr = field(s, n, i, csv, &r->id)) == 1; i++)
             if (!strcmp(r->id.data, r->o->column)) {
                 e->col = i;
                 return 0;
             }
+        if (fr < 0) return r->err = fr;
         e->col = -1;
         e->broken = 1; /* no such column: reject the entry once */
         return reject(r, e->name, "line 1: no column '%s' in the header", r->o->column);
     }
     if (e->col < 0 || is_blank(s, n)) return 0;
-    if (!field(s, n, e->col, csv, &r->id))
+    int fr = field(s, n, e->col, csv, &r->id);
+    if (fr < 0) return r->err = fr;
+    if (!fr)
         return reject(r, e->name, "line %llu: no column %ld", (unsigned long long)e->rec_line, e->col + 1);
     size_t tn;
     const char *tx = clean(r, e, r->id.data, r->id.len, &tn); /* r->id holds the field */
@@ -499,16 +509,21 @@ static int read_archive(struct rd *r, const char *path, const char *prefix, enum
             break;
         }
         buf_reset(&name);
-        if (prefix && mode == MODE_ARCHIVE) buf_printf(&name, "%s/", prefix);
+        int br = 0;
+        if (prefix && mode == MODE_ARCHIVE) br = buf_printf(&name, "%s/", prefix);
         if (mode == MODE_COMPRESSED) {
             const char *b = prefix ? prefix : base_name(path);
-            buf_append(&name, b, strlen(b) - (prefix ? 0 : suffix));
+            if (br == 0) br = buf_append(&name, b, strlen(b) - (prefix ? 0 : suffix));
         } else {
             const char *pn = archive_entry_pathname(ae);
-            buf_puts(&name, pn ? pn : "(no name)");
+            if (br == 0) br = buf_puts(&name, pn ? pn : "(no name)");
         }
         buf_reset(&lastb);
-        buf_puts(&lastb, name.data);
+        if (br == 0) br = buf_puts(&lastb, name.data);
+        if (br < 0) {
+            r->err = err_set(ERR_NOMEM, "out of memory");
+            break;
+        }
         last = lastb.data;
         r->st->entries++;
         if (mode == MODE_ARCHIVE && archive_entry_filetype(ae) != AE_IFREG) {
@@ -590,7 +605,7 @@ static int read_file(struct rd *r, const char *path, const char *rel)
     if (m == MODE_PLAIN) return read_plain(r, path, rel ? rel : base_name(path));
     if (m == MODE_COMPRESSED && rel) {
         struct buf nm = BUF_INIT;
-        buf_append(&nm, rel, strlen(rel) - suffix);
+        if (buf_append(&nm, rel, strlen(rel) - suffix) < 0) return r->err = err_set(ERR_NOMEM, "out of memory");
         int rc = read_archive(r, path, nm.data, m, suffix);
         buf_release(&nm);
         return rc;
@@ -618,11 +633,11 @@ static int walk(const char *dir, const char *rel, int (*visit)(void *, const cha
         if (rc >= 0) {
             buf_reset(&p);
             buf_reset(&q);
-            buf_printf(&p, "%s/%s", dir, list[i]->d_name);
-            if (rel) buf_printf(&q, "%s/%s", rel, list[i]->d_name);
-            else buf_puts(&q, list[i]->d_name);
+            int br = buf_printf(&p, "%s/%s", dir, list[i]->d_name);
+            if (br == 0) br = rel ? buf_printf(&q, "%s/%s", rel, list[i]->d_name) : buf_puts(&q, list[i]->d_name);
             struct stat st;
-            if (stat(p.data, &st) != 0) rc = visit(ctx, p.data, q.data, -errno);
+            if (br < 0) rc = err_set(ERR_NOMEM, "out of memory");
+            else if (stat(p.data, &st) != 0) rc = visit(ctx, p.data, q.data, -errno);
             else if (S_ISDIR(st.st_mode)) rc = walk(p.data, q.data, visit, ctx);
             else if (S_ISREG(st.st_mode)) rc = visit(ctx, p.data, q.data, 0);
         }
@@ -660,7 +675,8 @@ int src_read(const char *path, const struct src_options *opt, src_doc_fn on_doc,
     if (stat(path, &sb) != 0) {
         reject(&r, NULL, "cannot read: %s", strerror(errno));
     } else if (S_ISDIR(sb.st_mode)) {
-        walk(path, NULL, visit_read, &r);
+        int wr = walk(path, NULL, visit_read, &r);
+        if (wr < 0 && r.err == 0) r.err = wr;
     } else {
         read_file(&r, path, NULL);
     }

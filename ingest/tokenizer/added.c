@@ -13,6 +13,8 @@
  * the match is absorbed into it (lstrip never reaching back before the
  * previous match). encode_special_tokens is not supported (always false).
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -63,7 +65,7 @@ int added_split(const struct tok_added *a, const struct tok_trie *trie, struct t
             }
             if (t->lstrip) {
                 size_t ns = start;
-                while (ns > 0 && uc_is_whitespace(w->cp[s.off + ns - 1])) ns--;
+                while (ns > start_offset && uc_is_whitespace(w->cp[s.off + ns - 1])) ns--;
                 start = ns > start_offset ? ns : start_offset;
             }
             if (t->rstrip)
@@ -99,36 +101,142 @@ static int normalize_content(const struct tok *t, const char *s, size_t n, struc
     return rc;
 }
 
-int added_load(struct tok *t, json_t *arr, const char *what)
+/* added_add: HF AddedVocabulary::add_tokens for one token. A content
+ * already added is ignored (HF compares tokens by content). HF ignores the
+ * "id" of the file: a token of the model's vocabulary gets its vocabulary
+ * id, a new one the next id after the vocabulary and the added tokens. */
+static int added_add(struct tok *t, const struct tok_added_token *in)
 {
     struct tok_added *a = &t->added;
-    FORWARD_ERR(trie_init(&a->raw));
-    FORWARD_ERR(trie_init(&a->norm));
+    if (!in->len) return 0;
+    for (size_t k = 0; k < a->n; k++)
+        if (a->tok[k].len == in->len && !memcmp(a->tok[k].content, in->content, in->len)) return 0;
+    struct tok_added_token *nt = mem_realloc(a->tok, (a->n + 1) * sizeof *nt);
+    if (!nt) return ERR_NOMEM;
+    a->tok = nt;
+    struct tok_added_token *tk = &a->tok[a->n];
+    *tk = *in;
+    if (!(tk->content = mem_strndup(in->content, in->len))) return ERR_NOMEM;
+    int32_t vid = strmap_get(&t->model.vocab, in->content, in->len);
+    if (vid >= 0) {
+        tk->id = vid;
+    } else {
+        size_t vsize = t->model.type == MODEL_UNIGRAM ? t->model.n_pieces : t->model.vocab.n;
+        int64_t max = -1;
+        for (size_t k = 0; k < a->n; k++)
+            if (a->tok[k].id > max) max = a->tok[k].id;
+        if (max < 0) tk->id = (int32_t)vsize;
+        else if ((size_t)max >= vsize || vsize == 0) tk->id = (int32_t)(max + 1);
+        else tk->id = (int32_t)vsize;
+    }
+    a->n++;
+    return 0;
+}
+
+/* parse_token: an AddedToken object (tokenizer.json added_tokens,
+ * tokenizer_config.json added_tokens_decoder, special_tokens_map.json) or a
+ * plain string (special_tokens_map.json: a special token, default flags). */
+static int parse_token(json_t *e, int special_default, struct tok_added_token *tk, const char *what,
+                       const char *where)
+{
+    memset(tk, 0, sizeof *tk);
+    tk->special = special_default;
+    if (json_is_string(e)) {
+        tk->content = (char *)json_string_value(e);
+        tk->len = json_string_length(e);
+        tk->normalized = !tk->special;
+        return 0;
+    }
+    json_t *c = json_object_get(e, "content");
+    if (!json_is_string(c)) return err_set(ERR_FORMAT, "%s: %s needs a string \"content\"", what, where);
+    tk->content = (char *)json_string_value(c);
+    tk->len = json_string_length(c);
+    FORWARD_ERR(json_get_bool(e, "special", what, &tk->special));
+    tk->normalized = !tk->special;
+    FORWARD_ERR(json_get_bool(e, "single_word", what, &tk->single_word));
+    FORWARD_ERR(json_get_bool(e, "lstrip", what, &tk->lstrip));
+    FORWARD_ERR(json_get_bool(e, "rstrip", what, &tk->rstrip));
+    FORWARD_ERR(json_get_bool(e, "normalized", what, &tk->normalized));
+    return 0;
+}
+
+int added_load(struct tok *t, json_t *arr, const char *what)
+{
     if (!arr || json_is_null(arr)) return 0;
     if (!json_is_array(arr)) return err_set(ERR_FORMAT, "%s: added_tokens must be an array", what);
-    size_t n = json_array_size(arr);
-    a->tok = mem_calloc(n ? n : 1, sizeof *a->tok);
-    if (!a->tok) return ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        json_t *e = json_array_get(arr, i);
-        json_t *c = json_object_get(e, "content"), *id = json_object_get(e, "id");
-        if (!json_is_string(c) || !json_is_integer(id) || json_integer_value(id) < 0 ||
-            json_integer_value(id) > INT32_MAX)
-            return err_set(ERR_FORMAT, "%s: added_tokens[%zu] needs a string \"content\" and an integer \"id\"", what, i);
-        struct tok_added_token *tk = &a->tok[a->n];
-        tk->len = json_string_length(c);
-        if (!tk->len) continue;
-        tk->content = mem_strndup(json_string_value(c), tk->len);
-        if (!tk->content) return ERR_NOMEM;
-        a->n++;
-        tk->id = (int32_t)json_integer_value(id);
-        FORWARD_ERR(json_get_bool(e, "special", what, &tk->special));
-        tk->normalized = !tk->special;
-        FORWARD_ERR(json_get_bool(e, "single_word", what, &tk->single_word));
-        FORWARD_ERR(json_get_bool(e, "lstrip", what, &tk->lstrip));
-        FORWARD_ERR(json_get_bool(e, "rstrip", what, &tk->rstrip));
-        FORWARD_ERR(json_get_bool(e, "normalized", what, &tk->normalized));
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        struct tok_added_token tk;
+        char where[64];
+        snprintf(where, sizeof where, "added_tokens[%zu]", i);
+        FORWARD_ERR(parse_token(json_array_get(arr, i), 0, &tk, what, where));
+        FORWARD_ERR(added_add(t, &tk));
     }
+    return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* added_load_config: what transformers' PreTrainedTokenizerFast adds at
+ * load time: the added_tokens_decoder of tokenizer_config.json (by id), then
+ * the special tokens of special_tokens_map.json, when their content is not
+ * an added token yet. */
+int added_load_config(struct tok *t, json_t *config, json_t *special_map, const char *what_config,
+                      const char *what_map)
+{
+    json_t *dec = json_object_get(config, "added_tokens_decoder");
+    if (json_is_object(dec)) {
+        size_t n = json_object_size(dec), k = 0;
+        long long *ids = mem_alloc_array(n ? n : 1, sizeof *ids);
+        if (!ids) return ERR_NOMEM;
+        const char *key;
+        json_t *v;
+        json_object_foreach(dec, key, v) ids[k++] = strtoll(key, NULL, 10);
+        qsort(ids, n, sizeof *ids, cmp_id);
+        int rc = 0;
+        for (k = 0; k < n && rc == 0; k++) {
+            char key2[32];
+            snprintf(key2, sizeof key2, "%lld", ids[k]);
+            json_t *e = json_object_get(dec, key2);
+            struct tok_added_token tk;
+            if (!e) continue;
+            rc = parse_token(e, 0, &tk, what_config, "added_tokens_decoder entry");
+            if (rc == 0) rc = added_add(t, &tk);
+        }
+        mem_free(ids);
+        FORWARD_ERR(rc);
+    }
+    static const char *const attrs[] = { "bos_token", "eos_token", "unk_token", "sep_token",
+                                         "pad_token", "cls_token", "mask_token" };
+    for (size_t i = 0; special_map && i < sizeof attrs / sizeof attrs[0]; i++) {
+        json_t *e = json_object_get(special_map, attrs[i]);
+        if (!e || json_is_null(e)) continue;
+        struct tok_added_token tk;
+        FORWARD_ERR(parse_token(e, 1, &tk, what_map, attrs[i]));
+        tk.special = 1;
+        FORWARD_ERR(added_add(t, &tk));
+    }
+    json_t *extra = special_map ? json_object_get(special_map, "additional_special_tokens") : NULL;
+    for (size_t i = 0; json_is_array(extra) && i < json_array_size(extra); i++) {
+        struct tok_added_token tk;
+        FORWARD_ERR(parse_token(json_array_get(extra, i), 1, &tk, what_map, "additional_special_tokens"));
+        tk.special = 1;
+        FORWARD_ERR(added_add(t, &tk));
+    }
+    return 0;
+}
+
+/* added_build: the two matching tries (raw and normalized contents). */
+int added_build(struct tok *t)
+{
+    struct tok_added *a = &t->added;
+    trie_free(&a->raw);
+    trie_free(&a->norm);
+    FORWARD_ERR(trie_init(&a->raw));
+    FORWARD_ERR(trie_init(&a->norm));
     struct buf nb = BUF_INIT;
     int rc = 0;
     for (size_t i = 0; i < a->n && rc == 0; i++) {

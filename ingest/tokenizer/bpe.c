@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "hash.h"
 #include "mem.h"
 #include "tok_impl.h"
 #include "utf8.h"
@@ -91,16 +92,48 @@ static void sym_add(struct sym *s, size_t *n, int32_t c, uint32_t start, uint32_
     if (i > 0) s[i - 1].next = (int32_t)i;
 }
 
+static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *s, size_t n);
+
 int bpe_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n)
 {
     if (!n) return 0;
+    if (!w->bpe_cache || n > BPE_CACHE_KEY) return bpe_merge(m, w, s, n);
+    struct bpe_cache_slot *c = &w->bpe_cache[hash64(s, n, 0) & (BPE_CACHE_SLOTS - 1)];
+    if (c->klen == n && !memcmp(c->key, s, n)) {
+        uint32_t start = 0;
+        for (size_t i = 0; i < c->ntok; i++) {
+            FORWARD_ERR(tokens_push(&w->tk, c->id[i], start, c->end[i]));
+            start = c->end[i];
+        }
+        return 0;
+    }
+    size_t mark = w->tk.n;
+    FORWARD_ERR(bpe_merge(m, w, s, n));
+    size_t nt = w->tk.n - mark;
+    /* cache only results that tile the word (byte fallback inside a char does not) */
+    int tiles = nt <= BPE_CACHE_TOK;
+    for (size_t i = 0; tiles && i < nt; i++)
+        tiles = w->tk.bs[mark + i] == (i ? w->tk.be[mark + i - 1] : 0);
+    if (tiles) {
+        c->klen = (uint8_t)n;
+        c->ntok = (uint8_t)nt;
+        memcpy(c->key, s, n);
+        for (size_t i = 0; i < nt; i++) {
+            c->id[i] = w->tk.id[mark + i];
+            c->end[i] = (uint16_t)w->tk.be[mark + i];
+        }
+    }
+    return 0;
+}
+
+static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *s, size_t n)
+{
     if (m->ignore_merges) {
         int32_t id = strmap_get(&m->vocab, s, n);
         if (id >= 0) return tokens_push(&w->tk, id, 0, (uint32_t)n);
     }
     /* at most 4 symbols per byte with byte fallback (never more than n) */
     FORWARD_ERR(grow(&w->scratch, &w->capscratch, n + 1, sizeof(struct sym)));
-    FORWARD_ERR(grow(&w->scratch2, &w->capscratch2, 2 * n + 2, sizeof(struct merge)));
     struct sym *sy = w->scratch;
     size_t ns = 0;
     size_t plen = m->prefix ? strlen(m->prefix) : 0, slen = m->suffix ? strlen(m->suffix) : 0;
@@ -126,7 +159,7 @@ int bpe_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, s
             key = d;
             klen = o;
         }
-        int32_t id = strmap_get(&m->vocab, key, klen);
+        int32_t id = m->char_id && cp >= 0 && cp < 0x800 ? m->char_id[cp] : strmap_get(&m->vocab, key, klen);
         if (id >= 0) {
             if (have_unk) {
                 sym_add(sy, &ns, m->unk_id, unk_start, unk_len);
@@ -169,9 +202,7 @@ int bpe_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, s
     }
     if (have_unk) sym_add(sy, &ns, m->unk_id, unk_start, unk_len);
     if (ns == 0) return 0;
-    if (ns > 1) {
-        FORWARD_ERR(grow(&w->scratch2, &w->capscratch2, 2 * ns + 2, sizeof(struct merge)));
-    }
+    FORWARD_ERR(grow(&w->scratch2, &w->capscratch2, ns + 2, sizeof(struct merge)));
     struct merge *hp = w->scratch2;
     size_t nh = 0;
     for (size_t i = 0; i + 1 < ns; i++) {
@@ -271,6 +302,15 @@ int bpe_load(struct tok_model *m, json_t *j, const char *what)
         char key[8];
         snprintf(key, sizeof key, "<0x%02X>", b);
         m->byte_id[b] = strmap_get(&m->vocab, key, 6);
+    }
+    if (!m->prefix && !m->suffix) {
+        m->char_id = mem_alloc_array(0x800, sizeof *m->char_id);
+        if (!m->char_id) return ERR_NOMEM;
+        for (int32_t c = 0; c < 0x800; c++) {
+            char u[4];
+            size_t k = utf8_encode(c, u);
+            m->char_id[c] = strmap_get(&m->vocab, u, k);
+        }
     }
     json_t *merges = json_object_get(j, "merges");
     if (!merges || json_is_null(merges)) return 0;

@@ -15,6 +15,7 @@
  * Not done: the Nmt normalizer, Lowercase's context-dependent final sigma
  * (Rust's char::to_lowercase has none either).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -28,7 +29,9 @@
 
 static int ccc(int32_t cp)
 {
-    return cp < 0x300 ? 0 : utf8proc_get_property(cp)->combining_class;
+    if (cp < 0x300) return 0;
+    int c = utf8proc_get_property(cp)->combining_class;
+    return c && uc_compat(UC_CCC_ZERO, cp) == 1 ? 0 : c;
 }
 
 #define SBASE 0xAC00
@@ -52,8 +55,10 @@ static int32_t compose_pair(int32_t a, int32_t b)
     if (pa->comb_index >= 0x8000 || pb->comb_index == UINT16_MAX || pb->comb_index < 0x8000)
         return -1;
     utf8proc_int32_t buf[2] = { a, b };
-    if (utf8proc_normalize_utf32(buf, 2, UTF8PROC_COMPOSE | UTF8PROC_STABLE) == 1) return buf[0];
-    return -1;
+    if (utf8proc_normalize_utf32(buf, 2, UTF8PROC_COMPOSE | UTF8PROC_STABLE) != 1) return -1;
+    int32_t d[18]; /* a composite HF's older tables do not have */
+    if (uc_decomp_compat(buf[0], 0, d) == 1 && d[0] == buf[0]) return -1;
+    return buf[0];
 }
 
 static int norm_unicode(struct tok_work *w, size_t off, size_t len, int compat, int compose,
@@ -77,7 +82,8 @@ static int norm_unicode(struct tok_work *w, size_t off, size_t len, int compat, 
             continue;
         }
         int bc = 0;
-        utf8proc_ssize_t k = utf8proc_decompose_char(cp, d, 32, opt, &bc);
+        utf8proc_ssize_t k = uc_decomp_compat(cp, compat, d);
+        if (k < 0) k = utf8proc_decompose_char(cp, d, 32, opt, &bc);
         if (k < 0 || k > 32) {
             d[0] = cp;
             k = 1;
@@ -147,12 +153,13 @@ static int norm_lowercase(struct tok_work *w, size_t off, size_t len, size_t *ro
     for (size_t i = 0; i < len; i++) {
         int32_t cp = w->cp[off + i];
         uint32_t os = w->os[off + i], oe = w->oe[off + i];
-        if (cp == 0x130) { /* the only unconditional multi-char lowercase */
-            FORWARD_ERR(ws_push(w, 'i', os, oe));
-            FORWARD_ERR(ws_push(w, 0x307, os, oe));
-        } else {
+        int32_t lo[3];
+        int k = cp < 0x80 ? -1 : uc_lower_compat(cp, lo);
+        if (k < 0) {
             FORWARD_ERR(ws_push(w, lower1(cp), os, oe));
+            continue;
         }
+        for (int j = 0; j < k; j++) FORWARD_ERR(ws_push(w, lo[j], os, oe));
     }
     *roff = start;
     *rlen = w->n - start;
@@ -161,15 +168,28 @@ static int norm_lowercase(struct tok_work *w, size_t off, size_t len, size_t *ro
 
 static int is_mn(int32_t cp)
 {
+    int x = cp < 0x300 ? 0 : uc_compat(UC_MN, cp);
+    if (x >= 0) return x;
     return cp >= 0x300 && utf8proc_category(cp) == UTF8PROC_CATEGORY_MN;
 }
 
-static int norm_filter_mn(struct tok_work *w, size_t off, size_t len, size_t *roff, size_t *rlen)
+/* is_mark: StripAccents' is_combining_mark (Mn, Mc, Me) */
+static int is_mark(int32_t cp)
+{
+    if (cp < 0x300) return 0;
+    int x = uc_compat(UC_MARK, cp);
+    if (x >= 0) return x;
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
+}
+
+static int norm_filter_mn(struct tok_work *w, size_t off, size_t len, int (*drop)(int32_t),
+                          size_t *roff, size_t *rlen)
 {
     size_t start = w->n;
     FORWARD_ERR(ws_reserve(w, len));
     for (size_t i = 0; i < len; i++)
-        if (!is_mn(w->cp[off + i])) FORWARD_ERR(ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
+        if (!drop(w->cp[off + i])) FORWARD_ERR(ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
     *roff = start;
     *rlen = w->n - start;
     return 0;
@@ -180,6 +200,8 @@ static int norm_filter_mn(struct tok_work *w, size_t off, size_t len, size_t *ro
 static int bert_is_control(int32_t cp)
 {
     if (cp == '\t' || cp == '\n' || cp == '\r') return 0;
+    int x = uc_compat(UC_OTHER, cp);
+    if (x >= 0) return x;
     utf8proc_category_t c = utf8proc_category(cp);
     return c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF || c == UTF8PROC_CATEGORY_CO;
 }
@@ -217,7 +239,7 @@ static int norm_bert(const struct tok_norm *n, struct tok_work *w, size_t off, s
     }
     if (n->strip_accents) {
         FORWARD_ERR(norm_unicode(w, off, len, 0, 0, &off, &len));
-        FORWARD_ERR(norm_filter_mn(w, off, len, &off, &len));
+        FORWARD_ERR(norm_filter_mn(w, off, len, is_mn, &off, &len));
     }
     if (n->lowercase) FORWARD_ERR(norm_lowercase(w, off, len, &off, &len));
     *roff = off;
@@ -438,16 +460,17 @@ int32_t tok_byte_char(unsigned char b)
     return 256 + k;
 }
 
+static int32_t byte_map[256];
+static pthread_once_t byte_map_once = PTHREAD_ONCE_INIT;
+static void byte_map_init(void)
+{
+    for (int b = 0; b < 256; b++) byte_map[b] = tok_byte_char((unsigned char)b);
+}
+
 int tok_bytelevel_map(struct tok_work *w, size_t off, size_t len, size_t *roff, size_t *rlen)
 {
-    static int32_t map[256];
-    static int ready; /* benign: every thread computes the same table */
-    if (!__atomic_load_n(&ready, __ATOMIC_ACQUIRE)) {
-        int32_t tmp[256];
-        for (int b = 0; b < 256; b++) tmp[b] = tok_byte_char((unsigned char)b);
-        memcpy(map, tmp, sizeof map);
-        __atomic_store_n(&ready, 1, __ATOMIC_RELEASE);
-    }
+    pthread_once(&byte_map_once, byte_map_init);
+    const int32_t *map = byte_map;
     size_t start = w->n;
     FORWARD_ERR(ws_reserve(w, len * 4));
     for (size_t i = 0; i < len; i++) {
@@ -472,7 +495,7 @@ int norm_apply(const struct tok_norm *n, struct tok_work *w, size_t off, size_t 
     case NORM_NFKC: return norm_unicode(w, off, len, 1, 1, roff, rlen);
     case NORM_NFKD: return norm_unicode(w, off, len, 1, 0, roff, rlen);
     case NORM_LOWERCASE: return norm_lowercase(w, off, len, roff, rlen);
-    case NORM_STRIP_ACCENTS: return norm_filter_mn(w, off, len, roff, rlen);
+    case NORM_STRIP_ACCENTS: return norm_filter_mn(w, off, len, is_mark, roff, rlen);
     case NORM_BERT: return norm_bert(n, w, off, len, roff, rlen);
     case NORM_STRIP: return norm_strip(n, w, off, len, roff, rlen);
     case NORM_REPLACE: return norm_replace(n, w, off, len, roff, rlen);
@@ -513,7 +536,7 @@ int tok_load_pattern(json_t *pat, regex_t **re, const char *what)
 {
     json_t *s = json_object_get(pat, "String"), *r = json_object_get(pat, "Regex");
     if (json_is_string(s)) return tok_regex_literal(re, json_string_value(s), json_string_length(s), what);
-    if (json_is_string(r)) return tok_regex_new(re, json_string_value(r), json_string_length(r), what);
+    if (json_is_string(r)) return tok_regex_new_hf(re, json_string_value(r), json_string_length(r), what);
     return err_set(ERR_FORMAT, "%s: pattern must be {\"String\": ...} or {\"Regex\": ...}", what);
 }
 

@@ -21,12 +21,6 @@
 #include "utf8.h"
 
 int tok_load_pattern(json_t *pat, regex_t **re, const char *what);
-int tok_bytelevel_map(struct tok_work *w, size_t off, size_t len, size_t *roff, size_t *rlen);
-
-/* The GPT-2 pattern of pre_tokenizers/byte_level.rs */
-static const char BYTELEVEL_RE[] =
-    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
-static const char WHITESPACE_RE[] = "\\w+|[^\\w\\s]+";
 
 /* char_matches: HF's Pattern for Fn(char) -> bool: every matching char is
  * its own match, the gaps are non-matches. */
@@ -65,6 +59,30 @@ static int split_by_char(struct tok_work *w, const struct tok_split *s, int (*pr
     return split_apply(w, s->off, behavior, 0);
 }
 
+/* whitespace_split: Rust regex `\w+|[^\w\s]+`, the matches kept and the
+ * rest removed: maximal runs of word chars or of other non-space chars. */
+static int whitespace_split(struct tok_work *w, const struct tok_split *s)
+{
+    size_t i = 0;
+    while (i < s->len) {
+        int32_t c = w->cp[s->off + i];
+        if (uc_is_whitespace(c)) {
+            i++;
+            continue;
+        }
+        int word = uc_is_word(c);
+        size_t j = i + 1;
+        while (j < s->len) {
+            int32_t d = w->cp[s->off + j];
+            if (uc_is_whitespace(d) || uc_is_word(d) != word) break;
+            j++;
+        }
+        FORWARD_ERR(ws_add_split(w, s->off + i, j - i, -1));
+        i = j;
+    }
+    return 0;
+}
+
 /* metaspace: replace ' ' by the replacement, prepend it, split before it. */
 static int metaspace(const struct tok_pretok *p, struct tok_work *w, const struct tok_split *s)
 {
@@ -74,7 +92,7 @@ static int metaspace(const struct tok_pretok *p, struct tok_work *w, const struc
     else if (p->prepend_scheme == PREPEND_FIRST) prepend = w->os[s->off] == 0;
     int32_t first = w->cp[s->off] == ' ' ? p->replacement : w->cp[s->off];
     if (prepend && first != p->replacement)
-        FORWARD_ERR(ws_push(w, p->replacement, w->os[s->off], w->os[s->off]));
+        FORWARD_ERR(ws_push(w, p->replacement, w->os[s->off], w->oe[s->off])); /* HF: the first char's alignment */
     for (size_t i = 0; i < s->len; i++) {
         int32_t c = w->cp[s->off + i];
         FORWARD_ERR(ws_push(w, c == ' ' ? p->replacement : c, w->os[s->off + i], w->oe[s->off + i]));
@@ -84,20 +102,60 @@ static int metaspace(const struct tok_pretok *p, struct tok_work *w, const struc
     return split_by_char(w, &ns, p_equal, p->replacement, TOK_MERGED_NEXT);
 }
 
+/* gpt2_match: length of the match of the GPT-2 pattern
+ *   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+ * at c[i..n) (never 0), alternatives tried in order as Oniguruma does; the
+ * classes come from uc_bl_class so they are those of HF's Oniguruma. */
+static size_t gpt2_match(const int32_t *c, const char *cls, size_t i, size_t n)
+{
+    if (c[i] == '\'' && i + 1 < n) {
+        int32_t a = c[i + 1], b = i + 2 < n ? c[i + 2] : 0;
+        if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
+        if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
+    }
+    size_t j = i;
+    if (c[i] == ' ' && i + 1 < n && cls[i + 1] != 's') j = i + 1;
+    char k = cls[j];
+    if (k != 's') { /* ' ?\p{L}+', ' ?\p{N}+' or ' ?[^\s\p{L}\p{N}]+' */
+        while (j < n && cls[j] == k) j++;
+        return j - i;
+    }
+    while (j < n && cls[j] == 's') j++;
+    if (j == n || j - i == 1) return j - i;  /* \s+(?!\S) to the end, or \s+ */
+    return j - i - 1;                         /* \s+(?!\S): leave one space for the word */
+}
+
+static int gpt2_split(struct tok_work *w, size_t off, size_t len)
+{
+    if (w->capcls < len + 1) {
+        char *p = mem_realloc(w->cls, len + 1);
+        if (!p) return ERR_NOMEM;
+        w->cls = p;
+        w->capcls = len + 1;
+    }
+    char *cls = w->cls;
+    for (size_t i = 0; i < len; i++) cls[i] = (char)uc_bl_class(w->cp[off + i]);
+    for (size_t i = 0; i < len;) {
+        size_t m = gpt2_match(w->cp + off, cls, i, len);
+        FORWARD_ERR(ws_add_split(w, off + i, m, -1));
+        i += m;
+    }
+    return 0;
+}
+
 static int bytelevel_split(const struct tok_pretok *p, struct tok_work *w, const struct tok_split *s)
 {
     size_t off = s->off, len = s->len;
     if (p->add_prefix_space && w->cp[off] != ' ') {
         size_t start = w->n;
-        FORWARD_ERR(ws_push(w, ' ', w->os[off], w->os[off]));
+        FORWARD_ERR(ws_push(w, ' ', w->os[off], w->oe[off]));
         for (size_t i = 0; i < len; i++)
             FORWARD_ERR(ws_push(w, w->cp[off + i], w->os[off + i], w->oe[off + i]));
         off = start;
         len = w->n - start;
     }
     if (!p->use_regex) return ws_add_split(w, off, len, -1);
-    FORWARD_ERR(regex_find_matches(w, p->re, off, len));
-    return split_apply(w, off, TOK_ISOLATED, 0);
+    return gpt2_split(w, off, len);
 }
 
 /* apply_one: one pre-tokenizer step over one split (appends to sp2). */
@@ -121,8 +179,7 @@ static int apply_one(const struct tok_pretok *p, struct tok_work *w, const struc
         return 0;
     }
     case PRE_WHITESPACE:
-        FORWARD_ERR(regex_find_matches(w, p->re, s->off, s->len));
-        return split_apply(w, s->off, TOK_REMOVED, 1);
+        return whitespace_split(w, s);
     case PRE_WHITESPACE_SPLIT:
         return split_by_char(w, s, p_whitespace, 0, TOK_REMOVED);
     case PRE_METASPACE:
@@ -140,10 +197,11 @@ static int apply_one(const struct tok_pretok *p, struct tok_work *w, const struc
     return 0;
 }
 
-int pretok_apply(const struct tok_pretok *p, struct tok_work *w)
+int pretok_apply(const struct tok_pretok *p, struct tok_work *w, int last)
 {
     if (p->type == PRE_SEQUENCE) {
-        for (size_t i = 0; i < p->nsub; i++) FORWARD_ERR(pretok_apply(&p->sub[i], w));
+        for (size_t i = 0; i < p->nsub; i++)
+            FORWARD_ERR(pretok_apply(&p->sub[i], w, last && i + 1 == p->nsub));
         return 0;
     }
     w->nsp2 = 0;
@@ -156,7 +214,9 @@ int pretok_apply(const struct tok_pretok *p, struct tok_work *w)
         FORWARD_ERR(apply_one(p, w, &s));
     }
     ws_swap_splits(w);
-    if (p->type == PRE_BYTELEVEL) {
+    if (p->type == PRE_BYTELEVEL && last) {
+        w->bl_pending = 1;
+    } else if (p->type == PRE_BYTELEVEL) {
         /* then every piece is mapped byte by byte to printable chars */
         for (size_t i = 0; i < w->nsp; i++) {
             struct tok_split *s = &w->sp[i];
@@ -192,12 +252,10 @@ int pretok_load(struct tok_pretok *p, json_t *j, const char *what)
         p->add_prefix_space = p->use_regex = 1;
         FORWARD_ERR(json_get_bool(j, "add_prefix_space", what, &p->add_prefix_space));
         FORWARD_ERR(json_get_bool(j, "use_regex", what, &p->use_regex));
-        FORWARD_ERR(tok_regex_new(&p->re, BYTELEVEL_RE, strlen(BYTELEVEL_RE), what));
     } else if (!strcmp(type, "BertPreTokenizer")) {
         p->type = PRE_BERT;
     } else if (!strcmp(type, "Whitespace")) {
         p->type = PRE_WHITESPACE;
-        FORWARD_ERR(tok_regex_new(&p->re, WHITESPACE_RE, strlen(WHITESPACE_RE), what));
     } else if (!strcmp(type, "WhitespaceSplit")) {
         p->type = PRE_WHITESPACE_SPLIT;
     } else if (!strcmp(type, "Metaspace")) {

@@ -95,6 +95,22 @@ struct tok_work {
     size_t capscratch;
     void *scratch2;
     size_t capscratch2;
+    char *cls;              /* ByteLevel regex classes of a split */
+    size_t capcls;
+    struct bpe_cache_slot *bpe_cache; /* batch calls only: words already merged */
+    int bl_pending;         /* ByteLevel was the last pre-tokenizer: map each split just before the model */
+};
+
+/* A direct-mapped cache of BPE results for short words, one per batch
+ * worker (HF keeps a word cache too); results never depend on it. */
+#define BPE_CACHE_SLOTS 4096
+#define BPE_CACHE_KEY 32
+#define BPE_CACHE_TOK 12
+struct bpe_cache_slot {
+    uint8_t klen, ntok;
+    char key[BPE_CACHE_KEY];
+    int32_t id[BPE_CACHE_TOK];
+    uint16_t end[BPE_CACHE_TOK];
 };
 
 int ws_reserve(struct tok_work *w, size_t extra);
@@ -108,6 +124,9 @@ void ws_release(struct tok_work *w);
 
 /* ---- regex (Oniguruma, the engine HF uses, same syntax and encoding) ---- */
 int tok_regex_new(regex_t **re, const char *pat, size_t len, const char *what);
+/* tok_regex_new_hf: the same for a tokenizer.json pattern, with \p{L} and
+ * \p{N} given HF's Unicode classes. */
+int tok_regex_new_hf(regex_t **re, const char *pat, size_t len, const char *what);
 /* tok_regex_literal: a regex matching the string s literally. */
 int tok_regex_literal(regex_t **re, const char *s, size_t len, const char *what);
 /* regex_find_matches: HF find_matches of a regex over the range
@@ -117,11 +136,24 @@ int regex_find_matches(struct tok_work *w, regex_t *re, size_t off, size_t len);
 
 /* Unicode properties as Rust's char methods define them. */
 int uc_is_whitespace(int32_t cp);   /* White_Space */
-int uc_is_alnum(int32_t cp);        /* Alphabetic || Numeric */
 int uc_is_numeric(int32_t cp);      /* Nd | Nl | No */
 int uc_is_punct(int32_t cp);        /* P* */
-int uc_is_word(int32_t cp);         /* regex \w */
+int uc_is_word(int32_t cp);         /* Rust regex \w */
+/* uc_bl_class: the class of the ByteLevel regex: 'L', 'N', 's' (\s) or 'o'. */
+int uc_bl_class(int32_t cp);
 void uc_init(void);
+/* uc_compat: HF's answer where it differs from utf8proc (ucd_compat.c):
+ * 1 yes, 0 no, -1 no exception (ask utf8proc). */
+enum { UC_PUNCT, UC_NUM, UC_OTHER, UC_MARK, UC_MN, UC_WORD, UC_BL_L, UC_BL_N, UC_BL_O, UC_CCC_ZERO };
+int uc_compat(int what, int32_t cp);
+/* uc_lower_compat: Rust's char::to_lowercase of cp where utf8proc_tolower
+ * differs (U+0130 and characters newer than utf8proc): the count written
+ * to out, or -1. */
+int uc_lower_compat(int32_t cp, int32_t out[3]);
+/* uc_decomp_compat: HF's full canonical (compat 0) or compatibility
+ * decomposition of cp where it differs from utf8proc's: the count written
+ * to out, or -1. */
+int uc_decomp_compat(int32_t cp, int compat, int32_t out[18]);
 
 /* ---- split behaviors (HF SplitDelimiterBehavior) ---- */
 enum tok_behavior {
@@ -178,8 +210,11 @@ struct tok_pretok {
 };
 int pretok_load(struct tok_pretok *p, json_t *j, const char *what);
 void pretok_free(struct tok_pretok *p);
-/* pretok_apply: pre-tokenize every split of w->sp without an id. */
-int pretok_apply(const struct tok_pretok *p, struct tok_work *w);
+/* pretok_apply: pre-tokenize every split of w->sp without an id. When a
+ * ByteLevel pre-tokenizer comes last, its byte-to-char map is left to the
+ * caller (w->bl_pending), which maps one split at a time (less memory). */
+int pretok_apply(const struct tok_pretok *p, struct tok_work *w, int last);
+int tok_bytelevel_map(struct tok_work *w, size_t off, size_t len, size_t *roff, size_t *rlen);
 
 /* ---- models ---- */
 enum tok_model_type { MODEL_BPE, MODEL_WORDPIECE, MODEL_UNIGRAM, MODEL_WORDLEVEL };
@@ -192,8 +227,10 @@ struct tok_model {
     char *prefix, *suffix;       /* continuing_subword_prefix, end_of_word_suffix */
     int fuse_unk, byte_fallback, ignore_merges;
     int32_t byte_id[256];        /* <0xXX> tokens, -1 absent */
+    int32_t *char_id;            /* BPE without prefix/suffix: id of each code point < 0x800 */
     /* WordPiece */
     size_t max_chars;
+    size_t max_key;              /* longest vocabulary entry, in bytes */
     /* Unigram */
     double *score;
     size_t n_pieces;
@@ -225,6 +262,9 @@ struct tok_added {
 };
 struct tok;
 int added_load(struct tok *t, json_t *arr, const char *what);
+int added_load_config(struct tok *t, json_t *config, json_t *special_map, const char *what_config,
+                      const char *what_map);
+int added_build(struct tok *t);
 void added_free(struct tok_added *a);
 /* added_split: split every split of w->sp without id by the trie (raw or
  * normalized), HF AddedVocabulary::find_matches. */

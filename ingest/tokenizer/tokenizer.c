@@ -11,7 +11,9 @@
  * max_length minus the special tokens the post-processor adds, then the
  * special tokens are added, as transformers + sentence-transformers do.
  */
+#ifdef _OPENMP
 #include <omp.h>
+#endif
 #include <string.h>
 #include <utf8proc.h>
 
@@ -74,6 +76,7 @@ void model_free(struct tok_model *m)
     mem_free(m->prefix);
     mem_free(m->suffix);
     mem_free(m->score);
+    mem_free(m->char_id);
     trie_free(&m->trie);
 }
 
@@ -94,6 +97,48 @@ int model_tokenize(const struct tok_model *m, struct tok_work *w, const char *s,
 
 /* ---- loading ---- */
 
+/* load_side_json: a small side file (tokenizer_config.json, config.json,
+ * special_tokens_map.json); huge integers such as model_max_length 1e30 are
+ * read as reals. *out stays NULL when the file is absent. */
+static int load_side_json(const char *path, json_t **out)
+{
+    struct buf b = BUF_INIT;
+    *out = NULL;
+    if (!fs_exists(path)) return 0;
+    int rc = fs_read_file(path, &b, 16 << 20);
+    if (rc == 0) {
+        json_error_t je;
+        *out = json_loadb(b.data ? b.data : "", b.len, JSON_DECODE_INT_AS_REAL, &je);
+        if (!*out)
+            rc = err_set(ERR_FORMAT, "cannot parse '%s': %s at line %d, column %d", path, je.text, je.line,
+                         je.column);
+    }
+    buf_release(&b);
+    return rc;
+}
+
+/* read_int_key: an integer key of dir/file, or -1 when the file or key is absent */
+static int read_int_key(const char *dir, const char *file, const char *key, int64_t *out)
+{
+    struct buf p = BUF_INIT;
+    json_t *j = NULL;
+    *out = -1;
+    int rc = fs_join(&p, dir, file);
+    if (rc == 0) rc = load_side_json(p.data, &j);
+    if (rc == 0 && j) {
+        json_t *v = json_object_get(j, key);
+        if (json_is_integer(v)) *out = json_integer_value(v);
+        else if (json_is_real(v) && json_real_value(v) >= 0 && json_real_value(v) < 9e18)
+            *out = (int64_t)json_real_value(v);
+    }
+    json_decref(j);
+    buf_release(&p);
+    return rc;
+}
+
+/* load_sbert_config: max_seq_length and do_lower_case as sentence-transformers
+ * reads them: sentence_bert_config.json, else min(max_position_embeddings of
+ * config.json, model_max_length of tokenizer_config.json) when both exist. */
 static int load_sbert_config(struct tok *t, const char *dir)
 {
     struct buf p = BUF_INIT;
@@ -113,12 +158,21 @@ static int load_sbert_config(struct tok *t, const char *dir)
             rc = json_get_bool(j, "do_lower_case", p.data, &t->do_lower_case);
         }
     }
+    if (rc == 0 && !j) {
+        int64_t mpe, mml;
+        rc = read_int_key(dir, "config.json", "max_position_embeddings", &mpe);
+        if (rc == 0) rc = read_int_key(dir, "tokenizer_config.json", "model_max_length", &mml);
+        if (rc == 0 && mpe > 0 && mml > 0) {
+            int64_t m = mpe < mml ? mpe : mml;
+            if (m <= INT32_MAX) t->max_length = (int)m;
+        }
+    }
     json_decref(j);
     buf_release(&p);
     return rc;
 }
 
-static int build_id_table(struct tok *t)
+static int build_id_table(struct tok *t, const char *what)
 {
     size_t size = 0;
     const struct tok_strmap *v = &t->model.vocab;
@@ -126,6 +180,10 @@ static int build_id_table(struct tok *t)
         if ((size_t)v->val[i] + 1 > size) size = (size_t)v->val[i] + 1;
     for (size_t i = 0; i < t->added.n; i++)
         if ((size_t)t->added.tok[i].id + 1 > size) size = (size_t)t->added.tok[i].id + 1;
+    /* ids may be sparse, but not absurdly: the table is one pointer per id */
+    size_t entries = v->n + t->added.n;
+    if (size > 16 * entries + (1u << 20))
+        return err_set(ERR_FORMAT, "%s: token id %zu out of range for %zu tokens", what, size - 1, entries);
     t->vocab_size = size;
     t->id_to_token = mem_calloc(size ? size : 1, sizeof *t->id_to_token);
     if (!t->id_to_token) return ERR_NOMEM;
@@ -160,7 +218,25 @@ static int tok_load_json(struct tok *t, json_t *root, const char *what)
         FORWARD_ERR(json_get_int(tr, "max_length", what, &ml));
         if (ml > 0 && ml <= INT32_MAX) t->max_length = (int)ml;
     }
-    return build_id_table(t);
+    return 0;
+}
+
+/* load_side_files: tokenizer_config.json and special_tokens_map.json, for
+ * the tokens transformers adds on top of tokenizer.json. */
+static int load_side_files(struct tok *t, const char *dir)
+{
+    struct buf pc = BUF_INIT, ps = BUF_INIT;
+    json_t *config = NULL, *map = NULL;
+    int rc = fs_join(&pc, dir, "tokenizer_config.json");
+    if (rc == 0) rc = fs_join(&ps, dir, "special_tokens_map.json");
+    if (rc == 0) rc = load_side_json(pc.data, &config);
+    if (rc == 0) rc = load_side_json(ps.data, &map);
+    if (rc == 0) rc = added_load_config(t, config, map, pc.data, ps.data);
+    json_decref(config);
+    json_decref(map);
+    buf_release(&pc);
+    buf_release(&ps);
+    return rc;
 }
 
 int tok_load(const char *dir, struct tok **out)
@@ -171,11 +247,16 @@ int tok_load(const char *dir, struct tok **out)
     uc_init();
     struct buf path = BUF_INIT;
     json_t *root = NULL;
-    int is_dir = fs_is_dir(dir), rc;
-    if (is_dir) rc = fs_join(&path, dir, "tokenizer.json");
+    int is_dir = fs_is_dir(dir), rc = 0;
+    if (!is_dir && !fs_exists(dir))
+        rc = err_set(ERR_NOTFOUND, "cannot load tokenizer: '%s' is neither a model directory nor a tokenizer.json file", dir);
+    else if (is_dir) rc = fs_join(&path, dir, "tokenizer.json");
     else rc = buf_puts(&path, dir);
     if (rc == 0) rc = json_load_path(path.data, 0, &root);
     if (rc == 0) rc = tok_load_json(t, root, path.data);
+    if (rc == 0 && is_dir) rc = load_side_files(t, dir);
+    if (rc == 0) rc = added_build(t);
+    if (rc == 0) rc = build_id_table(t, path.data);
     if (rc == 0 && is_dir) rc = load_sbert_config(t, dir);
     if (rc == 0 && !(t->path = buf_detach(&path, NULL))) rc = ERR_NOMEM;
     json_decref(root);
@@ -340,7 +421,8 @@ static int encode_work(const struct tok *t, struct tok_work *w, const char *text
         }
     }
     FORWARD_ERR(added_split(&t->added, &t->added.norm, w));
-    if (t->pre) FORWARD_ERR(pretok_apply(t->pre, w));
+    w->bl_pending = 0;
+    if (t->pre) FORWARD_ERR(pretok_apply(t->pre, w, 1));
 
     for (size_t i = 0; i < w->nsp; i++) {
         struct tok_split s = w->sp[i];
@@ -349,6 +431,8 @@ static int encode_work(const struct tok *t, struct tok_work *w, const char *text
             FORWARD_ERR(enc_push(e, s.id, w->os[s.off], w->oe[s.off + s.len - 1]));
             continue;
         }
+        size_t mark = w->n;
+        if (w->bl_pending) FORWARD_ERR(tok_bytelevel_map(w, s.off, s.len, &s.off, &s.len));
         FORWARD_ERR(ws_utf8(w, s.off, s.len));
         w->tk.n = 0;
         FORWARD_ERR(model_tokenize(&t->model, w, w->u8.data, w->u8.len));
@@ -358,6 +442,7 @@ static int encode_work(const struct tok *t, struct tok_work *w, const char *text
             uint32_t oe = ce > cs ? w->oe[s.off + ce - 1] : os;
             FORWARD_ERR(enc_push(e, w->tk.id[k], os, oe));
         }
+        w->n = mark; /* the mapped copy is no longer needed */
     }
 
     int special = !(flags & TOK_NO_SPECIAL) && t->post;
@@ -392,10 +477,15 @@ int tok_encode_batch(const struct tok *t, const char *const *texts, const size_t
                      int flags, struct tok_encoding *out, int n_threads)
 {
     int first = 0;
+#ifdef _OPENMP
     if (n_threads <= 0) n_threads = omp_get_max_threads();
+#else
+    (void)n_threads;
+#endif
 #pragma omp parallel num_threads(n_threads)
     {
         struct tok_work w = { 0 };
+        if (t->model.type == MODEL_BPE) w.bpe_cache = mem_calloc(BPE_CACHE_SLOTS, sizeof *w.bpe_cache);
 #pragma omp for schedule(dynamic, 16)
         for (size_t i = 0; i < n; i++) {
             w.n = 0;

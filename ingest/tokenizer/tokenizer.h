@@ -7,7 +7,9 @@
  * where they matter, tokenizer_config.json, special_tokens_map.json and
  * sentence_bert_config.json, whose max_seq_length sets the truncation
  * length), then is immutable: tok_encode may be called from many threads at
- * once on the same tok.
+ * once on the same tok. Supported components, the Unicode policy and the
+ * known differences from HF are in docs/tokenizer.md; the implementation is
+ * split by stage (tok_impl.h).
  *
  *     struct tok *t;
  *     if (tok_load(dir, &t) < 0) die(err_msg());
@@ -21,6 +23,11 @@
  * the text is first stripped with Python str.strip() semantics, as
  * sentence-transformers does. Unknown component types in tokenizer.json are a
  * load error (ERR_UNSUPPORTED) naming the type.
+ *
+ * Truncation (unless TOK_NO_TRUNCATE) is sentence-transformers': the content
+ * is cut on the right to max_length minus the special tokens the
+ * post-processor adds, then those are added; e.n_untruncated is the length
+ * without truncation and e.truncated tells whether anything was cut.
  */
 #ifndef SEMINDEX_TOKENIZER_H
 #define SEMINDEX_TOKENIZER_H
@@ -71,7 +78,9 @@ int tok_encode(const struct tok *t, const char *text, size_t len, int flags, str
 void tok_encoding_release(struct tok_encoding *e);
 
 /* tok_encode_batch: tokenize n texts in parallel (OpenMP, n_threads; 0 = all
- * cores) into out[0..n). Returns 0 or the first error. */
+ * cores) into out[0..n) (caller-owned, zeroed or reused encodings). Returns
+ * 0 or the first error. Faster per text than tok_encode: each worker keeps
+ * its scratch and a BPE word cache for the whole batch. */
 int tok_encode_batch(const struct tok *t, const char *const *texts, const size_t *lens, size_t n,
                      int flags, struct tok_encoding *out, int n_threads);
 

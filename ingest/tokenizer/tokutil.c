@@ -334,6 +334,8 @@ void ws_release(struct tok_work *w)
     mem_free(w->tk.be);
     mem_free(w->scratch);
     mem_free(w->scratch2);
+    mem_free(w->cls);
+    mem_free(w->bpe_cache);
     memset(w, 0, sizeof *w);
 }
 
@@ -349,6 +351,82 @@ static void onig_init_once(void)
 void uc_init(void)
 {
     pthread_once(&onig_once, onig_init_once);
+}
+
+/* ---- \p{L} and \p{N} as HF's Oniguruma knows them ----
+ * The system's Oniguruma may have older Unicode tables than the one built
+ * into HF (Debian 12: Unicode 14); patterns from tokenizer.json get \p{L}
+ * and \p{N} replaced by explicit classes built from uc_bl_class (utf8proc
+ * plus the exceptions measured from HF). */
+static char *class_l, *class_n;
+static pthread_once_t class_once = PTHREAD_ONCE_INIT;
+
+static char *build_class(int want, int negate)
+{
+    struct buf b = BUF_INIT;
+    buf_puts(&b, negate ? "[^" : "[");
+    long start = -1;
+    for (long c = 0; c <= 0x110000; c++) {
+        int in = c < 0x110000 && !(c >= 0xD800 && c <= 0xDFFF) && uc_bl_class((int32_t)c) == want;
+        if (in && start < 0) start = c;
+        if (!in && start >= 0) {
+            if (c - 1 == start) buf_printf(&b, "\\x{%lx}", start);
+            else buf_printf(&b, "\\x{%lx}-\\x{%lx}", start, c - 1);
+            start = -1;
+        }
+    }
+    buf_puts(&b, "]");
+    return buf_detach(&b, NULL);
+}
+
+static void class_init(void)
+{
+    class_l = build_class('L', 0);
+    class_n = build_class('N', 0);
+}
+
+/* rewrite_props: pat with \p{L}, \p{N}, \P{L}, \P{N} replaced by classes */
+static int rewrite_props(const char *pat, size_t len, struct buf *out)
+{
+    int need = 0;
+    for (size_t i = 0; i + 4 < len && !need; i++)
+        need = pat[i] == '\\' && (pat[i + 1] == 'p' || pat[i + 1] == 'P') && pat[i + 2] == '{' &&
+               (pat[i + 3] == 'L' || pat[i + 3] == 'N') && pat[i + 4] == '}';
+    if (!need) return buf_append(out, pat, len);
+    pthread_once(&class_once, class_init);
+    if (!class_l || !class_n) return ERR_NOMEM;
+    for (size_t i = 0; i < len; i++) {
+        if (pat[i] != '\\' || i + 1 >= len) {
+            FORWARD_ERR(buf_putc(out, pat[i]));
+            continue;
+        }
+        if (i + 4 < len && (pat[i + 1] == 'p' || pat[i + 1] == 'P') && pat[i + 2] == '{' &&
+            (pat[i + 3] == 'L' || pat[i + 3] == 'N') && pat[i + 4] == '}') {
+            const char *cl = pat[i + 3] == 'L' ? class_l : class_n;
+            if (pat[i + 1] == 'P') { /* [^...] */
+                FORWARD_ERR(buf_puts(out, "[^"));
+                FORWARD_ERR(buf_puts(out, cl + 1));
+            } else {
+                FORWARD_ERR(buf_puts(out, cl));
+            }
+            i += 4;
+            continue;
+        }
+        FORWARD_ERR(buf_putc(out, pat[i]));   /* an escape: copy it whole */
+        FORWARD_ERR(buf_putc(out, pat[++i]));
+    }
+    return 0;
+}
+
+int tok_regex_new_hf(regex_t **re, const char *pat, size_t len, const char *what)
+{
+    struct buf b = BUF_INIT;
+    int rc = rewrite_props(pat, len, &b);
+    if (rc == 0) rc = tok_regex_new(re, b.data ? b.data : "", b.len, what);
+    buf_release(&b);
+    if (rc == ERR_FORMAT) /* name the pattern as written, not the rewrite */
+        rc = err_set(ERR_FORMAT, "%s: bad regex '%.*s'", what, (int)(len > 200 ? 200 : len), pat);
+    return rc;
 }
 
 int tok_regex_new(regex_t **re, const char *pat, size_t len, const char *what)
@@ -430,28 +508,59 @@ int uc_is_whitespace(int32_t cp)
 
 int uc_is_numeric(int32_t cp)
 {
+    int x = cp < 0x80 ? -1 : uc_compat(UC_NUM, cp);
+    if (x >= 0) return x;
     utf8proc_category_t c = utf8proc_category(cp);
     return c == UTF8PROC_CATEGORY_ND || c == UTF8PROC_CATEGORY_NL || c == UTF8PROC_CATEGORY_NO;
 }
 
-int uc_is_alnum(int32_t cp)
-{
-    if (cp < 0x80)
-        return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z');
-    return ONIGENC_IS_CODE_CTYPE(ONIG_ENCODING_UTF8, (OnigCodePoint)cp, ONIGENC_CTYPE_ALPHA) ||
-           uc_is_numeric(cp);
-}
-
+/* uc_is_word: \w of Rust's regex crate (UTS #18 word: Alphabetic, marks,
+ * decimal digits, connector punctuation, Join_Control), which HF uses for
+ * the Whitespace pre-tokenizer and the added-token word boundaries. */
 int uc_is_word(int32_t cp)
 {
     if (cp < 0x80)
         return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
                cp == '_';
-    return ONIGENC_IS_CODE_CTYPE(ONIG_ENCODING_UTF8, (OnigCodePoint)cp, ONIGENC_CTYPE_WORD);
+    int x = uc_compat(UC_WORD, cp);
+    if (x >= 0) return x;
+    if (cp == 0x200C || cp == 0x200D) return 1;
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_PC:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+int uc_bl_class(int32_t cp)
+{
+    if (cp < 0x80) {
+        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z')) return 'L';
+        if (cp >= '0' && cp <= '9') return 'N';
+        if (cp == ' ' || (cp >= 9 && cp <= 13)) return 's';
+        return 'o';
+    }
+    if (uc_compat(UC_BL_L, cp) == 1) return 'L';
+    if (uc_compat(UC_BL_N, cp) == 1) return 'N';
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+        return 'L';
+    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+        return 'N';
+    default:
+        return uc_is_whitespace(cp) ? 's' : 'o';
+    }
 }
 
 int uc_is_punct(int32_t cp)
 {
+    int x = cp < 0x80 ? -1 : uc_compat(UC_PUNCT, cp);
+    if (x >= 0) return x;
     switch (utf8proc_category(cp)) {
     case UTF8PROC_CATEGORY_PC: case UTF8PROC_CATEGORY_PD: case UTF8PROC_CATEGORY_PS:
     case UTF8PROC_CATEGORY_PE: case UTF8PROC_CATEGORY_PI: case UTF8PROC_CATEGORY_PF:

@@ -5,8 +5,8 @@
  * vocabulary entry (prefixed with continuing_subword_prefix after the first
  * piece) is taken; if some position has no match, or the word is longer
  * than max_input_chars_per_word characters, the whole word is unk_token.
- * Cost is O(L^2) lookups for an L-character word, L bounded by
- * max_input_chars_per_word.
+ * Candidates start at the longest vocabulary entry, so the cost is O(L * K)
+ * lookups for an L-byte word and K-byte longest entry.
  */
 #include <string.h>
 
@@ -21,15 +21,18 @@ int wordpiece_tokenize(const struct tok_model *m, struct tok_work *w, const char
     for (size_t i = 0; i < n; i++) nchars += ((unsigned char)s[i] & 0xC0) != 0x80;
     if (nchars > m->max_chars) return tokens_push(&w->tk, m->unk_id, 0, (uint32_t)n);
     size_t plen = m->prefix ? strlen(m->prefix) : 0, mark = w->tk.n;
-    struct buf *b = &w->u8; /* free to use: the caller has its copy of s */
     char *key = mem_alloc(plen + n + 1);
     if (!key) return ERR_NOMEM;
-    (void)b;
     if (plen) memcpy(key, m->prefix, plen);
     size_t start = 0;
     int rc = 0;
     while (start < n) {
-        size_t end = n;
+        /* no entry is longer than max_key bytes: start there (same result,
+         * linear instead of quadratic time in a long word) */
+        size_t lim = m->max_key + 1 > (start > 0 ? plen : 0) ? m->max_key - (start > 0 ? plen : 0) : 0;
+        size_t end = n - start > lim ? start + lim : n;
+        while (end > start && end < n && ((unsigned char)s[end] & 0xC0) == 0x80) end--;
+        if (end == start) end = start + 1; /* nothing fits: the loop below fails at once */
         int32_t id = -1;
         while (start < end) {
             const char *k = s + start;
@@ -71,5 +74,7 @@ int wordpiece_load(struct tok_model *m, json_t *j, const char *what)
     m->unk_id = strmap_get(&m->vocab, unk, strlen(unk));
     if (m->unk_id < 0) return err_set(ERR_FORMAT, "%s: unk_token '%s' is not in the vocabulary", what, unk);
     if (*prefix && !(m->prefix = mem_strdup(prefix))) return ERR_NOMEM;
+    for (size_t i = 0; i < m->vocab.n; i++)
+        if (m->vocab.klen[i] > m->max_key) m->max_key = m->vocab.klen[i];
     return 0;
 }

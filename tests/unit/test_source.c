@@ -16,6 +16,7 @@
 #include "err.h"
 #include "ingest/source/source.h"
 #include "log.h"
+#include "mem.h"
 
 struct ent {
     const char *name;
@@ -450,6 +451,30 @@ int main(void)
         struct src_stats st3 = { 0 };
         CHECK_INT(src_read(dir, &o3, on_doc, &d3, &st3), ERR_FORMAT);
         CHECK_TRUE(strstr(err_msg(), "b.txt") != NULL);
+    }
+
+    TEST("out of memory at every allocation: ERR_NOMEM or success, never a crash") {
+        /* the "plain files and a directory" test left a directory with every
+         * format, nested archives and compressed files */
+        const char *dir = tmp("dir");
+        long points = 0, nomem = 0;
+        for (long n = 0; n < 100000; n++) {
+            struct docs d = { 0 };
+            struct src_stats st = { 0 };
+            mem_fail_after(n);
+            int rc = src_read(dir, &o, on_doc, &d, &st);
+            long used = mem_fail_after(-1);
+            if (rc != 0 && rc != ERR_NOMEM) T_FAIL("allocation %ld: rc %d (%s)", n, rc, err_msg());
+            nomem += rc == ERR_NOMEM;
+            points++;
+            if (used <= n) {
+                CHECK_INT(rc, 0);
+                CHECK_INT(d.n, 16);
+                break;
+            }
+        }
+        printf("  %ld allocation points, %ld gave ERR_NOMEM\n", points, nomem);
+        CHECK_TRUE(nomem > 0);
     }
 
     return test_summary();

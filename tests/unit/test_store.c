@@ -11,6 +11,7 @@
 #include "check.h"
 #include "err.h"
 #include "index/store/store.h"
+#include "mem.h"
 
 #define DIM 8
 
@@ -301,6 +302,42 @@ int main(void)
         close(pfd[0]);
         close(pfd[1]);
         store_close(s);
+    }
+
+    TEST("out of memory at every allocation: ERR_NOMEM or success, never a crash") {
+        long points = 0, nomem = 0;
+        for (long n = 0; n < 10000; n++) {
+            mem_fail_after(n);
+            struct store *t = NULL;
+            int rc = store_open(dir, 0, &t);
+            struct fill f = { 5, 20, 0 };
+            if (rc == 0) rc = store_write(t, fill_fn, &f);
+            struct store_txn *r = NULL;
+            struct buf text = BUF_INIT;
+            struct store_doc d = STORE_DOC_INIT;
+            if (rc == 0) rc = store_read_begin(t, &r);
+            struct store_chunk c;
+            if (rc == 0) rc = store_get_chunk(r, store_make_id(5, 3), &c, &text);
+            if (rc == 0) rc = store_get_doc(r, store_make_id(5, 0), &d);
+            store_read_end(r);
+            store_close(t);
+            long used = mem_fail_after(-1);
+            buf_release(&text);
+            store_doc_release(&d);
+            if (rc != 0 && rc != ERR_NOMEM) T_FAIL("allocation %ld: rc %d (%s)", n, rc, err_msg());
+            nomem += rc == ERR_NOMEM;
+            points++;
+            if (used <= n) {
+                CHECK_INT(rc, 0);
+                break;
+            }
+        }
+        printf("  %ld allocation points, %ld gave ERR_NOMEM\n", points, nomem);
+        CHECK_TRUE(nomem > 0);
+        struct store *t;
+        CHECK_OK(store_open(dir, STORE_RDONLY, &t));
+        CHECK_INT(verify(t, 5, 20), 0);
+        store_close(t);
     }
 
     TEST("f16 conversion: exact halves, rounding, specials") {

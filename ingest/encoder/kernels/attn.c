@@ -27,7 +27,7 @@ void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_
                const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len, int nt)
 {
     int H = heads * d, H3 = 3 * H, half = d / 2;
-    (void)n_seq;
+    (void)seq_of;
     if (cosv) {
         #pragma omp parallel for schedule(static) num_threads(nt)
         for (int t = 0; t < T; t++) {
@@ -41,44 +41,58 @@ void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_
         }
     }
     float scale = 1.0f / sqrtf((float)d);
+    /* one work item per (sequence, head): K^T of that head is gathered into
+     * [d][L] so that the scores of a query vectorise over keys */
     #pragma omp parallel num_threads(nt)
     {
 #ifdef _OPENMP
-        float *sc = scratch + (size_t)omp_get_thread_num() * max_len;
+        float *sc = scratch + (size_t)omp_get_thread_num() * ATTN_SCRATCH(max_len, d);
 #else
         float *sc = scratch;
 #endif
-        #pragma omp for schedule(static)
-        for (long it = 0; it < (long)T * heads; it++) {
-            int t = (int)(it / heads), h = (int)(it % heads);
-            int s0 = seq_off[seq_of[t]], s1 = seq_off[seq_of[t] + 1];
-            int j0 = s0, j1 = s1;
-            if (window >= 0) {
-                if (t - window > j0) j0 = t - window;
-                if (t + window + 1 < j1) j1 = t + window + 1;
+        float *kt = sc + max_len;
+        #pragma omp for schedule(dynamic, 1)
+        for (long it = 0; it < (long)n_seq * heads; it++) {
+            int s = (int)(it / heads), h = (int)(it % heads);
+            int s0 = seq_off[s], L = seq_off[s + 1] - s0;
+            for (int j = 0; j < L; j++) {
+                const float *k = qkv + (size_t)(s0 + j) * H3 + H + h * d;
+                for (int i = 0; i < d; i++) kt[(size_t)i * L + j] = k[i];
             }
-            const float *q = qkv + (size_t)t * H3 + h * d;
-            float mx = -INFINITY;
-            for (int j = j0; j < j1; j++) {
-                const float *k = qkv + (size_t)j * H3 + H + h * d;
-                float acc = 0;
-                for (int i = 0; i < d; i++) acc += q[i] * k[i];
-                acc *= scale;
-                sc[j - j0] = acc;
-                if (acc > mx) mx = acc;
-            }
-            float sum = 0;
-            for (int j = 0; j < j1 - j0; j++) {
-                sc[j] = expf(sc[j] - mx);
-                sum += sc[j];
-            }
-            float inv = 1.0f / sum;
-            float *o = ctx + (size_t)t * H + h * d;
-            memset(o, 0, (size_t)d * sizeof *o);
-            for (int j = j0; j < j1; j++) {
-                const float *v = qkv + (size_t)j * H3 + 2 * H + h * d;
-                float p = sc[j - j0] * inv;
-                for (int i = 0; i < d; i++) o[i] += p * v[i];
+            for (int t = 0; t < L; t++) {
+                int j0 = 0, j1 = L;
+                if (window >= 0) {
+                    if (t - window > j0) j0 = t - window;
+                    if (t + window + 1 < j1) j1 = t + window + 1;
+                }
+                const float *q = qkv + (size_t)(s0 + t) * H3 + h * d;
+                int n = j1 - j0;
+                for (int j = 0; j < n; j++) sc[j] = 0;
+                for (int i = 0; i < d; i++) {
+                    float qi = q[i];
+                    const float *kr = kt + (size_t)i * L + j0;
+                    #pragma omp simd
+                    for (int j = 0; j < n; j++) sc[j] += qi * kr[j];
+                }
+                float mx = -INFINITY;
+                for (int j = 0; j < n; j++) {
+                    sc[j] *= scale;
+                    if (sc[j] > mx) mx = sc[j];
+                }
+                float sum = 0;
+                for (int j = 0; j < n; j++) {
+                    sc[j] = expf(sc[j] - mx);
+                    sum += sc[j];
+                }
+                float inv = 1.0f / sum;
+                float *o = ctx + (size_t)(s0 + t) * H + h * d;
+                for (int i = 0; i < d; i++) o[i] = 0;
+                for (int j = 0; j < n; j++) {
+                    const float *v = qkv + (size_t)(s0 + j0 + j) * H3 + 2 * H + h * d;
+                    float p = sc[j] * inv;
+                    #pragma omp simd
+                    for (int i = 0; i < d; i++) o[i] += p * v[i];
+                }
             }
         }
     }

@@ -22,8 +22,11 @@ void mm_xwt(const float *x, int M, int K, const float *W, int N, const float *b,
 
 /* mm_backend: "onednn" or "openblas" (which library mm_xwt uses). */
 const char *mm_backend(void);
-/* mm_set_backend: 0 = oneDNN, 1 = OpenBLAS (for benchmarks). */
+/* mm_set_backend: 0 = oneDNN, 1 = OpenBLAS, 2 = plain loops (benchmarks). */
 void mm_set_backend(int which);
+/* mm_stats: seconds spent in mm_xwt and flops done on this thread since
+ * the last reset. */
+void mm_stats(double *seconds, double *flops, int reset);
 
 /* mm_ref: the same product with plain loops (benchmark baseline, oracle). */
 void mm_ref(const float *x, int M, int K, const float *W, int N, const float *b, float *y, int ldy, float beta);
@@ -48,7 +51,8 @@ void rope_table(float *cosv, float *sinv, int L, int d, double theta);
  * applied in place to q and k first when cosv != NULL, at each token's index
  * in its sequence. Token i attends to j in its own sequence with
  * |i - j| <= window (window < 0: all). ctx[T, H] gets the heads concatenated.
- * scratch: nt * max_len floats. */
+ * scratch: nt * ATTN_SCRATCH(max_len, d) floats. */
+#define ATTN_SCRATCH(max_len, d) ((size_t)(max_len) * (size_t)((d) + 1))
 void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
                const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len, int nt);
 

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "kernels.h"
+#include "log.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -25,7 +26,8 @@
 
 void openblas_set_num_threads(int num_threads);
 
-static int backend = -1; /* 0 oneDNN, 1 OpenBLAS */
+static int backend = -1; /* 0 oneDNN, 1 OpenBLAS, 2 plain loops */
+static _Thread_local double st_sec, st_flop;
 
 static int get_backend(void)
 {
@@ -36,8 +38,19 @@ static int get_backend(void)
     return backend;
 }
 
-const char *mm_backend(void) { return get_backend() ? "openblas" : "onednn"; }
-void mm_set_backend(int which) { backend = which ? 1 : 0; }
+const char *mm_backend(void)
+{
+    static const char *names[] = { "onednn", "openblas", "loops" };
+    return names[get_backend()];
+}
+void mm_set_backend(int which) { backend = which >= 0 && which <= 2 ? which : 0; }
+
+void mm_stats(double *seconds, double *flops, int reset)
+{
+    if (seconds) *seconds = st_sec;
+    if (flops) *flops = st_flop;
+    if (reset) st_sec = st_flop = 0;
+}
 
 void mm_ref(const float *x, int M, int K, const float *W, int N, const float *b, float *y, int ldy, float beta)
 {
@@ -53,6 +66,7 @@ void mm_ref(const float *x, int M, int K, const float *W, int N, const float *b,
 /* ---- oneDNN ---- */
 
 #define DNNL_CACHE 64
+#define DNNL_MIN_STATIC_M 256
 
 struct dnnl_entry {
     int M, N, K, ldy, bias, beta;
@@ -93,7 +107,8 @@ static dnnl_primitive_t dnnl_prim(struct dnnl_ctx *c, int M, int N, int K, int l
         if (!x->prim || x->used < victim->used) victim = x;
     }
     dnnl_memory_desc_t a_md, b_md, c_md, bias_md;
-    dnnl_dims_t ad = { M, K }, as = { K, 1 }, bd = { K, N }, bs = { 1, K }, cd = { M, N }, cs = { ldy, 1 },
+    dnnl_dim_t Md = M < 0 ? DNNL_RUNTIME_DIM_VAL : M;
+    dnnl_dims_t ad = { Md, K }, as = { K, 1 }, bd = { K, N }, bs = { 1, K }, cd = { Md, N }, cs = { ldy, 1 },
                 biasd = { 1, N }, biass = { N, 1 };
     if (dnnl_memory_desc_init_by_strides(&a_md, 2, ad, dnnl_f32, as) != dnnl_success ||
         dnnl_memory_desc_init_by_strides(&b_md, 2, bd, dnnl_f32, bs) != dnnl_success ||
@@ -129,18 +144,23 @@ static int mm_dnnl(const float *x, int M, int K, const float *W, int N, const fl
 {
     struct dnnl_ctx *c = dnnl_get();
     if (!c) return -1;
-    dnnl_primitive_t p = dnnl_prim(c, M, N, K, ldy, b != NULL, beta != 0);
+    /* small M (single texts, queries, the head): one primitive with a
+     * run-time M per shape instead of one JIT'ed kernel per M */
+    int runtime_m = M < DNNL_MIN_STATIC_M;
+    dnnl_primitive_t p = dnnl_prim(c, runtime_m ? -1 : M, N, K, ldy, b != NULL, beta != 0);
     if (!p) return -1;
     const dnnl_memory_desc_t *md;
     dnnl_primitive_desc_t pd;
     if (dnnl_primitive_get_primitive_desc(p, (const_dnnl_primitive_desc_t *)&pd) != dnnl_success) return -1;
     dnnl_memory_t src, wei, dst, bias = NULL;
-    md = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
-    dnnl_memory_create(&src, md, c->eng, (void *)x);
+    dnnl_memory_desc_t a_md, c_md;
+    dnnl_dims_t ad = { M, K }, as = { K, 1 }, cd = { M, N }, cs = { ldy, 1 };
+    dnnl_memory_desc_init_by_strides(&a_md, 2, ad, dnnl_f32, as);
+    dnnl_memory_desc_init_by_strides(&c_md, 2, cd, dnnl_f32, cs);
+    dnnl_memory_create(&src, &a_md, c->eng, (void *)x);
     md = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     dnnl_memory_create(&wei, md, c->eng, (void *)W);
-    md = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-    dnnl_memory_create(&dst, md, c->eng, y);
+    dnnl_memory_create(&dst, &c_md, c->eng, y);
     dnnl_exec_arg_t args[4] = { { DNNL_ARG_SRC, src }, { DNNL_ARG_WEIGHTS, wei }, { DNNL_ARG_DST, dst } };
     int nargs = 3;
     if (b) {
@@ -168,12 +188,19 @@ void mm_xwt(const float *x, int M, int K, const float *W, int N, const float *b,
             int nt)
 {
     if (M <= 0 || N <= 0) return;
-    if (get_backend() == 0 && mm_dnnl(x, M, K, W, N, b, y, ldy, beta, nt) == 0) return;
-    openblas_set_num_threads(nt);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, x, K, W, K, beta, y, ldy);
-    if (b) {
-        #pragma omp parallel for schedule(static) num_threads(nt)
-        for (int m = 0; m < M; m++)
-            for (int n = 0; n < N; n++) y[(size_t)m * ldy + n] += b[n];
+    double t0 = now_sec();
+    st_flop += 2.0 * M * N * K;
+    int be = get_backend();
+    if (be == 2) {
+        mm_ref(x, M, K, W, N, b, y, ldy, beta);
+    } else if (be == 1 || mm_dnnl(x, M, K, W, N, b, y, ldy, beta, nt) != 0) {
+        openblas_set_num_threads(nt);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, x, K, W, K, beta, y, ldy);
+        if (b) {
+            #pragma omp parallel for schedule(static) num_threads(nt)
+            for (int m = 0; m < M; m++)
+                for (int n = 0; n < N; n++) y[(size_t)m * ldy + n] += b[n];
+        }
     }
+    st_sec += now_sec() - t0;
 }

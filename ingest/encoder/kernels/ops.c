@@ -16,8 +16,10 @@ void layernorm(const float *x, float *y, int T, int H, const float *w, const flo
         const float *xr = x + (size_t)t * H;
         float *yr = y + (size_t)t * H;
         double s = 0, ss = 0;
+        #pragma omp simd reduction(+ : s)
         for (int i = 0; i < H; i++) s += xr[i];
         double mean = s / H;
+        #pragma omp simd reduction(+ : ss)
         for (int i = 0; i < H; i++) {
             double d = xr[i] - mean;
             ss += d * d;

@@ -1,0 +1,313 @@
+/*
+ * bench_encode.c - `semindex bench encode`: encoder throughput on KorSTS
+ * sentences, with baselines measured in the same run.
+ *
+ *   1. semindex: enc_encode() on all sentences (tokenize, sort by length,
+ *      packed token-budget batches) -> sentences/s, real tokens/s,
+ *      effective GFLOP/s (model FLOPs of the real tokens / wall time), the
+ *      GEMM share of the time and the GFLOP/s of the GEMMs inside the run.
+ *   2. GEMM ceiling: oneDNN and OpenBLAS alone at the model's four
+ *      projection shapes (M = 2048 tokens), same threads -> "gemm efficiency"
+ *      = in-run GEMM GFLOP/s / best standalone GFLOP/s.
+ *   3. baseline "padded32": what SentenceTransformer.encode does - inputs
+ *      sorted by length, batches of 32 padded to their longest input - run
+ *      through the same kernels (pads are computed like real tokens).
+ *   4. baseline "naive": plain-loop GEMMs (serial; the other operations as
+ *      in 1) on the first --naive-sentences inputs.
+ *   Peak RSS is taken right after 1 (the baselines add their own buffers).
+ *
+ * Output: "key value" lines (docs/performance.md quotes them).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "err.h"
+#include "fsutil.h"
+#include "ingest/encoder/encoder.h"
+#include "ingest/encoder/encoder_internal.h"
+#include "ingest/encoder/kernels/kernels.h"
+#include "ingest/model/model.h"
+#include "ingest/model/safetensors.h"
+#include "ingest/tokenizer/tokenizer.h"
+#include "log.h"
+#include "mem.h"
+
+static const char usage[] =
+    "usage: semindex bench encode --model DIR [--input FILE] [--threads N] [--batch-tokens N]\n"
+    "                             [--limit N] [--naive-sentences N]\n"
+    "\n"
+    "Encoder throughput on KorSTS sentences (default $SEMINDEX_DATA/korsts/sts-dev.tsv,\n"
+    "else ../shared/data/korsts/sts-dev.tsv: sentence1 and sentence2 of every pair)\n"
+    "against baselines measured in the same run: PyTorch-style padded batches of 32,\n"
+    "plain-loop GEMMs on one thread, and oneDNN / OpenBLAS alone at the model's GEMM\n"
+    "shapes. --input takes a .tsv of that layout or a file of one text per line.\n";
+
+/* read_texts: KorSTS tsv (columns 6 and 7 after the header) or lines */
+static int read_texts(const char *path, struct cli_texts *t)
+{
+    size_t n = strlen(path);
+    if (n < 4 || strcmp(path + n - 4, ".tsv") != 0) return cli_read_texts(path, CLI_IN_LINES, NULL, t);
+    struct cli_texts raw;
+    FORWARD_ERR(cli_read_texts(path, CLI_IN_LINES, NULL, &raw));
+    memset(t, 0, sizeof *t);
+    for (int col = 5; col <= 6; col++) {
+        for (size_t i = 1; i < raw.n; i++) {
+            const char *p = raw.text[i];
+            for (int c = 0; c < col && p; c++) {
+                p = strchr(p, '\t');
+                if (p) p++;
+            }
+            if (!p) continue;
+            const char *e = strchr(p, '\t');
+            size_t len = e ? (size_t)(e - p) : strlen(p);
+            if (t->n == t->cap) {
+                t->cap = t->cap ? 2 * t->cap : 1024;
+                t->text = mem_realloc(t->text, t->cap * sizeof *t->text);
+                t->len = mem_realloc(t->len, t->cap * sizeof *t->len);
+            }
+            t->text[t->n] = mem_strndup(p, len);
+            t->len[t->n++] = len;
+        }
+    }
+    cli_texts_release(&raw);
+    return t->n ? 0 : err_set(ERR_FORMAT, "'%s': no sentences", path);
+}
+
+static long peak_rss_kb(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+/* model FLOPs for one sequence of L tokens (matmuls + attention scores and
+ * weighted sums inside each layer's window; no padding) */
+static double seq_flops(const struct model *m, int L)
+{
+    const struct model_config *c = &m->cfg;
+    double H = c->hidden, I = c->intermediate, f = 0;
+    double mlp_in = c->arch == MODEL_MODERNBERT ? 2 * I : I;
+    for (int l = 0; l < c->layers; l++) {
+        f += 2.0 * L * (3 * H * H + H * H + mlp_in * H + I * H);
+        int w = c->arch == MODEL_MODERNBERT && l % c->global_every ? c->local_attention / 2 : L;
+        double keys = 0;
+        for (int i = 0; i < L; i++) {
+            int lo = i - w < 0 ? 0 : i - w, hi = i + w >= L ? L - 1 : i + w;
+            keys += hi - lo + 1;
+        }
+        f += 4.0 * keys * H;
+    }
+    for (int i = 0; i < m->n_dense; i++) f += 2.0 * m->dense[i].in * m->dense[i].out;
+    return f;
+}
+
+static double model_bytes(const struct model *m)
+{
+    double b = 0;
+    for (size_t i = 0; i < st_count(m->st); i++) b += (double)st_at(m->st, i)->nbytes;
+    return b;
+}
+
+static double gemm_alone(int backend, int M, int N, int K, int nt, const float *W)
+{
+    float *x = mem_aligned(64, (size_t)M * K * sizeof *x), *y = mem_aligned(64, (size_t)M * N * sizeof *y);
+    for (size_t i = 0; i < (size_t)M * K; i++) x[i] = (float)((i * 2654435761u) % 1000) * 1e-3f - 0.5f;
+    mm_set_backend(backend);
+    mm_xwt(x, M, K, W, N, NULL, y, N, 0, nt); /* warm up (JIT, page faults) */
+    double best = 0;
+    for (int r = 0; r < 3; r++) {
+        double t0 = now_sec();
+        mm_xwt(x, M, K, W, N, NULL, y, N, 0, nt);
+        double g = 2.0 * M * N * K / (now_sec() - t0) / 1e9;
+        if (g > best) best = g;
+    }
+    mem_free(x);
+    mem_free(y);
+    return best;
+}
+
+int bench_encode(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "model", 1, 0, 'm' }, { "input", 1, 0, 'i' }, { "threads", 1, 0, 't' }, { "batch-tokens", 1, 0, 'b' },
+        { "limit", 1, 0, 'l' }, { "naive-sentences", 1, 0, 'n' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
+    };
+    const char *model = NULL, *input = NULL;
+    struct enc_options eo = ENC_OPTIONS_INIT;
+    long v, limit = 0, naive_n = 8;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(usage, stdout); return EXIT_OK;
+        case 'm': model = optarg; break;
+        case 'i': input = optarg; break;
+        case 't':
+            if (cli_parse_int(optarg, 1, 4096, &v) < 0) return cli_usage_error(usage, "--threads: %s", err_msg());
+            eo.n_threads = (int)v;
+            break;
+        case 'b':
+            if (cli_parse_int(optarg, 1, 1L << 24, &v) < 0) return cli_usage_error(usage, "--batch-tokens: %s", err_msg());
+            eo.batch_tokens = (size_t)v;
+            break;
+        case 'l':
+            if (cli_parse_int(optarg, 1, 1L << 30, &limit) < 0) return cli_usage_error(usage, "--limit: %s", err_msg());
+            break;
+        case 'n':
+            if (cli_parse_int(optarg, 0, 1L << 20, &naive_n) < 0) return cli_usage_error(usage, "--naive-sentences: %s", err_msg());
+            break;
+        default: return cli_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (!model) return cli_usage_error(usage, "--model is required");
+    char def[1024];
+    if (!input) {
+        const char *d = getenv("SEMINDEX_DATA");
+        snprintf(def, sizeof def, "%s/korsts/sts-dev.tsv", d && *d ? d : "../shared/data");
+        input = def;
+    }
+    struct cli_texts t;
+    if (read_texts(input, &t) < 0) return cli_fail(NULL);
+    if (limit && (size_t)limit < t.n) {
+        for (size_t i = (size_t)limit; i < t.n; i++) mem_free(t.text[i]);
+        t.n = (size_t)limit;
+    }
+    struct enc *e = NULL;
+    double t0 = now_sec();
+    if (enc_create(model, &eo, &e) < 0) {
+        cli_texts_release(&t);
+        return cli_fail(NULL);
+    }
+    const struct model *m = enc_model(e);
+    if (!m) {
+        enc_free(e);
+        cli_texts_release(&t);
+        err_set(ERR_UNSUPPORTED, "'%s': bench encode needs a transformer model", model);
+        return cli_fail(NULL);
+    }
+    int nt = eo.n_threads > 0 ? eo.n_threads : 0;
+#ifdef _OPENMP
+    extern int omp_get_num_procs(void);
+    if (!nt) nt = omp_get_num_procs();
+#else
+    if (!nt) nt = 1;
+#endif
+    printf("model %s\nthreads %d\nsentences %zu\nload_s %.3f\ngemm_backend %s\n", model, nt, t.n, now_sec() - t0,
+           mm_backend());
+    size_t n = t.n;
+    int D = enc_dim(e);
+    float *out = mem_alloc_array(n, (size_t)D * sizeof *out);
+    struct enc_item_info *info = mem_alloc_array(n, sizeof *info);
+    /* 1. semindex, end to end (tokenization included), after one warm-up pass on a few texts */
+    enc_encode(e, (const char *const *)t.text, t.len, n < 64 ? n : 64, out, info);
+    mm_stats(NULL, NULL, 1);
+    t0 = now_sec();
+    if (enc_encode(e, (const char *const *)t.text, t.len, n, out, info) < 0) {
+        enc_free(e);
+        return cli_fail(NULL);
+    }
+    double wall = now_sec() - t0, gsec, gflop;
+    mm_stats(&gsec, &gflop, 1);
+    double tokens = 0, flops = 0;
+    int maxlen = 0;
+    for (size_t i = 0; i < n; i++) {
+        tokens += info[i].n_tokens;
+        flops += seq_flops(m, info[i].n_tokens);
+        if (info[i].n_tokens > maxlen) maxlen = info[i].n_tokens;
+    }
+    double sps = n / wall;
+    printf("tokens_per_sentence %.2f\nmax_tokens %d\nencode_s %.3f\nsentences_per_s %.2f\ntokens_per_s %.1f\n"
+           "effective_gflops %.1f\ngemm_share %.3f\ngemm_gflops_in_run %.1f\npeak_rss_mb %.1f\nmodel_file_mb %.1f\n",
+           tokens / n, maxlen, wall, sps, tokens / wall, flops / wall / 1e9, gsec / wall, gflop / gsec / 1e9,
+           peak_rss_kb() / 1024.0, model_bytes(m) / 1048576.0);
+    fflush(stdout);
+    /* 2. standalone GEMM at the model's shapes */
+    const struct model_config *mc = &m->cfg;
+    int H = mc->hidden, I = mc->intermediate, Mrows = 2048;
+    int shapes[4][2] = { { 3 * H, H }, { H, H }, { mc->arch == MODEL_MODERNBERT ? 2 * I : I, H }, { H, I } };
+    const float *ws[4] = { m->layers[0].wq, m->layers[0].wo, m->layers[0].wi, m->layers[0].wo2 };
+    double best_w = 0, fl_w = 0, dn_w = 0, ob_w = 0;
+    for (int s = 0; s < 4; s++) {
+        if (mc->arch != MODEL_MODERNBERT && s == 0) continue; /* BERT: three [H, H] GEMMs instead */
+        double dn = gemm_alone(0, Mrows, shapes[s][0], shapes[s][1], nt, ws[s]);
+        double ob = gemm_alone(1, Mrows, shapes[s][0], shapes[s][1], nt, ws[s]);
+        printf("gemm_%dx%dx%d onednn_gflops %.1f openblas_gflops %.1f\n", Mrows, shapes[s][0], shapes[s][1], dn, ob);
+        double f = 2.0 * shapes[s][0] * shapes[s][1];
+        fl_w += f;
+        dn_w += f / dn;
+        ob_w += f / ob;
+    }
+    mm_set_backend(0);
+    /* flop-weighted harmonic mean = the rate of running the four shapes once each */
+    double dn_mix = fl_w / dn_w, ob_mix = fl_w / ob_w;
+    best_w = dn_mix > ob_mix ? dn_mix : ob_mix;
+    printf("gemm_mix_onednn_gflops %.1f\ngemm_mix_openblas_gflops %.1f\ngemm_efficiency %.2f\n", dn_mix, ob_mix,
+           gflop / gsec / 1e9 / best_w);
+    fflush(stdout);
+    /* 3. PyTorch-style padded batches of 32 through the same kernels */
+    {
+        size_t *order = mem_alloc_array(n, sizeof *order);
+        struct tok_encoding *te = mem_calloc(n, sizeof *te);
+        tok_encode_batch(enc_tokenizer(e), (const char *const *)t.text, t.len, n, 0, te, nt);
+        for (size_t i = 0; i < n; i++) order[i] = i;
+        /* sentence-transformers sorts by character length, longest first */
+        for (size_t i = 1; i < n; i++)
+            for (size_t j = i; j > 0 && t.len[order[j]] > t.len[order[j - 1]]; j--) {
+                size_t x = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = x;
+            }
+        int32_t *pad = mem_alloc_array(32 * (size_t)m->max_seq_length, sizeof *pad);
+        const int32_t *ids[32];
+        size_t lens[32];
+        float *o32 = mem_alloc_array(32, (size_t)D * sizeof *o32);
+        double padded_tokens = 0;
+        t0 = now_sec();
+        for (size_t b = 0; b < n; b += 32) {
+            size_t k = n - b < 32 ? n - b : 32, L = 0;
+            for (size_t j = 0; j < k; j++)
+                if (te[order[b + j]].n > L) L = te[order[b + j]].n;
+            for (size_t j = 0; j < k; j++) {
+                int32_t *row = pad + j * L;
+                const struct tok_encoding *x = &te[order[b + j]];
+                memcpy(row, x->ids, x->n * sizeof *row);
+                for (size_t q = x->n; q < L; q++) row[q] = mc->pad_id;
+                ids[j] = row;
+                lens[j] = L;
+            }
+            padded_tokens += (double)k * L;
+            enc_encode_ids(e, ids, lens, k, o32);
+        }
+        double pw = now_sec() - t0;
+        printf("padded32_sentences_per_s %.2f\npadded32_padding_share %.3f\nspeedup_vs_padded32 %.2f\n", n / pw,
+               1 - tokens / padded_tokens, sps / (n / pw));
+        for (size_t i = 0; i < n; i++) tok_encoding_release(&te[i]);
+        mem_free(te);
+        mem_free(order);
+        mem_free(pad);
+        mem_free(o32);
+        fflush(stdout);
+    }
+    /* 4. naive loops, one thread, first naive_n sentences */
+    if (naive_n > 0) {
+        size_t k = (size_t)naive_n < n ? (size_t)naive_n : n;
+        mm_set_backend(2);
+        t0 = now_sec();
+        enc_encode(e, (const char *const *)t.text, t.len, k, out, info);
+        double nw = now_sec() - t0;
+        mm_set_backend(0);
+        printf("naive_sentences %zu\nnaive_sentences_per_s %.3f\nspeedup_vs_naive %.1f\n", k, k / nw,
+               sps / (k / nw));
+    }
+    mem_free(out);
+    mem_free(info);
+    enc_free(e);
+    cli_texts_release(&t);
+    return EXIT_OK;
+}

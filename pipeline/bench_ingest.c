@@ -1,0 +1,294 @@
+/*
+ * bench_ingest.c - `semindex bench ingest`: end-to-end ingest throughput
+ * against the encoder alone on the same texts, in the same run.
+ *
+ * The corpus is generated (Korean-like sentences from a small vocabulary, a
+ * share of them repeated) into tar.zst shards under a temporary directory,
+ * or given with --shards. The texts the pipeline will see are collected with
+ * the same reader and segmenter. Then, best of --repeat runs each:
+ *   baseline  enc_encode() over the unique chunk texts in memory, batches of
+ *             --batch-chunks (the encode work ingest cannot avoid)
+ *   ingest    ingest_run() into a fresh store: read, segment, tokenize,
+ *             dedup, encode, write (LMDB, zstd, fsync per transaction)
+ * and prints chunks/s of both and overlap = baseline time / ingest time
+ * (1.0 = ingest costs nothing beyond the encoder). It also checks that
+ * duplicates were not encoded (encoded == unique texts).
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "hash.h"
+#include "ingest/encoder/encoder.h"
+#include "ingest/ingest.h"
+#include "log.h"
+#include "mem.h"
+
+static const char usage_str[] =
+    "usage: semindex bench ingest [--model DIR] [--docs N] [--shards N] [--repeat N] [--threads N]\n"
+    "                             [--batch-chunks N] [--segment MODE] [--keep DIR] [SHARD...]\n"
+    "\n"
+    "  --model DIR        encoder (default builtin:ngram)\n"
+    "  --docs N           generated documents (default 6000, 4 sentences each)\n"
+    "  --shards N         generated shards (default 4)\n"
+    "  --repeat N         runs of each measurement, the best is kept (default 3)\n"
+    "  --threads N        encoder threads (default: all cores)\n"
+    "  --batch-chunks N   chunks per encoder batch (default 1024)\n"
+    "  --segment MODE     segmentation (default sentence)\n"
+    "  SHARD...           use these shards instead of a generated corpus\n";
+
+static const char *const vocab[] = { "하늘이", "바다를", "고양이가", "강아지는", "학교에서", "사람들이", "빠르게",
+                                     "천천히", "노래를", "책을", "먹었다", "달린다", "좋아요", "보았다", "오늘은",
+                                     "내일", "어제", "서울의", "부산에", "친구와", "함께", "조용히", "크게", "작은",
+                                     "새로운", "오래된", "도서관", "공원에서", "기차를", "타고", "갔다", "왔어요" };
+
+static int gen_shards(const char *dir, int n_shards, int n_docs, char ***paths)
+{
+    *paths = mem_calloc((size_t)n_shards, sizeof **paths);
+    if (!*paths) return err_set(ERR_NOMEM, "out of memory");
+    struct buf b = BUF_INIT, p = BUF_INIT;
+    uint64_t x = 0x9E3779B97F4A7C15ull, prev[64] = { 0 };
+    int sent = 0;
+    for (int s = 0; s < n_shards; s++) {
+        buf_reset(&p);
+        buf_printf(&p, "%s/bench-%02d.tar.zst", dir, s);
+        (*paths)[s] = mem_strdup(p.data);
+        struct archive *a = archive_write_new();
+        archive_write_set_format_pax_restricted(a);
+        archive_write_add_filter_zstd(a);
+        if (archive_write_open_filename(a, p.data) != ARCHIVE_OK) {
+            archive_write_free(a);
+            return err_set(ERR_IO, "cannot write '%s'", p.data);
+        }
+        buf_reset(&b);
+        for (int d = 0; d < n_docs / n_shards; d++) {
+            buf_puts(&b, "{\"text\": \"");
+            for (int k = 0; k < 4; k++, sent++) {
+                /* every 10th sentence repeats one seen before */
+                uint64_t y = x = x * 6364136223846793005ull + 1442695040888963407ull;
+                if (sent % 10 == 9) y = prev[(y >> 33) % (sent < 64 ? (uint64_t)sent : 64)];
+                else prev[sent % 64] = y;
+                int nw = 6 + (int)(y >> 60);
+                for (int w = 0; w < nw; w++) {
+                    buf_puts(&b, vocab[(y >> (w * 5 % 59)) % 32]);
+                    buf_putc(&b, ' ');
+                }
+                buf_printf(&b, "%d. ", (int)(y % 997));
+            }
+            buf_puts(&b, "\"}\n");
+        }
+        struct archive_entry *e = archive_entry_new();
+        archive_entry_set_pathname(e, "docs.jsonl");
+        archive_entry_set_size(e, (la_int64_t)b.len);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_write_header(a, e);
+        archive_write_data(a, b.data, b.len);
+        archive_entry_free(e);
+        archive_write_close(a);
+        archive_write_free(a);
+    }
+    buf_release(&b);
+    buf_release(&p);
+    return 0;
+}
+
+/* collected chunk texts */
+struct texts {
+    char **s;
+    size_t *n;
+    size_t count, cap, unique;
+    const struct seg_options *seg;
+    struct seg_spans sp;
+    struct hash128 *seen;
+    size_t seen_cap;
+};
+
+static int seen_add(struct texts *t, struct hash128 h)
+{
+    size_t mask = t->seen_cap - 1;
+    for (size_t i = h.lo & mask;; i = (i + 1) & mask) {
+        if (!t->seen[i].lo && !t->seen[i].hi) {
+            t->seen[i] = h;
+            return 1;
+        }
+        if (t->seen[i].lo == h.lo && t->seen[i].hi == h.hi) return 0;
+    }
+}
+
+static int on_doc(void *ctx, const struct src_doc *d)
+{
+    struct texts *t = ctx;
+    FORWARD_ERR(seg_split(t->seg, d->text, d->len, &t->sp));
+    for (size_t i = 0; i < t->sp.n; i++) {
+        const char *s = d->text + t->sp.v[i].start;
+        size_t n = t->sp.v[i].end - t->sp.v[i].start;
+        if (t->count == t->cap) {
+            size_t cap = t->cap ? t->cap * 2 : 4096;
+            char **s2 = mem_realloc(t->s, cap * sizeof *s2);
+            if (!s2) return err_set(ERR_NOMEM, "out of memory");
+            t->s = s2;
+            size_t *n2 = mem_realloc(t->n, cap * sizeof *n2);
+            if (!n2) return err_set(ERR_NOMEM, "out of memory");
+            t->n = n2;
+            t->cap = cap;
+        }
+        if (t->count * 2 >= t->seen_cap) return err_set(ERR_INVALID, "corpus larger than the bench's table");
+        if (!seen_add(t, hash128(s, n))) continue; /* the baseline encodes unique texts */
+        t->s[t->count] = mem_strndup(s, n);
+        t->n[t->count++] = n;
+        t->unique++;
+    }
+    return 0;
+}
+
+static void rm_store(const char *dir)
+{
+    char p[4096];
+    const char *f[] = { "data.mdb", "lock.mdb", "ingest.lock" };
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, f[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+int bench_ingest(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "model", required_argument, NULL, 'm' },   { "docs", required_argument, NULL, 'd' },
+        { "shards", required_argument, NULL, 's' },  { "repeat", required_argument, NULL, 'r' },
+        { "threads", required_argument, NULL, 't' }, { "batch-chunks", required_argument, NULL, 'b' },
+        { "segment", required_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *model = ENC_BUILTIN_NGRAM;
+    long docs = 6000, n_shards = 4, repeat = 3, threads = 0, batch = 1024;
+    struct ingest_options o = INGEST_OPTIONS_INIT;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+        long *dst = NULL;
+        switch (c) {
+        case 'm': model = optarg; break;
+        case 'd': dst = &docs; break;
+        case 's': dst = &n_shards; break;
+        case 'r': dst = &repeat; break;
+        case 't': dst = &threads; break;
+        case 'b': dst = &batch; break;
+        case 'S':
+            if (seg_parse_mode(optarg, &o.seg.mode) < 0) return cli_usage_error(usage_str, "%s", err_msg());
+            break;
+        case 'h': fputs(usage_str, stdout); return EXIT_OK;
+        case 'q': case 'v': cli_common_opt(c); break;
+        default: return cli_usage_error(usage_str, "bad option");
+        }
+        if (dst && cli_parse_int(optarg, c == 't' ? 0 : 1, 1 << 24, dst) < 0)
+            return cli_usage_error(usage_str, "%s", err_msg());
+    }
+    o.batch_chunks = (size_t)batch;
+    o.batch_tokens = (size_t)1 << 30; /* batches by chunk count, like the baseline */
+
+    char tmpl[] = "/tmp/semindex-bench-XXXXXX";
+    const char *dir = mkdtemp(tmpl);
+    if (!dir) return cli_fail("mkdtemp");
+    char **gen = NULL;
+    const char *const *shards;
+    size_t n;
+    if (optind < argc) {
+        shards = (const char *const *)argv + optind;
+        n = (size_t)(argc - optind);
+    } else {
+        if (gen_shards(dir, (int)n_shards, (int)docs, &gen) < 0) return cli_fail(NULL);
+        shards = (const char *const *)gen;
+        n = (size_t)n_shards;
+    }
+    struct enc_options eo = ENC_OPTIONS_INIT;
+    eo.n_threads = (int)threads;
+    struct enc *e = NULL;
+    int rc = EXIT_FAIL;
+    struct texts tx = { 0 };
+    float *vec = NULL;
+    if (enc_create(model, &eo, &e) < 0) { rc = cli_fail(NULL); goto out; }
+    o.seg.tok = enc_tokenizer(e);
+    tx.seg = &o.seg;
+    tx.seen_cap = 1 << 24;
+    tx.seen = mem_calloc(tx.seen_cap, sizeof *tx.seen);
+    if (!tx.seen) { err_set(ERR_NOMEM, "out of memory"); rc = cli_fail(NULL); goto out; }
+    uint64_t total_chunks = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct src_stats ss = { 0 };
+        if (src_read(shards[i], &o.src, on_doc, &tx, &ss) < 0) { rc = cli_fail(NULL); goto out; }
+    }
+    int dim = enc_dim(e);
+    vec = mem_alloc_array((size_t)batch * (size_t)dim, sizeof *vec);
+    if (!vec) { err_set(ERR_NOMEM, "out of memory"); rc = cli_fail(NULL); goto out; }
+
+    double best_base = 1e30, best_ing = 1e30;
+    struct ingest_stats best_st = { 0 };
+    for (long r = 0; r < repeat; r++) {
+        double t0 = now_sec();
+        for (size_t i = 0; i < tx.count; i += (size_t)batch) {
+            size_t k = tx.count - i < (size_t)batch ? tx.count - i : (size_t)batch;
+            if (enc_encode(e, (const char *const *)tx.s + i, tx.n + i, k, vec, NULL) < 0) {
+                rc = cli_fail("encode");
+                goto out;
+            }
+        }
+        double tb = now_sec() - t0;
+        if (tb < best_base) best_base = tb;
+
+        char sd[4200];
+        snprintf(sd, sizeof sd, "%s/store", dir);
+        rm_store(sd);
+        struct store *s;
+        if (store_open(sd, STORE_CREATE, &s) < 0) { rc = cli_fail(NULL); goto out; }
+        struct ingest_stats st = { 0 };
+        int ir = ingest_run(s, e, shards, n, &o, &st);
+        store_close(s);
+        if (ir < 0) { rc = cli_fail("ingest"); goto out; }
+        if (st.t_total < best_ing) {
+            best_ing = st.t_total;
+            best_st = st;
+        }
+        total_chunks = st.chunks;
+        rm_store(sd);
+    }
+    printf("model              %s (dim %d)\n", model, dim);
+    printf("shards             %zu\n", n);
+    printf("chunks             %llu (%zu unique, %llu duplicates)\n", (unsigned long long)total_chunks, tx.unique,
+           (unsigned long long)best_st.duplicates);
+    printf("encoder_alone      %.3f s  %.0f chunks/s (unique texts, in memory)\n", best_base,
+           (double)tx.unique / best_base);
+    printf("ingest             %.3f s  %.0f chunks/s (all chunks, end to end)\n", best_ing,
+           (double)total_chunks / best_ing);
+    printf("ingest_stages      prep %.3f s, encode %.3f s (waited %.3f s), write %.3f s\n", best_st.t_prep,
+           best_st.t_encode, best_st.t_encode_wait, best_st.t_write);
+    printf("overlap            %.3f (encoder-alone time / ingest time)\n", best_base / best_ing);
+    printf("encoded            %llu (%s)\n", (unsigned long long)best_st.encoded,
+           best_st.encoded == tx.unique ? "= unique texts: duplicates cost no encoder time" : "MISMATCH");
+    rc = best_st.encoded == tx.unique ? EXIT_OK : EXIT_FAIL;
+out:
+    for (size_t i = 0; i < tx.count; i++) mem_free(tx.s[i]);
+    mem_free(tx.s);
+    mem_free(tx.n);
+    mem_free(tx.seen);
+    seg_spans_release(&tx.sp);
+    mem_free(vec);
+    enc_free(e);
+    if (gen) {
+        for (size_t i = 0; i < (size_t)n_shards; i++) {
+            if (gen[i]) unlink(gen[i]);
+            mem_free(gen[i]);
+        }
+        mem_free(gen);
+    }
+    rmdir(dir);
+    return rc;
+}

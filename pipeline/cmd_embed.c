@@ -1,0 +1,204 @@
+/*
+ * cmd_embed.c - `semindex embed`: texts in, sentence embeddings out, as
+ * SentenceTransformer(model).encode(texts) would return them.
+ *
+ * Texts are read whole (lines or jsonl, see cli.h), encoded in chunks of
+ * CHUNK texts (each chunk sorted by length and cut into token-budget
+ * batches by the encoder) and written in input order. Output goes to a
+ * temporary file renamed into place at the end, so a failed run leaves no
+ * half-written file behind.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+#include "ingest/encoder/encoder.h"
+#include "log.h"
+#include "mem.h"
+
+#define CHUNK 8192
+
+static const char usage[] =
+    "usage: semindex embed --model DIR [--input FILE] [--input-format lines|jsonl] [--field NAME]\n"
+    "                      [--output FILE] [--format jsonl|f32|npy] [--batch-tokens N]\n"
+    "                      [--threads N] [--normalize]\n"
+    "\n"
+    "Embed texts with a sentence-transformers model directory (or builtin:ngram).\n"
+    "\n"
+    "  --model DIR          model directory as saved by sentence-transformers\n"
+    "  --input FILE         texts to embed (default: stdin)\n"
+    "  --input-format F     lines (one text per line, default) or jsonl\n"
+    "  --field NAME         jsonl field holding the text (default: text)\n"
+    "  --output FILE        where to write (default: stdout)\n"
+    "  --format F           jsonl: {\"embedding\":[...]} per line (default);\n"
+    "                       f32: raw little-endian float32 rows, no header;\n"
+    "                       npy: a NumPy .npy file [n, dim] float32\n"
+    "  --batch-tokens N     tokens per forward batch (default 8192)\n"
+    "  --threads N          threads (default: all cores)\n"
+    "  --normalize          L2-normalize the embeddings (the model's Normalize\n"
+    "                       module does this anyway when it has one)\n"
+    "\n"
+    "Rows are in input order. The number of inputs cut to the model's\n"
+    "max_seq_length is reported on stderr.\n";
+
+enum out_format { OUT_JSONL, OUT_F32, OUT_NPY };
+
+static int write_npy_header(FILE *f, size_t n, int dim)
+{
+    char dict[128];
+    int k = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %d), }", n, dim);
+    int total = 10 + k + 1;
+    int pad = (64 - total % 64) % 64;
+    unsigned short hl = (unsigned short)(k + pad + 1);
+    unsigned char magic[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hl & 0xff),
+                                (unsigned char)(hl >> 8) };
+    if (fwrite(magic, 1, 10, f) != 10 || fwrite(dict, 1, (size_t)k, f) != (size_t)k) return -1;
+    for (int i = 0; i < pad; i++) fputc(' ', f);
+    fputc('\n', f);
+    return 0;
+}
+
+static int write_rows(FILE *f, enum out_format fmt, const float *v, size_t n, int dim)
+{
+    if (fmt != OUT_JSONL) return fwrite(v, sizeof *v, n * (size_t)dim, f) == n * (size_t)dim ? 0 : -1;
+    for (size_t r = 0; r < n; r++) {
+        fputs("{\"embedding\":[", f);
+        for (int i = 0; i < dim; i++) fprintf(f, i ? ",%.9g" : "%.9g", (double)v[r * dim + i]);
+        fputs("]}\n", f);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+int cmd_embed(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "model", required_argument, 0, 'm' },        { "input", required_argument, 0, 'i' },
+        { "input-format", required_argument, 0, 'I' }, { "field", required_argument, 0, 'F' },
+        { "output", required_argument, 0, 'o' },       { "format", required_argument, 0, 'f' },
+        { "batch-tokens", required_argument, 0, 'b' }, { "threads", required_argument, 0, 't' },
+        { "normalize", no_argument, 0, 'n' },          { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 },
+    };
+    const char *model = NULL, *input = NULL, *output = NULL, *field = "text";
+    enum cli_input_format ifmt = CLI_IN_LINES;
+    enum out_format ofmt = OUT_JSONL;
+    struct enc_options eo = ENC_OPTIONS_INIT;
+    long v;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h': fputs(usage, stdout); return EXIT_OK;
+        case 'm': model = optarg; break;
+        case 'i': input = optarg; break;
+        case 'F': field = optarg; break;
+        case 'o': output = optarg; break;
+        case 'I':
+            if (cli_parse_input_format(optarg, &ifmt) < 0) return cli_usage_error(usage, "%s", err_msg());
+            break;
+        case 'f':
+            if (!strcmp(optarg, "jsonl")) ofmt = OUT_JSONL;
+            else if (!strcmp(optarg, "f32")) ofmt = OUT_F32;
+            else if (!strcmp(optarg, "npy")) ofmt = OUT_NPY;
+            else return cli_usage_error(usage, "unknown output format '%s' (use jsonl, f32 or npy)", optarg);
+            break;
+        case 'b':
+            if (cli_parse_int(optarg, 1, 1L << 24, &v) < 0) return cli_usage_error(usage, "--batch-tokens: %s", err_msg());
+            eo.batch_tokens = (size_t)v;
+            break;
+        case 't':
+            if (cli_parse_int(optarg, 1, 4096, &v) < 0) return cli_usage_error(usage, "--threads: %s", err_msg());
+            eo.n_threads = (int)v;
+            break;
+        case 'n': eo.normalize = 1; break;
+        case 'q': case 'v': cli_common_opt(c); break;
+        default: return cli_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (!model) return cli_usage_error(usage, "--model is required");
+
+    struct cli_texts t;
+    if (cli_read_texts(input, ifmt, field, &t) < 0) return cli_fail(NULL);
+    if (t.n_replaced) log_warn("%ld invalid UTF-8 sequences replaced by U+FFFD", t.n_replaced);
+    struct enc *e = NULL;
+    int rc = EXIT_OK;
+    FILE *f = stdout;
+    char *tmp = NULL;
+    float *vec = NULL;
+    struct enc_item_info *info = NULL;
+    if (enc_create(model, &eo, &e) < 0) {
+        rc = cli_fail(NULL);
+        goto out;
+    }
+    int dim = enc_dim(e);
+    size_t chunk = t.n < CHUNK ? t.n : CHUNK;
+    vec = mem_alloc_array(chunk ? chunk : 1, (size_t)dim * sizeof *vec);
+    info = mem_alloc_array(chunk ? chunk : 1, sizeof *info);
+    if (!vec || !info) {
+        err_set(ERR_NOMEM, "out of memory");
+        rc = cli_fail(NULL);
+        goto out;
+    }
+    if (output && strcmp(output, "-") != 0) {
+        size_t n = strlen(output) + 8;
+        tmp = mem_alloc(n);
+        if (!tmp) {
+            rc = cli_fail(NULL);
+            goto out;
+        }
+        snprintf(tmp, n, "%s.tmp", output);
+        if (!(f = fopen(tmp, "wb"))) {
+            err_set(ERR_IO, "cannot create '%s': %s", tmp, strerror(errno));
+            f = NULL;
+            rc = cli_fail(NULL);
+            goto out;
+        }
+    }
+    if (ofmt == OUT_NPY && write_npy_header(f, t.n, dim) < 0) goto write_error;
+    size_t truncated = 0;
+    for (size_t i = 0; i < t.n; i += chunk) {
+        size_t k = t.n - i < chunk ? t.n - i : chunk;
+        if (enc_encode(e, (const char *const *)t.text + i, t.len + i, k, vec, info) < 0) {
+            rc = cli_fail(NULL);
+            goto out;
+        }
+        for (size_t j = 0; j < k; j++) truncated += info[j].truncated;
+        if (write_rows(f, ofmt, vec, k, dim) < 0) goto write_error;
+    }
+    if (truncated)
+        log_warn("%zu of %zu inputs were longer than max_seq_length %d tokens and were truncated", truncated, t.n,
+                 enc_max_seq_length(e));
+    if (tmp) {
+        if (fclose(f) != 0) {
+            f = NULL;
+            goto write_error;
+        }
+        f = NULL;
+        if (rename(tmp, output) != 0) {
+            err_set(ERR_IO, "cannot rename '%s' to '%s': %s", tmp, output, strerror(errno));
+            rc = cli_fail(NULL);
+            goto out;
+        }
+    }
+    goto out;
+write_error:
+    err_set(ERR_IO, "cannot write '%s': %s", tmp ? tmp : "<stdout>", strerror(errno));
+    rc = cli_fail(NULL);
+out:
+    if (tmp && f) {
+        fclose(f);
+        remove(tmp);
+    }
+    mem_free(tmp);
+    mem_free(vec);
+    mem_free(info);
+    enc_free(e);
+    cli_texts_release(&t);
+    return rc;
+}

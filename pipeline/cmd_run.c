@@ -1,0 +1,414 @@
+/*
+ * cmd_run.c - `semindex run`: the nightly job (docs/run.md).
+ *
+ * lock -> discover -> ingest -> index (update or rebuild) -> mine -> report.
+ * Each stage commits its own result atomically (ingest per shard, the index
+ * and reports by rename), so a run killed anywhere leaves a store the next
+ * run finishes. The run report is written whatever happens, with the stage
+ * that failed and its error.
+ *
+ * Exit: 0 all good; 3 finished but inputs were rejected; 1 a stage failed;
+ * 2 usage.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "fsutil.h"
+#include "index/ann/ann.h"
+#include "index/build.h"
+#include "index/store/store.h"
+#include "ingest/discover.h"
+#include "ingest/encoder/encoder.h"
+#include "ingest/ingest.h"
+#include "log.h"
+#include "mem.h"
+#include "query/mine.h"
+#include "query/report.h"
+#include "query/search.h"
+#include "run_opts.h"
+
+/* Mining is exact (blocked sgemm) up to this many vectors, FAISS kNN above. */
+#define RUN_EXACT_MINE_MAX 200000
+
+struct run {
+    struct run_options o;
+    struct store *s;
+    struct shard_list shards;
+    struct discover_stats disc;
+    struct ingest_stats ing;
+    struct build_result idx;
+    int idx_done;
+    size_t mine_pairs, mine_clusters;
+    const char *mine_mode;
+    int mine_done;
+    struct store_info before, after;
+    double t_stage[5];
+    const char *failed_stage;
+    char *error;
+    char started[32];
+    double t0;
+};
+
+enum { ST_DISCOVER, ST_INGEST, ST_INDEX, ST_MINE, ST_REPORT };
+static const char *const stage_names[] = { "discover", "ingest", "index", "mine", "report" };
+
+static int fail(struct run *r, int stage)
+{
+    r->failed_stage = stage_names[stage];
+    r->error = mem_strdup(err_msg());
+    log_error("%s: %s", stage_names[stage], err_msg());
+    return -1;
+}
+
+/* ---- stages ------------------------------------------------------------ */
+
+static int stage_ingest(struct run *r)
+{
+    struct run_options *o = &r->o;
+    const char *model = o->model ? o->model : r->before.model[0] ? r->before.model : ENC_BUILTIN_NGRAM;
+    struct enc_options eo = ENC_OPTIONS_INIT;
+    eo.n_threads = (int)o->threads;
+    struct enc *e = NULL;
+    if (enc_create(model, &eo, &e) < 0) return fail(r, ST_INGEST);
+    struct ingest_options io = INGEST_OPTIONS_INIT;
+    if (o->text_field) io.src.text_field = o->text_field;
+    if (o->id_field) io.src.id_field = o->id_field;
+    if (o->column) io.src.column = o->column;
+    io.src.strict = o->strict;
+    io.reembed = o->reembed;
+    io.dtype = o->f16 ? STORE_F16 : STORE_F32;
+    io.progress = 1;
+    io.seg.window = (int)o->window;
+    io.seg.overlap = (int)o->overlap;
+    if (o->segment && seg_parse_mode(o->segment, &io.seg.mode) < 0) {
+        enc_free(e);
+        return fail(r, ST_INGEST);
+    }
+    int rc = ingest_run(r->s, e, (const char *const *)r->shards.path, r->shards.n, &io, &r->ing);
+    enc_free(e);
+    return rc < 0 ? fail(r, ST_INGEST) : 0;
+}
+
+/* The index and mining both work on every vector of the store, loaded once. */
+struct vectors {
+    int64_t *ids;
+    float *x;
+    size_t n;
+};
+
+static int load_vectors(struct run *r, struct vectors *v, int stage)
+{
+    if (v->x) return 0;
+    struct store_txn *t = NULL;
+    int rc = store_read_begin(r->s, &t);
+    if (rc == 0) rc = search_load_vectors(t, &r->after, &v->ids, &v->x, &v->n);
+    store_read_end(t);
+    return rc < 0 ? fail(r, stage) : 0;
+}
+
+static int stage_index(struct run *r, struct vectors *v)
+{
+    struct run_options *o = &r->o;
+    if (load_vectors(r, v, ST_INDEX) < 0) return -1;
+    struct buf path = BUF_INIT;
+    search_index_path(&path, o->store);
+    struct build_options bo = BUILD_OPTIONS_INIT;
+    bo.factory = o->index_type && strcmp(o->index_type, "auto") ? o->index_type : NULL;
+    bo.memory_budget = o->memory_budget;
+    bo.recall_target = o->recall;
+    bo.growth_factor = o->grow_factor;
+    struct build_meta meta = { r->after.fingerprint, r->after.generation };
+    int rc = build_update(path.data, v->x, v->ids, (int64_t)v->n, r->after.dim, &meta, &bo, &r->idx);
+    buf_release(&path);
+    if (rc < 0) return fail(r, ST_INDEX);
+    r->idx_done = 1;
+    log_info("index: %s, %lld vectors, recall@10 %.3f (%s)", r->idx.plan.factory, (long long)r->idx.ntotal,
+             r->idx.recall, r->idx.rebuilt ? "rebuilt" : "updated");
+    return 0;
+}
+
+struct text_ctx {
+    struct store_txn *t;
+};
+
+static int text_of(void *ctx, int64_t id, struct buf *out)
+{
+    struct text_ctx *c = ctx;
+    struct store_chunk ch;
+    return store_get_chunk(c->t, (uint64_t)id, &ch, out);
+}
+
+static int write_pairs(struct run *r, const char *out, const struct mine_pair *p, size_t np,
+                       const struct mine_clusters *cl, double secs)
+{
+    enum report_format fmt;
+    FORWARD_ERR(report_format_of(out, &fmt));
+    struct store_txn *t = NULL;
+    FORWARD_ERR(store_read_begin(r->s, &t));
+    struct text_ctx tc = { t };
+    struct report_file rf = { 0 };
+    int rc = report_file_open(&rf, out);
+    if (rc == 0) {
+        if (fmt == REPORT_TSV) rc = report_write_tsv(rf.f, p, np, text_of, &tc);
+        else if (fmt == REPORT_JSONL) rc = report_write_jsonl(rf.f, p, np, text_of, &tc);
+        else {
+            struct report_summary sm = { r->o.store, r->after.model, r->mine_mode, r->after.n_vectors,
+                                         (int)r->o.mine_top_k, (size_t)r->o.mine_max_pairs,
+                                         r->o.mine_threshold, secs, 0, 0 };
+            rc = report_write_html(rf.f, &sm, p, np, cl, text_of, &tc);
+        }
+        rc = rc < 0 ? (report_file_abort(&rf), rc) : report_file_commit(&rf);
+    }
+    store_read_end(t);
+    return rc;
+}
+
+static int stage_mine(struct run *r, struct vectors *v)
+{
+    struct run_options *o = &r->o;
+    if (load_vectors(r, v, ST_MINE) < 0) return -1;
+    struct buf def = BUF_INIT;
+    const char *out = o->mine_output;
+    if (!out) {
+        buf_printf(&def, "%s/reports/pairs.html", o->store);
+        out = def.data;
+    }
+    struct mine_options mo = MINE_OPTIONS_INIT;
+    mo.top_k = (int)o->mine_top_k;
+    mo.max_pairs = (size_t)o->mine_max_pairs;
+    mo.threshold = (float)o->mine_threshold;
+    struct ann *a = NULL;
+    if (v->n > RUN_EXACT_MINE_MAX && search_open_index(o->store, &r->after, 0, &a) < 0)
+        log_warn("mine: %s; mining exactly", err_msg());
+    r->mine_mode = a ? "ann" : "exact";
+    struct mine_pair *p = NULL;
+    size_t np = 0;
+    struct mine_clusters cl = { 0 };
+    double t0 = now_sec();
+    int rc = a ? mine_ann(a, v->x, v->ids, v->n, r->after.dim, &mo, &p, &np)
+               : mine_exact(v->x, v->ids, v->n, r->after.dim, &mo, &p, &np);
+    if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine_min_cluster, &cl);
+    if (rc == 0) rc = write_pairs(r, out, p, np, &cl, now_sec() - t0);
+    if (rc == 0) {
+        r->mine_pairs = np;
+        r->mine_clusters = cl.n;
+        r->mine_done = 1;
+        log_info("mine: %zu pairs >= %.2f, %zu clusters (%s) -> %s", np, o->mine_threshold, cl.n,
+                 r->mine_mode, out);
+    }
+    ann_free(a);
+    mem_free(p);
+    mine_clusters_release(&cl);
+    buf_release(&def);
+    return rc < 0 ? fail(r, ST_MINE) : 0;
+}
+
+/* ---- the report -------------------------------------------------------- */
+
+static void utc_now(char *out, size_t n, const char *fmt)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, n, fmt, &tm);
+}
+
+static int exit_code(const struct run *r)
+{
+    if (r->failed_stage) return EXIT_FAIL;
+    if (r->ing.rejected || r->ing.shards_failed || r->disc.unreadable) return EXIT_PARTIAL;
+    return EXIT_OK;
+}
+
+static void report_json(struct run *r, struct buf *b, int code)
+{
+    char finished[32];
+    utc_now(finished, sizeof finished, "%Y-%m-%dT%H:%M:%SZ");
+    const struct ingest_stats *g = &r->ing;
+    buf_printf(b, "{\n  \"semindex\": \"%s\",\n  \"started\": \"%s\",\n  \"finished\": \"%s\",\n",
+               SEMINDEX_VERSION, r->started, finished);
+    buf_puts(b, "  \"store\": ");
+    buf_json_str(b, r->o.store, strlen(r->o.store));
+    buf_puts(b, ",\n  \"config\": ");
+    if (r->o.config) buf_json_str(b, r->o.config, strlen(r->o.config));
+    else buf_puts(b, "null");
+    buf_puts(b, ",\n  \"model\": ");
+    buf_json_str(b, r->after.model, strlen(r->after.model));
+    buf_printf(b, ",\n  \"fingerprint\": \"%s\",\n  \"exit\": %d,\n  \"status\": \"%s\",\n", r->after.fingerprint,
+               code, code == EXIT_OK ? "ok" : code == EXIT_PARTIAL ? "partial" : "failed");
+    if (r->failed_stage) {
+        buf_printf(b, "  \"failed_stage\": \"%s\",\n  \"error\": ", r->failed_stage);
+        buf_json_str(b, r->error ? r->error : "", r->error ? strlen(r->error) : 0);
+        buf_puts(b, ",\n");
+    }
+    buf_printf(b, "  \"shards\": {\"found\": %zu, \"seen\": %llu, \"new\": %llu, \"changed\": %llu, "
+                  "\"resumed\": %llu, \"skipped\": %llu, \"failed\": %llu},\n",
+               r->shards.n, (unsigned long long)g->shards_seen, (unsigned long long)g->shards_new,
+               (unsigned long long)g->shards_changed, (unsigned long long)g->shards_resumed,
+               (unsigned long long)g->shards_skipped, (unsigned long long)g->shards_failed);
+    buf_printf(b, "  \"discover\": {\"patterns\": %zu, \"empty_patterns\": %zu, \"skipped_files\": %zu, "
+                  "\"unreadable\": %zu},\n",
+               r->disc.patterns, r->disc.empty_patterns, r->disc.skipped_files, r->disc.unreadable);
+    buf_puts(b, "  \"ingest\": ");
+    ingest_stats_json(g, b);
+    buf_printf(b, ",\n  \"tokens_per_second\": %.1f,\n",
+               g->t_encode > 0 ? (double)g->tokens / g->t_encode : 0.0);
+    if (r->idx_done)
+        buf_printf(b, "  \"index\": {\"factory\": \"%s\", \"ntotal\": %lld, \"recall_at_10\": %.4f, "
+                      "\"nprobe\": %d, \"ef_search\": %d, \"rebuilt\": %s, \"seconds\": %.3f},\n",
+                   r->idx.plan.factory, (long long)r->idx.ntotal, r->idx.recall, r->idx.nprobe,
+                   r->idx.ef_search, r->idx.rebuilt ? "true" : "false", r->idx.seconds);
+    if (r->mine_done)
+        buf_printf(b, "  \"mine\": {\"mode\": \"%s\", \"pairs\": %zu, \"clusters\": %zu},\n", r->mine_mode,
+                   r->mine_pairs, r->mine_clusters);
+    buf_printf(b, "  \"store_after\": {\"generation\": %llu, \"shards\": %llu, \"docs\": %llu, "
+                  "\"chunks\": %llu, \"vectors\": %llu},\n",
+               (unsigned long long)r->after.generation, (unsigned long long)r->after.n_shards,
+               (unsigned long long)r->after.n_docs, (unsigned long long)r->after.n_chunks,
+               (unsigned long long)r->after.n_vectors);
+    buf_puts(b, "  \"seconds\": {");
+    for (int i = 0; i < ST_REPORT; i++) buf_printf(b, "\"%s\": %.3f, ", stage_names[i], r->t_stage[i]);
+    buf_printf(b, "\"total\": %.3f}\n}\n", now_sec() - r->t0);
+}
+
+static void summary(const struct run *r, int code)
+{
+    const struct ingest_stats *g = &r->ing;
+    printf("semindex run: %s (exit %d)\n", code == EXIT_OK ? "ok" : code == EXIT_PARTIAL ? "finished, some inputs rejected" : "FAILED", code);
+    if (r->failed_stage) printf("  failed in %s: %s\n", r->failed_stage, r->error ? r->error : "");
+    printf("  shards     %zu found: %llu new, %llu changed, %llu resumed, %llu unchanged, %llu failed\n",
+           r->shards.n, (unsigned long long)g->shards_new, (unsigned long long)g->shards_changed,
+           (unsigned long long)g->shards_resumed, (unsigned long long)g->shards_skipped,
+           (unsigned long long)g->shards_failed);
+    printf("  ingest     %llu docs, %llu chunks (%llu duplicates not embedded, %llu truncated), %llu rejected inputs\n",
+           (unsigned long long)g->docs, (unsigned long long)g->chunks, (unsigned long long)g->duplicates,
+           (unsigned long long)g->truncated, (unsigned long long)g->rejected);
+    printf("  encoder    %llu tokens, %.0f tokens/s\n", (unsigned long long)g->tokens,
+           g->t_encode > 0 ? (double)g->tokens / g->t_encode : 0.0);
+    if (r->idx_done)
+        printf("  index      %s, %lld vectors, recall@10 %.3f, %s\n", r->idx.plan.factory, (long long)r->idx.ntotal,
+               r->idx.recall, r->idx.rebuilt ? "rebuilt" : "updated");
+    if (r->mine_done) printf("  mine       %zu pairs, %zu clusters (%s)\n", r->mine_pairs, r->mine_clusters, r->mine_mode);
+    printf("  store      %llu docs, %llu chunks, generation %llu\n", (unsigned long long)r->after.n_docs,
+           (unsigned long long)r->after.n_chunks, (unsigned long long)r->after.generation);
+    printf("  time       discover %.1fs, ingest %.1fs, index %.1fs, mine %.1fs, total %.1fs\n", r->t_stage[0],
+           r->t_stage[1], r->t_stage[2], r->t_stage[3], now_sec() - r->t0);
+    fflush(stdout);
+}
+
+/* write_report: the JSON to o->report or reports/run-<time>.json, and a copy
+ * as reports/last-run.json. A failure to write it is logged, not fatal. */
+static int write_report(struct run *r, int code)
+{
+    struct buf json = BUF_INIT, dir = BUF_INIT, path = BUF_INIT, last = BUF_INIT;
+    report_json(r, &json, code);
+    buf_printf(&dir, "%s/reports", r->o.store);
+    int rc = fs_mkdir_p(dir.data);
+    char stamp[32];
+    utc_now(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ");
+    if (r->o.report) buf_puts(&path, r->o.report);
+    else buf_printf(&path, "%s/run-%s.json", dir.data, stamp);
+    buf_printf(&last, "%s/last-run.json", dir.data);
+    if (rc == 0) rc = fs_write_atomic(path.data, json.data, json.len);
+    if (rc == 0) rc = fs_write_atomic(last.data, json.data, json.len);
+    if (rc < 0) log_error("cannot write the run report: %s", err_msg());
+    else log_info("run report: %s", path.data);
+    buf_release(&json);
+    buf_release(&dir);
+    buf_release(&path);
+    buf_release(&last);
+    return rc;
+}
+
+/* ---- the command ------------------------------------------------------- */
+
+int cmd_run(int argc, char **argv)
+{
+    struct run r;
+    memset(&r, 0, sizeof r);
+    run_options_init(&r.o);
+    int prc = run_options_parse(&r.o, argc, argv);
+    if (prc == 1) {
+        run_options_usage(stdout);
+        run_options_release(&r.o);
+        return EXIT_OK;
+    }
+    if (prc == 0 && !r.o.store) prc = err_set(ERR_INVALID, "no store: set 'store' in the config or --store");
+    if (prc == 0 && r.o.shards.n == 0)
+        prc = err_set(ERR_INVALID, "no shards: set 'shards' in [ingest] or give --ingest-shards / SHARD");
+    if (prc < 0) {
+        fprintf(stderr, "error: %s\n(see 'semindex run --help')\n", err_msg());
+        run_options_release(&r.o);
+        return EXIT_USAGE;
+    }
+    struct run_options *o = &r.o;
+    r.t0 = now_sec();
+    utc_now(r.started, sizeof r.started, "%Y-%m-%dT%H:%M:%SZ");
+
+    struct fs_lock lock = { -1, NULL };
+    struct buf lockpath = BUF_INIT;
+    struct vectors v = { 0 };
+    int code = EXIT_FAIL, stale = 0;
+    if (fs_mkdir_p(o->store) < 0 || buf_printf(&lockpath, "%s/run.lock", o->store) < 0) {
+        log_error("%s", err_msg());
+        goto out;
+    }
+    if (fs_lock_acquire(&lock, lockpath.data, &stale) < 0) {
+        log_error("%s", err_msg());
+        goto out; /* another run is writing this store: nothing to report into */
+    }
+    if (stale) log_warn("took over the lock '%s' of a run that no longer exists", lockpath.data);
+
+    double t = now_sec();
+    if (discover_shards((const char *const *)o->shards.v, o->shards.n, &r.shards, &r.disc) < 0) {
+        fail(&r, ST_DISCOVER);
+        goto report;
+    }
+    r.t_stage[ST_DISCOVER] = now_sec() - t;
+    log_info("discover: %zu shards from %zu patterns", r.shards.n, o->shards.n);
+
+    if (store_open(o->store, STORE_CREATE, &r.s) < 0 || store_info(r.s, &r.before) < 0) {
+        fail(&r, ST_INGEST);
+        goto report;
+    }
+    t = now_sec();
+    int rc = stage_ingest(&r);
+    r.t_stage[ST_INGEST] = now_sec() - t;
+    if (store_info(r.s, &r.after) < 0 && rc == 0) rc = fail(&r, ST_INGEST);
+    if (rc < 0) goto report;
+
+    if (o->index_enabled && r.after.n_vectors > 0) {
+        t = now_sec();
+        rc = stage_index(&r, &v);
+        r.t_stage[ST_INDEX] = now_sec() - t;
+        if (rc < 0) goto report;
+    }
+    if (o->mine_enabled && r.after.n_vectors > 0) {
+        t = now_sec();
+        rc = stage_mine(&r, &v);
+        r.t_stage[ST_MINE] = now_sec() - t;
+    }
+
+report:
+    if (r.s && !r.after.schema) store_info(r.s, &r.after);
+    code = exit_code(&r);
+    if (write_report(&r, code) < 0 && code == EXIT_OK) code = EXIT_FAIL;
+    summary(&r, code);
+out:
+    mem_free(v.ids);
+    mem_free(v.x);
+    store_close(r.s);
+    fs_lock_release(&lock);
+    buf_release(&lockpath);
+    shard_list_release(&r.shards);
+    mem_free(r.error);
+    run_options_release(&r.o);
+    return code;
+}
