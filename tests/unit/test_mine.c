@@ -154,7 +154,7 @@ int main(void)
     }
 
     TEST("FAISS kNN mining finds >= 0.99 of the pairs above the threshold") {
-        enum { NA = 6000, DA = 32, NC = 300 };
+        enum { NA = 4000, DA = 32, NC = 200 };
         float *x = malloc(sizeof(float) * NA * DA), *cent = malloc(sizeof(float) * NC * DA);
         for (int i = 0; i < NC * DA; i++) cent[i] = (float)gauss();
         for (int i = 0; i < NA; i++)
