@@ -340,7 +340,7 @@ static int manifest_write(const char *path, const struct manifest *m)
                           "recall_at_10", m->recall, "recall_target", m->recall_target,
                           "nprobe", (json_int_t)m->nprobe, "efSearch", (json_int_t)m->ef_search,
                           "n_train", (json_int_t)m->n_train);
-    char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+    char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
     if (rc == 0 && !s) rc = err_set(ERR_NOMEM, "cannot format manifest '%s'", mp.data);
     if (rc == 0) {
         size_t len = strlen(s);

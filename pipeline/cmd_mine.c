@@ -5,7 +5,8 @@
  * (query/report.h).
  *
  * Mode: --exact brute force in bounded blocks; --ann the k-nearest
- * neighbours from the store's index (semindex build); by default exact up to
+ * neighbours from the store's index (semindex build), the vectors streamed
+ * from the store in batches rather than loaded; by default exact up to
  * 200000 vectors and the index beyond (exact when there is no index).
  */
 #include <getopt.h>
@@ -52,6 +53,24 @@ static int text_of(void *ctx, int64_t id, struct buf *out)
     struct text_ctx *c = ctx;
     struct store_chunk ch;
     return store_get_chunk(c->t, (uint64_t)id, &ch, out);
+}
+
+/* the store's vectors in batches, normalized, for mine_ann_stream */
+struct store_src {
+    struct store_iter *it;
+    int dim;
+};
+
+static long store_next(void *ctx, int64_t *ids, float *x, size_t cap)
+{
+    struct store_src *src = ctx;
+    size_t m = 0;
+    uint64_t id;
+    int rc = 0;
+    while (m < cap && (rc = store_iter_next(src->it, &id, x + m * (size_t)src->dim)) == 1) ids[m++] = (int64_t)id;
+    if (rc < 0) return rc;
+    ann_normalize(x, (int64_t)m, src->dim);
+    return (long)m;
 }
 
 static int write_clusters(const char *path, const struct mine_clusters *cl)
@@ -152,22 +171,36 @@ int cmd_mine(int argc, char **argv)
     struct mine_clusters cl = { 0 };
     struct report_file rf = { 0 };
     struct store_info in;
-    if (store_open(dir, STORE_RDONLY, &s) < 0 || store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0 ||
-        search_load_vectors(t, &in, &ids, &x, &n) < 0) {
+    if (store_open(dir, STORE_RDONLY, &s) < 0 || store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0) {
         rc = cli_fail(NULL);
         goto out;
     }
+    n = (size_t)in.n_vectors;
     if (mode != 1) {
         int orc = search_open_index(dir, &in, 0, &a);
         if (orc < 0 && mode == 2) { rc = cli_fail(NULL); goto out; }
         if (orc < 0 && n > AUTO_EXACT_MAX) log_warn("%s; mining exactly", err_msg());
         if (mode == 0 && n <= AUTO_EXACT_MAX) { ann_free(a); a = NULL; }
     }
+    /* the ANN path streams the vectors from the store; exact mining and
+     * community detection need them all in memory */
+    if ((!a || clusters == 2) && search_load_vectors(t, &in, &ids, &x, &n) < 0) {
+        rc = cli_fail(NULL);
+        goto out;
+    }
     const char *mode_name = a ? "ann" : "exact";
     log_info("mine: %zu vectors of dim %d, %s, top_k %d, max_pairs %zu", n, in.dim, mode_name, mo.top_k,
              mo.max_pairs);
     double t0 = now_sec();
-    int mrc = a ? mine_ann(a, x, ids, n, in.dim, &mo, &pairs, &np) : mine_exact(x, ids, n, in.dim, &mo, &pairs, &np);
+    int mrc;
+    if (a) {
+        struct store_src src = { NULL, in.dim };
+        mrc = store_iter_open(t, 0, &src.it);
+        if (mrc == 0) mrc = mine_ann_stream(a, in.dim, store_next, &src, &mo, &pairs, &np);
+        store_iter_close(src.it);
+    } else {
+        mrc = mine_exact(x, ids, n, in.dim, &mo, &pairs, &np);
+    }
     if (mrc < 0) { rc = cli_fail(NULL); goto out; }
     if (clusters == 1 && mine_components(pairs, np, (float)cthr, (size_t)min_size, &cl) < 0) { rc = cli_fail(NULL); goto out; }
     if (clusters == 2 && mine_communities(x, ids, n, in.dim, (float)cthr, (size_t)min_size, &cl) < 0) {

@@ -141,8 +141,8 @@ int mine_exact(const float *x, const int64_t *ids, size_t n, int dim, const stru
     *n_out = 0;
     FORWARD_ERR(check_opts(o, n, dim));
     size_t Q = o->query_chunk < n ? o->query_chunk : n, C = o->corpus_chunk < n ? o->corpus_chunk : n;
-    int k = o->top_k;
     if (n < 2) return 0;
+    int k = (size_t)o->top_k < n - 1 ? o->top_k : (int)(n - 1); /* no more neighbours than others */
     struct cand c;
     FORWARD_ERR(cand_init(&c, o->max_pairs));
     float *S = mem_alloc_array(Q * C, sizeof *S);
@@ -190,53 +190,90 @@ int mine_exact(const float *x, const int64_t *ids, size_t n, int dim, const stru
 
 #define ANN_QUERY_CHUNK 4096
 
-int mine_ann(const struct ann *index, const float *x, const int64_t *ids, size_t n, int dim,
-             const struct mine_options *o, struct mine_pair **out, size_t *n_out)
+int mine_ann_stream(const struct ann *index, int dim, mine_batch_fn next, void *ctx,
+                    const struct mine_options *o, struct mine_pair **out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;
-    FORWARD_ERR(check_opts(o, n, dim));
+    FORWARD_ERR(check_opts(o, 0, dim));
     RETURN_ERR_IF(ann_dim(index) != dim, ERR_INVALID, "index dimension %d differs from vectors' %d",
                   ann_dim(index), dim);
-    if (n < 2) return 0;
-    int k = o->top_k + 1; /* self is usually the best hit */
-    size_t Q = n < ANN_QUERY_CHUNK ? n : ANN_QUERY_CHUNK;
+    int64_t nt = ann_ntotal(index);
+    if (nt < 2) return 0;
+    int top_k = o->top_k < nt - 1 ? o->top_k : (int)(nt - 1);
+    int k = top_k + 1; /* self is usually the best hit */
+    size_t Q = ANN_QUERY_CHUNK;
     struct cand c;
     FORWARD_ERR(cand_init(&c, o->max_pairs));
     float *sc = mem_alloc_array(Q * (size_t)k, sizeof *sc);
     int64_t *lab = mem_alloc_array(Q * (size_t)k, sizeof *lab);
+    float *qx = mem_alloc_array(Q, (size_t)dim * sizeof *qx);
+    int64_t *qid = mem_alloc_array(Q, sizeof *qid);
     int rc = 0;
-    if (!sc || !lab) {
+    if (!sc || !lab || !qx || !qid) {
         rc = err_set(ERR_NOMEM, "out of memory for %zu x %d search results", Q, k);
-        goto fail;
+        goto out;
     }
     struct progress pr;
-    progress_init(&pr, "mine (ann)", n);
-    for (size_t q0 = 0; q0 < n; q0 += Q) {
-        size_t qn = n - q0 < Q ? n - q0 : Q;
-        rc = ann_search(index, x + q0 * (size_t)dim, (int64_t)qn, k, sc, lab);
-        if (rc < 0) goto fail;
-        for (size_t r = 0; r < qn; r++) {
-            int64_t self = id_of(ids, q0 + r);
+    progress_init(&pr, "mine (ann)", (uint64_t)nt);
+    uint64_t done = 0;
+    for (;;) {
+        long qn = next(ctx, qid, qx, Q);
+        if (qn < 0) { rc = (int)qn; goto out; }
+        if (qn == 0) break;
+        if ((rc = ann_search(index, qx, qn, k, sc, lab)) < 0) goto out;
+        for (long r = 0; r < qn; r++) {
+            int64_t self = qid[r];
             int taken = 0;
-            for (int t = 0; t < k && taken < o->top_k; t++) {
+            for (int t = 0; t < k && taken < top_k; t++) {
                 int64_t j = lab[r * k + t];
                 if (j < 0 || j == self) continue;
                 taken++;
                 if (sc[r * k + t] >= o->threshold) cand_push(&c, sc[r * k + t], self, j);
             }
         }
-        progress_update(&pr, q0 + qn, "%zu candidate pairs", c.n);
+        done += (uint64_t)qn;
+        progress_update(&pr, done, "%zu candidate pairs", c.n);
     }
     progress_done(&pr);
+out:
     mem_free(sc);
     mem_free(lab);
+    mem_free(qx);
+    mem_free(qid);
+    if (rc < 0) {
+        mem_free(c.p);
+        return rc;
+    }
     return finish(&c, out, n_out);
-fail:
-    mem_free(sc);
-    mem_free(lab);
-    mem_free(c.p);
-    return rc;
+}
+
+/* the array behind mine_ann, served in batches */
+struct array_src {
+    const float *x;
+    const int64_t *ids;
+    size_t n, at;
+    int dim;
+};
+
+static long array_next(void *ctx, int64_t *ids, float *x, size_t cap)
+{
+    struct array_src *a = ctx;
+    size_t m = a->n - a->at < cap ? a->n - a->at : cap;
+    memcpy(x, a->x + a->at * (size_t)a->dim, m * (size_t)a->dim * sizeof *x);
+    for (size_t i = 0; i < m; i++) ids[i] = id_of(a->ids, a->at + i);
+    a->at += m;
+    return (long)m;
+}
+
+int mine_ann(const struct ann *index, const float *x, const int64_t *ids, size_t n, int dim,
+             const struct mine_options *o, struct mine_pair **out, size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (n < 2) return check_opts(o, n, dim);
+    struct array_src a = { x, ids, n, 0, dim };
+    return mine_ann_stream(index, dim, array_next, &a, o, out, n_out);
 }
 
 /* ---------------- clusters ---------------- */

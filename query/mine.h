@@ -86,6 +86,15 @@ int mine_exact(const float *x, const int64_t *ids, size_t n, int dim, const stru
 int mine_ann(const struct ann *index, const float *x, const int64_t *ids, size_t n, int dim,
              const struct mine_options *o, struct mine_pair **out, size_t *n_out);
 
+/* mine_ann_stream: mine_ann with the query vectors (L2-normalized, with
+ * their ids) pulled in batches from next(ctx, ids, x, cap), which fills up
+ * to cap rows and returns their count, 0 at the end, or a negative error
+ * (returned as is). Memory: one batch, not the corpus, so a store of
+ * millions of vectors is mined without loading it (semindex mine --ann). */
+typedef long (*mine_batch_fn)(void *ctx, int64_t *ids, float *x, size_t cap);
+int mine_ann_stream(const struct ann *index, int dim, mine_batch_fn next, void *ctx,
+                    const struct mine_options *o, struct mine_pair **out, size_t *n_out);
+
 /* Clusters in compressed form: cluster c has the ids
  * member[start[c] .. start[c+1]), n clusters. */
 struct mine_clusters {

@@ -64,6 +64,21 @@ static size_t naive(const float *x, const int64_t *ids, int n, int d, int top_k,
     return m < max_pairs ? m : max_pairs;
 }
 
+/* a batch source that serves n rows 7 at a time, then fails if asked to */
+struct src { const float *x; size_t n, at; int dim, fail; };
+static long src_next(void *ctx, int64_t *ids, float *x, size_t cap)
+{
+    struct src *s = ctx;
+    if (s->at == s->n && s->fail) return err_set(ERR_STORE, "source broke");
+    size_t m = s->n - s->at;
+    if (m > 7) m = 7;
+    if (m > cap) m = cap;
+    memcpy(x, s->x + s->at * s->dim, m * s->dim * sizeof *x);
+    for (size_t i = 0; i < m; i++) ids[i] = ((int64_t)1 << 35) + (int64_t)(s->at + i);
+    s->at += m;
+    return (long)m;
+}
+
 static int cmp_ab(const void *x, const void *y)
 {
     const struct mine_pair *p = x, *q = y;
@@ -139,7 +154,7 @@ int main(void)
     }
 
     TEST("FAISS kNN mining finds >= 0.99 of the pairs above the threshold") {
-        enum { NA = 6000, DA = 32, NC = 300 };
+        enum { NA = 4000, DA = 32, NC = 200 };
         float *x = malloc(sizeof(float) * NA * DA), *cent = malloc(sizeof(float) * NC * DA);
         for (int i = 0; i < NC * DA; i++) cent[i] = (float)gauss();
         for (int i = 0; i < NA; i++)
@@ -181,6 +196,17 @@ int main(void)
         mem_free(pa);
         CHECK_OK(mine_ann(a, x, aid, NA, DA, &o, &pa, &na));
         CHECK_INT(na, ne);
+        /* the same through a streaming source in small batches */
+        struct mine_pair *ps = NULL;
+        size_t ns = 0;
+        struct src sr = { x, NA, 0, DA, 0 };
+        CHECK_OK(mine_ann_stream(a, DA, src_next, &sr, &o, &ps, &ns));
+        CHECK_INT(ns, na);
+        for (size_t t = 0; t < ns && t < na; t++) if (ps[t].a != pa[t].a || ps[t].b != pa[t].b) { T_FAIL("pair %zu differs", t); break; }
+        mem_free(ps);
+        struct src bad = { x, 100, 0, DA, 1 };
+        CHECK_INT(mine_ann_stream(a, DA, src_next, &bad, &o, &ps, &ns), ERR_STORE);
+        CHECK_TRUE(ps == NULL);
         ann_free(a);
         mem_free(pa);
         CHECK_OK(ann_create("IDMap,Flat", DA + 1, &a));
@@ -205,6 +231,11 @@ int main(void)
         CHECK_TRUE(p == NULL);
         CHECK_OK(mine_exact(xi, NULL, 0, D, &o, &p, &np));
         CHECK_INT(np, 0);
+        /* top_k beyond n: every pair once (5 vectors: 10 pairs) */
+        o.top_k = 100000; o.max_pairs = 1000; o.threshold = -1e9f;
+        CHECK_OK(mine_exact(xi, NULL, 5, D, &o, &p, &np));
+        CHECK_INT(np, 10);
+        mem_free(p);
     }
 
     TEST("connected components at a threshold with a minimum size") {
