@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "err.h"
 #include "mem.h"
 
@@ -105,46 +106,73 @@ int fs_fsync_dir(const char *path)
     return rc;
 }
 
+int fs_atomic_open(struct fs_atomic *rf, const char *path)
+{
+    memset(rf, 0, sizeof *rf);
+    if (!path || !strcmp(path, "-")) {
+        rf->f = stdout;
+        return 0;
+    }
+    struct buf t = BUF_INIT;
+    if (buf_printf(&t, "%s.tmp", path) < 0) return err_set(ERR_NOMEM, "out of memory");
+    rf->tmp = buf_detach(&t, NULL);
+    rf->path = mem_strdup(path);
+    if (!rf->path || !rf->tmp) {
+        fs_atomic_abort(rf);
+        return err_set(ERR_NOMEM, "out of memory");
+    }
+    rf->f = fopen(rf->tmp, "wb");
+    if (!rf->f) {
+        int rc = err_set(ERR_IO, "cannot create '%s': %s", rf->tmp, strerror(errno));
+        fs_atomic_abort(rf);
+        return rc;
+    }
+    return 0;
+}
+
+int fs_atomic_commit(struct fs_atomic *rf)
+{
+    if (rf->f == stdout) {
+        rf->f = NULL;
+        if (fflush(stdout) != 0) return err_set(ERR_IO, "cannot write to stdout: %s", strerror(errno));
+        return 0;
+    }
+    int rc = 0;
+    if (fflush(rf->f) != 0 || ferror(rf->f) || fsync(fileno(rf->f)) != 0)
+        rc = err_set(ERR_IO, "cannot write '%s': %s", rf->tmp, strerror(errno));
+    if (fclose(rf->f) != 0 && rc == 0) rc = err_set(ERR_IO, "cannot close '%s': %s", rf->tmp, strerror(errno));
+    rf->f = NULL;
+    if (rc == 0 && rename(rf->tmp, rf->path) != 0)
+        rc = err_set(ERR_IO, "cannot rename '%s' to '%s': %s", rf->tmp, rf->path, strerror(errno));
+    if (rc == 0) rc = fs_fsync_dir(rf->path);
+    if (rc < 0) unlink(rf->tmp);
+    mem_free(rf->tmp);
+    mem_free(rf->path);
+    memset(rf, 0, sizeof *rf);
+    return rc;
+}
+
+void fs_atomic_abort(struct fs_atomic *rf)
+{
+    if (rf->f && rf->f != stdout) {
+        fclose(rf->f);
+        unlink(rf->tmp);
+    }
+    mem_free(rf->tmp);
+    mem_free(rf->path);
+    memset(rf, 0, sizeof *rf);
+}
+
 int fs_write_atomic(const char *path, const void *data, size_t n)
 {
-    struct buf tmp = BUF_INIT;
-    int rc = buf_printf(&tmp, "%s.tmp", path);
-    if (rc < 0) return rc;
-    int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = err_set(ERR_IO, "cannot create '%s': %s", tmp.data, strerror(errno));
-        goto out;
+    struct fs_atomic a;
+    FORWARD_ERR(fs_atomic_open(&a, path));
+    if (n && fwrite(data, 1, n, a.f) != n) {
+        int rc = err_set(ERR_IO, "cannot write '%s': %s", a.tmp, strerror(errno));
+        fs_atomic_abort(&a);
+        return rc;
     }
-    const char *p = data;
-    size_t left = n;
-    while (left) {
-        ssize_t k = write(fd, p, left);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            rc = err_set(ERR_IO, "cannot write '%s': %s", tmp.data, strerror(errno));
-            close(fd);
-            unlink(tmp.data);
-            goto out;
-        }
-        p += k;
-        left -= (size_t)k;
-    }
-    if (fsync(fd) < 0) {
-        rc = err_set(ERR_IO, "cannot fsync '%s': %s", tmp.data, strerror(errno));
-        close(fd);
-        unlink(tmp.data);
-        goto out;
-    }
-    close(fd);
-    if (rename(tmp.data, path) < 0) {
-        rc = err_set(ERR_IO, "cannot rename '%s' to '%s': %s", tmp.data, path, strerror(errno));
-        unlink(tmp.data);
-        goto out;
-    }
-    rc = fs_fsync_dir(path);
-out:
-    buf_release(&tmp);
-    return rc;
+    return fs_atomic_commit(&a);
 }
 
 int fs_mkdir_p(const char *dir)

@@ -13,6 +13,7 @@
 #define SEMINDEX_FSUTIL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "buf.h"
 
@@ -28,7 +29,25 @@ struct fs_map {
 int fs_map_open(struct fs_map *m, const char *path);
 void fs_map_close(struct fs_map *m);
 
-/* fs_write_atomic: replace path with data[0..n) atomically (tmp, fsync, rename). */
+/* fs_atomic: a file written atomically. fs_atomic_open creates
+ * "<path>.tmp" and gives its FILE *; fs_atomic_commit flushes, fsyncs,
+ * renames it over path and fsyncs the directory; fs_atomic_abort removes
+ * the tmp. path NULL or "-" means stdout (commit only flushes). Readers see
+ * the old file or the whole new one, never a part.
+ *
+ *     struct fs_atomic a;
+ *     if (fs_atomic_open(&a, "index.faiss") < 0) return ...;
+ *     write(a.f) ... ? fs_atomic_commit(&a) : fs_atomic_abort(&a);
+ */
+struct fs_atomic {
+    FILE *f;
+    char *path, *tmp;
+};
+int fs_atomic_open(struct fs_atomic *a, const char *path);
+int fs_atomic_commit(struct fs_atomic *a);
+void fs_atomic_abort(struct fs_atomic *a);
+
+/* fs_write_atomic: replace path with data[0..n) atomically (fs_atomic). */
 int fs_write_atomic(const char *path, const void *data, size_t n);
 
 /* fs_fsync_dir: fsync the directory that holds path. */

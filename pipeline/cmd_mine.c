@@ -17,6 +17,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "fsutil.h"
 #include "index/ann/ann.h"
 #include "index/store/store.h"
 #include "log.h"
@@ -46,15 +47,6 @@ static const char usage_str[] =
     "  --output FILE            .tsv (default, stdout), .jsonl or .html (one self-contained report)\n"
     "  -q, -v                   quieter, more verbose\n";
 
-struct text_ctx { struct store_txn *t; };
-
-static int text_of(void *ctx, int64_t id, struct buf *out)
-{
-    struct text_ctx *c = ctx;
-    struct store_chunk ch;
-    return store_get_chunk(c->t, (uint64_t)id, &ch, out);
-}
-
 /* the store's vectors in batches, normalized, for mine_ann_stream */
 struct store_src {
     struct store_iter *it;
@@ -75,15 +67,15 @@ static long store_next(void *ctx, int64_t *ids, float *x, size_t cap)
 
 static int write_clusters(const char *path, const struct mine_clusters *cl)
 {
-    struct report_file rf;
-    FORWARD_ERR(report_file_open(&rf, path));
+    struct fs_atomic rf;
+    FORWARD_ERR(fs_atomic_open(&rf, path));
     for (size_t c = 0; c < cl->n; c++) {
         fprintf(rf.f, "{\"cluster\": %zu, \"size\": %zu, \"ids\": [", c, cl->start[c + 1] - cl->start[c]);
         for (size_t m = cl->start[c]; m < cl->start[c + 1]; m++)
             fprintf(rf.f, m > cl->start[c] ? ", %lld" : "%lld", (long long)cl->member[m]);
         fputs("]}\n", rf.f);
     }
-    return report_file_commit(&rf);
+    return fs_atomic_commit(&rf);
 }
 
 int cmd_mine(int argc, char **argv)
@@ -169,7 +161,6 @@ int cmd_mine(int argc, char **argv)
     size_t n = 0, np = 0;
     struct mine_pair *pairs = NULL;
     struct mine_clusters cl = { 0 };
-    struct report_file rf = { 0 };
     struct store_info in;
     if (store_open(dir, STORE_RDONLY, &s) < 0 || store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0) {
         rc = cli_fail(NULL);
@@ -210,18 +201,11 @@ int cmd_mine(int argc, char **argv)
     double secs = now_sec() - t0;
     log_info("mine: %zu pairs%s in %.2fs", np, clusters ? "" : "", secs);
     if (clusters) log_info("mine: %zu clusters at %.3f (min size %ld)", cl.n, cthr, min_size);
-    struct text_ctx tc = { t };
-    if (report_file_open(&rf, output) < 0) { rc = cli_fail(NULL); goto out; }
-    int wrc;
-    if (fmt == REPORT_TSV) wrc = report_write_tsv(rf.f, pairs, np, text_of, &tc);
-    else if (fmt == REPORT_JSONL) wrc = report_write_jsonl(rf.f, pairs, np, text_of, &tc);
-    else {
-        struct report_summary sm = { dir, in.model, mode_name, n, mo.top_k, mo.max_pairs,
-                                     mo.threshold, secs, 0, 0 };
-        wrc = report_write_html(rf.f, &sm, pairs, np, clusters ? &cl : NULL, text_of, &tc);
+    struct report_summary sm = { dir, in.model, mode_name, n, mo.top_k, mo.max_pairs, mo.threshold, secs, 0, 0 };
+    if (search_write_pairs(t, output, &sm, pairs, np, clusters ? &cl : NULL) < 0) {
+        rc = cli_fail(NULL);
+        goto out;
     }
-    if (wrc < 0) { report_file_abort(&rf); rc = cli_fail(NULL); goto out; }
-    if (report_file_commit(&rf) < 0) { rc = cli_fail(NULL); goto out; }
     if (cl_output && write_clusters(cl_output, &cl) < 0) { rc = cli_fail(NULL); goto out; }
     rc = EXIT_OK;
 out:

@@ -25,6 +25,7 @@
 #include "ingest/encoder/encoder.h"
 #include "log.h"
 #include "mem.h"
+#include "query/report.h"
 #include "query/search.h"
 
 static const char usage_str[] =
@@ -42,19 +43,6 @@ static const char usage_str[] =
     "  --mmap              map the index's inverted lists instead of reading them (IVF)\n"
     "  --threads N         encoder threads (default: all cores)\n"
     "  -q, -v              quieter, more verbose\n";
-
-static void tsv_text(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        switch (s[i]) {
-        case '\\': fputs("\\\\", stdout); break;
-        case '\t': fputs("\\t", stdout); break;
-        case '\n': fputs("\\n", stdout); break;
-        case '\r': fputs("\\r", stdout); break;
-        default: putchar(s[i]);
-        }
-    }
-}
 
 int cmd_query(int argc, char **argv)
 {
@@ -196,7 +184,7 @@ int cmd_query(int argc, char **argv)
             } else {
                 printf("%zu\t%d\t%.6f\t%lld\t%llu\t", i, rank, sc[i * kk + r], (long long)id,
                        (unsigned long long)ch.doc);
-                tsv_text(chunk_text.data ? chunk_text.data : "", chunk_text.len);
+                report_tsv_field(stdout, chunk_text.data ? chunk_text.data : "", chunk_text.len);
                 putchar('\n');
             }
         }

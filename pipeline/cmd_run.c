@@ -134,42 +134,6 @@ static int stage_index(struct run *r, struct vectors *v)
     return 0;
 }
 
-struct text_ctx {
-    struct store_txn *t;
-};
-
-static int text_of(void *ctx, int64_t id, struct buf *out)
-{
-    struct text_ctx *c = ctx;
-    struct store_chunk ch;
-    return store_get_chunk(c->t, (uint64_t)id, &ch, out);
-}
-
-static int write_pairs(struct run *r, const char *out, const struct mine_pair *p, size_t np,
-                       const struct mine_clusters *cl, double secs)
-{
-    enum report_format fmt;
-    FORWARD_ERR(report_format_of(out, &fmt));
-    struct store_txn *t = NULL;
-    FORWARD_ERR(store_read_begin(r->s, &t));
-    struct text_ctx tc = { t };
-    struct report_file rf = { 0 };
-    int rc = report_file_open(&rf, out);
-    if (rc == 0) {
-        if (fmt == REPORT_TSV) rc = report_write_tsv(rf.f, p, np, text_of, &tc);
-        else if (fmt == REPORT_JSONL) rc = report_write_jsonl(rf.f, p, np, text_of, &tc);
-        else {
-            struct report_summary sm = { r->o.store, r->after.model, r->mine_mode, r->after.n_vectors,
-                                         (int)r->o.mine_top_k, (size_t)r->o.mine_max_pairs,
-                                         r->o.mine_threshold, secs, 0, 0 };
-            rc = report_write_html(rf.f, &sm, p, np, cl, text_of, &tc);
-        }
-        rc = rc < 0 ? (report_file_abort(&rf), rc) : report_file_commit(&rf);
-    }
-    store_read_end(t);
-    return rc;
-}
-
 static int stage_mine(struct run *r, struct vectors *v)
 {
     struct run_options *o = &r->o;
@@ -195,7 +159,14 @@ static int stage_mine(struct run *r, struct vectors *v)
     int rc = a ? mine_ann(a, v->x, v->ids, v->n, r->after.dim, &mo, &p, &np)
                : mine_exact(v->x, v->ids, v->n, r->after.dim, &mo, &p, &np);
     if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine_min_cluster, &cl);
-    if (rc == 0) rc = write_pairs(r, out, p, np, &cl, now_sec() - t0);
+    if (rc == 0) {
+        struct report_summary sm = { o->store, r->after.model, r->mine_mode, v->n, mo.top_k, mo.max_pairs,
+                                     mo.threshold, now_sec() - t0, 0, 0 };
+        struct store_txn *t = NULL;
+        rc = store_read_begin(r->s, &t);
+        if (rc == 0) rc = search_write_pairs(t, out, &sm, p, np, &cl);
+        store_read_end(t);
+    }
     if (rc == 0) {
         r->mine_pairs = np;
         r->mine_clusters = cl.n;

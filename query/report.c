@@ -38,7 +38,7 @@ static int get_text(report_text_fn text, void *ctx, int64_t id, struct buf *b)
     return rc < 0 ? rc : 0;
 }
 
-static int tsv_field(FILE *f, const char *s, size_t n)
+int report_tsv_field(FILE *f, const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const char *e = NULL;
@@ -71,11 +71,11 @@ int report_write_tsv(FILE *f, const struct mine_pair *p, size_t n, report_text_f
         fprintf(f, "%.6f\t%lld\t%lld\t", p[i].score, (long long)p[i].a, (long long)p[i].b);
         buf_reset(&clean);
         if ((rc = (int)utf8_sanitize(&clean, ta.data ? ta.data : "", ta.len)) < 0) break;
-        tsv_field(f, clean.data ? clean.data : "", clean.len);
+        report_tsv_field(f, clean.data ? clean.data : "", clean.len);
         putc('\t', f);
         buf_reset(&clean);
         if ((rc = (int)utf8_sanitize(&clean, tb.data ? tb.data : "", tb.len)) < 0) break;
-        tsv_field(f, clean.data ? clean.data : "", clean.len);
+        report_tsv_field(f, clean.data ? clean.data : "", clean.len);
         putc('\n', f);
         rc = 0;
     }
@@ -268,59 +268,3 @@ int report_write_html(FILE *f, const struct report_summary *s, const struct mine
 
 /* ---------------- atomic output file ---------------- */
 
-int report_file_open(struct report_file *rf, const char *path)
-{
-    memset(rf, 0, sizeof *rf);
-    if (!path || !strcmp(path, "-")) {
-        rf->f = stdout;
-        return 0;
-    }
-    struct buf t = BUF_INIT;
-    if (buf_printf(&t, "%s.tmp", path) < 0) return err_set(ERR_NOMEM, "out of memory");
-    rf->tmp = buf_detach(&t, NULL);
-    rf->path = mem_strdup(path);
-    if (!rf->path || !rf->tmp) {
-        report_file_abort(rf);
-        return err_set(ERR_NOMEM, "out of memory");
-    }
-    rf->f = fopen(rf->tmp, "wb");
-    if (!rf->f) {
-        int rc = err_set(ERR_IO, "cannot create '%s': %s", rf->tmp, strerror(errno));
-        report_file_abort(rf);
-        return rc;
-    }
-    return 0;
-}
-
-int report_file_commit(struct report_file *rf)
-{
-    if (rf->f == stdout) {
-        rf->f = NULL;
-        if (fflush(stdout) != 0) return err_set(ERR_IO, "cannot write to stdout: %s", strerror(errno));
-        return 0;
-    }
-    int rc = 0;
-    if (fflush(rf->f) != 0 || ferror(rf->f) || fsync(fileno(rf->f)) != 0)
-        rc = err_set(ERR_IO, "cannot write '%s': %s", rf->tmp, strerror(errno));
-    if (fclose(rf->f) != 0 && rc == 0) rc = err_set(ERR_IO, "cannot close '%s': %s", rf->tmp, strerror(errno));
-    rf->f = NULL;
-    if (rc == 0 && rename(rf->tmp, rf->path) != 0)
-        rc = err_set(ERR_IO, "cannot rename '%s' to '%s': %s", rf->tmp, rf->path, strerror(errno));
-    if (rc == 0) rc = fs_fsync_dir(rf->path);
-    if (rc < 0) unlink(rf->tmp);
-    mem_free(rf->tmp);
-    mem_free(rf->path);
-    memset(rf, 0, sizeof *rf);
-    return rc;
-}
-
-void report_file_abort(struct report_file *rf)
-{
-    if (rf->f && rf->f != stdout) {
-        fclose(rf->f);
-        unlink(rf->tmp);
-    }
-    mem_free(rf->tmp);
-    mem_free(rf->path);
-    memset(rf, 0, sizeof *rf);
-}

@@ -17,10 +17,10 @@
  * Texts come from a callback so that the writers need no store:
  *
  *     static int text_of(void *ctx, int64_t id, struct buf *out) { ... }
- *     struct report_file rf;
- *     report_file_open(&rf, "pairs.jsonl");            // or NULL: stdout
+ *     struct fs_atomic rf;                          // common/fsutil.h
+ *     fs_atomic_open(&rf, "pairs.jsonl");            // or NULL: stdout
  *     report_write_jsonl(rf.f, pairs, n, text_of, ctx);
- *     report_file_commit(&rf);                          // fsync + rename
+ *     fs_atomic_commit(&rf);                          // fsync + rename
  *
  * Errors: 0 or a negative err_code; a text callback's error stops the
  * writer and is returned; a write error is ERR_IO naming the file.
@@ -65,15 +65,9 @@ struct report_summary {
 int report_write_html(FILE *f, const struct report_summary *s, const struct mine_pair *p, size_t n,
                       const struct mine_clusters *clusters, report_text_fn text, void *ctx);
 
-/* An output file written atomically: "<path>.tmp", then fsync and rename on
- * commit; abort removes the tmp. path NULL or "-" is stdout. */
-struct report_file {
-    FILE *f;
-    char *path, *tmp;
-};
-int report_file_open(struct report_file *rf, const char *path);
-int report_file_commit(struct report_file *rf);
-void report_file_abort(struct report_file *rf);
+/* report_tsv_field: write s (n bytes) as one TSV field, with backslash,
+ * tab, LF and CR escaped as \\ \t \n \r. */
+int report_tsv_field(FILE *f, const char *s, size_t n);
 
 /* report_html_escape: append s (n bytes) HTML-escaped (& < > " ') with
  * invalid UTF-8 replaced by U+FFFD. */

@@ -7,11 +7,14 @@
 #include <string.h>
 
 #include "err.h"
+#include "fsutil.h"
 #include "index/ann/ann.h"
 #include "index/build.h"
 #include "ingest/encoder/encoder.h"
 #include "log.h"
 #include "mem.h"
+#include "query/mine.h"
+#include "query/report.h"
 
 int search_index_path(struct buf *out, const char *store_dir)
 {
@@ -79,4 +82,29 @@ int search_open_encoder(const struct store_info *in, int n_threads, struct enc *
     }
     *out = e;
     return 0;
+}
+
+/* the report writers' text callback: ctx is the store snapshot */
+static int chunk_text(void *ctx, int64_t id, struct buf *out)
+{
+    struct store_chunk ch;
+    return store_get_chunk(ctx, (uint64_t)id, &ch, out);
+}
+
+int search_write_pairs(struct store_txn *t, const char *path, const struct report_summary *sm,
+                       const struct mine_pair *p, size_t np, const struct mine_clusters *clusters)
+{
+    enum report_format fmt;
+    FORWARD_ERR(report_format_of(path, &fmt));
+    struct fs_atomic f;
+    FORWARD_ERR(fs_atomic_open(&f, path));
+    int rc;
+    if (fmt == REPORT_TSV) rc = report_write_tsv(f.f, p, np, chunk_text, t);
+    else if (fmt == REPORT_JSONL) rc = report_write_jsonl(f.f, p, np, chunk_text, t);
+    else rc = report_write_html(f.f, sm, p, np, clusters, chunk_text, t);
+    if (rc < 0) {
+        fs_atomic_abort(&f);
+        return rc;
+    }
+    return fs_atomic_commit(&f);
 }

@@ -43,4 +43,14 @@ int search_open_index(const char *store_dir, const struct store_info *in, int fl
  * fingerprint and dimension are the store's (ERR_MISMATCH otherwise). */
 int search_open_encoder(const struct store_info *in, int n_threads, struct enc **out);
 
+/* search_write_pairs: the mining report at path (.tsv, .jsonl or .html by
+ * its extension; NULL or "-" = tsv on stdout), texts read from the
+ * snapshot t, written atomically (common/fsutil.h fs_atomic). sm and
+ * clusters are used by the html report only (clusters may be NULL). */
+struct report_summary;
+struct mine_pair;
+struct mine_clusters;
+int search_write_pairs(struct store_txn *t, const char *path, const struct report_summary *sm,
+                       const struct mine_pair *p, size_t np, const struct mine_clusters *clusters);
+
 #endif

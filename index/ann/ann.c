@@ -90,41 +90,15 @@ int ann_read(const char *path, int flags, struct ann **out)
 
 int ann_write(const struct ann *a, const char *path)
 {
-    struct buf tmp = BUF_INIT;
-    int rc = buf_printf(&tmp, "%s.tmp", path);
-    if (rc < 0) return rc;
-    FILE *f = fopen(tmp.data, "wb");
-    if (!f) {
-        rc = err_set(ERR_IO, "cannot create '%s': %s", tmp.data, strerror(errno));
-        goto out;
-    }
-    if (faiss_write_index(a->index, f) != 0) {
+    struct fs_atomic f;
+    FORWARD_ERR(fs_atomic_open(&f, path));
+    if (faiss_write_index(a->index, f.f) != 0) {
         const char *m = faiss_get_last_error();
-        rc = err_set(ERR_ANN, "cannot write index '%s': %s", tmp.data, m ? m : "unknown error");
-        fclose(f);
-        unlink(tmp.data);
-        goto out;
+        int rc = err_set(ERR_ANN, "cannot write index '%s': %s", f.tmp, m ? m : "unknown error");
+        fs_atomic_abort(&f);
+        return rc;
     }
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-        rc = err_set(ERR_IO, "cannot write '%s': %s", tmp.data, strerror(errno));
-        fclose(f);
-        unlink(tmp.data);
-        goto out;
-    }
-    if (fclose(f) != 0) {
-        rc = err_set(ERR_IO, "cannot close '%s': %s", tmp.data, strerror(errno));
-        unlink(tmp.data);
-        goto out;
-    }
-    if (rename(tmp.data, path) != 0) {
-        rc = err_set(ERR_IO, "cannot rename '%s' to '%s': %s", tmp.data, path, strerror(errno));
-        unlink(tmp.data);
-        goto out;
-    }
-    rc = fs_fsync_dir(path);
-out:
-    buf_release(&tmp);
-    return rc;
+    return fs_atomic_commit(&f);
 }
 
 void ann_free(struct ann *a)

@@ -137,14 +137,14 @@ int main(void)
         char path[512], tmp[600];
         snprintf(path, sizeof path, "%s/pairs.tsv", test_tmpdir());
         snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        struct report_file rf;
-        CHECK_OK(report_file_open(&rf, path));
+        struct fs_atomic rf;
+        CHECK_OK(fs_atomic_open(&rf, path));
         fputs("old\n", rf.f);
-        CHECK_OK(report_file_commit(&rf));
-        CHECK_OK(report_file_open(&rf, path));
+        CHECK_OK(fs_atomic_commit(&rf));
+        CHECK_OK(fs_atomic_open(&rf, path));
         fputs("new but aborted\n", rf.f);
         CHECK_TRUE(access(tmp, F_OK) == 0);
-        report_file_abort(&rf);
+        fs_atomic_abort(&rf);
         CHECK_TRUE(access(tmp, F_OK) != 0);
         struct buf b = BUF_INIT;
         CHECK_OK(fs_read_file(path, &b, 0));
@@ -152,7 +152,7 @@ int main(void)
         buf_release(&b);
         char bad[600];
         snprintf(bad, sizeof bad, "%s/no/dir/x.tsv", test_tmpdir());
-        CHECK_INT(report_file_open(&rf, bad), ERR_IO);
+        CHECK_INT(fs_atomic_open(&rf, bad), ERR_IO);
     }
     return test_summary();
 }
