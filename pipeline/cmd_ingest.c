@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "fsutil.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
 #include "log.h"
@@ -143,9 +144,7 @@ int cmd_ingest(int argc, char **argv)
         struct buf b = BUF_INIT;
         ingest_stats_json(&st, &b);
         buf_putc(&b, '\n');
-        FILE *f = strcmp(stats_json, "-") ? fopen(stats_json, "w") : stdout;
-        if (!f || fwrite(b.data, 1, b.len, f) != b.len) log_error("cannot write '%s'", stats_json);
-        if (f && f != stdout) fclose(f);
+        if (fs_write_atomic(stats_json, b.data, b.len) < 0) log_error("%s", err_msg());
         buf_release(&b);
     }
     if (r < 0) {
