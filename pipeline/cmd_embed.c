@@ -44,7 +44,8 @@ static const char usage[] =
     "                       module does this anyway when it has one)\n"
     "\n"
     "Rows are in input order. The number of inputs cut to the model's\n"
-    "max_seq_length is reported on stderr.\n";
+    "max_seq_length is reported on stderr.\n"
+    CLI_OUTPUT_PATHS_HELP;
 
 enum out_format { OUT_JSONL, OUT_F32, OUT_NPY };
 

@@ -32,8 +32,10 @@ static const char usage_str[] =
     "  --store DIR     the store\n"
     "  --format F      jsonl (default): one object per chunk with id, doc, text and vector;\n"
     "                  npy: the vectors as a NumPy .npy file plus a sibling .jsonl of ids and texts\n"
+    "                  (no sibling when FILE is a stream such as a FIFO or /dev/null)\n"
     "  --output FILE   where to write (jsonl: default stdout; npy: required, e.g. vectors.npy)\n"
-    "  -q, -v          quieter, more verbose\n";
+    "  -q, -v          quieter, more verbose\n"
+    CLI_OUTPUT_PATHS_HELP;
 
 static int put_floats(struct buf *b, const float *v, int dim)
 {

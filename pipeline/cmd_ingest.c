@@ -41,7 +41,8 @@ static const char usage_str[] =
     "SHARD: .tar .tar.gz .tgz .tar.zst .tar.xz .zip .7z archives, single .gz/.zst files,\n"
     ".txt .md .jsonl .ndjson .tsv .csv files, or directories of them. Shards already\n"
     "ingested with the same content are skipped; changed ones replace their old chunks.\n"
-    "Exit status: 0 done, 3 done but some inputs were rejected, 1 failure.\n";
+    "Exit status: 0 done, 3 done but some inputs were rejected, 1 failure.\n"
+    CLI_OUTPUT_PATHS_HELP;
 
 static void print_stats(const struct ingest_stats *st)
 {
