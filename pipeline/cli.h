@@ -68,6 +68,13 @@ int cli_read_texts(const char *path, enum cli_input_format fmt, const char *fiel
                    struct cli_texts *out);
 void cli_texts_release(struct cli_texts *t);
 
+/* cli_bench_data: the KorSTS/KorNLI folder for `semindex bench`, into out:
+ * given (--data) if not NULL, else the first of $SEMINDEX_DATA,
+ * ../shared/data (from the current directory), <executable's dir>/../shared/data
+ * and <executable's dir>/../../shared/data that holds the file probe. None
+ * found is ERR_NOTFOUND naming the places tried and --data. */
+int cli_bench_data(const char *given, const char *probe, struct buf *out);
+
 /* cli_common_opt: handle -q / -v (returns 1 if consumed). */
 int cli_common_opt(int c);
 
