@@ -216,6 +216,7 @@ static int open_stream(struct fs_atomic *rf, const char *path, const struct stat
 int fs_atomic_open(struct fs_atomic *rf, const char *path)
 {
     memset(rf, 0, sizeof *rf);
+    if (path && !*path) return err_set(ERR_INVALID, "empty output path");
     if (named_fd(path) >= 0) {
         rf->path = mem_strdup(path ? path : "-");
         if (!rf->path) return err_set(ERR_NOMEM, "out of memory");

@@ -170,6 +170,10 @@ int main(void)
         buf_printf(&p, ".tmp");
         CHECK_TRUE(!fs_exists(p.data));
     }
+    TEST("an empty path is refused") {
+        CHECK_INT(fs_write_atomic("", "x", 1), ERR_INVALID);
+        CHECK_TRUE(!fs_exists(".tmp"));
+    }
     TEST("a missing directory fails naming the file") {
         CHECK_INT(fs_write_atomic(tpath(&p, "no/such/dir/x.json"), "x", 1), ERR_IO);
         CHECK_TRUE(strstr(err_msg(), "no/such/dir/x.json") != NULL);
