@@ -45,7 +45,8 @@ static const char usage_str[] =
     "  --min-cluster-size N     smallest cluster kept (default 2; communities 10)\n"
     "  --clusters-output FILE   clusters as jsonl: {\"cluster\", \"size\", \"ids\"}\n"
     "  --output FILE            .tsv (default, stdout), .jsonl or .html (one self-contained report)\n"
-    "  -q, -v                   quieter, more verbose\n";
+    "  -q, -v                   quieter, more verbose\n"
+    CLI_OUTPUT_PATHS_HELP;
 
 /* the store's vectors in batches, normalized, for mine_ann_stream */
 struct store_src {
