@@ -329,6 +329,22 @@ void store_close(struct store *s)
 
 const char *store_dir(const struct store *s) { return s->dir; }
 
+int store_lock_writer(const char *dir, struct fs_lock *l)
+{
+    struct buf p = BUF_INIT;
+    int rc = fs_join(&p, dir, "ingest.lock");
+    if (rc == 0) rc = fs_lock_acquire(l, p.data);
+    if (rc == ERR_BUSY) {
+        const char *by = strstr(err_msg(), "locked by ");
+        char who[64];
+        snprintf(who, sizeof who, "%s", by ? by + 10 : "another process");
+        rc = err_set(ERR_BUSY, "store '%s' is locked by %s (another ingest, build or run is writing it; "
+                     "lock file '%s')", dir, who, p.data);
+    }
+    buf_release(&p);
+    return rc;
+}
+
 /* grow: double the map (or adopt another process's larger one: size 0). */
 static int map_change(struct store *s, int grow)
 {

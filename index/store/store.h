@@ -31,7 +31,7 @@
  *
  * ---------------------------------------------------------------------------
  * On-disk layout (schema 1). DIR/data.mdb and DIR/lock.mdb are LMDB's; DIR/
- * ingest.lock is the ingest pid lock (common/fsutil.h). Integers in values are
+ * ingest.lock is the writers' flock lock (store_lock_writer). Integers in values are
  * little-endian; ids in keys are 8-byte big-endian so that key order is id
  * order. Named databases:
  *
@@ -95,8 +95,9 @@
  * Threading: a struct store may be shared by threads. A struct store_txn
  * belongs to one thread at a time (read transactions are MDB_NOTLS, so they
  * may move between threads but not be used by two at once). One write
- * transaction at a time per process (LMDB serializes them); ingest also holds
- * DIR/ingest.lock so two ingest processes never interleave.
+ * transaction at a time per process (LMDB serializes them); every writer
+ * (ingest, build, run) also holds DIR/ingest.lock (store_lock_writer) so two
+ * writers never interleave.
  */
 #ifndef SEMINDEX_STORE_H
 #define SEMINDEX_STORE_H
@@ -181,6 +182,14 @@ int store_open(const char *dir, int flags, struct store **out);
 /* store_close: close; accepts NULL. Open transactions must be ended first. */
 void store_close(struct store *s);
 const char *store_dir(const struct store *s);
+
+/* store_lock_writer: take the store's writer lock, an flock(2) on
+ * DIR/ingest.lock (common/fsutil.h fs_lock_acquire; the file is never
+ * unlinked, the kernel releases the lock when the holder dies). ERR_BUSY
+ * "store 'DIR' is locked by pid N (...)" when another process writes the
+ * store. Nested calls in one process share the lock. fs_lock_release ends it. */
+struct fs_lock;
+int store_lock_writer(const char *dir, struct fs_lock *l);
 
 /* store_info: one consistent snapshot of the header facts and counts. */
 int store_info(struct store *s, struct store_info *out);
