@@ -1069,7 +1069,7 @@ int store_iter_next(struct store_iter *it, uint64_t *id, float *vec)
     int rc = iter_step(it, &k, &v);
     if (rc <= 0) return rc;
     *id = get_be64(k.mv_data);
-    FORWARD_ERR(decode_vector(it->t, *id, &v, vec));
+    if (vec) FORWARD_ERR(decode_vector(it->t, *id, &v, vec));
     return 1;
 }
 
