@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <zdict.h>
 #include <zstd.h>
@@ -96,9 +97,28 @@ static void put_u32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
 static uint64_t get_u64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 static uint32_t get_u32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
+/* write_err: a failed write or commit, saying when the disk is full: LMDB
+ * returns ENOSPC / EDQUOT from a failed write, and EIO from a short one (the
+ * file system filled up in the middle of it), so EIO with almost nothing free
+ * is a full disk too. */
+static int write_err(const char *dir, int rc, const char *what)
+{
+    struct statvfs v;
+    unsigned long long avail = statvfs(dir, &v) == 0 ? (unsigned long long)v.f_bavail * v.f_frsize : ~0ull;
+    if (rc == ENOSPC || (rc == EIO && avail < (16ull << 20)))
+        return err_set(ERR_IO, "store '%s': %s: the disk is full (%s; %llu bytes free on the file system "
+                       "holding '%s'): free space or move the store, then run again", dir, what,
+                       mdb_strerror(rc), avail == ~0ull ? 0ull : avail, dir);
+    if (rc == EDQUOT)
+        return err_set(ERR_IO, "store '%s': %s: the disk quota is exceeded (%s) on the file system holding '%s'",
+                       dir, what, mdb_strerror(rc), dir);
+    return err_set(ERR_STORE, "store '%s': %s: %s", dir, what, mdb_strerror(rc));
+}
+
 static int lmdb_err(struct store_txn *t, int rc, const char *what)
 {
     if (rc == MDB_MAP_FULL && t) t->mapfull = 1;
+    if (t && (rc == ENOSPC || rc == EDQUOT || rc == EIO)) return write_err(t->s->dir, rc, what);
     return err_set(ERR_STORE, "store '%s': %s: %s", t ? t->s->dir : "?", what, mdb_strerror(rc));
 }
 
@@ -246,7 +266,7 @@ static int open_dbs(struct store *s)
         }
     }
     rc = mdb_txn_commit(txn);
-    if (rc) return err_set(ERR_STORE, "store '%s': cannot commit: %s", s->dir, mdb_strerror(rc));
+    if (rc) return write_err(s->dir, rc, "cannot commit");
     return 0;
 fail:
     mdb_txn_abort(txn);
@@ -356,7 +376,8 @@ static int map_change(struct store *s, int grow)
         uint64_t nsz = (uint64_t)ei.me_mapsize * 2;
         if (nsz > STORE_MAX_MAP) {
             pthread_rwlock_unlock(&s->rw_map);
-            return err_set(ERR_STORE, "store '%s': map would exceed %llu bytes", s->dir,
+            return err_set(ERR_STORE, "store '%s': the LMDB map is full (MDB_MAP_FULL): it is %llu bytes and "
+                           "may not grow past %llu", s->dir, (unsigned long long)ei.me_mapsize,
                            (unsigned long long)STORE_MAX_MAP);
         }
         rc = mdb_env_set_mapsize(s->env, nsz);
@@ -598,7 +619,7 @@ int store_write(struct store *s, int (*fn)(struct store_txn *t, void *ctx), void
         } else {
             int crc = mdb_txn_commit(t->txn);
             if (crc == MDB_MAP_FULL) full = 1;
-            else if (crc) rc = err_set(ERR_STORE, "store '%s': commit failed: %s", s->dir, mdb_strerror(crc));
+            else if (crc) rc = write_err(s->dir, crc, "commit failed");
             if (crc) rc = rc < 0 ? rc : ERR_STORE;
         }
         pthread_rwlock_unlock(&s->rw_map);
