@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 #include <zdict.h>
 #include <zstd.h>
 
@@ -317,14 +318,29 @@ int store_open(const char *dir, int flags, struct store **out)
         buf_release(&p);
         mdb_env_set_mapsize(s->env, map);
     }
-    rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC | (rdonly ? MDB_RDONLY : 0), 0644);
+    /* A store we may not write (another user's, read-only media): LMDB
+     * would still open lock.mdb read-write for its reader table and fail
+     * with EACCES, so read it without the lock file (MDB_NOLOCK). Such a
+     * reader is not registered: it is only safe while nobody writes the
+     * store (docs/operations.md, "Read-only stores"). */
+    unsigned nolock = 0;
+    if (rdonly) {
+        struct buf lp = BUF_INIT;
+        if (fs_join(&lp, dir, "lock.mdb") == 0 &&
+            (access(dir, W_OK) != 0 || (fs_exists(lp.data) && access(lp.data, R_OK | W_OK) != 0))) {
+            nolock = MDB_NOLOCK;
+            log_debug("store '%s' is not writable: reading it without its lock file", dir);
+        }
+        buf_release(&lp);
+    }
+    rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC | (rdonly ? MDB_RDONLY : 0) | nolock, 0644);
     if (rc) {
         rc = err_set(rc == ENOENT ? ERR_NOTFOUND : ERR_STORE, "cannot open store '%s': %s", dir,
                      mdb_strerror(rc));
         goto fail;
     }
     int dead = 0;
-    mdb_reader_check(s->env, &dead);
+    if (!nolock) mdb_reader_check(s->env, &dead);
     if (dead) log_debug("store '%s': freed %d reader slots of dead processes", dir, dead);
     if ((rc = open_dbs(s)) < 0) goto fail;
     *out = s;
