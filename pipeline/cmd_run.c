@@ -194,7 +194,9 @@ static void utc_now(char *out, size_t n, const char *fmt)
 static int exit_code(const struct run *r)
 {
     if (r->failed_stage) return EXIT_FAIL;
-    if (r->ing.rejected || r->ing.shards_failed || r->disc.unreadable) return EXIT_PARTIAL;
+    /* a glob that matched nothing or a missing path is a rejected input:
+     * a typo in the config must not pass for a quiet night */
+    if (r->ing.rejected || r->ing.shards_failed || r->disc.unreadable || r->disc.empty_patterns) return EXIT_PARTIAL;
     return EXIT_OK;
 }
 
