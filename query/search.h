@@ -2,7 +2,9 @@
  * search.h - the reading side's plumbing between a store and its index:
  * load the store's vectors, open the index that belongs to the store (its
  * manifest checked against the store's model fingerprint, generation,
- * dimension and vector count), and encode queries with the store's model.
+ * dimension and vector count; or, for query, an index of an older
+ * generation, with how far it is behind), and encode queries with the
+ * store's model.
  *
  * The index of a store lives at DIR/index.faiss with its manifest
  * DIR/index.faiss.manifest.json (see index/build.h).
