@@ -5,7 +5,8 @@
 #
 #   bash .ci/deps.sh            build + run-time dependencies
 #   bash .ci/deps.sh --test     also the test-only tools (clang for libFuzzer,
-#                               the HF tokenizers Node binding used as oracle)
+#                               the HF tokenizers Node binding used as oracle,
+#                               strace and flock(1) for the kill/lock cases)
 set -euo pipefail
 
 PKGS=(
@@ -16,7 +17,7 @@ PKGS=(
   zstd
   lowdown  # make install: the man page from docs/semindex.1.md
 )
-TEST_PKGS=( clang libclang-rt-14-dev jq chromium man-db )
+TEST_PKGS=( clang libclang-rt-14-dev jq chromium man-db strace util-linux )
 # Node.js and npm: Debian's only when the machine has none (a newer Node may
 # already be installed, and Debian's npm would conflict with it).
 command -v npm >/dev/null 2>&1 || TEST_PKGS+=( nodejs npm )

@@ -1,14 +1,16 @@
 /*
- * fsutil.c - whole-file reads, read-only maps, atomic replace, pid locks.
+ * fsutil.c - whole-file reads, read-only maps, atomic replace, flock(2) locks.
  */
 #include "fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -373,53 +375,100 @@ int fs_join(struct buf *out, const char *dir, const char *name)
     return buf_printf(out, "%s/%s", dir, name);
 }
 
-static int write_pid(int fd)
+/* Locks held by this process, by file identity: flock(2) locks belong to an
+ * open file description, so a second open + flock of the same file in the
+ * same process would conflict with itself. A nested acquire (run holding the
+ * store lock, then ingest_run taking it again) shares the first one. */
+struct held_lock {
+    dev_t dev;
+    ino_t ino;
+    pid_t pid;  /* a forked child inherits the table but is another holder */
+    int fd, refs;
+};
+static struct held_lock held[8];
+static pthread_mutex_t held_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static long lock_holder(int fd)
 {
     char s[32];
-    int n = snprintf(s, sizeof s, "%ld\n", (long)getpid());
-    if (ftruncate(fd, 0) < 0 || pwrite(fd, s, (size_t)n, 0) != n) return -1;
-    return fsync(fd);
+    ssize_t k = pread(fd, s, sizeof s - 1, 0);
+    if (k <= 0) return 0;
+    s[k] = 0;
+    long pid = strtol(s, NULL, 10);
+    return pid > 0 ? pid : 0;
 }
 
-int fs_lock_acquire(struct fs_lock *l, const char *path, int *stale)
+int fs_lock_acquire(struct fs_lock *l, const char *path)
 {
     l->fd = -1;
     l->path = NULL;
-    if (stale) *stale = 0;
-    for (int attempt = 0; attempt < 3; attempt++) {
-        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            if (write_pid(fd) < 0) {
-                close(fd);
-                unlink(path);
-                return err_set(ERR_IO, "cannot write lock '%s': %s", path, strerror(errno));
-            }
-            l->fd = fd;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return err_set(ERR_IO, "cannot open lock file '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        int e = errno;
+        close(fd);
+        return err_set(ERR_IO, "cannot stat lock file '%s': %s", path, strerror(e));
+    }
+    pthread_mutex_lock(&held_mu);
+    for (size_t i = 0; i < sizeof held / sizeof *held; i++)
+        if (held[i].refs > 0 && held[i].dev == st.st_dev && held[i].ino == st.st_ino && held[i].pid == getpid()) {
+            held[i].refs++;
+            pthread_mutex_unlock(&held_mu);
+            close(fd);
+            l->fd = held[i].fd;
             l->path = mem_strdup(path);
-            if (!l->path) { close(fd); unlink(path); return err_set(ERR_NOMEM, "out of memory"); }
             return 0;
         }
-        if (errno != EEXIST) return err_set(ERR_IO, "cannot create lock '%s': %s", path, strerror(errno));
-        struct buf b = BUF_INIT;
-        long pid = 0;
-        if (fs_read_file(path, &b, 64) == 0 && b.data) pid = strtol(b.data, NULL, 10);
-        buf_release(&b);
-        if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM) && pid != (long)getpid())
-            return err_set(ERR_BUSY, "'%s' is held by running process %ld", path, pid);
-        /* Stale (owner gone, or unreadable/empty lock left by a crash mid-write):
-         * remove and retry the exclusive create, so two racing takers cannot
-         * both win. */
-        if (stale) *stale = 1;
-        unlink(path);
+    int rc = 0;
+    while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EWOULDBLOCK) {
+            long pid = lock_holder(fd);
+            if (pid) rc = err_set(ERR_BUSY, "'%s' is locked by pid %ld", path, pid);
+            else rc = err_set(ERR_BUSY, "'%s' is locked by another process", path);
+        } else {
+            rc = err_set(ERR_IO, "cannot lock '%s': %s", path, strerror(errno));
+        }
+        break;
     }
-    return err_set(ERR_BUSY, "cannot take over lock '%s'", path);
+    size_t slot = sizeof held / sizeof *held;
+    for (size_t i = 0; rc == 0 && i < sizeof held / sizeof *held; i++)
+        if (held[i].refs == 0 || held[i].pid != getpid()) { slot = i; break; }
+    if (rc == 0 && slot == sizeof held / sizeof *held) rc = err_set(ERR_BUSY, "too many locks held ('%s')", path);
+    if (rc == 0) {
+        /* the pid only names the holder in another process's message */
+        char s[32];
+        int n = snprintf(s, sizeof s, "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, s, (size_t)n, 0) != n)
+            log_debug("cannot write pid into lock '%s': %s", path, strerror(errno));
+        held[slot] = (struct held_lock){ st.st_dev, st.st_ino, getpid(), fd, 1 };
+    }
+    pthread_mutex_unlock(&held_mu);
+    if (rc < 0) {
+        close(fd);
+        return rc;
+    }
+    l->fd = fd;
+    l->path = mem_strdup(path);
+    return 0;
 }
 
 void fs_lock_release(struct fs_lock *l)
 {
     if (!l || l->fd < 0) return;
-    unlink(l->path);
-    close(l->fd);
+    pthread_mutex_lock(&held_mu);
+    for (size_t i = 0; i < sizeof held / sizeof *held; i++)
+        if (held[i].refs > 0 && held[i].fd == l->fd && held[i].pid == getpid()) {
+            if (--held[i].refs == 0) {
+                /* never unlinked: unlink + create would let two processes hold
+                 * "the" lock on two different files */
+                if (ftruncate(l->fd, 0) < 0) log_debug("cannot truncate lock '%s'", l->path ? l->path : "");
+                close(l->fd); /* releases the flock */
+            }
+            break;
+        }
+    pthread_mutex_unlock(&held_mu);
     mem_free(l->path);
     l->fd = -1;
     l->path = NULL;

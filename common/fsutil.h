@@ -5,9 +5,12 @@
  * rename over <path>, fsync the directory. A reader sees the old file or the
  * new one, never a torn one, even after kill -9 or power loss.
  *
- * Lock files hold the owner's pid; a lock whose pid is no longer alive
- * (killed run) is stale and taken over. All functions return 0 or a negative
- * err_code with a message naming the path.
+ * Locks are flock(2) locks on a lock file that is created once and never
+ * unlinked: the kernel releases a lock when its holder exits or is killed, so
+ * there is no stale lock to take over and no pid to be reused. The holder
+ * writes its pid into the file only so that a refused process can name it.
+ * All functions return 0 or a negative err_code with a message naming the
+ * path.
  */
 #ifndef SEMINDEX_FSUTIL_H
 #define SEMINDEX_FSUTIL_H
@@ -90,10 +93,14 @@ struct fs_lock {
     int fd;
     char *path;
 };
-/* fs_lock_acquire: create path exclusively with our pid. If it exists and its
- * pid is alive, ERR_BUSY naming the pid; if the pid is dead (stale), take it
- * over and set *stale = 1. */
-int fs_lock_acquire(struct fs_lock *l, const char *path, int *stale);
+/* fs_lock_acquire: open (create) path and take an exclusive flock on it
+ * without waiting; ERR_BUSY naming the holder's pid when another process (or
+ * another open file description) holds it. The file's content is ignored
+ * ("echo 1 > lock" blocks nothing). A second acquire of the same file in the
+ * same process succeeds and shares the lock (counted): nested holders, such
+ * as `run` and the ingest it calls. fs_lock_release drops one count; the last
+ * closes the file, which releases the lock. The file is never unlinked. */
+int fs_lock_acquire(struct fs_lock *l, const char *path);
 void fs_lock_release(struct fs_lock *l);
 
 #endif

@@ -17,12 +17,15 @@
 #include "build.h"
 
 #include <cblas.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "err.h"
@@ -325,6 +328,7 @@ struct manifest {
     char checksum[40];
     char ids_hash[40];      /* xxh128 of the indexed ids, in order */
     double recall, recall_target;
+    char file[256];         /* the index data file (basename, "<name>.<16 hex>"); "" = <path> itself */
 };
 
 static int manifest_write(const char *path, const struct manifest *m)
@@ -340,6 +344,10 @@ static int manifest_write(const char *path, const struct manifest *m)
                           "recall_at_10", m->recall, "recall_target", m->recall_target,
                           "nprobe", (json_int_t)m->nprobe, "efSearch", (json_int_t)m->ef_search,
                           "n_train", (json_int_t)m->n_train);
+    if (j && m->file[0] && json_object_set_new(j, "file", json_string(m->file)) < 0) {
+        json_decref(j);
+        j = NULL;
+    }
     char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
     if (rc == 0 && !s) rc = err_set(ERR_NOMEM, "cannot format manifest '%s'", mp.data);
     if (rc == 0) {
@@ -385,6 +393,13 @@ static int manifest_read(const char *path, struct manifest *m)
     s = "";
     if ((rc = json_get_str(j, "ids_hash", what, &s)) < 0) goto out;
     snprintf(m->ids_hash, sizeof m->ids_hash, "%s", s);
+    s = "";
+    if (json_object_get(j, "file") && (rc = json_get_str(j, "file", what, &s)) < 0) goto out;
+    if (strchr(s, '/') || !strcmp(s, ".") || !strcmp(s, "..") || strlen(s) >= sizeof m->file) {
+        rc = err_set(ERR_FORMAT, "'%s': field 'file' is '%s', not a file name next to the manifest", what, s);
+        goto out;
+    }
+    snprintf(m->file, sizeof m->file, "%s", s);
     int64_t gen = 0;
     if ((rc = json_get_int(j, "dim", what, &m->dim)) < 0 || (rc = json_get_int(j, "ntotal", what, &m->ntotal)) < 0 ||
         (rc = json_get_int(j, "trained_ntotal", what, &m->trained_ntotal)) < 0 ||
@@ -400,6 +415,107 @@ static int manifest_read(const char *path, struct manifest *m)
 out:
     json_decref(j);
     buf_release(&mp);
+    return rc;
+}
+
+/* ---------------- files ---------------- */
+
+/* The pair is replaced as one unit: the data goes to "<path>.<16 hex>" (the
+ * head of its checksum; written as "<path>.new", fsynced, renamed), then the
+ * manifest naming that file in "file" is replaced atomically: that rename is
+ * the only commit point. A kill before it leaves the old manifest with the
+ * old data file; after it, the new pair. <path> itself is then made a hard
+ * link to the current data file (for tools that open index.faiss) and older
+ * data files and temp files are removed (sweep). Readers open the file the
+ * manifest names and retry when a build removed it in between. */
+static const char *base_of(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    return b ? b + 1 : path;
+}
+
+static int dir_of(struct buf *out, const char *path)
+{
+    buf_reset(out);
+    const char *b = strrchr(path, '/');
+    if (!b) return buf_puts(out, ".");
+    if (b == path) return buf_puts(out, "/");
+    return buf_printf(out, "%.*s", (int)(b - path), path);
+}
+
+static int data_path(struct buf *out, const char *path, const struct manifest *m)
+{
+    buf_reset(out);
+    if (!m->file[0]) return buf_puts(out, path);
+    const char *b = strrchr(path, '/');
+    return buf_printf(out, "%.*s%s", b ? (int)(b - path + 1) : 0, path, m->file);
+}
+
+/* "<base>.<16 hex>": a data file of the index <base> */
+static int is_data_name(const char *name, const char *base)
+{
+    size_t n = strlen(base);
+    if (strncmp(name, base, n) || name[n] != '.' || strlen(name + n + 1) != 16) return 0;
+    for (const char *h = name + n + 1; *h; h++)
+        if (!isxdigit((unsigned char)*h)) return 0;
+    return 1;
+}
+
+static const char *const tmp_suffix[] = { ".tmp", ".new", ".new.tmp", ".manifest.json.tmp", ".link.tmp", NULL };
+
+/* sweep: remove the temp files a killed build left and, when keep is given,
+ * the data files other than keep (the manifest names keep). */
+static void sweep(const char *path, const char *keep)
+{
+    struct buf b = BUF_INIT, f = BUF_INIT;
+    for (int i = 0; tmp_suffix[i]; i++) {
+        buf_reset(&b);
+        if (buf_printf(&b, "%s%s", path, tmp_suffix[i]) < 0) break;
+        if (unlink(b.data) == 0 && !keep) log_info("index: removed '%s' left by an interrupted build", b.data);
+    }
+    DIR *d = keep && dir_of(&b, path) == 0 ? opendir(b.data) : NULL;
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (!is_data_name(e->d_name, base_of(path)) || !strcmp(e->d_name, keep)) continue;
+        buf_reset(&f);
+        if (buf_printf(&f, "%s/%s", b.data, e->d_name) < 0) break;
+        if (unlink(f.data) < 0) log_warn("cannot remove the old index file '%s': %s", f.data, strerror(errno));
+    }
+    if (d) closedir(d);
+    buf_release(&b);
+    buf_release(&f);
+}
+
+/* write_pair: the data file, then the manifest (the commit), then the
+ * convenience link and the sweep. m->checksum and m->file are filled. */
+static int write_pair(const char *path, const struct ann *a, struct manifest *m)
+{
+    struct buf nw = BUF_INIT, dp = BUF_INIT, lt = BUF_INIT;
+    int rc = buf_printf(&nw, "%s.new", path) < 0 || buf_printf(&lt, "%s.link.tmp", path) < 0
+                 ? err_set(ERR_NOMEM, "out of memory") : 0;
+    if (rc == 0) rc = ann_write(a, nw.data);
+    if (rc == 0) rc = file_checksum(nw.data, m->checksum);
+    if (rc == 0) {
+        snprintf(m->file, sizeof m->file, "%s.%.16s", base_of(path), m->checksum);
+        rc = data_path(&dp, path, m) < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+    }
+    if (rc == 0 && rename(nw.data, dp.data) < 0)
+        rc = err_set(ERR_IO, "cannot rename '%s' to '%s': %s", nw.data, dp.data, strerror(errno));
+    if (rc == 0) rc = fs_fsync_dir(dp.data);
+    if (rc == 0) rc = manifest_write(path, m); /* the commit point */
+    if (rc == 0) {
+        unlink(lt.data);
+        if (link(dp.data, lt.data) < 0 || rename(lt.data, path) < 0) {
+            log_debug("index: cannot link '%s' to '%s': %s", path, dp.data, strerror(errno));
+            unlink(path); /* never leave a stale one */
+        }
+        sweep(path, m->file);
+    } else {
+        unlink(nw.data);
+    }
+    buf_release(&nw);
+    buf_release(&dp);
+    buf_release(&lt);
     return rc;
 }
 
@@ -428,7 +544,6 @@ static int finish(const char *path, struct ann *a, const struct build_plan *p, c
                   const struct build_options *o, int64_t trained_ntotal, struct build_result *r)
 {
     FORWARD_ERR(tune(a, p, x, ids, n, dim, o, r));
-    FORWARD_ERR(ann_write(a, path));
     struct manifest m;
     memset(&m, 0, sizeof m);
     snprintf(m.factory, sizeof m.factory, "%s", p->factory);
@@ -444,8 +559,7 @@ static int finish(const char *path, struct ann *a, const struct build_plan *p, c
     m.generation = meta->store_generation;
     m.recall = r->recall;
     m.recall_target = o->recall_target;
-    FORWARD_ERR(file_checksum(path, m.checksum));
-    FORWARD_ERR(manifest_write(path, &m));
+    FORWARD_ERR(write_pair(path, a, &m));
     r->plan = *p;
     r->ntotal = m.ntotal;
     return 0;
@@ -456,6 +570,7 @@ int build_index(const char *path, const float *x, const int64_t *ids, int64_t n,
 {
     memset(r, 0, sizeof *r);
     double t0 = now_sec();
+    sweep(path, NULL);
     struct build_plan p;
     if (!o->factory || !strcmp(o->factory, "auto")) FORWARD_ERR(build_plan_for(n, dim, o->memory_budget, &p));
     else FORWARD_ERR(build_plan_factory(o->factory, n, dim, &p));
@@ -498,6 +613,7 @@ int build_update(const char *path, const float *x, const int64_t *ids, int64_t n
     const char *why = NULL;
     char hx[33];
     double t0 = now_sec();
+    sweep(path, NULL);
     int rc = manifest_read(path, &m);
     if (rc < 0) {
         why = err_msg();
@@ -544,43 +660,85 @@ out:
 
 /* ---------------- open ---------------- */
 
-int build_open(const char *path, const struct build_meta *meta, int dim, int64_t ntotal, int flags,
-               struct ann **out)
+/* open_index: the manifest and the file it names; strict also compares the
+ * store generation and (ntotal >= 0) the vector count. A build that replaced
+ * the pair between our manifest read and our open removed the old file:
+ * read the manifest again. */
+static int open_index(const char *path, const char *fp, int dim, int strict, uint64_t generation,
+                      int64_t ntotal, int flags, struct ann **out, struct build_facts *facts)
 {
     *out = NULL;
-    struct manifest m;
-    RETURN_ERR_IF(!fs_exists(path), ERR_NOTFOUND, "index '%s' does not exist", path);
-    FORWARD_ERR(manifest_read(path, &m));
-    const char *fp = meta->model_fingerprint ? meta->model_fingerprint : "";
-    RETURN_ERR_IF(strcmp(m.fingerprint, fp), ERR_MISMATCH,
-                  "index '%s': manifest field 'model_fingerprint' is '%s', the store has '%s'", path,
-                  m.fingerprint, fp);
-    RETURN_ERR_IF(m.dim != dim, ERR_MISMATCH, "index '%s': manifest field 'dim' is %lld, the store has %d",
-                  path, (long long)m.dim, dim);
-    RETURN_ERR_IF(m.generation != meta->store_generation, ERR_MISMATCH,
-                  "index '%s': manifest field 'store_generation' is %llu, the store is at %llu (rebuild "
-                  "the index)", path, (unsigned long long)m.generation,
-                  (unsigned long long)meta->store_generation);
-    RETURN_ERR_IF(ntotal >= 0 && m.ntotal != ntotal, ERR_MISMATCH,
-                  "index '%s': manifest field 'ntotal' is %lld, the store has %lld vectors", path,
-                  (long long)m.ntotal, (long long)ntotal);
-    char sum[33];
-    FORWARD_ERR(file_checksum(path, sum));
-    RETURN_ERR_IF(strcmp(sum, m.checksum), ERR_MISMATCH,
-                  "index '%s': manifest field 'checksum' is '%s', the file hashes to '%s'", path,
-                  m.checksum, sum);
+    struct buf mp = BUF_INIT, dp = BUF_INIT;
+    int rc = manifest_path(&mp, path);
+    if (rc == 0 && !fs_exists(mp.data) && !fs_exists(path))
+        rc = err_set(ERR_NOTFOUND, "index '%s' does not exist", path);
     struct ann *a = NULL;
-    FORWARD_ERR(ann_read(path, flags, &a));
-    int rc = 0;
-    if (ann_ntotal(a) != m.ntotal || ann_dim(a) != dim)
-        rc = err_set(ERR_MISMATCH, "index '%s' holds %lld vectors of dim %d, its manifest says %lld of %lld",
-                     path, (long long)ann_ntotal(a), ann_dim(a), (long long)m.ntotal, (long long)m.dim);
-    if (rc == 0 && m.nprobe > 0) rc = ann_set_param(a, "nprobe", (double)m.nprobe);
-    if (rc == 0 && m.ef_search > 0) rc = ann_set_param(a, "efSearch", (double)m.ef_search);
+    for (int attempt = 0; rc == 0; attempt++) {
+        struct manifest m;
+        if ((rc = manifest_read(path, &m)) < 0) break;
+        if (strcmp(m.fingerprint, fp)) {
+            rc = err_set(ERR_MISMATCH, "index '%s': manifest field 'model_fingerprint' is '%s', the store has '%s'",
+                         path, m.fingerprint, fp);
+            break;
+        }
+        if (m.dim != dim) {
+            rc = err_set(ERR_MISMATCH, "index '%s': manifest field 'dim' is %lld, the store has %d", path,
+                         (long long)m.dim, dim);
+            break;
+        }
+        if (strict && m.generation != generation) {
+            rc = err_set(ERR_MISMATCH, "index '%s': manifest field 'store_generation' is %llu, the store is at %llu "
+                         "(rebuild the index)", path, (unsigned long long)m.generation,
+                         (unsigned long long)generation);
+            break;
+        }
+        if (strict && ntotal >= 0 && m.ntotal != ntotal) {
+            rc = err_set(ERR_MISMATCH, "index '%s': manifest field 'ntotal' is %lld, the store has %lld vectors",
+                         path, (long long)m.ntotal, (long long)ntotal);
+            break;
+        }
+        if ((rc = data_path(&dp, path, &m)) < 0) { rc = err_set(ERR_NOMEM, "out of memory"); break; }
+        char sum[33];
+        rc = file_checksum(dp.data, sum);
+        if (rc == ERR_NOTFOUND && m.file[0] && attempt < 3) { rc = 0; continue; } /* replaced meanwhile */
+        if (rc < 0) break;
+        if (strcmp(sum, m.checksum)) {
+            rc = err_set(ERR_MISMATCH, "index '%s': manifest field 'checksum' is '%s', the file '%s' hashes to '%s'",
+                         path, m.checksum, dp.data, sum);
+            break;
+        }
+        if ((rc = ann_read(dp.data, flags, &a)) < 0) break;
+        if (ann_ntotal(a) != m.ntotal || ann_dim(a) != dim)
+            rc = err_set(ERR_MISMATCH, "index '%s' holds %lld vectors of dim %d, its manifest says %lld of %lld",
+                         dp.data, (long long)ann_ntotal(a), ann_dim(a), (long long)m.ntotal, (long long)m.dim);
+        if (rc == 0 && m.nprobe > 0) rc = ann_set_param(a, "nprobe", (double)m.nprobe);
+        if (rc == 0 && m.ef_search > 0) rc = ann_set_param(a, "efSearch", (double)m.ef_search);
+        if (rc == 0 && facts) {
+            facts->generation = m.generation;
+            facts->ntotal = m.ntotal;
+            facts->max_id = m.max_id;
+        }
+        break;
+    }
+    buf_release(&mp);
+    buf_release(&dp);
     if (rc < 0) {
         ann_free(a);
         return rc;
     }
     *out = a;
     return 0;
+}
+
+int build_open(const char *path, const struct build_meta *meta, int dim, int64_t ntotal, int flags,
+               struct ann **out)
+{
+    const char *fp = meta->model_fingerprint ? meta->model_fingerprint : "";
+    return open_index(path, fp, dim, 1, meta->store_generation, ntotal, flags, out, NULL);
+}
+
+int build_open_stale(const char *path, const char *fingerprint, int dim, int flags, struct ann **out,
+                     struct build_facts *facts)
+{
+    return open_index(path, fingerprint ? fingerprint : "", dim, 0, 0, -1, flags, out, facts);
 }

@@ -22,20 +22,28 @@
  * (default 0.95), or its largest value. The value and the measured recall are
  * recorded in the manifest and applied by build_open.
  *
- * Files: <path> is the FAISS index (written by ann_write: tmp, fsync,
- * rename) and <path>.manifest.json the manifest, written the same way, after
- * the index:
+ * Files: <path>.manifest.json is the manifest; the FAISS index data is the
+ * file it names in "file", <path>.<16 hex> (the head of its checksum), and
+ * <path> is a hard link to that file for other tools. The pair is replaced
+ * as one unit: the new data file is written and fsynced under its own name,
+ * then the manifest is replaced atomically (tmp, fsync, rename: the one
+ * commit point), then older data files are removed. A build killed at any
+ * moment leaves the old pair or the new one, both usable; the temp files it
+ * leaves (<path>.new, *.tmp) are removed by the next build. A manifest
+ * without "file" (older builds) names <path> itself:
  *   {"format": 1, "factory": "IVF1024,Flat", "dim": 384,
  *    "metric": "inner_product", "ntotal": 1000000, "trained_ntotal": 900000,
  *    "max_id": 1000041, "model_fingerprint": "<32 hex>",
  *    "store_generation": 7, "checksum": "<xxh128 of the index file>",
  *    "recall_at_10": 0.962, "recall_target": 0.95, "nprobe": 32,
- *    "efSearch": 0, "n_train": 262144}
+ *    "efSearch": 0, "n_train": 262144, "file": "index.faiss.0123456789abcdef"}
  * build_open checks every field against what the caller expects; the first
  * that differs is ERR_MISMATCH naming it ("index 'x': manifest field
- * 'model_fingerprint' is 'ab..', the store has 'cd..'"). A crash between the
- * two renames leaves a new index under an old manifest: the checksum refuses
- * it, and the next build replaces both.
+ * 'model_fingerprint' is 'ab..', the store has 'cd..'"). build_open_stale
+ * (query) accepts an index of an older store generation: it checks only what
+ * makes an index unusable (model fingerprint, dimension, checksum) and
+ * returns the manifest's generation, ntotal and max_id so the caller can say
+ * how far the index is behind.
  *
  * Incremental update (the nightly run): build_update adds the vectors the
  * index does not have yet, when the store only appended (ids grow, so the
@@ -126,6 +134,19 @@ int build_update(const char *path, const float *x, const int64_t *ids, int64_t n
  * missing, ERR_FORMAT for a bad manifest, ERR_MISMATCH naming the field. */
 int build_open(const char *path, const struct build_meta *meta, int dim, int64_t ntotal, int flags,
                struct ann **out);
+
+/* What an index was built from (build_open_stale). */
+struct build_facts {
+    uint64_t generation;  /* store generation at build time */
+    int64_t ntotal;       /* vectors in the index */
+    int64_t max_id;       /* largest indexed chunk id (-1 when none) */
+};
+
+/* build_open_stale: open the index as build_open does, but accept any store
+ * generation and vector count: ERR_MISMATCH only for another model
+ * fingerprint, another dimension or a checksum mismatch. facts may be NULL. */
+int build_open_stale(const char *path, const char *fingerprint, int dim, int flags, struct ann **out,
+                     struct build_facts *facts);
 
 /* build_recall_at_10: recall@10 of index against exact search for the
  * sample queries q (nq rows): the share of the exact top 10 matched by the

@@ -32,8 +32,10 @@
  * (resumable: a cursor in meta "reembed").
  *
  * Threading: ingest_run uses the encoder from the calling thread only; it
- * takes DIR/ingest.lock (ERR_BUSY if another live ingest holds it; a stale
- * lock of a dead process is taken over).
+ * takes the store's writer lock (store_lock_writer: ERR_BUSY naming the pid
+ * when another ingest, build or run holds it; the kernel drops the lock of a
+ * killed holder, so there is no stale lock). Before taking it, nothing is
+ * counted in *st.
  */
 #ifndef SEMINDEX_INGEST_H
 #define SEMINDEX_INGEST_H

@@ -1004,12 +1004,8 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
         log_warn("window of %d tokens is longer than the model's %d (special tokens included): chunks will be "
                  "truncated", opt.seg.window, enc_max_seq_length(e));
     struct fs_lock lock = { -1, NULL };
-    struct buf lp = BUF_INIT;
-    int stale = 0, rc = fs_join(&lp, store_dir(s), "ingest.lock");
-    if (rc == 0) rc = fs_lock_acquire(&lock, lp.data, &stale);
-    buf_release(&lp);
+    int rc = store_lock_writer(store_dir(s), &lock);
     if (rc < 0) return rc;
-    if (stale) log_info("store '%s': took over the lock of an interrupted ingest", store_dir(s));
     rc = check_model(&r);
     if (rc == 0) rc = save_settings(s, &opt);
     if (rc < 0) goto out;

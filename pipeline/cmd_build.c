@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "fsutil.h"
 #include "index/ann/ann.h"
 #include "index/build.h"
 #include "index/store/store.h"
@@ -88,7 +89,9 @@ int cmd_build(int argc, char **argv)
     size_t n = 0;
     struct buf path = BUF_INIT;
     struct store_info in;
-    if (store_open(dir, STORE_RDONLY, &s) < 0 || store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0 ||
+    struct fs_lock lock = { -1, NULL };
+    if (store_open(dir, STORE_RDONLY, &s) < 0 || store_lock_writer(dir, &lock) < 0 ||
+        store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0 ||
         search_load_vectors(t, &in, &ids, &x, &n) < 0) {
         rc = cli_fail(NULL);
         goto out;
@@ -113,6 +116,7 @@ int cmd_build(int argc, char **argv)
     rc = EXIT_OK;
 out:
     store_read_end(t);
+    fs_lock_release(&lock);
     store_close(s);
     mem_free(ids);
     mem_free(x);

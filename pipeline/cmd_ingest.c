@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "err.h"
 #include "fsutil.h"
+#include "index/store/store.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
 #include "log.h"
@@ -135,7 +136,9 @@ int cmd_ingest(int argc, char **argv)
     struct ingest_stats st = { 0 };
     int rc = EXIT_FAIL;
     if (enc_create(model, &eo, &e) < 0) return cli_fail(NULL);
-    if (store_open(store_dir, STORE_CREATE, &s) < 0) {
+    struct fs_lock lock = { -1, NULL };
+    /* refused before anything runs: no summary of an ingest that did not happen */
+    if (store_open(store_dir, STORE_CREATE, &s) < 0 || store_lock_writer(store_dir, &lock) < 0) {
         rc = cli_fail(NULL);
         goto out;
     }
@@ -154,6 +157,7 @@ int cmd_ingest(int argc, char **argv)
     }
     rc = st.rejected || st.shards_failed ? EXIT_PARTIAL : EXIT_OK;
 out:
+    fs_lock_release(&lock);
     store_close(s);
     enc_free(e);
     return rc;

@@ -3,14 +3,18 @@
  * a stored chunk) through the store's index.
  *
  * Queries are encoded with the model the store records (refused when the
- * model directory no longer matches its fingerprint); the index is refused
- * when its manifest does not match the store (rebuild it). Queries read from
- * a file are encoded and searched as one batch.
+ * model directory no longer matches its fingerprint). An index built at an
+ * older generation of the store is used: chunks ingested since are not
+ * found (their count is reported: a note on stderr and "newer_than_index" in
+ * jsonl), hits whose chunks were deleted since are dropped; only another
+ * model, dimension or a checksum mismatch refuse the index (rebuild it).
+ * Queries read from a file are encoded and searched as one batch.
  *
  * Output, one line per hit, rank 1 first:
  *   tsv    query rank score id doc text (a header line first; text escaped
  *          as in report.h: \\ \t \n \r)
- *   jsonl  {"query": i, "rank": r, "score": s, "id": chunk, "doc": doc, "text": "..."}
+ *   jsonl  {"query": i, "rank": r, "score": s, "id": chunk, "doc": doc, "text": "...",
+ *           "newer_than_index": n}   (n: search.h struct search_staleness .newer)
  */
 #include <getopt.h>
 #include <math.h>
@@ -119,12 +123,19 @@ int cmd_query(int argc, char **argv)
     struct buf chunk_text = BUF_INIT;
     struct store_info in;
     size_t nq = 0;
-    int kk = (int)k + (idstr ? 1 : 0); /* room to skip the query chunk itself */
+    struct search_staleness stale;
     if (store_open(dir, STORE_RDONLY, &s) < 0 || store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0 ||
-        search_open_index(dir, &in, mmap ? ANN_READ_MMAP : 0, &a) < 0) {
+        search_open_index_stale(dir, t, &in, mmap ? ANN_READ_MMAP : 0, &a, &stale) < 0) {
         rc = cli_fail(NULL);
         goto out;
     }
+    if (stale.newer || stale.gone)
+        fprintf(stderr, "note: the index of '%s' was built at store generation %llu, the store is at %llu: %lld "
+                "chunks are newer than the index and not searched, %lld indexed chunks are gone (run 'semindex "
+                "build --store %s')\n", dir, (unsigned long long)stale.index_generation,
+                (unsigned long long)stale.store_generation, (long long)stale.newer, (long long)stale.gone, dir);
+    /* room to skip the query chunk itself and the hits of deleted chunks */
+    int kk = (int)k + (idstr ? 1 : 0) + (int)(stale.gone < 1000 ? stale.gone : 1000);
     if (idstr) {
         nq = 1;
         qv = mem_alloc_array((size_t)in.dim, sizeof *qv);
@@ -168,7 +179,9 @@ int cmd_query(int argc, char **argv)
             if (id < 0 || sc[i * kk + r] < threshold) continue;
             if (idstr && (uint64_t)id == qid) continue;
             struct store_chunk ch;
-            if (store_get_chunk(t, (uint64_t)id, &ch, &chunk_text) < 0) {
+            int grc = store_get_chunk(t, (uint64_t)id, &ch, &chunk_text);
+            if (grc == ERR_NOTFOUND && stale.gone) continue; /* deleted since the build */
+            if (grc < 0) {
                 buf_release(&line);
                 rc = cli_fail("index and store disagree");
                 goto out;
@@ -179,7 +192,7 @@ int cmd_query(int argc, char **argv)
                 buf_printf(&line, "{\"query\": %zu, \"rank\": %d, \"score\": %.6f, \"id\": %lld, \"doc\": %llu, \"text\": ",
                            i, rank, sc[i * kk + r], (long long)id, (unsigned long long)ch.doc);
                 buf_json_str(&line, chunk_text.data ? chunk_text.data : "", chunk_text.len);
-                buf_puts(&line, "}\n");
+                buf_printf(&line, ", \"newer_than_index\": %lld}\n", (long long)stale.newer);
                 fwrite(line.data, 1, line.len, stdout);
             } else {
                 printf("%zu\t%d\t%.6f\t%lld\t%llu\t", i, rank, sc[i * kk + r], (long long)id,

@@ -199,7 +199,9 @@ static void utc_now(char *out, size_t n, const char *fmt)
 static int exit_code(const struct run *r)
 {
     if (r->failed_stage) return EXIT_FAIL;
-    if (r->ing.rejected || r->ing.shards_failed || r->disc.unreadable) return EXIT_PARTIAL;
+    /* a glob that matched nothing or a missing path is a rejected input:
+     * a typo in the config must not pass for a quiet night */
+    if (r->ing.rejected || r->ing.shards_failed || r->disc.unreadable || r->disc.empty_patterns) return EXIT_PARTIAL;
     return EXIT_OK;
 }
 
@@ -329,18 +331,14 @@ int cmd_run(int argc, char **argv)
     utc_now(r.started, sizeof r.started, "%Y-%m-%dT%H:%M:%SZ");
 
     struct fs_lock lock = { -1, NULL };
-    struct buf lockpath = BUF_INIT;
     struct vectors v = { 0 };
-    int code = EXIT_FAIL, stale = 0;
-    if (fs_mkdir_p(o->store) < 0 || buf_printf(&lockpath, "%s/run.lock", o->store) < 0) {
+    int code = EXIT_FAIL;
+    /* the store's writer lock for the whole run (ingest, index, reports);
+     * the ingest inside shares it */
+    if (fs_mkdir_p(o->store) < 0 || store_lock_writer(o->store, &lock) < 0) {
         log_error("%s", err_msg());
-        goto out;
+        goto out; /* another writer has this store: nothing to report into */
     }
-    if (fs_lock_acquire(&lock, lockpath.data, &stale) < 0) {
-        log_error("%s", err_msg());
-        goto out; /* another run is writing this store: nothing to report into */
-    }
-    if (stale) log_warn("took over the lock '%s' of a run that no longer exists", lockpath.data);
 
     double t = now_sec();
     if (discover_shards((const char *const *)o->shards.v, o->shards.n, &r.shards, &r.disc) < 0) {
@@ -382,7 +380,6 @@ out:
     mem_free(v.x);
     store_close(r.s);
     fs_lock_release(&lock);
-    buf_release(&lockpath);
     shard_list_release(&r.shards);
     mem_free(r.error);
     run_options_release(&r.o);

@@ -66,6 +66,39 @@ int search_open_index(const char *store_dir, const struct store_info *in, int fl
     return rc;
 }
 
+int search_open_index_stale(const char *store_dir, struct store_txn *t, const struct store_info *in, int flags,
+                            struct ann **out, struct search_staleness *st)
+{
+    memset(st, 0, sizeof *st);
+    *out = NULL;
+    struct buf p = BUF_INIT;
+    FORWARD_ERR(search_index_path(&p, store_dir));
+    struct build_facts f;
+    int rc = build_open_stale(p.data, in->fingerprint, in->dim, flags, out, &f);
+    if (rc == ERR_NOTFOUND)
+        err_prefix(rc, "no index for store '%s' (run 'semindex build --store %s')", store_dir, store_dir);
+    buf_release(&p);
+    if (rc < 0) return rc;
+    st->index_generation = f.generation;
+    st->store_generation = in->generation;
+    st->index_ntotal = f.ntotal;
+    /* count the vectors past max_id: ids only, no decoding */
+    struct store_iter *it = NULL;
+    uint64_t id;
+    if (f.max_id < INT64_MAX && (rc = store_iter_open(t, (uint64_t)(f.max_id + 1), &it)) == 0) {
+        while ((rc = store_iter_next(it, &id, NULL)) == 1) st->newer++;
+        store_iter_close(it);
+    }
+    if (rc < 0) {
+        ann_free(*out);
+        *out = NULL;
+        return rc;
+    }
+    int64_t old = (int64_t)in->n_vectors - st->newer;
+    st->gone = f.ntotal > old ? f.ntotal - old : 0;
+    return 0;
+}
+
 int search_open_encoder(const struct store_info *in, int n_threads, struct enc **out)
 {
     *out = NULL;

@@ -2,7 +2,9 @@
  * search.h - the reading side's plumbing between a store and its index:
  * load the store's vectors, open the index that belongs to the store (its
  * manifest checked against the store's model fingerprint, generation,
- * dimension and vector count), and encode queries with the store's model.
+ * dimension and vector count; or, for query, an index of an older
+ * generation, with how far it is behind), and encode queries with the
+ * store's model.
  *
  * The index of a store lives at DIR/index.faiss with its manifest
  * DIR/index.faiss.manifest.json (see index/build.h).
@@ -38,6 +40,25 @@ int search_load_vectors(struct store_txn *t, const struct store_info *in, int64_
 /* search_open_index: build_open of DIR/index.faiss against the store's
  * facts. ERR_NOTFOUND (with a hint to run `semindex build`), ERR_MISMATCH. */
 int search_open_index(const char *store_dir, const struct store_info *in, int flags, struct ann **out);
+
+/* How far an index is behind its store (search_open_index_stale):
+ *   newer  vectors in the store whose chunk id is greater than the largest
+ *          id in the index (max_id in the manifest): chunks ingested after
+ *          the build, which queries do not find until the next build;
+ *   gone   indexed vectors whose chunks are no longer in the store (their
+ *          shard changed or was re-done): index ntotal minus the store's
+ *          vectors with id <= max_id, at least 0; such hits are dropped. */
+struct search_staleness {
+    uint64_t index_generation, store_generation;
+    int64_t index_ntotal;
+    int64_t newer, gone;
+};
+
+/* search_open_index_stale: open DIR/index.faiss built at any generation of
+ * the store (build_open_stale: ERR_MISMATCH only for another model,
+ * dimension or a checksum mismatch) and measure *st in the snapshot t. */
+int search_open_index_stale(const char *store_dir, struct store_txn *t, const struct store_info *in, int flags,
+                            struct ann **out, struct search_staleness *st);
 
 /* search_open_encoder: enc_create(in->model) and check that its
  * fingerprint and dimension are the store's (ERR_MISMATCH otherwise). */

@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
+#include <unistd.h>
 #include <zdict.h>
 #include <zstd.h>
 
@@ -96,9 +98,28 @@ static void put_u32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
 static uint64_t get_u64(const unsigned char *p) { uint64_t v; memcpy(&v, p, 8); return v; }
 static uint32_t get_u32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 
+/* write_err: a failed write or commit, saying when the disk is full: LMDB
+ * returns ENOSPC / EDQUOT from a failed write, and EIO from a short one (the
+ * file system filled up in the middle of it), so EIO with almost nothing free
+ * is a full disk too. */
+static int write_err(const char *dir, int rc, const char *what)
+{
+    struct statvfs v;
+    unsigned long long avail = statvfs(dir, &v) == 0 ? (unsigned long long)v.f_bavail * v.f_frsize : ~0ull;
+    if (rc == ENOSPC || (rc == EIO && avail < (16ull << 20)))
+        return err_set(ERR_IO, "store '%s': %s: the disk is full (%s; %llu bytes free on the file system "
+                       "holding '%s'): free space or move the store, then run again", dir, what,
+                       mdb_strerror(rc), avail == ~0ull ? 0ull : avail, dir);
+    if (rc == EDQUOT)
+        return err_set(ERR_IO, "store '%s': %s: the disk quota is exceeded (%s) on the file system holding '%s'",
+                       dir, what, mdb_strerror(rc), dir);
+    return err_set(ERR_STORE, "store '%s': %s: %s", dir, what, mdb_strerror(rc));
+}
+
 static int lmdb_err(struct store_txn *t, int rc, const char *what)
 {
     if (rc == MDB_MAP_FULL && t) t->mapfull = 1;
+    if (t && (rc == ENOSPC || rc == EDQUOT || rc == EIO)) return write_err(t->s->dir, rc, what);
     return err_set(ERR_STORE, "store '%s': %s: %s", t ? t->s->dir : "?", what, mdb_strerror(rc));
 }
 
@@ -246,7 +267,7 @@ static int open_dbs(struct store *s)
         }
     }
     rc = mdb_txn_commit(txn);
-    if (rc) return err_set(ERR_STORE, "store '%s': cannot commit: %s", s->dir, mdb_strerror(rc));
+    if (rc) return write_err(s->dir, rc, "cannot commit");
     return 0;
 fail:
     mdb_txn_abort(txn);
@@ -297,14 +318,29 @@ int store_open(const char *dir, int flags, struct store **out)
         buf_release(&p);
         mdb_env_set_mapsize(s->env, map);
     }
-    rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC | (rdonly ? MDB_RDONLY : 0), 0644);
+    /* A store we may not write (another user's, read-only media): LMDB
+     * would still open lock.mdb read-write for its reader table and fail
+     * with EACCES, so read it without the lock file (MDB_NOLOCK). Such a
+     * reader is not registered: it is only safe while nobody writes the
+     * store (docs/operations.md, "Read-only stores"). */
+    unsigned nolock = 0;
+    if (rdonly) {
+        struct buf lp = BUF_INIT;
+        if (fs_join(&lp, dir, "lock.mdb") == 0 &&
+            (access(dir, W_OK) != 0 || (fs_exists(lp.data) && access(lp.data, R_OK | W_OK) != 0))) {
+            nolock = MDB_NOLOCK;
+            log_debug("store '%s' is not writable: reading it without its lock file", dir);
+        }
+        buf_release(&lp);
+    }
+    rc = mdb_env_open(s->env, dir, MDB_NOTLS | MDB_NOMETASYNC | (rdonly ? MDB_RDONLY : 0) | nolock, 0644);
     if (rc) {
         rc = err_set(rc == ENOENT ? ERR_NOTFOUND : ERR_STORE, "cannot open store '%s': %s", dir,
                      mdb_strerror(rc));
         goto fail;
     }
     int dead = 0;
-    mdb_reader_check(s->env, &dead);
+    if (!nolock) mdb_reader_check(s->env, &dead);
     if (dead) log_debug("store '%s': freed %d reader slots of dead processes", dir, dead);
     if ((rc = open_dbs(s)) < 0) goto fail;
     *out = s;
@@ -329,6 +365,22 @@ void store_close(struct store *s)
 
 const char *store_dir(const struct store *s) { return s->dir; }
 
+int store_lock_writer(const char *dir, struct fs_lock *l)
+{
+    struct buf p = BUF_INIT;
+    int rc = fs_join(&p, dir, "ingest.lock");
+    if (rc == 0) rc = fs_lock_acquire(l, p.data);
+    if (rc == ERR_BUSY) {
+        const char *by = strstr(err_msg(), "locked by ");
+        char who[64];
+        snprintf(who, sizeof who, "%s", by ? by + 10 : "another process");
+        rc = err_set(ERR_BUSY, "store '%s' is locked by %s (another ingest, build or run is writing it; "
+                     "lock file '%s')", dir, who, p.data);
+    }
+    buf_release(&p);
+    return rc;
+}
+
 /* grow: double the map (or adopt another process's larger one: size 0). */
 static int map_change(struct store *s, int grow)
 {
@@ -340,7 +392,8 @@ static int map_change(struct store *s, int grow)
         uint64_t nsz = (uint64_t)ei.me_mapsize * 2;
         if (nsz > STORE_MAX_MAP) {
             pthread_rwlock_unlock(&s->rw_map);
-            return err_set(ERR_STORE, "store '%s': map would exceed %llu bytes", s->dir,
+            return err_set(ERR_STORE, "store '%s': the LMDB map is full (MDB_MAP_FULL): it is %llu bytes and "
+                           "may not grow past %llu", s->dir, (unsigned long long)ei.me_mapsize,
                            (unsigned long long)STORE_MAX_MAP);
         }
         rc = mdb_env_set_mapsize(s->env, nsz);
@@ -582,7 +635,7 @@ int store_write(struct store *s, int (*fn)(struct store_txn *t, void *ctx), void
         } else {
             int crc = mdb_txn_commit(t->txn);
             if (crc == MDB_MAP_FULL) full = 1;
-            else if (crc) rc = err_set(ERR_STORE, "store '%s': commit failed: %s", s->dir, mdb_strerror(crc));
+            else if (crc) rc = write_err(s->dir, crc, "commit failed");
             if (crc) rc = rc < 0 ? rc : ERR_STORE;
         }
         pthread_rwlock_unlock(&s->rw_map);
@@ -1053,7 +1106,7 @@ int store_iter_next(struct store_iter *it, uint64_t *id, float *vec)
     int rc = iter_step(it, &k, &v);
     if (rc <= 0) return rc;
     *id = get_be64(k.mv_data);
-    FORWARD_ERR(decode_vector(it->t, *id, &v, vec));
+    if (vec) FORWARD_ERR(decode_vector(it->t, *id, &v, vec));
     return 1;
 }
 

@@ -31,7 +31,7 @@
  *
  * ---------------------------------------------------------------------------
  * On-disk layout (schema 1). DIR/data.mdb and DIR/lock.mdb are LMDB's; DIR/
- * ingest.lock is the ingest pid lock (common/fsutil.h). Integers in values are
+ * ingest.lock is the writers' flock lock (store_lock_writer). Integers in values are
  * little-endian; ids in keys are 8-byte big-endian so that key order is id
  * order. Named databases:
  *
@@ -95,8 +95,9 @@
  * Threading: a struct store may be shared by threads. A struct store_txn
  * belongs to one thread at a time (read transactions are MDB_NOTLS, so they
  * may move between threads but not be used by two at once). One write
- * transaction at a time per process (LMDB serializes them); ingest also holds
- * DIR/ingest.lock so two ingest processes never interleave.
+ * transaction at a time per process (LMDB serializes them); every writer
+ * (ingest, build, run) also holds DIR/ingest.lock (store_lock_writer) so two
+ * writers never interleave.
  */
 #ifndef SEMINDEX_STORE_H
 #define SEMINDEX_STORE_H
@@ -182,6 +183,14 @@ int store_open(const char *dir, int flags, struct store **out);
 void store_close(struct store *s);
 const char *store_dir(const struct store *s);
 
+/* store_lock_writer: take the store's writer lock, an flock(2) on
+ * DIR/ingest.lock (common/fsutil.h fs_lock_acquire; the file is never
+ * unlinked, the kernel releases the lock when the holder dies). ERR_BUSY
+ * "store 'DIR' is locked by pid N (...)" when another process writes the
+ * store. Nested calls in one process share the lock. fs_lock_release ends it. */
+struct fs_lock;
+int store_lock_writer(const char *dir, struct fs_lock *l);
+
 /* store_info: one consistent snapshot of the header facts and counts. */
 int store_info(struct store *s, struct store_info *out);
 
@@ -209,7 +218,7 @@ int store_get_meta(struct store_txn *t, const char *key, struct buf *out);
 
 /* store_iter_open: iterate vectors (equivalently, embedded chunks) in
  * chunk-id order from the first id >= from. store_iter_next writes the id
- * and dim floats; returns 1 with an item, 0 at the end, < 0 on error. The
+ * and dim floats (vec NULL: the id only); returns 1 with an item, 0 at the end, < 0 on error. The
  * iterator lives inside t: close it before store_read_end. */
 int store_iter_open(struct store_txn *t, uint64_t from, struct store_iter **out);
 int store_iter_next(struct store_iter *it, uint64_t *id, float *vec);

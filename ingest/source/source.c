@@ -50,6 +50,7 @@ struct rd {
     int shard_capped;
     int err;                  /* < 0: stop (strict failure or on_doc error) */
     struct buf clean, id;     /* scratch */
+    unsigned long n_notes;    /* note() warnings so far (capped) */
 };
 
 struct entry {
@@ -62,6 +63,7 @@ struct entry {
     uint64_t rec_off, rec_line, line;  /* record start offset and line, current line (1-based) */
     int overlong, in_quotes, header_done;
     long col;                 /* 0-based column for tsv/csv, -1 unknown */
+    long n_cols;              /* fields in the tsv/csv header line */
     uint64_t replaced, nul, first_bad_line;
 };
 
@@ -103,6 +105,26 @@ static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
     return s ? s + 1 : p;
+}
+
+#define NOTES_MAX 10
+/* note: a warning about a record that is still used (an id field that is not
+ * an id, extra columns); at most NOTES_MAX per shard, then one line saying
+ * the rest are not shown. */
+static void note(struct rd *r, const char *entry, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void note(struct rd *r, const char *entry, const char *fmt, ...)
+{
+    if (++r->n_notes > NOTES_MAX) {
+        if (r->n_notes == NOTES_MAX + 1)
+            log_warn("shard '%s': more such warnings are not shown (at most %d per shard)", r->shard, NOTES_MAX);
+        return;
+    }
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    log_warn("shard '%s': entry '%s': %s", r->shard, entry, msg);
 }
 
 /* reject: message and count; with strict, the read stops. */
@@ -201,6 +223,11 @@ static int record_jsonl(struct rd *r, struct entry *e, const char *s, size_t n)
         int br = 0;
         if (json_is_string(jid)) br = buf_append(&r->id, json_string_value(jid), json_string_length(jid));
         else if (json_is_integer(jid)) br = buf_printf(&r->id, "%lld", (long long)json_integer_value(jid));
+        else if (jid && !json_is_null(jid))
+            note(r, e->name, "line %llu: field '%s' is %s, not a string or an integer: the record gets no id",
+                 (unsigned long long)e->rec_line, r->o->id_field,
+                 json_is_object(jid) ? "an object" : json_is_array(jid) ? "an array"
+                 : json_is_real(jid) ? "a float" : "a boolean");
         if (br < 0) {
             rc = r->err = err_set(ERR_NOMEM, "out of memory");
             goto out;
@@ -259,11 +286,34 @@ static int field(const char *s, size_t n, long idx, int csv, struct buf *out)
     }
 }
 
+/* count_fields: the number of fields of a tsv/csv record (as field() splits) */
+static long count_fields(const char *s, size_t n, int csv)
+{
+    long f = 1;
+    int quoted = 0, start = 1;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (csv && start && c == '"') { quoted = 1; start = 0; continue; }
+        start = 0;
+        if (quoted) {
+            if (c == '"') {
+                if (i + 1 < n && s[i + 1] == '"') i++;
+                else quoted = 0;
+            }
+        } else if (c == (csv ? ',' : '\t')) {
+            f++;
+            start = 1;
+        }
+    }
+    return f;
+}
+
 static int record_table(struct rd *r, struct entry *e, const char *s, size_t n)
 {
     int csv = e->kind == REC_CSV;
     if (!e->header_done) {
         e->header_done = 1;
+        e->n_cols = count_fields(s, n, csv);
         char *end;
         long num = strtol(r->o->column, &end, 10);
         if (!*end && num >= 1) {
@@ -287,6 +337,10 @@ static int record_table(struct rd *r, struct entry *e, const char *s, size_t n)
     if (fr < 0) return r->err = fr;
     if (!fr)
         return reject(r, e->name, "line %llu: no column %ld", (unsigned long long)e->rec_line, e->col + 1);
+    long nf = count_fields(s, n, csv);
+    if (e->n_cols && nf > e->n_cols)
+        note(r, e->name, "line %llu: %ld fields, the header has %ld: the extra ones are ignored",
+             (unsigned long long)e->rec_line, nf, e->n_cols);
     size_t tn;
     const char *tx = clean(r, e, r->id.data, r->id.len, &tn); /* r->id holds the field */
     if (!tx) return r->err = err_set(ERR_NOMEM, "out of memory");

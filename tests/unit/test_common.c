@@ -61,31 +61,55 @@ int main(void)
         buf_release(&p);
         buf_release(&r);
     }
-    TEST("lock: held lock is busy, stale lock is taken over") {
+    TEST("lock: flock held by a live process is busy, released when it dies, content ignored") {
         struct buf p = BUF_INIT;
         fs_join(&p, test_tmpdir(), "lock");
         struct fs_lock a, b;
-        int stale = 0;
-        CHECK_OK(fs_lock_acquire(&a, p.data, &stale));
-        CHECK_INT(stale, 0);
-        /* a child holds nothing; simulate a live other owner with pid 1 */
-        fs_lock_release(&a);
+        /* a pid file of a live process (pid 1) is just content: no block */
         FILE *f = fopen(p.data, "w");
         fprintf(f, "1\n");
         fclose(f);
-        CHECK_INT(fs_lock_acquire(&b, p.data, &stale), ERR_BUSY);
-        /* a dead pid: fork a child that exits, use its pid */
-        pid_t c = fork();
-        if (c == 0) _exit(0);
-        int st;
-        waitpid(c, &st, 0);
-        f = fopen(p.data, "w");
-        fprintf(f, "%d\n", (int)c);
-        fclose(f);
-        CHECK_OK(fs_lock_acquire(&b, p.data, &stale));
-        CHECK_INT(stale, 1);
+        CHECK_OK(fs_lock_acquire(&a, p.data));
+        /* nested acquire in the same process shares the lock */
+        CHECK_OK(fs_lock_acquire(&b, p.data));
         fs_lock_release(&b);
-        CHECK_TRUE(!fs_exists(p.data));
+        /* another process is refused, and told our pid */
+        pid_t c = fork();
+        if (c == 0) {
+            struct fs_lock x;
+            char want[64];
+            snprintf(want, sizeof want, "locked by pid %ld", (long)getppid());
+            int r = fs_lock_acquire(&x, p.data);
+            _exit(r == ERR_BUSY && strstr(err_msg(), want) ? 0 : 1);
+        }
+        int st = -1;
+        waitpid(c, &st, 0);
+        CHECK_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        fs_lock_release(&a);
+        CHECK_TRUE(fs_exists(p.data)); /* never unlinked */
+        /* a holder killed with SIGKILL releases the lock */
+        int pfd[2];
+        CHECK_TRUE(pipe(pfd) == 0);
+        c = fork();
+        if (c == 0) {
+            struct fs_lock x;
+            char ok = fs_lock_acquire(&x, p.data) == 0 ? 'y' : 'n';
+            if (write(pfd[1], &ok, 1) != 1) _exit(2);
+            pause();
+            _exit(0);
+        }
+        char ok = 0;
+        CHECK_TRUE(read(pfd[0], &ok, 1) == 1 && ok == 'y');
+        CHECK_INT(fs_lock_acquire(&b, p.data), ERR_BUSY);
+        char want[64];
+        snprintf(want, sizeof want, "locked by pid %ld", (long)c);
+        CHECK_TRUE(strstr(err_msg(), want) != NULL);
+        kill(c, SIGKILL);
+        waitpid(c, &st, 0);
+        close(pfd[0]);
+        close(pfd[1]);
+        CHECK_OK(fs_lock_acquire(&b, p.data));
+        fs_lock_release(&b);
         buf_release(&p);
     }
     TEST("hash is stable") {

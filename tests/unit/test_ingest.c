@@ -321,19 +321,34 @@ int main(void)
         struct ingest_stats st = { 0 };
         struct enc *e;
         CHECK_OK(enc_create(ENC_BUILTIN_NGRAM, NULL, &e));
-        /* lock held by a live process */
+        /* the writer lock held by a live process (a child holding the flock) */
+        int pfd[2];
+        CHECK_TRUE(pipe(pfd) == 0);
         pid_t kid = fork();
-        if (kid == 0) { pause(); _exit(0); }
-        char lp[700], pid[32];
-        snprintf(lp, sizeof lp, "%s/ingest.lock", S1);
-        int pn = snprintf(pid, sizeof pid, "%d\n", (int)kid);
-        CHECK_OK(fs_write_atomic(lp, pid, (size_t)pn));
-        CHECK_INT(ingest_run(s, e, shards3, 3, &o, &st), ERR_BUSY);
+        if (kid == 0) {
+            struct fs_lock x;
+            char ok = store_lock_writer(S1, &x) == 0 ? 'y' : 'n';
+            if (write(pfd[1], &ok, 1) != 1) _exit(2);
+            pause();
+            _exit(0);
+        }
+        char ok = 0;
+        CHECK_TRUE(read(pfd[0], &ok, 1) == 1 && ok == 'y');
+        close(pfd[0]);
+        close(pfd[1]);
+        struct ingest_stats st0 = { 0 };
+        CHECK_INT(ingest_run(s, e, shards3, 3, &o, &st0), ERR_BUSY);
+        char want[64];
+        snprintf(want, sizeof want, "is locked by pid %d", (int)kid);
+        CHECK_TRUE(strstr(err_msg(), want) != NULL);
+        CHECK_INT(st0.shards_seen, 0);
         kill(kid, SIGKILL);
         waitpid(kid, NULL, 0);
-        /* now stale: taken over */
+        /* the kernel released it: no stale lock to take over */
+        char lp[700];
+        snprintf(lp, sizeof lp, "%s/ingest.lock", S1);
         CHECK_OK(ingest_run(s, e, shards3, 3, &o, &st));
-        CHECK_TRUE(!fs_exists(lp));
+        CHECK_TRUE(fs_exists(lp));
         store_close(s);
         enc_free(e);
         /* the model check compares fingerprints */
