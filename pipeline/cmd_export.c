@@ -3,9 +3,13 @@
  * to numpy, FAISS or anything else.
  *
  *   jsonl  one object per chunk in chunk-id order:
- *          {"id", "doc", "text", "start", "end", "n_tokens", "vector": [floats as stored]}
+ *          {"id", "doc", "text", "start", "end", "n_tokens", "truncated",
+ *           "vector": [floats as stored], "shard", "entry", "record", "ext_id"}
  *   npy    FILE.npy: NumPy format 1.0, '<f4', shape (n, dim), rows in chunk-id
- *          order; beside it FILE.jsonl with {"row", "id", "doc", "text"} per row.
+ *          order; beside it FILE.jsonl with {"row", "id", "doc", "text",
+ *          "shard", "entry", "record", "ext_id", "start", "end"} per row.
+ * The provenance fields (query/report.h) are null for a chunk whose document
+ * record is missing.
  *          Both are written to temporary names and renamed at the end.
  *
  * Everything comes from one read snapshot, so an ingest running meanwhile
@@ -22,6 +26,7 @@
 #include "index/store/store.h"
 #include "log.h"
 #include "mem.h"
+#include "query/report.h"
 
 static const char usage_str[] =
     "usage: semindex export --store DIR [--format jsonl|npy] [--output FILE]\n"
@@ -66,16 +71,45 @@ fail:
     return err_set(ERR_IO, "write failed: %s", strerror(errno));
 }
 
+/* doc_prov: the provenance of chunk c into src (its doc record is read
+ * once for consecutive chunks of one document) */
+static int doc_prov(struct store_txn *t, const struct store_chunk *c, struct report_src *src, uint64_t *cached)
+{
+    src->start = c->start;
+    src->end = c->end;
+    if (*cached == c->doc + 1) return 0;
+    buf_reset(&src->shard); buf_reset(&src->entry); buf_reset(&src->ext_id);
+    src->known = 0;
+    struct store_doc d = STORE_DOC_INIT;
+    int rc = store_get_doc(t, c->doc, &d);
+    if (rc == 0) {
+        src->known = 1;
+        src->doc = c->doc;
+        src->record = d.record;
+        src->offset = d.offset;
+        buf_append(&src->shard, d.shard.data ? d.shard.data : "", d.shard.len);
+        buf_append(&src->entry, d.entry.data ? d.entry.data : "", d.entry.len);
+        rc = buf_append(&src->ext_id, d.ext_id.data ? d.ext_id.data : "", d.ext_id.len);
+    } else if (rc == ERR_NOTFOUND) {
+        rc = 0;
+    }
+    store_doc_release(&d);
+    *cached = c->doc + 1;
+    return rc;
+}
+
 static int export_jsonl(struct store_txn *t, int dim, FILE *f)
 {
     struct store_iter *it;
     FORWARD_ERR(store_chunk_iter_open(t, 0, &it));
     struct store_chunk c;
     struct buf text = BUF_INIT, out = BUF_INIT;
+    struct report_src src = REPORT_SRC_INIT;
+    uint64_t cached = 0;
     float *v = mem_alloc_array((size_t)(dim > 0 ? dim : 1), sizeof *v);
     int rc = v ? 0 : err_set(ERR_NOMEM, "out of memory");
     while (rc == 0 && (rc = store_iter_next_chunk(it, &c, &text)) == 1) {
-        rc = 0;
+        if ((rc = doc_prov(t, &c, &src, &cached)) < 0) break;
         buf_printf(&out, "{\"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)c.id,
                    (unsigned long long)c.doc);
         buf_json_str(&out, text.data, text.len);
@@ -86,6 +120,17 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
         if (vr == 0) put_floats(&out, v, dim);
         else if (vr == ERR_NOTFOUND) buf_puts(&out, "null");
         else rc = vr;
+        if (src.known) {
+            buf_puts(&out, ", \"shard\": ");
+            buf_json_str(&out, src.shard.data ? src.shard.data : "", src.shard.len);
+            buf_puts(&out, ", \"entry\": ");
+            buf_json_str(&out, src.entry.data ? src.entry.data : "", src.entry.len);
+            buf_printf(&out, ", \"record\": %llu, \"offset\": %llu, \"ext_id\": ", (unsigned long long)src.record,
+                       (unsigned long long)src.offset);
+            buf_json_str(&out, src.ext_id.data ? src.ext_id.data : "", src.ext_id.len);
+        } else {
+            buf_puts(&out, ", \"shard\": null, \"entry\": null, \"record\": null, \"offset\": null, \"ext_id\": null");
+        }
         buf_puts(&out, "}\n");
         if (out.len > (1 << 20) && rc == 0) rc = write_buf(f, &out);
     }
@@ -93,6 +138,7 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
     store_iter_close(it);
     buf_release(&text);
     buf_release(&out);
+    report_src_release(&src);
     mem_free(v);
     return rc;
 }
@@ -104,7 +150,8 @@ static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv
     FORWARD_ERR(store_iter_open(t, 0, &it));
     float *v = mem_alloc_array((size_t)in->dim, sizeof *v);
     struct buf text = BUF_INIT, out = BUF_INIT;
-    uint64_t id, row = 0;
+    struct report_src src = REPORT_SRC_INIT;
+    uint64_t id, row = 0, cached = 0;
     int rc = v ? 0 : err_set(ERR_NOMEM, "out of memory");
     while (rc == 0 && (rc = store_iter_next(it, &id, v)) == 1) {
         rc = 0;
@@ -114,9 +161,11 @@ static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv
         }
         struct store_chunk c;
         if ((rc = store_get_chunk(t, id, &c, &text)) < 0) break;
+        if ((rc = doc_prov(t, &c, &src, &cached)) < 0) break;
         buf_printf(&out, "{\"row\": %llu, \"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)row++,
                    (unsigned long long)id, (unsigned long long)c.doc);
         buf_json_str(&out, text.data, text.len);
+        report_json_prov(&out, &src, "", 0);
         buf_puts(&out, "}\n");
         if (out.len > (1 << 20)) rc = write_buf(fj, &out);
     }
@@ -128,6 +177,7 @@ static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv
     mem_free(v);
     buf_release(&text);
     buf_release(&out);
+    report_src_release(&src);
     return rc;
 }
 
@@ -187,9 +237,10 @@ int cmd_export(int argc, char **argv)
         if (!f) { rc = err_set(ERR_IO, "cannot write '%s': %s", output, strerror(errno)); goto out; }
         rc = export_jsonl(t, in.dim, f);
     }
-    if (f && f != stdout && fclose(f) != 0 && rc == 0) rc = err_set(ERR_IO, "cannot write: %s", strerror(errno));
+    int to_stdout = f == stdout;
+    if (f && !to_stdout && fclose(f) != 0 && rc == 0) rc = err_set(ERR_IO, "cannot write: %s", strerror(errno));
     if (fj && fclose(fj) != 0 && rc == 0) rc = err_set(ERR_IO, "cannot write: %s", strerror(errno));
-    if (f == stdout && fflush(stdout) != 0 && rc == 0) rc = err_set(ERR_IO, "cannot write: %s", strerror(errno));
+    if (to_stdout && fflush(stdout) != 0 && rc == 0) rc = err_set(ERR_IO, "cannot write: %s", strerror(errno));
     f = fj = NULL;
     if (npy && rc == 0) {
         if (rename(vtmp.data, vpath.data) != 0 || rename(jtmp.data, jpath.data) != 0)

@@ -7,10 +7,13 @@
  * when its manifest does not match the store (rebuild it). Queries read from
  * a file are encoded and searched as one batch.
  *
- * Output, one line per hit, rank 1 first:
- *   tsv    query rank score id doc text (a header line first; text escaped
- *          as in report.h: \\ \t \n \r)
- *   jsonl  {"query": i, "rank": r, "score": s, "id": chunk, "doc": doc, "text": "..."}
+ * Output, one line per hit, rank 1 first, with the hit's provenance
+ * (query/report.h):
+ *   tsv    query rank score id doc text shard entry record ext_id start end
+ *          (a header line first; text fields escaped as in report.h: \\ \t
+ *          \n \r)
+ *   jsonl  {"query": i, "rank": r, "score": s, "id": chunk, "doc": doc, "text":
+ *          "...", "shard", "entry", "record", "ext_id", "start", "end"}
  */
 #include <getopt.h>
 #include <math.h>
@@ -116,7 +119,7 @@ int cmd_query(int argc, char **argv)
     struct cli_texts q = { 0 };
     float *qv = NULL, *sc = NULL;
     int64_t *lab = NULL;
-    struct buf chunk_text = BUF_INIT;
+    struct report_src hit = REPORT_SRC_INIT;
     struct store_info in;
     size_t nq = 0;
     int kk = (int)k + (idstr ? 1 : 0); /* room to skip the query chunk itself */
@@ -159,7 +162,7 @@ int cmd_query(int argc, char **argv)
     lab = mem_alloc_array(nq ? nq : 1, (size_t)kk * sizeof *lab);
     if (!sc || !lab) { err_set(ERR_NOMEM, "out of memory for results"); rc = cli_fail(NULL); goto out; }
     if (nq && ann_search(a, qv, (int64_t)nq, kk, sc, lab) < 0) { rc = cli_fail(NULL); goto out; }
-    if (!jsonl) printf("query\trank\tscore\tid\tdoc\ttext\n");
+    if (!jsonl) printf("query\trank\tscore\tid\tdoc\ttext\tshard\tentry\trecord\text_id\tstart\tend\n");
     struct buf line = BUF_INIT;
     for (size_t i = 0; i < nq; i++) {
         int rank = 0;
@@ -167,8 +170,8 @@ int cmd_query(int argc, char **argv)
             int64_t id = lab[i * kk + r];
             if (id < 0 || sc[i * kk + r] < threshold) continue;
             if (idstr && (uint64_t)id == qid) continue;
-            struct store_chunk ch;
-            if (store_get_chunk(t, (uint64_t)id, &ch, &chunk_text) < 0) {
+            report_src_reset(&hit);
+            if (search_src(t, id, &hit) < 0) {
                 buf_release(&line);
                 rc = cli_fail("index and store disagree");
                 goto out;
@@ -177,14 +180,17 @@ int cmd_query(int argc, char **argv)
             if (jsonl) {
                 buf_reset(&line);
                 buf_printf(&line, "{\"query\": %zu, \"rank\": %d, \"score\": %.6f, \"id\": %lld, \"doc\": %llu, \"text\": ",
-                           i, rank, sc[i * kk + r], (long long)id, (unsigned long long)ch.doc);
-                buf_json_str(&line, chunk_text.data ? chunk_text.data : "", chunk_text.len);
+                           i, rank, sc[i * kk + r], (long long)id, (unsigned long long)hit.doc);
+                buf_json_str(&line, hit.text.data ? hit.text.data : "", hit.text.len);
+                report_json_prov(&line, &hit, "", 0);
                 buf_puts(&line, "}\n");
                 fwrite(line.data, 1, line.len, stdout);
             } else {
                 printf("%zu\t%d\t%.6f\t%lld\t%llu\t", i, rank, sc[i * kk + r], (long long)id,
-                       (unsigned long long)ch.doc);
-                report_tsv_field(stdout, chunk_text.data ? chunk_text.data : "", chunk_text.len);
+                       (unsigned long long)hit.doc);
+                report_tsv_field(stdout, hit.text.data ? hit.text.data : "", hit.text.len);
+                putchar('\t');
+                report_tsv_prov(stdout, &hit);
                 putchar('\n');
             }
         }
@@ -200,6 +206,6 @@ out:
     mem_free(qv);
     mem_free(sc);
     mem_free(lab);
-    buf_release(&chunk_text);
+    report_src_release(&hit);
     return rc;
 }

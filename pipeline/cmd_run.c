@@ -161,10 +161,11 @@ static int stage_mine(struct run *r, struct vectors *v)
     if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine_min_cluster, &cl);
     if (rc == 0) {
         struct report_summary sm = { o->store, r->after.model, r->mine_mode, v->n, mo.top_k, mo.max_pairs,
-                                     mo.threshold, now_sec() - t0, 0, 0 };
+                                     mo.threshold, now_sec() - t0, 0, 0, NULL, 0, 0, 0, 0 };
         struct store_txn *t = NULL;
         rc = store_read_begin(r->s, &t);
-        if (rc == 0) rc = search_write_pairs(t, out, &sm, p, np, &cl);
+        struct search_report ro = { out, NULL, 0 };
+        if (rc == 0) rc = search_write_pairs(t, &ro, &sm, p, &np, &cl, NULL);
         store_read_end(t);
     }
     if (rc == 0) {

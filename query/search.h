@@ -43,14 +43,53 @@ int search_open_index(const char *store_dir, const struct store_info *in, int fl
  * fingerprint and dimension are the store's (ERR_MISMATCH otherwise). */
 int search_open_encoder(const struct store_info *in, int n_threads, struct enc **out);
 
-/* search_write_pairs: the mining report at path (.tsv, .jsonl or .html by
- * its extension; NULL or "-" = tsv on stdout), texts read from the
- * snapshot t, written atomically (common/fsutil.h fs_atomic). sm and
- * clusters are used by the html report only (clusters may be NULL). */
 struct report_summary;
+struct report_src;
 struct mine_pair;
 struct mine_clusters;
-int search_write_pairs(struct store_txn *t, const char *path, const struct report_summary *sm,
-                       const struct mine_pair *p, size_t np, const struct mine_clusters *clusters);
+
+/* search_src: report.h's report_src_fn over a store snapshot (ctx is the
+ * struct store_txn *): the chunk's text and its provenance (doc id, shard
+ * key, entry, record number and offset, external id, byte span). A chunk
+ * whose doc record is missing has its text but known = 0. */
+int search_src(void *ctx, int64_t id, struct report_src *out);
+
+/* search_drop_identical: remove, in place and keeping the order, the pairs
+ * whose two chunks have the same text hash (identical texts), and the pairs
+ * whose two texts already form a better pair (a duplicate of a or of b paired
+ * with the same other text): each pair of distinct texts is kept once, the
+ * first in the given order. Counts what left in *identical and *repeated. */
+int search_drop_identical(struct store_txn *t, struct mine_pair *p, size_t *np, size_t *identical,
+                          size_t *repeated);
+
+/* search_duplicate_groups: the texts the snapshot holds more than once
+ * (same text hash), as groups in the layout of clusters: members in id order,
+ * groups by size descending then first id. Scans every chunk record (not the
+ * texts): 24 bytes of memory per chunk while it runs. */
+int search_duplicate_groups(struct store_txn *t, struct mine_clusters *out);
+
+/* search_dups_path: the duplicate groups' default file for a report at
+ * path: "<stem>.duplicates.jsonl" beside it (pairs.html ->
+ * pairs.duplicates.jsonl); "" (none) when path is NULL or "-". */
+int search_dups_path(struct buf *out, const char *path);
+
+/* search_write_pairs: the mining report at o->path (.tsv, .jsonl or .html by
+ * its extension; NULL or "-" = tsv on stdout), texts and provenance read from
+ * the snapshot t, written atomically (common/fsutil.h fs_atomic). Unless
+ * o->include_identical, first drops the identical-text and repeated pairs
+ * (search_drop_identical; *np shrinks) and finds the duplicate groups, which
+ * go to the html report's own section and, as jsonl (report.h), to
+ * o->dups_path (NULL: search_dups_path of o->path). sm (html only; its
+ * identical_dropped, repeated_dropped and identical_included are set here)
+ * and clusters (may be NULL) are for the html report. *n_groups (may be
+ * NULL) gets the number of duplicate groups. */
+struct search_report {
+    const char *path;
+    const char *dups_path;
+    int include_identical;
+};
+int search_write_pairs(struct store_txn *t, const struct search_report *o, struct report_summary *sm,
+                       struct mine_pair *p, size_t *np, const struct mine_clusters *clusters,
+                       size_t *n_groups);
 
 #endif
