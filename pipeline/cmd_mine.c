@@ -183,7 +183,7 @@ int cmd_mine(int argc, char **argv)
     float *x = NULL;
     size_t n = 0, np = 0;
     struct mine_pair *pairs = NULL;
-    struct mine_clusters cl = { 0 };
+    struct mine_clusters cl = { 0 }, dups = { 0 };
     struct store_info in;
     if (store_open(dir, STORE_RDONLY, &s) < 0 || store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0) {
         rc = cli_fail(NULL);
@@ -202,6 +202,10 @@ int cmd_mine(int argc, char **argv)
         rc = cli_fail(NULL);
         goto out;
     }
+    /* the duplicate groups first: mining then keeps room for the pairs of
+     * copies that the report drops */
+    struct search_report ro = { output, dups_output, include_identical, mo.max_pairs };
+    if (search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups) < 0) { rc = cli_fail(NULL); goto out; }
     const char *mode_name = a ? "ann" : "exact";
     log_info("mine: %zu vectors of dim %d, %s, top_k %d, max_pairs %zu", n, in.dim, mode_name, mo.top_k,
              mo.max_pairs);
@@ -224,17 +228,15 @@ int cmd_mine(int argc, char **argv)
     double secs = now_sec() - t0;
     log_info("mine: %zu pairs%s in %.2fs", np, clusters ? "" : "", secs);
     if (clusters) log_info("mine: %zu clusters at %.3f (min size %ld)", cl.n, cthr, min_size);
-    struct report_summary sm = { dir, in.model, mode_name, n, mo.top_k, mo.max_pairs, mo.threshold, secs, 0, 0, NULL, 0, 0, 0, 0 };
-    sm.lang = lang;
-    struct search_report ro = { output, dups_output, include_identical };
-    size_t n_groups = 0;
-    if (search_write_pairs(t, &ro, &sm, pairs, &np, clusters ? &cl : NULL, &n_groups) < 0) {
+    struct report_summary sm = { dir, in.model, mode_name, n, mo.top_k, ro.max_pairs, mo.threshold, secs, 0, 0,
+                                 lang, 0, 0, 0, 0 };
+    if (search_write_pairs(t, &ro, &sm, pairs, &np, clusters ? &cl : NULL, &dups) < 0) {
         rc = cli_fail(NULL);
         goto out;
     }
     if (!include_identical)
         log_info("mine: %zu pairs of distinct texts reported (%zu identical-text and %zu repeated pairs left "
-                 "out), %zu duplicate groups", np, sm.identical_dropped, sm.repeated_dropped, n_groups);
+                 "out), %zu duplicate groups", np, sm.identical_dropped, sm.repeated_dropped, dups.n);
     if (cl_output && write_clusters(cl_output, &cl) < 0) { rc = cli_fail(NULL); goto out; }
     rc = EXIT_OK;
 out:
@@ -245,5 +247,6 @@ out:
     mem_free(x);
     mem_free(pairs);
     mine_clusters_release(&cl);
+    mine_clusters_release(&dups);
     return rc;
 }

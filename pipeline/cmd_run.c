@@ -154,20 +154,21 @@ static int stage_mine(struct run *r, struct vectors *v)
     r->mine_mode = a ? "ann" : "exact";
     struct mine_pair *p = NULL;
     size_t np = 0;
-    struct mine_clusters cl = { 0 };
+    struct mine_clusters cl = { 0 }, dups = { 0 };
+    struct search_report ro = { out, NULL, 0, mo.max_pairs };
+    struct store_txn *t = NULL;
     double t0 = now_sec();
-    int rc = a ? mine_ann(a, v->x, v->ids, v->n, r->after.dim, &mo, &p, &np)
-               : mine_exact(v->x, v->ids, v->n, r->after.dim, &mo, &p, &np);
+    int rc = store_read_begin(r->s, &t);
+    if (rc == 0) rc = search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups);
+    if (rc == 0) rc = a ? mine_ann(a, v->x, v->ids, v->n, r->after.dim, &mo, &p, &np)
+                        : mine_exact(v->x, v->ids, v->n, r->after.dim, &mo, &p, &np);
     if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine_min_cluster, &cl);
     if (rc == 0) {
-        struct report_summary sm = { o->store, r->after.model, r->mine_mode, v->n, mo.top_k, mo.max_pairs,
+        struct report_summary sm = { o->store, r->after.model, r->mine_mode, v->n, mo.top_k, ro.max_pairs,
                                      mo.threshold, now_sec() - t0, 0, 0, NULL, 0, 0, 0, 0 };
-        struct store_txn *t = NULL;
-        rc = store_read_begin(r->s, &t);
-        struct search_report ro = { out, NULL, 0 };
-        if (rc == 0) rc = search_write_pairs(t, &ro, &sm, p, &np, &cl, NULL);
-        store_read_end(t);
+        rc = search_write_pairs(t, &ro, &sm, p, &np, &cl, &dups);
     }
+    store_read_end(t);
     if (rc == 0) {
         r->mine_pairs = np;
         r->mine_clusters = cl.n;
@@ -178,6 +179,7 @@ static int stage_mine(struct run *r, struct vectors *v)
     ann_free(a);
     mem_free(p);
     mine_clusters_release(&cl);
+    mine_clusters_release(&dups);
     buf_release(&def);
     return rc < 0 ? fail(r, ST_MINE) : 0;
 }

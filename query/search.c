@@ -118,9 +118,11 @@ static int hash_cmp(struct hash128 a, struct hash128 b)
 
 static int hash_eq(struct hash128 a, struct hash128 b) { return a.hi == b.hi && a.lo == b.lo; }
 
-/* a pair of distinct texts (lo < hi) and where it is in the pair list */
+/* a pair of distinct texts (lo < hi), its chunk ids and where it is in the
+ * pair list */
 struct text_pair {
     struct hash128 lo, hi;
+    int64_t a, b;
     size_t idx;
 };
 
@@ -129,6 +131,8 @@ static int text_pair_cmp(const void *x, const void *y)
     const struct text_pair *a = x, *b = y;
     int c = hash_cmp(a->lo, b->lo);
     if (!c) c = hash_cmp(a->hi, b->hi);
+    if (!c) c = (a->a > b->a) - (a->a < b->a);
+    if (!c) c = (a->b > b->b) - (a->b < b->b);
     if (!c) c = (a->idx > b->idx) - (a->idx < b->idx);
     return c;
 }
@@ -154,6 +158,8 @@ int search_drop_identical(struct store_txn *t, struct mine_pair *p, size_t *np, 
         int lt = hash_cmp(ca.text_hash, cb.text_hash) < 0;
         tp[m].lo = lt ? ca.text_hash : cb.text_hash;
         tp[m].hi = lt ? cb.text_hash : ca.text_hash;
+        tp[m].a = p[i].a;
+        tp[m].b = p[i].b;
         tp[m].idx = i;
         m++;
     }
@@ -276,36 +282,45 @@ static int write_dups(struct store_txn *t, const char *path, const struct mine_c
     return fs_atomic_commit(&f);
 }
 
+int search_report_prepare(struct store_txn *t, const struct search_report *o, int top_k,
+                          size_t *mine_max_pairs, struct mine_clusters *dups)
+{
+    memset(dups, 0, sizeof *dups);
+    if (o->include_identical) return 0;
+    FORWARD_ERR(search_duplicate_groups(t, dups));
+    size_t grouped = dups->start ? dups->start[dups->n] : 0;
+    size_t k = top_k > 0 ? (size_t)top_k : 1;
+    size_t cap = 4 * *mine_max_pairs > (1u << 20) ? 4 * *mine_max_pairs : (1u << 20);
+    size_t slack = grouped > cap / k ? cap : grouped * k;
+    if (*mine_max_pairs <= SIZE_MAX - slack) *mine_max_pairs += slack;
+    return 0;
+}
+
 int search_write_pairs(struct store_txn *t, const struct search_report *o, struct report_summary *sm,
                        struct mine_pair *p, size_t *np, const struct mine_clusters *clusters,
-                       size_t *n_groups)
+                       const struct mine_clusters *dups)
 {
     enum report_format fmt;
     FORWARD_ERR(report_format_of(o->path, &fmt));
-    struct mine_clusters dups = { 0 };
     struct buf dpath = BUF_INIT;
     int rc = 0;
-    if (n_groups) *n_groups = 0;
     sm->identical_included = o->include_identical;
     if (!o->include_identical) {
-        if ((rc = search_drop_identical(t, p, np, &sm->identical_dropped, &sm->repeated_dropped)) < 0 ||
-            (rc = search_duplicate_groups(t, &dups)) < 0)
-            goto out;
-        if (n_groups) *n_groups = dups.n;
+        if ((rc = search_drop_identical(t, p, np, &sm->identical_dropped, &sm->repeated_dropped)) < 0) goto out;
         if (o->dups_path) rc = buf_puts(&dpath, o->dups_path);
         else rc = search_dups_path(&dpath, o->path);
-        if (rc == 0 && dpath.len) rc = write_dups(t, dpath.data, &dups);
+        if (rc == 0 && dpath.len && dups) rc = write_dups(t, dpath.data, dups);
         if (rc < 0) goto out;
     }
+    if (o->max_pairs && *np > o->max_pairs) *np = o->max_pairs;
     struct fs_atomic f;
     if ((rc = fs_atomic_open(&f, o->path)) < 0) goto out;
     if (fmt == REPORT_TSV) rc = report_write_tsv(f.f, p, *np, search_src, t);
     else if (fmt == REPORT_JSONL) rc = report_write_jsonl(f.f, p, *np, search_src, t);
-    else rc = report_write_html(f.f, sm, p, *np, clusters, o->include_identical ? NULL : &dups, search_src, t);
+    else rc = report_write_html(f.f, sm, p, *np, clusters, o->include_identical ? NULL : dups, search_src, t);
     if (rc < 0) fs_atomic_abort(&f);
     else rc = fs_atomic_commit(&f);
 out:
-    mine_clusters_release(&dups);
     buf_release(&dpath);
     return rc;
 }
