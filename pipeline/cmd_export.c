@@ -32,8 +32,10 @@ static const char usage_str[] =
     "usage: semindex export --store DIR [--format jsonl|npy] [--output FILE]\n"
     "\n"
     "  --store DIR     the store\n"
-    "  --format F      jsonl (default): one object per chunk with id, doc, text and vector;\n"
-    "                  npy: the vectors as a NumPy .npy file plus a sibling .jsonl of ids and texts\n"
+    "  --format F      jsonl (default): one object per chunk with id, doc, text, vector and its\n"
+    "                  source (shard, entry, record, ext_id, byte span);\n"
+    "                  npy: the vectors as a NumPy .npy file plus a sibling .jsonl of ids, texts\n"
+    "                  and sources\n"
     "  --output FILE   where to write (jsonl: default stdout; npy: required, e.g. vectors.npy)\n"
     "  -q, -v          quieter, more verbose\n";
 

@@ -42,7 +42,8 @@ static const char usage_str[] =
     "  --input FILE        query texts, one per line ('-' = stdin), searched as one batch\n"
     "  --input-format F    lines (default) or jsonl (field \"text\")\n"
     "  --id CHUNK          the stored chunk's own vector as the query (the chunk itself is skipped)\n"
-    "  --format F          tsv (default) or jsonl\n"
+    "  --format F          tsv (default) or jsonl; each hit with its source (shard, entry,\n"
+    "                      record, ext_id, byte span: docs/formats.md); 'semindex show' for more\n"
     "  --mmap              map the index's inverted lists instead of reading them (IVF)\n"
     "  --threads N         encoder threads (default: all cores)\n"
     "  -q, -v              quieter, more verbose\n";
