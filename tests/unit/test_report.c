@@ -14,7 +14,9 @@
 #include "check.h"
 #include "err.h"
 #include "fsutil.h"
+#include "index/store/store.h"
 #include "query/report.h"
+#include "query/search.h"
 
 static const char *texts[] = {
     "plain text",
@@ -63,6 +65,50 @@ static char *capture(int which, const struct mine_pair *p, size_t n, const struc
     else *rc = report_write_html(f, &s, p, n, c, dups, text_of, NULL);
     fclose(f);
     return data;
+}
+
+/* a store with one shard "/data/s.tar" and one document (entry e.jsonl,
+ * record 4, ext id d0) of six chunks whose texts are A B A C B A */
+static const char *store_texts[] = { "A text.", "B text!", "A text.", "C text?", "B text!", "A text." };
+static uint64_t ord;
+
+static int fill_store(struct store_txn *t, void *ctx)
+{
+    (void)ctx;
+    FORWARD_ERR(store_set_model(t, "builtin:test", "0123456789abcdef0123456789abcdef", 2, STORE_F32));
+    FORWARD_ERR(store_next_ordinal(t, "/data/s.tar", &ord));
+    struct store_doc d = STORE_DOC_INIT;
+    d.id = store_make_id(ord, 0);
+    d.record = 4;
+    d.offset = 300;
+    d.length = 48;
+    d.n_chunks = 6;
+    buf_puts(&d.shard, "/data/s.tar");
+    buf_puts(&d.entry, "e.jsonl");
+    buf_puts(&d.ext_id, "d0");
+    int rc = store_put_doc(t, &d);
+    store_doc_release(&d);
+    FORWARD_ERR(rc);
+    for (int i = 0; i < 6; i++) {
+        struct store_chunk c = { 0 };
+        c.id = store_make_id(ord, i);
+        c.doc = store_make_id(ord, 0);
+        c.start = 8 * (uint64_t)i;
+        c.end = c.start + 7;
+        c.n_tokens = 3;
+        FORWARD_ERR(store_put_chunk(t, &c, store_texts[i], strlen(store_texts[i])));
+        float v[2] = { 1, (float)i };
+        FORWARD_ERR(store_put_vector(t, c.id, v));
+    }
+    return 0;
+}
+
+static char *slurp(const char *path)
+{
+    struct buf b = BUF_INIT;
+    if (fs_read_file(path, &b, 0) < 0) return NULL;
+    buf_putc(&b, 0);
+    return b.data;
 }
 
 int main(void)
@@ -255,6 +301,104 @@ int main(void)
         }
         CHECK_INT(lines, 2);
         free(out);
+    }
+
+    TEST("store-backed: provenance, identical and repeated pairs dropped, duplicate groups, the report files") {
+        char dir[512], path[600];
+        snprintf(dir, sizeof dir, "%s/st", test_tmpdir());
+        struct store *st = NULL;
+        struct store_txn *t = NULL;
+        CHECK_OK(store_open(dir, STORE_CREATE, &st));
+        CHECK_OK(store_write(st, fill_store, NULL));
+        CHECK_OK(store_read_begin(st, &t));
+#define ID(i) ((int64_t)store_make_id(ord, i))
+        /* search_src: the text and all of the provenance */
+        struct report_src x = REPORT_SRC_INIT;
+        CHECK_OK(search_src(t, ID(3), &x));
+        CHECK_TRUE(x.known);
+        CHECK_STR(x.text.data, "C text?");
+        CHECK_STR(x.shard.data, "/data/s.tar");
+        CHECK_STR(x.entry.data, "e.jsonl");
+        CHECK_STR(x.ext_id.data, "d0");
+        CHECK_INT(x.doc, store_make_id(ord, 0));
+        CHECK_INT(x.record, 4);
+        CHECK_INT(x.offset, 300);
+        CHECK_INT(x.start, 24);
+        CHECK_INT(x.end, 31);
+        report_src_reset(&x);
+        CHECK_INT(search_src(t, ID(77), &x), ERR_NOTFOUND);
+        report_src_release(&x);
+        /* pairs: A-A, A-B (2,4), A-B (0,1), B-C, C-A, B-A (4,5) */
+        struct mine_pair q[] = { { 0.99f, ID(0), ID(2) }, { 0.9f, ID(2), ID(4) }, { 0.9f, ID(0), ID(1) },
+                                 { 0.8f, ID(1), ID(3) }, { 0.7f, ID(3), ID(5) }, { 0.6f, ID(4), ID(5) } };
+        size_t nq = 6, ident = 0, rep = 0;
+        CHECK_OK(search_drop_identical(t, q, &nq, &ident, &rep));
+        CHECK_INT(nq, 3);
+        CHECK_INT(ident, 1);
+        CHECK_INT(rep, 2);
+        CHECK_INT(q[0].a, ID(0)); CHECK_INT(q[0].b, ID(1));   /* A-B as its lowest ids */
+        CHECK_INT(q[1].a, ID(1)); CHECK_INT(q[1].b, ID(3));
+        CHECK_INT(q[2].a, ID(3)); CHECK_INT(q[2].b, ID(5));
+        /* groups: A x3 then B x2, members in id order; C is alone */
+        struct mine_clusters g;
+        CHECK_OK(search_duplicate_groups(t, &g));
+        CHECK_INT(g.n, 2);
+        CHECK_INT(g.start[1], 3);
+        CHECK_INT(g.start[2], 5);
+        int64_t want[] = { ID(0), ID(2), ID(5), ID(1), ID(4) };
+        for (int i = 0; i < 5; i++) CHECK_INT(g.member[i], want[i]);
+        mine_clusters_release(&g);
+        /* the whole report: prepare (room for the dropped pairs), write */
+        snprintf(path, sizeof path, "%s/pairs.jsonl", test_tmpdir());
+        struct search_report o = { path, NULL, 0, 2 };
+        size_t mp = 2;
+        CHECK_OK(search_report_prepare(t, &o, 10, &mp, &g));
+        CHECK_INT(mp, 2 + 5 * 10);
+        struct mine_pair r[] = { { 0.99f, ID(0), ID(2) }, { 0.9f, ID(2), ID(4) }, { 0.9f, ID(0), ID(1) },
+                                 { 0.8f, ID(1), ID(3) }, { 0.7f, ID(3), ID(5) } };
+        size_t nr = 5;
+        struct report_summary sm = { "st", "builtin:test", "exact", 6, 10, 2, 0.5, 0.01, 0, 0, NULL, 0, 0, 0, 0 };
+        CHECK_OK(search_write_pairs(t, &o, &sm, r, &nr, NULL, &g));
+        CHECK_INT(nr, 2);                                    /* max_pairs counts the reported ones */
+        CHECK_INT(sm.identical_dropped, 1);
+        CHECK_INT(sm.repeated_dropped, 1);
+        char *pj = slurp(path);
+        CHECK_TRUE(pj && strstr(pj, "\"text_a\": \"A text.\", \"text_b\": \"B text!\", \"doc_a\": ") != NULL);
+        CHECK_TRUE(pj && strstr(pj, "\"entry_b\": \"e.jsonl\", \"record_b\": 4, \"ext_id_b\": \"d0\", "
+                                    "\"start_b\": 24, \"end_b\": 31}\n") != NULL);
+        free(pj);
+        snprintf(path, sizeof path, "%s/pairs.duplicates.jsonl", test_tmpdir());
+        char *dj = slurp(path);
+        const char *dpre = "{\"group\": 0, \"count\": 3, \"text\": \"A text.\", \"members\": [{";
+        CHECK_TRUE(dj && strncmp(dj, dpre, strlen(dpre)) == 0);
+        free(dj);
+        mine_clusters_release(&g);
+        /* --include-identical: no groups, pairs as mined */
+        snprintf(path, sizeof path, "%s/all.tsv", test_tmpdir());
+        struct search_report oi = { path, NULL, 1, 0 };
+        mp = 2;
+        CHECK_OK(search_report_prepare(t, &oi, 10, &mp, &g));
+        CHECK_INT(mp, 2);
+        CHECK_INT(g.n, 0);
+        struct mine_pair r2[] = { { 0.99f, ID(0), ID(2) } };
+        size_t n2 = 1;
+        CHECK_OK(search_write_pairs(t, &oi, &sm, r2, &n2, NULL, &g));
+        CHECK_INT(n2, 1);
+        snprintf(path, sizeof path, "%s/all.duplicates.jsonl", test_tmpdir());
+        CHECK_TRUE(access(path, F_OK) != 0);
+#undef ID
+        store_read_end(t);
+        store_close(st);
+    }
+
+    TEST("the duplicates file beside a report") {
+        struct buf b = BUF_INIT;
+        CHECK_OK(search_dups_path(&b, "out/pairs.html")); CHECK_STR(b.data, "out/pairs.duplicates.jsonl");
+        CHECK_OK(search_dups_path(&b, "a.b/pairs")); CHECK_STR(b.data, "a.b/pairs.duplicates.jsonl");
+        CHECK_OK(search_dups_path(&b, "p.x.tsv")); CHECK_STR(b.data, "p.x.duplicates.jsonl");
+        CHECK_OK(search_dups_path(&b, "-")); CHECK_INT(b.len, 0);
+        CHECK_OK(search_dups_path(&b, NULL)); CHECK_INT(b.len, 0);
+        buf_release(&b);
     }
 
     TEST("a text callback error stops the writers") {
