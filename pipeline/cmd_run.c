@@ -45,7 +45,7 @@ struct run {
     struct ingest_stats ing;
     struct build_result idx;
     int idx_done;
-    size_t mine_pairs, mine_clusters;
+    size_t mine_pairs, mine_clusters, mine_groups, mine_identical, mine_repeated;
     const char *mine_mode;
     int mine_done;
     struct store_info before, after;
@@ -167,6 +167,9 @@ static int stage_mine(struct run *r, struct vectors *v)
         struct report_summary sm = { o->store, r->after.model, r->mine_mode, v->n, mo.top_k, ro.max_pairs,
                                      mo.threshold, now_sec() - t0, 0, 0, NULL, 0, 0, 0, 0 };
         rc = search_write_pairs(t, &ro, &sm, p, &np, &cl, &dups);
+        r->mine_identical = sm.identical_dropped;
+        r->mine_repeated = sm.repeated_dropped;
+        r->mine_groups = dups.n;
     }
     store_read_end(t);
     if (rc == 0) {
@@ -240,8 +243,9 @@ static void report_json(struct run *r, struct buf *b, int code)
                    r->idx.plan.factory, (long long)r->idx.ntotal, r->idx.recall, r->idx.nprobe,
                    r->idx.ef_search, r->idx.rebuilt ? "true" : "false", r->idx.seconds);
     if (r->mine_done)
-        buf_printf(b, "  \"mine\": {\"mode\": \"%s\", \"pairs\": %zu, \"clusters\": %zu},\n", r->mine_mode,
-                   r->mine_pairs, r->mine_clusters);
+        buf_printf(b, "  \"mine\": {\"mode\": \"%s\", \"pairs\": %zu, \"clusters\": %zu, \"duplicate_groups\": %zu, "
+                      "\"identical_dropped\": %zu, \"repeated_dropped\": %zu},\n", r->mine_mode, r->mine_pairs,
+                   r->mine_clusters, r->mine_groups, r->mine_identical, r->mine_repeated);
     buf_printf(b, "  \"store_after\": {\"generation\": %llu, \"shards\": %llu, \"docs\": %llu, "
                   "\"chunks\": %llu, \"vectors\": %llu},\n",
                (unsigned long long)r->after.generation, (unsigned long long)r->after.n_shards,

@@ -4,7 +4,8 @@
 # texts appears once, --max-pairs counts the reported pairs, and the copies
 # are grouped (text, count, where) in <stem>.duplicates.jsonl beside the
 # report (or --duplicates-output) and in the html report's own section, whose
-# lang is guessed from the texts ("ko") or given by --lang.
+# lang is guessed from the texts ("ko") or given by --lang; `semindex run`
+# writes the same (and counts them in its run report).
 # --include-identical gives the pairs as mined (copies included, no groups).
 S=${SEMINDEX_BIN:?}
 C=$(cd "$(dirname "$0")/../../.." && pwd)/demo/corpus
@@ -75,6 +76,19 @@ grep -q 'korsts-part1.tar.zst &#8250; part1/docs-0[0-9].jsonl &#183; record [0-9
 grep -q '<html lang="en">' "$T/en.html" || fail "--lang en ignored"
 "$S" -q mine --store "$T/st" --threshold 0.7 --top-k 10 --include-identical --output "$T/i.html" || fail "--include-identical html"
 ! grep -q 'id="duplicates"' "$T/i.html" || fail "--include-identical html has a duplicate section"
+# semindex run's mine stage goes through the same writer: the demo config
+"$S" -q run --config "$(dirname "$C")/demo.ini" --store "$T/run" --mine-output "$T/run.html" >/dev/null
+rc=$?; [ $rc -eq 0 ] || [ $rc -eq 3 ] || fail "demo run exited $rc"
+[ -s "$T/run.duplicates.jsonl" ] || fail "run wrote no duplicates file"
+grep -q '<html lang="ko">' "$T/run.html" && grep -q 'id="duplicates"' "$T/run.html" || fail "run's html report"
+python3 - "$T" <<'PY' || fail "run report's mine object"
+import json, sys
+T = sys.argv[1]
+m = json.load(open(T + "/run/reports/last-run.json"))["mine"]
+groups = sum(1 for _ in open(T + "/run.duplicates.jsonl"))
+assert m["duplicate_groups"] == groups > 10 and m["identical_dropped"] > 0 and m["repeated_dropped"] > 0, m
+assert m["pairs"] > 100, m
+PY
 # usage
 "$S" mine --store "$T/st" --lang 'k"o' 2>/dev/null; [ $? -eq 2 ] || fail "bad --lang: expected 2"
 "$S" mine --store "$T/st" --include-identical --duplicates-output "$T/x.jsonl" 2>/dev/null; [ $? -eq 2 ] || fail "--include-identical --duplicates-output: expected 2"
