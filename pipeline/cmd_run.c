@@ -155,7 +155,7 @@ static int stage_mine(struct run *r, struct vectors *v)
     struct mine_pair *p = NULL;
     size_t np = 0;
     struct mine_clusters cl = { 0 }, dups = { 0 };
-    struct search_report ro = { out, NULL, 0, mo.max_pairs };
+    struct search_report ro = { out, NULL, o->mine_include_identical, mo.max_pairs };
     struct store_txn *t = NULL;
     double t0 = now_sec();
     int rc = store_read_begin(r->s, &t);
@@ -165,7 +165,7 @@ static int stage_mine(struct run *r, struct vectors *v)
     if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine_min_cluster, &cl);
     if (rc == 0) {
         struct report_summary sm = { o->store, r->after.model, r->mine_mode, v->n, mo.top_k, ro.max_pairs,
-                                     mo.threshold, now_sec() - t0, 0, 0, NULL, 0, 0, 0, 0 };
+                                     mo.threshold, now_sec() - t0, 0, 0, o->mine_lang, 0, 0, 0, 0 };
         rc = search_write_pairs(t, &ro, &sm, p, &np, &cl, &dups);
         r->mine_identical = sm.identical_dropped;
         r->mine_repeated = sm.repeated_dropped;

@@ -89,6 +89,12 @@ groups = sum(1 for _ in open(T + "/run.duplicates.jsonl"))
 assert m["duplicate_groups"] == groups > 10 and m["identical_dropped"] > 0 and m["repeated_dropped"] > 0, m
 assert m["pairs"] > 100, m
 PY
+# run's settings: mine-lang, mine-include-identical
+"$S" -q run --config "$(dirname "$C")/demo.ini" --store "$T/run" --mine-output "$T/run2.html" --mine-lang en \
+    --mine-include-identical >/dev/null
+rc=$?; [ $rc -eq 0 ] || [ $rc -eq 3 ] || fail "demo run with mine settings exited $rc"
+grep -q '<html lang="en">' "$T/run2.html" || fail "run --mine-lang ignored"
+! grep -q 'id="duplicates"' "$T/run2.html" && [ ! -e "$T/run2.duplicates.jsonl" ] || fail "run --mine-include-identical ignored"
 # usage
 "$S" mine --store "$T/st" --lang 'k"o' 2>/dev/null; [ $? -eq 2 ] || fail "bad --lang: expected 2"
 "$S" mine --store "$T/st" --include-identical --duplicates-output "$T/x.jsonl" 2>/dev/null; [ $? -eq 2 ] || fail "--include-identical --duplicates-output: expected 2"
