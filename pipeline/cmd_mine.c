@@ -228,8 +228,9 @@ int cmd_mine(int argc, char **argv)
     double secs = now_sec() - t0;
     log_info("mine: %zu pairs%s in %.2fs", np, clusters ? "" : "", secs);
     if (clusters) log_info("mine: %zu clusters at %.3f (min size %ld)", cl.n, cthr, min_size);
-    struct report_summary sm = { dir, in.model, mode_name, n, mo.top_k, ro.max_pairs, mo.threshold, secs, 0, 0,
-                                 lang, 0, 0, 0, 0 };
+    struct report_summary sm = { .title = dir, .model = in.model, .mode = mode_name, .n_vectors = n,
+                                 .top_k = mo.top_k, .max_pairs = ro.max_pairs, .threshold = mo.threshold,
+                                 .seconds = secs, .lang = lang };
     if (search_write_pairs(t, &ro, &sm, pairs, &np, clusters ? &cl : NULL, &dups) < 0) {
         rc = cli_fail(NULL);
         goto out;

@@ -164,8 +164,9 @@ static int stage_mine(struct run *r, struct vectors *v)
                         : mine_exact(v->x, v->ids, v->n, r->after.dim, &mo, &p, &np);
     if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine_min_cluster, &cl);
     if (rc == 0) {
-        struct report_summary sm = { o->store, r->after.model, r->mine_mode, v->n, mo.top_k, ro.max_pairs,
-                                     mo.threshold, now_sec() - t0, 0, 0, o->mine_lang, 0, 0, 0, 0 };
+        struct report_summary sm = { .title = o->store, .model = r->after.model, .mode = r->mine_mode,
+                                     .n_vectors = v->n, .top_k = mo.top_k, .max_pairs = ro.max_pairs,
+                                     .threshold = mo.threshold, .seconds = now_sec() - t0, .lang = o->mine_lang };
         rc = search_write_pairs(t, &ro, &sm, p, &np, &cl, &dups);
         r->mine_identical = sm.identical_dropped;
         r->mine_repeated = sm.repeated_dropped;

@@ -472,8 +472,14 @@ int report_write_html(FILE *f, const struct report_summary *s, const struct mine
     if (dups && rc == 0) {
         rc = buf_printf(&h, "<h2 id=\"duplicates\">Duplicate texts</h2>\n<p>%zu texts occur more than once "
                         "(%zu chunks); the %zu most frequent, up to 10 places each. They are left out of the "
-                        "pairs above.</p>\n<table class=\"duplicates\">\n<tr><th>count</th><th>text</th>"
-                        "<th>where</th></tr>\n", dups->n, dchunks, dups->n < dshown ? dups->n : dshown);
+                        "pairs above.", dups->n, dchunks, dups->n < dshown ? dups->n : dshown);
+        if (rc == 0 && s->dups_file) {
+            rc = buf_puts(&h, " All groups, up to 100 places each: <code>");
+            if (rc == 0) rc = report_html_escape(&h, s->dups_file, strlen(s->dups_file));
+            if (rc == 0) rc = buf_puts(&h, "</code>.");
+        }
+        rc = rc < 0 ? rc : buf_puts(&h, "</p>\n<table class=\"duplicates\">\n<tr><th>count</th><th>text</th>"
+                                    "<th>where</th></tr>\n");
         for (size_t g = 0; g < dups->n && g < dshown && rc == 0; g++) {
             size_t a = dups->start[g], b = dups->start[g + 1];
             rc = buf_printf(&h, "<tr class=\"dup\"><td class=\"num\">%zu</td><td>", b - a);

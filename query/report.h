@@ -100,6 +100,7 @@ struct report_summary {
     size_t repeated_dropped;  /* pairs repeating the texts of a better pair, left out */
     int identical_included;   /* --include-identical: pairs as mined, no groups */
     size_t dups_shown;        /* duplicate groups shown; 0 = 50 */
+    const char *dups_file;    /* the file with all the groups (named in the html), or NULL */
 };
 
 /* report_write_html: clusters and dups may be NULL (no such section). */

@@ -310,6 +310,7 @@ int search_write_pairs(struct store_txn *t, const struct search_report *o, struc
         if (o->dups_path) rc = buf_puts(&dpath, o->dups_path);
         else rc = search_dups_path(&dpath, o->path);
         if (rc == 0 && dpath.len && dups) rc = write_dups(t, dpath.data, dups);
+        if (rc == 0 && dpath.len && dups) sm->dups_file = dpath.data;
         if (rc < 0) goto out;
     }
     if (o->max_pairs && *np > o->max_pairs) *np = o->max_pairs;

@@ -57,8 +57,10 @@ static char *capture(int which, const struct mine_pair *p, size_t n, const struc
     char *data = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&data, &len);
-    struct report_summary s = { "demo <store>", "builtin:ngram", "exact", 5, 10, 100, 0.5, 0.01, 0, 0,
-                                lang, 7, 3, 0, 0 };
+    struct report_summary s = { .title = "demo <store>", .model = "builtin:ngram", .mode = "exact",
+                                .n_vectors = 5, .top_k = 10, .max_pairs = 100, .threshold = 0.5,
+                                .seconds = 0.01, .lang = lang, .identical_dropped = 7, .repeated_dropped = 3,
+                                .dups_file = "out/p.duplicates.jsonl" };
     if (which == 0) *rc = report_write_tsv(f, p, n, text_of, NULL);
     else if (which == 1) *rc = report_write_jsonl(f, p, n, text_of, NULL);
     else if (which == 3) *rc = report_write_dups_jsonl(f, c, 2, text_of, NULL);
@@ -236,6 +238,7 @@ int main(void)
         CHECK_TRUE(strstr(out, "Duplicate texts") != NULL);
         CHECK_TRUE(strstr(out, "<tr class=\"dup\"><td class=\"num\">12</td><td>plain text</td>") != NULL);
         CHECK_TRUE(strstr(out, "<li>and 2 more</li>") != NULL);
+        CHECK_TRUE(strstr(out, "All groups, up to 100 places each: <code>out/p.duplicates.jsonl</code>") != NULL);
         CHECK_TRUE(strstr(out, "identical-text pairs left out</th><td class=\"num\">7<") != NULL);
         CHECK_TRUE(strstr(out, "repeated text pairs left out</th><td class=\"num\">3<") != NULL);
         CHECK_TRUE(strstr(out, "duplicate groups</th><td class=\"num\">2 (14 chunks)<") != NULL);
@@ -357,7 +360,8 @@ int main(void)
         struct mine_pair r[] = { { 0.99f, ID(0), ID(2) }, { 0.9f, ID(2), ID(4) }, { 0.9f, ID(0), ID(1) },
                                  { 0.8f, ID(1), ID(3) }, { 0.7f, ID(3), ID(5) } };
         size_t nr = 5;
-        struct report_summary sm = { "st", "builtin:test", "exact", 6, 10, 2, 0.5, 0.01, 0, 0, NULL, 0, 0, 0, 0 };
+        struct report_summary sm = { .title = "st", .model = "builtin:test", .mode = "exact", .n_vectors = 6,
+                                     .top_k = 10, .max_pairs = 2 };
         CHECK_OK(search_write_pairs(t, &o, &sm, r, &nr, NULL, &g));
         CHECK_INT(nr, 2);                                    /* max_pairs counts the reported ones */
         CHECK_INT(sm.identical_dropped, 1);
