@@ -2,7 +2,9 @@
  * search.h - the reading side's plumbing between a store and its index:
  * load the store's vectors, open the index that belongs to the store (its
  * manifest checked against the store's model fingerprint, generation,
- * dimension and vector count), and encode queries with the store's model.
+ * dimension and vector count), encode queries with the store's model, say
+ * where a chunk comes from (search_src), and write mining reports with the
+ * copies left out of the pairs and grouped (search_write_pairs).
  *
  * The index of a store lives at DIR/index.faiss with its manifest
  * DIR/index.faiss.manifest.json (see index/build.h).
