@@ -3,12 +3,16 @@
  * to numpy, FAISS or anything else.
  *
  *   jsonl  one object per chunk in chunk-id order:
- *          {"id", "doc", "text", "start", "end", "n_tokens", "vector": [floats as stored]}
+ *          {"id", "doc", "text", "start", "end", "n_tokens", "truncated",
+ *           "vector": [floats as stored], "shard", "entry", "record", "ext_id"}
  *   npy    FILE.npy: NumPy format 1.0, '<f4', shape (n, dim), rows in chunk-id
- *          order; beside it FILE.jsonl with {"row", "id", "doc", "text"} per row.
+ *          order; beside it FILE.jsonl with {"row", "id", "doc", "text",
+ *          "shard", "entry", "record", "ext_id", "start", "end"} per row.
  *          Both go through fs_atomic (common/fsutil.h): files are written to
  *          temporary names and renamed at the end; to a stream (/dev/null, a
  *          FIFO, /dev/stdout) only the .npy bytes are written.
+ * The provenance fields (query/report.h) are null for a chunk whose document
+ * record is missing.
  *
  * Everything comes from one read snapshot, so an ingest running meanwhile
  * neither blocks the export nor tears it.
@@ -25,14 +29,16 @@
 #include "index/store/store.h"
 #include "log.h"
 #include "mem.h"
+#include "query/report.h"
 
 static const char usage_str[] =
     "usage: semindex export --store DIR [--format jsonl|npy] [--output FILE]\n"
     "\n"
     "  --store DIR     the store\n"
-    "  --format F      jsonl (default): one object per chunk with id, doc, text and vector;\n"
-    "                  npy: the vectors as a NumPy .npy file plus a sibling .jsonl of ids and texts\n"
-    "                  (no sibling when FILE is a stream such as a FIFO or /dev/null)\n"
+    "  --format F      jsonl (default): one object per chunk with id, doc, text, vector and its\n"
+    "                  source (shard, entry, record, ext_id, byte span);\n"
+    "                  npy: the vectors as a NumPy .npy file plus a sibling .jsonl of ids, texts\n"
+    "                  and sources (no sibling when FILE is a stream such as a FIFO or /dev/null)\n"
     "  --output FILE   where to write (jsonl: default stdout; npy: required, e.g. vectors.npy)\n"
     "  -q, -v          quieter, more verbose\n"
     CLI_OUTPUT_PATHS_HELP;
@@ -71,16 +77,45 @@ fail:
     return err_set(ERR_IO, "write failed: %s", strerror(errno));
 }
 
+/* doc_prov: the provenance of chunk c into src (its doc record is read
+ * once for consecutive chunks of one document) */
+static int doc_prov(struct store_txn *t, const struct store_chunk *c, struct report_src *src, uint64_t *cached)
+{
+    src->start = c->start;
+    src->end = c->end;
+    if (*cached == c->doc + 1) return 0;
+    buf_reset(&src->shard); buf_reset(&src->entry); buf_reset(&src->ext_id);
+    src->known = 0;
+    struct store_doc d = STORE_DOC_INIT;
+    int rc = store_get_doc(t, c->doc, &d);
+    if (rc == 0) {
+        src->known = 1;
+        src->doc = c->doc;
+        src->record = d.record;
+        src->offset = d.offset;
+        buf_append(&src->shard, d.shard.data ? d.shard.data : "", d.shard.len);
+        buf_append(&src->entry, d.entry.data ? d.entry.data : "", d.entry.len);
+        rc = buf_append(&src->ext_id, d.ext_id.data ? d.ext_id.data : "", d.ext_id.len);
+    } else if (rc == ERR_NOTFOUND) {
+        rc = 0;
+    }
+    store_doc_release(&d);
+    *cached = c->doc + 1;
+    return rc;
+}
+
 static int export_jsonl(struct store_txn *t, int dim, FILE *f)
 {
     struct store_iter *it;
     FORWARD_ERR(store_chunk_iter_open(t, 0, &it));
     struct store_chunk c;
     struct buf text = BUF_INIT, out = BUF_INIT;
+    struct report_src src = REPORT_SRC_INIT;
+    uint64_t cached = 0;
     float *v = mem_alloc_array((size_t)(dim > 0 ? dim : 1), sizeof *v);
     int rc = v ? 0 : err_set(ERR_NOMEM, "out of memory");
     while (rc == 0 && (rc = store_iter_next_chunk(it, &c, &text)) == 1) {
-        rc = 0;
+        if ((rc = doc_prov(t, &c, &src, &cached)) < 0) break;
         buf_printf(&out, "{\"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)c.id,
                    (unsigned long long)c.doc);
         buf_json_str(&out, text.data, text.len);
@@ -91,6 +126,17 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
         if (vr == 0) put_floats(&out, v, dim);
         else if (vr == ERR_NOTFOUND) buf_puts(&out, "null");
         else rc = vr;
+        if (src.known) {
+            buf_puts(&out, ", \"shard\": ");
+            buf_json_str(&out, src.shard.data ? src.shard.data : "", src.shard.len);
+            buf_puts(&out, ", \"entry\": ");
+            buf_json_str(&out, src.entry.data ? src.entry.data : "", src.entry.len);
+            buf_printf(&out, ", \"record\": %llu, \"offset\": %llu, \"ext_id\": ", (unsigned long long)src.record,
+                       (unsigned long long)src.offset);
+            buf_json_str(&out, src.ext_id.data ? src.ext_id.data : "", src.ext_id.len);
+        } else {
+            buf_puts(&out, ", \"shard\": null, \"entry\": null, \"record\": null, \"offset\": null, \"ext_id\": null");
+        }
         buf_puts(&out, "}\n");
         if (out.len > (1 << 20) && rc == 0) rc = write_buf(f, &out);
     }
@@ -98,6 +144,7 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
     store_iter_close(it);
     buf_release(&text);
     buf_release(&out);
+    report_src_release(&src);
     mem_free(v);
     return rc;
 }
@@ -109,7 +156,8 @@ static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv
     FORWARD_ERR(store_iter_open(t, 0, &it));
     float *v = mem_alloc_array((size_t)in->dim, sizeof *v);
     struct buf text = BUF_INIT, out = BUF_INIT;
-    uint64_t id, row = 0;
+    struct report_src src = REPORT_SRC_INIT;
+    uint64_t id, row = 0, cached = 0;
     int rc = v ? 0 : err_set(ERR_NOMEM, "out of memory");
     while (rc == 0 && (rc = store_iter_next(it, &id, v)) == 1) {
         rc = 0;
@@ -121,9 +169,11 @@ static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv
         if (!fj) continue; /* npy to a stream: no ids file beside it */
         struct store_chunk c;
         if ((rc = store_get_chunk(t, id, &c, &text)) < 0) break;
+        if ((rc = doc_prov(t, &c, &src, &cached)) < 0) break;
         buf_printf(&out, "{\"row\": %llu, \"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)row - 1,
                    (unsigned long long)id, (unsigned long long)c.doc);
         buf_json_str(&out, text.data, text.len);
+        report_json_prov(&out, &src, "", 0);
         buf_puts(&out, "}\n");
         if (!fj) buf_reset(&out);
         else if (out.len > (1 << 20)) rc = write_buf(fj, &out);
@@ -136,6 +186,7 @@ static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv
     mem_free(v);
     buf_release(&text);
     buf_release(&out);
+    report_src_release(&src);
     return rc;
 }
 

@@ -31,7 +31,8 @@
 static const char usage_str[] =
     "usage: semindex mine --store DIR [--threshold S] [--top-k K] [--max-pairs N] [--exact|--ann]\n"
     "                     [--clusters|--communities] [--cluster-threshold S] [--min-cluster-size N]\n"
-    "                     [--output FILE.tsv|.jsonl|.html]\n"
+    "                     [--output FILE.tsv|.jsonl|.html] [--duplicates-output FILE.jsonl]\n"
+    "                     [--include-identical] [--lang TAG]\n"
     "\n"
     "  --store DIR              the store\n"
     "  --threshold S            keep pairs with cosine >= S (default: all)\n"
@@ -45,6 +46,12 @@ static const char usage_str[] =
     "  --min-cluster-size N     smallest cluster kept (default 2; communities 10)\n"
     "  --clusters-output FILE   clusters as jsonl: {\"cluster\", \"size\", \"ids\"}\n"
     "  --output FILE            .tsv (default, stdout), .jsonl or .html (one self-contained report)\n"
+    "  --duplicates-output FILE texts stored more than once, one group per line (jsonl); default\n"
+    "                           <output stem>.duplicates.jsonl beside --output, none on stdout\n"
+    "  --include-identical      keep pairs of identical texts and repeats of a pair of texts\n"
+    "                           (by default they are left out and the duplicates grouped)\n"
+    "  --lang TAG               the html report's language (default: ko if the texts are\n"
+    "                           mostly Hangul, else en)\n"
     "  -q, -v                   quieter, more verbose\n"
     CLI_OUTPUT_PATHS_HELP;
 
@@ -103,10 +110,14 @@ int cmd_mine(int argc, char **argv)
         { "min-cluster-size", required_argument, NULL, 'z' },
         { "clusters-output", required_argument, NULL, 'O' },
         { "output", required_argument, NULL, 'o' },
+        { "duplicates-output", required_argument, NULL, 'D' },
+        { "include-identical", no_argument, NULL, 'I' },
+        { "lang", required_argument, NULL, 'L' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dir = NULL, *output = NULL, *cl_output = NULL;
+    const char *dir = NULL, *output = NULL, *cl_output = NULL, *dups_output = NULL, *lang = NULL;
+    int include_identical = 0;
     struct mine_options mo = MINE_OPTIONS_INIT;
     int mode = 0 /* 0 auto, 1 exact, 2 ann */, clusters = 0 /* 1 components, 2 communities */, c;
     double thr = NAN, cthr = NAN;
@@ -148,6 +159,14 @@ int cmd_mine(int argc, char **argv)
             break;
         case 'O': cl_output = optarg; break;
         case 'o': output = optarg; break;
+        case 'D': dups_output = optarg; break;
+        case 'I': include_identical = 1; break;
+        case 'L':
+            if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") !=
+                strlen(optarg))
+                return cli_usage_error(usage_str, "bad --lang '%s' (a language tag such as ko or en)", optarg);
+            lang = optarg;
+            break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
         default: return cli_usage_error(usage_str, "bad option");
@@ -157,6 +176,10 @@ int cmd_mine(int argc, char **argv)
     if (!dir) return cli_usage_error(usage_str, "--store is required");
     enum report_format fmt;
     if (report_format_of(output, &fmt) < 0) return cli_usage_error(usage_str, "%s", err_msg());
+    if (dups_output && include_identical)
+        return cli_usage_error(usage_str, "--duplicates-output and --include-identical exclude each other");
+    if (dups_output && (!strcmp(dups_output, "-") || (output && !strcmp(dups_output, output))))
+        return cli_usage_error(usage_str, "--duplicates-output needs a file of its own");
     if (cl_output && !clusters) return cli_usage_error(usage_str, "--clusters-output needs --clusters or --communities");
     if (!isnan(thr)) mo.threshold = (float)thr;
     if (isnan(cthr)) cthr = isnan(thr) ? 0.75 : thr;
@@ -170,7 +193,7 @@ int cmd_mine(int argc, char **argv)
     float *x = NULL;
     size_t n = 0, np = 0;
     struct mine_pair *pairs = NULL;
-    struct mine_clusters cl = { 0 };
+    struct mine_clusters cl = { 0 }, dups = { 0 };
     struct store_info in;
     if (store_open(dir, STORE_RDONLY, &s) < 0 || store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0) {
         rc = cli_fail(NULL);
@@ -189,6 +212,10 @@ int cmd_mine(int argc, char **argv)
         rc = cli_fail(NULL);
         goto out;
     }
+    /* the duplicate groups first: mining then keeps room for the pairs of
+     * copies that the report drops */
+    struct search_report ro = { output, dups_output, include_identical, mo.max_pairs };
+    if (search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups) < 0) { rc = cli_fail(NULL); goto out; }
     const char *mode_name = a ? "ann" : "exact";
     log_info("mine: %zu vectors of dim %d, %s, top_k %d, max_pairs %zu", n, in.dim, mode_name, mo.top_k,
              mo.max_pairs);
@@ -212,11 +239,16 @@ int cmd_mine(int argc, char **argv)
     double secs = now_sec() - t0;
     log_info("mine: %zu pairs%s in %.2fs", np, clusters ? "" : "", secs);
     if (clusters) log_info("mine: %zu clusters at %.3f (min size %ld)", cl.n, cthr, min_size);
-    struct report_summary sm = { dir, in.model, mode_name, n, mo.top_k, mo.max_pairs, mo.threshold, secs, 0, 0 };
-    if (search_write_pairs(t, output, &sm, pairs, np, clusters ? &cl : NULL) < 0) {
+    struct report_summary sm = { .title = dir, .model = in.model, .mode = mode_name, .n_vectors = n,
+                                 .top_k = mo.top_k, .max_pairs = ro.max_pairs, .threshold = mo.threshold,
+                                 .seconds = secs, .lang = lang };
+    if (search_write_pairs(t, &ro, &sm, pairs, &np, clusters ? &cl : NULL, &dups) < 0) {
         rc = cli_fail(NULL);
         goto out;
     }
+    if (!include_identical)
+        log_info("mine: %zu pairs of distinct texts reported (%zu identical-text and %zu repeated pairs left "
+                 "out), %zu duplicate groups", np, sm.identical_dropped, sm.repeated_dropped, dups.n);
     if (cl_output && write_clusters(cl_output, &cl) < 0) { rc = cli_fail(NULL); goto out; }
     rc = EXIT_OK;
 out:
@@ -227,5 +259,6 @@ out:
     mem_free(x);
     mem_free(pairs);
     mine_clusters_release(&cl);
+    mine_clusters_release(&dups);
     return rc;
 }

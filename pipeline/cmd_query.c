@@ -10,11 +10,14 @@
  * model, dimension or a checksum mismatch refuse the index (rebuild it).
  * Queries read from a file are encoded and searched as one batch.
  *
- * Output, one line per hit, rank 1 first:
- *   tsv    query rank score id doc text (a header line first; text escaped
- *          as in report.h: \\ \t \n \r)
- *   jsonl  {"query": i, "rank": r, "score": s, "id": chunk, "doc": doc, "text": "...",
- *           "newer_than_index": n}   (n: search.h struct search_staleness .newer)
+ * Output, one line per hit, rank 1 first, with the hit's provenance
+ * (query/report.h):
+ *   tsv    query rank score id doc text shard entry record ext_id start end
+ *          (a header line first; text fields escaped as in report.h: \\ \t
+ *          \n \r)
+ *   jsonl  {"query": i, "rank": r, "score": s, "id": chunk, "doc": doc, "text":
+ *          "...", "shard", "entry", "record", "ext_id", "start", "end",
+ *          "newer_than_index": n}   (n: search.h struct search_staleness .newer)
  */
 #include <getopt.h>
 #include <math.h>
@@ -43,7 +46,8 @@ static const char usage_str[] =
     "  --input FILE        query texts, one per line ('-' = stdin), searched as one batch\n"
     "  --input-format F    lines (default) or jsonl (field \"text\")\n"
     "  --id CHUNK          the stored chunk's own vector as the query (the chunk itself is skipped)\n"
-    "  --format F          tsv (default) or jsonl\n"
+    "  --format F          tsv (default) or jsonl; each hit with its source (shard, entry,\n"
+    "                      record, ext_id, byte span: docs/formats.md); 'semindex show' for more\n"
     "  --mmap              map the index's inverted lists instead of reading them (IVF)\n"
     "  --threads N         encoder threads (default: all cores)\n"
     "  -q, -v              quieter, more verbose\n";
@@ -120,7 +124,7 @@ int cmd_query(int argc, char **argv)
     struct cli_texts q = { 0 };
     float *qv = NULL, *sc = NULL;
     int64_t *lab = NULL;
-    struct buf chunk_text = BUF_INIT;
+    struct report_src hit = REPORT_SRC_INIT;
     struct store_info in;
     size_t nq = 0;
     struct search_staleness stale;
@@ -170,7 +174,7 @@ int cmd_query(int argc, char **argv)
     lab = mem_alloc_array(nq ? nq : 1, (size_t)kk * sizeof *lab);
     if (!sc || !lab) { err_set(ERR_NOMEM, "out of memory for results"); rc = cli_fail(NULL); goto out; }
     if (nq && ann_search(a, qv, (int64_t)nq, kk, sc, lab) < 0) { rc = cli_fail(NULL); goto out; }
-    if (!jsonl) printf("query\trank\tscore\tid\tdoc\ttext\n");
+    if (!jsonl) printf("query\trank\tscore\tid\tdoc\ttext\tshard\tentry\trecord\text_id\tstart\tend\n");
     struct buf line = BUF_INIT;
     for (size_t i = 0; i < nq; i++) {
         int rank = 0;
@@ -178,8 +182,8 @@ int cmd_query(int argc, char **argv)
             int64_t id = lab[i * kk + r];
             if (id < 0 || sc[i * kk + r] < threshold) continue;
             if (idstr && (uint64_t)id == qid) continue;
-            struct store_chunk ch;
-            int grc = store_get_chunk(t, (uint64_t)id, &ch, &chunk_text);
+            report_src_reset(&hit);
+            int grc = search_src(t, id, &hit);
             if (grc == ERR_NOTFOUND && stale.gone) continue; /* deleted since the build */
             if (grc < 0) {
                 buf_release(&line);
@@ -190,14 +194,17 @@ int cmd_query(int argc, char **argv)
             if (jsonl) {
                 buf_reset(&line);
                 buf_printf(&line, "{\"query\": %zu, \"rank\": %d, \"score\": %.6f, \"id\": %lld, \"doc\": %llu, \"text\": ",
-                           i, rank, sc[i * kk + r], (long long)id, (unsigned long long)ch.doc);
-                buf_json_str(&line, chunk_text.data ? chunk_text.data : "", chunk_text.len);
+                           i, rank, sc[i * kk + r], (long long)id, (unsigned long long)hit.doc);
+                buf_json_str(&line, hit.text.data ? hit.text.data : "", hit.text.len);
+                report_json_prov(&line, &hit, "", 0);
                 buf_printf(&line, ", \"newer_than_index\": %lld}\n", (long long)stale.newer);
                 fwrite(line.data, 1, line.len, stdout);
             } else {
                 printf("%zu\t%d\t%.6f\t%lld\t%llu\t", i, rank, sc[i * kk + r], (long long)id,
-                       (unsigned long long)ch.doc);
-                report_tsv_field(stdout, chunk_text.data ? chunk_text.data : "", chunk_text.len);
+                       (unsigned long long)hit.doc);
+                report_tsv_field(stdout, hit.text.data ? hit.text.data : "", hit.text.len);
+                putchar('\t');
+                report_tsv_prov(stdout, &hit);
                 putchar('\n');
             }
         }
@@ -213,6 +220,6 @@ out:
     mem_free(qv);
     mem_free(sc);
     mem_free(lab);
-    buf_release(&chunk_text);
+    report_src_release(&hit);
     return rc;
 }

@@ -45,7 +45,7 @@ struct run {
     struct ingest_stats ing;
     struct build_result idx;
     int idx_done;
-    size_t mine_pairs, mine_clusters;
+    size_t mine_pairs, mine_clusters, mine_groups, mine_identical, mine_repeated;
     const char *mine_mode;
     int mine_done;
     struct store_info before, after;
@@ -159,19 +159,25 @@ static int stage_mine(struct run *r, struct vectors *v)
     r->mine_mode = a ? "ann" : "exact";
     struct mine_pair *p = NULL;
     size_t np = 0;
-    struct mine_clusters cl = { 0 };
+    struct mine_clusters cl = { 0 }, dups = { 0 };
+    struct search_report ro = { out, NULL, o->mine_include_identical, mo.max_pairs };
+    struct store_txn *t = NULL;
     double t0 = now_sec();
-    int rc = a ? mine_ann(a, v->x, v->ids, v->n, r->after.dim, &mo, &p, &np)
-               : mine_exact(v->x, v->ids, v->n, r->after.dim, &mo, &p, &np);
+    int rc = store_read_begin(r->s, &t);
+    if (rc == 0) rc = search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups);
+    if (rc == 0) rc = a ? mine_ann(a, v->x, v->ids, v->n, r->after.dim, &mo, &p, &np)
+                        : mine_exact(v->x, v->ids, v->n, r->after.dim, &mo, &p, &np);
     if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine_min_cluster, &cl);
     if (rc == 0) {
-        struct report_summary sm = { o->store, r->after.model, r->mine_mode, v->n, mo.top_k, mo.max_pairs,
-                                     mo.threshold, now_sec() - t0, 0, 0 };
-        struct store_txn *t = NULL;
-        rc = store_read_begin(r->s, &t);
-        if (rc == 0) rc = search_write_pairs(t, out, &sm, p, np, &cl);
-        store_read_end(t);
+        struct report_summary sm = { .title = o->store, .model = r->after.model, .mode = r->mine_mode,
+                                     .n_vectors = v->n, .top_k = mo.top_k, .max_pairs = ro.max_pairs,
+                                     .threshold = mo.threshold, .seconds = now_sec() - t0, .lang = o->mine_lang };
+        rc = search_write_pairs(t, &ro, &sm, p, &np, &cl, &dups);
+        r->mine_identical = sm.identical_dropped;
+        r->mine_repeated = sm.repeated_dropped;
+        r->mine_groups = dups.n;
     }
+    store_read_end(t);
     if (rc == 0) {
         r->mine_pairs = np;
         r->mine_clusters = cl.n;
@@ -182,6 +188,7 @@ static int stage_mine(struct run *r, struct vectors *v)
     ann_free(a);
     mem_free(p);
     mine_clusters_release(&cl);
+    mine_clusters_release(&dups);
     buf_release(&def);
     return rc < 0 ? fail(r, ST_MINE) : 0;
 }
@@ -244,8 +251,9 @@ static void report_json(struct run *r, struct buf *b, int code)
                    r->idx.plan.factory, (long long)r->idx.ntotal, r->idx.recall, r->idx.nprobe,
                    r->idx.ef_search, r->idx.rebuilt ? "true" : "false", r->idx.seconds);
     if (r->mine_done)
-        buf_printf(b, "  \"mine\": {\"mode\": \"%s\", \"pairs\": %zu, \"clusters\": %zu},\n", r->mine_mode,
-                   r->mine_pairs, r->mine_clusters);
+        buf_printf(b, "  \"mine\": {\"mode\": \"%s\", \"pairs\": %zu, \"clusters\": %zu, \"duplicate_groups\": %zu, "
+                      "\"identical_dropped\": %zu, \"repeated_dropped\": %zu},\n", r->mine_mode, r->mine_pairs,
+                   r->mine_clusters, r->mine_groups, r->mine_identical, r->mine_repeated);
     buf_printf(b, "  \"store_after\": {\"generation\": %llu, \"shards\": %llu, \"docs\": %llu, "
                   "\"chunks\": %llu, \"vectors\": %llu},\n",
                (unsigned long long)r->after.generation, (unsigned long long)r->after.n_shards,

@@ -12,6 +12,7 @@ CMD(query,      cmd_query,      "nearest chunks of some texts through the store'
 CMD(mine,       cmd_mine,       "paraphrase pairs and clusters of a store, as tsv, jsonl or html")
 CMD(stats,      cmd_stats,      "what a store holds: model, counts, generation")
 CMD(export,     cmd_export,     "the store's vectors and texts as jsonl or .npy")
+CMD(show,       cmd_show,       "a chunk or document of a store with where it comes from")
 CMD(tokenize,   cmd_tokenize,   "token ids of texts, as sentence-transformers computes them")
 CMD(embed,      cmd_embed,      "embed texts with a sentence-transformers model directory")
 CMD(similarity, cmd_similarity, "the cosine similarity matrix of some texts")

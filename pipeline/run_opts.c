@@ -54,6 +54,10 @@ static const struct opt opts[] = {
     { "mine-top-k", T_INT, O(mine_top_k), 1, 10000, "K", "neighbours considered per chunk (default 10)" },
     { "mine-max-pairs", T_INT, O(mine_max_pairs), 1, 1L << 40, "N", "most pairs reported (default 100000)" },
     { "mine-min-cluster", T_INT, O(mine_min_cluster), 2, 1L << 40, "N", "smallest cluster reported (default 3)" },
+    { "mine-include-identical", T_BOOL, O(mine_include_identical), 0, 0, NULL, "keep pairs of identical texts\n"
+      "(default no: left out, grouped in <output stem>.duplicates.jsonl)" },
+    { "mine-lang", T_STR, O(mine_lang), 0, 0, "TAG", "html report language (default: ko for mostly\n"
+      "Hangul texts, else en)" },
 };
 #undef O
 #define N_OPTS (sizeof opts / sizeof opts[0])

@@ -45,6 +45,8 @@ struct run_options {
     char *mine_output;       /* .html, .jsonl or .tsv */
     double mine_threshold;
     long mine_top_k, mine_max_pairs, mine_min_cluster;
+    int mine_include_identical;
+    char *mine_lang;         /* html lang; NULL = guessed from the texts */
 };
 
 /* run_options_init: the defaults. */

@@ -8,6 +8,7 @@
 #include "report.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <math.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,14 +30,105 @@ int report_format_of(const char *path, enum report_format *out)
     return 0;
 }
 
-/* get_text: the text of id into b (sanitized UTF-8); missing = empty */
-static int get_text(report_text_fn text, void *ctx, int64_t id, struct buf *b)
+void report_src_reset(struct report_src *s)
 {
-    buf_reset(b);
-    if (!text) return 0;
-    int rc = text(ctx, id, b);
-    if (rc == ERR_NOTFOUND) { buf_reset(b); return 0; }
+    buf_reset(&s->text);
+    buf_reset(&s->shard);
+    buf_reset(&s->entry);
+    buf_reset(&s->ext_id);
+    s->known = 0;
+    s->doc = s->record = s->offset = s->start = s->end = 0;
+}
+
+void report_src_release(struct report_src *s)
+{
+    buf_release(&s->text);
+    buf_release(&s->shard);
+    buf_release(&s->entry);
+    buf_release(&s->ext_id);
+}
+
+/* get_src: what the callback knows of id; missing = empty, unknown */
+static int get_src(report_src_fn src, void *ctx, int64_t id, struct report_src *b)
+{
+    report_src_reset(b);
+    if (!src) return 0;
+    int rc = src(ctx, id, b);
+    if (rc == ERR_NOTFOUND) { report_src_reset(b); return 0; }
     return rc < 0 ? rc : 0;
+}
+
+static const char *bdata(const struct buf *b) { return b->data ? b->data : ""; }
+
+/* tsv_text: one TSV field of s, invalid UTF-8 replaced */
+static int tsv_text(FILE *f, const struct buf *s, struct buf *clean)
+{
+    buf_reset(clean);
+    long rc = utf8_sanitize(clean, bdata(s), s->len);
+    if (rc < 0) return (int)rc;
+    return report_tsv_field(f, bdata(clean), clean->len);
+}
+
+int report_tsv_prov(FILE *f, const struct report_src *s)
+{
+    if (!s->known) { fputs("\t\t\t\t\t", f); return 0; }
+    struct buf clean = BUF_INIT;
+    int rc = tsv_text(f, &s->shard, &clean);
+    putc('\t', f);
+    if (rc == 0) rc = tsv_text(f, &s->entry, &clean);
+    fprintf(f, "\t%llu\t", (unsigned long long)s->record);
+    if (rc == 0) rc = tsv_text(f, &s->ext_id, &clean);
+    fprintf(f, "\t%llu\t%llu", (unsigned long long)s->start, (unsigned long long)s->end);
+    buf_release(&clean);
+    return rc;
+}
+
+int report_json_prov(struct buf *out, const struct report_src *s, const char *suffix, int with_doc)
+{
+    int rc = 0;
+    if (!s->known) {
+        if (with_doc) rc = buf_printf(out, ", \"doc%s\": null", suffix);
+        const char *names[] = { "shard", "entry", "record", "ext_id", "start", "end" };
+        for (int i = 0; i < 6 && rc == 0; i++) rc = buf_printf(out, ", \"%s%s\": null", names[i], suffix);
+        return rc;
+    }
+    if (with_doc) rc = buf_printf(out, ", \"doc%s\": %llu", suffix, (unsigned long long)s->doc);
+    if (rc == 0) rc = buf_printf(out, ", \"shard%s\": ", suffix);
+    if (rc == 0) rc = buf_json_str(out, bdata(&s->shard), s->shard.len);
+    if (rc == 0) rc = buf_printf(out, ", \"entry%s\": ", suffix);
+    if (rc == 0) rc = buf_json_str(out, bdata(&s->entry), s->entry.len);
+    if (rc == 0) rc = buf_printf(out, ", \"record%s\": %llu, \"ext_id%s\": ", suffix,
+                                 (unsigned long long)s->record, suffix);
+    if (rc == 0) rc = buf_json_str(out, bdata(&s->ext_id), s->ext_id.len);
+    if (rc == 0) rc = buf_printf(out, ", \"start%s\": %llu, \"end%s\": %llu", suffix,
+                                 (unsigned long long)s->start, suffix, (unsigned long long)s->end);
+    return rc;
+}
+
+json_t *report_json_text(const char *s, size_t n)
+{
+    struct buf clean = BUF_INIT;
+    if (utf8_sanitize(&clean, s ? s : "", n) < 0) return NULL;
+    json_t *j = json_stringn(bdata(&clean), clean.len);
+    buf_release(&clean);
+    return j;
+}
+
+json_t *report_src_json(int64_t id, const struct report_src *s)
+{
+    json_t *o = json_object();
+    if (!o) return NULL;
+    int k = s->known, bad = json_object_set_new(o, "id", json_integer(id));
+    bad |= json_object_set_new(o, "doc", json_integer((json_int_t)s->doc));
+    bad |= json_object_set_new(o, "shard", k ? report_json_text(s->shard.data, s->shard.len) : json_null());
+    bad |= json_object_set_new(o, "entry", k ? report_json_text(s->entry.data, s->entry.len) : json_null());
+    bad |= json_object_set_new(o, "record", k ? json_integer((json_int_t)s->record) : json_null());
+    bad |= json_object_set_new(o, "offset", k ? json_integer((json_int_t)s->offset) : json_null());
+    bad |= json_object_set_new(o, "ext_id", k ? report_json_text(s->ext_id.data, s->ext_id.len) : json_null());
+    bad |= json_object_set_new(o, "start", json_integer((json_int_t)s->start));
+    bad |= json_object_set_new(o, "end", json_integer((json_int_t)s->end));
+    if (bad) { json_decref(o); return NULL; }
+    return o;
 }
 
 int report_tsv_field(FILE *f, const char *s, size_t n)
@@ -61,47 +153,81 @@ static int check_stream(FILE *f)
     return 0;
 }
 
-int report_write_tsv(FILE *f, const struct mine_pair *p, size_t n, report_text_fn text, void *ctx)
+int report_write_tsv(FILE *f, const struct mine_pair *p, size_t n, report_src_fn src, void *ctx)
 {
-    struct buf ta = BUF_INIT, tb = BUF_INIT, clean = BUF_INIT;
+    struct report_src sa = REPORT_SRC_INIT, sb = REPORT_SRC_INIT;
+    struct buf clean = BUF_INIT;
     int rc = 0;
-    fputs("score\ta\tb\ttext_a\ttext_b\n", f);
+    fputs("score\ta\tb\ttext_a\ttext_b"
+          "\tdoc_a\tshard_a\tentry_a\trecord_a\text_id_a\tstart_a\tend_a"
+          "\tdoc_b\tshard_b\tentry_b\trecord_b\text_id_b\tstart_b\tend_b\n", f);
     for (size_t i = 0; i < n && rc == 0; i++) {
-        if ((rc = get_text(text, ctx, p[i].a, &ta)) < 0) break;
-        if ((rc = get_text(text, ctx, p[i].b, &tb)) < 0) break;
+        if ((rc = get_src(src, ctx, p[i].a, &sa)) < 0) break;
+        if ((rc = get_src(src, ctx, p[i].b, &sb)) < 0) break;
         fprintf(f, "%.6f\t%lld\t%lld\t", p[i].score, (long long)p[i].a, (long long)p[i].b);
-        buf_reset(&clean);
-        if ((rc = (int)utf8_sanitize(&clean, ta.data ? ta.data : "", ta.len)) < 0) break;
-        report_tsv_field(f, clean.data ? clean.data : "", clean.len);
+        if ((rc = tsv_text(f, &sa.text, &clean)) < 0) break;
         putc('\t', f);
-        buf_reset(&clean);
-        if ((rc = (int)utf8_sanitize(&clean, tb.data ? tb.data : "", tb.len)) < 0) break;
-        report_tsv_field(f, clean.data ? clean.data : "", clean.len);
+        if ((rc = tsv_text(f, &sb.text, &clean)) < 0) break;
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            const struct report_src *x = k ? &sb : &sa;
+            if (x->known) fprintf(f, "\t%llu\t", (unsigned long long)x->doc);
+            else fputs("\t\t", f);
+            rc = report_tsv_prov(f, x);
+        }
         putc('\n', f);
-        rc = 0;
     }
-    buf_release(&ta); buf_release(&tb); buf_release(&clean);
+    report_src_release(&sa); report_src_release(&sb); buf_release(&clean);
     return rc < 0 ? rc : check_stream(f);
 }
 
-int report_write_jsonl(FILE *f, const struct mine_pair *p, size_t n, report_text_fn text, void *ctx)
+int report_write_jsonl(FILE *f, const struct mine_pair *p, size_t n, report_src_fn src, void *ctx)
 {
-    struct buf ta = BUF_INIT, tb = BUF_INIT, line = BUF_INIT;
+    struct report_src sa = REPORT_SRC_INIT, sb = REPORT_SRC_INIT;
+    struct buf line = BUF_INIT;
     int rc = 0;
     for (size_t i = 0; i < n; i++) {
-        if ((rc = get_text(text, ctx, p[i].a, &ta)) < 0) break;
-        if ((rc = get_text(text, ctx, p[i].b, &tb)) < 0) break;
+        if ((rc = get_src(src, ctx, p[i].a, &sa)) < 0) break;
+        if ((rc = get_src(src, ctx, p[i].b, &sb)) < 0) break;
         buf_reset(&line);
         if ((rc = buf_printf(&line, "{\"score\": %.6f, \"a\": %lld, \"b\": %lld, \"text_a\": ", p[i].score,
                              (long long)p[i].a, (long long)p[i].b)) < 0 ||
-            (rc = buf_json_str(&line, ta.data ? ta.data : "", ta.len)) < 0 ||
+            (rc = buf_json_str(&line, bdata(&sa.text), sa.text.len)) < 0 ||
             (rc = buf_puts(&line, ", \"text_b\": ")) < 0 ||
-            (rc = buf_json_str(&line, tb.data ? tb.data : "", tb.len)) < 0 ||
+            (rc = buf_json_str(&line, bdata(&sb.text), sb.text.len)) < 0 ||
+            (rc = report_json_prov(&line, &sa, "_a", 1)) < 0 ||
+            (rc = report_json_prov(&line, &sb, "_b", 1)) < 0 ||
             (rc = buf_puts(&line, "}\n")) < 0)
             break;
         fwrite(line.data, 1, line.len, f);
     }
-    buf_release(&ta); buf_release(&tb); buf_release(&line);
+    report_src_release(&sa); report_src_release(&sb); buf_release(&line);
+    return rc < 0 ? rc : check_stream(f);
+}
+
+int report_write_dups_jsonl(FILE *f, const struct mine_clusters *dups, size_t cap, report_src_fn src,
+                            void *ctx)
+{
+    struct report_src x = REPORT_SRC_INIT;
+    int rc = 0;
+    for (size_t g = 0; dups && g < dups->n && rc == 0; g++) {
+        size_t a = dups->start[g], b = dups->start[g + 1], m;
+        json_t *o = json_object(), *members = json_array();
+        if (!o || !members) { json_decref(o); json_decref(members); rc = err_set(ERR_NOMEM, "out of memory"); break; }
+        json_object_set_new(o, "group", json_integer((json_int_t)g));
+        json_object_set_new(o, "count", json_integer((json_int_t)(b - a)));
+        for (m = a; m < b && (cap == 0 || m < a + cap) && rc == 0; m++) {
+            if ((rc = get_src(src, ctx, dups->member[m], &x)) < 0) break;
+            if (m == a) json_object_set_new(o, "text", report_json_text(x.text.data, x.text.len));
+            json_t *mj = report_src_json(dups->member[m], &x);
+            if (!mj || json_array_append_new(members, mj) < 0) rc = err_set(ERR_NOMEM, "out of memory");
+        }
+        json_object_set_new(o, "members", members);
+        json_object_set_new(o, "more", json_integer((json_int_t)(b - m)));
+        if (rc == 0 && (json_dumpf(o, f, JSON_PRESERVE_ORDER) < 0 || putc('\n', f) == EOF))
+            rc = err_set(ERR_IO, "cannot write the duplicate groups: %s", strerror(errno));
+        json_decref(o);
+    }
+    report_src_release(&x);
     return rc < 0 ? rc : check_stream(f);
 }
 
@@ -129,25 +255,79 @@ int report_html_escape(struct buf *out, const char *s, size_t n)
 
 #define N_BINS 20
 
+/* the head up to <html lang="..."> is written by report_write_html */
 static const char html_head[] =
-    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+    "<head><meta charset=\"utf-8\">\n"
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
     "<title>semindex mining report</title>\n<style>\n"
-    "body{font-family:system-ui,sans-serif;margin:2em auto;max-width:72em;color:#222;padding:0 1em}\n"
+    "body{font-family:system-ui,'Noto Sans CJK KR','Noto Sans KR','Apple SD Gothic Neo','Malgun Gothic',"
+    "sans-serif;margin:2em auto;max-width:72em;color:#222;padding:0 1em;line-height:1.5}\n"
+    ":lang(ko) td,:lang(ko) li{word-break:keep-all;line-break:strict}\n"
+    "td,li{overflow-wrap:anywhere}\n"
     "h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ccc}\n"
     "table{border-collapse:collapse;width:100%}td,th{border:1px solid #ddd;padding:.3em .5em;"
     "vertical-align:top;text-align:left}\n"
     "th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
     "table.summary{width:auto}table.summary th{font-weight:normal}\n"
     "ol.cluster li{margin:.2em 0}.id{color:#888;font-size:.85em}\n"
+    ".src{display:block;color:#777;font-size:.8em;word-break:normal;overflow-wrap:anywhere}\n"
+    "ul.where{margin:.2em 0;padding-left:1.2em}\n"
     "svg text{font-size:11px;fill:#444}\n"
     "</style></head><body>\n";
 
-static void put_text(struct buf *h, report_text_fn text, void *ctx, int64_t id, struct buf *t, int *rc)
+void report_lang_count(const char *s, size_t n, size_t *hangul, size_t *letters)
+{
+    for (size_t i = 0; i < n;) {
+        int32_t cp;
+        i += utf8_decode(s + i, n - i, &cp);
+        if ((cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0x1100 && cp <= 0x11FF) || (cp >= 0x3130 && cp <= 0x318F)) {
+            (*hangul)++;
+            (*letters)++;
+        } else if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= 0xC0 && cp != 0xFFFD &&
+                   !(cp >= 0x2000 && cp <= 0x2BFF) && !(cp >= 0x3000 && cp <= 0x303F) && !(cp >= 0xFF00 && cp <= 0xFF20))) {
+            (*letters)++;
+        }
+    }
+}
+
+const char *report_lang_pick(size_t hangul, size_t letters)
+{
+    return letters && hangul * 2 > letters ? "ko" : "en";
+}
+
+/* put_where: " #id" and, on its own line, where chunk id comes from */
+static int put_where(struct buf *h, int64_t id, const struct report_src *x)
+{
+    int rc = buf_printf(h, " <span class=\"id\">#%lld</span>", (long long)id);
+    if (rc < 0 || !x->known) return rc;
+    const char *base = strrchr(bdata(&x->shard), '/');
+    base = base ? base + 1 : bdata(&x->shard);
+    rc = buf_puts(h, "<span class=\"src\" title=\"");
+    if (rc == 0) rc = report_html_escape(h, bdata(&x->shard), x->shard.len);
+    if (rc == 0) rc = buf_puts(h, "\">");
+    if (rc == 0) rc = report_html_escape(h, base, strlen(base));
+    if (rc == 0 && x->entry.len) {
+        rc = buf_puts(h, " &#8250; ");
+        if (rc == 0) rc = report_html_escape(h, bdata(&x->entry), x->entry.len);
+    }
+    if (rc == 0 && x->record) rc = buf_printf(h, " &#183; record %llu", (unsigned long long)x->record);
+    if (rc == 0 && x->ext_id.len) {
+        rc = buf_puts(h, " &#183; id ");
+        if (rc == 0) rc = report_html_escape(h, bdata(&x->ext_id), x->ext_id.len);
+    }
+    if (rc == 0)
+        rc = buf_printf(h, " &#183; doc %llu &#183; bytes [%llu, %llu)</span>", (unsigned long long)x->doc,
+                        (unsigned long long)x->start, (unsigned long long)x->end);
+    return rc;
+}
+
+/* put_src: the chunk's text, its id and where it comes from */
+static void put_src(struct buf *h, report_src_fn src, void *ctx, int64_t id, struct report_src *x, int *rc)
 {
     if (*rc < 0) return;
-    if ((*rc = get_text(text, ctx, id, t)) < 0) return;
-    *rc = report_html_escape(h, t->data ? t->data : "", t->len);
+    if ((*rc = get_src(src, ctx, id, x)) < 0) return;
+    *rc = report_html_escape(h, bdata(&x->text), x->text.len);
+    if (*rc == 0) *rc = put_where(h, id, x);
 }
 
 static int histogram_svg(struct buf *h, const struct mine_pair *p, size_t n)
@@ -192,19 +372,59 @@ static int histogram_svg(struct buf *h, const struct mine_pair *p, size_t n)
     return rc < 0 ? rc : buf_puts(h, "</svg>\n");
 }
 
-int report_write_html(FILE *f, const struct report_summary *s, const struct mine_pair *p, size_t n,
-                      const struct mine_clusters *clusters, report_text_fn text, void *ctx)
+/* guess_lang: "ko" or "en" from the texts of the pairs and groups shown */
+static int guess_lang(const struct mine_pair *p, size_t n, const struct mine_clusters *dups, size_t dshown,
+                      report_src_fn src, void *ctx, const char **out)
 {
-    struct buf h = BUF_INIT, t = BUF_INIT;
+    struct report_src x = REPORT_SRC_INIT;
+    size_t hangul = 0, letters = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            if ((rc = get_src(src, ctx, k ? p[i].b : p[i].a, &x)) == 0)
+                report_lang_count(bdata(&x.text), x.text.len, &hangul, &letters);
+        }
+    }
+    for (size_t g = 0; dups && g < dups->n && g < dshown && rc == 0; g++)
+        if ((rc = get_src(src, ctx, dups->member[dups->start[g]], &x)) == 0)
+            report_lang_count(bdata(&x.text), x.text.len, &hangul, &letters);
+    report_src_release(&x);
+    *out = report_lang_pick(hangul, letters);
+    return rc;
+}
+
+static void flush_some(FILE *f, struct buf *h)
+{
+    if (h->len > (1u << 20)) { /* flush now and then */
+        fwrite(h->data, 1, h->len, f);
+        buf_reset(h);
+    }
+}
+
+int report_write_html(FILE *f, const struct report_summary *s, const struct mine_pair *p, size_t n,
+                      const struct mine_clusters *clusters, const struct mine_clusters *dups,
+                      report_src_fn src, void *ctx)
+{
+    struct buf h = BUF_INIT;
+    struct report_src x = REPORT_SRC_INIT;
     size_t shown = s->top_pairs_shown ? s->top_pairs_shown : 200;
     size_t cshown = s->clusters_shown ? s->clusters_shown : 20;
-    int rc = buf_puts(&h, html_head);
+    size_t dshown = s->dups_shown ? s->dups_shown : 50;
+    const char *lang = s->lang;
+    int rc = 0;
+    if (!lang || !*lang) rc = guess_lang(p, n < shown ? n : shown, dups, dshown, src, ctx, &lang);
+    rc = rc < 0 ? rc : buf_puts(&h, "<!DOCTYPE html>\n<html lang=\"");
+    rc = rc < 0 ? rc : report_html_escape(&h, lang, strlen(lang));
+    rc = rc < 0 ? rc : buf_puts(&h, "\">");
+    rc = rc < 0 ? rc : buf_puts(&h, html_head);
     rc = rc < 0 ? rc : buf_puts(&h, "<h1>Paraphrase mining: ");
     rc = rc < 0 ? rc : report_html_escape(&h, s->title ? s->title : "", s->title ? strlen(s->title) : 0);
     rc = rc < 0 ? rc : buf_puts(&h, "</h1>\n<table class=\"summary\">\n");
     double mean = 0;
     for (size_t i = 0; i < n; i++) mean += p[i].score;
     if (n) mean /= (double)n;
+    size_t dchunks = 0;
+    if (dups) dchunks = dups->start[dups->n];
 #define ROW(name, ...)                                                                     \
     do {                                                                                   \
         if (rc == 0) rc = buf_printf(&h, "<tr><th>%s</th><td class=\"num\">", name);      \
@@ -220,6 +440,13 @@ int report_write_html(FILE *f, const struct report_summary *s, const struct mine
     ROW("max_pairs", "%zu", s->max_pairs);
     ROW("threshold", "%.4f", s->threshold);
     ROW("pairs", "%zu", n);
+    if (s->identical_included) {
+        ROW("identical texts", "%s", "kept in the pairs (--include-identical)");
+    } else {
+        ROW("identical-text pairs left out", "%zu", s->identical_dropped);
+        ROW("repeated text pairs left out", "%zu", s->repeated_dropped);
+    }
+    if (dups) ROW("duplicate groups", "%zu (%zu chunks)", dups->n, dchunks);
     if (n) {
         ROW("best score", "%.4f", (double)p[0].score);
         ROW("lowest score", "%.4f", (double)p[n - 1].score);
@@ -230,40 +457,68 @@ int report_write_html(FILE *f, const struct report_summary *s, const struct mine
 #undef ROW
     rc = rc < 0 ? rc : buf_puts(&h, "</table>\n<h2>Scores</h2>\n");
     rc = rc < 0 ? rc : histogram_svg(&h, p, n);
-    rc = rc < 0 ? rc : buf_printf(&h, "<h2>Top pairs</h2>\n<p>The %zu best of %zu pairs.</p>\n"
-                                  "<table>\n<tr><th>score</th><th>text a</th><th>text b</th></tr>\n",
-                                  n < shown ? n : shown, n);
+    rc = rc < 0 ? rc : buf_printf(&h, "<h2 id=\"pairs\">Top pairs</h2>\n<p>The %zu best of %zu pairs%s.</p>\n"
+                                  "<table class=\"pairs\">\n<tr><th>score</th><th>text a</th><th>text b</th></tr>\n",
+                                  n < shown ? n : shown, n,
+                                  s->identical_included ? "" : " between distinct texts, each pair of texts once");
     for (size_t i = 0; i < n && i < shown && rc == 0; i++) {
         rc = buf_printf(&h, "<tr><td class=\"num\">%.4f</td><td>", p[i].score);
-        put_text(&h, text, ctx, p[i].a, &t, &rc);
-        rc = rc < 0 ? rc : buf_printf(&h, " <span class=\"id\">#%lld</span></td><td>", (long long)p[i].a);
-        put_text(&h, text, ctx, p[i].b, &t, &rc);
-        rc = rc < 0 ? rc : buf_printf(&h, " <span class=\"id\">#%lld</span></td></tr>\n", (long long)p[i].b);
-        if (rc == 0 && h.len > (1u << 20)) { /* flush now and then */
-            fwrite(h.data, 1, h.len, f);
-            buf_reset(&h);
-        }
+        put_src(&h, src, ctx, p[i].a, &x, &rc);
+        rc = rc < 0 ? rc : buf_puts(&h, "</td><td>");
+        put_src(&h, src, ctx, p[i].b, &x, &rc);
+        rc = rc < 0 ? rc : buf_puts(&h, "</td></tr>\n");
+        if (rc == 0) flush_some(f, &h);
     }
     rc = rc < 0 ? rc : buf_puts(&h, "</table>\n");
+    if (dups && rc == 0) {
+        rc = buf_printf(&h, "<h2 id=\"duplicates\">Duplicate texts</h2>\n<p>%zu texts occur more than once "
+                        "(%zu chunks); the %zu most frequent, up to 10 places each. They are left out of the "
+                        "pairs above.", dups->n, dchunks, dups->n < dshown ? dups->n : dshown);
+        if (rc == 0 && s->dups_file) {
+            rc = buf_puts(&h, " All groups, up to 100 places each: <code>");
+            if (rc == 0) rc = report_html_escape(&h, s->dups_file, strlen(s->dups_file));
+            if (rc == 0) rc = buf_puts(&h, "</code>.");
+        }
+        rc = rc < 0 ? rc : buf_puts(&h, "</p>\n<table class=\"duplicates\">\n<tr><th>count</th><th>text</th>"
+                                    "<th>where</th></tr>\n");
+        for (size_t g = 0; g < dups->n && g < dshown && rc == 0; g++) {
+            size_t a = dups->start[g], b = dups->start[g + 1];
+            rc = buf_printf(&h, "<tr class=\"dup\"><td class=\"num\">%zu</td><td>", b - a);
+            if (rc == 0 && (rc = get_src(src, ctx, dups->member[a], &x)) == 0)
+                rc = report_html_escape(&h, bdata(&x.text), x.text.len);
+            rc = rc < 0 ? rc : buf_puts(&h, "</td><td><ul class=\"where\">");
+            for (size_t m = a; m < b && m < a + 10 && rc == 0; m++) {
+                /* the text is in the row already: the id and the source only */
+                rc = buf_puts(&h, "<li>");
+                if (rc == 0) rc = get_src(src, ctx, dups->member[m], &x);
+                if (rc == 0) rc = put_where(&h, dups->member[m], &x);
+                rc = rc < 0 ? rc : buf_puts(&h, "</li>");
+            }
+            if (rc == 0 && b - a > 10) rc = buf_printf(&h, "<li>and %zu more</li>", b - a - 10);
+            rc = rc < 0 ? rc : buf_puts(&h, "</ul></td></tr>\n");
+            if (rc == 0) flush_some(f, &h);
+        }
+        rc = rc < 0 ? rc : buf_puts(&h, "</table>\n");
+    }
     if (clusters && rc == 0) {
-        rc = buf_printf(&h, "<h2>Largest clusters</h2>\n<p>%zu clusters; the %zu largest, up to 10 "
+        rc = buf_printf(&h, "<h2 id=\"clusters\">Largest clusters</h2>\n<p>%zu clusters; the %zu largest, up to 10 "
                         "members each.</p>\n", clusters->n, clusters->n < cshown ? clusters->n : cshown);
         for (size_t c = 0; c < clusters->n && c < cshown && rc == 0; c++) {
             size_t a = clusters->start[c], b = clusters->start[c + 1];
             rc = buf_printf(&h, "<h3>Cluster %zu: %zu members</h3>\n<ol class=\"cluster\">\n", c + 1, b - a);
             for (size_t m = a; m < b && m < a + 10 && rc == 0; m++) {
                 rc = buf_puts(&h, "<li>");
-                put_text(&h, text, ctx, clusters->member[m], &t, &rc);
-                rc = rc < 0 ? rc : buf_printf(&h, " <span class=\"id\">#%lld</span></li>\n",
-                                              (long long)clusters->member[m]);
+                put_src(&h, src, ctx, clusters->member[m], &x, &rc);
+                rc = rc < 0 ? rc : buf_puts(&h, "</li>\n");
             }
             rc = rc < 0 ? rc : buf_puts(&h, "</ol>\n");
+            if (rc == 0) flush_some(f, &h);
         }
     }
     rc = rc < 0 ? rc : buf_puts(&h, "<p class=\"id\">Written by semindex " SEMINDEX_VERSION ".</p>\n</body></html>\n");
     if (rc == 0) fwrite(h.data, 1, h.len, f);
     buf_release(&h);
-    buf_release(&t);
+    report_src_release(&x);
     return rc < 0 ? rc : check_stream(f);
 }
 

@@ -4,6 +4,7 @@
  */
 #include "search.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -117,27 +118,243 @@ int search_open_encoder(const struct store_info *in, int n_threads, struct enc *
     return 0;
 }
 
-/* the report writers' text callback: ctx is the store snapshot */
-static int chunk_text(void *ctx, int64_t id, struct buf *out)
+int search_src(void *ctx, int64_t id, struct report_src *out)
 {
+    struct store_txn *t = ctx;
     struct store_chunk ch;
-    return store_get_chunk(ctx, (uint64_t)id, &ch, out);
+    FORWARD_ERR(store_get_chunk(t, (uint64_t)id, &ch, &out->text));
+    out->doc = ch.doc;
+    out->start = ch.start;
+    out->end = ch.end;
+    struct store_doc d = STORE_DOC_INIT;
+    int rc = store_get_doc(t, ch.doc, &d);
+    if (rc == 0) {
+        out->known = 1;
+        out->record = d.record;
+        out->offset = d.offset;
+        rc = buf_append(&out->shard, d.shard.data ? d.shard.data : "", d.shard.len);
+        if (rc == 0) rc = buf_append(&out->entry, d.entry.data ? d.entry.data : "", d.entry.len);
+        if (rc == 0) rc = buf_append(&out->ext_id, d.ext_id.data ? d.ext_id.data : "", d.ext_id.len);
+    } else if (rc == ERR_NOTFOUND) {
+        rc = 0; /* a chunk without its doc record: the text, no provenance */
+    }
+    store_doc_release(&d);
+    return rc;
 }
 
-int search_write_pairs(struct store_txn *t, const char *path, const struct report_summary *sm,
-                       const struct mine_pair *p, size_t np, const struct mine_clusters *clusters)
+static int hash_cmp(struct hash128 a, struct hash128 b)
 {
-    enum report_format fmt;
-    FORWARD_ERR(report_format_of(path, &fmt));
+    if (a.hi != b.hi) return a.hi < b.hi ? -1 : 1;
+    if (a.lo != b.lo) return a.lo < b.lo ? -1 : 1;
+    return 0;
+}
+
+static int hash_eq(struct hash128 a, struct hash128 b) { return a.hi == b.hi && a.lo == b.lo; }
+
+/* a pair of distinct texts (lo < hi), its chunk ids and where it is in the
+ * pair list */
+struct text_pair {
+    struct hash128 lo, hi;
+    int64_t a, b;
+    size_t idx;
+};
+
+static int text_pair_cmp(const void *x, const void *y)
+{
+    const struct text_pair *a = x, *b = y;
+    int c = hash_cmp(a->lo, b->lo);
+    if (!c) c = hash_cmp(a->hi, b->hi);
+    if (!c) c = (a->a > b->a) - (a->a < b->a);
+    if (!c) c = (a->b > b->b) - (a->b < b->b);
+    if (!c) c = (a->idx > b->idx) - (a->idx < b->idx);
+    return c;
+}
+
+int search_drop_identical(struct store_txn *t, struct mine_pair *p, size_t *np, size_t *identical,
+                          size_t *repeated)
+{
+    size_t n = *np, m = 0;
+    *identical = *repeated = 0;
+    if (n == 0) return 0;
+    struct text_pair *tp = mem_alloc_array(n, sizeof *tp);
+    unsigned char *keep = mem_calloc(n, 1);
+    int rc = 0;
+    if (!tp || !keep) { rc = err_set(ERR_NOMEM, "out of memory for %zu pairs", n); goto out; }
+    for (size_t i = 0; i < n; i++) {
+        struct store_chunk ca, cb;
+        if ((rc = store_get_chunk(t, (uint64_t)p[i].a, &ca, NULL)) < 0 ||
+            (rc = store_get_chunk(t, (uint64_t)p[i].b, &cb, NULL)) < 0) {
+            err_prefix(rc, "pair %lld, %lld", (long long)p[i].a, (long long)p[i].b);
+            goto out;
+        }
+        if (hash_eq(ca.text_hash, cb.text_hash)) { (*identical)++; continue; }
+        int lt = hash_cmp(ca.text_hash, cb.text_hash) < 0;
+        tp[m].lo = lt ? ca.text_hash : cb.text_hash;
+        tp[m].hi = lt ? cb.text_hash : ca.text_hash;
+        tp[m].a = p[i].a;
+        tp[m].b = p[i].b;
+        tp[m].idx = i;
+        m++;
+    }
+    qsort(tp, m, sizeof *tp, text_pair_cmp);
+    for (size_t i = 0; i < m; i++) {
+        if (i > 0 && hash_eq(tp[i].lo, tp[i - 1].lo) && hash_eq(tp[i].hi, tp[i - 1].hi)) (*repeated)++;
+        else keep[tp[i].idx] = 1;
+    }
+    m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (keep[i]) p[m++] = p[i];
+    *np = m;
+out:
+    mem_free(tp);
+    mem_free(keep);
+    return rc;
+}
+
+/* a chunk's text hash, for grouping */
+struct text_id {
+    struct hash128 h;
+    int64_t id;
+};
+
+static int text_id_cmp(const void *x, const void *y)
+{
+    const struct text_id *a = x, *b = y;
+    int c = hash_cmp(a->h, b->h);
+    return c ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+/* a group: where its members start in the sorted text_id array, how many */
+struct group {
+    size_t at, n;
+    int64_t first;
+};
+
+static int group_cmp(const void *x, const void *y)
+{
+    const struct group *a = x, *b = y;
+    if (a->n != b->n) return a->n < b->n ? 1 : -1;
+    return (a->first > b->first) - (a->first < b->first);
+}
+
+int search_duplicate_groups(struct store_txn *t, struct mine_clusters *out)
+{
+    memset(out, 0, sizeof *out);
+    struct store_info in;
+    FORWARD_ERR(store_txn_info(t, &in));
+    size_t cap = in.n_chunks ? (size_t)in.n_chunks : 1, n = 0, ng = 0;
+    struct text_id *ti = mem_alloc_array(cap, sizeof *ti);
+    struct group *g = NULL;
+    struct store_iter *it = NULL;
+    int rc = ti ? 0 : err_set(ERR_NOMEM, "out of memory for %zu chunk hashes", cap);
+    if (rc == 0) rc = store_chunk_iter_open(t, 0, &it);
+    struct store_chunk c;
+    while (rc == 0 && (rc = store_iter_next_chunk(it, &c, NULL)) == 1) {
+        rc = 0;
+        if (n == cap) {
+            struct text_id *nt = mem_realloc(ti, 2 * cap * sizeof *ti);
+            if (!nt) { rc = err_set(ERR_NOMEM, "out of memory for %zu chunk hashes", 2 * cap); break; }
+            ti = nt;
+            cap *= 2;
+        }
+        ti[n].h = c.text_hash;
+        ti[n].id = (int64_t)c.id;
+        n++;
+    }
+    store_iter_close(it);
+    if (rc < 0) goto out;
+    qsort(ti, n, sizeof *ti, text_id_cmp);
+    size_t members = 0;
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && hash_eq(ti[j].h, ti[i].h); j++) {}
+        if (j - i > 1) ng++, members += j - i;
+    }
+    g = mem_alloc_array(ng ? ng : 1, sizeof *g);
+    out->start = mem_alloc_array(ng + 1, sizeof *out->start);
+    out->member = mem_alloc_array(members ? members : 1, sizeof *out->member);
+    if (!g || !out->start || !out->member) { rc = err_set(ERR_NOMEM, "out of memory for %zu groups", ng); goto out; }
+    ng = 0;
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && hash_eq(ti[j].h, ti[i].h); j++) {}
+        if (j - i > 1) g[ng++] = (struct group){ i, j - i, ti[i].id };
+    }
+    qsort(g, ng, sizeof *g, group_cmp);
+    size_t k = 0;
+    for (size_t q = 0; q < ng; q++) {
+        out->start[q] = k;
+        for (size_t m = 0; m < g[q].n; m++) out->member[k++] = ti[g[q].at + m].id;
+    }
+    out->start[ng] = k;
+    out->n = ng;
+out:
+    mem_free(ti);
+    mem_free(g);
+    if (rc < 0) mine_clusters_release(out);
+    return rc;
+}
+
+int search_dups_path(struct buf *out, const char *path)
+{
+    buf_reset(out);
+    if (!path || !strcmp(path, "-")) return buf_puts(out, "");
+    const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+    size_t stem = dot && (!slash || dot > slash + 1) ? (size_t)(dot - path) : strlen(path);
+    FORWARD_ERR(buf_append(out, path, stem));
+    return buf_puts(out, ".duplicates.jsonl");
+}
+
+static int write_dups(struct store_txn *t, const char *path, const struct mine_clusters *dups)
+{
     struct fs_atomic f;
     FORWARD_ERR(fs_atomic_open(&f, path));
-    int rc;
-    if (fmt == REPORT_TSV) rc = report_write_tsv(f.f, p, np, chunk_text, t);
-    else if (fmt == REPORT_JSONL) rc = report_write_jsonl(f.f, p, np, chunk_text, t);
-    else rc = report_write_html(f.f, sm, p, np, clusters, chunk_text, t);
+    int rc = report_write_dups_jsonl(f.f, dups, 100, search_src, t);
     if (rc < 0) {
         fs_atomic_abort(&f);
         return rc;
     }
     return fs_atomic_commit(&f);
+}
+
+int search_report_prepare(struct store_txn *t, const struct search_report *o, int top_k,
+                          size_t *mine_max_pairs, struct mine_clusters *dups)
+{
+    memset(dups, 0, sizeof *dups);
+    if (o->include_identical) return 0;
+    FORWARD_ERR(search_duplicate_groups(t, dups));
+    size_t grouped = dups->start ? dups->start[dups->n] : 0;
+    size_t k = top_k > 0 ? (size_t)top_k : 1;
+    size_t cap = 4 * *mine_max_pairs > (1u << 20) ? 4 * *mine_max_pairs : (1u << 20);
+    size_t slack = grouped > cap / k ? cap : grouped * k;
+    if (*mine_max_pairs <= SIZE_MAX - slack) *mine_max_pairs += slack;
+    return 0;
+}
+
+int search_write_pairs(struct store_txn *t, const struct search_report *o, struct report_summary *sm,
+                       struct mine_pair *p, size_t *np, const struct mine_clusters *clusters,
+                       const struct mine_clusters *dups)
+{
+    enum report_format fmt;
+    FORWARD_ERR(report_format_of(o->path, &fmt));
+    struct buf dpath = BUF_INIT;
+    int rc = 0;
+    sm->identical_included = o->include_identical;
+    if (!o->include_identical) {
+        if ((rc = search_drop_identical(t, p, np, &sm->identical_dropped, &sm->repeated_dropped)) < 0) goto out;
+        if (o->dups_path) rc = buf_puts(&dpath, o->dups_path);
+        else rc = search_dups_path(&dpath, o->path);
+        if (rc == 0 && dpath.len && dups) rc = write_dups(t, dpath.data, dups);
+        if (rc == 0 && dpath.len && dups) sm->dups_file = dpath.data;
+        if (rc < 0) goto out;
+    }
+    if (o->max_pairs && *np > o->max_pairs) *np = o->max_pairs;
+    struct fs_atomic f;
+    if ((rc = fs_atomic_open(&f, o->path)) < 0) goto out;
+    if (fmt == REPORT_TSV) rc = report_write_tsv(f.f, p, *np, search_src, t);
+    else if (fmt == REPORT_JSONL) rc = report_write_jsonl(f.f, p, *np, search_src, t);
+    else rc = report_write_html(f.f, sm, p, *np, clusters, o->include_identical ? NULL : dups, search_src, t);
+    if (rc < 0) fs_atomic_abort(&f);
+    else rc = fs_atomic_commit(&f);
+out:
+    buf_release(&dpath);
+    return rc;
 }

@@ -3,8 +3,9 @@
  * load the store's vectors, open the index that belongs to the store (its
  * manifest checked against the store's model fingerprint, generation,
  * dimension and vector count; or, for query, an index of an older
- * generation, with how far it is behind), and encode queries with the
- * store's model.
+ * generation, with how far it is behind), encode queries with the store's
+ * model, say where a chunk comes from (search_src), and write mining reports
+ * with the copies left out of the pairs and grouped (search_write_pairs).
  *
  * The index of a store lives at DIR/index.faiss with its manifest
  * DIR/index.faiss.manifest.json (see index/build.h).
@@ -64,14 +65,74 @@ int search_open_index_stale(const char *store_dir, struct store_txn *t, const st
  * fingerprint and dimension are the store's (ERR_MISMATCH otherwise). */
 int search_open_encoder(const struct store_info *in, int n_threads, struct enc **out);
 
-/* search_write_pairs: the mining report at path (.tsv, .jsonl or .html by
- * its extension; NULL or "-" = tsv on stdout), texts read from the
- * snapshot t, written atomically (common/fsutil.h fs_atomic). sm and
- * clusters are used by the html report only (clusters may be NULL). */
 struct report_summary;
+struct report_src;
 struct mine_pair;
 struct mine_clusters;
-int search_write_pairs(struct store_txn *t, const char *path, const struct report_summary *sm,
-                       const struct mine_pair *p, size_t np, const struct mine_clusters *clusters);
+
+/* search_src: report.h's report_src_fn over a store snapshot (ctx is the
+ * struct store_txn *): the chunk's text and its provenance (doc id, shard
+ * key, entry, record number and offset, external id, byte span). A chunk
+ * whose doc record is missing has its text but known = 0. */
+int search_src(void *ctx, int64_t id, struct report_src *out);
+
+/* search_drop_identical: remove, in place and keeping the order, the pairs
+ * whose two chunks have the same text hash (identical texts), and the pairs
+ * whose two texts already form a better pair (a duplicate of a or of b paired
+ * with the same other text): each pair of distinct texts is kept once, as the
+ * pair of the lowest chunk ids (a, then b: the same pair whatever order or
+ * mining mode gave them). Counts what left in *identical and *repeated. */
+int search_drop_identical(struct store_txn *t, struct mine_pair *p, size_t *np, size_t *identical,
+                          size_t *repeated);
+
+/* search_duplicate_groups: the texts the snapshot holds more than once
+ * (same text hash), as groups in the layout of clusters: members in id order,
+ * groups by size descending then first id. Scans every chunk record (not the
+ * texts): 24 bytes of memory per chunk while it runs. */
+int search_duplicate_groups(struct store_txn *t, struct mine_clusters *out);
+
+/* search_dups_path: the duplicate groups' default file for a report at
+ * path: "<stem>.duplicates.jsonl" beside it (pairs.html ->
+ * pairs.duplicates.jsonl); "" (none) when path is NULL or "-". */
+int search_dups_path(struct buf *out, const char *path);
+
+/* Writing a mining report (mine and run):
+ *
+ *     struct search_report o = { path, NULL, 0, mo.max_pairs };
+ *     struct mine_clusters dups;
+ *     search_report_prepare(t, &o, mo.top_k, &mo.max_pairs, &dups);  // before mining
+ *     mine_exact(..., &mo, &p, &np);
+ *     search_write_pairs(t, &o, &sm, p, &np, clusters, &dups);
+ *     mine_clusters_release(&dups);
+ *
+ * path: .tsv, .jsonl or .html by its extension; NULL or "-" = tsv on stdout.
+ * dups_path: the duplicate groups as jsonl (report.h); NULL = search_dups_path
+ * of path. include_identical: pairs as mined, no groups. max_pairs: the most
+ * pairs reported. */
+struct search_report {
+    const char *path;
+    const char *dups_path;
+    int include_identical;
+    size_t max_pairs;
+};
+
+/* search_report_prepare: unless o->include_identical, find the duplicate
+ * groups (*dups; else zeroed) and raise *mine_max_pairs by the chunks in them
+ * times top_k (at most max(4 max_pairs, 2^20) more), so that the pairs
+ * dropped later do not crowd paraphrases out of the mined pairs. */
+int search_report_prepare(struct store_txn *t, const struct search_report *o, int top_k,
+                          size_t *mine_max_pairs, struct mine_clusters *dups);
+
+/* search_write_pairs: the mining report at o->path, texts and provenance
+ * read from the snapshot t, written atomically (common/fsutil.h fs_atomic).
+ * Unless o->include_identical, first drops the identical-text and repeated
+ * pairs (search_drop_identical), then keeps the o->max_pairs best (*np
+ * shrinks), writes the duplicate groups dups to o->dups_path and gives them
+ * to the html report's own section. sm (html only; its identical_dropped,
+ * repeated_dropped and identical_included are set here) and clusters (may be
+ * NULL) are for the html report. */
+int search_write_pairs(struct store_txn *t, const struct search_report *o, struct report_summary *sm,
+                       struct mine_pair *p, size_t *np, const struct mine_clusters *clusters,
+                       const struct mine_clusters *dups);
 
 #endif

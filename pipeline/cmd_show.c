@@ -1,0 +1,248 @@
+/*
+ * cmd_show.c - `semindex show`: a stored chunk with everything known about
+ * where it comes from, or (--doc) a document and its chunks. The way back
+ * from any id printed by query, mine or export to the source record.
+ *
+ * Text output, one block per id, blocks separated by an empty line:
+ *
+ *     chunk    1099511627791
+ *     doc      1099511627778
+ *     shard    /data/night/korsts-part1.tar.zst
+ *     entry    part1/docs-00.jsonl
+ *     record   3
+ *     offset   759
+ *     ext_id   korsts-test-MSRvid-2012test-0042
+ *     span     165 203
+ *     tokens   14
+ *     text     한 남자가 기타를 치고 있다.
+ *
+ * (a text's \ TAB LF CR escaped as in TSV, so one field is one line). With
+ * --doc, the document's lines (doc, shard, entry, record, offset, ext_id,
+ * length, chunks) and then one line per chunk: "chunk ID START END TEXT".
+ *
+ * --json: one JSON object per id and line, written by jansson:
+ *     {"id", "doc", "shard", "entry", "record", "offset", "ext_id", "start",
+ *      "end", "n_tokens", "truncated", "text"} (the five from the document
+ *      record null if it is missing)
+ *     --doc: {"doc", "shard", "entry", "record", "offset", "ext_id", "length",
+ *             "n_chunks", "chunks": [{"id", "start", "end", "n_tokens",
+ *             "truncated", "text"}...]}
+ *
+ * An unknown id is an error naming it and the store (exit 1) after the
+ * known ones are printed.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+#include "index/store/store.h"
+#include "log.h"
+#include "query/report.h"
+#include "query/search.h"
+
+static const char usage_str[] =
+    "usage: semindex show --store DIR [--doc] [--json] ID...\n"
+    "\n"
+    "  --store DIR     the store\n"
+    "  ID              a chunk id (as printed by query, mine and export), or with --doc a doc id\n"
+    "  --doc           show documents: their source and all their chunks\n"
+    "  --json          one JSON object per id and line\n"
+    "  -q, -v          quieter, more verbose\n";
+
+static const char *bd(const struct buf *b) { return b->data ? b->data : ""; }
+
+static void put_field(const char *name, const struct buf *b)
+{
+    printf("%-8s ", name);
+    report_tsv_field(stdout, bd(b), b->len);
+    putchar('\n');
+}
+
+static int json_line(json_t *o)
+{
+    if (!o) return err_set(ERR_NOMEM, "out of memory");
+    int rc = json_dumpf(o, stdout, JSON_PRESERVE_ORDER) < 0 ? err_set(ERR_IO, "cannot write the output") : 0;
+    putchar('\n');
+    json_decref(o);
+    return rc;
+}
+
+static json_t *chunk_json(const struct store_chunk *c, const struct buf *text, const struct report_src *src,
+                          int with_src)
+{
+    json_t *o = with_src ? report_src_json((int64_t)c->id, src) : json_object();
+    if (!o) return NULL;
+    if (!with_src) {
+        json_object_set_new(o, "id", json_integer((json_int_t)c->id));
+        json_object_set_new(o, "start", json_integer((json_int_t)c->start));
+        json_object_set_new(o, "end", json_integer((json_int_t)c->end));
+    }
+    json_object_set_new(o, "n_tokens", json_integer(c->n_tokens));
+    json_object_set_new(o, "truncated", json_boolean(c->truncated));
+    json_object_set_new(o, "text", report_json_text(text->data, text->len));
+    return o;
+}
+
+static int show_chunk(struct store_txn *t, uint64_t id, int json)
+{
+    struct report_src src = REPORT_SRC_INIT;
+    struct store_chunk c;
+    int rc = store_get_chunk(t, id, &c, NULL);
+    if (rc == 0) rc = search_src(t, (int64_t)id, &src);
+    if (rc < 0) goto out;
+    if (json) {
+        rc = json_line(chunk_json(&c, &src.text, &src, 1));
+        goto out;
+    }
+    printf("%-8s %llu\n%-8s %llu\n", "chunk", (unsigned long long)id, "doc", (unsigned long long)c.doc);
+    if (src.known) {
+        put_field("shard", &src.shard);
+        put_field("entry", &src.entry);
+        printf("%-8s %llu\n%-8s %llu\n", "record", (unsigned long long)src.record, "offset",
+               (unsigned long long)src.offset);
+        put_field("ext_id", &src.ext_id);
+    } else {
+        printf("%-8s (no document record)\n", "source");
+    }
+    printf("%-8s %llu %llu\n%-8s %d%s\n", "span", (unsigned long long)c.start, (unsigned long long)c.end,
+           "tokens", c.n_tokens, c.truncated ? " (truncated)" : "");
+    put_field("text", &src.text);
+out:
+    report_src_release(&src);
+    return rc;
+}
+
+static int show_doc(struct store_txn *t, uint64_t id, int json)
+{
+    struct store_doc d = STORE_DOC_INIT;
+    struct store_iter *it = NULL;
+    struct buf text = BUF_INIT;
+    json_t *o = NULL, *chunks = NULL;
+    int rc = store_get_doc(t, id, &d);
+    if (rc < 0) goto out;
+    if (json) {
+        o = json_object();
+        chunks = json_array();
+        if (!o || !chunks) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
+        json_object_set_new(o, "doc", json_integer((json_int_t)id));
+        json_object_set_new(o, "shard", report_json_text(d.shard.data, d.shard.len));
+        json_object_set_new(o, "entry", report_json_text(d.entry.data, d.entry.len));
+        json_object_set_new(o, "record", json_integer((json_int_t)d.record));
+        json_object_set_new(o, "offset", json_integer((json_int_t)d.offset));
+        json_object_set_new(o, "ext_id", report_json_text(d.ext_id.data, d.ext_id.len));
+        json_object_set_new(o, "length", json_integer((json_int_t)d.length));
+        json_object_set_new(o, "n_chunks", json_integer(d.n_chunks));
+    } else {
+        printf("%-8s %llu\n", "doc", (unsigned long long)id);
+        put_field("shard", &d.shard);
+        put_field("entry", &d.entry);
+        printf("%-8s %llu\n%-8s %llu\n", "record", (unsigned long long)d.record, "offset",
+               (unsigned long long)d.offset);
+        put_field("ext_id", &d.ext_id);
+        printf("%-8s %llu\n%-8s %u\n", "length", (unsigned long long)d.length, "chunks", d.n_chunks);
+    }
+    /* a shard's chunks are numbered in reading order, so the document's
+     * chunks are consecutive among its shard's: scan from the shard's first */
+    uint32_t seen = 0;
+    struct store_chunk c;
+    if ((rc = store_chunk_iter_open(t, store_make_id(store_shard_of(id), 0), &it)) < 0) goto out;
+    while (seen < d.n_chunks && (rc = store_iter_next_chunk(it, &c, NULL)) == 1) {
+        rc = 0;
+        if (store_shard_of(c.id) != store_shard_of(id)) break;
+        if (c.doc != id) {
+            if (seen) break;
+            continue;
+        }
+        seen++;
+        if ((rc = store_get_chunk(t, c.id, &c, &text)) < 0) break;
+        if (json) {
+            json_t *cj = chunk_json(&c, &text, NULL, 0);
+            if (!cj || json_array_append_new(chunks, cj) < 0) { rc = err_set(ERR_NOMEM, "out of memory"); break; }
+        } else {
+            printf("chunk %llu %llu %llu ", (unsigned long long)c.id, (unsigned long long)c.start,
+                   (unsigned long long)c.end);
+            report_tsv_field(stdout, bd(&text), text.len);
+            putchar('\n');
+        }
+    }
+    if (rc < 0) goto out;
+    rc = 0;
+    if (json) {
+        json_object_set_new(o, "chunks", chunks);
+        chunks = NULL;
+        rc = json_line(o);
+        o = NULL;
+    }
+out:
+    store_iter_close(it);
+    json_decref(o);
+    json_decref(chunks);
+    store_doc_release(&d);
+    buf_release(&text);
+    return rc;
+}
+
+int cmd_show(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "store", required_argument, NULL, 's' },
+        { "doc", no_argument, NULL, 'd' },
+        { "json", no_argument, NULL, 'J' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *dir = NULL;
+    int doc = 0, json = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+        switch (c) {
+        case 's': dir = optarg; break;
+        case 'd': doc = 1; break;
+        case 'J': json = 1; break;
+        case 'h': fputs(usage_str, stdout); return EXIT_OK;
+        case 'q': case 'v': cli_common_opt(c); break;
+        default: return cli_usage_error(usage_str, "bad option");
+        }
+    }
+    if (!dir) return cli_usage_error(usage_str, "--store is required");
+    if (optind >= argc) return cli_usage_error(usage_str, "give at least one %s id", doc ? "doc" : "chunk");
+    for (int i = optind; i < argc; i++) {
+        char *end;
+        strtoull(argv[i], &end, 10);
+        if (end == argv[i] || *end || argv[i][0] == '-' || argv[i][0] == '+')
+            return cli_usage_error(usage_str, "bad id '%s' (a decimal %s id)", argv[i], doc ? "doc" : "chunk");
+    }
+    struct store *s = NULL;
+    struct store_txn *t = NULL;
+    if (store_open(dir, STORE_RDONLY, &s) < 0 || store_read_begin(s, &t) < 0) {
+        int rc = cli_fail(NULL);
+        store_close(s);
+        return rc;
+    }
+    int rc = EXIT_OK;
+    for (int i = optind; i < argc; i++) {
+        uint64_t id = strtoull(argv[i], NULL, 10);
+        if (!json && i > optind) putchar('\n');
+        int r = doc ? show_doc(t, id, json) : show_chunk(t, id, json);
+        if (r == ERR_NOTFOUND) {
+            fflush(stdout);
+            log_error("no %s %llu in store '%s'", doc ? "doc" : "chunk", (unsigned long long)id, dir);
+            rc = EXIT_FAIL;
+        } else if (r < 0) {
+            fflush(stdout);
+            rc = cli_fail(argv[i]);
+            break;
+        }
+    }
+    if (fflush(stdout) != 0 && rc == EXIT_OK) {
+        err_set(ERR_IO, "cannot write the output");
+        rc = cli_fail(NULL);
+    }
+    store_read_end(t);
+    store_close(s);
+    return rc;
+}
