@@ -5,9 +5,11 @@
  * records) were rejected, see the warnings; 1 failure (store, model
  * mismatch, lock held, --strict rejection); 2 usage.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "err.h"
@@ -125,6 +127,14 @@ int cmd_ingest(int argc, char **argv)
     if (o.seg.mode == SEG_WINDOW && o.seg.overlap >= o.seg.window)
         return cli_usage_error(usage_str, "--overlap %d must be smaller than --window %d", o.seg.overlap, o.seg.window);
     o.progress = 1;
+    /* a mistyped path fails before anything is created or read */
+    for (int i = optind; i < argc; i++) {
+        struct stat sb;
+        if (stat(argv[i], &sb) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+            log_error("shard '%s': %s (nothing was ingested)", argv[i], strerror(errno));
+            return EXIT_USAGE;
+        }
+    }
 
     struct enc_options eo = ENC_OPTIONS_INIT;
     eo.n_threads = (int)threads;

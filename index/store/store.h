@@ -167,6 +167,7 @@ struct store_shard {
     uint64_t prev;            /* previous ordinal + 1, 0 = none */
     struct hash128 hash;
     uint64_t n_docs, n_chunks, n_rejected, bytes, time;
+    uint64_t settings;        /* hash of the settings that shaped the chunks; 0 unknown */
 };
 
 /* ---- environment --------------------------------------------------------- */
@@ -191,6 +192,10 @@ int store_info(struct store *s, struct store_info *out);
  * A snapshot kept open keeps its pages from being reused, so long readers
  * make the file grow: end them when done. */
 int store_read_begin(struct store *s, struct store_txn **out);
+/* store_read_begin_pending: a snapshot that also sees the chunks of shards in
+ * progress (ingest itself: text dedup, --reembed). Every other reader uses
+ * store_read_begin, which hides them. */
+int store_read_begin_pending(struct store *s, struct store_txn **out);
 void store_read_end(struct store_txn *t);
 
 int store_txn_info(struct store_txn *t, struct store_info *out);
