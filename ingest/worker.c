@@ -6,8 +6,11 @@
  * turns BEGIN into an "in progress" shard record with its ordinal (deleting
  * the partial chunks of an interrupted run of the same shard), each DATA into
  * one write transaction, END into the "done" record (deleting the chunks of
- * the shard's previous version). Ids are ordinal << 40 | sequence number, and
- * sequence numbers come from reading order, so a rerun makes the same ids.
+ * the shard's previous version, in the same transaction: readers, who do not
+ * see shards in progress, switch from the old version to the new at once).
+ * An END of a shard not read whole (failed) leaves it in progress instead.
+ * Ids are ordinal << 40 | sequence number, and sequence numbers come from
+ * reading order, so a rerun makes the same ids.
  *
  * Text dedup: the prep thread hashes each chunk text (xxh3-128) and looks it
  * up (1) in the hash sets of the batches it has sent but the writer has not

@@ -41,8 +41,10 @@ static const char usage_str[] =
     "\n"
     "SHARD: .tar .tar.gz .tgz .tar.zst .tar.xz .zip .7z archives, single .gz/.zst files,\n"
     ".txt .md .jsonl .ndjson .tsv .csv files, or directories of them. Shards already\n"
-    "ingested with the same content are skipped; changed ones replace their old chunks.\n"
-    "Exit status: 0 done, 3 done but some inputs were rejected, 1 failure.\n";
+    "ingested with the same content and settings are skipped; changed ones replace their\n"
+    "old chunks. A shard not read whole is not recorded as done: the next run reads it again.\n"
+    "Exit status: 0 done, 3 done but some inputs were rejected, 1 failure, 2 usage\n"
+    "(also a SHARD path that does not exist: nothing is ingested).\n";
 
 static void print_stats(const struct ingest_stats *st)
 {

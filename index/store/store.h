@@ -49,7 +49,11 @@
  *               "settings"     JSON object: segmentation and reader options of the last
  *                              ingest (0 = the default cap)
  *               "reembed"      decimal chunk id cursor while --reembed is in progress
- *   shards    key: shard key (absolute path of the shard); value (80 bytes):
+ *               "pending"      the ordinals of shards in progress, decimal, space-separated;
+ *                              kept by store_put_shard / store_delete_shard (absent in
+ *                              older stores: the in-progress shard records are used)
+ *   shards    key: shard key (absolute path of the shard); value (88 bytes; 80 in
+ *             older stores, read with settings 0):
  *               0  u8  version (1)       1 u8 status (0 in progress, 1 done)
  *               2  u16 0                 4 u32 0
  *               8  u64 ordinal           16 u64 previous ordinal + 1 (0: none) whose
@@ -57,6 +61,7 @@
  *               24 16B content hash (xxh3-128 of the shard's bytes)
  *               40 u64 docs  48 u64 chunks  56 u64 rejected records  64 u64 bytes read
  *               72 u64 unix time of completion
+ *               80 u64 settings hash (what shaped the chunks, ingest/worker.c; 0 unknown)
  *   shardids  key: u64 BE ordinal; value: the shard key (reverse map)
  *   docs      key: u64 BE doc id; value:
  *               0  u8 version (1)  1 u8 0  2 u16 0  4 u32 chunks
@@ -83,6 +88,14 @@
  *     chunk id = ordinal << 40 | chunk number in the shard (0-based)
  * so ids are < 2^63 (FAISS idx_t), never reused, and a rerun of the same
  * input assigns the same ids. store_shard_of(id) = id >> 40.
+ *
+ * Isolation. A shard in progress (status 0) is listed in meta "pending";
+ * read transactions (store_read_begin) hide every doc, chunk and vector of
+ * a pending ordinal from iterators, lookups, store_text_lookup and the
+ * counts of store_txn_info. Ingest marks a shard done and deletes its
+ * previous version in one write transaction, so readers see each shard
+ * whole: the old version, then the new one. Write transactions and
+ * store_read_begin_pending see everything.
  * ---------------------------------------------------------------------------
  *
  * Errors: ERR_STORE (LMDB, with mdb_strerror and the path), ERR_CODEC (zstd),
