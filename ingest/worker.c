@@ -736,7 +736,12 @@ static int write_event(struct run *r, struct event *b, struct progress *p, uint6
         return 0;
     case EV_END:
         FORWARD_ERR(store_write(r->s, end_fn, &w));
-        if (b->failed) return 0;
+        if (b->failed) {
+            /* what was read of it was dropped: not in the run's counts */
+            st->chunks -= (uint64_t)w.deleted < st->chunks ? (uint64_t)w.deleted : st->chunks;
+            st->docs -= b->sh_docs < st->docs ? b->sh_docs : st->docs;
+            return 0;
+        }
         st->deleted += (uint64_t)w.deleted;
         (*shards_done)++;
         log_debug("shard '%s': done, %llu docs, %llu chunks", r->paths[b->shard], (unsigned long long)b->sh_docs,
