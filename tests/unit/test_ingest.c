@@ -9,6 +9,7 @@
  */
 #include <archive.h>
 #include <archive_entry.h>
+#include <lmdb.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/wait.h>
@@ -181,6 +182,50 @@ static int compare_stores(const char *da, const char *db, const char *const *key
     store_close(a);
     store_close(b);
     return diff;
+}
+
+/* make_legacy: turn dir into a store as an older semindex wrote it: 80-byte
+ * shard records (no settings hash) and no meta "pending". */
+static int make_legacy(const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi shards, meta;
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc = mdb_env_create(&env);
+    if (!rc) rc = mdb_env_set_maxdbs(env, 16);
+    if (!rc) rc = mdb_env_open(env, dir, 0, 0644);
+    if (!rc) rc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (rc) return -1;
+    if (mdb_dbi_open(txn, "shards", 0, &shards) || mdb_dbi_open(txn, "meta", 0, &meta) ||
+        mdb_cursor_open(txn, shards, &c)) {
+        mdb_txn_abort(txn);
+        mdb_env_close(env);
+        return -1;
+    }
+    /* collect first, then rewrite (no puts under a moving cursor) */
+    char keys[8][600];
+    unsigned char vals[8][80];
+    size_t kn[8];
+    int n = 0;
+    for (int op = MDB_FIRST; n < 8 && mdb_cursor_get(c, &k, &v, op) == 0; op = MDB_NEXT) {
+        if (v.mv_size < 80 || k.mv_size > sizeof keys[0]) continue;
+        memcpy(keys[n], k.mv_data, k.mv_size);
+        kn[n] = k.mv_size;
+        memcpy(vals[n], v.mv_data, 80);
+        n++;
+    }
+    mdb_cursor_close(c);
+    for (int i = 0; i < n; i++) {
+        MDB_val key = { kn[i], keys[i] }, nv = { 80, vals[i] };
+        if (mdb_put(txn, shards, &key, &nv, 0)) n = -1000;
+    }
+    MDB_val pk = { 7, "pending" };
+    mdb_del(txn, meta, &pk, NULL);
+    rc = mdb_txn_commit(txn);
+    mdb_env_close(env);
+    return rc ? -1 : n;
 }
 
 /* view: what a reader of store dir sees: vectors and chunks by iteration, the
@@ -599,6 +644,34 @@ int main(void)
         }
         CHECK_INT(bad, 0);
         enc_free(e2);
+    }
+
+    TEST("a store of an older semindex (80-byte shard records, no pending list): skips, then replaces on new settings") {
+        const char *L = path_of("legacy");
+        rm_store(L);
+        struct ingest_stats st = { 0 };
+        CHECK_OK(run_ingest(L, shards3, 3, &o, &st));
+        CHECK_INT(make_legacy(L), 3);
+        struct ingest_stats s2 = { 0 };
+        CHECK_OK(run_ingest(L, shards3, 3, &o, &s2));
+        CHECK_INT(s2.shards_skipped, 3);
+        struct ingest_options oi = o;
+        oi.src.id_field = NULL; /* o has "id" */
+        struct ingest_stats s3 = { 0 };
+        CHECK_OK(run_ingest(L, shards3, 3, &oi, &s3));
+        CHECK_INT(s3.shards_changed, 3);
+        CHECK_INT(s3.deleted, st.chunks);
+        struct ingest_stats s4 = { 0 };
+        CHECK_OK(run_ingest(L, shards3, 3, &oi, &s4));
+        CHECK_INT(s4.shards_skipped, 3);
+        struct store *s;
+        CHECK_OK(store_open(L, STORE_RDONLY, &s));
+        struct store_info in;
+        CHECK_OK(store_info(s, &in));
+        CHECK_INT(in.n_chunks, st.chunks);
+        CHECK_INT(in.n_shards, 3);
+        CHECK_INT(in.n_shards_open, 0);
+        store_close(s);
     }
 
     TEST("readers see whole shards only: a changed shard stopped mid-way, then killed, then finished") {
