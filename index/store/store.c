@@ -38,7 +38,7 @@
 #define DOC_HDR 40
 #define SHARD_VAL 80             /* the shard record of the first layout */
 #define SHARD_VAL2 88            /* ... with the settings hash at 80 */
-#define MAX_PENDING 4096         /* shards in progress at once, far above one ingest's 1 */
+#define MAX_PENDING (1 << 20)    /* shards in progress (or left unread) at once */
 #define CHUNK_TRUNCATED 1
 #define CHUNK_ZSTD 2
 #define CHUNK_DICT 4
@@ -506,14 +506,31 @@ static int get_pending(struct store_txn *t, uint64_t **out, size_t *n)
     return 0;
 }
 
-static int load_pending(struct store_txn *t) { return get_pending(t, &t->pending, &t->n_pending); }
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* load_pending: the read transaction's sorted list of hidden ordinals. */
+static int load_pending(struct store_txn *t)
+{
+    FORWARD_ERR(get_pending(t, &t->pending, &t->n_pending));
+    if (t->n_pending > 1) qsort(t->pending, t->n_pending, sizeof *t->pending, cmp_u64);
+    return 0;
+}
 
 /* hidden: the id belongs to a shard in progress that t does not see. */
 static int hidden(const struct store_txn *t, uint64_t id)
 {
     uint64_t o = store_shard_of(id);
-    for (size_t i = 0; i < t->n_pending; i++)
-        if (t->pending[i] == o) return 1;
+    size_t lo = 0, hi = t->n_pending;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->pending[mid] == o) return 1;
+        if (t->pending[mid] < o) lo = mid + 1;
+        else hi = mid;
+    }
     return 0;
 }
 
@@ -530,6 +547,10 @@ static int set_pending(struct store_txn *t, uint64_t o, int on)
         if (v[i] != o) v[k++] = v[i];
     }
     n = k;
+    if (on && !had && n + 1 > MAX_PENDING) {
+        mem_free(v);
+        return err_set(ERR_STORE, "store '%s': more than %d shards in progress", t->s->dir, MAX_PENDING);
+    }
     struct buf b = BUF_INIT;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) rc = buf_printf(&b, i ? " %llu" : "%llu", (unsigned long long)v[i]);
@@ -539,8 +560,6 @@ static int set_pending(struct store_txn *t, uint64_t o, int on)
         buf_release(&b);
         return err_set(ERR_NOMEM, "out of memory");
     }
-    RETURN_ERR_IF(on && !had && n + 1 > MAX_PENDING, ERR_STORE, "store '%s': more than %d shards in progress",
-                  t->s->dir, MAX_PENDING);
     rc = store_put_meta(t, "pending", b.data ? b.data : "", b.len);
     buf_release(&b);
     return rc;
