@@ -26,6 +26,7 @@
  */
 #include "ingest.h"
 
+#include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -1026,6 +1027,33 @@ static int settings_json(const struct ingest_options *o, int canon, struct buf *
     return rc < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
 }
 
+/* log_settings_change: name the settings that differ from the last run's
+ * (shards made with the old ones are read again). */
+static void log_settings_change(const struct run *r, const struct buf *old, const struct buf *now)
+{
+    json_error_t je;
+    json_t *a = json_loadb(old->data, old->len, 0, &je), *b = json_loadb(now->data, now->len, 0, &je);
+    struct buf msg = BUF_INIT;
+    const char *k;
+    json_t *vb;
+    if (json_is_object(a) && json_is_object(b))
+        json_object_foreach(b, k, vb) {
+            json_t *va = json_object_get(a, k);
+            if (va && json_equal(va, vb)) continue;
+            if (r->o->seg.mode != SEG_WINDOW && (!strcmp(k, "window") || !strcmp(k, "overlap"))) continue;
+            char *sa = va ? json_dumps(va, JSON_ENCODE_ANY) : NULL, *sb = json_dumps(vb, JSON_ENCODE_ANY);
+            buf_printf(&msg, "%s%s %s -> %s", msg.len ? ", " : "", k, sa ? sa : "(none)", sb ? sb : "?");
+            free(sa);
+            free(sb);
+        }
+    if (msg.len)
+        log_info("store '%s': settings differ from the last ingest (%s): shards made with other settings are "
+                 "read again and replace their old chunks", store_dir(r->s), msg.data);
+    buf_release(&msg);
+    json_decref(a);
+    json_decref(b);
+}
+
 /* save_settings: meta "settings" of this run, and r->settings, the hash a
  * shard record keeps of the settings that shaped its chunks: segmentation,
  * reader options and caps, and for token windows the model fingerprint (its
@@ -1056,6 +1084,7 @@ static int save_settings(struct run *r)
         rc = settings_json(r->o, 0, &b);
     }
     if (rc == 0 && old.len == b.len && !memcmp(old.data, b.data, b.len)) r->legacy_same = 1;
+    else if (rc == 0 && old.len) log_settings_change(r, &old, &b);
     if (rc == 0) rc = store_write(r->s, settings_fn, &b);
     buf_release(&b);
     buf_release(&old);

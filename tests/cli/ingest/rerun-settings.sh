@@ -23,6 +23,7 @@ grep -q "1 skipped" "$T/err" || { echo "an identical rerun did not skip"; cat "$
 # another text field: read again, the old chunks replaced
 "$S" ingest --store "$T/st" --model builtin:ngram --text-field body "$T/a.jsonl" 2>"$T/err" || { echo "body run failed"; cat "$T/err"; exit 1; }
 grep -q "1 skipped" "$T/err" && { echo "--text-field body skipped the shard"; cat "$T/err"; exit 1; }
+grep -q 'settings differ from the last ingest (text_field "text" -> "body")' "$T/err" || { echo "the changed setting is not named"; cat "$T/err"; exit 1; }
 "$S" export --store "$T/st" > "$T/x.jsonl" || exit 1
 grep -q "본문 하나" "$T/x.jsonl" && ! grep -q "첫 문서" "$T/x.jsonl" || { echo "export after --text-field body:"; cat "$T/x.jsonl"; exit 1; }
 [ "$(chunks)" = 2 ] || { echo "--text-field body: $(chunks) chunks, expected 2"; exit 1; }
