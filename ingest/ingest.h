@@ -19,8 +19,8 @@
  *
  * Crash safety (docs/ingest.md): a shard is recorded "in progress" with its
  * ordinal and content hash before its first chunks, and "done" after its last
- * batch; a rerun finds an in-progress shard, deletes its partial chunks and
- * does it again with the same ordinal, so ids and contents equal those of one
+ * batch; every run first deletes the partial chunks of shards in progress,
+ * and one given such a shard again does it with the same ordinal, so ids and contents equal those of one
  * clean run. A changed shard gets a new ordinal; its old chunks are deleted in
  * the transaction that marks the new version done; until then the new chunks
  * are hidden from readers (store.h, Isolation), so readers see the old or the

@@ -1091,6 +1091,46 @@ static int save_settings(struct run *r)
     return rc;
 }
 
+struct clear_ctx {
+    uint64_t ordinal;
+    long n;
+};
+
+static int clear_fn(struct store_txn *t, void *ctx)
+{
+    struct clear_ctx *c = ctx;
+    c->n = store_clear_ordinal(t, c->ordinal);
+    return c->n < 0 ? (int)c->n : 0;
+}
+
+/* clear_pending: drop the partial chunks of shards an interrupted ingest left
+ * in progress (hidden from readers). Their records stay: a run that is given
+ * such a shard again reads it with the same ordinal. One transaction each. */
+static int clear_pending(struct run *r)
+{
+    struct store_txn *t;
+    uint64_t *v = NULL;
+    size_t n = 0;
+    FORWARD_ERR(store_read_begin_pending(r->s, &t));
+    int rc = store_pending_ordinals(t, &v, &n);
+    store_read_end(t);
+    uint64_t dropped = 0, shards = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct clear_ctx c = { v[i], 0 };
+        rc = store_write(r->s, clear_fn, &c);
+        if (rc == 0 && c.n > 0) {
+            dropped += (uint64_t)c.n;
+            shards++;
+        }
+    }
+    mem_free(v);
+    if (dropped)
+        log_info("store '%s': dropped %llu chunks of %llu shards an interrupted ingest left in progress (they are "
+                 "read again when given)", store_dir(r->s), (unsigned long long)dropped, (unsigned long long)shards);
+    r->st->deleted += dropped;
+    return rc;
+}
+
 int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t n,
                const struct ingest_options *o, struct ingest_stats *st)
 {
@@ -1121,6 +1161,7 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
     if (stale) log_info("store '%s': took over the lock of an interrupted ingest", store_dir(s));
     rc = check_model(&r);
     if (rc == 0) rc = save_settings(&r);
+    if (rc == 0) rc = clear_pending(&r);
     if (rc < 0) goto out;
     r.keys = mem_calloc(n ? n : 1, sizeof *r.keys);
     r.ordinal = mem_calloc(n ? n : 1, sizeof *r.ordinal);

@@ -1179,7 +1179,7 @@ static long delete_range(struct store_txn *t, MDB_dbi db, uint64_t lo, uint64_t 
     return n;
 }
 
-long store_delete_ordinal(struct store_txn *t, uint64_t ordinal)
+static long delete_ordinal(struct store_txn *t, uint64_t ordinal, int keep_id)
 {
     uint64_t lo = store_make_id(ordinal, 0), hi = store_make_id(ordinal + 1, 0);
     long n = delete_range(t, t->s->chunks, lo, hi, 1);
@@ -1187,6 +1187,10 @@ long store_delete_ordinal(struct store_txn *t, uint64_t ordinal)
     long r = delete_range(t, t->s->vectors, lo, hi, 0);
     if (r < 0) return r;
     if ((r = delete_range(t, t->s->docs, lo, hi, 0)) < 0) return r;
+    if (keep_id) {
+        if (n) t->changed = 1;
+        return n;
+    }
     unsigned char k[8];
     put_be64(k, ordinal);
     MDB_val key = { 8, k };
@@ -1195,6 +1199,12 @@ long store_delete_ordinal(struct store_txn *t, uint64_t ordinal)
     if (n) t->changed = 1;
     return n;
 }
+
+long store_delete_ordinal(struct store_txn *t, uint64_t ordinal) { return delete_ordinal(t, ordinal, 0); }
+
+long store_clear_ordinal(struct store_txn *t, uint64_t ordinal) { return delete_ordinal(t, ordinal, 1); }
+
+int store_pending_ordinals(struct store_txn *t, uint64_t **out, size_t *n) { return get_pending(t, out, n); }
 
 /* ---- iterators ------------------------------------------------------------- */
 

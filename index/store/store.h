@@ -266,6 +266,12 @@ int store_text_lookup(struct store_txn *t, struct hash128 h, uint64_t *id);
  * (put it back with store_put_shardid when the ordinal is reused).
  * Returns the number of chunks deleted or an error. */
 long store_delete_ordinal(struct store_txn *t, uint64_t ordinal);
+/* store_clear_ordinal: the same, but the shardids entry stays (a shard in
+ * progress keeps its ordinal). */
+long store_clear_ordinal(struct store_txn *t, uint64_t ordinal);
+/* store_pending_ordinals: the ordinals of shards in progress (meta
+ * "pending"), in any transaction; *out is the caller's (mem_free). */
+int store_pending_ordinals(struct store_txn *t, uint64_t **out, size_t *n);
 /* store_delete_shard: delete the shards record of key. */
 int store_delete_shard(struct store_txn *t, const char *key);
 /* store_next_ordinal: hand out the next shard ordinal (meta next_shard) and
