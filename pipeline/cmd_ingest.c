@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "fsutil.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
 #include "log.h"
@@ -44,7 +45,8 @@ static const char usage_str[] =
     "ingested with the same content and settings are skipped; changed ones replace their\n"
     "old chunks. A shard not read whole is not recorded as done: the next run reads it again.\n"
     "Exit status: 0 done, 3 done but some inputs were rejected, 1 failure, 2 usage\n"
-    "(also a SHARD path that does not exist: nothing is ingested).\n";
+    "(also a SHARD path that does not exist: nothing is ingested).\n"
+    CLI_OUTPUT_PATHS_HELP;
 
 static void print_stats(const struct ingest_stats *st)
 {
@@ -155,9 +157,7 @@ int cmd_ingest(int argc, char **argv)
         struct buf b = BUF_INIT;
         ingest_stats_json(&st, &b);
         buf_putc(&b, '\n');
-        FILE *f = strcmp(stats_json, "-") ? fopen(stats_json, "w") : stdout;
-        if (!f || fwrite(b.data, 1, b.len, f) != b.len) log_error("cannot write '%s'", stats_json);
-        if (f && f != stdout) fclose(f);
+        if (fs_write_atomic(stats_json, b.data, b.len) < 0) log_error("%s", err_msg());
         buf_release(&b);
     }
     if (r < 0) {
