@@ -144,8 +144,9 @@ struct store_info {
     enum store_dtype dtype;
     uint64_t generation;
     uint64_t n_shards;        /* shards done */
-    uint64_t n_shards_open;   /* shards in progress (an interrupted ingest) */
-    uint64_t n_docs, n_chunks, n_vectors;
+    uint64_t n_shards_open;   /* shards in progress (running, interrupted, or not read whole) */
+    uint64_t n_docs, n_chunks, n_vectors; /* as this transaction sees them (shards in
+                                             progress not counted, unless _pending) */
     int has_dict;             /* a zstd dictionary is trained */
     uint64_t map_size;        /* bytes */
     uint64_t file_size;       /* bytes used (pages * page size) */
