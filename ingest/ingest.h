@@ -19,11 +19,15 @@
  *
  * Crash safety (docs/ingest.md): a shard is recorded "in progress" with its
  * ordinal and content hash before its first chunks, and "done" after its last
- * batch; a rerun finds an in-progress shard, deletes its partial chunks and
- * does it again with the same ordinal, so ids and contents equal those of one
+ * batch; every run first deletes the partial chunks of shards in progress,
+ * and one given such a shard again does it with the same ordinal, so ids and contents equal those of one
  * clean run. A changed shard gets a new ordinal; its old chunks are deleted in
- * the transaction that marks the new version done (readers see the old or the
- * new version, never a mix). Duplicated texts (same bytes as a chunk in the
+ * the transaction that marks the new version done; until then the new chunks
+ * are hidden from readers (store.h, Isolation), so readers see the old or the
+ * new version, never a mix. A shard is skipped only when done with the same
+ * content hash and the same chunk-shaping settings (a hash in its record);
+ * a shard not read to its end, of no record format, or whose every record
+ * was rejected is not recorded done (read again next run). Duplicated texts (same bytes as a chunk in the
  * store or earlier in the run) are not encoded: their vector is copied.
  *
  * Model: the first ingest records the encoder's name, fingerprint and dim;

@@ -6,8 +6,11 @@
  * turns BEGIN into an "in progress" shard record with its ordinal (deleting
  * the partial chunks of an interrupted run of the same shard), each DATA into
  * one write transaction, END into the "done" record (deleting the chunks of
- * the shard's previous version). Ids are ordinal << 40 | sequence number, and
- * sequence numbers come from reading order, so a rerun makes the same ids.
+ * the shard's previous version, in the same transaction: readers, who do not
+ * see shards in progress, switch from the old version to the new at once).
+ * An END of a shard not read whole (failed) leaves it in progress instead.
+ * Ids are ordinal << 40 | sequence number, and sequence numbers come from
+ * reading order, so a rerun makes the same ids.
  *
  * Text dedup: the prep thread hashes each chunk text (xxh3-128) and looks it
  * up (1) in the hash sets of the batches it has sent but the writer has not
@@ -23,6 +26,7 @@
  */
 #include "ingest.h"
 
+#include <jansson.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -161,6 +165,7 @@ struct event {
     struct hash128 hash;
     uint64_t bytes;
     uint64_t sh_docs, sh_chunks, sh_rejected;
+    int failed;               /* END: the shard was not read whole: it is not done */
 };
 
 static void ev_free(struct event *e)
@@ -192,6 +197,8 @@ struct run {
     char **keys;
     size_t n;
     uint64_t *ordinal;        /* writer: shard index -> ordinal */
+    uint64_t settings;        /* hash of the settings that shape chunks (shard records) */
+    int legacy_same;          /* a record without that hash counts as made with them */
     struct queue q_enc, q_write;
     atomic_int abort;
     atomic_ullong committed;  /* every DATA batch with seq <= this is committed */
@@ -314,7 +321,7 @@ static int dedup(struct run *r, struct event *b)
     b->vecs = mem_alloc_array(b->n_items * (size_t)r->dim, sizeof(float));
     if (!b->vecs) return err_set(ERR_NOMEM, "out of memory");
     struct store_txn *t;
-    FORWARD_ERR(store_read_begin(r->s, &t));
+    FORWARD_ERR(store_read_begin_pending(r->s, &t));
     int rc = 0;
     for (size_t i = 0; i < b->n_items && rc == 0; i++) {
         struct item *it = &b->items[i];
@@ -444,11 +451,16 @@ static int prep_shard(struct run *r, uint32_t i)
     int rc = store_get_shard(t, key, &rec);
     store_read_end(t);
     if (rc < 0 && rc != ERR_NOTFOUND) return rc;
+    int same_settings = rc == 0 && (rec.settings == r->settings || (rec.settings == 0 && r->legacy_same));
     if (rc == 0 && rec.status == STORE_SHARD_DONE && rec.hash.lo == h.lo && rec.hash.hi == h.hi) {
-        st->shards_skipped++;
-        atomic_fetch_add(&r->passed, 1);
-        log_debug("shard '%s': unchanged, skipped", path);
-        return 0;
+        if (same_settings) {
+            st->shards_skipped++;
+            atomic_fetch_add(&r->passed, 1);
+            log_debug("shard '%s': unchanged, skipped", path);
+            return 0;
+        }
+        log_info("shard '%s': its chunks were made with other settings (segmentation, window, text/id field, "
+                 "column, caps or model): read again, its old chunks are replaced", path);
     }
     if (rc == ERR_NOTFOUND) st->shards_new++;
     else if (rec.status == STORE_SHARD_DONE) st->shards_changed++;
@@ -474,6 +486,25 @@ static int prep_shard(struct run *r, uint32_t i)
     FORWARD_ERR(flush(r));
     b = ev_new(EV_END, i);
     if (!b) return err_set(ERR_NOMEM, "out of memory");
+    /* a shard is done only when it was read whole and gave something to read:
+     * otherwise the next run reads it again and reports it again */
+    if (ss.n_unread) {
+        log_warn("shard '%s': not read to its end; not recorded as done (the next run reads it again)", path);
+        b->failed = 1;
+    } else if (!ss.n_formatted) {
+        log_warn("shard '%s': no entry of a known record format (.txt .md .jsonl .ndjson .tsv .csv); not "
+                 "recorded as done", path);
+        st->rejected++;
+        b->failed = 1;
+    } else if (!ss.docs && ss.n_rejected) {
+        log_warn("shard '%s': every record was rejected (%llu); not recorded as done", path,
+                 (unsigned long long)ss.n_rejected);
+        b->failed = 1;
+    }
+    if (b->failed) {
+        st->shards_failed++;
+        atomic_fetch_add(&r->passed, 1);
+    }
     b->hash = h;
     b->bytes = bytes;
     b->sh_docs = r->sh_docs;
@@ -608,6 +639,15 @@ static int end_fn(struct store_txn *t, void *ctx)
     struct store_shard rec;
     FORWARD_ERR(store_get_shard(t, key, &rec));
     w->deleted = 0;
+    if (w->b->failed) {
+        /* stays in progress (hidden from readers; a changed shard's old
+         * version stays visible): drop what was read of it */
+        long n = store_delete_ordinal(t, rec.ordinal);
+        if (n < 0) return (int)n;
+        FORWARD_ERR(store_put_shardid(t, rec.ordinal, key));
+        rec.n_rejected = w->b->sh_rejected;
+        return store_put_shard(t, key, &rec);
+    }
     if (rec.prev) {
         long n = store_delete_ordinal(t, rec.prev - 1);
         if (n < 0) return (int)n;
@@ -621,6 +661,7 @@ static int end_fn(struct store_txn *t, void *ctx)
     rec.n_chunks = w->b->sh_chunks;
     rec.n_rejected = w->b->sh_rejected;
     rec.time = (uint64_t)time(NULL);
+    rec.settings = w->r->settings;
     return store_put_shard(t, key, &rec);
 }
 
@@ -696,6 +737,12 @@ static int write_event(struct run *r, struct event *b, struct progress *p, uint6
         return 0;
     case EV_END:
         FORWARD_ERR(store_write(r->s, end_fn, &w));
+        if (b->failed) {
+            /* what was read of it was dropped: not in the run's counts */
+            st->chunks -= (uint64_t)w.deleted < st->chunks ? (uint64_t)w.deleted : st->chunks;
+            st->docs -= b->sh_docs < st->docs ? b->sh_docs : st->docs;
+            return 0;
+        }
         st->deleted += (uint64_t)w.deleted;
         (*shards_done)++;
         log_debug("shard '%s': done, %llu docs, %llu chunks", r->paths[b->shard], (unsigned long long)b->sh_docs,
@@ -880,7 +927,7 @@ static int reembed(struct run *r)
     struct tok_encoding te = TOK_ENCODING_INIT;
     log_info("re-encoding the store with '%s'", enc_name(r->e));
     while (rc == 0) {
-        FORWARD_ERR(store_read_begin(r->s, &t));
+        FORWARD_ERR(store_read_begin_pending(r->s, &t));
         struct store_iter *it;
         c.n = 0;
         rc = store_chunk_iter_open(t, from, &it);
@@ -960,25 +1007,127 @@ static int settings_fn(struct store_txn *t, void *ctx)
     return store_put_meta(t, "settings", b->data, b->len);
 }
 
-/* save_settings: meta "settings", the segmentation and reader options of this run. */
-static int save_settings(struct store *s, const struct ingest_options *o)
+/* settings_json: the segmentation and reader options of this run as saved in
+ * meta "settings". canon: window and overlap only where they shape chunks. */
+static int settings_json(const struct ingest_options *o, int canon, struct buf *b)
 {
-    struct buf b = BUF_INIT;
     const char *idf = o->src.id_field ? o->src.id_field : "";
-    int rc = buf_printf(&b, "{\"segment\": \"%s\", \"window\": %d, \"overlap\": %d, \"text_field\": ",
-                        seg_mode_name(o->seg.mode), o->seg.window, o->seg.overlap);
-    if (rc == 0) rc = buf_json_str(&b, o->src.text_field, strlen(o->src.text_field));
-    if (rc == 0) rc = buf_puts(&b, ", \"id_field\": ");
-    if (rc == 0) rc = buf_json_str(&b, idf, strlen(idf));
-    if (rc == 0) rc = buf_puts(&b, ", \"column\": ");
-    if (rc == 0) rc = buf_json_str(&b, o->src.column, strlen(o->src.column));
+    int win = !canon || o->seg.mode == SEG_WINDOW;
+    int rc = buf_printf(b, "{\"segment\": \"%s\", \"window\": %d, \"overlap\": %d, \"text_field\": ",
+                        seg_mode_name(o->seg.mode), win ? o->seg.window : 0, win ? o->seg.overlap : 0);
+    if (rc == 0) rc = buf_json_str(b, o->src.text_field, strlen(o->src.text_field));
+    if (rc == 0) rc = buf_puts(b, ", \"id_field\": ");
+    if (rc == 0) rc = buf_json_str(b, idf, strlen(idf));
+    if (rc == 0) rc = buf_puts(b, ", \"column\": ");
+    if (rc == 0) rc = buf_json_str(b, o->src.column, strlen(o->src.column));
     if (rc == 0)
-        rc = buf_printf(&b, ", \"max_entry\": %llu, \"max_shard\": %llu, \"max_record\": %llu}",
+        rc = buf_printf(b, ", \"max_entry\": %llu, \"max_shard\": %llu, \"max_record\": %llu}",
                         (unsigned long long)o->src.max_entry, (unsigned long long)o->src.max_shard,
                         (unsigned long long)o->src.max_record);
-    if (rc < 0) rc = err_set(ERR_NOMEM, "out of memory");
-    else rc = store_write(s, settings_fn, &b);
+    return rc < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+}
+
+/* log_settings_change: name the settings that differ from the last run's
+ * (shards made with the old ones are read again). */
+static void log_settings_change(const struct run *r, const struct buf *old, const struct buf *now)
+{
+    json_error_t je;
+    json_t *a = json_loadb(old->data, old->len, 0, &je), *b = json_loadb(now->data, now->len, 0, &je);
+    struct buf msg = BUF_INIT;
+    const char *k;
+    json_t *vb;
+    if (json_is_object(a) && json_is_object(b))
+        json_object_foreach(b, k, vb) {
+            json_t *va = json_object_get(a, k);
+            if (va && json_equal(va, vb)) continue;
+            if (r->o->seg.mode != SEG_WINDOW && (!strcmp(k, "window") || !strcmp(k, "overlap"))) continue;
+            char *sa = va ? json_dumps(va, JSON_ENCODE_ANY) : NULL, *sb = json_dumps(vb, JSON_ENCODE_ANY);
+            buf_printf(&msg, "%s%s %s -> %s", msg.len ? ", " : "", k, sa ? sa : "(none)", sb ? sb : "?");
+            free(sa);
+            free(sb);
+        }
+    if (msg.len)
+        log_info("store '%s': settings differ from the last ingest (%s): shards made with other settings are "
+                 "read again and replace their old chunks", store_dir(r->s), msg.data);
+    buf_release(&msg);
+    json_decref(a);
+    json_decref(b);
+}
+
+/* save_settings: meta "settings" of this run, and r->settings, the hash a
+ * shard record keeps of the settings that shaped its chunks: segmentation,
+ * reader options and caps, and for token windows the model fingerprint (its
+ * tokenizer cuts them; the vectors' model is the store's, see check_model).
+ * A record of an older semindex has no hash: it counts as made with these
+ * settings when they equal the store's last "settings" (legacy_same). */
+static int save_settings(struct run *r)
+{
+    struct buf b = BUF_INIT, old = BUF_INIT;
+    struct store_txn *t;
+    int rc = store_read_begin(r->s, &t);
+    if (rc == 0) {
+        int g = store_get_meta(t, "settings", &old);
+        store_read_end(t);
+        if (g < 0 && g != ERR_NOTFOUND) rc = g;
+        r->legacy_same = g == ERR_NOTFOUND;
+        err_clear();
+    }
+    if (rc == 0) rc = settings_json(r->o, 1, &b);
+    /* token windows are cut by the model's tokenizer; other chunks are not
+     * (--reembed recomputes token counts and vectors of stored chunks) */
+    if (rc == 0 && r->o->seg.mode == SEG_WINDOW && buf_printf(&b, "\nmodel %s", enc_fingerprint(r->e)) < 0)
+        rc = err_set(ERR_NOMEM, "out of memory");
+    if (rc == 0) {
+        struct hash128 h = hash128(b.data, b.len);
+        r->settings = h.lo ? h.lo : 1;
+        buf_reset(&b);
+        rc = settings_json(r->o, 0, &b);
+    }
+    if (rc == 0 && old.len == b.len && !memcmp(old.data, b.data, b.len)) r->legacy_same = 1;
+    else if (rc == 0 && old.len) log_settings_change(r, &old, &b);
+    if (rc == 0) rc = store_write(r->s, settings_fn, &b);
     buf_release(&b);
+    buf_release(&old);
+    return rc;
+}
+
+struct clear_ctx {
+    uint64_t ordinal;
+    long n;
+};
+
+static int clear_fn(struct store_txn *t, void *ctx)
+{
+    struct clear_ctx *c = ctx;
+    c->n = store_clear_ordinal(t, c->ordinal);
+    return c->n < 0 ? (int)c->n : 0;
+}
+
+/* clear_pending: drop the partial chunks of shards an interrupted ingest left
+ * in progress (hidden from readers). Their records stay: a run that is given
+ * such a shard again reads it with the same ordinal. One transaction each. */
+static int clear_pending(struct run *r)
+{
+    struct store_txn *t;
+    uint64_t *v = NULL;
+    size_t n = 0;
+    FORWARD_ERR(store_read_begin_pending(r->s, &t));
+    int rc = store_pending_ordinals(t, &v, &n);
+    store_read_end(t);
+    uint64_t dropped = 0, shards = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct clear_ctx c = { v[i], 0 };
+        rc = store_write(r->s, clear_fn, &c);
+        if (rc == 0 && c.n > 0) {
+            dropped += (uint64_t)c.n;
+            shards++;
+        }
+    }
+    mem_free(v);
+    if (dropped)
+        log_info("store '%s': dropped %llu chunks of %llu shards an interrupted ingest left in progress (they are "
+                 "read again when given)", store_dir(r->s), (unsigned long long)dropped, (unsigned long long)shards);
+    r->st->deleted += dropped;
     return rc;
 }
 
@@ -1007,7 +1156,8 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
     int rc = store_lock_writer(store_dir(s), &lock);
     if (rc < 0) return rc;
     rc = check_model(&r);
-    if (rc == 0) rc = save_settings(s, &opt);
+    if (rc == 0) rc = save_settings(&r);
+    if (rc == 0) rc = clear_pending(&r);
     if (rc < 0) goto out;
     r.keys = mem_calloc(n ? n : 1, sizeof *r.keys);
     r.ordinal = mem_calloc(n ? n : 1, sizeof *r.ordinal);

@@ -5,9 +5,11 @@
  * records) were rejected, see the warnings; 1 failure (store, model
  * mismatch, lock held, --strict rejection); 2 usage.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "err.h"
@@ -41,8 +43,10 @@ static const char usage_str[] =
     "\n"
     "SHARD: .tar .tar.gz .tgz .tar.zst .tar.xz .zip .7z archives, single .gz/.zst files,\n"
     ".txt .md .jsonl .ndjson .tsv .csv files, or directories of them. Shards already\n"
-    "ingested with the same content are skipped; changed ones replace their old chunks.\n"
-    "Exit status: 0 done, 3 done but some inputs were rejected, 1 failure.\n"
+    "ingested with the same content and settings are skipped; changed ones replace their\n"
+    "old chunks. A shard not read whole is not recorded as done: the next run reads it again.\n"
+    "Exit status: 0 done, 3 done but some inputs were rejected, 1 failure, 2 usage\n"
+    "(also a SHARD path that does not exist: nothing is ingested).\n"
     CLI_OUTPUT_PATHS_HELP;
 
 static void print_stats(const struct ingest_stats *st)
@@ -128,6 +132,14 @@ int cmd_ingest(int argc, char **argv)
     if (o.seg.mode == SEG_WINDOW && o.seg.overlap >= o.seg.window)
         return cli_usage_error(usage_str, "--overlap %d must be smaller than --window %d", o.seg.overlap, o.seg.window);
     o.progress = 1;
+    /* a mistyped path fails before anything is created or read */
+    for (int i = optind; i < argc; i++) {
+        struct stat sb;
+        if (stat(argv[i], &sb) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+            log_error("shard '%s': %s (nothing was ingested)", argv[i], strerror(errno));
+            return EXIT_USAGE;
+        }
+    }
 
     struct enc_options eo = ENC_OPTIONS_INIT;
     eo.n_threads = (int)threads;

@@ -38,7 +38,9 @@
 
 #define CHUNK_HDR 56
 #define DOC_HDR 40
-#define SHARD_VAL 80
+#define SHARD_VAL 80             /* the shard record of the first layout */
+#define SHARD_VAL2 88            /* ... with the settings hash at 80 */
+#define MAX_PENDING (1 << 20)    /* shards in progress (or left unread) at once */
 #define CHUNK_TRUNCATED 1
 #define CHUNK_ZSTD 2
 #define CHUNK_DICT 4
@@ -69,6 +71,9 @@ struct store_txn {
     enum store_dtype dtype;
     ZSTD_DCtx *dctx;
     struct buf scratch;
+    int all;                     /* sees the chunks of shards in progress (writes, ingest) */
+    uint64_t *pending;           /* otherwise: the ordinals of shards in progress, hidden */
+    size_t n_pending;
 };
 
 struct store_iter {
@@ -418,14 +423,17 @@ static int txn_load_model(struct store_txn *t)
     return 0;
 }
 
+static int load_pending(struct store_txn *t);
+
 /* txn_begin: takes rw_map shared for the life of the transaction. */
-static int txn_begin(struct store *s, int write, struct store_txn **out)
+static int txn_begin(struct store *s, int write, int all, struct store_txn **out)
 {
     *out = NULL;
     struct store_txn *t = mem_calloc(1, sizeof *t);
     if (!t) return err_set(ERR_NOMEM, "out of memory");
     t->s = s;
     t->write = write;
+    t->all = write || all;
     for (;;) {
         pthread_rwlock_rdlock(&s->rw_map);
         int rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
@@ -440,8 +448,10 @@ static int txn_begin(struct store *s, int write, struct store_txn **out)
         return err_set(ERR_STORE, "store '%s': cannot begin transaction: %s", s->dir, mdb_strerror(rc));
     }
     int rc = txn_load_model(t);
+    if (rc == 0 && !t->all) rc = load_pending(t);
     if (rc < 0) {
         mdb_txn_abort(t->txn);
+        mem_free(t->pending);
         pthread_rwlock_unlock(&s->rw_map);
         mem_free(t);
         return rc;
@@ -454,10 +464,13 @@ static void txn_free(struct store_txn *t)
 {
     ZSTD_freeDCtx(t->dctx);
     buf_release(&t->scratch);
+    mem_free(t->pending);
     mem_free(t);
 }
 
-int store_read_begin(struct store *s, struct store_txn **out) { return txn_begin(s, 0, out); }
+int store_read_begin(struct store *s, struct store_txn **out) { return txn_begin(s, 0, 0, out); }
+
+int store_read_begin_pending(struct store *s, struct store_txn **out) { return txn_begin(s, 0, 1, out); }
 
 void store_read_end(struct store_txn *t)
 {
@@ -465,6 +478,161 @@ void store_read_end(struct store_txn *t)
     mdb_txn_abort(t->txn);
     pthread_rwlock_unlock(&t->s->rw_map);
     txn_free(t);
+}
+
+/* ---- shards in progress ----------------------------------------------------- */
+
+/* The ordinals of shards in progress are listed in meta "pending" (decimal,
+ * space-separated), kept by store_put_shard / store_delete_shard in the same
+ * transaction as the shard record. A read transaction loads the list once and
+ * hides every doc, chunk and vector of those ordinals. A store written before
+ * the list existed has no "pending": the shard records are scanned instead. */
+
+static int parse_pending(struct store_txn *t, const MDB_val *v, uint64_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    const char *p = v->mv_data, *end = p + v->mv_size;
+    while (p < end) {
+        while (p < end && *p == ' ') p++;
+        if (p == end) break;
+        uint64_t x = 0;
+        const char *q = p;
+        while (q < end && *q >= '0' && *q <= '9') x = x * 10 + (uint64_t)(*q++ - '0');
+        if (q == p || q - p > 19 || (q < end && *q != ' ') || *n >= MAX_PENDING) {
+            mem_free(*out);
+            *out = NULL;
+            *n = 0;
+            return err_set(ERR_FORMAT, "store '%s': meta 'pending' is not a list of ordinals", t->s->dir);
+        }
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4;
+            uint64_t *nv = mem_realloc(*out, cap * sizeof *nv);
+            if (!nv) {
+                mem_free(*out);
+                *out = NULL;
+                *n = 0;
+                return err_set(ERR_NOMEM, "out of memory");
+            }
+            *out = nv;
+        }
+        (*out)[(*n)++] = x;
+        p = q;
+    }
+    return 0;
+}
+
+/* get_pending: the list of ordinals in progress (meta, or a scan of the shard
+ * records of an older store). */
+static int get_pending(struct store_txn *t, uint64_t **out, size_t *n)
+{
+    MDB_val v;
+    int rc = get(t, t->s->meta, "pending", 7, &v);
+    if (rc == 0) return parse_pending(t, &v, out, n);
+    if (rc != ERR_NOTFOUND) return rc;
+    *out = NULL;
+    *n = 0;
+    MDB_cursor *c;
+    rc = mdb_cursor_open(t->txn, t->s->shards, &c);
+    if (rc) return lmdb_err(t, rc, "shards cursor");
+    MDB_val k;
+    size_t cap = 0;
+    for (int op = MDB_FIRST; mdb_cursor_get(c, &k, &v, op) == 0; op = MDB_NEXT) {
+        const unsigned char *p = v.mv_data;
+        if (v.mv_size < SHARD_VAL || p[1] != STORE_SHARD_OPEN) continue;
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 4;
+            uint64_t *nv = mem_realloc(*out, cap * sizeof *nv);
+            if (!nv) {
+                mdb_cursor_close(c);
+                mem_free(*out);
+                *out = NULL;
+                *n = 0;
+                return err_set(ERR_NOMEM, "out of memory");
+            }
+            *out = nv;
+        }
+        (*out)[(*n)++] = get_u64(p + 8);
+    }
+    mdb_cursor_close(c);
+    return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* load_pending: the read transaction's sorted list of hidden ordinals. */
+static int load_pending(struct store_txn *t)
+{
+    FORWARD_ERR(get_pending(t, &t->pending, &t->n_pending));
+    if (t->n_pending > 1) qsort(t->pending, t->n_pending, sizeof *t->pending, cmp_u64);
+    return 0;
+}
+
+/* hidden: the id belongs to a shard in progress that t does not see. */
+static int hidden(const struct store_txn *t, uint64_t id)
+{
+    uint64_t o = store_shard_of(id);
+    size_t lo = 0, hi = t->n_pending;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->pending[mid] == o) return 1;
+        if (t->pending[mid] < o) lo = mid + 1;
+        else hi = mid;
+    }
+    return 0;
+}
+
+/* set_pending: add (on) or remove ordinal o in meta "pending". */
+static int set_pending(struct store_txn *t, uint64_t o, int on)
+{
+    uint64_t *v;
+    size_t n;
+    FORWARD_ERR(get_pending(t, &v, &n));
+    size_t k = 0;
+    int had = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (v[i] == o) had = 1;
+        if (v[i] != o) v[k++] = v[i];
+    }
+    n = k;
+    if (on && !had && n + 1 > MAX_PENDING) {
+        mem_free(v);
+        return err_set(ERR_STORE, "store '%s': more than %d shards in progress", t->s->dir, MAX_PENDING);
+    }
+    struct buf b = BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) rc = buf_printf(&b, i ? " %llu" : "%llu", (unsigned long long)v[i]);
+    if (on && rc == 0) rc = buf_printf(&b, n ? " %llu" : "%llu", (unsigned long long)o);
+    mem_free(v);
+    if (rc < 0) {
+        buf_release(&b);
+        return err_set(ERR_NOMEM, "out of memory");
+    }
+    rc = store_put_meta(t, "pending", b.data ? b.data : "", b.len);
+    buf_release(&b);
+    return rc;
+}
+
+/* count_range: entries of db with keys in [lo, hi). */
+static int count_range(struct store_txn *t, MDB_dbi db, uint64_t lo, uint64_t hi, uint64_t *n)
+{
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, db, &c);
+    if (rc) return lmdb_err(t, rc, "cursor");
+    unsigned char kb[8];
+    put_be64(kb, lo);
+    MDB_val k = { 8, kb }, v;
+    for (rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE); rc == 0; rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 8 || get_be64(k.mv_data) >= hi) break;
+        (*n)++;
+    }
+    mdb_cursor_close(c);
+    return rc && rc != MDB_NOTFOUND ? lmdb_err(t, rc, "cursor get") : 0;
 }
 
 /* ---- info ------------------------------------------------------------------ */
@@ -494,6 +662,17 @@ int store_txn_info(struct store_txn *t, struct store_info *in)
     in->n_docs = db_entries(t, s->docs);
     in->n_chunks = db_entries(t, s->chunks);
     in->n_vectors = db_entries(t, s->vectors);
+    for (size_t i = 0; i < t->n_pending; i++) {
+        /* the chunks of shards in progress are not there for this reader */
+        uint64_t lo = store_make_id(t->pending[i], 0), hi = store_make_id(t->pending[i] + 1, 0);
+        uint64_t nd = 0, nc = 0, nv = 0;
+        if ((rc = count_range(t, s->docs, lo, hi, &nd)) < 0 || (rc = count_range(t, s->chunks, lo, hi, &nc)) < 0 ||
+            (rc = count_range(t, s->vectors, lo, hi, &nv)) < 0)
+            return rc;
+        in->n_docs -= nd < in->n_docs ? nd : in->n_docs;
+        in->n_chunks -= nc < in->n_chunks ? nc : in->n_chunks;
+        in->n_vectors -= nv < in->n_vectors ? nv : in->n_vectors;
+    }
     MDB_cursor *c;
     rc = mdb_cursor_open(t->txn, s->shards, &c);
     if (rc) return lmdb_err(t, rc, "shards cursor");
@@ -621,7 +800,7 @@ int store_write(struct store *s, int (*fn)(struct store_txn *t, void *ctx), void
     RETURN_ERR_IF(s->rdonly, ERR_INVALID, "store '%s' is open read-only", s->dir);
     for (;;) {
         struct store_txn *t;
-        FORWARD_ERR(txn_begin(s, 1, &t));
+        FORWARD_ERR(txn_begin(s, 1, 1, &t));
         int rc = fn(t, ctx);
         if (rc == 0 && t->changed) {
             uint64_t g = 0;
@@ -692,12 +871,23 @@ int store_get_shard(struct store_txn *t, const char *key, struct store_shard *sh
     sh->n_rejected = get_u64(p + 56);
     sh->bytes = get_u64(p + 64);
     sh->time = get_u64(p + 72);
+    sh->settings = v.mv_size >= SHARD_VAL2 ? get_u64(p + 80) : 0;
     return 0;
 }
 
 int store_put_shard(struct store_txn *t, const char *key, const struct store_shard *sh)
 {
-    unsigned char p[SHARD_VAL] = { 1, (unsigned char)sh->status };
+    /* the old state of this key: its ordinal leaves the pending list when it
+     * is replaced or done */
+    struct store_shard old;
+    int rc = store_get_shard(t, key, &old);
+    if (rc < 0 && rc != ERR_NOTFOUND) return rc;
+    err_clear();
+    if (rc == 0 && old.status == STORE_SHARD_OPEN && (old.ordinal != sh->ordinal || sh->status != STORE_SHARD_OPEN))
+        FORWARD_ERR(set_pending(t, old.ordinal, 0));
+    if (sh->status == STORE_SHARD_OPEN && (rc != 0 || old.status != STORE_SHARD_OPEN || old.ordinal != sh->ordinal))
+        FORWARD_ERR(set_pending(t, sh->ordinal, 1));
+    unsigned char p[SHARD_VAL2] = { 1, (unsigned char)sh->status };
     put_u64(p + 8, sh->ordinal);
     put_u64(p + 16, sh->prev);
     put_u64(p + 24, sh->hash.lo);
@@ -707,11 +897,17 @@ int store_put_shard(struct store_txn *t, const char *key, const struct store_sha
     put_u64(p + 56, sh->n_rejected);
     put_u64(p + 64, sh->bytes);
     put_u64(p + 72, sh->time);
+    put_u64(p + 80, sh->settings);
     return put(t, t->s->shards, key, strlen(key), p, sizeof p, "put shard");
 }
 
 int store_delete_shard(struct store_txn *t, const char *key)
 {
+    struct store_shard old;
+    int r0 = store_get_shard(t, key, &old);
+    if (r0 < 0 && r0 != ERR_NOTFOUND) return r0;
+    err_clear();
+    if (r0 == 0 && old.status == STORE_SHARD_OPEN) FORWARD_ERR(set_pending(t, old.ordinal, 0));
     MDB_val k = { strlen(key), (void *)key };
     int rc = mdb_del(t->txn, t->s->shards, &k, NULL);
     if (rc == MDB_NOTFOUND) return 0;
@@ -776,7 +972,7 @@ int store_get_doc(struct store_txn *t, uint64_t id, struct store_doc *d)
     unsigned char k[8];
     put_be64(k, id);
     MDB_val v;
-    int rc = get(t, t->s->docs, k, 8, &v);
+    int rc = hidden(t, id) ? ERR_NOTFOUND : get(t, t->s->docs, k, 8, &v);
     if (rc == ERR_NOTFOUND)
         return err_set(ERR_NOTFOUND, "store '%s': no doc %llu", t->s->dir, (unsigned long long)id);
     if (rc < 0) return rc;
@@ -862,7 +1058,7 @@ int store_get_chunk(struct store_txn *t, uint64_t id, struct store_chunk *c, str
     unsigned char k[8];
     put_be64(k, id);
     MDB_val v;
-    int rc = get(t, t->s->chunks, k, 8, &v);
+    int rc = hidden(t, id) ? ERR_NOTFOUND : get(t, t->s->chunks, k, 8, &v);
     if (rc == ERR_NOTFOUND)
         return err_set(ERR_NOTFOUND, "store '%s': no chunk %llu", t->s->dir, (unsigned long long)id);
     if (rc < 0) return rc;
@@ -930,6 +1126,7 @@ int store_text_lookup(struct store_txn *t, struct hash128 h, uint64_t *id)
     if (rc < 0) return rc;
     if (v.mv_size != 8) return 0;
     uint64_t cid = get_be64(v.mv_data);
+    if (hidden(t, cid)) return 0;
     struct store_chunk c;
     rc = get(t, t->s->chunks, v.mv_data, 8, &v);
     if (rc == ERR_NOTFOUND) return 0; /* stale entry */
@@ -990,7 +1187,7 @@ int store_get_vector(struct store_txn *t, uint64_t id, float *out)
     unsigned char k[8];
     put_be64(k, id);
     MDB_val v;
-    int rc = get(t, t->s->vectors, k, 8, &v);
+    int rc = hidden(t, id) ? ERR_NOTFOUND : get(t, t->s->vectors, k, 8, &v);
     if (rc == ERR_NOTFOUND)
         return err_set(ERR_NOTFOUND, "store '%s': no vector %llu", t->s->dir, (unsigned long long)id);
     if (rc < 0) return rc;
@@ -1035,7 +1232,7 @@ static long delete_range(struct store_txn *t, MDB_dbi db, uint64_t lo, uint64_t 
     return n;
 }
 
-long store_delete_ordinal(struct store_txn *t, uint64_t ordinal)
+static long delete_ordinal(struct store_txn *t, uint64_t ordinal, int keep_id)
 {
     uint64_t lo = store_make_id(ordinal, 0), hi = store_make_id(ordinal + 1, 0);
     long n = delete_range(t, t->s->chunks, lo, hi, 1);
@@ -1043,6 +1240,10 @@ long store_delete_ordinal(struct store_txn *t, uint64_t ordinal)
     long r = delete_range(t, t->s->vectors, lo, hi, 0);
     if (r < 0) return r;
     if ((r = delete_range(t, t->s->docs, lo, hi, 0)) < 0) return r;
+    if (keep_id) {
+        if (n) t->changed = 1;
+        return n;
+    }
     unsigned char k[8];
     put_be64(k, ordinal);
     MDB_val key = { 8, k };
@@ -1051,6 +1252,12 @@ long store_delete_ordinal(struct store_txn *t, uint64_t ordinal)
     if (n) t->changed = 1;
     return n;
 }
+
+long store_delete_ordinal(struct store_txn *t, uint64_t ordinal) { return delete_ordinal(t, ordinal, 0); }
+
+long store_clear_ordinal(struct store_txn *t, uint64_t ordinal) { return delete_ordinal(t, ordinal, 1); }
+
+int store_pending_ordinals(struct store_txn *t, uint64_t **out, size_t *n) { return get_pending(t, out, n); }
 
 /* ---- iterators ------------------------------------------------------------- */
 
@@ -1094,10 +1301,18 @@ static int iter_step(struct store_iter *it, MDB_val *k, MDB_val *v)
     } else {
         rc = mdb_cursor_get(it->c, k, v, MDB_NEXT);
     }
-    if (rc == MDB_NOTFOUND) return 0;
-    if (rc) return lmdb_err(it->t, rc, "cursor next");
-    if (k->mv_size != 8) return err_set(ERR_FORMAT, "store '%s': bad key", it->t->s->dir);
-    return 1;
+    for (;;) {
+        if (rc == MDB_NOTFOUND) return 0;
+        if (rc) return lmdb_err(it->t, rc, "cursor next");
+        if (k->mv_size != 8) return err_set(ERR_FORMAT, "store '%s': bad key", it->t->s->dir);
+        uint64_t id = get_be64(k->mv_data);
+        if (!hidden(it->t, id)) return 1;
+        /* a shard in progress: jump past its ordinal */
+        put_be64(kb, store_make_id(store_shard_of(id) + 1, 0));
+        k->mv_size = 8;
+        k->mv_data = kb;
+        rc = mdb_cursor_get(it->c, k, v, MDB_SET_RANGE);
+    }
 }
 
 int store_iter_next(struct store_iter *it, uint64_t *id, float *vec)

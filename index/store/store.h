@@ -49,7 +49,11 @@
  *               "settings"     JSON object: segmentation and reader options of the last
  *                              ingest (0 = the default cap)
  *               "reembed"      decimal chunk id cursor while --reembed is in progress
- *   shards    key: shard key (absolute path of the shard); value (80 bytes):
+ *               "pending"      the ordinals of shards in progress, decimal, space-separated;
+ *                              kept by store_put_shard / store_delete_shard (absent in
+ *                              older stores: the in-progress shard records are used)
+ *   shards    key: shard key (absolute path of the shard); value (88 bytes; 80 in
+ *             older stores, read with settings 0):
  *               0  u8  version (1)       1 u8 status (0 in progress, 1 done)
  *               2  u16 0                 4 u32 0
  *               8  u64 ordinal           16 u64 previous ordinal + 1 (0: none) whose
@@ -57,6 +61,7 @@
  *               24 16B content hash (xxh3-128 of the shard's bytes)
  *               40 u64 docs  48 u64 chunks  56 u64 rejected records  64 u64 bytes read
  *               72 u64 unix time of completion
+ *               80 u64 settings hash (what shaped the chunks, ingest/worker.c; 0 unknown)
  *   shardids  key: u64 BE ordinal; value: the shard key (reverse map)
  *   docs      key: u64 BE doc id; value:
  *               0  u8 version (1)  1 u8 0  2 u16 0  4 u32 chunks
@@ -83,6 +88,14 @@
  *     chunk id = ordinal << 40 | chunk number in the shard (0-based)
  * so ids are < 2^63 (FAISS idx_t), never reused, and a rerun of the same
  * input assigns the same ids. store_shard_of(id) = id >> 40.
+ *
+ * Isolation. A shard in progress (status 0) is listed in meta "pending";
+ * read transactions (store_read_begin) hide every doc, chunk and vector of
+ * a pending ordinal from iterators, lookups, store_text_lookup and the
+ * counts of store_txn_info. Ingest marks a shard done and deletes its
+ * previous version in one write transaction, so readers see each shard
+ * whole: the old version, then the new one. Write transactions and
+ * store_read_begin_pending see everything.
  * ---------------------------------------------------------------------------
  *
  * Errors: ERR_STORE (LMDB, with mdb_strerror and the path), ERR_CODEC (zstd),
@@ -132,8 +145,9 @@ struct store_info {
     enum store_dtype dtype;
     uint64_t generation;
     uint64_t n_shards;        /* shards done */
-    uint64_t n_shards_open;   /* shards in progress (an interrupted ingest) */
-    uint64_t n_docs, n_chunks, n_vectors;
+    uint64_t n_shards_open;   /* shards in progress (running, interrupted, or not read whole) */
+    uint64_t n_docs, n_chunks, n_vectors; /* as this transaction sees them (shards in
+                                             progress not counted, unless _pending) */
     int has_dict;             /* a zstd dictionary is trained */
     uint64_t map_size;        /* bytes */
     uint64_t file_size;       /* bytes used (pages * page size) */
@@ -168,6 +182,7 @@ struct store_shard {
     uint64_t prev;            /* previous ordinal + 1, 0 = none */
     struct hash128 hash;
     uint64_t n_docs, n_chunks, n_rejected, bytes, time;
+    uint64_t settings;        /* hash of the settings that shaped the chunks; 0 unknown */
 };
 
 /* ---- environment --------------------------------------------------------- */
@@ -200,6 +215,10 @@ int store_info(struct store *s, struct store_info *out);
  * A snapshot kept open keeps its pages from being reused, so long readers
  * make the file grow: end them when done. */
 int store_read_begin(struct store *s, struct store_txn **out);
+/* store_read_begin_pending: a snapshot that also sees the chunks of shards in
+ * progress (ingest itself: text dedup, --reembed). Every other reader uses
+ * store_read_begin, which hides them. */
+int store_read_begin_pending(struct store *s, struct store_txn **out);
 void store_read_end(struct store_txn *t);
 
 int store_txn_info(struct store_txn *t, struct store_info *out);
@@ -257,6 +276,12 @@ int store_text_lookup(struct store_txn *t, struct hash128 h, uint64_t *id);
  * (put it back with store_put_shardid when the ordinal is reused).
  * Returns the number of chunks deleted or an error. */
 long store_delete_ordinal(struct store_txn *t, uint64_t ordinal);
+/* store_clear_ordinal: the same, but the shardids entry stays (a shard in
+ * progress keeps its ordinal). */
+long store_clear_ordinal(struct store_txn *t, uint64_t ordinal);
+/* store_pending_ordinals: the ordinals of shards in progress (meta
+ * "pending"), in any transaction; *out is the caller's (mem_free). */
+int store_pending_ordinals(struct store_txn *t, uint64_t **out, size_t *n);
 /* store_delete_shard: delete the shards record of key. */
 int store_delete_shard(struct store_txn *t, const char *key);
 /* store_next_ordinal: hand out the next shard ordinal (meta next_shard) and

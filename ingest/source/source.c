@@ -540,6 +540,7 @@ static int read_archive(struct rd *r, const char *path, const char *prefix, enum
     struct buf name = BUF_INIT;
     if (!buf) { r->err = err_set(ERR_NOMEM, "out of memory"); goto out; }
     if (archive_read_open_filename(a, path, BLOCK) != ARCHIVE_OK) {
+        r->st->n_unread++;
         reject(r, prefix, "cannot open '%s': %s", path, archive_error_string(a));
         goto out;
     }
@@ -553,12 +554,14 @@ static int read_archive(struct rd *r, const char *path, const char *prefix, enum
         if (h == ARCHIVE_RETRY && ++retries < 3) continue;
         if (h == ARCHIVE_WARN) log_warn("shard '%s': %s", r->shard, archive_error_string(a));
         else if (h != ARCHIVE_OK) {
+            r->st->n_unread++;
             reject(r, prefix, "corrupt or truncated archive after entry '%s': %s", last,
                    archive_error_string(a) ? archive_error_string(a) : "unknown error");
             break;
         }
         retries = 0;
         if (mode == MODE_COMPRESSED && archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE) {
+            r->st->n_unread++;
             reject(r, prefix, "'%s' is not compressed as its name says", base_name(path));
             break;
         }
@@ -592,12 +595,14 @@ static int read_archive(struct rd *r, const char *path, const char *prefix, enum
         }
         struct entry e;
         entry_init(&e, name.data, kind);
+        r->st->n_formatted++;
         int fatal = 0;
         for (;;) {
             la_ssize_t n = archive_read_data(a, buf, BLOCK);
             if (n == 0) break;
             if (n < 0) {
                 e.broken = 1;
+                r->st->n_unread++;
                 reject(r, e.name, "read error at offset %llu: %s", (unsigned long long)e.bytes,
                        archive_error_string(a) ? archive_error_string(a) : "unknown error");
                 fatal = n == ARCHIVE_FATAL;
@@ -622,12 +627,15 @@ static int read_plain(struct rd *r, const char *path, const char *entry)
     r->st->entries++;
     if (kind == REC_NONE) {
         r->st->n_skipped++;
-        log_info("shard '%s': '%s' has no record format (.txt .md .jsonl .ndjson .tsv .csv), skipped", r->shard,
-                 entry);
+        log_debug("shard '%s': '%s' has no record format (.txt .md .jsonl .ndjson .tsv .csv), skipped", r->shard,
+                  entry);
         return 0;
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return reject(r, entry, "cannot open '%s': %s", path, strerror(errno));
+    if (fd < 0) {
+        r->st->n_unread++;
+        return reject(r, entry, "cannot open '%s': %s", path, strerror(errno));
+    }
     char *buf = mem_alloc(BLOCK);
     if (!buf) {
         close(fd);
@@ -635,12 +643,14 @@ static int read_plain(struct rd *r, const char *path, const char *entry)
     }
     struct entry e;
     entry_init(&e, entry, kind);
+    r->st->n_formatted++;
     for (;;) {
         ssize_t n = read(fd, buf, BLOCK);
         if (n == 0) break;
         if (n < 0) {
             if (errno == EINTR) continue;
             e.broken = 1;
+            r->st->n_unread++;
             reject(r, entry, "read error at offset %llu: %s", (unsigned long long)e.bytes, strerror(errno));
             break;
         }
@@ -706,7 +716,10 @@ static int walk(const char *dir, const char *rel, int (*visit)(void *, const cha
 static int visit_read(void *ctx, const char *path, const char *rel, int err)
 {
     struct rd *r = ctx;
-    if (err) return reject(r, rel, "cannot read '%s': %s", path, strerror(-err));
+    if (err) {
+        r->st->n_unread++;
+        return reject(r, rel, "cannot read '%s': %s", path, strerror(-err));
+    }
     return read_file(r, path, rel);
 }
 
@@ -727,6 +740,7 @@ int src_read(const char *path, const struct src_options *opt, src_doc_fn on_doc,
     RETURN_ERR_IF(!opt->text_field || !opt->column, ERR_INVALID, "source options need a text field and a column");
     struct stat sb;
     if (stat(path, &sb) != 0) {
+        st->n_unread++;
         reject(&r, NULL, "cannot read: %s", strerror(errno));
     } else if (S_ISDIR(sb.st_mode)) {
         int wr = walk(path, NULL, visit_read, &r);

@@ -85,6 +85,9 @@ struct src_stats {
     uint64_t n_empty;         /* empty entries and empty texts */
     uint64_t n_replaced;      /* invalid UTF-8 subparts replaced */
     uint64_t n_nul;           /* NUL bytes replaced */
+    uint64_t n_unread;        /* of n_rejected: a file, archive or entry that could not be
+                                 read to its end (cannot open, corrupt, truncated, read error) */
+    uint64_t n_formatted;     /* entries of a record format that were read */
 };
 
 typedef int (*src_doc_fn)(void *ctx, const struct src_doc *d);

@@ -2,12 +2,14 @@
  * test_ingest.c - the ingest pipeline end to end with builtin:ngram: what is
  * stored equals segmenting and encoding by hand; reruns skip; a changed shard
  * replaces its chunks; duplicate texts are not encoded; model mismatch and
- * --reembed; the lock; float16; --strict; and the crash test: kill -9 an
+ * --reembed; the lock; float16; --strict; readers see whole shards only (an
+ * ingest stopped mid-shard, SIGSTOP then kill -9); and the crash test: kill -9 an
  * ingest at random moments (>= 20 times), resume, and compare the whole store
  * with one clean run.
  */
 #include <archive.h>
 #include <archive_entry.h>
+#include <lmdb.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/wait.h>
@@ -23,9 +25,9 @@
 
 static const char *path_of(const char *name)
 {
-    static char p[16][600];
+    static char p[64][600]; /* pointers live for the whole run: never reused */
     static int k;
-    k = (k + 1) % 16;
+    k = (k + 1) % 64;
     snprintf(p[k], sizeof p[k], "%s/%s", test_tmpdir(), name);
     return p[k];
 }
@@ -180,6 +182,151 @@ static int compare_stores(const char *da, const char *db, const char *const *key
     store_close(a);
     store_close(b);
     return diff;
+}
+
+/* make_legacy: turn dir into a store as an older semindex wrote it: 80-byte
+ * shard records (no settings hash) and no meta "pending". */
+static int make_legacy(const char *dir)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi shards, meta;
+    MDB_cursor *c;
+    MDB_val k, v;
+    int rc = mdb_env_create(&env);
+    if (!rc) rc = mdb_env_set_maxdbs(env, 16);
+    if (!rc) rc = mdb_env_open(env, dir, 0, 0644);
+    if (!rc) rc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (rc) return -1;
+    if (mdb_dbi_open(txn, "shards", 0, &shards) || mdb_dbi_open(txn, "meta", 0, &meta) ||
+        mdb_cursor_open(txn, shards, &c)) {
+        mdb_txn_abort(txn);
+        mdb_env_close(env);
+        return -1;
+    }
+    /* collect first, then rewrite (no puts under a moving cursor) */
+    char keys[8][600];
+    unsigned char vals[8][80];
+    size_t kn[8];
+    int n = 0;
+    for (int op = MDB_FIRST; n < 8 && mdb_cursor_get(c, &k, &v, op) == 0; op = MDB_NEXT) {
+        if (v.mv_size < 80 || k.mv_size > sizeof keys[0]) continue;
+        memcpy(keys[n], k.mv_data, k.mv_size);
+        kn[n] = k.mv_size;
+        memcpy(vals[n], v.mv_data, 80);
+        n++;
+    }
+    mdb_cursor_close(c);
+    for (int i = 0; i < n; i++) {
+        MDB_val key = { kn[i], keys[i] }, nv = { 80, vals[i] };
+        if (mdb_put(txn, shards, &key, &nv, 0)) n = -1000;
+    }
+    MDB_val pk = { 7, "pending" };
+    mdb_del(txn, meta, &pk, NULL);
+    rc = mdb_txn_commit(txn);
+    mdb_env_close(env);
+    return rc ? -1 : n;
+}
+
+/* view: what a reader of store dir sees: vectors and chunks by iteration, the
+ * counts of store_info, and how many of the iterated ids are not of ordinal
+ * ord (*foreign). pending_n: chunks of ordinal pend seen by the ingest's own
+ * view (store_read_begin_pending). Returns 0 or < 0. */
+struct viewr {
+    uint64_t n_vec, n_chunk, info_chunks, info_vectors, foreign, pending_n;
+    int new_visible;          /* a lookup of chunk (pend, 0) succeeds for a reader */
+};
+
+static int view(struct store *s, uint64_t ord, uint64_t pend, struct viewr *v)
+{
+    memset(v, 0, sizeof *v);
+    struct store_txn *t;
+    FORWARD_ERR(store_read_begin(s, &t));
+    struct store_info in;
+    int rc = store_txn_info(t, &in);
+    v->info_chunks = in.n_chunks;
+    v->info_vectors = in.n_vectors;
+    struct store_iter *it;
+    float *vec = malloc((size_t)(in.dim ? in.dim : 1) * sizeof *vec);
+    uint64_t id;
+    if (rc == 0 && (rc = store_iter_open(t, 0, &it)) == 0) {
+        while ((rc = store_iter_next(it, &id, vec)) == 1) {
+            v->n_vec++;
+            v->foreign += store_shard_of(id) != ord;
+        }
+        store_iter_close(it);
+    }
+    if (rc == 0 && (rc = store_chunk_iter_open(t, 0, &it)) == 0) {
+        struct store_chunk c;
+        while ((rc = store_iter_next_chunk(it, &c, NULL)) == 1) {
+            v->n_chunk++;
+            v->foreign += store_shard_of(c.id) != ord;
+        }
+        store_iter_close(it);
+    }
+    struct store_chunk c;
+    v->new_visible = store_get_chunk(t, store_make_id(pend, 0), &c, NULL) == 0;
+    store_read_end(t);
+    free(vec);
+    err_clear();
+    if (rc < 0) return rc;
+    FORWARD_ERR(store_read_begin_pending(s, &t));
+    if ((rc = store_chunk_iter_open(t, store_make_id(pend, 0), &it)) == 0) {
+        while ((rc = store_iter_next_chunk(it, &c, NULL)) == 1 && store_shard_of(c.id) == pend) v->pending_n++;
+        store_iter_close(it);
+    }
+    store_read_end(t);
+    return rc < 0 ? rc : 0;
+}
+
+/* stop_mid_shard: run an ingest of shard in a child; SIGSTOP it once the
+ * ingest's own view holds >= 64 chunks of the shard's new ordinal (its record
+ * is in progress with an ordinal other than old_ord, or any ordinal when
+ * old_ord is -1). Returns the child's pid (stopped), with *ord the new
+ * ordinal, or -1 when the child finished first. */
+static pid_t stop_mid_shard(const char *dir, const char *shard, const char *key, struct ingest_options *o,
+                            int64_t old_ord, uint64_t *ord)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        struct ingest_stats sx = { 0 };
+        _exit(run_ingest(dir, &shard, 1, o, &sx) < 0 ? 1 : 0);
+    }
+    for (;;) {
+        struct store *s;
+        int ws;
+        if (waitpid(pid, &ws, WNOHANG) == pid) return -1;
+        if (store_open(dir, STORE_RDONLY, &s) == 0) {
+            struct store_txn *t;
+            struct store_shard sh;
+            int hit = 0;
+            if (store_read_begin_pending(s, &t) == 0) {
+                if (store_get_shard(t, key, &sh) == 0 && sh.status == STORE_SHARD_OPEN &&
+                    (int64_t)sh.ordinal != old_ord) {
+                    struct store_iter *it;
+                    struct store_chunk c;
+                    int n = 0;
+                    if (store_chunk_iter_open(t, store_make_id(sh.ordinal, 0), &it) == 0) {
+                        while (n < 64 && store_iter_next_chunk(it, &c, NULL) == 1 && store_shard_of(c.id) == sh.ordinal)
+                            n++;
+                        store_iter_close(it);
+                    }
+                    if (n >= 64) {
+                        hit = 1;
+                        *ord = sh.ordinal;
+                    }
+                }
+                store_read_end(t);
+            }
+            store_close(s);
+            err_clear();
+            if (hit) {
+                kill(pid, SIGSTOP);
+                return pid;
+            }
+        }
+        usleep(500);
+    }
 }
 
 int main(void)
@@ -512,6 +659,147 @@ int main(void)
         }
         CHECK_INT(bad, 0);
         enc_free(e2);
+    }
+
+    TEST("a store of an older semindex (80-byte shard records, no pending list): skips, then replaces on new settings") {
+        const char *L = path_of("legacy");
+        rm_store(L);
+        struct ingest_stats st = { 0 };
+        CHECK_OK(run_ingest(L, shards3, 3, &o, &st));
+        CHECK_INT(make_legacy(L), 3);
+        struct ingest_stats s2 = { 0 };
+        CHECK_OK(run_ingest(L, shards3, 3, &o, &s2));
+        CHECK_INT(s2.shards_skipped, 3);
+        struct ingest_options oi = o;
+        oi.src.id_field = NULL; /* o has "id" */
+        struct ingest_stats s3 = { 0 };
+        CHECK_OK(run_ingest(L, shards3, 3, &oi, &s3));
+        CHECK_INT(s3.shards_changed, 3);
+        CHECK_INT(s3.deleted, st.chunks);
+        struct ingest_stats s4 = { 0 };
+        CHECK_OK(run_ingest(L, shards3, 3, &oi, &s4));
+        CHECK_INT(s4.shards_skipped, 3);
+        struct store *s;
+        CHECK_OK(store_open(L, STORE_RDONLY, &s));
+        struct store_info in;
+        CHECK_OK(store_info(s, &in));
+        CHECK_INT(in.n_chunks, st.chunks);
+        CHECK_INT(in.n_shards, 3);
+        CHECK_INT(in.n_shards_open, 0);
+        store_close(s);
+    }
+
+    TEST("readers see whole shards only: a changed shard stopped mid-way, then killed, then finished") {
+        const char *W = path_of("iso"), *X = path_of("x.tar.zst");
+        struct ingest_options oi = o;
+        oi.batch_chunks = 16; /* many commits inside the shard */
+        int done = 0;
+        for (int attempt = 0; attempt < 3 && !done; attempt++) {
+            rm_store(W);
+            write_shard(X, 0, 600, 0);
+            struct ingest_stats st = { 0 };
+            CHECK_OK(run_ingest(W, &X, 1, &oi, &st));
+            char *key = realpath(X, NULL);
+            struct store *s;
+            struct store_shard old;
+            struct store_txn *t;
+            CHECK_OK(store_open(W, STORE_RDONLY, &s));
+            CHECK_OK(store_read_begin(s, &t));
+            CHECK_OK(store_get_shard(t, key, &old));
+            store_read_end(t);
+            store_close(s);
+            write_shard(X, 0, 500, 1); /* version 2 */
+            uint64_t nord = 0;
+            pid_t pid = stop_mid_shard(W, X, key, &oi, (int64_t)old.ordinal, &nord);
+            if (pid < 0) {
+                printf("  attempt %d: the ingest finished before it could be stopped\n", attempt);
+                free(key);
+                continue;
+            }
+            done = 1;
+            struct viewr v;
+            CHECK_OK(store_open(W, STORE_RDONLY, &s));
+            /* stopped: the old version whole, nothing of the new */
+            CHECK_OK(view(s, old.ordinal, nord, &v));
+            CHECK_TRUE(v.pending_n >= 64);
+            CHECK_INT(v.n_vec, old.n_chunks);
+            CHECK_INT(v.n_chunk, old.n_chunks);
+            CHECK_INT(v.info_chunks, old.n_chunks);
+            CHECK_INT(v.info_vectors, old.n_chunks);
+            CHECK_INT(v.foreign, 0);
+            CHECK_INT(v.new_visible, 0);
+            /* killed: the same */
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+            CHECK_OK(view(s, old.ordinal, nord, &v));
+            CHECK_INT(v.n_vec, old.n_chunks);
+            CHECK_INT(v.n_chunk, old.n_chunks);
+            CHECK_INT(v.foreign, 0);
+            CHECK_INT(v.new_visible, 0);
+            store_close(s);
+            /* an ingest of another shard drops the partial chunks; the record
+             * stays in progress with its ordinal */
+            const char *Y = path_of("y.tar.zst");
+            write_shard(Y, 5000, 4, 0);
+            struct ingest_stats sy = { 0 };
+            CHECK_OK(run_ingest(W, &Y, 1, &oi, &sy));
+            CHECK_TRUE(sy.deleted >= 64);
+            CHECK_OK(store_open(W, STORE_RDONLY, &s));
+            CHECK_OK(view(s, old.ordinal, nord, &v));
+            CHECK_INT(v.pending_n, 0);
+            CHECK_INT(v.n_chunk, old.n_chunks + sy.chunks);
+            CHECK_INT(v.foreign, 2 * sy.chunks);
+            CHECK_OK(store_read_begin(s, &t));
+            struct store_shard mid;
+            CHECK_OK(store_get_shard(t, key, &mid));
+            CHECK_INT(mid.status, STORE_SHARD_OPEN);
+            CHECK_INT(mid.ordinal, nord);
+            store_read_end(t);
+            store_close(s);
+            unlink(Y);
+            /* the rerun finishes it: the new version whole, nothing of the old */
+            struct ingest_stats s2 = { 0 };
+            CHECK_OK(run_ingest(W, &X, 1, &oi, &s2));
+            CHECK_INT(s2.shards_resumed, 1);
+            struct store_shard nw;
+            CHECK_OK(store_open(W, STORE_RDONLY, &s));
+            CHECK_OK(store_read_begin(s, &t));
+            CHECK_OK(store_get_shard(t, key, &nw));
+            store_read_end(t);
+            CHECK_INT(nw.ordinal, nord);
+            CHECK_INT(nw.status, STORE_SHARD_DONE);
+            CHECK_TRUE(nw.n_chunks != old.n_chunks);
+            CHECK_OK(view(s, nord, nord, &v));
+            CHECK_INT(v.n_vec, nw.n_chunks + sy.chunks);
+            CHECK_INT(v.n_chunk, nw.n_chunks + sy.chunks);
+            CHECK_INT(v.info_chunks, nw.n_chunks + sy.chunks);
+            CHECK_INT(v.foreign, 2 * sy.chunks); /* y's */
+            CHECK_INT(v.new_visible, 1);
+            store_close(s);
+            /* a first-time shard stopped mid-way: nothing of it */
+            const char *W2 = path_of("iso-new");
+            rm_store(W2);
+            pid = stop_mid_shard(W2, X, key, &oi, -1, &nord);
+            if (pid > 0) {
+                CHECK_OK(store_open(W2, STORE_RDONLY, &s));
+                CHECK_OK(view(s, nord, nord, &v));
+                CHECK_TRUE(v.pending_n >= 64);
+                CHECK_INT(v.n_vec, 0);
+                CHECK_INT(v.n_chunk, 0);
+                CHECK_INT(v.info_chunks, 0);
+                CHECK_INT(v.new_visible, 0);
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                CHECK_OK(view(s, nord, nord, &v));
+                CHECK_INT(v.n_chunk, 0);
+                store_close(s);
+            } else {
+                printf("  note: the first-time ingest finished before it could be stopped\n");
+            }
+            free(key);
+        }
+        CHECK_TRUE(done);
+        unlink(X);
     }
 
     TEST("crash test: kill -9 at random moments, resume, same store as one clean run") {

@@ -234,6 +234,17 @@ int main(void)
         CHECK_OK(src_read(p, &o, on_doc, &d2, &st));
         CHECK_INT(d2.n, 3);
         CHECK_STR(d2.entry[0], "a.jsonl");
+        CHECK_INT(st.n_unread, 0);
+        /* a file of no record format: read, nothing of a format in it */
+        snprintf(p, sizeof p, "%s/a.json", dir);
+        write_file(p, "{\"text\": \"x\"}\n", 14);
+        struct src_stats st3 = { 0 };
+        struct docs d3 = { 0 };
+        CHECK_OK(src_read(p, &o, on_doc, &d3, &st3));
+        CHECK_INT(d3.n, 0);
+        CHECK_INT(st3.n_formatted, 0);
+        CHECK_INT(st3.n_unread, 0);
+        CHECK_INT(st3.n_skipped, 1);
     }
 
     TEST("jsonl: malformed lines, missing fields, other text field; the rest goes on") {
@@ -379,6 +390,9 @@ int main(void)
             CHECK_OK(src_read(p, &o, on_doc, &d, &st));
             if (st.n_rejected < 1) printf("  %s truncated: not rejected\n", names[k]);
             CHECK_TRUE(st.n_rejected >= 1);
+            /* and counted as not read to its end (ingest: never recorded done) */
+            if (st.n_unread < 1) printf("  %s truncated: not counted unread\n", names[k]);
+            CHECK_TRUE(st.n_unread >= 1 && st.n_unread <= st.n_rejected);
             /* corrupt: bytes flipped in the middle */
             for (size_t i = n / 3; i < n / 3 + 64 && i < n; i++) raw[i] ^= 0x5a;
             write_file(p, raw, n);
@@ -387,6 +401,7 @@ int main(void)
             CHECK_OK(src_read(p, &o, on_doc, &d2, &st2));
             if (st2.n_rejected < 1) printf("  %s corrupt: not rejected\n", names[k]);
             CHECK_TRUE(st2.n_rejected >= 1);
+            if (st2.n_unread < 1) printf("  %s corrupt: not counted unread\n", names[k]);
         }
         const char *p = tmp("garbage.tar.zst");
         write_file(p, "not an archive at all", 21);
@@ -394,6 +409,8 @@ int main(void)
         struct src_stats st = { 0 };
         CHECK_OK(src_read(p, &o, on_doc, &d, &st));
         CHECK_INT(st.n_rejected, 1);
+        CHECK_INT(st.n_unread, 1);
+        CHECK_INT(st.n_formatted, 0);
     }
 
     TEST("archive bombs: caps on entry and shard bytes") {

@@ -75,7 +75,7 @@ static int ord_fn(struct store_txn *t, void *ctx)
     uint64_t *o = ctx;
     FORWARD_ERR(store_next_ordinal(t, "/data/s.tar", &o[0]));
     FORWARD_ERR(store_next_ordinal(t, "/data/t.tar", &o[1]));
-    struct store_shard sh = { STORE_SHARD_DONE, o[1], 0, { 1, 2 }, 5, 6, 7, 8, 9 };
+    struct store_shard sh = { STORE_SHARD_DONE, o[1], 0, { 1, 2 }, 5, 6, 7, 8, 9, 10 };
     return store_put_shard(t, "/data/t.tar", &sh);
 }
 
@@ -101,6 +101,69 @@ static int verify(struct store *s, uint64_t ord, int n)
     buf_release(&text);
     store_read_end(r);
     return bad;
+}
+
+/* ---- shards in progress are hidden from readers ------------------------------ */
+
+struct shard_step {
+    const char *key;
+    int status;
+    uint64_t ordinal, prev, drop; /* drop: ordinal + 1 to delete first, 0 none */
+    int fill_n;                   /* chunks of ordinal to write, 0 none */
+    int forget_pending;           /* drop meta "pending" (a store of an older semindex) */
+};
+
+static int shard_step_fn(struct store_txn *t, void *ctx)
+{
+    struct shard_step *st = ctx;
+    if (st->drop) {
+        long n = store_delete_ordinal(t, st->drop - 1);
+        if (n < 0) return (int)n;
+    }
+    struct store_shard sh = { st->status, st->ordinal, st->prev, { 7, 7 }, 0, 0, 0, 0, 0, 42 };
+    FORWARD_ERR(store_put_shard(t, st->key, &sh));
+    if (st->fill_n) {
+        struct fill f = { st->ordinal, st->fill_n, 0 };
+        FORWARD_ERR(fill_fn(t, &f));
+    }
+    if (st->forget_pending) FORWARD_ERR(store_delete_meta(t, "pending"));
+    return 0;
+}
+
+/* seen: what a reader sees: vectors and chunks by iteration, and whether each
+ * lookup of ordinal ord's first chunk, vector and doc succeeds (bits 1 2 4). */
+static int seen(struct store *s, int pending_too, int *n_vec, int *n_chunk, uint64_t *info_chunks, uint64_t ord)
+{
+    struct store_txn *r;
+    if ((pending_too ? store_read_begin_pending(s, &r) : store_read_begin(s, &r)) < 0) return -1;
+    struct store_iter *it;
+    uint64_t id;
+    float v[DIM];
+    *n_vec = *n_chunk = 0;
+    if (store_iter_open(r, 0, &it) == 0) {
+        while (store_iter_next(it, &id, v) == 1) ++*n_vec;
+        store_iter_close(it);
+    }
+    if (store_chunk_iter_open(r, 0, &it) == 0) {
+        struct store_chunk c;
+        while (store_iter_next_chunk(it, &c, NULL) == 1) ++*n_chunk;
+        store_iter_close(it);
+    }
+    struct store_info in;
+    *info_chunks = store_txn_info(r, &in) == 0 && in.n_vectors == in.n_chunks ? in.n_chunks : (uint64_t)-1;
+    int bits = 0;
+    struct store_chunk c;
+    struct store_doc d = STORE_DOC_INIT;
+    if (store_get_chunk(r, store_make_id(ord, 0), &c, NULL) == 0) bits |= 1;
+    if (store_get_vector(r, store_make_id(ord, 0), v) == 0) bits |= 2;
+    if (store_get_doc(r, store_make_id(ord, 0), &d) == 0) bits |= 4;
+    char text[256];
+    make_text(text, sizeof text, ord, 1);
+    if (store_text_lookup(r, hash128(text, strlen(text)), &id) == 1) bits |= 8;
+    store_doc_release(&d);
+    store_read_end(r);
+    err_clear();
+    return bits;
 }
 
 int main(void)
@@ -337,6 +400,74 @@ int main(void)
         struct store *t;
         CHECK_OK(store_open(dir, STORE_RDONLY, &t));
         CHECK_INT(verify(t, 5, 20), 0);
+        store_close(t);
+    }
+
+    TEST("a shard in progress is invisible to readers until the commit that marks it done") {
+        char d2[512];
+        snprintf(d2, sizeof d2, "%s/st-pending", test_tmpdir());
+        struct store *t = NULL;
+        CHECK_OK(store_open(d2, STORE_CREATE, &t));
+        struct fill f0 = { 0, 0, DIM };
+        CHECK_OK(store_write(t, fill_fn, &f0)); /* the model (and doc 0 of ordinal 0) */
+        /* version 1 of /d/a: ordinal 0, 5 chunks, done */
+        struct shard_step a1 = { "/d/a", STORE_SHARD_OPEN, 0, 0, 0, 5, 0 };
+        CHECK_OK(store_write(t, shard_step_fn, &a1));
+        int nv, nc, bits;
+        uint64_t ic;
+        CHECK_INT(seen(t, 0, &nv, &nc, &ic, 0), 0); /* a first-time shard in progress: nothing */
+        CHECK_INT(nv, 0);
+        CHECK_INT(nc, 0);
+        CHECK_INT(ic, 0);
+        CHECK_INT(seen(t, 1, &nv, &nc, &ic, 0), 15); /* the ingest itself sees it */
+        CHECK_INT(nv, 5);
+        a1.status = STORE_SHARD_DONE;
+        a1.fill_n = 0;
+        CHECK_OK(store_write(t, shard_step_fn, &a1));
+        CHECK_INT(seen(t, 0, &nv, &nc, &ic, 0), 15);
+        CHECK_INT(nv, 5);
+        CHECK_INT(nc, 5);
+        CHECK_INT(ic, 5);
+        /* version 2 in progress: ordinal 1, 7 chunks, the old ordinal still there */
+        struct shard_step a2 = { "/d/a", STORE_SHARD_OPEN, 1, 1, 0, 7, 0 };
+        CHECK_OK(store_write(t, shard_step_fn, &a2));
+        bits = seen(t, 0, &nv, &nc, &ic, 1);
+        CHECK_INT(bits, 0);
+        CHECK_INT(nv, 5);
+        CHECK_INT(nc, 5);
+        CHECK_INT(ic, 5);
+        CHECK_INT(seen(t, 0, &nv, &nc, &ic, 0), 15);
+        CHECK_INT(seen(t, 1, &nv, &nc, &ic, 1), 15);
+        CHECK_INT(nv, 12);
+        /* an older store (no meta "pending"): the open record still hides it */
+        struct shard_step b1 = { "/d/b", STORE_SHARD_OPEN, 2, 0, 0, 3, 1 };
+        CHECK_OK(store_write(t, shard_step_fn, &b1));
+        CHECK_INT(seen(t, 0, &nv, &nc, &ic, 2), 0);
+        CHECK_INT(nv, 5);
+        CHECK_INT(ic, 5);
+        /* the done commit of version 2 drops version 1: only the new one */
+        a2.status = STORE_SHARD_DONE;
+        a2.fill_n = 0;
+        a2.drop = 1;
+        CHECK_OK(store_write(t, shard_step_fn, &a2));
+        CHECK_INT(seen(t, 0, &nv, &nc, &ic, 1), 15);
+        CHECK_INT(nv, 7);
+        CHECK_INT(nc, 7);
+        CHECK_INT(ic, 7);
+        CHECK_INT(seen(t, 0, &nv, &nc, &ic, 0), 0);
+        CHECK_INT(seen(t, 0, &nv, &nc, &ic, 2), 0); /* /d/b still in progress */
+        struct store_info in;
+        CHECK_OK(store_info(t, &in));
+        CHECK_INT(in.n_shards, 1);
+        CHECK_INT(in.n_shards_open, 1);
+        /* the settings hash round-trips */
+        struct store_txn *r;
+        struct store_shard sh;
+        CHECK_OK(store_read_begin(t, &r));
+        CHECK_OK(store_get_shard(r, "/d/a", &sh));
+        CHECK_INT(sh.settings, 42);
+        CHECK_INT(sh.ordinal, 1);
+        store_read_end(r);
         store_close(t);
     }
 
