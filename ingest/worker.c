@@ -433,7 +433,7 @@ static int prep_shard(struct run *r, uint32_t i)
     st->shards_seen++;
     struct hash128 h;
     uint64_t bytes;
-    if (src_hash(path, &h, &bytes) < 0) {
+    if (src_hash_opt(path, &r->o->src, &h, &bytes) < 0) {
         log_warn("shard '%s': %s; skipped", path, err_msg());
         st->shards_failed++;
         st->rejected++;

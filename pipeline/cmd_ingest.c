@@ -32,13 +32,17 @@ static const char usage_str[] =
     "  --batch-tokens N    tokens per encoder batch (default 16384)\n"
     "  --threads N         encoder threads (default: all cores)\n"
     "  --strict            a rejected input fails the run (exit 1) instead of exit 3\n"
+    "  --allow-streams     read a FIFO or device given as a shard (else it is rejected)\n"
+    "  --follow-symlinks   follow symbolic links inside directory shards (loops are skipped)\n"
     "  --reembed           the store holds another model's vectors: re-encode them all\n"
     "  --f16               store vectors as float16 (a new store only)\n"
     "  --stats-json FILE   write the run's statistics as JSON to FILE ('-' = stdout)\n"
     "  -q, -v              quieter, more verbose\n"
     "\n"
     "SHARD: .tar .tar.gz .tgz .tar.zst .tar.xz .zip .7z archives, single .gz/.zst files,\n"
-    ".txt .md .jsonl .ndjson .tsv .csv files, or directories of them. Shards already\n"
+    ".txt .md .jsonl .ndjson .tsv .csv files, or directories of them (symbolic links in\n"
+    "them skipped unless --follow-symlinks). A FIFO or device is rejected unless\n"
+    "--allow-streams; a stream is read again on every run. Shards already\n"
     "ingested with the same content are skipped; changed ones replace their old chunks.\n"
     "Exit status: 0 done, 3 done but some inputs were rejected, 1 failure.\n";
 
@@ -69,6 +73,7 @@ int cmd_ingest(int argc, char **argv)
         { "threads", required_argument, NULL, 't' }, { "strict", no_argument, NULL, 'x' },
         { "reembed", no_argument, NULL, 'r' },       { "f16", no_argument, NULL, 'f' },
         { "stats-json", required_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
+        { "allow-streams", no_argument, NULL, 'A' }, { "follow-symlinks", no_argument, NULL, 'L' },
         { NULL, 0, NULL, 0 },
     };
     struct ingest_options o = INGEST_OPTIONS_INIT;
@@ -111,6 +116,8 @@ int cmd_ingest(int argc, char **argv)
                 return cli_usage_error(usage_str, "--threads: %s", err_msg());
             break;
         case 'x': o.src.strict = 1; break;
+        case 'A': o.src.allow_streams = 1; break;
+        case 'L': o.src.follow_symlinks = 1; break;
         case 'r': o.reembed = 1; break;
         case 'f': o.dtype = STORE_F16; break;
         case 'j': stats_json = optarg; break;

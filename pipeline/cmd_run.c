@@ -82,6 +82,7 @@ static int stage_ingest(struct run *r)
     if (o->id_field) io.src.id_field = o->id_field;
     if (o->column) io.src.column = o->column;
     io.src.strict = o->strict;
+    io.src.follow_symlinks = o->follow_symlinks;
     io.reembed = o->reembed;
     io.dtype = o->f16 ? STORE_F16 : STORE_F32;
     io.progress = 1;
@@ -338,7 +339,7 @@ int cmd_run(int argc, char **argv)
     if (stale) log_warn("took over the lock '%s' of a run that no longer exists", lockpath.data);
 
     double t = now_sec();
-    if (discover_shards((const char *const *)o->shards.v, o->shards.n, &r.shards, &r.disc) < 0) {
+    if (discover_shards_ex((const char *const *)o->shards.v, o->shards.n, o->follow_symlinks, &r.shards, &r.disc) < 0) {
         fail(&r, ST_DISCOVER);
         goto report;
     }

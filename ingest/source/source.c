@@ -19,6 +19,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
+#include <time.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,6 +477,42 @@ static int entry_finish(struct rd *r, struct entry *e)
 
 /* ---- shards ---------------------------------------------------------------- */
 
+static const char *file_kind(mode_t m)
+{
+    return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+         : S_ISSOCK(m) ? "a socket" : S_ISDIR(m) ? "a directory" : "not a regular file";
+}
+
+/* open_shard_file: open path for reading without ever blocking in open(2)
+ * (O_NONBLOCK: a FIFO without a writer), and refuse what is not a regular
+ * file (a FIFO, /dev/zero, a socket would block or never end) unless
+ * allow_streams. Returns the fd (blocking again), or -1 with errno set and
+ * *why naming the refusal (NULL for an open error). */
+static int open_shard_file(const char *path, int allow_streams, const char **why)
+{
+    *why = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) return -1;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (!S_ISREG(sb.st_mode) && !allow_streams) {
+        *why = file_kind(sb.st_mode);
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+}
+
+#define NOT_REGULAR "is %s, not a regular file (--allow-streams reads streams)"
+
 static int read_archive(struct rd *r, const char *path, const char *prefix, enum shard_mode mode, size_t suffix)
 {
     struct archive *a = archive_read_new();
@@ -484,11 +522,21 @@ static int read_archive(struct rd *r, const char *path, const char *prefix, enum
     else archive_read_support_format_raw(a);
     char *buf = mem_alloc(BLOCK);
     struct buf name = BUF_INIT;
+    int afd = -1;
     if (!buf) { r->err = err_set(ERR_NOMEM, "out of memory"); goto out; }
-    if (archive_read_open_filename(a, path, BLOCK) != ARCHIVE_OK) {
-        reject(r, prefix, "cannot open '%s': %s", path, archive_error_string(a));
+    const char *why;
+    int fd = open_shard_file(path, r->o->allow_streams, &why);
+    if (fd < 0) {
+        if (why) reject(r, prefix, "'%s' " NOT_REGULAR, path, why);
+        else reject(r, prefix, "cannot open '%s': %s", path, strerror(errno));
         goto out;
     }
+    if (archive_read_open_fd(a, fd, BLOCK) != ARCHIVE_OK) {
+        reject(r, prefix, "cannot open '%s': %s", path, archive_error_string(a));
+        close(fd);
+        goto out;
+    }
+    afd = fd;
     struct archive_entry *ae;
     int retries = 0;
     const char *last = "(start)";
@@ -559,6 +607,7 @@ out:
     buf_release(&name);
     mem_free(buf);
     archive_read_free(a);
+    if (afd >= 0) close(afd); /* archive_read_open_fd leaves the fd open */
     return r->err;
 }
 
@@ -572,7 +621,9 @@ static int read_plain(struct rd *r, const char *path, const char *entry)
                  entry);
         return 0;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    const char *why;
+    int fd = open_shard_file(path, r->o->allow_streams, &why);
+    if (fd < 0 && why) return reject(r, entry, "'%s' " NOT_REGULAR, path, why);
     if (fd < 0) return reject(r, entry, "cannot open '%s': %s", path, strerror(errno));
     char *buf = mem_alloc(BLOCK);
     if (!buf) {
@@ -613,39 +664,91 @@ static int read_file(struct rd *r, const char *path, const char *rel)
     return read_archive(r, path, rel, m, suffix);
 }
 
-static int cmp_names(const struct dirent **a, const struct dirent **b)
+static int cmp_fts(const FTSENT **a, const FTSENT **b)
 {
-    return strcmp((*a)->d_name, (*b)->d_name);
+    return strcmp((*a)->fts_name, (*b)->fts_name);
 }
 
-static int skip_hidden(const struct dirent *d) { return d->d_name[0] != '.'; }
+struct devino {
+    dev_t dev;
+    ino_t ino;
+};
 
-/* walk: visit(path, rel) for every regular file under dir in name order. */
-static int walk(const char *dir, const char *rel, int (*visit)(void *, const char *, const char *, int),
-                void *ctx)
+/* seen_add: 1 if (dev, ino) was seen before, else remembers it (0) or ERR_NOMEM. */
+static int seen_add(struct devino **v, size_t *n, size_t *cap, const struct stat *sb)
 {
-    struct dirent **list;
-    int n = scandir(dir, &list, skip_hidden, cmp_names);
-    if (n < 0) return visit(ctx, dir, rel ? rel : ".", -errno);
-    int rc = 0;
-    struct buf p = BUF_INIT, q = BUF_INIT;
-    for (int i = 0; i < n; i++) {
-        if (rc >= 0) {
-            buf_reset(&p);
-            buf_reset(&q);
-            int br = buf_printf(&p, "%s/%s", dir, list[i]->d_name);
-            if (br == 0) br = rel ? buf_printf(&q, "%s/%s", rel, list[i]->d_name) : buf_puts(&q, list[i]->d_name);
-            struct stat st;
-            if (br < 0) rc = err_set(ERR_NOMEM, "out of memory");
-            else if (stat(p.data, &st) != 0) rc = visit(ctx, p.data, q.data, -errno);
-            else if (S_ISDIR(st.st_mode)) rc = walk(p.data, q.data, visit, ctx);
-            else if (S_ISREG(st.st_mode)) rc = visit(ctx, p.data, q.data, 0);
-        }
-        free(list[i]);
+    for (size_t i = 0; i < *n; i++)
+        if ((*v)[i].dev == sb->st_dev && (*v)[i].ino == sb->st_ino) return 1;
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        struct devino *p = mem_realloc(*v, c * sizeof *p);
+        if (!p) return err_set(ERR_NOMEM, "out of memory");
+        *v = p;
+        *cap = c;
     }
-    free(list);
-    buf_release(&p);
-    buf_release(&q);
+    (*v)[(*n)++] = (struct devino){ sb->st_dev, sb->st_ino };
+    return 0;
+}
+
+/* walk: visit(path, rel, err) for every regular file under dir in byte order
+ * of names (hidden names skipped), with fts(3): symbolic links are not
+ * followed unless follow (then a link back up the tree is reported as a
+ * cycle and skipped), and a file reached twice (hard link, or two links) is
+ * visited once, so no tree can loop or repeat. */
+static int walk(const char *dir, int follow, int (*visit)(void *, const char *, const char *, int), void *ctx)
+{
+    char *const roots[] = { (char *)dir, NULL };
+    FTS *f = fts_open(roots, (follow ? FTS_LOGICAL : FTS_PHYSICAL | FTS_COMFOLLOW) | FTS_NOCHDIR, cmp_fts);
+    if (!f) return visit(ctx, dir, ".", -errno);
+    int rc = 0;
+    size_t base = 0;
+    struct devino *seen = NULL;
+    size_t n_seen = 0, cap_seen = 0;
+    FTSENT *e;
+    while (rc >= 0 && (e = fts_read(f))) {
+        if (e->fts_level == FTS_ROOTLEVEL) {
+            base = e->fts_pathlen;
+            if (base && e->fts_path[base - 1] == '/') base--;
+            if (e->fts_info == FTS_DNR || e->fts_info == FTS_ERR || e->fts_info == FTS_NS)
+                rc = visit(ctx, e->fts_path, ".", -(e->fts_errno ? e->fts_errno : EIO));
+            continue;
+        }
+        const char *rel = e->fts_path + base + 1;
+        if (e->fts_name[0] == '.') {
+            if (e->fts_info == FTS_D) fts_set(f, e, FTS_SKIP);
+            continue;
+        }
+        switch (e->fts_info) {
+        case FTS_D:
+            break;
+        case FTS_DC:
+            log_warn("'%s': symbolic link loop back to '%s', not followed", e->fts_path, e->fts_cycle->fts_path);
+            break;
+        case FTS_DNR: case FTS_ERR: case FTS_NS:
+            rc = visit(ctx, e->fts_path, rel, -(e->fts_errno ? e->fts_errno : EIO));
+            break;
+        case FTS_F: {
+            int dup = seen_add(&seen, &n_seen, &cap_seen, e->fts_statp);
+            if (dup < 0) rc = dup;
+            else if (dup) log_info("'%s': the same file as one read before (link), skipped", e->fts_path);
+            else rc = visit(ctx, e->fts_path, rel, 0);
+            break;
+        }
+        case FTS_SLNONE:
+            if (follow) { /* a dangling link to follow: unreadable */
+                rc = visit(ctx, e->fts_path, rel, -ENOENT);
+                break;
+            }
+            /* fall through */
+        case FTS_SL:
+            log_debug("'%s': symbolic link not followed (--follow-symlinks)", e->fts_path);
+            break;
+        default:
+            break; /* FIFOs, devices, sockets: never read inside a directory */
+        }
+    }
+    mem_free(seen);
+    fts_close(f);
     return rc;
 }
 
@@ -675,7 +778,7 @@ int src_read(const char *path, const struct src_options *opt, src_doc_fn on_doc,
     if (stat(path, &sb) != 0) {
         reject(&r, NULL, "cannot read: %s", strerror(errno));
     } else if (S_ISDIR(sb.st_mode)) {
-        int wr = walk(path, NULL, visit_read, &r);
+        int wr = walk(path, opt->follow_symlinks, visit_read, &r);
         if (wr < 0 && r.err == 0) r.err = wr;
     } else {
         read_file(&r, path, NULL);
@@ -689,7 +792,9 @@ int src_read(const char *path, const struct src_options *opt, src_doc_fn on_doc,
 
 static int hash_file(struct hash_stream *h, const char *path, uint64_t *bytes)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    const char *why;
+    int fd = open_shard_file(path, 0, &why);
+    if (fd < 0 && why) return err_set(ERR_IO, "'%s' " NOT_REGULAR, path, why);
     if (fd < 0) return err_set(ERR_IO, "cannot read '%s': %s", path, strerror(errno));
     char *buf = mem_alloc(1 << 20);
     if (!buf) {
@@ -740,6 +845,11 @@ static int visit_hash(void *ctx, const char *path, const char *rel, int err)
 
 int src_hash(const char *path, struct hash128 *out, uint64_t *bytes)
 {
+    return src_hash_opt(path, NULL, out, bytes);
+}
+
+int src_hash_opt(const char *path, const struct src_options *opt, struct hash128 *out, uint64_t *bytes)
+{
     *bytes = 0;
     struct hash_stream *h = hash_stream_create();
     if (!h) return err_set(ERR_NOMEM, "out of memory");
@@ -749,7 +859,16 @@ int src_hash(const char *path, struct hash128 *out, uint64_t *bytes)
     else if (S_ISDIR(sb.st_mode)) {
         struct hash_ctx c = { h, bytes };
         hash_stream_update(h, "dir", 4);
-        rc = walk(path, NULL, visit_hash, &c);
+        rc = walk(path, opt && opt->follow_symlinks, visit_hash, &c);
+    } else if (!S_ISREG(sb.st_mode) && opt && opt->allow_streams) {
+        /* a stream cannot be read twice: its "content" is new on every run */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        hash_stream_update(h, "stream", 7);
+        hash_stream_update(h, path, strlen(path) + 1);
+        hash_stream_update(h, &ts, sizeof ts);
+    } else if (!S_ISREG(sb.st_mode)) {
+        rc = err_set(ERR_IO, "'%s' " NOT_REGULAR, path, file_kind(sb.st_mode));
     } else {
         rc = hash_file(h, path, bytes);
     }
