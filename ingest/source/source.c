@@ -513,7 +513,10 @@ static int open_shard_file(const char *path, int allow_streams, const char **why
 
 #define NOT_REGULAR "is %s, not a regular file (--allow-streams reads streams)"
 
-static int read_archive(struct rd *r, const char *path, const char *prefix, enum shard_mode mode, size_t suffix)
+/* read_archive: path through libarchive, or mem[0..mem_n) when mem is set
+ * (path then only names it). */
+static int read_archive(struct rd *r, const char *path, const char *prefix, enum shard_mode mode, size_t suffix,
+                        const void *mem, size_t mem_n)
 {
     struct archive *a = archive_read_new();
     if (!a) return r->err = err_set(ERR_NOMEM, "out of memory");
@@ -525,13 +528,17 @@ static int read_archive(struct rd *r, const char *path, const char *prefix, enum
     int afd = -1;
     if (!buf) { r->err = err_set(ERR_NOMEM, "out of memory"); goto out; }
     const char *why;
-    int fd = open_shard_file(path, r->o->allow_streams, &why);
-    if (fd < 0) {
+    int fd = -1;
+    if (mem) {
+        if (archive_read_open_memory(a, mem, mem_n) != ARCHIVE_OK) {
+            reject(r, prefix, "cannot open '%s': %s", path, archive_error_string(a));
+            goto out;
+        }
+    } else if ((fd = open_shard_file(path, r->o->allow_streams, &why)) < 0) {
         if (why) reject(r, prefix, "'%s' " NOT_REGULAR, path, why);
         else reject(r, prefix, "cannot open '%s': %s", path, strerror(errno));
         goto out;
-    }
-    if (archive_read_open_fd(a, fd, BLOCK) != ARCHIVE_OK) {
+    } else if (archive_read_open_fd(a, fd, BLOCK) != ARCHIVE_OK) {
         reject(r, prefix, "cannot open '%s': %s", path, archive_error_string(a));
         close(fd);
         goto out;
@@ -657,11 +664,11 @@ static int read_file(struct rd *r, const char *path, const char *rel)
     if (m == MODE_COMPRESSED && rel) {
         struct buf nm = BUF_INIT;
         if (buf_append(&nm, rel, strlen(rel) - suffix) < 0) return r->err = err_set(ERR_NOMEM, "out of memory");
-        int rc = read_archive(r, path, nm.data, m, suffix);
+        int rc = read_archive(r, path, nm.data, m, suffix, NULL, 0);
         buf_release(&nm);
         return rc;
     }
-    return read_archive(r, path, rel, m, suffix);
+    return read_archive(r, path, rel, m, suffix, NULL, 0);
 }
 
 static int cmp_fts(const FTSENT **a, const FTSENT **b)
@@ -782,6 +789,47 @@ int src_read(const char *path, const struct src_options *opt, src_doc_fn on_doc,
         if (wr < 0 && r.err == 0) r.err = wr;
     } else {
         read_file(&r, path, NULL);
+    }
+    buf_release(&r.clean);
+    buf_release(&r.id);
+    return r.err;
+}
+
+int src_read_mem(const char *name, const void *data, size_t size, size_t block, const struct src_options *opt,
+                 src_doc_fn on_doc, void *ctx, struct src_stats *st)
+{
+    struct src_options defaults = SRC_OPTIONS_INIT;
+    if (!opt) opt = &defaults;
+    RETURN_ERR_IF(!opt->text_field || !opt->column, ERR_INVALID, "source options need a text field and a column");
+    struct rd r = { 0 };
+    r.shard = name;
+    r.o = opt;
+    r.max_entry = opt->max_entry ? opt->max_entry : 4ull << 30;
+    r.max_shard = opt->max_shard ? opt->max_shard : 64ull << 30;
+    r.max_record = opt->max_record ? opt->max_record : 32u << 20;
+    r.on_doc = on_doc;
+    r.ctx = ctx;
+    r.st = st;
+    if (!block || block > BLOCK) block = BLOCK;
+    size_t suffix;
+    enum shard_mode m = shard_mode(base_name(name), &suffix);
+    if (m != MODE_PLAIN) {
+        read_archive(&r, name, NULL, m, suffix, data ? data : "", size);
+    } else {
+        const char *entry = base_name(name);
+        enum rec_kind kind = rec_kind(entry);
+        st->entries++;
+        if (kind == REC_NONE) {
+            st->n_skipped++;
+        } else {
+            struct entry e;
+            entry_init(&e, entry, kind);
+            for (size_t i = 0; i < size; i += block) {
+                size_t n = size - i < block ? size - i : block;
+                if (feed(&r, &e, (const char *)data + i, n) < 0 || e.capped || e.broken) break;
+            }
+            entry_finish(&r, &e);
+        }
     }
     buf_release(&r.clean);
     buf_release(&r.id);

@@ -102,6 +102,12 @@ typedef int (*src_doc_fn)(void *ctx, const struct src_doc *d);
 int src_read(const char *path, const struct src_options *opt, src_doc_fn on_doc, void *ctx,
              struct src_stats *st);
 
+/* src_read_mem: the same for a shard image in memory whose name (an archive,
+ * compressed or record-format name) says how to read it; plain entries are
+ * fed in blocks of `block` bytes (0 = 64 KiB). The fuzz entry point. */
+int src_read_mem(const char *name, const void *data, size_t size, size_t block, const struct src_options *opt,
+                 src_doc_fn on_doc, void *ctx, struct src_stats *st);
+
 /* src_hash: the content hash of a shard: xxh3-128 of the file's bytes, or for
  * a directory of every (relative name, size, bytes) in walk order. *bytes gets
  * the size read. ERR_IO naming the path when it cannot be read. */
