@@ -182,19 +182,219 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
-static int record_jsonl(struct rd *r, struct entry *e, const char *s, size_t n)
+/* ---- big jsonl records: the text decoded in place ---------------------------
+ *
+ * jansson copies a string value while lexing it (a growing buffer, then a
+ * copy of that), so a 30 MB text line would cost about four times its size.
+ * For a line of at least big_record bytes the text field's string token is
+ * located by a structural scan, checked (escapes, surrogate pairs, no raw
+ * control characters), and the line with that token replaced by "" is what
+ * jansson parses: it still validates everything and gives the id field. Then
+ * the string is unescaped in place (never longer than its escaped form). Any
+ * doubt (an escaped key, the field not a plain string token, jansson
+ * disagreeing) falls back to the full parse of the untouched line, so
+ * results and messages are the same either way (tests/unit/test_source.c
+ * compares both paths; fuzz_records drives this path too). */
+
+static size_t js_ws(const char *s, size_t n, size_t i)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
+    return i;
+}
+
+/* js_str_end: s[i] is '"'; the index of the closing quote, or n. */
+static size_t js_str_end(const char *s, size_t n, size_t i)
+{
+    for (i++; i < n; i++) {
+        if (s[i] == '"') return i;
+        if (s[i] == '\\') i++;
+    }
+    return n;
+}
+
+/* js_skip: the index just after the value at i (n when it does not end). */
+static size_t js_skip(const char *s, size_t n, size_t i)
+{
+    if (i >= n) return n;
+    if (s[i] == '"') {
+        size_t e = js_str_end(s, n, i);
+        return e < n ? e + 1 : n;
+    }
+    if (s[i] == '{' || s[i] == '[') {
+        size_t depth = 0;
+        for (; i < n; i++) {
+            char c = s[i];
+            if (c == '"') {
+                if ((i = js_str_end(s, n, i)) >= n) return n;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if ((c == '}' || c == ']') && --depth == 0) {
+                return i + 1;
+            }
+        }
+        return n;
+    }
+    while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
+           s[i] != '\r')
+        i++;
+    return i;
+}
+
+static int hex4(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = s[k];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
+        else return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* js_unescape: the content s[0..n) of a JSON string token decoded into w
+ * (w may be s: the output never outruns the input); with w NULL only
+ * checks. Returns the decoded length, or -1 for anything jansson rejects. */
+static long js_unescape(char *w, const char *s, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20) return -1;
+        if (c != '\\') {
+            if (w) w[o] = (char)c;
+            o++, i++;
+            continue;
+        }
+        if (i + 1 >= n) return -1;
+        char x = s[i + 1], d;
+        switch (x) {
+        case '"': d = '"'; break;
+        case '\\': d = '\\'; break;
+        case '/': d = '/'; break;
+        case 'b': d = '\b'; break;
+        case 'f': d = '\f'; break;
+        case 'n': d = '\n'; break;
+        case 'r': d = '\r'; break;
+        case 't': d = '\t'; break;
+        case 'u': {
+            uint32_t cp, lo;
+            if (i + 6 > n || hex4(s + i + 2, &cp) < 0) return -1;
+            size_t used = 6;
+            if (cp >= 0xDC00 && cp <= 0xDFFF) return -1;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (i + 12 > n || s[i + 6] != '\\' || s[i + 7] != 'u' || hex4(s + i + 8, &lo) < 0 || lo < 0xDC00 ||
+                    lo > 0xDFFF)
+                    return -1;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                used = 12;
+            }
+            char tmp[4];
+            size_t k = utf8_encode((int32_t)cp, tmp);
+            if (w) memcpy(w + o, tmp, k);
+            o += k;
+            i += used;
+            continue;
+        }
+        default: return -1;
+        }
+        if (w) w[o] = d;
+        o++;
+        i += 2;
+    }
+    return (long)o;
+}
+
+/* big_text: find the last top-level member named text_field whose value is a
+ * string token; *a, *b = its quotes. 0 found, -1 not (or unsure). */
+static int big_text(const char *s, size_t n, const char *field, size_t *a, size_t *b)
+{
+    size_t fl = strlen(field), i = js_ws(s, n, 0);
+    int found = 0;
+    if (i >= n || s[i] != '{') return -1;
+    i = js_ws(s, n, i + 1);
+    if (i < n && s[i] == '}') return -1;
+    for (;;) {
+        if (i >= n || s[i] != '"') return -1;
+        size_t ke = js_str_end(s, n, i);
+        if (ke >= n || memchr(s + i + 1, '\\', ke - i - 1)) return -1; /* escaped keys: the full parse */
+        int is_text = ke - i - 1 == fl && !memcmp(s + i + 1, field, fl);
+        i = js_ws(s, n, ke + 1);
+        if (i >= n || s[i] != ':') return -1;
+        i = js_ws(s, n, i + 1);
+        size_t v = i;
+        i = js_skip(s, n, i);
+        if (i >= n) return -1;
+        if (is_text) {
+            if (s[v] != '"') return -1;
+            *a = v;
+            *b = i - 1;
+            found = 1;
+        }
+        i = js_ws(s, n, i);
+        if (i < n && s[i] == '}') break;
+        if (i >= n || s[i] != ',') return -1;
+        i = js_ws(s, n, i + 1);
+    }
+    return found ? 0 : -1;
+}
+
+static int record_jsonl_doc(struct rd *r, struct entry *e, json_t *j, const char *text, size_t len);
+
+/* record_jsonl_big: 1 when the record was handled here, 0 to take the full parse. */
+static int record_jsonl_big(struct rd *r, struct entry *e, char *s, size_t n, int *rc)
+{
+    size_t a, b;
+    if (r->o->id_field && !strcmp(r->o->id_field, r->o->text_field)) return 0;
+    if (big_text(s, n, r->o->text_field, &a, &b) < 0 || js_unescape(NULL, s + a + 1, b - a - 1) < 0) return 0;
+    struct buf small = BUF_INIT;
+    if (buf_reserve(&small, n - (b - a) + 2) < 0) {
+        *rc = r->err = err_set(ERR_NOMEM, "out of memory");
+        return 1;
+    }
+    buf_append(&small, s, a);
+    buf_append(&small, "\"\"", 2);
+    buf_append(&small, s + b + 1, n - b - 1);
+    json_t *j = json_loadb(small.data, small.len, JSON_ALLOW_NUL, NULL);
+    buf_release(&small);
+    json_t *t = json_is_object(j) ? json_object_get(j, r->o->text_field) : NULL;
+    if (!t || !json_is_string(t) || json_string_length(t) != 0) {
+        json_decref(j);
+        return 0;
+    }
+    long len = js_unescape(s + a + 1, s + a + 1, b - a - 1);
+    *rc = record_jsonl_doc(r, e, j, s + a + 1, (size_t)len);
+    json_decref(j);
+    return 1;
+}
+
+static int record_jsonl(struct rd *r, struct entry *e, char *s, size_t n)
 {
     if (is_blank(s, n)) return 0;
+    size_t big = r->o->big_record ? r->o->big_record : 1u << 20;
+    int brc = 0;
+    if (n >= big && record_jsonl_big(r, e, s, n, &brc)) return brc;
     json_error_t je;
     json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, &je);
     if (!j) return reject(r, e->name, "line %llu: malformed JSON at column %d: %s", (unsigned long long)e->rec_line,
                           je.column, je.text);
     int rc = 0;
     json_t *t = json_is_object(j) ? json_object_get(j, r->o->text_field) : NULL;
-    if (!t || !json_is_string(t)) {
+    if (!t || !json_is_string(t))
         rc = reject(r, e->name, "line %llu: no string field '%s'", (unsigned long long)e->rec_line, r->o->text_field);
-        goto out;
-    }
+    else
+        rc = record_jsonl_doc(r, e, j, json_string_value(t), json_string_length(t));
+    json_decref(j);
+    return rc;
+}
+
+/* record_jsonl_doc: the id field of j, the text cleaned, one document. */
+static int record_jsonl_doc(struct rd *r, struct entry *e, json_t *j, const char *text, size_t len)
+{
+    int rc = 0;
     const char *id = NULL;
     size_t id_len = 0;
     if (r->o->id_field) {
@@ -203,10 +403,7 @@ static int record_jsonl(struct rd *r, struct entry *e, const char *s, size_t n)
         int br = 0;
         if (json_is_string(jid)) br = buf_append(&r->id, json_string_value(jid), json_string_length(jid));
         else if (json_is_integer(jid)) br = buf_printf(&r->id, "%lld", (long long)json_integer_value(jid));
-        if (br < 0) {
-            rc = r->err = err_set(ERR_NOMEM, "out of memory");
-            goto out;
-        }
+        if (br < 0) return r->err = err_set(ERR_NOMEM, "out of memory");
         if (r->id.len) {
             /* ids are short labels: NUL would cut them; replace it */
             for (size_t i = 0; i < r->id.len; i++)
@@ -216,11 +413,9 @@ static int record_jsonl(struct rd *r, struct entry *e, const char *s, size_t n)
         }
     }
     size_t tn;
-    const char *tx = clean(r, e, json_string_value(t), json_string_length(t), &tn);
-    if (!tx) { rc = err_set(ERR_NOMEM, "out of memory"); r->err = rc; goto out; }
+    const char *tx = clean(r, e, text, len, &tn);
+    if (!tx) return r->err = err_set(ERR_NOMEM, "out of memory");
     rc = emit(r, e, tx, tn, e->rec_line, e->rec_off, id, id_len);
-out:
-    json_decref(j);
     return rc;
 }
 
@@ -318,13 +513,14 @@ static int record_end(struct rd *r, struct entry *e)
                 buf_release(&r->clean);
                 r->clean = keep;
             } else {
-                rc = record_jsonl(r, e, s, cn);
+                rc = record_jsonl(r, e, (char *)s, cn); /* e->rec's bytes: ours to rewrite */
             }
         } else {
             rc = record_table(r, e, s, n);
         }
     }
-    buf_reset(&e->rec);
+    if (e->rec.cap > (4u << 20)) buf_release(&e->rec); /* a huge record does not pin its buffer */
+    else buf_reset(&e->rec);
     e->overlong = 0;
     return rc;
 }
