@@ -9,9 +9,11 @@
 #include <stdint.h>
 
 #include "fuzz_common.h"
+#include "log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    log_level = LOG_QUIET; /* messages are not what is tested: keep the runs fast */
     if (size < 2) return 0;
     static const char *const names[] = { "f.jsonl", "f.tsv", "f.csv", "f.txt", "f.ndjson", "f.md", "f.TSV", "f.CSV" };
     uint8_t sel = data[0], blk = data[1];

@@ -15,6 +15,7 @@
 
 #include "err.h"
 #include "ingest/tokenizer/tokenizer.h"
+#include "log.h"
 
 static struct tok *toks[3];
 
@@ -38,6 +39,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    log_level = LOG_QUIET; /* messages are not what is tested: keep the runs fast */
     if (size < 1) return 0;
     const struct tok *t = toks[(data[0] & 3) % 3];
     int flags = TOK_OFFSETS;

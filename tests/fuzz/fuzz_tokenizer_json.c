@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ingest/tokenizer/tokenizer.h"
+#include "log.h"
 
 static void check(const struct tok *t, const char *s, size_t n)
 {
@@ -27,6 +28,7 @@ static void check(const struct tok *t, const char *s, size_t n)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    log_level = LOG_QUIET; /* messages are not what is tested: keep the runs fast */
     struct tok *t = NULL;
     if (tok_load_mem(data, size, "tokenizer.json", &t) < 0) return 0;
     static const char *const texts[] = { "Hello, world! 안녕하세요 ", "  a  b\tc\n", "", "ÀÉ ﬁ ½ 𝔘 😀 ▁x </s> [CLS]" };
