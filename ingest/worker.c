@@ -960,6 +960,11 @@ static int reembed(struct run *r)
             ln[i] = c.texts[i].len;
         }
         if (rc == 0) rc = enc_encode(r->e, tx, ln, c.n, c.vecs, NULL);
+        for (size_t i = 0; rc == 0 && i < c.n; i++)
+            if (!vec_finite(c.vecs + i * (size_t)r->dim, r->dim))
+                rc = err_set(ERR_FORMAT, "chunk %llu: the new model gives a non-finite vector (NaN or Inf); "
+                             "re-embedding stopped (the store keeps the old vectors from here on)",
+                             (unsigned long long)c.ids[i]);
         c.next = c.ids[c.n - 1] + 1;
         if (rc == 0) rc = store_write(r->s, reembed_fn, &c);
         r->st->reembedded += c.n;

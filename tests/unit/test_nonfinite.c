@@ -4,7 +4,8 @@
  * (finite, FLT_MAX) overflows to Inf when the token-type embedding is added:
  * every text with that word becomes a NaN vector, every other text stays
  * finite. Ingest rejects exactly those chunks (naming shard, entry and
- * record; a duplicate of such a text is rejected too), stores the rest, and
+ * record; a duplicate of such a text is rejected too), stores the rest;
+ * --reembed into such a model stops with an error naming the chunk; and
  * `semindex embed` writes null instead of nan and exits 3.
  */
 #include <float.h>
@@ -125,6 +126,22 @@ int main(void)
         CHECK_INT(n, 3);
         CHECK_TRUE(finite);
         store_close(s);
+        /* --reembed into the poisoned model: stops with an error naming the chunk */
+        char store2[1200];
+        snprintf(store2, sizeof store2, "%s/nanstore2", test_tmpdir());
+        struct enc *good = NULL;
+        CHECK_OK(enc_create(src, &eo, &good));
+        CHECK_OK(store_open(store2, STORE_CREATE, &s));
+        struct ingest_stats st2 = { 0 }, st3 = { 0 };
+        if (good && s) CHECK_OK(ingest_run(s, good, shards, 1, &o, &st2));
+        struct ingest_options o2 = o;
+        o2.reembed = 1;
+        if (s) {
+            CHECK_INT(ingest_run(s, e, shards, 1, &o2, &st3), ERR_FORMAT);
+            CHECK_TRUE(strstr(err_msg(), "non-finite vector") != NULL);
+        }
+        store_close(s);
+        enc_free(good);
         enc_free(e);
     }
     TEST("embed: null, not nan, and exit 3") {
