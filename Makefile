@@ -6,6 +6,7 @@
 #   make bench        benchmarks (see docs/performance.md)
 #   make demo         the nightly job on the bundled demo corpus
 #   make fuzz         libFuzzer targets (clang) for the hostile-file parsers
+#   make fuzz-smoke   each fuzz target for 25 s from its seeds (CI)
 #   make install      PREFIX=/usr/local [DESTDIR=...] (docs/operations.md)
 #
 # Switches: V=1 full command lines; DEVELOPER=1 adds -Werror; NO_OMP=1 builds
@@ -80,7 +81,7 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2);
 endif
 
-.PHONY: all test check bench demo fuzz install clean tests tools
+.PHONY: all test check bench demo fuzz fuzz-smoke install clean tests tools
 all: $(BUILD)/semindex tools
 
 $(BUILD)/libsemindex.a: $(LIB_OBJ)
@@ -125,6 +126,11 @@ demo: all
 
 fuzz:
 	@$(MAKE) --no-print-directory -C tests/fuzz BUILD=$(abspath build-fuzz)
+
+# fuzz-smoke: every fuzz target for FUZZ_SECONDS (default 25) s from its seeds;
+# fails on a crash, leak or timeout (CI runs it after make test)
+fuzz-smoke:
+	@$(MAKE) --no-print-directory -C tests/fuzz run BUILD=$(abspath build-fuzz) FUZZ_SECONDS=$(or $(FUZZ_SECONDS),25)
 
 # make install PREFIX=/usr/local [DESTDIR=/tmp/stage]: the program, the
 # static library with <semindex.h> and the module headers it includes (under

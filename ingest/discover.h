@@ -2,7 +2,10 @@
  * discover.h - find the shards a nightly run should look at.
  *
  * Each pattern is a path, a glob (glob(3) with braces: "/data/night-*.tar.zst",
- * "/data/{news,web}/"), or a directory, walked recursively. Every regular file
+ * "/data/{news,web}/"), or a directory, walked recursively with fts(3):
+ * symbolic links under it are not followed unless follow_symlinks (then a
+ * loop is a warning, FTS_DC), and a file reached twice (same device and
+ * inode) is listed once, so no tree repeats a file or hangs. Every regular file
  * whose name ends in a shard extension (shard_ext_known) becomes one shard;
  * hidden files and directories (".name") and other files are skipped and
  * counted. The result is sorted by path and each file appears once (two
@@ -44,6 +47,10 @@ int shard_ext_known(const char *name);
  * deduplicated). Returns 0, ERR_NOMEM, or ERR_INVALID for a malformed glob. */
 int discover_shards(const char *const *patterns, size_t n, struct shard_list *out,
                     struct discover_stats *st);
+/* discover_shards_ex: the same, following symbolic links under directories
+ * when follow_symlinks. */
+int discover_shards_ex(const char *const *patterns, size_t n, int follow_symlinks, struct shard_list *out,
+                       struct discover_stats *st);
 void shard_list_release(struct shard_list *l);
 
 #endif

@@ -129,7 +129,7 @@ static void *q_take(struct queue *q)
 
 /* ---- events ---------------------------------------------------------------- */
 
-enum how { HOW_ENCODE, HOW_STORED, HOW_PENDING };
+enum how { HOW_ENCODE, HOW_STORED, HOW_PENDING, HOW_BAD /* non-finite vector: not stored */ };
 enum ev_kind { EV_BEGIN, EV_DATA, EV_END };
 
 struct item {
@@ -203,6 +203,9 @@ struct run {
     atomic_int abort;
     atomic_ullong committed;  /* every DATA batch with seq <= this is committed */
     atomic_ullong passed;     /* shards the prep thread skipped or failed (progress) */
+    atomic_ullong bad;        /* chunks rejected for a non-finite vector (writer) */
+    struct hash128 *bad_h;    /* writer: their text hashes (duplicates are rejected too) */
+    size_t n_bad_h, cap_bad_h;
     pthread_mutex_t mu_err;
     int err;
     char errmsg[1024];
@@ -437,7 +440,7 @@ static int prep_shard(struct run *r, uint32_t i)
     st->shards_seen++;
     struct hash128 h;
     uint64_t bytes;
-    if (src_hash(path, &h, &bytes) < 0) {
+    if (src_hash_opt(path, &r->o->src, &h, &bytes) < 0) {
         log_warn("shard '%s': %s; skipped", path, err_msg());
         st->shards_failed++;
         st->rejected++;
@@ -533,6 +536,17 @@ static void *prep_main(void *arg)
 
 /* ---- encoder (calling thread) ---------------------------------------------- */
 
+/* vec_finite: 0 when v holds a NaN or Inf (bit test: immune to -ffast-math). */
+static int vec_finite(const float *v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, v + i, sizeof u);
+        if ((u & 0x7f800000u) == 0x7f800000u) return 0;
+    }
+    return 1;
+}
+
 static int encode_batch(struct run *r, struct event *b)
 {
     size_t k = 0;
@@ -554,8 +568,10 @@ static int encode_batch(struct run *r, struct event *b)
             idx[j++] = i;
         }
         rc = r->tok ? enc_encode_ids(r->e, ids, lens, k, out) : enc_encode(r->e, texts, lens, k, out, NULL);
-        for (size_t j2 = 0; rc == 0 && j2 < k; j2++)
+        for (size_t j2 = 0; rc == 0 && j2 < k; j2++) {
             memcpy(b->vecs + idx[j2] * (size_t)r->dim, out + j2 * (size_t)r->dim, (size_t)r->dim * sizeof *out);
+            if (!vec_finite(out + j2 * (size_t)r->dim, r->dim)) b->items[idx[j2]].how = HOW_BAD;
+        }
     }
     mem_free(texts);
     mem_free(ids);
@@ -597,7 +613,7 @@ struct wctx {
     struct event *b;
     uint64_t ordinal;
     long deleted;
-    uint64_t dups;
+    uint64_t dups, bad;
 };
 
 static int begin_fn(struct store_txn *t, void *ctx)
@@ -665,13 +681,48 @@ static int end_fn(struct store_txn *t, void *ctx)
     return store_put_shard(t, key, &rec);
 }
 
+static int twin_bad(const struct run *r, struct hash128 h)
+{
+    for (size_t i = 0; i < r->n_bad_h; i++)
+        if (r->bad_h[i].lo == h.lo && r->bad_h[i].hi == h.hi) return 1;
+    return 0;
+}
+
+/* bad_chunk: name the rejected chunk (shard, entry, record) and remember its
+ * text so that its duplicates later in the run are rejected too. */
+static int bad_chunk(struct run *r, const struct event *b, const struct item *it)
+{
+    const struct docr *dr = NULL;
+    for (size_t i = 0; i < b->n_docs && !dr; i++)
+        if (b->docs[i].seq == it->doc_seq) dr = &b->docs[i];
+    if (dr)
+        log_warn("shard '%s': entry '%.*s': record %llu: chunk at bytes %llu-%llu: the encoder gave a non-finite "
+                 "vector (NaN or Inf); chunk rejected", r->paths[b->shard], (int)dr->entry_len,
+                 b->arena.data + dr->entry_off, (unsigned long long)dr->record, (unsigned long long)it->start,
+                 (unsigned long long)it->end);
+    else
+        log_warn("shard '%s': document %llu: chunk at bytes %llu-%llu: the encoder gave a non-finite vector "
+                 "(NaN or Inf); chunk rejected", r->paths[b->shard], (unsigned long long)it->doc_seq,
+                 (unsigned long long)it->start, (unsigned long long)it->end);
+    if (twin_bad(r, it->h)) return 0;
+    if (r->n_bad_h == r->cap_bad_h) {
+        size_t cap = r->cap_bad_h ? 2 * r->cap_bad_h : 16;
+        struct hash128 *p = mem_realloc(r->bad_h, cap * sizeof *p);
+        if (!p) return err_set(ERR_NOMEM, "out of memory");
+        r->bad_h = p;
+        r->cap_bad_h = cap;
+    }
+    r->bad_h[r->n_bad_h++] = it->h;
+    return 0;
+}
+
 static int data_fn(struct store_txn *t, void *ctx)
 {
     struct wctx *w = ctx;
     struct run *r = w->r;
     struct event *b = w->b;
     uint64_t ord = r->ordinal[b->shard];
-    w->dups = 0;
+    w->dups = w->bad = 0;
     struct store_doc d = STORE_DOC_INIT;
     int rc = 0;
     for (size_t i = 0; i < b->n_docs && rc == 0; i++) {
@@ -694,6 +745,13 @@ static int data_fn(struct store_txn *t, void *ctx)
     for (size_t i = 0; i < b->n_items && rc == 0; i++) {
         struct item *it = &b->items[i];
         float *v = b->vecs + i * (size_t)r->dim;
+        if (it->how == HOW_PENDING && twin_bad(r, it->h)) it->how = HOW_BAD;
+        if (it->how == HOW_BAD) {
+            /* a NaN/Inf vector is never stored or indexed: the chunk alone is rejected */
+            if ((rc = bad_chunk(r, b, it)) < 0) break;
+            w->bad++;
+            continue;
+        }
         if (it->how == HOW_PENDING) {
             /* its twin was written earlier in this run (before this chunk's own
              * texts-map entry replaces it) */
@@ -726,7 +784,7 @@ static int data_fn(struct store_txn *t, void *ctx)
 
 static int write_event(struct run *r, struct event *b, struct progress *p, uint64_t *shards_done)
 {
-    struct wctx w = { r, b, 0, 0, 0 };
+    struct wctx w = { r, b, 0, 0, 0, 0 };
     struct ingest_stats *st = r->st;
     int rc;
     switch (b->kind) {
@@ -753,9 +811,10 @@ static int write_event(struct run *r, struct event *b, struct progress *p, uint6
         if (rc < 0) return rc;
         atomic_store(&r->committed, b->seq);
         st->docs += b->n_docs;
-        st->chunks += b->n_items;
+        st->chunks += b->n_items - w.bad;
         st->duplicates += w.dups;
-        st->encoded += b->n_items - w.dups;
+        st->encoded += b->n_items - w.dups - w.bad;
+        atomic_fetch_add(&r->bad, w.bad);
         st->tokens += b->tokens;
         for (size_t i = 0; i < b->n_items; i++) st->truncated += b->items[i].truncated;
         if (r->o->progress) {
@@ -948,6 +1007,11 @@ static int reembed(struct run *r)
             ln[i] = c.texts[i].len;
         }
         if (rc == 0) rc = enc_encode(r->e, tx, ln, c.n, c.vecs, NULL);
+        for (size_t i = 0; rc == 0 && i < c.n; i++)
+            if (!vec_finite(c.vecs + i * (size_t)r->dim, r->dim))
+                rc = err_set(ERR_FORMAT, "chunk %llu: the new model gives a non-finite vector (NaN or Inf); "
+                             "re-embedding stopped (the store keeps the old vectors from here on)",
+                             (unsigned long long)c.ids[i]);
         c.next = c.ids[c.n - 1] + 1;
         if (rc == 0) rc = store_write(r->s, reembed_fn, &c);
         r->st->reembedded += c.n;
@@ -1194,7 +1258,9 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
     q_destroy(&r.q_write);
     pthread_mutex_destroy(&r.mu_err);
     if (r.err) rc = err_set(r.err, "%s", r.errmsg);
+    st->rejected += atomic_load(&r.bad);
 out:
+    mem_free(r.bad_h);
     for (size_t i = 0; i < r.n_sets; i++) mem_free(r.sets[i].slot);
     mem_free(r.sets);
     seg_spans_release(&r.spans);

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,9 @@ static const char usage[] =
     "                       module does this anyway when it has one)\n"
     "\n"
     "Rows are in input order. The number of inputs cut to the model's\n"
-    "max_seq_length is reported on stderr.\n"
+    "max_seq_length is reported on stderr. A row the model turns into NaN or Inf\n"
+    "is named on stderr, written as {\"embedding\":null,...} in jsonl, and the exit\n"
+    "status is 3.\n"
     CLI_OUTPUT_PATHS_HELP;
 
 enum out_format { OUT_JSONL, OUT_F32, OUT_NPY };
@@ -64,10 +67,30 @@ static int write_npy_header(FILE *f, size_t n, int dim)
     return 0;
 }
 
-static int write_rows(FILE *f, enum out_format fmt, const float *v, size_t n, int dim)
+static int row_finite(const float *v, int dim)
 {
+    for (int i = 0; i < dim; i++)
+        if (!isfinite(v[i])) return 0;
+    return 1;
+}
+
+/* write_rows: rows first+0..n; a non-finite row (a broken model) is named in a
+ * warning and counted in *bad; in jsonl it is {"embedding":null,...} (JSON
+ * has no NaN), in f32/npy its values are kept so rows stay aligned. */
+static int write_rows(FILE *f, enum out_format fmt, const float *v, size_t n, int dim, size_t first, size_t *bad)
+{
+    for (size_t r = 0; r < n; r++)
+        if (!row_finite(v + r * dim, dim)) {
+            log_warn("input %zu: the model gave a non-finite vector (NaN or Inf)%s", first + r + 1,
+                     fmt == OUT_JSONL ? "; written as null" : "");
+            (*bad)++;
+        }
     if (fmt != OUT_JSONL) return fwrite(v, sizeof *v, n * (size_t)dim, f) == n * (size_t)dim ? 0 : -1;
     for (size_t r = 0; r < n; r++) {
+        if (!row_finite(v + r * dim, dim)) {
+            fputs("{\"embedding\":null,\"error\":\"non-finite vector\"}\n", f);
+            continue;
+        }
         fputs("{\"embedding\":[", f);
         for (int i = 0; i < dim; i++) fprintf(f, i ? ",%.9g" : "%.9g", (double)v[r * dim + i]);
         fputs("]}\n", f);
@@ -153,7 +176,7 @@ int cmd_embed(int argc, char **argv)
     }
     f = out.f;
     if (ofmt == OUT_NPY && write_npy_header(f, t.n, dim) < 0) goto write_error;
-    size_t truncated = 0;
+    size_t truncated = 0, bad = 0;
     for (size_t i = 0; i < t.n; i += chunk) {
         size_t k = t.n - i < chunk ? t.n - i : chunk;
         if (enc_encode(e, (const char *const *)t.text + i, t.len + i, k, vec, info) < 0) {
@@ -161,13 +184,14 @@ int cmd_embed(int argc, char **argv)
             goto out;
         }
         for (size_t j = 0; j < k; j++) truncated += info[j].truncated;
-        if (write_rows(f, ofmt, vec, k, dim) < 0) goto write_error;
+        if (write_rows(f, ofmt, vec, k, dim, i, &bad) < 0) goto write_error;
     }
     if (truncated)
         log_warn("%zu of %zu inputs were longer than max_seq_length %d tokens and were truncated", truncated, t.n,
                  enc_max_seq_length(e));
     f = NULL;
     if (fs_atomic_commit(&out) < 0) rc = cli_fail(NULL);
+    else if (bad) rc = EXIT_PARTIAL;
     goto out;
 write_error:
     err_set(ERR_IO, "cannot write '%s': %s", out.tmp ? out.tmp : out.path, strerror(errno));

@@ -36,15 +36,19 @@ static const char usage_str[] =
     "  --batch-tokens N    tokens per encoder batch (default 16384)\n"
     "  --threads N         encoder threads (default: all cores)\n"
     "  --strict            a rejected input fails the run (exit 1) instead of exit 3\n"
+    "  --allow-streams     read a FIFO or device given as a shard (else it is rejected)\n"
+    "  --follow-symlinks   follow symbolic links inside directory shards (loops are skipped)\n"
     "  --reembed           the store holds another model's vectors: re-encode them all\n"
     "  --f16               store vectors as float16 (a new store only)\n"
     "  --stats-json FILE   write the run's statistics as JSON to FILE ('-' = stdout)\n"
     "  -q, -v              quieter, more verbose\n"
     "\n"
     "SHARD: .tar .tar.gz .tgz .tar.zst .tar.xz .zip .7z archives, single .gz/.zst files,\n"
-    ".txt .md .jsonl .ndjson .tsv .csv files, or directories of them. Shards already\n"
-    "ingested with the same content and settings are skipped; changed ones replace their\n"
-    "old chunks. A shard not read whole is not recorded as done: the next run reads it again.\n"
+    ".txt .md .jsonl .ndjson .tsv .csv files, or directories of them (symbolic links in\n"
+    "them skipped unless --follow-symlinks). A FIFO or device is rejected unless\n"
+    "--allow-streams; a stream is read again on every run. Shards already ingested with\n"
+    "the same content and settings are skipped; changed ones replace their old chunks.\n"
+    "A shard not read whole is not recorded as done: the next run reads it again.\n"
     "Exit status: 0 done, 3 done but some inputs were rejected, 1 failure, 2 usage\n"
     "(also a SHARD path that does not exist: nothing is ingested).\n"
     CLI_OUTPUT_PATHS_HELP;
@@ -76,6 +80,7 @@ int cmd_ingest(int argc, char **argv)
         { "threads", required_argument, NULL, 't' }, { "strict", no_argument, NULL, 'x' },
         { "reembed", no_argument, NULL, 'r' },       { "f16", no_argument, NULL, 'f' },
         { "stats-json", required_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
+        { "allow-streams", no_argument, NULL, 'A' }, { "follow-symlinks", no_argument, NULL, 'L' },
         { NULL, 0, NULL, 0 },
     };
     struct ingest_options o = INGEST_OPTIONS_INIT;
@@ -118,6 +123,8 @@ int cmd_ingest(int argc, char **argv)
                 return cli_usage_error(usage_str, "--threads: %s", err_msg());
             break;
         case 'x': o.src.strict = 1; break;
+        case 'A': o.src.allow_streams = 1; break;
+        case 'L': o.src.follow_symlinks = 1; break;
         case 'r': o.reembed = 1; break;
         case 'f': o.dtype = STORE_F16; break;
         case 'j': stats_json = optarg; break;

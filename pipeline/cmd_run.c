@@ -82,6 +82,7 @@ static int stage_ingest(struct run *r)
     if (o->id_field) io.src.id_field = o->id_field;
     if (o->column) io.src.column = o->column;
     io.src.strict = o->strict;
+    io.src.follow_symlinks = o->follow_symlinks;
     io.reembed = o->reembed;
     io.dtype = o->f16 ? STORE_F16 : STORE_F32;
     io.progress = 1;
@@ -349,7 +350,7 @@ int cmd_run(int argc, char **argv)
     }
 
     double t = now_sec();
-    if (discover_shards((const char *const *)o->shards.v, o->shards.n, &r.shards, &r.disc) < 0) {
+    if (discover_shards_ex((const char *const *)o->shards.v, o->shards.n, o->follow_symlinks, &r.shards, &r.disc) < 0) {
         fail(&r, ST_DISCOVER);
         goto report;
     }

@@ -39,6 +39,8 @@ static const struct opt opts[] = {
     { "ingest-id-field", T_STR, O(id_field), 0, 0, "NAME", "JSON field holding the document id" },
     { "ingest-column", T_STR, O(column), 0, 0, "NAME|N", "TSV/CSV column holding the text" },
     { "ingest-strict", T_BOOL, O(strict), 0, 0, NULL, "a rejected input fails the run" },
+    { "ingest-follow-symlinks", T_BOOL, O(follow_symlinks), 0, 0, NULL, "follow symbolic links in directories\n"
+      "(loops are reported and skipped; default: links are not followed)" },
     { "ingest-reembed", T_BOOL, O(reembed), 0, 0, NULL, "re-embed everything when the model changed" },
     { "ingest-f16", T_BOOL, O(f16), 0, 0, NULL, "store vectors as float16 (new stores only)" },
     { "index-enabled", T_BOOL, O(index_enabled), 0, 0, NULL, "build or update the FAISS index (default yes)" },

@@ -34,6 +34,7 @@ struct run_options {
     long window, overlap;
     char *text_field, *id_field, *column;
     int strict, reembed, f16;
+    int follow_symlinks;
     /* [index] */
     int index_enabled;
     char *index_type;        /* auto or a FAISS factory string */

@@ -8,7 +8,10 @@
  */
 #include "model.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -233,7 +236,19 @@ static int tensor(struct model *m, struct st_set *st, const char *prefix, const 
     int64_t shape[2] = { d0, d1 };
     float *owned;
     FORWARD_ERR(st_get_f32(st, full, d1 ? 2 : 1, shape, out, &owned));
-    return keep(m, owned);
+    FORWARD_ERR(keep(m, owned));
+    /* a NaN or Inf weight makes every vector NaN: refuse the model here, naming
+     * the tensor, instead of storing and indexing garbage (bit test: immune to
+     * -ffast-math) */
+    size_t count = (size_t)d0 * (size_t)(d1 ? d1 : 1);
+    const uint32_t *bits = (const uint32_t *)(const void *)*out;
+    for (size_t i = 0; i < count; i++)
+        if ((bits[i] & 0x7f800000u) == 0x7f800000u) {
+            const struct st_tensor *t = st_find(st, full);
+            return err_set(ERR_FORMAT, "'%s': tensor '%s' holds a non-finite value (%s) at element %zu",
+                           t ? st_file_name(st, t) : "?", full, bits[i] & 0x007fffffu ? "NaN" : "Inf", i);
+        }
+    return 0;
 }
 
 static int hash_file(struct hash_stream *h, const char *path)
@@ -372,7 +387,7 @@ static int load_transformer(struct model *m, struct hash_stream *h, const char *
         if ((rc = json_get_bool(sb, "do_lower_case", p.data, &m->do_lower_case)) < 0) goto out;
     }
     int64_t limit = m->cfg.max_positions - m->cfg.position_offset;
-    if (msl <= 0 || (m->cfg.arch != MODEL_MODERNBERT && msl > limit)) {
+    if (msl <= 0 || msl > limit) { /* ModernBERT too: positions past the table make no sense */
         rc = err_set(ERR_FORMAT, "'%s': max_seq_length %lld exceeds the model's %lld positions", tdir,
                      (long long)msl, (long long)limit);
         goto out;
@@ -443,6 +458,28 @@ out:
     return rc;
 }
 
+/* inside_dir: the module directory sub (entry i of modules.json, given as
+ * path) must resolve under the model directory: a symlink such as
+ * "evil -> ../other/1_Pooling" would otherwise load another model's files.
+ * A path that does not resolve is left to the loader's own error. */
+static int inside_dir(const char *modules_json, size_t i, const char *path, const char *dir, const char *sub)
+{
+    char *rdir = realpath(dir, NULL), *rsub = realpath(sub, NULL);
+    int rc = 0;
+    if (!rdir || !rsub) {
+        if (errno == ENOMEM) rc = err_set(ERR_NOMEM, "out of memory");
+    } else {
+        size_t n = strlen(rdir);
+        int under = !strncmp(rsub, rdir, n) && (rsub[n] == '/' || rsub[n] == 0 || (n == 1 && rdir[0] == '/'));
+        if (!under)
+            rc = err_set(ERR_FORMAT, "'%s': module %zu path '%s' resolves to '%s', outside the model directory '%s'",
+                         modules_json, i, path, rsub, rdir);
+    }
+    free(rdir);
+    free(rsub);
+    return rc;
+}
+
 static int load_modules(struct model *m, struct hash_stream *h, const char *dir)
 {
     json_t *mods = NULL, *pc = NULL;
@@ -472,6 +509,7 @@ static int load_modules(struct model *m, struct hash_stream *h, const char *dir)
         const char *t = !strncmp(type, MODULE_PREFIX, strlen(MODULE_PREFIX)) ? type + strlen(MODULE_PREFIX) : type;
         if (*path) {
             if ((rc = fs_join(&sub, dir, path)) < 0) goto out;
+            if ((rc = inside_dir(p.data, i, path, dir, sub.data)) < 0) goto out;
         } else {
             buf_reset(&sub);
             if ((rc = buf_puts(&sub, dir)) < 0) goto out;

@@ -19,6 +19,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fts.h>
+#include <time.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,19 +204,219 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
-static int record_jsonl(struct rd *r, struct entry *e, const char *s, size_t n)
+/* ---- big jsonl records: the text decoded in place ---------------------------
+ *
+ * jansson copies a string value while lexing it (a growing buffer, then a
+ * copy of that), so a 30 MB text line would cost about four times its size.
+ * For a line of at least big_record bytes the text field's string token is
+ * located by a structural scan, checked (escapes, surrogate pairs, no raw
+ * control characters), and the line with that token replaced by "" is what
+ * jansson parses: it still validates everything and gives the id field. Then
+ * the string is unescaped in place (never longer than its escaped form). Any
+ * doubt (an escaped key, the field not a plain string token, jansson
+ * disagreeing) falls back to the full parse of the untouched line, so
+ * results and messages are the same either way (tests/unit/test_source.c
+ * compares both paths; fuzz_records drives this path too). */
+
+static size_t js_ws(const char *s, size_t n, size_t i)
+{
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
+    return i;
+}
+
+/* js_str_end: s[i] is '"'; the index of the closing quote, or n. */
+static size_t js_str_end(const char *s, size_t n, size_t i)
+{
+    for (i++; i < n; i++) {
+        if (s[i] == '"') return i;
+        if (s[i] == '\\') i++;
+    }
+    return n;
+}
+
+/* js_skip: the index just after the value at i (n when it does not end). */
+static size_t js_skip(const char *s, size_t n, size_t i)
+{
+    if (i >= n) return n;
+    if (s[i] == '"') {
+        size_t e = js_str_end(s, n, i);
+        return e < n ? e + 1 : n;
+    }
+    if (s[i] == '{' || s[i] == '[') {
+        size_t depth = 0;
+        for (; i < n; i++) {
+            char c = s[i];
+            if (c == '"') {
+                if ((i = js_str_end(s, n, i)) >= n) return n;
+            } else if (c == '{' || c == '[') {
+                depth++;
+            } else if ((c == '}' || c == ']') && --depth == 0) {
+                return i + 1;
+            }
+        }
+        return n;
+    }
+    while (i < n && s[i] != ',' && s[i] != '}' && s[i] != ']' && s[i] != ' ' && s[i] != '\t' && s[i] != '\n' &&
+           s[i] != '\r')
+        i++;
+    return i;
+}
+
+static int hex4(const char *s, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int k = 0; k < 4; k++) {
+        char c = s[k];
+        v <<= 4;
+        if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
+        else return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* js_unescape: the content s[0..n) of a JSON string token decoded into w
+ * (w may be s: the output never outruns the input); with w NULL only
+ * checks. Returns the decoded length, or -1 for anything jansson rejects. */
+static long js_unescape(char *w, const char *s, size_t n)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20) return -1;
+        if (c != '\\') {
+            if (w) w[o] = (char)c;
+            o++, i++;
+            continue;
+        }
+        if (i + 1 >= n) return -1;
+        char x = s[i + 1], d;
+        switch (x) {
+        case '"': d = '"'; break;
+        case '\\': d = '\\'; break;
+        case '/': d = '/'; break;
+        case 'b': d = '\b'; break;
+        case 'f': d = '\f'; break;
+        case 'n': d = '\n'; break;
+        case 'r': d = '\r'; break;
+        case 't': d = '\t'; break;
+        case 'u': {
+            uint32_t cp, lo;
+            if (i + 6 > n || hex4(s + i + 2, &cp) < 0) return -1;
+            size_t used = 6;
+            if (cp >= 0xDC00 && cp <= 0xDFFF) return -1;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (i + 12 > n || s[i + 6] != '\\' || s[i + 7] != 'u' || hex4(s + i + 8, &lo) < 0 || lo < 0xDC00 ||
+                    lo > 0xDFFF)
+                    return -1;
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                used = 12;
+            }
+            char tmp[4];
+            size_t k = utf8_encode((int32_t)cp, tmp);
+            if (w) memcpy(w + o, tmp, k);
+            o += k;
+            i += used;
+            continue;
+        }
+        default: return -1;
+        }
+        if (w) w[o] = d;
+        o++;
+        i += 2;
+    }
+    return (long)o;
+}
+
+/* big_text: find the last top-level member named text_field whose value is a
+ * string token; *a, *b = its quotes. 0 found, -1 not (or unsure). */
+static int big_text(const char *s, size_t n, const char *field, size_t *a, size_t *b)
+{
+    size_t fl = strlen(field), i = js_ws(s, n, 0);
+    int found = 0;
+    if (i >= n || s[i] != '{') return -1;
+    i = js_ws(s, n, i + 1);
+    if (i < n && s[i] == '}') return -1;
+    for (;;) {
+        if (i >= n || s[i] != '"') return -1;
+        size_t ke = js_str_end(s, n, i);
+        if (ke >= n || memchr(s + i + 1, '\\', ke - i - 1)) return -1; /* escaped keys: the full parse */
+        int is_text = ke - i - 1 == fl && !memcmp(s + i + 1, field, fl);
+        i = js_ws(s, n, ke + 1);
+        if (i >= n || s[i] != ':') return -1;
+        i = js_ws(s, n, i + 1);
+        size_t v = i;
+        i = js_skip(s, n, i);
+        if (i >= n) return -1;
+        if (is_text) {
+            if (s[v] != '"') return -1;
+            *a = v;
+            *b = i - 1;
+            found = 1;
+        }
+        i = js_ws(s, n, i);
+        if (i < n && s[i] == '}') break;
+        if (i >= n || s[i] != ',') return -1;
+        i = js_ws(s, n, i + 1);
+    }
+    return found ? 0 : -1;
+}
+
+static int record_jsonl_doc(struct rd *r, struct entry *e, json_t *j, const char *text, size_t len);
+
+/* record_jsonl_big: 1 when the record was handled here, 0 to take the full parse. */
+static int record_jsonl_big(struct rd *r, struct entry *e, char *s, size_t n, int *rc)
+{
+    size_t a, b;
+    if (r->o->id_field && !strcmp(r->o->id_field, r->o->text_field)) return 0;
+    if (big_text(s, n, r->o->text_field, &a, &b) < 0 || js_unescape(NULL, s + a + 1, b - a - 1) < 0) return 0;
+    struct buf small = BUF_INIT;
+    if (buf_reserve(&small, n - (b - a) + 2) < 0) {
+        *rc = r->err = err_set(ERR_NOMEM, "out of memory");
+        return 1;
+    }
+    buf_append(&small, s, a);
+    buf_append(&small, "\"\"", 2);
+    buf_append(&small, s + b + 1, n - b - 1);
+    json_t *j = json_loadb(small.data, small.len, JSON_ALLOW_NUL, NULL);
+    buf_release(&small);
+    json_t *t = json_is_object(j) ? json_object_get(j, r->o->text_field) : NULL;
+    if (!t || !json_is_string(t) || json_string_length(t) != 0) {
+        json_decref(j);
+        return 0;
+    }
+    long len = js_unescape(s + a + 1, s + a + 1, b - a - 1);
+    *rc = record_jsonl_doc(r, e, j, s + a + 1, (size_t)len);
+    json_decref(j);
+    return 1;
+}
+
+static int record_jsonl(struct rd *r, struct entry *e, char *s, size_t n)
 {
     if (is_blank(s, n)) return 0;
+    size_t big = r->o->big_record ? r->o->big_record : 1u << 20;
+    int brc = 0;
+    if (n >= big && record_jsonl_big(r, e, s, n, &brc)) return brc;
     json_error_t je;
     json_t *j = json_loadb(s, n, JSON_ALLOW_NUL, &je);
     if (!j) return reject(r, e->name, "line %llu: malformed JSON at column %d: %s", (unsigned long long)e->rec_line,
                           je.column, je.text);
     int rc = 0;
     json_t *t = json_is_object(j) ? json_object_get(j, r->o->text_field) : NULL;
-    if (!t || !json_is_string(t)) {
+    if (!t || !json_is_string(t))
         rc = reject(r, e->name, "line %llu: no string field '%s'", (unsigned long long)e->rec_line, r->o->text_field);
-        goto out;
-    }
+    else
+        rc = record_jsonl_doc(r, e, j, json_string_value(t), json_string_length(t));
+    json_decref(j);
+    return rc;
+}
+
+/* record_jsonl_doc: the id field of j, the text cleaned, one document. */
+static int record_jsonl_doc(struct rd *r, struct entry *e, json_t *j, const char *text, size_t len)
+{
+    int rc = 0;
     const char *id = NULL;
     size_t id_len = 0;
     if (r->o->id_field) {
@@ -228,10 +430,7 @@ static int record_jsonl(struct rd *r, struct entry *e, const char *s, size_t n)
                  (unsigned long long)e->rec_line, r->o->id_field,
                  json_is_object(jid) ? "an object" : json_is_array(jid) ? "an array"
                  : json_is_real(jid) ? "a float" : "a boolean");
-        if (br < 0) {
-            rc = r->err = err_set(ERR_NOMEM, "out of memory");
-            goto out;
-        }
+        if (br < 0) return r->err = err_set(ERR_NOMEM, "out of memory");
         if (r->id.len) {
             /* ids are short labels: NUL would cut them; replace it */
             for (size_t i = 0; i < r->id.len; i++)
@@ -241,11 +440,9 @@ static int record_jsonl(struct rd *r, struct entry *e, const char *s, size_t n)
         }
     }
     size_t tn;
-    const char *tx = clean(r, e, json_string_value(t), json_string_length(t), &tn);
-    if (!tx) { rc = err_set(ERR_NOMEM, "out of memory"); r->err = rc; goto out; }
+    const char *tx = clean(r, e, text, len, &tn);
+    if (!tx) return r->err = err_set(ERR_NOMEM, "out of memory");
     rc = emit(r, e, tx, tn, e->rec_line, e->rec_off, id, id_len);
-out:
-    json_decref(j);
     return rc;
 }
 
@@ -370,13 +567,14 @@ static int record_end(struct rd *r, struct entry *e)
                 buf_release(&r->clean);
                 r->clean = keep;
             } else {
-                rc = record_jsonl(r, e, s, cn);
+                rc = record_jsonl(r, e, (char *)s, cn); /* e->rec's bytes: ours to rewrite */
             }
         } else {
             rc = record_table(r, e, s, n);
         }
     }
-    buf_reset(&e->rec);
+    if (e->rec.cap > (4u << 20)) buf_release(&e->rec); /* a huge record does not pin its buffer */
+    else buf_reset(&e->rec);
     e->overlong = 0;
     return rc;
 }
@@ -529,7 +727,46 @@ static int entry_finish(struct rd *r, struct entry *e)
 
 /* ---- shards ---------------------------------------------------------------- */
 
-static int read_archive(struct rd *r, const char *path, const char *prefix, enum shard_mode mode, size_t suffix)
+static const char *file_kind(mode_t m)
+{
+    return S_ISFIFO(m) ? "a FIFO" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+         : S_ISSOCK(m) ? "a socket" : S_ISDIR(m) ? "a directory" : "not a regular file";
+}
+
+/* open_shard_file: open path for reading without ever blocking in open(2)
+ * (O_NONBLOCK: a FIFO without a writer), and refuse what is not a regular
+ * file (a FIFO, /dev/zero, a socket would block or never end) unless
+ * allow_streams. Returns the fd (blocking again), or -1 with errno set and
+ * *why naming the refusal (NULL for an open error). */
+static int open_shard_file(const char *path, int allow_streams, const char **why)
+{
+    *why = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0) return -1;
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (!S_ISREG(sb.st_mode) && !allow_streams) {
+        *why = file_kind(sb.st_mode);
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    return fd;
+}
+
+#define NOT_REGULAR "is %s, not a regular file (--allow-streams reads streams)"
+
+/* read_archive: path through libarchive, or mem[0..mem_n) when mem is set
+ * (path then only names it). */
+static int read_archive(struct rd *r, const char *path, const char *prefix, enum shard_mode mode, size_t suffix,
+                        const void *mem, size_t mem_n)
 {
     struct archive *a = archive_read_new();
     if (!a) return r->err = err_set(ERR_NOMEM, "out of memory");
@@ -538,12 +775,28 @@ static int read_archive(struct rd *r, const char *path, const char *prefix, enum
     else archive_read_support_format_raw(a);
     char *buf = mem_alloc(BLOCK);
     struct buf name = BUF_INIT;
+    int afd = -1;
     if (!buf) { r->err = err_set(ERR_NOMEM, "out of memory"); goto out; }
-    if (archive_read_open_filename(a, path, BLOCK) != ARCHIVE_OK) {
+    const char *why;
+    int fd = -1;
+    if (mem) {
+        if (archive_read_open_memory(a, mem, mem_n) != ARCHIVE_OK) {
+            r->st->n_unread++;
+            reject(r, prefix, "cannot open '%s': %s", path, archive_error_string(a));
+            goto out;
+        }
+    } else if ((fd = open_shard_file(path, r->o->allow_streams, &why)) < 0) {
+        r->st->n_unread++;
+        if (why) reject(r, prefix, "'%s' " NOT_REGULAR, path, why);
+        else reject(r, prefix, "cannot open '%s': %s", path, strerror(errno));
+        goto out;
+    } else if (archive_read_open_fd(a, fd, BLOCK) != ARCHIVE_OK) {
         r->st->n_unread++;
         reject(r, prefix, "cannot open '%s': %s", path, archive_error_string(a));
+        close(fd);
         goto out;
     }
+    afd = fd;
     struct archive_entry *ae;
     int retries = 0;
     const char *last = "(start)";
@@ -618,6 +871,7 @@ out:
     buf_release(&name);
     mem_free(buf);
     archive_read_free(a);
+    if (afd >= 0) close(afd); /* archive_read_open_fd leaves the fd open */
     return r->err;
 }
 
@@ -631,11 +885,11 @@ static int read_plain(struct rd *r, const char *path, const char *entry)
                   entry);
         return 0;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        r->st->n_unread++;
-        return reject(r, entry, "cannot open '%s': %s", path, strerror(errno));
-    }
+    const char *why;
+    int fd = open_shard_file(path, r->o->allow_streams, &why);
+    if (fd < 0) r->st->n_unread++;
+    if (fd < 0 && why) return reject(r, entry, "'%s' " NOT_REGULAR, path, why);
+    if (fd < 0) return reject(r, entry, "cannot open '%s': %s", path, strerror(errno));
     char *buf = mem_alloc(BLOCK);
     if (!buf) {
         close(fd);
@@ -670,46 +924,98 @@ static int read_file(struct rd *r, const char *path, const char *rel)
     if (m == MODE_COMPRESSED && rel) {
         struct buf nm = BUF_INIT;
         if (buf_append(&nm, rel, strlen(rel) - suffix) < 0) return r->err = err_set(ERR_NOMEM, "out of memory");
-        int rc = read_archive(r, path, nm.data, m, suffix);
+        int rc = read_archive(r, path, nm.data, m, suffix, NULL, 0);
         buf_release(&nm);
         return rc;
     }
-    return read_archive(r, path, rel, m, suffix);
+    return read_archive(r, path, rel, m, suffix, NULL, 0);
 }
 
-static int cmp_names(const struct dirent **a, const struct dirent **b)
+static int cmp_fts(const FTSENT **a, const FTSENT **b)
 {
-    return strcmp((*a)->d_name, (*b)->d_name);
+    return strcmp((*a)->fts_name, (*b)->fts_name);
 }
 
-static int skip_hidden(const struct dirent *d) { return d->d_name[0] != '.'; }
+struct devino {
+    dev_t dev;
+    ino_t ino;
+};
 
-/* walk: visit(path, rel) for every regular file under dir in name order. */
-static int walk(const char *dir, const char *rel, int (*visit)(void *, const char *, const char *, int),
-                void *ctx)
+/* seen_add: 1 if (dev, ino) was seen before, else remembers it (0) or ERR_NOMEM. */
+static int seen_add(struct devino **v, size_t *n, size_t *cap, const struct stat *sb)
 {
-    struct dirent **list;
-    int n = scandir(dir, &list, skip_hidden, cmp_names);
-    if (n < 0) return visit(ctx, dir, rel ? rel : ".", -errno);
-    int rc = 0;
-    struct buf p = BUF_INIT, q = BUF_INIT;
-    for (int i = 0; i < n; i++) {
-        if (rc >= 0) {
-            buf_reset(&p);
-            buf_reset(&q);
-            int br = buf_printf(&p, "%s/%s", dir, list[i]->d_name);
-            if (br == 0) br = rel ? buf_printf(&q, "%s/%s", rel, list[i]->d_name) : buf_puts(&q, list[i]->d_name);
-            struct stat st;
-            if (br < 0) rc = err_set(ERR_NOMEM, "out of memory");
-            else if (stat(p.data, &st) != 0) rc = visit(ctx, p.data, q.data, -errno);
-            else if (S_ISDIR(st.st_mode)) rc = walk(p.data, q.data, visit, ctx);
-            else if (S_ISREG(st.st_mode)) rc = visit(ctx, p.data, q.data, 0);
-        }
-        free(list[i]);
+    for (size_t i = 0; i < *n; i++)
+        if ((*v)[i].dev == sb->st_dev && (*v)[i].ino == sb->st_ino) return 1;
+    if (*n == *cap) {
+        size_t c = *cap ? 2 * *cap : 64;
+        struct devino *p = mem_realloc(*v, c * sizeof *p);
+        if (!p) return err_set(ERR_NOMEM, "out of memory");
+        *v = p;
+        *cap = c;
     }
-    free(list);
-    buf_release(&p);
-    buf_release(&q);
+    (*v)[(*n)++] = (struct devino){ sb->st_dev, sb->st_ino };
+    return 0;
+}
+
+/* walk: visit(path, rel, err) for every regular file under dir in byte order
+ * of names (hidden names skipped), with fts(3): symbolic links are not
+ * followed unless follow (then a link back up the tree is reported as a
+ * cycle and skipped), and a file reached twice (hard link, or two links) is
+ * visited once, so no tree can loop or repeat. */
+static int walk(const char *dir, int follow, int (*visit)(void *, const char *, const char *, int), void *ctx)
+{
+    char *const roots[] = { (char *)dir, NULL };
+    FTS *f = fts_open(roots, (follow ? FTS_LOGICAL : FTS_PHYSICAL | FTS_COMFOLLOW) | FTS_NOCHDIR, cmp_fts);
+    if (!f) return visit(ctx, dir, ".", -errno);
+    int rc = 0;
+    size_t base = 0;
+    struct devino *seen = NULL;
+    size_t n_seen = 0, cap_seen = 0;
+    FTSENT *e;
+    while (rc >= 0 && (e = fts_read(f))) {
+        if (e->fts_level == FTS_ROOTLEVEL) {
+            base = e->fts_pathlen;
+            if (base && e->fts_path[base - 1] == '/') base--;
+            if (e->fts_info == FTS_DNR || e->fts_info == FTS_ERR || e->fts_info == FTS_NS)
+                rc = visit(ctx, e->fts_path, ".", -(e->fts_errno ? e->fts_errno : EIO));
+            continue;
+        }
+        const char *rel = e->fts_path + base + 1;
+        if (e->fts_name[0] == '.') {
+            if (e->fts_info == FTS_D) fts_set(f, e, FTS_SKIP);
+            continue;
+        }
+        switch (e->fts_info) {
+        case FTS_D:
+            break;
+        case FTS_DC:
+            log_warn("'%s': symbolic link loop back to '%s', not followed", e->fts_path, e->fts_cycle->fts_path);
+            break;
+        case FTS_DNR: case FTS_ERR: case FTS_NS:
+            rc = visit(ctx, e->fts_path, rel, -(e->fts_errno ? e->fts_errno : EIO));
+            break;
+        case FTS_F: {
+            int dup = seen_add(&seen, &n_seen, &cap_seen, e->fts_statp);
+            if (dup < 0) rc = dup;
+            else if (dup) log_info("'%s': the same file as one read before (link), skipped", e->fts_path);
+            else rc = visit(ctx, e->fts_path, rel, 0);
+            break;
+        }
+        case FTS_SLNONE:
+            if (follow) { /* a dangling link to follow: unreadable */
+                rc = visit(ctx, e->fts_path, rel, -ENOENT);
+                break;
+            }
+            /* fall through */
+        case FTS_SL:
+            log_debug("'%s': symbolic link not followed (--follow-symlinks)", e->fts_path);
+            break;
+        default:
+            break; /* FIFOs, devices, sockets: never read inside a directory */
+        }
+    }
+    mem_free(seen);
+    fts_close(f);
     return rc;
 }
 
@@ -743,10 +1049,51 @@ int src_read(const char *path, const struct src_options *opt, src_doc_fn on_doc,
         st->n_unread++;
         reject(&r, NULL, "cannot read: %s", strerror(errno));
     } else if (S_ISDIR(sb.st_mode)) {
-        int wr = walk(path, NULL, visit_read, &r);
+        int wr = walk(path, opt->follow_symlinks, visit_read, &r);
         if (wr < 0 && r.err == 0) r.err = wr;
     } else {
         read_file(&r, path, NULL);
+    }
+    buf_release(&r.clean);
+    buf_release(&r.id);
+    return r.err;
+}
+
+int src_read_mem(const char *name, const void *data, size_t size, size_t block, const struct src_options *opt,
+                 src_doc_fn on_doc, void *ctx, struct src_stats *st)
+{
+    struct src_options defaults = SRC_OPTIONS_INIT;
+    if (!opt) opt = &defaults;
+    RETURN_ERR_IF(!opt->text_field || !opt->column, ERR_INVALID, "source options need a text field and a column");
+    struct rd r = { 0 };
+    r.shard = name;
+    r.o = opt;
+    r.max_entry = opt->max_entry ? opt->max_entry : 4ull << 30;
+    r.max_shard = opt->max_shard ? opt->max_shard : 64ull << 30;
+    r.max_record = opt->max_record ? opt->max_record : 32u << 20;
+    r.on_doc = on_doc;
+    r.ctx = ctx;
+    r.st = st;
+    if (!block || block > BLOCK) block = BLOCK;
+    size_t suffix;
+    enum shard_mode m = shard_mode(base_name(name), &suffix);
+    if (m != MODE_PLAIN) {
+        read_archive(&r, name, NULL, m, suffix, data ? data : "", size);
+    } else {
+        const char *entry = base_name(name);
+        enum rec_kind kind = rec_kind(entry);
+        st->entries++;
+        if (kind == REC_NONE) {
+            st->n_skipped++;
+        } else {
+            struct entry e;
+            entry_init(&e, entry, kind);
+            for (size_t i = 0; i < size; i += block) {
+                size_t n = size - i < block ? size - i : block;
+                if (feed(&r, &e, (const char *)data + i, n) < 0 || e.capped || e.broken) break;
+            }
+            entry_finish(&r, &e);
+        }
     }
     buf_release(&r.clean);
     buf_release(&r.id);
@@ -757,7 +1104,9 @@ int src_read(const char *path, const struct src_options *opt, src_doc_fn on_doc,
 
 static int hash_file(struct hash_stream *h, const char *path, uint64_t *bytes)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    const char *why;
+    int fd = open_shard_file(path, 0, &why);
+    if (fd < 0 && why) return err_set(ERR_IO, "'%s' " NOT_REGULAR, path, why);
     if (fd < 0) return err_set(ERR_IO, "cannot read '%s': %s", path, strerror(errno));
     char *buf = mem_alloc(1 << 20);
     if (!buf) {
@@ -808,6 +1157,11 @@ static int visit_hash(void *ctx, const char *path, const char *rel, int err)
 
 int src_hash(const char *path, struct hash128 *out, uint64_t *bytes)
 {
+    return src_hash_opt(path, NULL, out, bytes);
+}
+
+int src_hash_opt(const char *path, const struct src_options *opt, struct hash128 *out, uint64_t *bytes)
+{
     *bytes = 0;
     struct hash_stream *h = hash_stream_create();
     if (!h) return err_set(ERR_NOMEM, "out of memory");
@@ -817,7 +1171,16 @@ int src_hash(const char *path, struct hash128 *out, uint64_t *bytes)
     else if (S_ISDIR(sb.st_mode)) {
         struct hash_ctx c = { h, bytes };
         hash_stream_update(h, "dir", 4);
-        rc = walk(path, NULL, visit_hash, &c);
+        rc = walk(path, opt && opt->follow_symlinks, visit_hash, &c);
+    } else if (!S_ISREG(sb.st_mode) && opt && opt->allow_streams) {
+        /* a stream cannot be read twice: its "content" is new on every run */
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        hash_stream_update(h, "stream", 7);
+        hash_stream_update(h, path, strlen(path) + 1);
+        hash_stream_update(h, &ts, sizeof ts);
+    } else if (!S_ISREG(sb.st_mode)) {
+        rc = err_set(ERR_IO, "'%s' " NOT_REGULAR, path, file_kind(sb.st_mode));
     } else {
         rc = hash_file(h, path, bytes);
     }

@@ -7,9 +7,14 @@
  *                                    archives: every regular entry is read
  *   .gz .zst .xz .bz2               one compressed file; the entry is the name
  *                                    without that suffix ("a.jsonl.zst" -> "a.jsonl")
- *   a directory                      walked recursively in byte order of names,
+ *   a directory                      walked recursively (fts) in byte order of names,
  *                                    hidden names skipped; each file is read as a shard
- *                                    of its own and its entries are "rel/path[/inner]"
+ *                                    of its own and its entries are "rel/path[/inner]";
+ *                                    symbolic links are skipped unless follow_symlinks
+ *                                    (a loop is then a warning), FIFOs and devices always,
+ *                                    a file reached twice (same device+inode) is read once
+ *   a FIFO, device or socket         rejected without blocking (O_NONBLOCK open + fstat)
+ *                                    unless allow_streams
  *   anything else                    a plain file, one entry named like the file
  *
  * Records, by entry name:
@@ -62,8 +67,13 @@ struct src_options {
     uint64_t max_shard;       /* decompressed bytes per shard; 0 = 64 GiB */
     size_t max_record;        /* bytes per record (line or txt entry); 0 = 32 MiB */
     int strict;               /* the first rejected input stops the read with ERR_FORMAT */
+    int allow_streams;        /* read a FIFO, device or socket given as a shard (else rejected) */
+    int follow_symlinks;      /* directory shards: follow symbolic links (loops reported, skipped) */
+    size_t big_record;        /* jsonl lines of at least this many bytes have their text decoded
+                               * in place instead of copied by the JSON parser (0 = 1 MiB; tests
+                               * and fuzzing lower it: both paths give the same results) */
 };
-#define SRC_OPTIONS_INIT { "text", NULL, "text", 0, 0, 0, 0 }
+#define SRC_OPTIONS_INIT { "text", NULL, "text", 0, 0, 0, 0, 0, 0, 0 }
 
 struct src_doc {
     const char *entry;        /* entry path ("" never: a plain file is its base name) */
@@ -98,9 +108,20 @@ typedef int (*src_doc_fn)(void *ctx, const struct src_doc *d);
 int src_read(const char *path, const struct src_options *opt, src_doc_fn on_doc, void *ctx,
              struct src_stats *st);
 
+/* src_read_mem: the same for a shard image in memory whose name (an archive,
+ * compressed or record-format name) says how to read it; plain entries are
+ * fed in blocks of `block` bytes (0 = 64 KiB). The fuzz entry point. */
+int src_read_mem(const char *name, const void *data, size_t size, size_t block, const struct src_options *opt,
+                 src_doc_fn on_doc, void *ctx, struct src_stats *st);
+
 /* src_hash: the content hash of a shard: xxh3-128 of the file's bytes, or for
  * a directory of every (relative name, size, bytes) in walk order. *bytes gets
  * the size read. ERR_IO naming the path when it cannot be read. */
 int src_hash(const char *path, struct hash128 *out, uint64_t *bytes);
+/* src_hash_opt: the same with opt's allow_streams and follow_symlinks (opt may
+ * be NULL). Not a regular file nor a directory: ERR_IO naming what it is, or
+ * with allow_streams a hash that differs on every call (a stream is read
+ * again every run). */
+int src_hash_opt(const char *path, const struct src_options *opt, struct hash128 *out, uint64_t *bytes);
 
 #endif

@@ -269,6 +269,28 @@ int tok_load(const char *dir, struct tok **out)
     return 0;
 }
 
+int tok_load_mem(const void *data, size_t size, const char *name, struct tok **out)
+{
+    *out = NULL;
+    struct tok *t = mem_calloc(1, sizeof *t);
+    if (!t) return ERR_NOMEM;
+    tok_uc_init();
+    json_error_t je;
+    json_t *root = json_loadb(data, size, 0, &je);
+    int rc = root ? 0 : err_set(ERR_FORMAT, "%s: invalid JSON at line %d: %s", name, je.line, je.text);
+    if (rc == 0) rc = tok_load_json(t, root, name);
+    if (rc == 0) rc = tok_added_build(t);
+    if (rc == 0) rc = build_id_table(t, name);
+    if (rc == 0 && !(t->path = mem_strdup(name))) rc = ERR_NOMEM;
+    json_decref(root);
+    if (rc < 0) {
+        tok_free(t);
+        return rc;
+    }
+    *out = t;
+    return 0;
+}
+
 void tok_free(struct tok *t)
 {
     if (!t) return;

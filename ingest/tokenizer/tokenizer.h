@@ -58,6 +58,9 @@ struct tok_encoding {
  * of a tokenizer.json file. Returns 0, ERR_NOTFOUND, ERR_FORMAT,
  * ERR_UNSUPPORTED or ERR_NOMEM; *out is owned by the caller (tok_free). */
 int tok_load(const char *dir, struct tok **out);
+/* tok_load_mem: a tokenizer.json image in memory, without side files (the
+ * fuzz entry point); name is used in messages. */
+int tok_load_mem(const void *data, size_t size, const char *name, struct tok **out);
 void tok_free(struct tok *t);
 
 /* tok_max_length: the truncation length (special tokens included), 0 = none. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "ingest/discover.h"
@@ -90,6 +91,28 @@ int main(void)
         CHECK_INT(l.n, 0);
         CHECK_INT(st.empty_patterns, 1);
         shard_list_release(&l);
+    }
+    TEST("symlink loops and links: each file once, never a hang") {
+        char d[900], p1[1000], p2[1000];
+        snprintf(d, sizeof d, "%s/loops", tmp);
+        mkdir(d, 0755);
+        touch(d, "a.jsonl");
+        snprintf(p1, sizeof p1, "%s/a.jsonl", d);
+        snprintf(p2, sizeof p2, "%s/hard.jsonl", d);
+        CHECK_TRUE(link(p1, p2) == 0);
+        snprintf(p2, sizeof p2, "%s/self", d);
+        CHECK_TRUE(symlink(".", p2) == 0);
+        snprintf(p2, sizeof p2, "%s/soft.jsonl", d);
+        CHECK_TRUE(symlink("a.jsonl", p2) == 0);
+        for (int follow = 0; follow < 2; follow++) {
+            struct shard_list l = { 0 };
+            struct discover_stats st = { 0 };
+            const char *pat[] = { d, p1 };
+            CHECK_OK(discover_shards_ex(pat, 2, follow, &l, &st));
+            CHECK_INT(l.n, 1);
+            if (l.n == 1) CHECK_TRUE(ends_with(l.path[0], "/a.jsonl") || ends_with(l.path[0], "/hard.jsonl"));
+            shard_list_release(&l);
+        }
     }
     return test_summary();
 }

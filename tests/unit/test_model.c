@@ -277,6 +277,35 @@ static int load_err(const char *dir, const char *needle)
     return rc;
 }
 
+/* poison_st: copy src safetensors to dstdir with one element of the first
+ * tensor whose name contains needle set to NaN. */
+static int poison_st(const char *src, const char *dstdir, const char *needle)
+{
+    struct buf b = BUF_INIT;
+    if (fs_read_file(src, &b, 1u << 30) < 0) return -1;
+    struct st_set *s = NULL;
+    int rc = -1;
+    if (st_parse(b.data, b.len, "x", &s) == 0) {
+        for (size_t i = 0; i < st_count(s); i++) {
+            const struct st_tensor *t = st_at(s, i);
+            if (!strstr(t->name, needle)) continue;
+            unsigned char *d = (unsigned char *)b.data + ((const char *)t->data - b.data) + 4 * 2;
+            if (t->dtype == ST_F32) memcpy(d, &(uint32_t){ 0x7fc00000u }, 4);
+            else if (t->dtype == ST_F16) memcpy(d, &(uint16_t){ 0x7e00u }, 2);
+            else if (t->dtype == ST_BF16) memcpy(d, &(uint16_t){ 0x7fc0u }, 2);
+            else break;
+            char out[1200];
+            snprintf(out, sizeof out, "%s/model.safetensors", dstdir);
+            unlink(out);
+            rc = fs_write_atomic(out, b.data, b.len);
+            break;
+        }
+    }
+    st_close(s);
+    buf_release(&b);
+    return rc;
+}
+
 static void test_hostile_dirs(const char *src)
 {
     const char *d;
@@ -321,6 +350,32 @@ static void test_hostile_dirs(const char *src)
     put(d, "1_Pooling/config.json", "{\"word_embedding_dimension\": 64}");
     CHECK_INT(load_err(d, "no pooling mode"), ERR_FORMAT);
     CHECK_INT(load_err("/nonexistent/model", "no such model directory"), ERR_NOTFOUND);
+    /* a NaN weight: refused at load, naming the tensor and the file */
+    d = mkmodel(src, "nan");
+    snprintf(p, sizeof p, "%s/model.safetensors", src);
+    CHECK_INT(poison_st(p, d, "layers.1.mlp_norm.weight"), 0);
+    CHECK_INT(load_err(d, "layers.1.mlp_norm.weight' holds a non-finite value (NaN) at element 2"), ERR_FORMAT);
+    CHECK_INT(load_err(d, "/nan/model.safetensors"), ERR_FORMAT);
+    /* ModernBERT's max_seq_length is bounded by max_position_embeddings, as BERT's */
+    d = mkmodel(src, "msl");
+    edit_json(src, d, "sentence_bert_config.json", "max_seq_length", "1000000");
+    CHECK_INT(load_err(d, "max_seq_length 1000000 exceeds the model's"), ERR_FORMAT);
+    /* a module path that is a symlink out of the model directory */
+    char other[1200];
+    snprintf(other, sizeof other, "%.500s", mkmodel(src, "other"));
+    d = mkmodel(src, "evil");
+    snprintf(p, sizeof p, "ln -s '%.500s/1_Pooling' '%.500s/evil'", other, d);
+    CHECK_INT(sh(p), 0);
+    put(d, "modules.json", "[{\"idx\":0,\"name\":\"0\",\"path\":\"\",\"type\":\"sentence_transformers.models.Transformer\"},"
+                           "{\"idx\":1,\"name\":\"1\",\"path\":\"evil\",\"type\":\"sentence_transformers.models.Pooling\"}]");
+    CHECK_INT(load_err(d, "modules.json': module 1 path 'evil' resolves to"), ERR_FORMAT);
+    CHECK_INT(load_err(d, "outside the model directory"), ERR_FORMAT);
+    /* the same directory reached through a symlink inside the model is fine */
+    snprintf(p, sizeof p, "ln -s 1_Pooling '%s/alias'", d);
+    CHECK_INT(sh(p), 0);
+    put(d, "modules.json", "[{\"idx\":0,\"name\":\"0\",\"path\":\"\",\"type\":\"sentence_transformers.models.Transformer\"},"
+                           "{\"idx\":1,\"name\":\"1\",\"path\":\"alias\",\"type\":\"sentence_transformers.models.Pooling\"}]");
+    CHECK_OK(load_err(d, NULL));
 }
 
 /* every pooling mode and Dense activation, checked against values computed
