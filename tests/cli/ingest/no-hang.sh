@@ -49,7 +49,10 @@ EOF2
 timeout 20 "$S" run --config "$T/run.ini" --store "$T/st4" 2>"$T/err"
 rc=$?
 [ $rc -eq 124 ] && fail "run over symlink loops hangs"
-[ $rc -eq 0 ] || fail "run: expected exit 0, got $rc"
+# d2 holds only a link, not followed: that pattern matches no shard, a
+# rejected input (exit 3), named on stderr
+[ $rc -eq 3 ] || fail "run: expected exit 3 (d2 matches no shard), got $rc"
+grep -q "d2' matched no shard" "$T/err" || fail "run: the empty pattern is not named"
 timeout 20 "$S" stats --store "$T/st4" --json | grep -q '"chunks": 2,' || fail "run: each file once expected"
 timeout 20 "$S" run --config "$T/run.ini" --store "$T/st5" --ingest-follow-symlinks 2>"$T/err"
 rc=$?
