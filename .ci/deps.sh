@@ -15,7 +15,7 @@ PKGS=(
   libutf8proc-dev libonig-dev libjansson-dev
   zstd
 )
-TEST_PKGS=( clang libclang-rt-14-dev jq chromium )
+TEST_PKGS=( clang libclang-rt-14-dev jq chromium slurm-wlm munge )
 # Node.js and npm: Debian's only when the machine has none (a newer Node may
 # already be installed, and Debian's npm would conflict with it).
 command -v npm >/dev/null 2>&1 || TEST_PKGS+=( nodejs npm )
