@@ -3,7 +3,8 @@
  * to numpy, FAISS or anything else.
  *
  *   jsonl  one object per chunk in chunk-id order:
- *          {"id", "doc", "text", "start", "end", "n_tokens", "vector": [floats as stored]}
+ *          {"id", "doc", "text", "start", "end", "n_tokens", "truncated", "shard", "entry",
+ *           "record" (provenance: shard key, entry in the shard, record number), "vector": [floats]}
  *   npy    FILE.npy: NumPy format 1.0, '<f4', shape (n, dim), rows in chunk-id
  *          order; beside it FILE.jsonl with {"row", "id", "doc", "text"} per row.
  *          Both are written to temporary names and renamed at the end.
@@ -71,6 +72,8 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
     struct store_iter *it;
     FORWARD_ERR(store_chunk_iter_open(t, 0, &it));
     struct store_chunk c;
+    struct store_doc doc = STORE_DOC_INIT;
+    int have_doc = 0;
     struct buf text = BUF_INIT, out = BUF_INIT;
     float *v = mem_alloc_array((size_t)(dim > 0 ? dim : 1), sizeof *v);
     int rc = v ? 0 : err_set(ERR_NOMEM, "out of memory");
@@ -79,9 +82,24 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
         buf_printf(&out, "{\"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)c.id,
                    (unsigned long long)c.doc);
         buf_json_str(&out, text.data, text.len);
-        buf_printf(&out, ", \"start\": %llu, \"end\": %llu, \"n_tokens\": %d, \"truncated\": %s, \"vector\": ",
+        buf_printf(&out, ", \"start\": %llu, \"end\": %llu, \"n_tokens\": %d, \"truncated\": %s, ",
                    (unsigned long long)c.start, (unsigned long long)c.end, c.n_tokens,
                    c.truncated ? "true" : "false");
+        /* provenance: shard key, entry and record of the chunk's document */
+        if (!have_doc || c.doc != doc.id) {
+            int dr = store_get_doc(t, c.doc, &doc);
+            if (dr < 0 && dr != ERR_NOTFOUND) rc = dr;
+            have_doc = dr == 0;
+            err_clear();
+        }
+        if (have_doc) {
+            buf_puts(&out, "\"shard\": ");
+            buf_json_str(&out, doc.shard.data, doc.shard.len);
+            buf_puts(&out, ", \"entry\": ");
+            buf_json_str(&out, doc.entry.data, doc.entry.len);
+            buf_printf(&out, ", \"record\": %llu, ", (unsigned long long)doc.record);
+        }
+        buf_puts(&out, "\"vector\": ");
         int vr = dim > 0 ? store_get_vector(t, c.id, v) : ERR_NOTFOUND;
         if (vr == 0) put_floats(&out, v, dim);
         else if (vr == ERR_NOTFOUND) buf_puts(&out, "null");
@@ -91,6 +109,7 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
     }
     if (rc == 0) rc = write_buf(f, &out);
     store_iter_close(it);
+    store_doc_release(&doc);
     buf_release(&text);
     buf_release(&out);
     mem_free(v);
