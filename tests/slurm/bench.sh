@@ -8,7 +8,7 @@
 # then the merge throughput (vectors/s) on a synthetic builtin:ngram set of
 # SYN_DOCS x 4 sentences in 2 parts.
 #   sh tests/slurm/bench.sh            (after make; as root; docs/performance.md)
-# Env: BUILD (build), CPUS (2), SYN_DOCS (50000), SEMINDEX_FIXTURES.
+# Env: BUILD (build), CPUS (2), SYN_DOCS (25000), SEMINDEX_FIXTURES.
 set -eu
 here=$(cd "$(dirname "$0")/../.." && pwd)
 B=$here/${BUILD:-build}
@@ -22,7 +22,7 @@ export SLURM_CONF="$T/slurm/slurm.conf"
 PATH=$PATH:/usr/sbin
 "$B/tools/make_random_model" --tokenizer "$fx/modernbert-ko-tiny/model" "$T/model" >/dev/null
 mkdir -p "$T/c"
-(cd "$T/c" && for f in "$here"/demo/corpus/*.tar.zst; do tar --zstd -xf "$f"; done)
+(cd "$T/c" && tar --zstd -xf "$here/demo/corpus/korsts-part1.tar.zst")   # 4 jsonl shards
 num() { sed -n "s/.*\"$2\": \([0-9.]*\).*/\1/p" "$1" | head -1; }
 wait_job() { while squeue -h -j "$1" 2>/dev/null | grep -q .; do sleep 0.2; done; }
 printf '| layout | chunks | wall (submit to merged + indexed) | task busy (ingest s, each) | merge s | merge + run s (share) |\n'
@@ -46,7 +46,7 @@ for layout in "1 $C" "$C 1"; do
         'BEGIN { w = b - a; printf "| %s | %d | %.1f s | %s | %.2f | %.2f (%.1f%%) |\n", l, ch, w, busy, m, m + rs, 100 * (m + rs) / w }'
 done
 # merge throughput: a synthetic set in 2 parts
-n=${SYN_DOCS:-50000}
+n=${SYN_DOCS:-25000}
 mkdir -p "$T/syn"
 for s in 0 1 2 3; do
     awk -v n="$n" -v s="$s" 'BEGIN { srand(7 + s); for (d = 0; d < n / 4; d++) {
