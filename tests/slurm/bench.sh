@@ -39,6 +39,8 @@ for layout in "1 $C" "$C 1"; do
     d=$T/s$tasks.slurm
     busy=""
     for i in $(seq 0 $((tasks - 1))); do busy="$busy $(sed -n 's/.*"ingest": {.*"seconds": \([0-9.]*\), "prep.*/\1/p' "$d/logs/ingest-$i.json")"; done
+    # when each task ran (overlap shows the tasks ran side by side)
+    for i in $(seq 0 $((tasks - 1))); do sed -n 's/.*"started": "\([^"]*\)".*/  task '$i' started \1/p; s/.*"finished": "\([^"]*\)".*/  task '$i' finished \1/p' "$d/logs/ingest-$i.json" >&2; done
     m=$(num "$d/logs/merge.json" seconds)
     rs=$(sed -n 's/.*"total": \([0-9.]*\)}.*/\1/p' "$T/s$tasks/reports/last-run.json")
     ch=$(num "$d/logs/merge.json" chunks)
