@@ -1,6 +1,7 @@
 #!/bin/sh
 # A real one-node Slurm (tests/slurm/start.sh): `semindex slurm --submit` runs
-# the demo corpus plus a 9-shard corpus as a 4-task array job with a fixture
+# the demo corpus, a 9-shard corpus and 2000 generated documents in 4 shards
+# as a 4-task array job with a fixture
 # model and a merge + run job after it; the merged store equals a
 # single-machine `run` of the same config (export: ids, texts, provenance
 # identical, vectors within 1e-6; same index factory; identical `mine
@@ -20,7 +21,15 @@ export SLURM_CONF="$T/slurm/slurm.conf"
 PATH=$PATH:/usr/sbin
 set -e
 make_corpus "$T/c"
-mkdir -p "$T/c/demo" && cp "$here"/demo/corpus/*.tar.zst "$T/c/demo/"
+mkdir -p "$T/c/demo" "$T/c/gen" && cp "$here"/demo/corpus/*.tar.zst "$T/c/demo/"
+# and 2000 generated documents in 4 jsonl shards (every 9th text repeats one
+# of another shard: dedup across parts)
+for s in 0 1 2 3; do
+    awk -v s=$s 'BEGIN { split("하늘 바다 고양이가 강아지는 학교에 사람들이 빠르게 천천히 노래를 책을 먹었다 달린다", w, " ");
+        for (d = 0; d < 500; d++) { k = s * 500 + d; if (k % 9 == 8) k = (k + 1000) % 2000;
+            printf "{\"id\": \"g%d-%d\", \"text\": \"%s %s %s %d. %s %s.\"}\n", s, d, w[k % 12 + 1], w[int(k / 12) % 12 + 1],
+                w[int(k / 144) % 12 + 1], k, w[(k * 7) % 12 + 1], w[(k * 5) % 12 + 1] } }' > "$T/c/gen/g$s.jsonl"
+done
 model=${SEMINDEX_FIXTURES:-$here/../shared/fixtures}/modernbert-ko-tiny/model
 [ -d "$model" ] || { echo "note: no fixture model at $model: builtin:ngram"; model=builtin:ngram; }
 conf() { # store
