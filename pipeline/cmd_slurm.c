@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -92,7 +93,9 @@ static int sbatch(const char *args, char *id, size_t cap)
         if (!fgets(id, (int)cap, f)) id[0] = 0;
         int st = pclose(f);
         id[strcspn(id, ";\n")] = 0;
-        if (st != 0 || !id[0]) rc = err_set(ERR_IO, "'%s' failed (exit %d)", cmd.data, st);
+        if (st != 0 || !id[0])
+            rc = err_set(ERR_IO, "'%s' failed (exit %d; is Slurm reachable? SLURM_CONF, sinfo)", cmd.data,
+                         WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     }
     buf_release(&cmd);
     return rc;
