@@ -6,7 +6,7 @@
 #   make bench        benchmarks (see docs/performance.md)
 #   make demo         the nightly job on the bundled demo corpus
 #   make fuzz         libFuzzer targets (clang) for the hostile-file parsers
-#   make install      PREFIX=/usr/local
+#   make install      PREFIX=/usr/local [DESTDIR=...] (docs/operations.md)
 #
 # Switches: V=1 full command lines; DEVELOPER=1 adds -Werror; NO_OMP=1 builds
 # without OpenMP; ARCH=-march=native bakes this CPU's ISA into the binary (off
@@ -126,13 +126,40 @@ demo: all
 fuzz:
 	@$(MAKE) --no-print-directory -C tests/fuzz BUILD=$(abspath build-fuzz)
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/semindex
+# make install PREFIX=/usr/local [DESTDIR=/tmp/stage]: the program, the
+# static library with <semindex.h> and the module headers it includes (under
+# include/semindex/), a pkg-config file, the man page (docs/semindex.1.md
+# through lowdown -Tman, its "# semindex(1)" title line dropped and the other
+# headings raised a level, so NAME, SYNOPSIS... are man sections) and the bash completion (dist/gen-completion.sh).
+MAN_DATE := $(shell git log -1 --format=%cs -- docs/semindex.1.md 2>/dev/null)
+
+$(BUILD)/semindex.1: docs/semindex.1.md
+	@command -v lowdown >/dev/null || { echo "make: lowdown is needed for the man page (bash .ci/deps.sh)" >&2; exit 1; }
+	$(call say,MAN,$@)sed -e '1{/^# /d;}' -e 's/^##/#/' $< | \
+	  lowdown -s -Tman -M title=semindex -M section=1 -M 'source=semindex $(VERSION)' \
+	  $(if $(MAN_DATE),-M date=$(MAN_DATE)) -o $@.tmp && mv $@.tmp $@
+
+$(BUILD)/semindex.bash: $(BUILD)/semindex dist/gen-completion.sh
+	$(call say,GEN,$@)sh dist/gen-completion.sh $(BUILD)/semindex > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/semindex.pc: dist/semindex.pc.in Makefile
+	$(call say,GEN,$@)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+	  -e 's|@LIBS@|$(strip $(LDFLAGS) $(LIBS))|g' $< > $@
+
+# the pc file depends on PREFIX: always regenerate it on install
+install: all $(BUILD)/semindex.1 $(BUILD)/semindex.bash
+	@rm -f $(BUILD)/semindex.pc
+	@$(MAKE) --no-print-directory $(BUILD)/semindex.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/semindex \
+	  $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 755 $(BUILD)/semindex $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libsemindex.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 644 semindex.h $(DESTDIR)$(PREFIX)/include/semindex/
+	install -m 644 semindex.h $(DESTDIR)$(PREFIX)/include/
 	for h in $(wildcard $(addsuffix /*.h,$(LIB_DIRS))); do \
-	  install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/semindex/$$h; done
+	  install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/semindex/$$h || exit 1; done
+	install -m 644 $(BUILD)/semindex.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 644 $(BUILD)/semindex.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(BUILD)/semindex.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/semindex
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -3,7 +3,8 @@
  *
  * Embed the tokenizer, encoder and store in another C program without the
  * CLI: compile with -I<semindex source root> -I<root>/common, link
- * build/libsemindex.a with the libraries the Makefile's LIBS names. Each
+ * build/libsemindex.a with the libraries the Makefile's LIBS names (after
+ * `make install`: cc app.c $(pkg-config --cflags --libs semindex)). Each
  * module header documents its calling sequence, ownership and threading;
  * errors follow common/err.h (0 or a negative enum err_code, the detail in
  * err_msg()).

@@ -10,11 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "err.h"
+#include "log.h"
 #include "mem.h"
 
 int fs_read_file(const char *path, struct buf *out, size_t max)
@@ -106,24 +109,176 @@ int fs_fsync_dir(const char *path)
     return rc;
 }
 
-int fs_atomic_open(struct fs_atomic *rf, const char *path)
+/* An output path that names an open descriptor: "-", /dev/stdout, /dev/stderr,
+ * /dev/fd/N, /proc/self/fd/N. Returns the fd, or -1. */
+static int named_fd(const char *path)
 {
-    memset(rf, 0, sizeof *rf);
-    if (!path || !strcmp(path, "-")) {
+    if (!path || !strcmp(path, "-") || !strcmp(path, "/dev/stdout")) return 1;
+    if (!strcmp(path, "/dev/stderr")) return 2;
+    const char *n = NULL;
+    if (!strncmp(path, "/dev/fd/", 8)) n = path + 8;
+    else if (!strncmp(path, "/proc/self/fd/", 14)) n = path + 14;
+    if (!n || !*n) return -1;
+    char *end;
+    long fd = strtol(n, &end, 10);
+    return *end || fd < 0 || fd > 1 << 20 ? -1 : (int)fd;
+}
+
+/* resolve_link: follow path while it is a symlink (relative targets are
+ * relative to the link's directory), up to 40 hops like the kernel. The
+ * result may not exist (a dangling link names the file to create). realpath
+ * is not enough: it fails on a dangling link. */
+static int resolve_link(const char *path, char **out)
+{
+    char *cur = mem_strdup(path);
+    if (!cur) return err_set(ERR_NOMEM, "out of memory");
+    for (int hop = 0; hop < 40; hop++) {
+        struct stat st;
+        if (lstat(cur, &st) < 0 || !S_ISLNK(st.st_mode)) {
+            *out = cur;
+            return 0;
+        }
+        char *real = realpath(cur, NULL);
+        if (real) { /* the whole chain resolves to an existing file */
+            mem_free(cur);
+            *out = mem_strdup(real);
+            free(real);
+            return *out ? 0 : err_set(ERR_NOMEM, "out of memory");
+        }
+        char target[4096];
+        ssize_t k = readlink(cur, target, sizeof target - 1);
+        if (k < 0) {
+            int rc = err_set(ERR_IO, "cannot read link '%s': %s", cur, strerror(errno));
+            mem_free(cur);
+            return rc;
+        }
+        target[k] = 0;
+        struct buf next = BUF_INIT;
+        const char *slash = strrchr(cur, '/');
+        if (target[0] == '/' || !slash) buf_puts(&next, target);
+        else buf_printf(&next, "%.*s/%s", (int)(slash - cur), cur, target);
+        mem_free(cur);
+        cur = buf_detach(&next, NULL);
+        if (!cur) return err_set(ERR_NOMEM, "out of memory");
+    }
+    int rc = err_set(ERR_IO, "cannot write '%s': too many levels of symbolic links", path);
+    mem_free(cur);
+    return rc;
+}
+
+int fs_is_stream(const char *path)
+{
+    if (named_fd(path) >= 0) return 1;
+    struct stat st;
+    return stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+}
+
+static int open_socket(const char *path)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof sa.sun_path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        fd = -1;
+    }
+    return fd;
+}
+
+/* open_stream: write straight through to a device, FIFO, socket or an fd
+ * named by the path; no temporary file, no rename. */
+static int open_stream(struct fs_atomic *rf, const char *path, const struct stat *st)
+{
+    rf->stream = 1;
+    int nfd = st ? -1 : named_fd(path);
+    if (nfd == 1) {
         rf->f = stdout;
         return 0;
     }
+    int fd;
+    if (nfd >= 0) fd = fcntl(nfd, F_DUPFD_CLOEXEC, 3);
+    else if (S_ISSOCK(st->st_mode)) fd = open_socket(path);
+    else fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0 || !(rf->f = fdopen(fd, "wb"))) {
+        int rc = err_set(ERR_IO, "cannot open '%s' for writing: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+        return rc;
+    }
+    return 0;
+}
+
+int fs_atomic_open(struct fs_atomic *rf, const char *path)
+{
+    memset(rf, 0, sizeof *rf);
+    if (path && !*path) return err_set(ERR_INVALID, "empty output path");
+    if (named_fd(path) >= 0) {
+        rf->path = mem_strdup(path ? path : "-");
+        if (!rf->path) return err_set(ERR_NOMEM, "out of memory");
+        int rc = open_stream(rf, path, NULL);
+        if (rc < 0) fs_atomic_abort(rf);
+        return rc;
+    }
+    char *target = NULL;
+    FORWARD_ERR(resolve_link(path, &target));
+    rf->path = target;
+    struct stat st;
+    int exists = stat(target, &st) == 0;
+    if (!exists && errno != ENOENT) {
+        int rc = err_set(ERR_IO, "cannot write '%s': %s", path, strerror(errno));
+        fs_atomic_abort(rf);
+        return rc;
+    }
+    if (exists && !S_ISREG(st.st_mode)) {
+        int rc;
+        if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)) rc = open_stream(rf, target, &st);
+        else
+            rc = err_set(ERR_INVALID, "cannot write '%s': it is %s, not a file", path,
+                         S_ISDIR(st.st_mode) ? "a directory" : S_ISBLK(st.st_mode) ? "a block device" : "not a regular file");
+        if (rc < 0) fs_atomic_abort(rf);
+        return rc;
+    }
     struct buf t = BUF_INIT;
-    if (buf_printf(&t, "%s.tmp", path) < 0) return err_set(ERR_NOMEM, "out of memory");
-    rf->tmp = buf_detach(&t, NULL);
-    rf->path = mem_strdup(path);
-    if (!rf->path || !rf->tmp) {
+    if (buf_printf(&t, "%s.tmp", target) < 0) {
         fs_atomic_abort(rf);
         return err_set(ERR_NOMEM, "out of memory");
     }
-    rf->f = fopen(rf->tmp, "wb");
-    if (!rf->f) {
+    rf->tmp = buf_detach(&t, NULL);
+    if (!rf->tmp) {
+        fs_atomic_abort(rf);
+        return err_set(ERR_NOMEM, "out of memory");
+    }
+    /* A leftover "<path>.tmp" (a killed run, or something planted: a symlink
+     * to elsewhere) is removed, never followed: O_EXCL|O_NOFOLLOW. */
+    if (unlink(rf->tmp) < 0 && errno != ENOENT) {
+        int rc = err_set(ERR_IO, "cannot remove the leftover '%s': %s", rf->tmp, strerror(errno));
+        mem_free(rf->tmp);
+        rf->tmp = NULL;
+        fs_atomic_abort(rf);
+        return rc;
+    }
+    int fd = open(rf->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+    if (fd < 0) {
         int rc = err_set(ERR_IO, "cannot create '%s': %s", rf->tmp, strerror(errno));
+        mem_free(rf->tmp);
+        rf->tmp = NULL;
+        fs_atomic_abort(rf);
+        return rc;
+    }
+    /* the replacement keeps the old file's permissions (and owner, if we may) */
+    if (exists) {
+        if (geteuid() == 0 && (st.st_uid != geteuid() || st.st_gid != getegid()) && fchown(fd, st.st_uid, st.st_gid) < 0)
+            log_warn("cannot keep the owner of '%s': %s", target, strerror(errno));
+        if (fchmod(fd, st.st_mode & 07777) < 0) log_warn("cannot keep the mode of '%s': %s", target, strerror(errno));
+    }
+    if (!(rf->f = fdopen(fd, "wb"))) {
+        int rc = err_set(ERR_IO, "cannot open '%s': %s", rf->tmp, strerror(errno));
+        close(fd);
         fs_atomic_abort(rf);
         return rc;
     }
@@ -132,12 +287,15 @@ int fs_atomic_open(struct fs_atomic *rf, const char *path)
 
 int fs_atomic_commit(struct fs_atomic *rf)
 {
-    if (rf->f == stdout) {
-        rf->f = NULL;
-        if (fflush(stdout) != 0) return err_set(ERR_IO, "cannot write to stdout: %s", strerror(errno));
-        return 0;
-    }
     int rc = 0;
+    if (rf->stream) {
+        if (fflush(rf->f) != 0 || ferror(rf->f)) rc = err_set(ERR_IO, "cannot write '%s': %s", rf->path, strerror(errno));
+        if (rf->f != stdout && fclose(rf->f) != 0 && rc == 0)
+            rc = err_set(ERR_IO, "cannot close '%s': %s", rf->path, strerror(errno));
+        rf->f = NULL;
+        fs_atomic_abort(rf);
+        return rc;
+    }
     if (fflush(rf->f) != 0 || ferror(rf->f) || fsync(fileno(rf->f)) != 0)
         rc = err_set(ERR_IO, "cannot write '%s': %s", rf->tmp, strerror(errno));
     if (fclose(rf->f) != 0 && rc == 0) rc = err_set(ERR_IO, "cannot close '%s': %s", rf->tmp, strerror(errno));
@@ -154,10 +312,8 @@ int fs_atomic_commit(struct fs_atomic *rf)
 
 void fs_atomic_abort(struct fs_atomic *rf)
 {
-    if (rf->f && rf->f != stdout) {
-        fclose(rf->f);
-        unlink(rf->tmp);
-    }
+    if (rf->f && rf->f != stdout) fclose(rf->f);
+    if (rf->f && !rf->stream && rf->tmp) unlink(rf->tmp);
     mem_free(rf->tmp);
     mem_free(rf->path);
     memset(rf, 0, sizeof *rf);
@@ -168,7 +324,7 @@ int fs_write_atomic(const char *path, const void *data, size_t n)
     struct fs_atomic a;
     FORWARD_ERR(fs_atomic_open(&a, path));
     if (n && fwrite(data, 1, n, a.f) != n) {
-        int rc = err_set(ERR_IO, "cannot write '%s': %s", a.tmp, strerror(errno));
+        int rc = err_set(ERR_IO, "cannot write '%s': %s", a.tmp ? a.tmp : a.path, strerror(errno));
         fs_atomic_abort(&a);
         return rc;
     }

@@ -29,11 +29,28 @@ struct fs_map {
 int fs_map_open(struct fs_map *m, const char *path);
 void fs_map_close(struct fs_map *m);
 
-/* fs_atomic: a file written atomically. fs_atomic_open creates
- * "<path>.tmp" and gives its FILE *; fs_atomic_commit flushes, fsyncs,
- * renames it over path and fsyncs the directory; fs_atomic_abort removes
- * the tmp. path NULL or "-" means stdout (commit only flushes). Readers see
- * the old file or the whole new one, never a part.
+/* fs_atomic: every output file semindex writes (reports, exports, vectors,
+ * run JSON, the FAISS index) goes through this one writer, and what it does
+ * depends on what the path is (issue 18):
+ *
+ *   absent or a regular file  "<path>.tmp" is created (O_EXCL|O_NOFOLLOW; a
+ *                             leftover .tmp is removed first, never followed),
+ *                             written, fsynced and renamed over path, and the
+ *                             directory fsynced: readers see the old file or
+ *                             the whole new one. The new file keeps the old
+ *                             one's mode (and owner, when run as root).
+ *   a symlink                 resolved (to its final target, which may not
+ *                             exist yet); the target is replaced atomically in
+ *                             its own directory and the link is kept.
+ *   NULL, "-", /dev/stdout,   that descriptor, written straight through.
+ *   /dev/stderr, /dev/fd/N
+ *   a character device, a     opened and written straight through: no temp,
+ *   FIFO or a socket          no rename (/dev/null stays /dev/null).
+ *   a directory, a block      ERR_INVALID naming the path, nothing written.
+ *   device
+ *
+ * In the streaming cases tmp is NULL and stream is 1; abort cannot take back
+ * what was already written there. path is the resolved target.
  *
  *     struct fs_atomic a;
  *     if (fs_atomic_open(&a, "index.faiss") < 0) return ...;
@@ -42,10 +59,16 @@ void fs_map_close(struct fs_map *m);
 struct fs_atomic {
     FILE *f;
     char *path, *tmp;
+    int stream;
 };
 int fs_atomic_open(struct fs_atomic *a, const char *path);
 int fs_atomic_commit(struct fs_atomic *a);
 void fs_atomic_abort(struct fs_atomic *a);
+
+/* fs_is_stream: 1 if an output to path is written straight through (see
+ * fs_atomic: "-", /dev/stdout, /dev/fd/N, a character device, FIFO, socket,
+ * or a symlink to one), so there is no file beside it to rename or pair. */
+int fs_is_stream(const char *path);
 
 /* fs_write_atomic: replace path with data[0..n) atomically (fs_atomic). */
 int fs_write_atomic(const char *path, const void *data, size_t n);

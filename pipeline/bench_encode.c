@@ -38,11 +38,12 @@
 #include "mem.h"
 
 static const char usage[] =
-    "usage: semindex bench encode --model DIR [--input FILE] [--threads N] [--batch-tokens N]\n"
-    "                             [--limit N] [--naive-sentences N]\n"
+    "usage: semindex bench encode --model DIR [--input FILE | --data DIR] [--threads N]\n"
+    "                             [--batch-tokens N] [--limit N] [--naive-sentences N]\n"
     "\n"
-    "Encoder throughput on KorSTS sentences (default $SEMINDEX_DATA/korsts/sts-dev.tsv,\n"
-    "else ../shared/data/korsts/sts-dev.tsv: sentence1 and sentence2 of every pair)\n"
+    "Encoder throughput on KorSTS sentences (default DATA/korsts/sts-dev.tsv, DATA the\n"
+    "first of --data, $SEMINDEX_DATA, ../shared/data and ../shared/data or\n"
+    "../../shared/data beside the executable: sentence1 and sentence2 of every pair)\n"
     "against baselines measured in the same run: PyTorch-style padded batches of 32,\n"
     "plain-loop GEMMs on one thread, and oneDNN / OpenBLAS alone at the model's GEMM\n"
     "shapes. --input takes a .tsv of that layout or a file of one text per line.\n";
@@ -135,9 +136,10 @@ int bench_encode(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "model", 1, 0, 'm' }, { "input", 1, 0, 'i' }, { "threads", 1, 0, 't' }, { "batch-tokens", 1, 0, 'b' },
-        { "limit", 1, 0, 'l' }, { "naive-sentences", 1, 0, 'n' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 },
+        { "limit", 1, 0, 'l' }, { "naive-sentences", 1, 0, 'n' }, { "data", 1, 0, 'd' }, { "help", 0, 0, 'h' },
+        { 0, 0, 0, 0 },
     };
-    const char *model = NULL, *input = NULL;
+    const char *model = NULL, *input = NULL, *data = NULL;
     struct enc_options eo = ENC_OPTIONS_INIT;
     long v, limit = 0, naive_n = 8;
     int c;
@@ -148,6 +150,7 @@ int bench_encode(int argc, char **argv)
         case 'h': fputs(usage, stdout); return EXIT_OK;
         case 'm': model = optarg; break;
         case 'i': input = optarg; break;
+        case 'd': data = optarg; break;
         case 't':
             if (cli_parse_int(optarg, 1, 4096, &v) < 0) return cli_usage_error(usage, "--threads: %s", err_msg());
             eo.n_threads = (int)v;
@@ -166,14 +169,16 @@ int bench_encode(int argc, char **argv)
         }
     }
     if (!model) return cli_usage_error(usage, "--model is required");
-    char def[1024];
+    struct buf def = BUF_INIT;
     if (!input) {
-        const char *d = getenv("SEMINDEX_DATA");
-        snprintf(def, sizeof def, "%s/korsts/sts-dev.tsv", d && *d ? d : "../shared/data");
-        input = def;
+        if (cli_bench_data(data, "korsts/sts-dev.tsv", &def) < 0) return cli_fail(NULL);
+        buf_puts(&def, "/korsts/sts-dev.tsv");
+        input = def.data;
     }
     struct cli_texts t;
-    if (read_texts(input, &t) < 0) return cli_fail(NULL);
+    int rt = read_texts(input, &t);
+    buf_release(&def);
+    if (rt < 0) return cli_fail(NULL);
     if (limit && (size_t)limit < t.n) {
         for (size_t i = (size_t)limit; i < t.n; i++) mem_free(t.text[i]);
         t.n = (size_t)limit;

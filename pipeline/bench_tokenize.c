@@ -25,7 +25,9 @@ static const char usage_str[] =
     "usage: semindex bench tokenize --model DIR [--data DIR] [--oracle DIR] [--repeat N]\n"
     "\n"
     "  -m, --model DIR    model directory (tokenizer.json, sentence_bert_config.json)\n"
-    "  -d, --data DIR     KorSTS/KorNLI folder (default: $SEMINDEX_DATA or ../shared/data)\n"
+    "  -d, --data DIR     KorSTS/KorNLI folder (default: the first of $SEMINDEX_DATA,\n"
+    "                     ../shared/data, ../shared/data or ../../shared/data beside\n"
+    "                     the executable)\n"
     "      --oracle DIR   the HF tokenizers Node oracle (default: tests/oracle)\n"
     "  -r, --repeat N     passes over the texts, best one reported (default 3)\n";
 
@@ -112,7 +114,7 @@ int bench_tokenize(int argc, char **argv)
         { "oracle", required_argument, NULL, 'O' }, { "repeat", required_argument, NULL, 'r' },
         { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
     };
-    const char *model = NULL, *data = getenv("SEMINDEX_DATA"), *oracle = "tests/oracle";
+    const char *model = NULL, *data = NULL, *oracle = "tests/oracle";
     long repeat = 3;
     int c;
     optind = 1;
@@ -132,7 +134,9 @@ int bench_tokenize(int argc, char **argv)
         }
     }
     if (!model) return cli_usage_error(usage_str, "--model is required");
-    if (!data || !*data) data = "../shared/data";
+    struct buf datadir = BUF_INIT;
+    if (cli_bench_data(data, DATA_FILES[0], &datadir) < 0) return cli_fail(NULL);
+    data = datadir.data;
 
     struct tok *t = NULL;
     struct cli_texts tx = { 0 };
@@ -194,6 +198,7 @@ out:
     buf_release(&jsonl);
     buf_release(&path);
     buf_release(&tj);
+    buf_release(&datadir);
     tok_free(t);
     return status;
 }

@@ -26,6 +26,17 @@ enum {
 #include "commands.h"
 #undef CMD
 
+/* CLI_OUTPUT_PATHS_HELP: the paragraph every command with an output path
+ * (embed, export, ingest, mine, run) appends to its --help: what
+ * fs_atomic (common/fsutil.h) does for each kind of path. */
+#define CLI_OUTPUT_PATHS_HELP                                                          \
+    "\n"                                                                               \
+    "Output paths: a regular file (or a new one) is written as FILE.tmp, synced and\n" \
+    "renamed over FILE, keeping FILE's mode: a reader sees the old file or the new\n"  \
+    "one, never a part. A symlink is kept and the file it points to is replaced the\n" \
+    "same way. '-', /dev/stdout, /dev/fd/N, a device such as /dev/null, a FIFO or a\n" \
+    "socket is written straight through (no .tmp, no rename). A directory is an error.\n"
+
 /* cli_usage_error: print "error: <msg>" and the usage to stderr; returns
  * EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -56,6 +67,13 @@ struct cli_texts {
 int cli_read_texts(const char *path, enum cli_input_format fmt, const char *field,
                    struct cli_texts *out);
 void cli_texts_release(struct cli_texts *t);
+
+/* cli_bench_data: the KorSTS/KorNLI folder for `semindex bench`, into out:
+ * given (--data) if not NULL, else the first of $SEMINDEX_DATA,
+ * ../shared/data (from the current directory), <executable's dir>/../shared/data
+ * and <executable's dir>/../../shared/data that holds the file probe. None
+ * found is ERR_NOTFOUND naming the places tried and --data. */
+int cli_bench_data(const char *given, const char *probe, struct buf *out);
 
 /* cli_common_opt: handle -q / -v (returns 1 if consumed). */
 int cli_common_opt(int c);

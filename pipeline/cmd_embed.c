@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "fsutil.h"
 #include "ingest/encoder/encoder.h"
 #include "log.h"
 #include "mem.h"
@@ -43,7 +44,8 @@ static const char usage[] =
     "                       module does this anyway when it has one)\n"
     "\n"
     "Rows are in input order. The number of inputs cut to the model's\n"
-    "max_seq_length is reported on stderr.\n";
+    "max_seq_length is reported on stderr.\n"
+    CLI_OUTPUT_PATHS_HELP;
 
 enum out_format { OUT_JSONL, OUT_F32, OUT_NPY };
 
@@ -128,8 +130,8 @@ int cmd_embed(int argc, char **argv)
     if (t.n_replaced) log_warn("%ld invalid UTF-8 sequences replaced by U+FFFD", t.n_replaced);
     struct enc *e = NULL;
     int rc = EXIT_OK;
-    FILE *f = stdout;
-    char *tmp = NULL;
+    struct fs_atomic out = { 0 };
+    FILE *f = NULL;
     float *vec = NULL;
     struct enc_item_info *info = NULL;
     if (enc_create(model, &eo, &e) < 0) {
@@ -145,21 +147,11 @@ int cmd_embed(int argc, char **argv)
         rc = cli_fail(NULL);
         goto out;
     }
-    if (output && strcmp(output, "-") != 0) {
-        size_t n = strlen(output) + 8;
-        tmp = mem_alloc(n);
-        if (!tmp) {
-            rc = cli_fail(NULL);
-            goto out;
-        }
-        snprintf(tmp, n, "%s.tmp", output);
-        if (!(f = fopen(tmp, "wb"))) {
-            err_set(ERR_IO, "cannot create '%s': %s", tmp, strerror(errno));
-            f = NULL;
-            rc = cli_fail(NULL);
-            goto out;
-        }
+    if (fs_atomic_open(&out, output) < 0) {
+        rc = cli_fail(NULL);
+        goto out;
     }
+    f = out.f;
     if (ofmt == OUT_NPY && write_npy_header(f, t.n, dim) < 0) goto write_error;
     size_t truncated = 0;
     for (size_t i = 0; i < t.n; i += chunk) {
@@ -174,28 +166,14 @@ int cmd_embed(int argc, char **argv)
     if (truncated)
         log_warn("%zu of %zu inputs were longer than max_seq_length %d tokens and were truncated", truncated, t.n,
                  enc_max_seq_length(e));
-    if (tmp) {
-        if (fclose(f) != 0) {
-            f = NULL;
-            goto write_error;
-        }
-        f = NULL;
-        if (rename(tmp, output) != 0) {
-            err_set(ERR_IO, "cannot rename '%s' to '%s': %s", tmp, output, strerror(errno));
-            rc = cli_fail(NULL);
-            goto out;
-        }
-    }
+    f = NULL;
+    if (fs_atomic_commit(&out) < 0) rc = cli_fail(NULL);
     goto out;
 write_error:
-    err_set(ERR_IO, "cannot write '%s': %s", tmp ? tmp : "<stdout>", strerror(errno));
+    err_set(ERR_IO, "cannot write '%s': %s", out.tmp ? out.tmp : out.path, strerror(errno));
     rc = cli_fail(NULL);
 out:
-    if (tmp && f) {
-        fclose(f);
-        remove(tmp);
-    }
-    mem_free(tmp);
+    if (f) fs_atomic_abort(&out);
     mem_free(vec);
     mem_free(info);
     enc_free(e);

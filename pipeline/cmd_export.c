@@ -7,7 +7,9 @@
  *           "record" (provenance: shard key, entry in the shard, record number), "vector": [floats]}
  *   npy    FILE.npy: NumPy format 1.0, '<f4', shape (n, dim), rows in chunk-id
  *          order; beside it FILE.jsonl with {"row", "id", "doc", "text"} per row.
- *          Both are written to temporary names and renamed at the end.
+ *          Both go through fs_atomic (common/fsutil.h): files are written to
+ *          temporary names and renamed at the end; to a stream (/dev/null, a
+ *          FIFO, /dev/stdout) only the .npy bytes are written.
  *
  * Everything comes from one read snapshot, so an ingest running meanwhile
  * neither blocks the export nor tears it.
@@ -20,6 +22,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "fsutil.h"
 #include "index/store/store.h"
 #include "log.h"
 #include "mem.h"
@@ -30,8 +33,10 @@ static const char usage_str[] =
     "  --store DIR     the store\n"
     "  --format F      jsonl (default): one object per chunk with id, doc, text and vector;\n"
     "                  npy: the vectors as a NumPy .npy file plus a sibling .jsonl of ids and texts\n"
+    "                  (no sibling when FILE is a stream such as a FIFO or /dev/null)\n"
     "  --output FILE   where to write (jsonl: default stdout; npy: required, e.g. vectors.npy)\n"
-    "  -q, -v          quieter, more verbose\n";
+    "  -q, -v          quieter, more verbose\n"
+    CLI_OUTPUT_PATHS_HELP;
 
 static int put_floats(struct buf *b, const float *v, int dim)
 {
@@ -131,15 +136,18 @@ static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv
             rc = err_set(ERR_IO, "write failed: %s", strerror(errno));
             break;
         }
+        row++;
+        if (!fj) continue; /* npy to a stream: no ids file beside it */
         struct store_chunk c;
         if ((rc = store_get_chunk(t, id, &c, &text)) < 0) break;
-        buf_printf(&out, "{\"row\": %llu, \"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)row++,
+        buf_printf(&out, "{\"row\": %llu, \"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)row - 1,
                    (unsigned long long)id, (unsigned long long)c.doc);
         buf_json_str(&out, text.data, text.len);
         buf_puts(&out, "}\n");
-        if (out.len > (1 << 20)) rc = write_buf(fj, &out);
+        if (!fj) buf_reset(&out);
+        else if (out.len > (1 << 20)) rc = write_buf(fj, &out);
     }
-    if (rc == 0) rc = write_buf(fj, &out);
+    if (rc == 0 && fj) rc = write_buf(fj, &out);
     if (rc == 0 && row != in->n_vectors)
         rc = err_set(ERR_STORE, "store changed its vector count during export (%llu != %llu)",
                      (unsigned long long)row, (unsigned long long)in->n_vectors);
@@ -184,49 +192,38 @@ int cmd_export(int argc, char **argv)
     struct store_info in;
     int rc = store_read_begin(s, &t);
     if (rc == 0) rc = store_txn_info(t, &in);
-    struct buf vpath = BUF_INIT, jpath = BUF_INIT, vtmp = BUF_INIT, jtmp = BUF_INIT;
-    FILE *f = NULL, *fj = NULL;
+    struct buf jpath = BUF_INIT;
+    struct fs_atomic fv = { 0 }, fj = { 0 };
     if (rc < 0) goto out;
     if (npy) {
+        if (in.dim <= 0) { rc = err_set(ERR_INVALID, "store '%s' has no vectors yet", dir); goto out; }
+        /* the ids file goes beside a real file; a stream (/dev/null, a FIFO)
+         * has no "beside" */
+        int sidecar = !fs_is_stream(output);
         size_t n = strlen(output);
         size_t stem = n > 4 && !strcmp(output + n - 4, ".npy") ? n - 4 : n;
-        buf_puts(&vpath, output);
         buf_append(&jpath, output, stem);
         buf_puts(&jpath, ".jsonl");
-        buf_printf(&vtmp, "%s.tmp", vpath.data);
-        buf_printf(&jtmp, "%s.tmp", jpath.data);
-        if (in.dim <= 0) { rc = err_set(ERR_INVALID, "store '%s' has no vectors yet", dir); goto out; }
-        if (!(f = fopen(vtmp.data, "wb")) || !(fj = fopen(jtmp.data, "w"))) {
-            rc = err_set(ERR_IO, "cannot write '%s': %s", f ? jtmp.data : vtmp.data, strerror(errno));
-            goto out;
-        }
-        rc = export_npy(t, &in, f, fj);
+        if ((rc = fs_atomic_open(&fv, output)) < 0) goto out;
+        if (sidecar && (rc = fs_atomic_open(&fj, jpath.data)) < 0) goto out;
+        rc = export_npy(t, &in, fv.f, sidecar ? fj.f : NULL);
+        if (rc == 0) rc = fs_atomic_commit(&fv);
+        if (rc == 0 && sidecar) rc = fs_atomic_commit(&fj);
+        if (rc == 0 && sidecar)
+            log_info("export: %llu vectors of dim %d to '%s', ids and texts to '%s'",
+                     (unsigned long long)in.n_vectors, in.dim, output, jpath.data);
+        else if (rc == 0)
+            log_info("export: %llu vectors of dim %d to '%s' (a stream: no ids file)",
+                     (unsigned long long)in.n_vectors, in.dim, output);
     } else {
-        f = output && strcmp(output, "-") ? fopen(output, "w") : stdout;
-        if (!f) { rc = err_set(ERR_IO, "cannot write '%s': %s", output, strerror(errno)); goto out; }
-        rc = export_jsonl(t, in.dim, f);
-    }
-    if (f && f != stdout && fclose(f) != 0 && rc == 0) rc = err_set(ERR_IO, "cannot write: %s", strerror(errno));
-    if (fj && fclose(fj) != 0 && rc == 0) rc = err_set(ERR_IO, "cannot write: %s", strerror(errno));
-    if (f == stdout && fflush(stdout) != 0 && rc == 0) rc = err_set(ERR_IO, "cannot write: %s", strerror(errno));
-    f = fj = NULL;
-    if (npy && rc == 0) {
-        if (rename(vtmp.data, vpath.data) != 0 || rename(jtmp.data, jpath.data) != 0)
-            rc = err_set(ERR_IO, "cannot rename into '%s': %s", vpath.data, strerror(errno));
-        else log_info("export: %llu vectors of dim %d to '%s', ids and texts to '%s'",
-                      (unsigned long long)in.n_vectors, in.dim, vpath.data, jpath.data);
+        if ((rc = fs_atomic_open(&fv, output)) < 0) goto out;
+        rc = export_jsonl(t, in.dim, fv.f);
+        if (rc == 0) rc = fs_atomic_commit(&fv);
     }
 out:
-    if (f && f != stdout) fclose(f);
-    if (fj) fclose(fj);
-    if (npy && rc < 0 && vtmp.data) {
-        remove(vtmp.data);
-        remove(jtmp.data);
-    }
-    buf_release(&vpath);
+    if (fv.f) fs_atomic_abort(&fv);
+    if (fj.f) fs_atomic_abort(&fj);
     buf_release(&jpath);
-    buf_release(&vtmp);
-    buf_release(&jtmp);
     store_read_end(t);
     store_close(s);
     return rc < 0 ? cli_fail(NULL) : EXIT_OK;

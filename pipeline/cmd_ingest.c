@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "fsutil.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/discover.h"
 #include "ingest/ingest.h"
@@ -50,7 +51,8 @@ static const char usage_str[] =
     "SHARD: .tar .tar.gz .tgz .tar.zst .tar.xz .zip .7z archives, single .gz/.zst files,\n"
     ".txt .md .jsonl .ndjson .tsv .csv files, or directories of them. Shards already\n"
     "ingested with the same content are skipped; changed ones replace their old chunks.\n"
-    "Exit status: 0 done, 3 done but some inputs were rejected, 1 failure.\n";
+    "Exit status: 0 done, 3 done but some inputs were rejected, 1 failure.\n"
+    CLI_OUTPUT_PATHS_HELP;
 
 static void print_stats(const struct ingest_stats *st)
 {
@@ -197,9 +199,7 @@ int cmd_ingest(int argc, char **argv)
         struct buf b = BUF_INIT;
         ingest_stats_json(&st, &b);
         buf_putc(&b, '\n');
-        FILE *f = strcmp(stats_json, "-") ? fopen(stats_json, "w") : stdout;
-        if (!f || fwrite(b.data, 1, b.len, f) != b.len) log_error("cannot write '%s'", stats_json);
-        if (f && f != stdout) fclose(f);
+        if (fs_write_atomic(stats_json, b.data, b.len) < 0) log_error("%s", err_msg());
         buf_release(&b);
     }
     if (r < 0) {

@@ -45,10 +45,12 @@ static const char usage_str[] =
     "  --min-cluster-size N     smallest cluster kept (default 2; communities 10)\n"
     "  --clusters-output FILE   clusters as jsonl: {\"cluster\", \"size\", \"ids\"}\n"
     "  --output FILE            .tsv (default, stdout), .jsonl or .html (one self-contained report)\n"
-    "  -q, -v                   quieter, more verbose\n";
+    "  -q, -v                   quieter, more verbose\n"
+    CLI_OUTPUT_PATHS_HELP;
 
 /* the store's vectors in batches, normalized, for mine_ann_stream */
 struct store_src {
+    struct store_txn *t;
     struct store_iter *it;
     int dim;
 };
@@ -63,6 +65,14 @@ static long store_next(void *ctx, int64_t *ids, float *x, size_t cap)
     if (rc < 0) return rc;
     ann_normalize(x, (int64_t)m, src->dim);
     return (long)m;
+}
+
+static int store_vector(void *ctx, int64_t id, float *x)
+{
+    struct store_src *src = ctx;
+    FORWARD_ERR(store_get_vector(src->t, (uint64_t)id, x));
+    ann_normalize(x, 1, src->dim);
+    return 0;
 }
 
 static int write_clusters(const char *path, const struct mine_clusters *cl)
@@ -185,10 +195,11 @@ int cmd_mine(int argc, char **argv)
     double t0 = now_sec();
     int mrc;
     if (a) {
-        struct store_src src = { NULL, in.dim };
-        mrc = store_iter_open(t, 0, &src.it);
-        if (mrc == 0) mrc = mine_ann_stream(a, in.dim, store_next, &src, &mo, &pairs, &np);
-        store_iter_close(src.it);
+        struct store_src ss = { t, NULL, in.dim };
+        struct mine_source src = { store_next, store_vector, &ss };
+        mrc = store_iter_open(t, 0, &ss.it);
+        if (mrc == 0) mrc = mine_ann_stream(a, in.dim, &src, &mo, &pairs, &np);
+        store_iter_close(ss.it);
     } else {
         mrc = mine_exact(x, ids, n, in.dim, &mo, &pairs, &np);
     }

@@ -143,8 +143,13 @@ static int stage_mine(struct run *r, struct vectors *v)
     if (load_vectors(r, v, ST_MINE) < 0) return -1;
     struct buf def = BUF_INIT;
     const char *out = o->mine_output;
-    if (!out) {
-        buf_printf(&def, "%s/reports/pairs.html", o->store);
+    if (!out) { /* <store>/reports/ does not exist yet on a first run */
+        buf_printf(&def, "%s/reports", o->store);
+        if (fs_mkdir_p(def.data) < 0) {
+            buf_release(&def);
+            return fail(r, ST_MINE);
+        }
+        buf_puts(&def, "/pairs.html");
         out = def.data;
     }
     struct mine_options mo = MINE_OPTIONS_INIT;

@@ -276,5 +276,6 @@ void run_options_usage(FILE *f)
         fputc('\n', f);
     }
     fprintf(f, "\nExit status: 0 all good; 3 finished, but some inputs were rejected (see the\n"
-               "report); 1 failure (nothing committed after the failing stage); 2 usage error.\n");
+               "report); 1 failure (nothing committed after the failing stage); 2 usage error.\n"
+               "%s", CLI_OUTPUT_PATHS_HELP);
 }

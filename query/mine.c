@@ -13,6 +13,11 @@
  * is compacted (dedup (a, b) keeping the best score, keep the max_pairs
  * best) and the score of the last kept pair becomes a floor below which
  * later candidates are dropped.
+ *
+ * Scores: the sgemm / FAISS score of a pair depends on the kernel, the
+ * block and the CPU in its last bits, so it only nominates candidates
+ * (within MINE_RESCORE_MARGIN below the threshold or the floor); each
+ * nominee is scored again by mine_score() and judged on that score alone.
  */
 #include "mine.h"
 
@@ -32,9 +37,17 @@ struct cand {
     struct mine_pair *p;
     size_t n, cap;         /* compaction happens when n reaches cap */
     size_t max_pairs;
+    float threshold;       /* pairs below it are not reported */
     float floor;           /* candidates below it cannot make the result */
     int full;              /* floor is valid */
 };
+
+float mine_score(const float *a, const float *b, int dim)
+{
+    double s = 0;
+    for (int j = 0; j < dim; j++) s += (double)a[j] * b[j];
+    return (float)s;
+}
 
 int mine_pair_cmp(const void *x, const void *y)
 {
@@ -71,18 +84,26 @@ static void cand_compact(struct cand *c)
     }
 }
 
-static int cand_init(struct cand *c, size_t max_pairs)
+static int cand_init(struct cand *c, size_t max_pairs, float threshold)
 {
     memset(c, 0, sizeof *c);
     c->max_pairs = max_pairs;
+    c->threshold = threshold;
     c->cap = max_pairs < 32768 ? 65536 : 2 * max_pairs;
     c->p = mem_alloc_array(c->cap, sizeof *c->p);
     return c->p ? 0 : err_set(ERR_NOMEM, "out of memory for %zu candidate pairs", c->cap);
 }
 
+/* can a pair whose approximate score is s still make the result? */
+static inline int cand_nominee(const struct cand *c, float s)
+{
+    return s >= c->threshold - MINE_RESCORE_MARGIN && !(c->full && s < c->floor - MINE_RESCORE_MARGIN);
+}
+
+/* s: the pair's mine_score */
 static void cand_push(struct cand *c, float s, int64_t i, int64_t j)
 {
-    if (c->full && s < c->floor) return;
+    if (s < c->threshold || (c->full && s < c->floor)) return;
     if (c->n == c->cap) cand_compact(c);
     struct mine_pair *p = &c->p[c->n++];
     p->score = s;
@@ -144,7 +165,7 @@ int mine_exact(const float *x, const int64_t *ids, size_t n, int dim, const stru
     if (n < 2) return 0;
     int k = (size_t)o->top_k < n - 1 ? o->top_k : (int)(n - 1); /* no more neighbours than others */
     struct cand c;
-    FORWARD_ERR(cand_init(&c, o->max_pairs));
+    FORWARD_ERR(cand_init(&c, o->max_pairs, o->threshold));
     float *S = mem_alloc_array(Q * C, sizeof *S);
     float *ls = mem_alloc_array(Q * (size_t)k, sizeof *ls);
     int64_t *lc = mem_alloc_array(Q * (size_t)k, sizeof *lc);
@@ -152,7 +173,7 @@ int mine_exact(const float *x, const int64_t *ids, size_t n, int dim, const stru
         mem_free(S); mem_free(ls); mem_free(lc); mem_free(c.p);
         return err_set(ERR_NOMEM, "out of memory for a %zu x %zu score block", Q, C);
     }
-    const float thr = o->threshold;
+    const float thr = o->threshold - MINE_RESCORE_MARGIN;
     struct progress pr;
     progress_init(&pr, "mine", n);
     for (size_t q0 = 0; q0 < n; q0 += Q) {
@@ -175,8 +196,12 @@ int mine_exact(const float *x, const int64_t *ids, size_t n, int dim, const stru
             }
         }
         for (size_t r = 0; r < qn; r++)
-            for (int t = 0; t < k && lc[r * k + t] >= 0; t++)
-                cand_push(&c, ls[r * k + t], id_of(ids, q0 + r), id_of(ids, (size_t)lc[r * k + t]));
+            for (int t = 0; t < k && lc[r * k + t] >= 0; t++) {
+                size_t col = (size_t)lc[r * k + t];
+                if (!cand_nominee(&c, ls[r * k + t])) continue;
+                float s = mine_score(x + (q0 + r) * (size_t)dim, x + col * (size_t)dim, dim);
+                cand_push(&c, s, id_of(ids, q0 + r), id_of(ids, col));
+            }
         progress_update(&pr, q0 + qn, "%zu candidate pairs", c.n);
     }
     progress_done(&pr);
@@ -190,7 +215,7 @@ int mine_exact(const float *x, const int64_t *ids, size_t n, int dim, const stru
 
 #define ANN_QUERY_CHUNK 4096
 
-int mine_ann_stream(const struct ann *index, int dim, mine_batch_fn next, void *ctx,
+int mine_ann_stream(const struct ann *index, int dim, const struct mine_source *src,
                     const struct mine_options *o, struct mine_pair **out, size_t *n_out)
 {
     *out = NULL;
@@ -204,13 +229,14 @@ int mine_ann_stream(const struct ann *index, int dim, mine_batch_fn next, void *
     int k = top_k + 1; /* self is usually the best hit */
     size_t Q = ANN_QUERY_CHUNK;
     struct cand c;
-    FORWARD_ERR(cand_init(&c, o->max_pairs));
+    FORWARD_ERR(cand_init(&c, o->max_pairs, o->threshold));
     float *sc = mem_alloc_array(Q * (size_t)k, sizeof *sc);
     int64_t *lab = mem_alloc_array(Q * (size_t)k, sizeof *lab);
     float *qx = mem_alloc_array(Q, (size_t)dim * sizeof *qx);
     int64_t *qid = mem_alloc_array(Q, sizeof *qid);
+    float *other = mem_alloc_array((size_t)dim, sizeof *other);
     int rc = 0;
-    if (!sc || !lab || !qx || !qid) {
+    if (!sc || !lab || !qx || !qid || !other) {
         rc = err_set(ERR_NOMEM, "out of memory for %zu x %d search results", Q, k);
         goto out;
     }
@@ -218,7 +244,7 @@ int mine_ann_stream(const struct ann *index, int dim, mine_batch_fn next, void *
     progress_init(&pr, "mine (ann)", (uint64_t)nt);
     uint64_t done = 0;
     for (;;) {
-        long qn = next(ctx, qid, qx, Q);
+        long qn = src->next(src->ctx, qid, qx, Q);
         if (qn < 0) { rc = (int)qn; goto out; }
         if (qn == 0) break;
         if ((rc = ann_search(index, qx, qn, k, sc, lab)) < 0) goto out;
@@ -229,7 +255,11 @@ int mine_ann_stream(const struct ann *index, int dim, mine_batch_fn next, void *
                 int64_t j = lab[r * k + t];
                 if (j < 0 || j == self) continue;
                 taken++;
-                if (sc[r * k + t] >= o->threshold) cand_push(&c, sc[r * k + t], self, j);
+                if (!cand_nominee(&c, sc[r * k + t])) continue;
+                rc = src->vector(src->ctx, j, other);
+                if (rc == ERR_NOTFOUND) { rc = 0; continue; } /* deleted since the index was built */
+                if (rc < 0) goto out;
+                cand_push(&c, mine_score(qx + r * (size_t)dim, other, dim), self, j);
             }
         }
         done += (uint64_t)qn;
@@ -241,6 +271,7 @@ out:
     mem_free(lab);
     mem_free(qx);
     mem_free(qid);
+    mem_free(other);
     if (rc < 0) {
         mem_free(c.p);
         return rc;
@@ -248,13 +279,37 @@ out:
     return finish(&c, out, n_out);
 }
 
-/* the array behind mine_ann, served in batches */
+/* the array behind mine_ann, served in batches; by_id: (id, row) sorted by
+ * id when the caller gave ids */
+struct id_row { int64_t id; size_t row; };
 struct array_src {
     const float *x;
     const int64_t *ids;
     size_t n, at;
     int dim;
+    struct id_row *by_id;
 };
+
+static int cmp_id_row(const void *x, const void *y)
+{
+    const struct id_row *p = x, *q = y;
+    return (p->id > q->id) - (p->id < q->id);
+}
+
+static int array_vector(void *ctx, int64_t id, float *x)
+{
+    struct array_src *a = ctx;
+    size_t row = (size_t)id;
+    if (a->by_id) {
+        struct id_row key = { id, 0 }, *f = bsearch(&key, a->by_id, a->n, sizeof key, cmp_id_row);
+        RETURN_ERR_IF(!f, ERR_INVALID, "the index holds id %lld, which is not among the vectors", (long long)id);
+        row = f->row;
+    }
+    RETURN_ERR_IF(id < 0 || row >= a->n, ERR_INVALID, "the index holds id %lld, which is not among the vectors",
+                  (long long)id);
+    memcpy(x, a->x + row * (size_t)a->dim, (size_t)a->dim * sizeof *x);
+    return 0;
+}
 
 static long array_next(void *ctx, int64_t *ids, float *x, size_t cap)
 {
@@ -272,8 +327,17 @@ int mine_ann(const struct ann *index, const float *x, const int64_t *ids, size_t
     *out = NULL;
     *n_out = 0;
     if (n < 2) return check_opts(o, n, dim);
-    struct array_src a = { x, ids, n, 0, dim };
-    return mine_ann_stream(index, dim, array_next, &a, o, out, n_out);
+    struct array_src a = { x, ids, n, 0, dim, NULL };
+    if (ids) {
+        a.by_id = mem_alloc_array(n, sizeof *a.by_id);
+        if (!a.by_id) return err_set(ERR_NOMEM, "out of memory for %zu ids", n);
+        for (size_t i = 0; i < n; i++) a.by_id[i] = (struct id_row){ ids[i], i };
+        qsort(a.by_id, n, sizeof *a.by_id, cmp_id_row);
+    }
+    struct mine_source src = { array_next, array_vector, &a };
+    int rc = mine_ann_stream(index, dim, &src, o, out, n_out);
+    mem_free(a.by_id);
+    return rc;
 }
 
 /* ---------------- clusters ---------------- */

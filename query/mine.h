@@ -11,6 +11,11 @@
  *   - ties are broken deterministically: a neighbour list prefers the lower
  *     position on equal scores, and the result is ordered by (score desc,
  *     a asc, b asc); torch.topk breaks ties arbitrarily;
+ *   - a reported score is mine_score() of the pair, recomputed in one fixed
+ *     order: the sgemm / FAISS scores only choose the candidates (with a
+ *     margin of MINE_RESCORE_MARGIN below the threshold and the max_pairs
+ *     floor), so exact, ANN and streamed mining agree to the last bit on
+ *     every machine;
  *   - chunking never changes the result (sentence-transformers takes top_k
  *     per corpus chunk, so its answer depends on corpus_chunk_size when n
  *     exceeds it), and max_pairs counts distinct pairs (its priority queue
@@ -74,6 +79,11 @@ struct mine_options {
 };
 #define MINE_OPTIONS_INIT { 100, 500000, -1.0f, 1024, 16384 }
 
+/* how far below the threshold (and the max_pairs floor) a kernel's score may
+ * be and the pair still be scored exactly: float dot products of unit
+ * vectors of dimension <= 4096 err by less than 1e-5 */
+#define MINE_RESCORE_MARGIN 1e-4f
+
 /* mine_exact: x is n rows of dim floats, L2-normalized; ids (n, distinct) or
  * NULL. *out (owned, mem_free) gets *n_out pairs. ERR_INVALID on bad
  * options, ERR_NOMEM. */
@@ -87,13 +97,28 @@ int mine_ann(const struct ann *index, const float *x, const int64_t *ids, size_t
              const struct mine_options *o, struct mine_pair **out, size_t *n_out);
 
 /* mine_ann_stream: mine_ann with the query vectors (L2-normalized, with
- * their ids) pulled in batches from next(ctx, ids, x, cap), which fills up
- * to cap rows and returns their count, 0 at the end, or a negative error
- * (returned as is). Memory: one batch, not the corpus, so a store of
- * millions of vectors is mined without loading it (semindex mine --ann). */
+ * their ids) pulled in batches from src->next(ctx, ids, x, cap), which fills
+ * up to cap rows and returns their count, 0 at the end, or a negative error
+ * (returned as is). src->vector(ctx, id, x) fills the vector of one id (the
+ * other side of a candidate pair, for its exact score; 0, ERR_NOTFOUND
+ * when the id left the source since the index was built (the pair is
+ * skipped), or another negative error). Memory: one batch, not the corpus, so a store of millions of
+ * vectors is mined without loading it (semindex mine --ann). */
 typedef long (*mine_batch_fn)(void *ctx, int64_t *ids, float *x, size_t cap);
-int mine_ann_stream(const struct ann *index, int dim, mine_batch_fn next, void *ctx,
+typedef int (*mine_vector_fn)(void *ctx, int64_t id, float *x);
+struct mine_source {
+    mine_batch_fn next;
+    mine_vector_fn vector;
+    void *ctx;
+};
+int mine_ann_stream(const struct ann *index, int dim, const struct mine_source *src,
                     const struct mine_options *o, struct mine_pair **out, size_t *n_out);
+
+/* mine_score: the score every mining path reports for a pair, the inner
+ * product summed in index order in double and rounded once to float.
+ * Symmetric in (a, b) and independent of the BLAS, the FAISS kernel, the
+ * batch and the CPU, so ties and near-ties order the same everywhere. */
+float mine_score(const float *a, const float *b, int dim);
 
 /* Clusters in compressed form: cluster c has the ids
  * member[start[c] .. start[c+1]), n clusters. */

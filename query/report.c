@@ -24,6 +24,7 @@ int report_format_of(const char *path, enum report_format *out)
     if (dot && !strcmp(dot, ".tsv")) *out = REPORT_TSV;
     else if (dot && !strcmp(dot, ".jsonl")) *out = REPORT_JSONL;
     else if (dot && (!strcmp(dot, ".html") || !strcmp(dot, ".htm"))) *out = REPORT_HTML;
+    else if (fs_is_stream(path)) *out = REPORT_TSV; /* /dev/null, /dev/fd/3, a FIFO: as stdout */
     else return err_set(ERR_INVALID, "cannot tell the format of '%s' (use .tsv, .jsonl or .html)", path);
     return 0;
 }

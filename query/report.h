@@ -42,7 +42,8 @@ typedef int (*report_text_fn)(void *ctx, int64_t id, struct buf *out);
 enum report_format { REPORT_TSV, REPORT_JSONL, REPORT_HTML };
 
 /* report_format_of: by the file name's extension (.tsv, .jsonl, .html /
- * .htm); ERR_INVALID otherwise. NULL or "-" is tsv. */
+ * .htm); NULL, "-" or a stream without one of them (/dev/null, /dev/fd/N, a
+ * FIFO: fs_is_stream) is tsv; ERR_INVALID otherwise. */
 int report_format_of(const char *path, enum report_format *out);
 
 int report_write_tsv(FILE *f, const struct mine_pair *p, size_t n, report_text_fn text, void *ctx);

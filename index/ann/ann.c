@@ -94,7 +94,7 @@ int ann_write(const struct ann *a, const char *path)
     FORWARD_ERR(fs_atomic_open(&f, path));
     if (faiss_write_index(a->index, f.f) != 0) {
         const char *m = faiss_get_last_error();
-        int rc = err_set(ERR_ANN, "cannot write index '%s': %s", f.tmp, m ? m : "unknown error");
+        int rc = err_set(ERR_ANN, "cannot write index '%s': %s", f.tmp ? f.tmp : f.path, m ? m : "unknown error");
         fs_atomic_abort(&f);
         return rc;
     }
