@@ -327,6 +327,8 @@ int store_merge(struct store *out, const char *const *dirs, size_t n, struct mer
     struct fs_lock lock = { -1, NULL };
     struct part self;
     memset(&self, 0, sizeof self);
+    struct buf rootv = BUF_INIT;   /* before the first goto out */
+    size_t m = 0;
     int rc = parts && keys && recs && n_keys ? 0 : err_set(ERR_NOMEM, "out of memory");
     if (rc < 0) goto out;
     {
@@ -344,6 +346,17 @@ int store_merge(struct store *out, const char *const *dirs, size_t n, struct mer
             rc = err_set(ERR_INVALID, "part '%s' is given twice", parts[i].dir);
             goto out;
         }
+    /* OUT itself as a part: LMDB must not open one environment twice */
+    {
+        char *o = realpath(store_dir(out), NULL);
+        for (size_t i = 0; i < n && o && rc == 0; i++) {
+            char *q = realpath(parts[i].dir, NULL);
+            if (q && !strcmp(q, o)) rc = err_set(ERR_INVALID, "part '%s' is the merged store itself", parts[i].dir);
+            free(q);
+        }
+        free(o);
+        if (rc < 0) goto out;
+    }
     /* open every part and check it against OUT, or the first part with a model */
     self.dir = store_dir(out);
     if ((rc = store_info(out, &self.in)) < 0) goto out;
@@ -355,14 +368,13 @@ int store_merge(struct store *out, const char *const *dirs, size_t n, struct mer
     }
     const struct part *ref = self.in.dim ? &self : NULL;
     const char *root = NULL;
-    struct buf rootv = BUF_INIT;
     for (size_t i = 0; i < n && rc == 0; i++) {
         struct part *p = &parts[i];
         if ((rc = store_open(p->dir, STORE_RDONLY, &p->s)) < 0 ||
             (rc = store_read_begin(p->s, &p->r)) < 0 || (rc = store_txn_info(p->r, &p->in)) < 0) {
-            char m[1024];
-            snprintf(m, sizeof m, "%s", err_msg());
-            rc = err_set(rc, "part '%s': %s", p->dir, m);
+            char msg[1024];
+            snprintf(msg, sizeof msg, "%s", err_msg());
+            rc = err_set(rc, "part '%s': %s", p->dir, msg);
             break;
         }
         if (store_get_meta(p->r, "settings", &p->settings) < 0) err_clear();
@@ -405,7 +417,7 @@ int store_merge(struct store *out, const char *const *dirs, size_t n, struct mer
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n_keys[i]; j++) td[n_td++] = (struct todo){ keys[i][j], i, recs[i][j] };
     qsort(td, n_td, sizeof *td, by_key_part);
-    size_t m = 0;
+    m = 0;
     for (size_t i = 0; i < n_td; i++) {
         if (m && !strcmp(td[m - 1].key, td[i].key)) {
             if (td[m - 1].rec.hash.lo != td[i].rec.hash.lo || td[m - 1].rec.hash.hi != td[i].rec.hash.hi) {

@@ -23,7 +23,8 @@
  *
  * Refused with ERR_MISMATCH naming the part: another model fingerprint,
  * dimension, vector dtype, segmentation/reader settings or schema than OUT
- * (or the first part); a shard still in progress; a --reembed in progress.
+ * (or the first part); a shard still in progress; a --reembed in progress;
+ * OUT itself given as a part (ERR_INVALID).
  *
  * Crash safety, as ingest: each shard goes into OUT as "in progress" with its
  * ordinal, then its docs and chunks in bounded write transactions (appended

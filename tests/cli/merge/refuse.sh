@@ -1,7 +1,7 @@
 #!/bin/sh
 # merge refuses, naming the part, a part of another model, with other
-# segmentation settings, or with other vector storage; the merged store is
-# left as it was.
+# segmentation settings, or with other vector storage, and OUT given as its
+# own part; the merged store is left as it was.
 S=${SEMINDEX_BIN:?}
 here=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$here/tests/cli/merge/lib.sh"
@@ -29,5 +29,7 @@ if [ -d "$model" ]; then
 else
     echo "note: no fixture model at $model: the other-model case is not run"
 fi
+if "$S" merge --store "$T/m" "$T/p1" "$T/m" 2>"$T/err"; then echo "merged a store into itself"; exit 1; fi
+grep -q "is the merged store itself" "$T/err" || { echo "self merge: $(cat "$T/err")"; exit 1; }
 "$S" export --store "$T/m" | cmp -s - "$T/before.jsonl" || { echo "a refused merge changed the store"; exit 1; }
 echo ok
