@@ -17,7 +17,7 @@ PKGS=(
   zstd
   lowdown  # make install: the man page from docs/semindex.1.md
 )
-TEST_PKGS=( clang libclang-rt-14-dev jq chromium man-db strace util-linux time )
+TEST_PKGS=( clang libclang-rt-14-dev jq chromium man-db strace util-linux time slurm-wlm munge )
 # Node.js and npm: Debian's only when the machine has none (a newer Node may
 # already be installed, and Debian's npm would conflict with it).
 command -v npm >/dev/null 2>&1 || TEST_PKGS+=( nodejs npm )

@@ -30,6 +30,13 @@
  * was rejected is not recorded done (read again next run). Duplicated texts (same bytes as a chunk in the
  * store or earlier in the run) are not encoded: their vector is copied.
  *
+ * Shard keys are paths relative to the corpus root (ingest/part.h), recorded
+ * in meta "root"; shards are taken in key order, so ordinals (and ids) follow
+ * key order whatever the order of the arguments. A store made before keys
+ * were relative (no meta "root") is upgraded in place: its absolute keys under
+ * the root become relative; one outside the root fails with ERR_MISMATCH
+ * saying which --root to give.
+ *
  * Model: the first ingest records the encoder's name, fingerprint and dim;
  * later runs with another fingerprint fail with ERR_MISMATCH unless reembed
  * is set, which re-encodes every stored chunk with the new model first
@@ -61,8 +68,10 @@ struct ingest_options {
     int reembed;                /* a different model re-encodes the store */
     enum store_dtype dtype;     /* vector storage of a new store */
     int progress;               /* progress bar / periodic lines on stderr */
+    const char *root;           /* corpus root: shard keys are paths relative to it
+                                   (NULL: the deepest directory holding every shard) */
 };
-#define INGEST_OPTIONS_INIT { SRC_OPTIONS_INIT, SEG_OPTIONS_INIT, 0, 0, 0, STORE_F32, 0 }
+#define INGEST_OPTIONS_INIT { SRC_OPTIONS_INIT, SEG_OPTIONS_INIT, 0, 0, 0, STORE_F32, 0, NULL }
 
 struct ingest_stats {
     uint64_t shards_seen, shards_new, shards_changed, shards_resumed, shards_skipped, shards_failed;

@@ -38,6 +38,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "ingest/encoder/encoder.h"
+#include "ingest/part.h"
 #include "ingest/tokenizer/tokenizer.h"
 #include "log.h"
 #include "mem.h"
@@ -1195,6 +1196,134 @@ static int clear_pending(struct run *r)
     return rc;
 }
 
+/* ---- shard keys ------------------------------------------------------------ */
+
+struct keyed {
+    char *key;
+    const char *path;
+};
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(((const struct keyed *)a)->key, ((const struct keyed *)b)->key);
+}
+
+struct rootctx {
+    const char *dir;
+    const char *root;
+    size_t upgraded;
+};
+
+/* upgrade_fn: a store made before keys were relative (no meta "root"): its
+ * absolute keys under the root become relative (shards and shardids). */
+static int upgrade_fn(struct store_txn *t, void *ctx)
+{
+    struct rootctx *c = ctx;
+    struct buf v = BUF_INIT;
+    int rc = store_get_meta(t, "root", &v);
+    buf_release(&v);
+    if (rc == 0 || rc != ERR_NOTFOUND) return rc;
+    err_clear();
+    rc = 0;
+    char **keys;
+    struct store_shard *recs;
+    size_t n;
+    FORWARD_ERR(store_list_shards(t, &keys, &recs, &n));
+    size_t rl = strlen(c->root);
+    while (rl > 1 && c->root[rl - 1] == '/') rl--;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *k = keys[i];
+        if (k[0] != '/') continue;
+        const char *rel = NULL;
+        if (rl == 1 && k[1]) rel = k + 1;
+        else if (!strncmp(k, c->root, rl) && k[rl] == '/' && k[rl + 1]) rel = k + rl + 1;
+        if (!rel) {
+            rc = err_set(ERR_MISMATCH,
+                         "store '%s' was made before shard keys were relative and holds shard '%s', which is not "
+                         "under the corpus root '%.*s': give --root with the directory that held the corpus when it "
+                         "was ingested (docs/ingest.md, \"Shard keys\")",
+                         c->dir, k, (int)rl, c->root);
+            break;
+        }
+        rc = store_put_shard(t, rel, &recs[i]);
+        if (rc == 0) rc = store_delete_shard(t, k);
+        if (rc == 0) rc = store_put_shardid(t, recs[i].ordinal, rel);
+        if (rc == 0 && recs[i].prev) rc = store_put_shardid(t, recs[i].prev - 1, rel);
+        if (rc == 0) c->upgraded++;
+    }
+    store_shard_list_free(keys, recs, n);
+    if (rc == 0) rc = store_put_meta(t, "root", c->root, strlen(c->root));
+    return rc;
+}
+
+static int root_fn(struct store_txn *t, void *ctx)
+{
+    const char *root = ctx;
+    return store_put_meta(t, "root", root, strlen(root));
+}
+
+/* shard_keys: r->keys[i] and sorted[i] = the shards in key order; meta "root"
+ * recorded (an old store's absolute keys upgraded first). */
+static int shard_keys(struct run *r, const struct ingest_options *o, const char *const *shards, const char **sorted)
+{
+    char root[PATH_MAX];
+    if (o->root) {
+        char *rp = realpath(o->root, NULL);
+        RETURN_ERR_IF(!rp, ERR_NOTFOUND, "corpus root '%s' does not exist", o->root);
+        snprintf(root, sizeof root, "%s", rp);
+        free(rp);
+    } else {
+        /* the root recorded by earlier runs when it still holds every shard
+         * (a nightly drop into one subdirectory keeps its keys), else the
+         * deepest directory holding them all */
+        struct store_txn *t;
+        struct buf v = BUF_INIT;
+        int have = 0;
+        FORWARD_ERR(store_read_begin(r->s, &t));
+        if (store_get_meta(t, "root", &v) == 0 && v.len < sizeof root && buf_putc(&v, 0) == 0) {
+            have = fs_is_dir(v.data);
+            for (size_t i = 0; i < r->n && have; i++) {
+                struct buf kb = BUF_INIT;
+                have = part_key(shards[i], v.data, &kb) == 0;
+                buf_release(&kb);
+            }
+            if (have) snprintf(root, sizeof root, "%s", v.data);
+        }
+        store_read_end(t);
+        buf_release(&v);
+        err_clear();
+        if (!have) FORWARD_ERR(part_common_root(shards, r->n, root, sizeof root));
+    }
+    struct keyed *kv = mem_calloc(r->n, sizeof *kv);
+    if (!kv) return err_set(ERR_NOMEM, "out of memory");
+    struct buf kb = BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < r->n && rc == 0; i++) {
+        kv[i].path = shards[i];
+        if ((rc = part_key(shards[i], root, &kb)) == 0 && !(kv[i].key = mem_strdup(kb.data)))
+            rc = err_set(ERR_NOMEM, "out of memory");
+    }
+    buf_release(&kb);
+    if (rc == 0) {
+        qsort(kv, r->n, sizeof *kv, by_key);
+        for (size_t i = 0; i + 1 < r->n && rc == 0; i++)
+            if (!strcmp(kv[i].key, kv[i + 1].key))
+                rc = err_set(ERR_INVALID, "shard '%s' is given twice", kv[i + 1].path);
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        r->keys[i] = kv[i].key;
+        sorted[i] = kv[i].path;
+    }
+    mem_free(kv);
+    if (rc < 0) return rc;
+    struct rootctx c = { store_dir(r->s), root, 0 };
+    FORWARD_ERR(store_write(r->s, upgrade_fn, &c));
+    if (c.upgraded)
+        log_info("store '%s': %zu shard keys made relative to the corpus root '%s'", store_dir(r->s), c.upgraded,
+                 root);
+    return store_write(r->s, root_fn, root);
+}
+
 int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t n,
                const struct ingest_options *o, struct ingest_stats *st)
 {
@@ -1216,6 +1345,7 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
     if (opt.seg.mode == SEG_WINDOW && r.tok && enc_max_seq_length(e) > 2 && opt.seg.window > enc_max_seq_length(e) - 2)
         log_warn("window of %d tokens is longer than the model's %d (special tokens included): chunks will be "
                  "truncated", opt.seg.window, enc_max_seq_length(e));
+    const char **sorted = NULL;
     struct fs_lock lock = { -1, NULL };
     int rc = store_lock_writer(store_dir(s), &lock);
     if (rc < 0) return rc;
@@ -1225,18 +1355,10 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
     if (rc < 0) goto out;
     r.keys = mem_calloc(n ? n : 1, sizeof *r.keys);
     r.ordinal = mem_calloc(n ? n : 1, sizeof *r.ordinal);
-    if (!r.keys || !r.ordinal) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
-    for (size_t i = 0; i < n; i++) {
-        char *rp = realpath(shards[i], NULL);
-        r.keys[i] = rp ? mem_strdup(rp) : mem_strdup(shards[i]);
-        free(rp);
-        if (!r.keys[i]) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
-        for (size_t j = 0; j < i; j++)
-            if (r.keys[j] && !strcmp(r.keys[j], r.keys[i])) {
-                rc = err_set(ERR_INVALID, "shard '%s' is given twice", shards[i]);
-                goto out;
-            }
-    }
+    sorted = mem_calloc(n ? n : 1, sizeof *sorted);
+    if (!r.keys || !r.ordinal || !sorted) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
+    if (n && (rc = shard_keys(&r, &opt, shards, sorted)) < 0) goto out;
+    r.paths = sorted;
     q_init(&r.q_enc);
     q_init(&r.q_write);
     pthread_mutex_init(&r.mu_err, NULL);
@@ -1269,6 +1391,7 @@ out:
         for (size_t i = 0; i < n; i++) mem_free(r.keys[i]);
     mem_free(r.keys);
     mem_free(r.ordinal);
+    mem_free(sorted);
     fs_lock_release(&lock);
     st->t_total += now_sec() - t0;
     return rc;

@@ -119,9 +119,10 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
         buf_printf(&out, "{\"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)c.id,
                    (unsigned long long)c.doc);
         buf_json_str(&out, text.data, text.len);
-        buf_printf(&out, ", \"start\": %llu, \"end\": %llu, \"n_tokens\": %d, \"truncated\": %s, \"vector\": ",
+        buf_printf(&out, ", \"start\": %llu, \"end\": %llu, \"n_tokens\": %d, \"truncated\": %s, ",
                    (unsigned long long)c.start, (unsigned long long)c.end, c.n_tokens,
                    c.truncated ? "true" : "false");
+        buf_puts(&out, "\"vector\": ");
         int vr = dim > 0 ? store_get_vector(t, c.id, v) : ERR_NOTFOUND;
         if (vr == 0) put_floats(&out, v, dim);
         else if (vr == ERR_NOTFOUND) buf_puts(&out, "null");

@@ -16,8 +16,11 @@
 #include "fsutil.h"
 #include "index/store/store.h"
 #include "ingest/encoder/encoder.h"
+#include "ingest/discover.h"
 #include "ingest/ingest.h"
+#include "ingest/part.h"
 #include "log.h"
+#include "mem.h"
 
 static const char usage_str[] =
     "usage: semindex ingest --store DIR --model DIR [options] SHARD...\n"
@@ -40,6 +43,13 @@ static const char usage_str[] =
     "  --follow-symlinks   follow symbolic links inside directory shards (loops are skipped)\n"
     "  --reembed           the store holds another model's vectors: re-encode them all\n"
     "  --f16               store vectors as float16 (a new store only)\n"
+    "  --root DIR          corpus root: shards are keyed by their path relative to it\n"
+    "                      (default: the store's recorded root if it holds every shard, else\n"
+    "                      the deepest directory holding them all)\n"
+    "  --part I/N          ingest only part I (0-based) of N size-balanced parts of the shards\n"
+    "                      (directories are expanded into their shard files); 'slurm' reads\n"
+    "                      SLURM_ARRAY_TASK_ID/COUNT, 'k8s:N' JOB_COMPLETION_INDEX. Merge the\n"
+    "                      part stores with semindex merge\n"
     "  --stats-json FILE   write the run's statistics as JSON to FILE ('-' = stdout)\n"
     "  -q, -v              quieter, more verbose\n"
     "\n"
@@ -81,11 +91,14 @@ int cmd_ingest(int argc, char **argv)
         { "reembed", no_argument, NULL, 'r' },       { "f16", no_argument, NULL, 'f' },
         { "stats-json", required_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
         { "allow-streams", no_argument, NULL, 'A' }, { "follow-symlinks", no_argument, NULL, 'L' },
+        { "root", required_argument, NULL, 'O' },    { "part", required_argument, NULL, 'P' },
         { NULL, 0, NULL, 0 },
     };
     struct ingest_options o = INGEST_OPTIONS_INIT;
     const char *store_dir = NULL, *model = NULL, *stats_json = NULL;
     long threads = 0, v;
+    struct part_spec part = { 0, 1 };
+    int have_part = 0;
     uint64_t sz;
     int c;
     optind = 1;
@@ -128,6 +141,11 @@ int cmd_ingest(int argc, char **argv)
         case 'r': o.reembed = 1; break;
         case 'f': o.dtype = STORE_F16; break;
         case 'j': stats_json = optarg; break;
+        case 'O': o.root = optarg; break;
+        case 'P':
+            if (part_parse(optarg, &part) < 0) return cli_usage_error(usage_str, "%s", err_msg());
+            have_part = 1;
+            break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
         default: return cli_usage_error(usage_str, "bad option");
@@ -148,20 +166,56 @@ int cmd_ingest(int argc, char **argv)
         }
     }
 
+    const char *const *shards = (const char *const *)argv + optind;
+    size_t n_shards = (size_t)(argc - optind);
+    struct shard_list all = { 0 };
+    const char **mine = NULL;
+    char root[4096];
+    if (have_part) {
+        /* every task discovers the same list and computes the same split */
+        struct discover_stats ds = { 0 };
+        size_t *idx = NULL, k = 0;
+        if (discover_shards(shards, n_shards, &all, &ds) < 0) return cli_fail(NULL);
+        if (all.n == 0) {
+            shard_list_release(&all);
+            err_set(ERR_INVALID, "no shards found in the %zu patterns given", n_shards);
+            return cli_fail(NULL);
+        }
+        if (o.root) snprintf(root, sizeof root, "%s", o.root);
+        else if (part_common_root((const char *const *)all.path, all.n, root, sizeof root) < 0) {
+            shard_list_release(&all);
+            return cli_fail(NULL);
+        }
+        o.root = root;
+        if (part_select((const char *const *)all.path, all.n, root, &part, &idx, &k) < 0 ||
+            !(mine = mem_calloc(k ? k : 1, sizeof *mine))) {
+            mem_free(idx);
+            shard_list_release(&all);
+            return cli_fail(NULL);
+        }
+        for (size_t i = 0; i < k; i++) mine[i] = all.path[idx[i]];
+        mem_free(idx);
+        log_info("ingest: part %d of %d: %zu of %zu shards (root '%s')", part.index, part.count, k, all.n, root);
+        shards = mine;
+        n_shards = k;
+    }
     struct enc_options eo = ENC_OPTIONS_INIT;
     eo.n_threads = (int)threads;
     struct enc *e = NULL;
     struct store *s = NULL;
     struct ingest_stats st = { 0 };
     int rc = EXIT_FAIL;
-    if (enc_create(model, &eo, &e) < 0) return cli_fail(NULL);
     struct fs_lock lock = { -1, NULL };
+    if (enc_create(model, &eo, &e) < 0) {
+        rc = cli_fail(NULL);
+        goto out;
+    }
     /* refused before anything runs: no summary of an ingest that did not happen */
     if (store_open(store_dir, STORE_CREATE, &s) < 0 || store_lock_writer(store_dir, &lock) < 0) {
         rc = cli_fail(NULL);
         goto out;
     }
-    int r = ingest_run(s, e, (const char *const *)argv + optind, (size_t)(argc - optind), &o, &st);
+    int r = ingest_run(s, e, shards, n_shards, &o, &st);
     print_stats(&st);
     if (stats_json) {
         struct buf b = BUF_INIT;
@@ -179,5 +233,7 @@ out:
     fs_lock_release(&lock);
     store_close(s);
     enc_free(e);
+    mem_free(mine);
+    shard_list_release(&all);
     return rc;
 }

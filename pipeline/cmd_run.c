@@ -25,6 +25,7 @@
 #include "index/build.h"
 #include "index/store/store.h"
 #include "ingest/discover.h"
+#include "ingest/part.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
 #include "log.h"
@@ -41,6 +42,7 @@ struct run {
     struct run_options o;
     struct store *s;
     struct shard_list shards;
+    char root[4096];          /* corpus root (--part, --root), "" = ingest's default */
     struct discover_stats disc;
     struct ingest_stats ing;
     struct build_result idx;
@@ -86,6 +88,7 @@ static int stage_ingest(struct run *r)
     io.reembed = o->reembed;
     io.dtype = o->f16 ? STORE_F16 : STORE_F32;
     io.progress = 1;
+    io.root = r->root[0] ? r->root : o->root;
     io.seg.window = (int)o->window;
     io.seg.overlap = (int)o->overlap;
     if (o->segment && seg_parse_mode(o->segment, &io.seg.mode) < 0) {
@@ -314,6 +317,34 @@ static int write_report(struct run *r, int code)
     return rc;
 }
 
+/* select_part: --part: keep only this task's part of the discovered shards
+ * (every task discovers the same list, so all compute the same split). */
+static int select_part(struct run *r)
+{
+    struct part_spec p;
+    FORWARD_ERR(part_parse(r->o.part, &p));
+    if (r->o.root) snprintf(r->root, sizeof r->root, "%s", r->o.root);
+    else if (r->shards.n) FORWARD_ERR(part_common_root((const char *const *)r->shards.path, r->shards.n, r->root, sizeof r->root));
+    size_t *idx = NULL, k = 0;
+    FORWARD_ERR(part_select((const char *const *)r->shards.path, r->shards.n, r->root, &p, &idx, &k));
+    char **keep = calloc(k ? k : 1, sizeof *keep);
+    if (!keep) {
+        mem_free(idx);
+        return err_set(ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < k; i++) {
+        keep[i] = r->shards.path[idx[i]];
+        r->shards.path[idx[i]] = NULL;
+    }
+    for (size_t i = 0; i < r->shards.n; i++) free(r->shards.path[i]);
+    free(r->shards.path);
+    r->shards.path = keep;
+    r->shards.n = r->shards.cap = k;
+    mem_free(idx);
+    log_info("part %d of %d: %zu shards (root '%s')", p.index, p.count, k, r->root);
+    return 0;
+}
+
 /* ---- the command ------------------------------------------------------- */
 
 int cmd_run(int argc, char **argv)
@@ -356,6 +387,10 @@ int cmd_run(int argc, char **argv)
     }
     r.t_stage[ST_DISCOVER] = now_sec() - t;
     log_info("discover: %zu shards from %zu patterns", r.shards.n, o->shards.n);
+    if (o->part && select_part(&r) < 0) {
+        fail(&r, ST_DISCOVER);
+        goto report;
+    }
 
     if (store_open(o->store, STORE_CREATE, &r.s) < 0 || store_info(r.s, &r.before) < 0) {
         fail(&r, ST_INGEST);

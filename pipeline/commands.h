@@ -7,6 +7,8 @@
  */
 CMD(run,        cmd_run,        "the nightly job: discover, ingest, index, mine, report (docs/run.md)")
 CMD(ingest,     cmd_ingest,     "read shards, chunk, embed, and store texts and vectors")
+CMD(merge,      cmd_merge,      "merge part stores (ingest --part I/N) into one store")
+CMD(slurm,      cmd_slurm,      "write or submit the Slurm array job of a partitioned run")
 CMD(build,      cmd_build,      "build or update the FAISS index of a store")
 CMD(query,      cmd_query,      "nearest chunks of some texts through the store's index")
 CMD(mine,       cmd_mine,       "paraphrase pairs and clusters of a store, as tsv, jsonl or html")

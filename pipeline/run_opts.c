@@ -31,6 +31,9 @@ static const struct opt opts[] = {
       "(default: the model the store was made with, else builtin:ngram)" },
     { "threads", T_INT, O(threads), 0, 4096, "N", "threads (default: all cores)" },
     { "report", T_STR, O(report), 0, -1, "FILE", "run report JSON (default <store>/reports/run-<time>.json)" },
+    { "root", T_STR, O(root), 0, -1, "DIR", "corpus root: shard keys are paths relative to it\n"
+      "(default: the store's recorded root, else the deepest directory holding every shard)" },
+    { "part", T_STR, O(part), 0, 0, "I/N", "ingest only part I of N (slurm: the array task's; see ingest --part)" },
     { "ingest-shards", T_LIST, O(shards), 0, -1, "GLOB", "shard files, globs or directories (repeatable)" },
     { "ingest-segment", T_STR, O(segment), 0, 0, "MODE", "doc|line|sentence|paragraph|window (default sentence)" },
     { "ingest-window", T_INT, O(window), 1, 1 << 20, "N", "tokens per window chunk (segment window)" },

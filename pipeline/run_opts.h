@@ -28,6 +28,8 @@ struct run_options {
     char *model;             /* model directory or builtin:ngram; default: the store's, else builtin:ngram */
     long threads;            /* 0 = all cores */
     char *report;            /* run report JSON path; default <store>/reports/run-<time>.json */
+    char *root;              /* corpus root of the shard keys (ingest --root) */
+    char *part;              /* I/N, slurm or k8s:N: ingest only that part (ingest --part) */
     /* [ingest] */
     struct run_list shards;  /* globs, directories, files */
     char *segment;           /* doc|line|sentence|paragraph|window */

@@ -1340,3 +1340,55 @@ void store_iter_close(struct store_iter *it)
     mdb_cursor_close(it->c);
     mem_free(it);
 }
+
+/* ---- shard listing ----------------------------------------------------------- */
+
+void store_shard_list_free(char **keys, struct store_shard *recs, size_t n)
+{
+    if (keys)
+        for (size_t i = 0; i < n; i++) mem_free(keys[i]);
+    mem_free(keys);
+    mem_free(recs);
+}
+
+int store_list_shards(struct store_txn *t, char ***keys, struct store_shard **recs, size_t *n)
+{
+    *keys = NULL;
+    *recs = NULL;
+    *n = 0;
+    MDB_cursor *c;
+    int rc = mdb_cursor_open(t->txn, t->s->shards, &c);
+    if (rc) return lmdb_err(t, rc, "open shard cursor");
+    size_t cap = 0, m = 0;
+    char **k = NULL;
+    struct store_shard *r = NULL;
+    MDB_val kv, vv;
+    int op = MDB_FIRST, err = 0;
+    while ((rc = mdb_cursor_get(c, &kv, &vv, op)) == 0) {
+        op = MDB_NEXT;
+        if (m == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **k2 = mem_realloc(k, cap * sizeof *k2);
+            if (k2) k = k2;
+            struct store_shard *r2 = k2 ? mem_realloc(r, cap * sizeof *r2) : NULL;
+            if (r2) r = r2;
+            if (!k2 || !r2) { err = err_set(ERR_NOMEM, "out of memory"); break; }
+        }
+        k[m] = mem_alloc(kv.mv_size + 1);
+        if (!k[m]) { err = err_set(ERR_NOMEM, "out of memory"); break; }
+        memcpy(k[m], kv.mv_data, kv.mv_size);
+        k[m][kv.mv_size] = 0;
+        m++;
+        if ((err = store_get_shard(t, k[m - 1], &r[m - 1])) < 0) break;
+    }
+    mdb_cursor_close(c);
+    if (!err && rc != MDB_NOTFOUND) err = lmdb_err(t, rc, "read shards");
+    if (err) {
+        store_shard_list_free(k, r, m);
+        return err;
+    }
+    *keys = k;
+    *recs = r;
+    *n = m;
+    return 0;
+}

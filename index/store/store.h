@@ -52,7 +52,10 @@
  *               "pending"      the ordinals of shards in progress, decimal, space-separated;
  *                              kept by store_put_shard / store_delete_shard (absent in
  *                              older stores: the in-progress shard records are used)
- *   shards    key: shard key (absolute path of the shard); value (88 bytes; 80 in
+ *               "root"         absolute path of the corpus root the shard keys are
+ *                              relative to (ingest --root); absent in stores made
+ *                              before keys were relative (their keys are absolute)
+ *   shards    key: shard key (path relative to the corpus root); value (88 bytes; 80 in
  *             older stores, read with settings 0):
  *               0  u8  version (1)       1 u8 status (0 in progress, 1 done)
  *               2  u16 0                 4 u32 0
@@ -232,6 +235,10 @@ int store_get_vector(struct store_txn *t, uint64_t id, float *out);
 int store_get_doc(struct store_txn *t, uint64_t id, struct store_doc *d);
 /* store_get_shard: the shard record by key; ERR_NOTFOUND when unknown. */
 int store_get_shard(struct store_txn *t, const char *key, struct store_shard *out);
+/* store_list_shards: every shard record, in key order: *keys (owned array of
+ * owned strings) and *recs (owned), *n of them. store_shard_list_free frees. */
+int store_list_shards(struct store_txn *t, char ***keys, struct store_shard **recs, size_t *n);
+void store_shard_list_free(char **keys, struct store_shard *recs, size_t n);
 /* store_get_meta: a meta value into out (reset first); ERR_NOTFOUND. */
 int store_get_meta(struct store_txn *t, const char *key, struct buf *out);
 
