@@ -54,6 +54,49 @@ fail:
     return rc;
 }
 
+static int src_rewind(void *ctx)
+{
+    struct search_src *s = ctx;
+    store_iter_close(s->it);
+    s->it = NULL;
+    return store_iter_open(s->t, 0, &s->it);
+}
+
+static long src_next(void *ctx, int64_t *ids, float *x, size_t cap)
+{
+    struct search_src *s = ctx;
+    size_t m = 0;
+    uint64_t id;
+    int rc = 0;
+    if (!s->it && (rc = store_iter_open(s->t, 0, &s->it)) < 0) return rc;
+    while (m < cap && (rc = store_iter_next(s->it, &id, x + m * (size_t)s->dim)) == 1) ids[m++] = (int64_t)id;
+    if (rc < 0) return rc;
+    ann_normalize(x, (int64_t)m, s->dim);
+    return (long)m;
+}
+
+static int src_vector(void *ctx, int64_t id, float *x)
+{
+    struct search_src *s = ctx;
+    FORWARD_ERR(store_get_vector(s->t, (uint64_t)id, x));
+    ann_normalize(x, 1, s->dim);
+    return 0;
+}
+
+int search_source(struct search_src *s, struct store_txn *t, const struct store_info *in, struct build_source *out)
+{
+    RETURN_ERR_IF(in->dim < 1, ERR_NOTFOUND, "the store has no vectors yet (run 'semindex ingest')");
+    *s = (struct search_src){ t, NULL, in->dim };
+    *out = (struct build_source){ (int64_t)in->n_vectors, src_rewind, src_next, src_vector, s };
+    return 0;
+}
+
+void search_source_release(struct search_src *s)
+{
+    store_iter_close(s->it);
+    s->it = NULL;
+}
+
 int search_open_index(const char *store_dir, const struct store_info *in, int flags, struct ann **out)
 {
     struct buf p = BUF_INIT;

@@ -35,6 +35,19 @@ int search_index_path(struct buf *out, const char *store_dir);
 int search_load_vectors(struct store_txn *t, const struct store_info *in, int64_t **ids, float **x,
                         size_t *n);
 
+/* search_source: the snapshot's vectors as an index build source
+ * (index/build.h): streamed in chunk-id order, L2-normalized, a batch at a
+ * time, by id for tuning; s holds the iterator (search_source_release
+ * before store_read_end). */
+struct build_source;
+struct search_src {
+    struct store_txn *t;
+    struct store_iter *it;
+    int dim;
+};
+int search_source(struct search_src *s, struct store_txn *t, const struct store_info *in, struct build_source *out);
+void search_source_release(struct search_src *s);
+
 /* search_open_index: build_open of DIR/index.faiss against the store's
  * facts. ERR_NOTFOUND (with a hint to run `semindex build`), ERR_MISMATCH. */
 int search_open_index(const char *store_dir, const struct store_info *in, int flags, struct ann **out);

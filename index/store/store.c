@@ -20,8 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <zdict.h>
 #include <zstd.h>
 
@@ -75,7 +77,26 @@ struct store_iter {
     uint64_t from;
     int started;
     int chunks;
+    uintptr_t lo, hi;   /* mapped bytes of the vectors read since the last release */
+    unsigned pending;
 };
+
+/* A vector scan (index build, mining) reads the whole file once; LMDB's
+ * pages stay mapped into the process and count in its resident memory
+ * although nothing reads them again. Every 1024 vectors the mapped range
+ * they came from is released (MADV_DONTNEED: the environment is mapped
+ * read-only and shared, so this only drops the mapping; the page cache
+ * keeps the data and a later read faults it back in). */
+#define ITER_RELEASE_EVERY 1024
+static void iter_release(struct store_iter *it)
+{
+    if (it->pending && it->hi > it->lo) {
+        uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), lo = it->lo & ~(pg - 1);
+        madvise((void *)lo, it->hi - lo, MADV_DONTNEED);
+    }
+    it->pending = 0;
+    it->lo = it->hi = 0;
+}
 
 /* ---- little helpers -------------------------------------------------------- */
 
@@ -1054,6 +1075,10 @@ int store_iter_next(struct store_iter *it, uint64_t *id, float *vec)
     if (rc <= 0) return rc;
     *id = get_be64(k.mv_data);
     FORWARD_ERR(decode_vector(it->t, *id, &v, vec));
+    uintptr_t a = (uintptr_t)v.mv_data;
+    if (!it->pending || a < it->lo) it->lo = a;
+    if (!it->pending || a + v.mv_size > it->hi) it->hi = a + v.mv_size;
+    if (++it->pending == ITER_RELEASE_EVERY) iter_release(it);
     return 1;
 }
 
@@ -1069,6 +1094,7 @@ int store_iter_next_chunk(struct store_iter *it, struct store_chunk *c, struct b
 void store_iter_close(struct store_iter *it)
 {
     if (!it) return;
+    iter_release(it);
     mdb_cursor_close(it->c);
     mem_free(it);
 }
