@@ -80,7 +80,15 @@ static int64_t fit_train(int64_t n, int64_t k, int pq, int dim, double room, int
     return (double)t < cap ? t : (int64_t)cap;
 }
 
-int64_t build_batch_rows(int64_t n) { return n < BUILD_BATCH ? n : BUILD_BATCH; }
+int64_t build_batch_rows(int64_t n, int dim, uint64_t budget)
+{
+    int64_t b = BUILD_BATCH;
+    if (budget && dim > 0) { /* at most 1/16 of the budget, at least 256 rows */
+        int64_t cap = (int64_t)(budget / 16 / (4ull * (uint64_t)dim));
+        b = cap < 256 ? 256 : cap < b ? cap : b;
+    }
+    return n < b ? n : b;
+}
 
 int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *p)
 {
@@ -88,9 +96,9 @@ int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *p)
     RETURN_ERR_IF(n < 1, ERR_INVALID, "cannot plan an index for %lld vectors", (long long)n);
     RETURN_ERR_IF(dim < 1, ERR_INVALID, "bad dimension %d", dim);
     double B = budget ? (double)budget : INFINITY, N = (double)n, D = dim;
-    double batch = 4.0 * D * (double)build_batch_rows(n);
+    double batch = 4.0 * D * (double)build_batch_rows(n, dim, budget);
     double flat = N * (4 * D + 8);
-    p->batch = build_batch_rows(n);
+    p->batch = build_batch_rows(n, dim, budget);
     if (n <= FLAT_MAX_N && flat + batch <= B) {
         snprintf(p->factory, sizeof p->factory, "IDMap,Flat");
         p->kind = BUILD_FLAT;
@@ -111,27 +119,41 @@ int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *p)
             }
         }
     }
-    int64_t k = choose_nlist(n), nt;
-    p->nlist = k;
-    double cent = 4.0 * k * D;
-    /* IVF: the index + one batch + the training sample must fit */
-    if ((nt = fit_train(n, k, 0, dim, B - flat - cent - batch, 1)) > 0) {
+    int64_t k0 = choose_nlist(n), k = k0, nt = 0;
+    double cent;
+    /* IVF: the index + one batch + the training sample must fit; when the
+     * sample for k lists does not, fewer lists (down to k / 16) need less */
+    for (k = k0; k >= 1 && k * 16 >= k0; k /= 2) {
+        cent = 4.0 * k * D;
+        if ((nt = fit_train(n, k, 0, dim, B - flat - cent - batch, 1)) > 0) break;
+    }
+    if (nt > 0) {
         snprintf(p->factory, sizeof p->factory, "IVF%lld,Flat", (long long)k);
         p->kind = BUILD_IVF_FLAT;
+        p->nlist = k;
         p->n_train = nt;
         p->est_bytes = (uint64_t)(flat + cent);
         p->work_bytes = (uint64_t)(batch + 4.0 * D * nt);
         return 0;
     }
-    double sq = N * (D + 8) + cent + 8 * D;   /* 8-bit codes, ids, centroids, ranges */
-    if ((nt = fit_train(n, k, 0, dim, B - sq - batch, 2)) > 0) {
+    double sq = 0;
+    for (k = k0; k >= 1 && k * 16 >= k0; k /= 2) {
+        cent = 4.0 * k * D;
+        sq = N * (D + 8) + cent + 8 * D;   /* 8-bit codes, ids, centroids, ranges */
+        if ((nt = fit_train(n, k, 0, dim, B - sq - batch, 2)) > 0) break;
+    }
+    if (nt > 0) {
         snprintf(p->factory, sizeof p->factory, "IVF%lld,SQ8", (long long)k);
         p->kind = BUILD_IVF_SQ8;
+        p->nlist = k;
         p->n_train = nt;
         p->est_bytes = (uint64_t)sq;
         p->work_bytes = (uint64_t)(batch + 8.0 * D * nt);
         return 0;
     }
+    k = k0;
+    p->nlist = k;
+    cent = 4.0 * k * D;
     /* PQ code sizes from large to small (m must divide dim, m >= 8); the
      * smallest is the fallback when nothing fits */
     int best_m = 0;
@@ -191,7 +213,7 @@ int build_plan_factory(const char *factory, int64_t n, int dim, struct build_pla
         p->kind = BUILD_FLAT;
         if (pq) p->n_train = n < PQ_MIN_TRAIN ? n : PQ_MIN_TRAIN;
     }
-    p->batch = build_batch_rows(n);
+    p->batch = build_batch_rows(n, dim, 0);
     p->work_bytes = (uint64_t)(4.0 * dim * ((double)p->batch + (double)p->n_train * (p->kind >= BUILD_IVF_PQ ? 2 : 1)));
     return 0;
 }
@@ -317,12 +339,12 @@ static void pass_close(struct pass *p)
 }
 
 /* read_sample: the m evenly spaced rows of the source into out (m x dim) */
-static int read_sample(const struct build_source *src, int dim, int64_t m, float *out)
+static int read_sample(const struct build_source *src, int dim, size_t batch, int64_t m, float *out)
 {
     struct pass ps;
     struct sampler sm;
     sampler_init(&sm, src->n, m);
-    FORWARD_ERR(pass_open(&ps, src, dim, (size_t)build_batch_rows(src->n)));
+    FORWARD_ERR(pass_open(&ps, src, dim, batch));
     long b = 0;
     int64_t got = 0;
     while ((b = pass_next(&ps, b)) > 0)
@@ -350,10 +372,11 @@ static inline void top_insert(float *ls, int64_t *lc, float s, int64_t id)
 
 /* truth: the exact top 10 of nq queries (scores ts, ids tl: nq x 10), by
  * a blocked sgemm over one pass of the source */
-static int exact_top10(const struct build_source *src, int dim, const float *q, int nq, float *ts, int64_t *tl)
+static int exact_top10(const struct build_source *src, int dim, size_t batch, const float *q, int nq, float *ts,
+                       int64_t *tl)
 {
     for (int64_t i = 0; i < (int64_t)nq * K_RECALL; i++) ts[i] = -INFINITY, tl[i] = -1;
-    size_t C = (size_t)build_batch_rows(src->n);
+    size_t C = batch;
     float *S = mem_alloc_array((size_t)nq * C, sizeof *S);
     RETURN_ERR_IF(!S, ERR_NOMEM, "out of memory for recall measurement");
     struct pass ps;
@@ -395,6 +418,9 @@ static int recall_from(const struct ann *index, const struct build_source *src, 
         for (int b = 0; b < K_RECALL && got < have; b++) {
             int64_t id = al[r * K_RECALL + b];
             if (id < 0) continue;
+            int member = 0; /* in the exact top 10: a hit without reading its vector */
+            for (int e = 0; e < have && !member; e++) member = tl[r * K_RECALL + e] == id;
+            if (member) { got++; continue; }
             rc = src->vector(src->ctx, id, v);
             if (rc == ERR_NOTFOUND) { rc = 0; continue; }
             if (rc < 0) goto out;
@@ -421,7 +447,7 @@ int build_recall_at_10(const struct ann *index, const float *x, const int64_t *i
     float *ts = mem_alloc_array((size_t)nq * K_RECALL, sizeof *ts);
     int64_t *tl = mem_alloc_array((size_t)nq * K_RECALL, sizeof *tl);
     int rc = !ts || !tl ? err_set(ERR_NOMEM, "out of memory for recall measurement") : 0;
-    if (rc == 0) rc = exact_top10(&src, dim, q, nq, ts, tl);
+    if (rc == 0) rc = exact_top10(&src, dim, (size_t)build_batch_rows(n, dim, 0), q, nq, ts, tl);
     if (rc == 0) rc = recall_from(index, &src, dim, q, nq, ts, tl, recall);
     mem_free(ts);
     mem_free(tl);
@@ -441,7 +467,7 @@ static int tune(struct ann *a, const struct build_plan *p, const struct build_so
     float *ts = mem_alloc_array((size_t)nq * K_RECALL, sizeof *ts);
     int64_t *tl = mem_alloc_array((size_t)nq * K_RECALL, sizeof *tl);
     int rc = !ts || !tl ? err_set(ERR_NOMEM, "out of memory for %d tuning queries", nq) : 0;
-    if (rc == 0) rc = exact_top10(src, dim, q, nq, ts, tl);
+    if (rc == 0) rc = exact_top10(src, dim, (size_t)p->batch, q, nq, ts, tl);
     if (rc < 0) goto out;
     if (p->kind == BUILD_HNSW) {
         for (int ef = 16;; ef *= 2) {
@@ -596,7 +622,7 @@ struct add_state {
 
 /* add_pass: add rows [skip, n) of the source in batches; hash every id,
  * keep the largest, pick the tuning queries */
-static int add_pass(struct ann *a, const struct build_source *src, int dim, int64_t skip, int nq_want,
+static int add_pass(struct ann *a, const struct build_source *src, int dim, size_t batch, int64_t skip, int nq_want,
                     struct add_state *st)
 {
     int64_t n = src->n;
@@ -612,7 +638,7 @@ static int add_pass(struct ann *a, const struct build_source *src, int dim, int6
     struct sampler sm;
     sampler_init(&sm, n, st->nq);
     struct pass ps;
-    int rc = pass_open(&ps, src, dim, (size_t)build_batch_rows(n));
+    int rc = pass_open(&ps, src, dim, batch);
     if (rc < 0) { hash_stream_free(h); return rc; }
     struct progress pr;
     progress_init(&pr, "index add", (uint64_t)(n - skip));
@@ -697,7 +723,7 @@ int build_index_stream(const char *path, const struct build_source *src, int dim
         float *t = mem_alloc_array((size_t)nt, (size_t)dim * sizeof *t);
         if (!t) { rc = err_set(ERR_NOMEM, "out of memory for %lld training vectors", (long long)nt); goto out; }
         double tt = now_sec();
-        rc = read_sample(src, dim, nt, t);
+        rc = read_sample(src, dim, (size_t)p.batch, nt, t);
         if (rc == 0) rc = ann_train(a, t, nt);
         mem_free(t);
         if (rc < 0) goto out;
@@ -705,7 +731,7 @@ int build_index_stream(const char *path, const struct build_source *src, int dim
         p.n_train = nt;
     }
     double ta = now_sec();
-    if ((rc = add_pass(a, src, dim, 0, o->n_tune_queries, &st)) < 0) goto out;
+    if ((rc = add_pass(a, src, dim, (size_t)p.batch, 0, o->n_tune_queries, &st)) < 0) goto out;
     r->add_seconds = now_sec() - ta;
     double keep = r->train_seconds;
     rc = finish(path, a, &p, src, &st, dim, meta, o, n, r);
@@ -727,7 +753,7 @@ static int ids_prefix(const struct build_source *src, int dim, int64_t m, char h
     struct hash_stream *h = hash_stream_create();
     RETURN_ERR_IF(!h, ERR_NOMEM, "out of memory");
     struct pass ps;
-    int rc = pass_open(&ps, src, dim, (size_t)build_batch_rows(src->n));
+    int rc = pass_open(&ps, src, dim, (size_t)build_batch_rows(src->n, dim, 0));
     if (rc < 0) { hash_stream_free(h); return rc; }
     long b = 0;
     while ((b = pass_next(&ps, b)) > 0) {
@@ -791,7 +817,8 @@ int build_update_stream(const char *path, const struct build_source *src, int di
     p.n_train = m.n_train;
     log_info("index: adding %lld vectors to %lld (%s)", (long long)(n - m.ntotal), (long long)m.ntotal, m.factory);
     double ta = now_sec();
-    if ((rc = add_pass(a, src, dim, m.ntotal, o->n_tune_queries, &st)) < 0) goto out;
+    p.batch = build_batch_rows(n, dim, o->memory_budget);
+    if ((rc = add_pass(a, src, dim, (size_t)p.batch, m.ntotal, o->n_tune_queries, &st)) < 0) goto out;
     r->add_seconds = now_sec() - ta;
     rc = finish(path, a, &p, src, &st, dim, meta, o, m.trained_ntotal, r);
     r->rebuilt = 0;
@@ -854,6 +881,7 @@ int build_open(const char *path, const struct build_meta *meta, int dim, int64_t
                   m.checksum, sum);
     struct ann *a = NULL;
     FORWARD_ERR(ann_read(path, flags, &a));
+    ann_set_factory(a, m.factory);
     int rc = 0;
     if (ann_ntotal(a) != m.ntotal || ann_dim(a) != dim)
         rc = err_set(ERR_MISMATCH, "index '%s' holds %lld vectors of dim %d, its manifest says %lld of %lld",

@@ -82,8 +82,9 @@ struct build_plan {
     int over_budget;      /* nothing fitted the budget */
 };
 
-/* build_batch_rows: the rows per add batch for n vectors. */
-int64_t build_batch_rows(int64_t n);
+/* build_batch_rows: the rows per add batch for n vectors: 4096, at most a
+ * sixteenth of the budget (0 = unlimited) but at least 256. */
+int64_t build_batch_rows(int64_t n, int dim, uint64_t budget);
 
 /* build_plan_for: choose an index for n vectors of dim under budget bytes
  * (0 = unlimited). ERR_INVALID when n < 1 or dim < 1. */

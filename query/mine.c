@@ -227,6 +227,7 @@ int mine_ann_stream(const struct ann *index, int dim, const struct mine_source *
     if (nt < 2) return 0;
     int top_k = o->top_k < nt - 1 ? o->top_k : (int)(nt - 1);
     int k = top_k + 1; /* self is usually the best hit */
+    int compressed = ann_compressed(index);
     size_t Q = ANN_QUERY_CHUNK;
     struct cand c;
     FORWARD_ERR(cand_init(&c, o->max_pairs, o->threshold));
@@ -255,7 +256,9 @@ int mine_ann_stream(const struct ann *index, int dim, const struct mine_source *
                 int64_t j = lab[r * k + t];
                 if (j < 0 || j == self) continue;
                 taken++;
-                if (!cand_nominee(&c, sc[r * k + t])) continue;
+                /* compressed codes (SQ, PQ) err by far more than the margin:
+                 * their top_k nominates by rank alone */
+                if (!compressed && !cand_nominee(&c, sc[r * k + t])) continue;
                 rc = src->vector(src->ctx, j, other);
                 if (rc == ERR_NOTFOUND) { rc = 0; continue; } /* deleted since the index was built */
                 if (rc < 0) goto out;

@@ -16,6 +16,9 @@
  *     margin of MINE_RESCORE_MARGIN below the threshold and the max_pairs
  *     floor), so exact, ANN and streamed mining agree to the last bit on
  *     every machine;
+ *   - with an index of compressed codes (SQ8, PQ: ann_compressed) the
+ *     approximate score errs by far more than the margin, so every one of
+ *     a vector's top_k candidates is scored exactly (nomination by rank);
  *   - chunking never changes the result (sentence-transformers takes top_k
  *     per corpus chunk, so its answer depends on corpus_chunk_size when n
  *     exceeds it), and max_pairs counts distinct pairs (its priority queue

@@ -4,6 +4,8 @@
  */
 #include "search.h"
 
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
@@ -95,6 +97,45 @@ void search_source_release(struct search_src *s)
 {
     store_iter_close(s->it);
     s->it = NULL;
+}
+
+struct hit { float s; int64_t id; };
+
+static int cmp_hit(const void *x, const void *y)
+{
+    const struct hit *a = x, *b = y;
+    if (a->id < 0 || b->id < 0) return (a->id < 0) - (b->id < 0);
+    if (a->s != b->s) return a->s > b->s ? -1 : 1;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+int search_rescore(struct store_txn *t, int dim, const float *q, size_t nq, int kc, int kk, float *sc, int64_t *lab)
+{
+    struct hit *h = mem_alloc_array((size_t)kc, sizeof *h);
+    float *v = mem_alloc_array((size_t)dim, sizeof *v);
+    int rc = 0;
+    if (!h || !v) { rc = err_set(ERR_NOMEM, "out of memory for re-scoring"); goto out; }
+    for (size_t i = 0; i < nq; i++) {
+        for (int r = 0; r < kc; r++) {
+            int64_t id = lab[i * kc + r];
+            h[r] = (struct hit){ -INFINITY, id };
+            if (id < 0) continue;
+            rc = store_get_vector(t, (uint64_t)id, v);
+            if (rc == ERR_NOTFOUND) { h[r].id = -1; rc = 0; continue; }
+            if (rc < 0) goto out;
+            ann_normalize(v, 1, dim);
+            h[r].s = mine_score(q + i * (size_t)dim, v, dim);
+        }
+        qsort(h, (size_t)kc, sizeof *h, cmp_hit);
+        for (int r = 0; r < kk; r++) {
+            sc[i * kk + r] = h[r].id < 0 ? -INFINITY : h[r].s;
+            lab[i * kk + r] = h[r].id;
+        }
+    }
+out:
+    mem_free(h);
+    mem_free(v);
+    return rc;
 }
 
 int search_open_index(const char *store_dir, const struct store_info *in, int flags, struct ann **out)
