@@ -42,6 +42,7 @@
 #define MAX_PER_CENTROID 256
 #define PQ_MIN_TRAIN 9984     /* 39 * 256: FAISS's minimum for 8-bit PQ codebooks */
 #define K_RECALL 10
+#define BUILD_BATCH 4096     /* rows added per batch: the only vectors held besides the sample */
 
 /* ---------------- planner ---------------- */
 
@@ -66,52 +67,109 @@ static int64_t train_size(int64_t n, int64_t k, int pq)
     return t < n ? t : n;
 }
 
+/* the training sample for k lists under room bytes, where the build holds
+ * `copies` float copies of it (FAISS's residual / OPQ training copies the
+ * sample): 30..256 per centroid as room allows; 0 when not even the
+ * minimum fits */
+static int64_t fit_train(int64_t n, int64_t k, int pq, int dim, double room, int copies)
+{
+    int64_t t = train_size(n, k, pq), lo = k * MIN_PER_CENTROID;
+    if (pq && lo < PQ_MIN_TRAIN) lo = PQ_MIN_TRAIN;
+    if (lo > t) lo = t;
+    double per = 4.0 * dim * copies;
+    if (isinf(room)) return t;
+    if (room < (double)lo * per) return 0;
+    double cap = room / per;
+    return (double)t < cap ? t : (int64_t)cap;
+}
+
+int64_t build_batch_rows(int64_t n, int dim, uint64_t budget)
+{
+    int64_t b = BUILD_BATCH;
+    if (budget && dim > 0) { /* at most 1/16 of the budget, at least 256 rows */
+        int64_t cap = (int64_t)(budget / 16 / (4ull * (uint64_t)dim));
+        b = cap < 256 ? 256 : cap < b ? cap : b;
+    }
+    return n < b ? n : b;
+}
+
 int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *p)
 {
     memset(p, 0, sizeof *p);
     RETURN_ERR_IF(n < 1, ERR_INVALID, "cannot plan an index for %lld vectors", (long long)n);
     RETURN_ERR_IF(dim < 1, ERR_INVALID, "bad dimension %d", dim);
     double B = budget ? (double)budget : INFINITY, N = (double)n, D = dim;
+    double batch = 4.0 * D * (double)build_batch_rows(n, dim, budget);
     double flat = N * (4 * D + 8);
-    if (n <= FLAT_MAX_N && flat <= B) {
+    p->batch = build_batch_rows(n, dim, budget);
+    if (n <= FLAT_MAX_N && flat + batch <= B) {
         snprintf(p->factory, sizeof p->factory, "IDMap,Flat");
         p->kind = BUILD_FLAT;
         p->est_bytes = (uint64_t)flat;
+        p->work_bytes = (uint64_t)batch;
         return 0;
     }
     if (n <= HNSW_MAX_N) {
         for (int m = 32; m >= 16; m /= 2) {
             double est = N * (4 * D + 8 + 8.0 * m + 16);
-            if (est <= B) {
+            if (est + batch <= B) {
                 snprintf(p->factory, sizeof p->factory, "IDMap,HNSW%d", m);
                 p->kind = BUILD_HNSW;
                 p->hnsw_m = m;
                 p->est_bytes = (uint64_t)est;
+                p->work_bytes = (uint64_t)batch;
                 return 0;
             }
         }
     }
-    int64_t k = choose_nlist(n);
-    p->nlist = k;
-    double cent = 4.0 * k * D;
-    if (flat + cent <= B) {
+    int64_t k0 = choose_nlist(n), k = k0, nt = 0;
+    double cent;
+    /* IVF: the index + one batch + the training sample must fit; when the
+     * sample for k lists does not, fewer lists (down to k / 16) need less */
+    for (k = k0; k >= 1 && k * 16 >= k0; k /= 2) {
+        cent = 4.0 * k * D;
+        if ((nt = fit_train(n, k, 0, dim, B - flat - cent - batch, 1)) > 0) break;
+    }
+    if (nt > 0) {
         snprintf(p->factory, sizeof p->factory, "IVF%lld,Flat", (long long)k);
         p->kind = BUILD_IVF_FLAT;
-        p->n_train = train_size(n, k, 0);
+        p->nlist = k;
+        p->n_train = nt;
         p->est_bytes = (uint64_t)(flat + cent);
+        p->work_bytes = (uint64_t)(batch + 4.0 * D * nt);
         return 0;
     }
+    double sq = 0;
+    for (k = k0; k >= 1 && k * 16 >= k0; k /= 2) {
+        cent = 4.0 * k * D;
+        sq = N * (D + 8) + cent + 8 * D;   /* 8-bit codes, ids, centroids, ranges */
+        if ((nt = fit_train(n, k, 0, dim, B - sq - batch, 2)) > 0) break;
+    }
+    if (nt > 0) {
+        snprintf(p->factory, sizeof p->factory, "IVF%lld,SQ8", (long long)k);
+        p->kind = BUILD_IVF_SQ8;
+        p->nlist = k;
+        p->n_train = nt;
+        p->est_bytes = (uint64_t)sq;
+        p->work_bytes = (uint64_t)(batch + 8.0 * D * nt);
+        return 0;
+    }
+    k = k0;
+    p->nlist = k;
+    cent = 4.0 * k * D;
     /* PQ code sizes from large to small (m must divide dim, m >= 8); the
      * smallest is the fallback when nothing fits */
     int best_m = 0;
     double best_est = 0;
+    int64_t best_nt = 0;
     for (int div = 4; div <= dim; div *= 2) {
         if (dim % div || dim / div < 8) continue;
         int m = dim / div, opq = div > 8;
         double est = N * (m + 8) + cent + 4.0 * 256 * D + (opq ? 4.0 * D * D : 0);
         best_m = m;
         best_est = est;
-        if (est <= B) break;
+        best_nt = fit_train(n, k, 1, dim, B - est - batch, opq ? 3 : 2);
+        if (best_nt > 0) break;
     }
     if (best_m) {
         int opq = dim / best_m > 8;
@@ -119,9 +177,14 @@ int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *p)
         else snprintf(p->factory, sizeof p->factory, "IVF%lld,PQ%dnp", (long long)k, best_m);
         p->kind = opq ? BUILD_OPQ_IVF_PQ : BUILD_IVF_PQ;
         p->pq_m = best_m;
-        p->n_train = train_size(n, k, 1);
+        p->over_budget = best_nt == 0;
+        if (!best_nt) { /* the minimum sample, over the budget */
+            best_nt = k * MIN_PER_CENTROID < PQ_MIN_TRAIN ? PQ_MIN_TRAIN : k * MIN_PER_CENTROID;
+            if (best_nt > n) best_nt = n;
+        }
+        p->n_train = best_nt;
         p->est_bytes = (uint64_t)best_est;
-        p->over_budget = best_est > B;
+        p->work_bytes = (uint64_t)(batch + 4.0 * D * best_nt * (opq ? 3 : 2));
         return 0;
     }
     /* a dimension with no usable divisor: IVF,Flat regardless */
@@ -129,6 +192,7 @@ int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *p)
     p->kind = BUILD_IVF_FLAT;
     p->n_train = train_size(n, k, 0);
     p->est_bytes = (uint64_t)(flat + cent);
+    p->work_bytes = (uint64_t)(batch + 4.0 * D * p->n_train);
     p->over_budget = 1;
     return 0;
 }
@@ -141,7 +205,8 @@ int build_plan_factory(const char *factory, int64_t n, int dim, struct build_pla
     const char *ivf = strstr(factory, "IVF"), *hnsw = strstr(factory, "HNSW"), *pq = strstr(factory, "PQ");
     if (ivf) {
         p->nlist = strtoll(ivf + 3, NULL, 10);
-        p->kind = pq ? (strstr(factory, "OPQ") ? BUILD_OPQ_IVF_PQ : BUILD_IVF_PQ) : BUILD_IVF_FLAT;
+        p->kind = pq ? (strstr(factory, "OPQ") ? BUILD_OPQ_IVF_PQ : BUILD_IVF_PQ)
+                     : strstr(factory, "SQ") ? BUILD_IVF_SQ8 : BUILD_IVF_FLAT;
         if (p->nlist < 1) p->nlist = 1;
         p->n_train = train_size(n, p->nlist, pq != NULL);
     } else if (hnsw) {
@@ -151,8 +216,146 @@ int build_plan_factory(const char *factory, int64_t n, int dim, struct build_pla
         p->kind = BUILD_FLAT;
         if (pq) p->n_train = n < PQ_MIN_TRAIN ? n : PQ_MIN_TRAIN;
     }
-    (void)dim;
+    p->batch = build_batch_rows(n, dim, 0);
+    p->work_bytes = (uint64_t)(4.0 * dim * ((double)p->batch + (double)p->n_train * (p->kind >= BUILD_IVF_PQ ? 2 : 1)));
     return 0;
+}
+
+/* ---------------- sources ---------------- */
+
+struct idrow { int64_t id, row; };
+
+static int cmp_idrow(const void *x, const void *y)
+{
+    const struct idrow *a = x, *b = y;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+/* an in-memory array as a build_source (build_index, build_update, the
+ * recall measurement); rows in array order, ids NULL = row numbers */
+struct arr_src {
+    const float *x;
+    const int64_t *ids;
+    int64_t n, at;
+    int dim;
+    struct idrow *by_id;   /* built on the first vector() call */
+};
+
+static int arr_rewind(void *ctx)
+{
+    ((struct arr_src *)ctx)->at = 0;
+    return 0;
+}
+
+static long arr_next(void *ctx, int64_t *ids, float *x, size_t cap)
+{
+    struct arr_src *a = ctx;
+    int64_t m = a->n - a->at < (int64_t)cap ? a->n - a->at : (int64_t)cap;
+    memcpy(x, a->x + a->at * a->dim, (size_t)m * (size_t)a->dim * sizeof *x);
+    for (int64_t i = 0; i < m; i++) ids[i] = a->ids ? a->ids[a->at + i] : a->at + i;
+    a->at += m;
+    return (long)m;
+}
+
+static int arr_vector(void *ctx, int64_t id, float *x)
+{
+    struct arr_src *a = ctx;
+    int64_t row = id;
+    if (a->ids) {
+        if (!a->by_id) {
+            a->by_id = mem_alloc_array((size_t)(a->n ? a->n : 1), sizeof *a->by_id);
+            RETURN_ERR_IF(!a->by_id, ERR_NOMEM, "out of memory for %lld ids", (long long)a->n);
+            for (int64_t i = 0; i < a->n; i++) a->by_id[i] = (struct idrow){ a->ids[i], i };
+            qsort(a->by_id, (size_t)a->n, sizeof *a->by_id, cmp_idrow);
+        }
+        struct idrow key = { id, 0 }, *f = bsearch(&key, a->by_id, (size_t)a->n, sizeof key, cmp_idrow);
+        row = f ? f->row : -1;
+    }
+    RETURN_ERR_IF(row < 0 || row >= a->n, ERR_NOTFOUND, "no vector with id %lld", (long long)id);
+    memcpy(x, a->x + row * a->dim, (size_t)a->dim * sizeof *x);
+    return 0;
+}
+
+static struct build_source arr_source(struct arr_src *a, const float *x, const int64_t *ids, int64_t n, int dim)
+{
+    *a = (struct arr_src){ x, ids, n, 0, dim, NULL };
+    return (struct build_source){ n, arr_rewind, arr_next, arr_vector, a };
+}
+
+/* evenly spaced rows: row floor(i n / m) for i in [0, m) */
+struct sampler { int64_t n, m, i, next_row; };
+
+static void sampler_init(struct sampler *s, int64_t n, int64_t m)
+{
+    *s = (struct sampler){ n, m < n ? m : n, 0, 0 };
+    if (s->m <= 0) s->next_row = -1;
+}
+
+static int sampler_take(struct sampler *s, int64_t row)
+{
+    if (s->i >= s->m || row != s->next_row) return 0;
+    s->i++;
+    s->next_row = s->i < s->m ? (int64_t)((double)s->i * (double)s->n / (double)s->m) : -1;
+    return 1;
+}
+
+/* a pass over the source: rewind, then batches of up to cap rows */
+struct pass {
+    const struct build_source *src;
+    int dim;
+    size_t cap;
+    int64_t *ids;
+    float *x;
+    int64_t rows;      /* rows read before the current batch */
+};
+
+static int pass_open(struct pass *p, const struct build_source *src, int dim, size_t cap)
+{
+    *p = (struct pass){ src, dim, cap, NULL, NULL, 0 };
+    p->ids = mem_alloc_array(cap, sizeof *p->ids);
+    p->x = mem_alloc_array(cap, (size_t)dim * sizeof *p->x);
+    if (!p->ids || !p->x) {
+        mem_free(p->ids);
+        mem_free(p->x);
+        return err_set(ERR_NOMEM, "out of memory for a batch of %zu vectors of dim %d", cap, dim);
+    }
+    return src->rewind(src->ctx);
+}
+
+/* the next batch: its row count, 0 at the end, < 0 on error; a source
+ * that yields more or fewer rows than it announced is ERR_MISMATCH */
+static long pass_next(struct pass *p, int64_t prev)
+{
+    p->rows += prev;
+    long m = p->src->next(p->src->ctx, p->ids, p->x, p->cap);
+    if (m < 0) return m;
+    if (p->rows + m > p->src->n || (m == 0 && p->rows != p->src->n))
+        return err_set(ERR_MISMATCH, "the vectors changed while the index was built: %lld read, %lld expected",
+                       (long long)(p->rows + m), (long long)p->src->n);
+    return m;
+}
+
+static void pass_close(struct pass *p)
+{
+    mem_free(p->ids);
+    mem_free(p->x);
+}
+
+/* read_sample: the m evenly spaced rows of the source into out (m x dim) */
+static int read_sample(const struct build_source *src, int dim, size_t batch, int64_t m, float *out)
+{
+    struct pass ps;
+    struct sampler sm;
+    sampler_init(&sm, src->n, m);
+    FORWARD_ERR(pass_open(&ps, src, dim, batch));
+    long b = 0;
+    int64_t got = 0;
+    while ((b = pass_next(&ps, b)) > 0)
+        for (long i = 0; i < b; i++)
+            if (sampler_take(&sm, ps.rows + i))
+                memcpy(out + got++ * dim, ps.x + (size_t)i * dim, (size_t)dim * sizeof *out);
+    pass_close(&ps);
+    return b < 0 ? (int)b : 0;
 }
 
 /* ---------------- exact ground truth and recall ---------------- */
@@ -170,49 +373,43 @@ static inline void top_insert(float *ls, int64_t *lc, float s, int64_t id)
     lc[p] = id;
 }
 
-struct idrow { int64_t id, row; };
-
-static int cmp_idrow(const void *x, const void *y)
+/* truth: the exact top 10 of nq queries (scores ts, ids tl: nq x 10), by
+ * a blocked sgemm over one pass of the source */
+static int exact_top10(const struct build_source *src, int dim, size_t batch, const float *q, int nq, float *ts,
+                       int64_t *tl)
 {
-    const struct idrow *a = x, *b = y;
-    return (a->id > b->id) - (a->id < b->id);
+    for (int64_t i = 0; i < (int64_t)nq * K_RECALL; i++) ts[i] = -INFINITY, tl[i] = -1;
+    size_t C = batch;
+    float *S = mem_alloc_array((size_t)nq * C, sizeof *S);
+    RETURN_ERR_IF(!S, ERR_NOMEM, "out of memory for recall measurement");
+    struct pass ps;
+    int rc = pass_open(&ps, src, dim, C);
+    if (rc < 0) { mem_free(S); return rc; }
+    long b = 0;
+    while ((b = pass_next(&ps, b)) > 0) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, (int)b, dim, 1.0f, q, dim, ps.x, dim, 0.0f,
+                    S, (int)b);
+        for (int r = 0; r < nq; r++)
+            for (long j = 0; j < b; j++) top_insert(ts + r * K_RECALL, tl + r * K_RECALL, S[(size_t)r * b + j], ps.ids[j]);
+    }
+    pass_close(&ps);
+    mem_free(S);
+    return b < 0 ? (int)b : 0;
 }
 
-int build_recall_at_10(const struct ann *index, const float *x, const int64_t *ids, int64_t n, int dim,
-                       const float *q, int nq, double *recall)
+/* recall of the index against the truth; a returned id is a hit when its
+ * true score (its vector from the source) reaches the exact k-th score:
+ * ties (duplicate texts) count whichever of them is returned, and
+ * compressed indexes (SQ, PQ) are judged by true, not coded, scores */
+static int recall_from(const struct ann *index, const struct build_source *src, int dim, const float *q, int nq,
+                       const float *ts, const int64_t *tl, double *recall)
 {
     *recall = 0;
-    if (nq < 1 || n < 1) return 0;
-    const int64_t C = 16384;
-    int64_t cmax = n < C ? n : C;
-    float *S = mem_alloc_array((size_t)nq * cmax, sizeof *S);
-    float *ts = mem_alloc_array((size_t)nq * K_RECALL, sizeof *ts), *as = mem_alloc_array((size_t)nq * K_RECALL, sizeof *as);
-    int64_t *tl = mem_alloc_array((size_t)nq * K_RECALL, sizeof *tl), *al = mem_alloc_array((size_t)nq * K_RECALL, sizeof *al);
-    struct idrow *rows = NULL;
+    float *as = mem_alloc_array((size_t)nq * K_RECALL, sizeof *as), *v = mem_alloc_array((size_t)dim, sizeof *v);
+    int64_t *al = mem_alloc_array((size_t)nq * K_RECALL, sizeof *al);
     int rc = 0;
-    if (!S || !ts || !as || !tl || !al) {
-        rc = err_set(ERR_NOMEM, "out of memory for recall measurement");
-        goto out;
-    }
-    for (int64_t i = 0; i < (int64_t)nq * K_RECALL; i++) ts[i] = -INFINITY, tl[i] = -1;
-    for (int64_t c0 = 0; c0 < n; c0 += C) {
-        int64_t cn = n - c0 < C ? n - c0 : C;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, (int)cn, dim, 1.0f, q, dim,
-                    x + c0 * dim, dim, 0.0f, S, (int)cn);
-        for (int r = 0; r < nq; r++)
-            for (int64_t j = 0; j < cn; j++)
-                top_insert(ts + r * K_RECALL, tl + r * K_RECALL, S[r * cn + j], ids ? ids[c0 + j] : c0 + j);
-    }
+    if (!as || !al || !v) { rc = err_set(ERR_NOMEM, "out of memory for recall measurement"); goto out; }
     if ((rc = ann_search(index, q, nq, K_RECALL, as, al)) < 0) goto out;
-    /* A returned id is a hit when its true score reaches the exact k-th
-     * score: ties (duplicate texts) count whichever of them is returned,
-     * and compressed indexes (PQ) are judged by true, not coded, scores. */
-    if (!(rows = mem_alloc_array((size_t)n, sizeof *rows))) {
-        rc = err_set(ERR_NOMEM, "out of memory for recall measurement");
-        goto out;
-    }
-    for (int64_t i = 0; i < n; i++) rows[i].id = ids ? ids[i] : i, rows[i].row = i;
-    qsort(rows, (size_t)n, sizeof *rows, cmp_idrow);
     int64_t hit = 0, total = 0;
     for (int r = 0; r < nq; r++) {
         int have = 0;
@@ -224,14 +421,13 @@ int build_recall_at_10(const struct ann *index, const float *x, const int64_t *i
         for (int b = 0; b < K_RECALL && got < have; b++) {
             int64_t id = al[r * K_RECALL + b];
             if (id < 0) continue;
-            size_t lo = 0, hi = (size_t)n;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (rows[mid].id < id) lo = mid + 1;
-                else hi = mid;
-            }
-            if (lo == (size_t)n || rows[lo].id != id) continue;
-            const float *v = x + rows[lo].row * dim, *qq = q + (int64_t)r * dim;
+            int member = 0; /* in the exact top 10: a hit without reading its vector */
+            for (int e = 0; e < have && !member; e++) member = tl[r * K_RECALL + e] == id;
+            if (member) { got++; continue; }
+            rc = src->vector(src->ctx, id, v);
+            if (rc == ERR_NOTFOUND) { rc = 0; continue; }
+            if (rc < 0) goto out;
+            const float *qq = q + (int64_t)r * dim;
             float s = 0;
             for (int j = 0; j < dim; j++) s += v[j] * qq[j];
             if (s >= kth - 1e-5f) got++;
@@ -240,37 +436,46 @@ int build_recall_at_10(const struct ann *index, const float *x, const int64_t *i
     }
     *recall = total ? (double)hit / (double)total : 1.0;
 out:
-    mem_free(S); mem_free(ts); mem_free(as); mem_free(tl); mem_free(al); mem_free(rows);
+    mem_free(as); mem_free(al); mem_free(v);
     return rc;
 }
 
-/* sample: rows evenly spaced over [0, n) into a new array */
-static float *sample_rows(const float *x, int64_t n, int dim, int64_t m)
+int build_recall_at_10(const struct ann *index, const float *x, const int64_t *ids, int64_t n, int dim,
+                       const float *q, int nq, double *recall)
 {
-    float *s = mem_alloc_array((size_t)(m ? m : 1), (size_t)dim * sizeof(float));
-    if (!s) return NULL;
-    for (int64_t i = 0; i < m; i++) {
-        int64_t r = (int64_t)((double)i * n / m);
-        memcpy(s + i * dim, x + r * dim, (size_t)dim * sizeof(float));
-    }
-    return s;
+    *recall = 0;
+    if (nq < 1 || n < 1) return 0;
+    struct arr_src a;
+    struct build_source src = arr_source(&a, x, ids, n, dim);
+    float *ts = mem_alloc_array((size_t)nq * K_RECALL, sizeof *ts);
+    int64_t *tl = mem_alloc_array((size_t)nq * K_RECALL, sizeof *tl);
+    int rc = !ts || !tl ? err_set(ERR_NOMEM, "out of memory for recall measurement") : 0;
+    if (rc == 0) rc = exact_top10(&src, dim, (size_t)build_batch_rows(n, dim, 0), q, nq, ts, tl);
+    if (rc == 0) rc = recall_from(index, &src, dim, q, nq, ts, tl, recall);
+    mem_free(ts);
+    mem_free(tl);
+    mem_free(a.by_id);
+    return rc;
 }
 
-/* tune: the smallest nprobe / efSearch (doubling) reaching the target */
-static int tune(struct ann *a, const struct build_plan *p, const float *x, const int64_t *ids, int64_t n,
-                int dim, const struct build_options *o, struct build_result *r)
+/* tune: the smallest nprobe / efSearch (doubling) reaching the target, on
+ * the tuning queries q (nq rows) whose exact top 10 is computed once */
+static int tune(struct ann *a, const struct build_plan *p, const struct build_source *src, int dim, const float *q,
+                int nq, const struct build_options *o, struct build_result *r)
 {
-    int nq = o->n_tune_queries > 0 ? o->n_tune_queries : 500;
-    if (nq > n) nq = (int)n;
-    float *q = sample_rows(x, n, dim, nq);
-    RETURN_ERR_IF(!q, ERR_NOMEM, "out of memory for %d tuning queries", nq);
-    int rc = 0;
     r->nprobe = 0;
     r->ef_search = 0;
+    r->recall = 0;
+    if (nq < 1) return 0;
+    float *ts = mem_alloc_array((size_t)nq * K_RECALL, sizeof *ts);
+    int64_t *tl = mem_alloc_array((size_t)nq * K_RECALL, sizeof *tl);
+    int rc = !ts || !tl ? err_set(ERR_NOMEM, "out of memory for %d tuning queries", nq) : 0;
+    if (rc == 0) rc = exact_top10(src, dim, (size_t)p->batch, q, nq, ts, tl);
+    if (rc < 0) goto out;
     if (p->kind == BUILD_HNSW) {
         for (int ef = 16;; ef *= 2) {
             if ((rc = ann_set_param(a, "efSearch", ef)) < 0) break;
-            if ((rc = build_recall_at_10(a, x, ids, n, dim, q, nq, &r->recall)) < 0) break;
+            if ((rc = recall_from(a, src, dim, q, nq, ts, tl, &r->recall)) < 0) break;
             r->ef_search = ef;
             log_debug("tune: efSearch %d recall@10 %.4f", ef, r->recall);
             if (r->recall >= o->recall_target || ef >= 4096) break;
@@ -279,18 +484,20 @@ static int tune(struct ann *a, const struct build_plan *p, const float *x, const
         for (int64_t np = 1;; np *= 2) {
             if (np > p->nlist) np = p->nlist;
             if ((rc = ann_set_param(a, "nprobe", (double)np)) < 0) break;
-            if ((rc = build_recall_at_10(a, x, ids, n, dim, q, nq, &r->recall)) < 0) break;
+            if ((rc = recall_from(a, src, dim, q, nq, ts, tl, &r->recall)) < 0) break;
             r->nprobe = (int)np;
             log_debug("tune: nprobe %lld recall@10 %.4f", (long long)np, r->recall);
             if (r->recall >= o->recall_target || np >= p->nlist) break;
         }
     } else {
-        rc = build_recall_at_10(a, x, ids, n, dim, q, nq, &r->recall);
+        rc = recall_from(a, src, dim, q, nq, ts, tl, &r->recall);
     }
-    mem_free(q);
     if (rc == 0 && r->recall < o->recall_target)
         log_warn("index '%s' reaches recall@10 %.3f only, below the target %.3f", p->factory, r->recall,
                  o->recall_target);
+out:
+    mem_free(ts);
+    mem_free(tl);
     return rc;
 }
 
@@ -521,37 +728,77 @@ static int write_pair(const char *path, const struct ann *a, struct manifest *m)
 
 /* ---------------- build ---------------- */
 
-static void ids_hash(const int64_t *ids, int64_t n, char hex[33])
-{
-    if (!ids) {
-        snprintf(hex, 33, "rows:%lld", (long long)n);
-        return;
-    }
-    hash_hex128(hash128(ids, (size_t)n * sizeof *ids), hex);
-}
+/* what the add pass learns on the way */
+struct add_state {
+    char ids_hex[33];     /* xxh128 of all ids in order (the manifest's ids_hash) */
+    int64_t max_id;
+    float *q;             /* tuning queries: nq rows evenly spaced over all rows */
+    int nq;
+};
 
-static int64_t max_of(const int64_t *ids, int64_t n)
+/* add_pass: add rows [skip, n) of the source in batches; hash every id,
+ * keep the largest, pick the tuning queries */
+static int add_pass(struct ann *a, const struct build_source *src, int dim, size_t batch, int64_t skip, int nq_want,
+                    struct add_state *st)
 {
-    int64_t m = ids ? INT64_MIN : n - 1;
-    if (ids)
-        for (int64_t i = 0; i < n; i++) m = ids[i] > m ? ids[i] : m;
-    return m;
+    int64_t n = src->n;
+    st->nq = nq_want < 1 ? 500 : nq_want;
+    if (st->nq > n) st->nq = (int)n;
+    st->max_id = INT64_MIN;
+    st->q = mem_alloc_array((size_t)(st->nq ? st->nq : 1), (size_t)dim * sizeof *st->q);
+    struct hash_stream *h = hash_stream_create();
+    if (!st->q || !h) {
+        if (h) hash_stream_free(h);
+        return err_set(ERR_NOMEM, "out of memory for %d tuning queries", st->nq);
+    }
+    struct sampler sm;
+    sampler_init(&sm, n, st->nq);
+    struct pass ps;
+    int rc = pass_open(&ps, src, dim, batch);
+    if (rc < 0) { hash_stream_free(h); return rc; }
+    struct progress pr;
+    progress_init(&pr, "index add", (uint64_t)(n - skip));
+    double t0 = now_sec();
+    int64_t added = 0, got = 0;
+    long b = 0;
+    while ((b = pass_next(&ps, b)) > 0) {
+        hash_stream_update(h, ps.ids, (size_t)b * sizeof *ps.ids);
+        for (long i = 0; i < b; i++) {
+            if (ps.ids[i] > st->max_id) st->max_id = ps.ids[i];
+            if (sampler_take(&sm, ps.rows + i)) memcpy(st->q + got++ * dim, ps.x + (size_t)i * dim, (size_t)dim * sizeof *st->q);
+        }
+        long from = ps.rows >= skip ? 0 : (skip - ps.rows < b ? (long)(skip - ps.rows) : b);
+        if (from < b) {
+            if ((rc = ann_add(a, ps.x + (size_t)from * dim, ps.ids + from, b - from)) < 0) break;
+            added += b - from;
+            double el = now_sec() - t0;
+            progress_update(&pr, (uint64_t)added, "%.0f vectors/s", el > 0 ? (double)added / el : 0.0);
+        }
+    }
+    progress_done(&pr);
+    if (rc == 0 && b < 0) rc = (int)b;
+    pass_close(&ps);
+    hash_hex128(hash_stream_digest(h), st->ids_hex);
+    hash_stream_free(h);
+    return rc;
 }
 
 /* finish: tune, write index then manifest, fill r */
-static int finish(const char *path, struct ann *a, const struct build_plan *p, const float *x,
-                  const int64_t *ids, int64_t n, int dim, const struct build_meta *meta,
+static int finish(const char *path, struct ann *a, const struct build_plan *p, const struct build_source *src,
+                  const struct add_state *st, int dim, const struct build_meta *meta,
                   const struct build_options *o, int64_t trained_ntotal, struct build_result *r)
 {
-    FORWARD_ERR(tune(a, p, x, ids, n, dim, o, r));
+    double t0 = now_sec();
+    FORWARD_ERR(tune(a, p, src, dim, st->q, st->nq, o, r));
+    r->tune_seconds = now_sec() - t0;
     struct manifest m;
     memset(&m, 0, sizeof m);
     snprintf(m.factory, sizeof m.factory, "%s", p->factory);
     m.dim = dim;
     m.ntotal = ann_ntotal(a);
     m.trained_ntotal = trained_ntotal;
-    m.max_id = max_of(ids, n);
-    ids_hash(ids, n, m.ids_hash);
+    m.max_id = st->max_id;
+    snprintf(m.ids_hash, sizeof m.ids_hash, "%s", st->ids_hex);
     m.n_train = p->n_train;
     m.nprobe = r->nprobe;
     m.ef_search = r->ef_search;
@@ -565,55 +812,88 @@ static int finish(const char *path, struct ann *a, const struct build_plan *p, c
     return 0;
 }
 
-int build_index(const char *path, const float *x, const int64_t *ids, int64_t n, int dim,
-                const struct build_meta *meta, const struct build_options *o, struct build_result *r)
+int build_index_stream(const char *path, const struct build_source *src, int dim, const struct build_meta *meta,
+                       const struct build_options *o, struct build_result *r)
 {
     memset(r, 0, sizeof *r);
     double t0 = now_sec();
     sweep(path, NULL);
+    int64_t n = src->n;
     struct build_plan p;
     if (!o->factory || !strcmp(o->factory, "auto")) FORWARD_ERR(build_plan_for(n, dim, o->memory_budget, &p));
     else FORWARD_ERR(build_plan_factory(o->factory, n, dim, &p));
     if (p.over_budget)
-        log_warn("no index fits the memory budget; using '%s' (about %llu MiB)", p.factory,
-                 (unsigned long long)(p.est_bytes >> 20));
-    log_info("index: %s for %lld vectors of dim %d (about %llu MiB), training on %lld", p.factory,
-             (long long)n, dim, (unsigned long long)(p.est_bytes >> 20), (long long)p.n_train);
+        log_warn("no index fits the memory budget; using '%s' (about %llu MiB + %llu MiB to build it)", p.factory,
+                 (unsigned long long)(p.est_bytes >> 20), (unsigned long long)(p.work_bytes >> 20));
+    log_info("index: %s for %lld vectors of dim %d (about %llu MiB), training on %lld, adding in batches of "
+             "%lld (about %llu MiB of working memory)", p.factory, (long long)n, dim,
+             (unsigned long long)(p.est_bytes >> 20), (long long)p.n_train, (long long)p.batch,
+             (unsigned long long)(p.work_bytes >> 20));
     struct ann *a = NULL;
+    struct add_state st = { "", 0, NULL, 0 };
     FORWARD_ERR(ann_create(p.factory, dim, &a));
     int rc = 0;
     if (!ann_is_trained(a)) {
         int64_t nt = p.n_train > 0 ? p.n_train : n;
-        float *t = sample_rows(x, n, dim, nt);
+        float *t = mem_alloc_array((size_t)nt, (size_t)dim * sizeof *t);
         if (!t) { rc = err_set(ERR_NOMEM, "out of memory for %lld training vectors", (long long)nt); goto out; }
-        rc = ann_train(a, t, nt);
+        double tt = now_sec();
+        rc = read_sample(src, dim, (size_t)p.batch, nt, t);
+        if (rc == 0) rc = ann_train(a, t, nt);
         mem_free(t);
         if (rc < 0) goto out;
+        r->train_seconds = now_sec() - tt;
         p.n_train = nt;
     }
-    if ((rc = ann_add(a, x, ids, n)) < 0) goto out;
-    rc = finish(path, a, &p, x, ids, n, dim, meta, o, n, r);
+    double ta = now_sec();
+    if ((rc = add_pass(a, src, dim, (size_t)p.batch, 0, o->n_tune_queries, &st)) < 0) goto out;
+    r->add_seconds = now_sec() - ta;
+    double keep = r->train_seconds;
+    rc = finish(path, a, &p, src, &st, dim, meta, o, n, r);
+    r->train_seconds = keep;
     r->rebuilt = 1;
+    r->streamed = 1;
     r->seconds = now_sec() - t0;
 out:
+    mem_free(st.q);
     ann_free(a);
     return rc;
 }
 
-static const char *hash_ids_tmp(const int64_t *ids, int64_t n, char hex[33])
+/* the hash of the first m ids of the source and the id after them (-1 at
+ * the end) */
+static int ids_prefix(const struct build_source *src, int dim, int64_t m, char hex[33], int64_t *after)
 {
-    ids_hash(ids, n, hex);
-    return hex;
+    *after = -1;
+    struct hash_stream *h = hash_stream_create();
+    RETURN_ERR_IF(!h, ERR_NOMEM, "out of memory");
+    struct pass ps;
+    int rc = pass_open(&ps, src, dim, (size_t)build_batch_rows(src->n, dim, 0));
+    if (rc < 0) { hash_stream_free(h); return rc; }
+    long b = 0;
+    while ((b = pass_next(&ps, b)) > 0) {
+        int64_t take = ps.rows >= m ? 0 : (m - ps.rows < b ? m - ps.rows : b);
+        if (take > 0) hash_stream_update(h, ps.ids, (size_t)take * sizeof *ps.ids);
+        if (take < b) {
+            *after = ps.ids[take];
+            break;
+        }
+    }
+    if (b < 0) rc = (int)b;
+    pass_close(&ps);
+    hash_hex128(hash_stream_digest(h), hex);
+    hash_stream_free(h);
+    return rc;
 }
 
-int build_update(const char *path, const float *x, const int64_t *ids, int64_t n, int dim,
-                 const struct build_meta *meta, const struct build_options *o, struct build_result *r)
+int build_update_stream(const char *path, const struct build_source *src, int dim, const struct build_meta *meta,
+                        const struct build_options *o, struct build_result *r)
 {
     struct manifest m;
     const char *why = NULL;
-    char hx[33];
     double t0 = now_sec();
     sweep(path, NULL);
+    int64_t n = src->n;
     int rc = manifest_read(path, &m);
     if (rc < 0) {
         why = err_msg();
@@ -625,17 +905,19 @@ int build_update(const char *path, const float *x, const int64_t *ids, int64_t n
         why = "another factory string was asked for";
     } else if (m.ntotal > n || m.ntotal < 1) {
         why = "the store has fewer vectors than the index";
-    } else if (strcmp(hash_ids_tmp(ids, m.ntotal, hx), m.ids_hash) ||
-               (n > m.ntotal && (ids ? ids[m.ntotal] : m.ntotal) <= m.max_id)) {
-        why = "the store did not only append";
     } else if ((double)n > o->growth_factor * (double)m.trained_ntotal) {
         why = "the store outgrew the trained index";
+    } else {
+        char hx[33];
+        int64_t after;
+        if ((rc = ids_prefix(src, dim, m.ntotal, hx, &after)) < 0) return rc;
+        if (strcmp(hx, m.ids_hash) || (n > m.ntotal && after <= m.max_id)) why = "the store did not only append";
     }
     if (why) {
         char reason[256];
         snprintf(reason, sizeof reason, "%s", why);
         log_info("index: rebuilding from scratch: %s", reason);
-        return build_index(path, x, ids, n, dim, meta, o, r);
+        return build_index_stream(path, src, dim, meta, o, r);
     }
     memset(r, 0, sizeof *r);
     struct build_meta old = { m.fingerprint, m.generation };
@@ -643,18 +925,46 @@ int build_update(const char *path, const float *x, const int64_t *ids, int64_t n
     rc = build_open(path, &old, dim, m.ntotal, 0, &a);
     if (rc < 0) {
         log_info("index: rebuilding from scratch: %s", err_msg());
-        return build_index(path, x, ids, n, dim, meta, o, r);
+        return build_index_stream(path, src, dim, meta, o, r);
     }
     struct build_plan p;
+    struct add_state st = { "", 0, NULL, 0 };
     if ((rc = build_plan_factory(m.factory, m.trained_ntotal, dim, &p)) < 0) goto out;
     p.n_train = m.n_train;
     log_info("index: adding %lld vectors to %lld (%s)", (long long)(n - m.ntotal), (long long)m.ntotal, m.factory);
-    if ((rc = ann_add(a, x + m.ntotal * dim, ids ? ids + m.ntotal : NULL, n - m.ntotal)) < 0) goto out;
-    rc = finish(path, a, &p, x, ids, n, dim, meta, o, m.trained_ntotal, r);
+    double ta = now_sec();
+    p.batch = build_batch_rows(n, dim, o->memory_budget);
+    if ((rc = add_pass(a, src, dim, (size_t)p.batch, m.ntotal, o->n_tune_queries, &st)) < 0) goto out;
+    r->add_seconds = now_sec() - ta;
+    rc = finish(path, a, &p, src, &st, dim, meta, o, m.trained_ntotal, r);
     r->rebuilt = 0;
+    r->streamed = 1;
     r->seconds = now_sec() - t0;
 out:
+    mem_free(st.q);
     ann_free(a);
+    return rc;
+}
+
+int build_index(const char *path, const float *x, const int64_t *ids, int64_t n, int dim,
+                const struct build_meta *meta, const struct build_options *o, struct build_result *r)
+{
+    struct arr_src a;
+    struct build_source src = arr_source(&a, x, ids, n, dim);
+    int rc = build_index_stream(path, &src, dim, meta, o, r);
+    mem_free(a.by_id);
+    r->streamed = 0;
+    return rc;
+}
+
+int build_update(const char *path, const float *x, const int64_t *ids, int64_t n, int dim,
+                 const struct build_meta *meta, const struct build_options *o, struct build_result *r)
+{
+    struct arr_src a;
+    struct build_source src = arr_source(&a, x, ids, n, dim);
+    int rc = build_update_stream(path, &src, dim, meta, o, r);
+    mem_free(a.by_id);
+    r->streamed = 0;
     return rc;
 }
 
@@ -708,6 +1018,7 @@ static int open_index(const char *path, const char *fp, int dim, int strict, uin
             break;
         }
         if ((rc = ann_read(dp.data, flags, &a)) < 0) break;
+        ann_set_factory(a, m.factory);
         if (ann_ntotal(a) != m.ntotal || ann_dim(a) != dim)
             rc = err_set(ERR_MISMATCH, "index '%s' holds %lld vectors of dim %d, its manifest says %lld of %lld",
                          dp.data, (long long)ann_ntotal(a), ann_dim(a), (long long)m.ntotal, (long long)m.dim);

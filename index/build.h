@@ -73,7 +73,7 @@
 
 struct ann;
 
-enum build_kind { BUILD_FLAT, BUILD_HNSW, BUILD_IVF_FLAT, BUILD_IVF_PQ, BUILD_OPQ_IVF_PQ };
+enum build_kind { BUILD_FLAT, BUILD_HNSW, BUILD_IVF_FLAT, BUILD_IVF_PQ, BUILD_OPQ_IVF_PQ, BUILD_IVF_SQ8 };
 
 struct build_plan {
     char factory[128];
@@ -83,8 +83,16 @@ struct build_plan {
     int pq_m;             /* PQ bytes per vector, 0 otherwise */
     int64_t n_train;      /* training sample size (0 = no training) */
     uint64_t est_bytes;   /* estimated index memory */
+    uint64_t work_bytes;  /* the build's working memory besides the index:
+                             the training sample (and FAISS's copies of it)
+                             and one batch of vectors being added */
+    int64_t batch;        /* rows read and added per batch */
     int over_budget;      /* nothing fitted the budget */
 };
+
+/* build_batch_rows: the rows per add batch for n vectors: 4096, at most a
+ * sixteenth of the budget (0 = unlimited) but at least 256. */
+int64_t build_batch_rows(int64_t n, int dim, uint64_t budget);
 
 /* build_plan_for: choose an index for n vectors of dim under budget bytes
  * (0 = unlimited). ERR_INVALID when n < 1 or dim < 1. */
@@ -116,6 +124,8 @@ struct build_result {
     int64_t ntotal;
     int rebuilt;          /* build_update: 1 = from scratch, 0 = added */
     double seconds;
+    int streamed;         /* vectors were read in batches (build_*_stream) */
+    double train_seconds, add_seconds, tune_seconds;
 };
 
 /* build_index: plan (or take o->factory), train on a sample, add all n
@@ -126,6 +136,30 @@ int build_index(const char *path, const float *x, const int64_t *ids, int64_t n,
 /* build_update: see "Incremental update" above. */
 int build_update(const char *path, const float *x, const int64_t *ids, int64_t n, int dim,
                  const struct build_meta *meta, const struct build_options *o, struct build_result *r);
+
+/* Streamed input (out-of-core build): the n vectors in id order, a batch at
+ * a time, never all in memory. rewind() starts over at the first vector;
+ * next() fills up to cap rows (ids ascending, vectors L2-normalized) and
+ * returns their count, 0 at the end, or a negative error; vector() fills
+ * the vector of one id (ERR_NOTFOUND when absent). The build reads the
+ * source in passes: the training sample (evenly spaced rows), the adds
+ * (batches of plan.batch rows, the tuning queries picked on the way), and
+ * the exact ground truth for tuning (a blocked sgemm over the batches).
+ * Peak memory: the index + plan.work_bytes + the tuning queries and their
+ * score block (n_tune_queries x batch floats). build_index / build_update
+ * are these over an in-memory array. */
+struct build_source {
+    int64_t n;
+    int (*rewind)(void *ctx);
+    long (*next)(void *ctx, int64_t *ids, float *x, size_t cap);
+    int (*vector)(void *ctx, int64_t id, float *x);
+    void *ctx;
+};
+
+int build_index_stream(const char *path, const struct build_source *src, int dim, const struct build_meta *meta,
+                       const struct build_options *o, struct build_result *r);
+int build_update_stream(const char *path, const struct build_source *src, int dim, const struct build_meta *meta,
+                        const struct build_options *o, struct build_result *r);
 
 /* build_open: read the manifest and the index, check them against the
  * caller's store (model fingerprint, store generation, dim, ntotal; ntotal

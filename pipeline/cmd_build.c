@@ -3,6 +3,11 @@
  * DIR/index.faiss with its manifest (index/build.h). By default an existing
  * index is updated in place when the store only grew a little since it was
  * trained (build_update), and rebuilt otherwise; --rebuild always rebuilds.
+ * The vectors are streamed from the store in batches (index/build.h,
+ * build_source), so the build needs the index, the training sample and one
+ * batch in memory, not the corpus; the planner fits all three into
+ * --memory-budget. Besides the index facts it prints the plan's estimates,
+ * the time per stage and the peak resident memory (VmHWM).
  */
 #include <getopt.h>
 #include <math.h>
@@ -28,12 +33,25 @@ static const char usage_str[] =
     "  --store DIR           the store; the index is written to DIR/index.faiss (+ .manifest.json)\n"
     "  --index auto|FACTORY  auto (default): Flat, HNSW, IVF or IVF-PQ by size and budget;\n"
     "                        or a FAISS factory string such as IVF1024,Flat or IDMap,HNSW32\n"
-    "  --memory-budget SIZE  memory the index may use, e.g. 8G (default: half the RAM)\n"
+    "  --memory-budget SIZE  memory the build may use: index + training sample + one batch of\n"
+    "                        vectors (read from the store in batches), e.g. 8G (default: half the RAM)\n"
     "  --recall R            recall@10 target for tuning nprobe / efSearch (default 0.95)\n"
     "  --rebuild             rebuild from scratch even when new vectors could be added\n"
     "  --growth F            add to the trained index while the store is at most F times\n"
     "                        the size it was trained at, retrain beyond (default 2)\n"
     "  -q, -v                quieter, more verbose\n";
+
+/* VmHWM in MiB (-1 when unknown) */
+static double peak_rss_mb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kb = -1024;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = atof(line + 6);
+    if (f) fclose(f);
+    return kb / 1024.0;
+}
 
 int cmd_build(int argc, char **argv)
 {
@@ -84,42 +102,44 @@ int cmd_build(int argc, char **argv)
     int rc = EXIT_FAIL;
     struct store *s = NULL;
     struct store_txn *t = NULL;
-    int64_t *ids = NULL;
-    float *x = NULL;
-    size_t n = 0;
+    struct search_src ss = { NULL, NULL, 0 };
+    struct build_source src;
     struct buf path = BUF_INIT;
     struct store_info in;
     struct fs_lock lock = { -1, NULL };
+    /* the vectors are streamed from one snapshot, in batches, in several
+     * passes (sample, add, tuning): never all in memory */
     if (store_open(dir, STORE_RDONLY, &s) < 0 || store_lock_writer(dir, &lock) < 0 ||
-        store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0 ||
-        search_load_vectors(t, &in, &ids, &x, &n) < 0) {
+        store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0 || search_source(&ss, t, &in, &src) < 0) {
         rc = cli_fail(NULL);
         goto out;
     }
-    store_read_end(t); /* the vectors are in memory: do not hold the snapshot */
-    t = NULL;
-    if (n == 0) {
+    if (in.n_vectors == 0) {
         fprintf(stderr, "error: store '%s' has no vectors\n", dir);
         goto out;
     }
     search_index_path(&path, dir);
     struct build_meta meta = { in.fingerprint, in.generation };
     struct build_result r;
-    int brc = rebuild ? build_index(path.data, x, ids, (int64_t)n, in.dim, &meta, &o, &r)
-                      : build_update(path.data, x, ids, (int64_t)n, in.dim, &meta, &o, &r);
+    int brc = rebuild ? build_index_stream(path.data, &src, in.dim, &meta, &o, &r)
+                      : build_update_stream(path.data, &src, in.dim, &meta, &o, &r);
     if (brc < 0) { rc = cli_fail(NULL); goto out; }
     printf("index %s\nfactory %s\nntotal %lld\ndim %d\nrecall_at_10 %.4f\n", path.data, r.plan.factory,
            (long long)r.ntotal, in.dim, r.recall);
     if (r.nprobe) printf("nprobe %d\n", r.nprobe);
     if (r.ef_search) printf("efSearch %d\n", r.ef_search);
     printf("rebuilt %s\nseconds %.2f\n", r.rebuilt ? "yes" : "no", r.seconds);
+    printf("input streamed\nbatch %lld\nn_train %lld\nest_index_mb %.1f\nest_work_mb %.1f\n",
+           (long long)r.plan.batch, (long long)r.plan.n_train, (double)r.plan.est_bytes / 1048576.0,
+           (double)r.plan.work_bytes / 1048576.0);
+    printf("train_seconds %.2f\nadd_seconds %.2f\ntune_seconds %.2f\npeak_rss_mb %.1f\n", r.train_seconds,
+           r.add_seconds, r.tune_seconds, peak_rss_mb());
     rc = EXIT_OK;
 out:
+    search_source_release(&ss);
     store_read_end(t);
     fs_lock_release(&lock);
     store_close(s);
-    mem_free(ids);
-    mem_free(x);
     buf_release(&path);
     return rc;
 }

@@ -4,9 +4,10 @@
  * clusters, written as tsv, jsonl or a self-contained html report
  * (query/report.h).
  *
- * Mode: --exact brute force in bounded blocks; --ann the k-nearest
- * neighbours from the store's index (semindex build), the vectors streamed
- * from the store in batches rather than loaded; by default exact up to
+ * Mode: --exact brute force in bounded blocks, the vectors streamed from
+ * the store (one pass per query block, mine_exact_stream); --ann the
+ * k-nearest neighbours from the store's index (semindex build), the query
+ * vectors streamed from the store in batches; neither loads the store; by default exact up to
  * 200000 vectors and the index beyond (exact when there is no index).
  */
 #include <getopt.h>
@@ -72,6 +73,14 @@ static long store_next(void *ctx, int64_t *ids, float *x, size_t cap)
     if (rc < 0) return rc;
     ann_normalize(x, (int64_t)m, src->dim);
     return (long)m;
+}
+
+static int store_rewind(void *ctx)
+{
+    struct store_src *src = ctx;
+    store_iter_close(src->it);
+    src->it = NULL;
+    return store_iter_open(src->t, 0, &src->it);
 }
 
 static int store_vector(void *ctx, int64_t id, float *x)
@@ -206,9 +215,9 @@ int cmd_mine(int argc, char **argv)
         if (orc < 0 && n > AUTO_EXACT_MAX) log_warn("%s; mining exactly", err_msg());
         if (mode == 0 && n <= AUTO_EXACT_MAX) { ann_free(a); a = NULL; }
     }
-    /* the ANN path streams the vectors from the store; exact mining and
-     * community detection need them all in memory */
-    if ((!a || clusters == 2) && search_load_vectors(t, &in, &ids, &x, &n) < 0) {
+    /* both paths stream the vectors from the store (exact: a pass per
+     * query block); only community detection needs them all in memory */
+    if (clusters == 2 && search_load_vectors(t, &in, &ids, &x, &n) < 0) {
         rc = cli_fail(NULL);
         goto out;
     }
@@ -221,15 +230,13 @@ int cmd_mine(int argc, char **argv)
              mo.max_pairs);
     double t0 = now_sec();
     int mrc;
-    if (a) {
-        struct store_src ss = { t, NULL, in.dim };
-        struct mine_source src = { store_next, store_vector, &ss };
-        mrc = store_iter_open(t, 0, &ss.it);
-        if (mrc == 0) mrc = mine_ann_stream(a, in.dim, &src, &mo, &pairs, &np);
-        store_iter_close(ss.it);
-    } else {
-        mrc = mine_exact(x, ids, n, in.dim, &mo, &pairs, &np);
-    }
+    struct store_src ss = { t, NULL, in.dim };
+    struct mine_source src = { store_next, store_vector, &ss, store_rewind };
+    mrc = store_iter_open(t, 0, &ss.it);
+    if (mrc == 0 && a) mrc = mine_ann_stream(a, in.dim, &src, &mo, &pairs, &np);
+    else if (mrc == 0 && x) mrc = mine_exact(x, ids, n, in.dim, &mo, &pairs, &np);
+    else if (mrc == 0) mrc = mine_exact_stream(&src, n, in.dim, &mo, &pairs, &np);
+    store_iter_close(ss.it);
     if (mrc < 0) { rc = cli_fail(NULL); goto out; }
     if (clusters == 1 && mine_components(pairs, np, (float)cthr, (size_t)min_size, &cl) < 0) { rc = cli_fail(NULL); goto out; }
     if (clusters == 2 && mine_communities(x, ids, n, in.dim, (float)cthr, (size_t)min_size, &cl) < 0) {

@@ -170,10 +170,14 @@ int cmd_query(int argc, char **argv)
         }
     }
     ann_normalize(qv, (int64_t)nq, in.dim);
-    sc = mem_alloc_array(nq ? nq : 1, (size_t)kk * sizeof *sc);
-    lab = mem_alloc_array(nq ? nq : 1, (size_t)kk * sizeof *lab);
+    /* every hit's score is mine_score with the stored vector (the same on
+     * every index type); compressed codes (SQ8, PQ): 4 kk candidates */
+    int kc = ann_compressed(a) ? 4 * kk : kk;
+    sc = mem_alloc_array(nq ? nq : 1, (size_t)kc * sizeof *sc);
+    lab = mem_alloc_array(nq ? nq : 1, (size_t)kc * sizeof *lab);
     if (!sc || !lab) { err_set(ERR_NOMEM, "out of memory for results"); rc = cli_fail(NULL); goto out; }
-    if (nq && ann_search(a, qv, (int64_t)nq, kk, sc, lab) < 0) { rc = cli_fail(NULL); goto out; }
+    if (nq && ann_search(a, qv, (int64_t)nq, kc, sc, lab) < 0) { rc = cli_fail(NULL); goto out; }
+    if (nq && search_rescore(t, in.dim, qv, nq, kc, kk, sc, lab) < 0) { rc = cli_fail(NULL); goto out; }
     if (!jsonl) printf("query\trank\tscore\tid\tdoc\ttext\tshard\tentry\trecord\text_id\tstart\tend\n");
     struct buf line = BUF_INIT;
     for (size_t i = 0; i < nq; i++) {

@@ -211,6 +211,110 @@ int mine_exact(const float *x, const int64_t *ids, size_t n, int dim, const stru
     return finish(&c, out, n_out);
 }
 
+/* ---------------- exact, streamed ---------------- */
+
+/* read_rows: up to cap rows from the source (several next() calls) */
+static long read_rows(const struct mine_source *src, int64_t *ids, float *x, size_t cap, int dim)
+{
+    size_t m = 0;
+    while (m < cap) {
+        long b = src->next(src->ctx, ids + m, x + m * (size_t)dim, cap - m);
+        if (b < 0) return b;
+        if (b == 0) break;
+        m += (size_t)b;
+    }
+    return (long)m;
+}
+
+int mine_exact_stream(const struct mine_source *src, size_t n, int dim, const struct mine_options *o,
+                      struct mine_pair **out, size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    FORWARD_ERR(check_opts(o, n, dim));
+    RETURN_ERR_IF(!src->rewind, ERR_INVALID, "streamed exact mining needs a source that can rewind");
+    if (n < 2) return 0;
+    size_t Q = o->query_chunk < n ? o->query_chunk : n, C = o->corpus_chunk < n ? o->corpus_chunk : n;
+    int k = (size_t)o->top_k < n - 1 ? o->top_k : (int)(n - 1);
+    struct cand c;
+    FORWARD_ERR(cand_init(&c, o->max_pairs, o->threshold));
+    float *S = mem_alloc_array(Q * C, sizeof *S), *cx = mem_alloc_array(C, (size_t)dim * sizeof *cx);
+    float *qx[2] = { mem_alloc_array(Q, (size_t)dim * sizeof(float)), mem_alloc_array(Q, (size_t)dim * sizeof(float)) };
+    int64_t *qid[2] = { mem_alloc_array(Q, sizeof(int64_t)), mem_alloc_array(Q, sizeof(int64_t)) };
+    int64_t *cid = mem_alloc_array(C, sizeof *cid), *lc = mem_alloc_array(Q * (size_t)k, sizeof *lc);
+    float *ls = mem_alloc_array(Q * (size_t)k, sizeof *ls), *other = mem_alloc_array((size_t)dim, sizeof *other);
+    int rc = 0;
+    if (!S || !cx || !qx[0] || !qx[1] || !qid[0] || !qid[1] || !cid || !lc || !ls || !other) {
+        rc = err_set(ERR_NOMEM, "out of memory for a %zu x %zu score block", Q, C);
+        goto out;
+    }
+    const float thr = o->threshold - MINE_RESCORE_MARGIN;
+    struct progress pr;
+    progress_init(&pr, "mine", n);
+    /* the first query block; each corpus pass also collects the next one */
+    long qn = 0;
+    if ((rc = src->rewind(src->ctx)) < 0) goto out;
+    if ((qn = read_rows(src, qid[0], qx[0], Q, dim)) < 0) { rc = (int)qn; goto out; }
+    int cur = 0;
+    for (size_t q0 = 0; qn > 0; q0 += (size_t)qn) {
+        const float *q = qx[cur];
+        const int64_t *qi = qid[cur];
+        float *nx = qx[!cur];
+        int64_t *ni = qid[!cur];
+        size_t nn = 0, c0 = 0, next0 = q0 + (size_t)qn; /* the next block: rows [next0, next0 + Q) */
+        for (size_t i = 0; i < (size_t)qn * (size_t)k; i++) ls[i] = -INFINITY, lc[i] = -1;
+        if ((rc = src->rewind(src->ctx)) < 0) goto out;
+        long cn;
+        while ((cn = read_rows(src, cid, cx, C, dim)) > 0) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qn, (int)cn, dim, 1.0f, q, dim, cx, dim,
+                        0.0f, S, (int)cn);
+#pragma omp parallel for schedule(static)
+            for (long r = 0; r < qn; r++) {
+                const float *row = S + (size_t)r * (size_t)cn;
+                float *rs = ls + (size_t)r * (size_t)k;
+                int64_t *rl = lc + (size_t)r * (size_t)k;
+                for (long j = 0; j < cn; j++) {
+                    float s = row[j];
+                    if (s < thr || cid[j] == qi[r]) continue;
+                    topk_insert(rs, rl, k, s, cid[j]); /* ids ascend with rows: ties prefer the lower row */
+                }
+            }
+            for (long j = 0; j < cn; j++) {
+                size_t row = c0 + (size_t)j;
+                if (row >= next0 && row < next0 + Q) {
+                    memcpy(nx + nn * (size_t)dim, cx + (size_t)j * dim, (size_t)dim * sizeof *nx);
+                    ni[nn++] = cid[j];
+                }
+            }
+            c0 += (size_t)cn;
+        }
+        if (cn < 0) { rc = (int)cn; goto out; }
+        if (c0 != n) {
+            rc = err_set(ERR_MISMATCH, "the vectors changed while mining: %zu read, %zu expected", c0, n);
+            goto out;
+        }
+        for (long r = 0; r < qn; r++)
+            for (int t = 0; t < k && lc[(size_t)r * k + t] >= 0; t++) {
+                if (!cand_nominee(&c, ls[(size_t)r * k + t])) continue;
+                int64_t j = lc[(size_t)r * k + t];
+                if ((rc = src->vector(src->ctx, j, other)) < 0) goto out;
+                cand_push(&c, mine_score(q + (size_t)r * dim, other, dim), qi[r], j);
+            }
+        progress_update(&pr, q0 + (size_t)qn, "%zu candidate pairs", c.n);
+        qn = (long)nn;
+        cur = !cur;
+    }
+    progress_done(&pr);
+out:
+    mem_free(S); mem_free(cx); mem_free(qx[0]); mem_free(qx[1]); mem_free(qid[0]); mem_free(qid[1]);
+    mem_free(cid); mem_free(lc); mem_free(ls); mem_free(other);
+    if (rc < 0) {
+        mem_free(c.p);
+        return rc;
+    }
+    return finish(&c, out, n_out);
+}
+
 /* ---------------- FAISS kNN ---------------- */
 
 #define ANN_QUERY_CHUNK 4096
@@ -227,6 +331,7 @@ int mine_ann_stream(const struct ann *index, int dim, const struct mine_source *
     if (nt < 2) return 0;
     int top_k = o->top_k < nt - 1 ? o->top_k : (int)(nt - 1);
     int k = top_k + 1; /* self is usually the best hit */
+    int compressed = ann_compressed(index);
     size_t Q = ANN_QUERY_CHUNK;
     struct cand c;
     FORWARD_ERR(cand_init(&c, o->max_pairs, o->threshold));
@@ -255,7 +360,9 @@ int mine_ann_stream(const struct ann *index, int dim, const struct mine_source *
                 int64_t j = lab[r * k + t];
                 if (j < 0 || j == self) continue;
                 taken++;
-                if (!cand_nominee(&c, sc[r * k + t])) continue;
+                /* compressed codes (SQ, PQ) err by far more than the margin:
+                 * their top_k nominates by rank alone */
+                if (!compressed && !cand_nominee(&c, sc[r * k + t])) continue;
                 rc = src->vector(src->ctx, j, other);
                 if (rc == ERR_NOTFOUND) { rc = 0; continue; } /* deleted since the index was built */
                 if (rc < 0) goto out;
@@ -334,7 +441,7 @@ int mine_ann(const struct ann *index, const float *x, const int64_t *ids, size_t
         for (size_t i = 0; i < n; i++) a.by_id[i] = (struct id_row){ ids[i], i };
         qsort(a.by_id, n, sizeof *a.by_id, cmp_id_row);
     }
-    struct mine_source src = { array_next, array_vector, &a };
+    struct mine_source src = { array_next, array_vector, &a, NULL };
     int rc = mine_ann_stream(index, dim, &src, o, out, n_out);
     mem_free(a.by_id);
     return rc;

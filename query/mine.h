@@ -16,6 +16,9 @@
  *     margin of MINE_RESCORE_MARGIN below the threshold and the max_pairs
  *     floor), so exact, ANN and streamed mining agree to the last bit on
  *     every machine;
+ *   - with an index of compressed codes (SQ8, PQ: ann_compressed) the
+ *     approximate score errs by far more than the margin, so every one of
+ *     a vector's top_k candidates is scored exactly (nomination by rank);
  *   - chunking never changes the result (sentence-transformers takes top_k
  *     per corpus chunk, so its answer depends on corpus_chunk_size when n
  *     exceeds it), and max_pairs counts distinct pairs (its priority queue
@@ -110,9 +113,21 @@ struct mine_source {
     mine_batch_fn next;
     mine_vector_fn vector;
     void *ctx;
+    int (*rewind)(void *ctx);   /* start next() over (mine_exact_stream only) */
 };
 int mine_ann_stream(const struct ann *index, int dim, const struct mine_source *src,
                     const struct mine_options *o, struct mine_pair **out, size_t *n_out);
+
+/* mine_exact_stream: mine_exact over n vectors streamed from src in id
+ * order (ids ascending, so ties prefer the lower id as mine_exact prefers
+ * the lower row): one pass for each block of query_chunk rows, scoring it
+ * against corpus_chunk rows at a time (the pass also collects the next
+ * query block); nominees' second vectors come from src->vector. Memory:
+ * two query blocks, one corpus block, the score block and the top-k lists,
+ * independent of n (semindex mine --exact). The pairs equal mine_exact's
+ * over the same vectors. ERR_MISMATCH when the source does not yield n rows. */
+int mine_exact_stream(const struct mine_source *src, size_t n, int dim, const struct mine_options *o,
+                      struct mine_pair **out, size_t *n_out);
 
 /* mine_score: the score every mining path reports for a pair, the inner
  * product summed in index order in double and rounded once to float.

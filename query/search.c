@@ -4,6 +4,7 @@
  */
 #include "search.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,6 +53,88 @@ int search_load_vectors(struct store_txn *t, const struct store_info *in, int64_
 fail:
     mem_free(I);
     mem_free(X);
+    return rc;
+}
+
+static int src_rewind(void *ctx)
+{
+    struct search_src *s = ctx;
+    store_iter_close(s->it);
+    s->it = NULL;
+    return store_iter_open(s->t, 0, &s->it);
+}
+
+static long src_next(void *ctx, int64_t *ids, float *x, size_t cap)
+{
+    struct search_src *s = ctx;
+    size_t m = 0;
+    uint64_t id;
+    int rc = 0;
+    if (!s->it && (rc = store_iter_open(s->t, 0, &s->it)) < 0) return rc;
+    while (m < cap && (rc = store_iter_next(s->it, &id, x + m * (size_t)s->dim)) == 1) ids[m++] = (int64_t)id;
+    if (rc < 0) return rc;
+    ann_normalize(x, (int64_t)m, s->dim);
+    return (long)m;
+}
+
+static int src_vector(void *ctx, int64_t id, float *x)
+{
+    struct search_src *s = ctx;
+    FORWARD_ERR(store_get_vector(s->t, (uint64_t)id, x));
+    ann_normalize(x, 1, s->dim);
+    return 0;
+}
+
+int search_source(struct search_src *s, struct store_txn *t, const struct store_info *in, struct build_source *out)
+{
+    RETURN_ERR_IF(in->dim < 1, ERR_NOTFOUND, "the store has no vectors yet (run 'semindex ingest')");
+    *s = (struct search_src){ t, NULL, in->dim };
+    *out = (struct build_source){ (int64_t)in->n_vectors, src_rewind, src_next, src_vector, s };
+    return 0;
+}
+
+void search_source_release(struct search_src *s)
+{
+    store_iter_close(s->it);
+    s->it = NULL;
+}
+
+struct hit { float s; int64_t id; };
+
+static int cmp_hit(const void *x, const void *y)
+{
+    const struct hit *a = x, *b = y;
+    if (a->id < 0 || b->id < 0) return (a->id < 0) - (b->id < 0);
+    if (a->s != b->s) return a->s > b->s ? -1 : 1;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+int search_rescore(struct store_txn *t, int dim, const float *q, size_t nq, int kc, int kk, float *sc, int64_t *lab)
+{
+    struct hit *h = mem_alloc_array((size_t)kc, sizeof *h);
+    float *v = mem_alloc_array((size_t)dim, sizeof *v);
+    int rc = 0;
+    if (!h || !v) { rc = err_set(ERR_NOMEM, "out of memory for re-scoring"); goto out; }
+    for (size_t i = 0; i < nq; i++) {
+        for (int r = 0; r < kc; r++) {
+            int64_t id = lab[i * kc + r];
+            h[r] = (struct hit){ -INFINITY, id };
+            if (id < 0) continue;
+            rc = store_get_vector(t, (uint64_t)id, v);
+            if (rc == ERR_NOTFOUND) { h[r].id = -1; rc = 0; continue; }
+            if (rc < 0) goto out;
+            ann_normalize(v, 1, dim);
+            h[r].s = mine_score(q + i * (size_t)dim, v, dim);
+        }
+        qsort(h, (size_t)kc, sizeof *h, cmp_hit);
+        for (int r = 0; r < kk; r++) {
+            sc[i * kk + r] = h[r].id < 0 ? -INFINITY : h[r].s;
+            lab[i * kk + r] = h[r].id;
+        }
+    }
+out:
+    mem_free(h);
+    mem_free(v);
     return rc;
 }
 

@@ -38,6 +38,28 @@ int search_index_path(struct buf *out, const char *store_dir);
 int search_load_vectors(struct store_txn *t, const struct store_info *in, int64_t **ids, float **x,
                         size_t *n);
 
+/* search_source: the snapshot's vectors as an index build source
+ * (index/build.h): streamed in chunk-id order, L2-normalized, a batch at a
+ * time, by id for tuning; s holds the iterator (search_source_release
+ * before store_read_end). */
+struct build_source;
+struct search_src {
+    struct store_txn *t;
+    struct store_iter *it;
+    int dim;
+};
+int search_source(struct search_src *s, struct store_txn *t, const struct store_info *in, struct build_source *out);
+void search_source_release(struct search_src *s);
+
+/* search_rescore: exact scores for search results (query reports these on
+ * every index type; with compressed codes, ann_compressed, from 4 k candidates):
+ * each of the nq rows of kc results (scores sc, ids lab, as ann_search
+ * gives them for the queries q) gets the exact scores (mine_score with the
+ * stored vector), is re-sorted (score desc, id asc), and the best kk of it
+ * are moved to row stride kk (kk <= kc). Ids no longer in the store drop
+ * out (id -1, score -inf). */
+int search_rescore(struct store_txn *t, int dim, const float *q, size_t nq, int kc, int kk, float *sc, int64_t *lab);
+
 /* search_open_index: build_open of DIR/index.faiss against the store's
  * facts. ERR_NOTFOUND (with a hint to run `semindex build`), ERR_MISMATCH. */
 int search_open_index(const char *store_dir, const struct store_info *in, int flags, struct ann **out);

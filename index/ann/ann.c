@@ -35,7 +35,16 @@
 struct ann {
     FaissIndex *index;
     int mapped;   /* read with ANN_READ_MMAP: the lists are read-only */
+    int compressed; /* codes, not vectors (ann_compressed) */
 };
+
+static int factory_compressed(const char *f)
+{
+    return strstr(f, "PQ") || strstr(f, "SQ") || strstr(f, "LSH") || strstr(f, "RQ") || strstr(f, "LSQ");
+}
+
+int ann_compressed(const struct ann *a) { return a->compressed; }
+void ann_set_factory(struct ann *a, const char *factory) { a->compressed = factory_compressed(factory); }
 
 /* fcall: translate a FAISS C API return code once, here. */
 static int fcall(int rc, const char *what)
@@ -66,7 +75,9 @@ int ann_create(const char *factory, int dim, struct ann **out)
         const char *m = faiss_get_last_error();
         return err_set(ERR_INVALID, "bad index factory string '%s': %s", factory, m ? m : "rejected");
     }
-    return wrap(index, out);
+    FORWARD_ERR(wrap(index, out));
+    (*out)->compressed = factory_compressed(factory);
+    return 0;
 }
 
 int ann_read(const char *path, int flags, struct ann **out)

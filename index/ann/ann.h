@@ -77,6 +77,15 @@ int ann_add(struct ann *a, const float *x, const int64_t *ids, int64_t n);
  * ids[nq*k] (see Results above). */
 int ann_search(const struct ann *a, const float *q, int64_t nq, int k, float *scores, int64_t *ids);
 
+/* ann_compressed: 1 when the index keeps compressed codes (SQ, PQ, ...)
+ * rather than the vectors, so its scores only rank candidates and callers
+ * re-score them with the stored vectors (mine, query); 0 for Flat, HNSW
+ * (flat storage) and IVF,Flat, whose scores are float dot products. Known
+ * from the factory string: ann_create's, or ann_set_factory's after
+ * ann_read (build_open passes the manifest's). */
+int ann_compressed(const struct ann *a);
+void ann_set_factory(struct ann *a, const char *factory);
+
 /* ann_set_param: a search-time parameter through FAISS's ParameterSpace:
  * "nprobe" (IVF), "efSearch" (HNSW), ... ERR_INVALID when the index has no
  * such parameter. */

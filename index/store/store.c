@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
@@ -59,6 +60,8 @@ struct store {
     ZSTD_DDict *ddict;
     uint32_t dict_id;
     ZSTD_CCtx *cctx;             /* used inside write transactions only (serialized) */
+    uintptr_t map0, map1;        /* LMDB's mapping of data.mdb (drop_pages), 0 = unknown */
+    unsigned long gets;          /* store_get_vector calls (drop_pages every GET_RELEASE_EVERY) */
 };
 
 struct store_txn {
@@ -82,7 +85,60 @@ struct store_iter {
     uint64_t from;
     int started;
     int chunks;
+    uintptr_t lo, hi;   /* mapped bytes of the vectors read since the last release */
+    unsigned pending;
 };
+
+/* Vector reads (a scan for the index build or mining, reads by id for
+ * tuning and re-scoring) touch pages that then stay mapped into the process
+ * and count in its resident memory although nothing reads them again (and
+ * the kernel maps up to 64 KiB around each faulting page). So the mapped
+ * range of what was read is released: every 1024 vectors of a scan (their
+ * 64 KiB-aligned windows), and the whole map every 256 reads by id
+ * (MADV_DONTNEED, within LMDB's map of data.mdb as /proc/self/maps shows it: the environment is mapped read-only and shared, so this
+ * only drops the mapping; the page cache keeps the data and a later read
+ * faults it back in). */
+#define ITER_RELEASE_EVERY 1024
+#define GET_RELEASE_EVERY 256   /* reads by id between releases of the whole map */
+/* map_find: the mapping of /proc/self/maps that holds address a */
+static void map_find(struct store *s, uintptr_t a)
+{
+    s->map0 = s->map1 = 0;
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && a >= lo && a < hi && strstr(line, "data.mdb")) {
+            s->map0 = lo;
+            s->map1 = hi;
+            break;
+        }
+    }
+    if (f) fclose(f);
+}
+
+static void drop_pages(struct store *s, uintptr_t a, uintptr_t b)
+{
+    if (a < s->map0 || a >= s->map1) {
+        pthread_mutex_lock(&s->mu_dict);
+        if (a < s->map0 || a >= s->map1) map_find(s, a);
+        pthread_mutex_unlock(&s->mu_dict);
+    }
+    uintptr_t m0 = s->map0, m1 = s->map1, w = 65536;
+    if (a < m0 || a >= m1) return; /* not in the map (a write transaction's dirty page) */
+    a &= ~(w - 1);
+    b = (b + w - 1) & ~(w - 1);
+    if (a < m0) a = m0;
+    if (b > m1) b = m1;
+    if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+static void iter_release(struct store_iter *it)
+{
+    if (it->pending && it->hi > it->lo) drop_pages(it->t->s, it->lo, it->hi);
+    it->pending = 0;
+    it->lo = it->hi = 0;
+}
 
 /* ---- little helpers -------------------------------------------------------- */
 
@@ -1191,7 +1247,12 @@ int store_get_vector(struct store_txn *t, uint64_t id, float *out)
     if (rc == ERR_NOTFOUND)
         return err_set(ERR_NOTFOUND, "store '%s': no vector %llu", t->s->dir, (unsigned long long)id);
     if (rc < 0) return rc;
-    return decode_vector(t, id, &v, out);
+    rc = decode_vector(t, id, &v, out);
+    if (__atomic_add_fetch(&t->s->gets, 1, __ATOMIC_RELAXED) % GET_RELEASE_EVERY == 0) {
+        drop_pages(t->s, (uintptr_t)v.mv_data, (uintptr_t)v.mv_data + 1); /* finds the map */
+        drop_pages(t->s, t->s->map0, t->s->map1);
+    }
+    return rc;
 }
 
 /* ---- deletion -------------------------------------------------------------- */
@@ -1322,6 +1383,10 @@ int store_iter_next(struct store_iter *it, uint64_t *id, float *vec)
     if (rc <= 0) return rc;
     *id = get_be64(k.mv_data);
     if (vec) FORWARD_ERR(decode_vector(it->t, *id, &v, vec));
+    uintptr_t a = (uintptr_t)v.mv_data;
+    if (!it->pending || a < it->lo) it->lo = a;
+    if (!it->pending || a + v.mv_size > it->hi) it->hi = a + v.mv_size;
+    if (++it->pending == ITER_RELEASE_EVERY) iter_release(it);
     return 1;
 }
 
@@ -1337,6 +1402,7 @@ int store_iter_next_chunk(struct store_iter *it, struct store_chunk *c, struct b
 void store_iter_close(struct store_iter *it)
 {
     if (!it) return;
+    iter_release(it);
     mdb_cursor_close(it->c);
     mem_free(it);
 }

@@ -244,8 +244,12 @@ int store_get_meta(struct store_txn *t, const char *key, struct buf *out);
 
 /* store_iter_open: iterate vectors (equivalently, embedded chunks) in
  * chunk-id order from the first id >= from. store_iter_next writes the id
- * and dim floats (vec NULL: the id only); returns 1 with an item, 0 at the end, < 0 on error. The
- * iterator lives inside t: close it before store_read_end. */
+ * and dim floats (vec NULL: the id only); returns 1 with an item, 0 at the
+ * end, < 0 on error. The iterator lives inside t: close it before
+ * store_read_end. A vector iterator (and store_get_vector) releases the file
+ * pages it has read from the process's mapping as it goes (madvise), so a
+ * scan of a store larger than RAM, or millions of reads by id, do not grow
+ * the resident set (the data stays in the page cache). */
 int store_iter_open(struct store_txn *t, uint64_t from, struct store_iter **out);
 int store_iter_next(struct store_iter *it, uint64_t *id, float *vec);
 /* store_iter_next_chunk: iterate chunks instead (an iterator opened with

@@ -38,7 +38,7 @@ static int contains(const char *hay, const char *needle) { return strstr(hay, ne
 
 int main(void)
 {
-    TEST("planner: Flat, HNSW, IVF, IVF-PQ, OPQ by size and budget") {
+    TEST("planner: Flat, HNSW, IVF, IVF-SQ8, IVF-PQ, OPQ by size and budget (index + sample + batch)") {
         struct build_plan p;
         CHECK_OK(build_plan_for(1000, 384, 0, &p));
         CHECK_STR(p.factory, "IDMap,Flat");
@@ -51,19 +51,28 @@ int main(void)
         CHECK_STR(p.factory, "IVF8192,Flat");
         CHECK_INT(p.nlist, 8192);
         CHECK_INT(p.n_train, 8192 * 256);
+        /* 8-bit codes fit when fewer lists (k / 8) leave room for the sample */
         CHECK_OK(build_plan_for(5000000, 384, 2ull << 30, &p));
-        CHECK_STR(p.factory, "IVF8192,PQ96np");
-        CHECK_OK(build_plan_for(5000000, 384, 300ull << 20, &p));
+        CHECK_STR(p.factory, "IVF1024,SQ8");
+        CHECK_TRUE(p.est_bytes + p.work_bytes <= 2ull << 30); /* index + sample (x2) + one batch */
+        CHECK_OK(build_plan_for(5000000, 384, 1300ull << 20, &p));
         CHECK_STR(p.factory, "IVF8192,PQ48np");
-        CHECK_OK(build_plan_for(5000000, 384, 200ull << 20, &p));
-        CHECK_STR(p.factory, "OPQ24_384,IVF8192,PQ24np");
-        CHECK_INT(p.over_budget, 0);
-        CHECK_OK(build_plan_for(5000000, 384, 10ull << 20, &p));
+        CHECK_TRUE(p.n_train >= 39 * 8192 && p.est_bytes + p.work_bytes <= 1300ull << 20);
+        /* the training sample counts: 8192 lists need 39 x 8192 vectors (x2
+         * for the residuals), more than a 300 MiB budget leaves */
+        CHECK_OK(build_plan_for(5000000, 384, 300ull << 20, &p));
         CHECK_STR(p.factory, "OPQ12_384,IVF8192,PQ12np");
         CHECK_INT(p.over_budget, 1);
-        /* a small corpus that must use IVF: k limited to n / 39 */
-        CHECK_OK(build_plan_for(30000, 64, 30000ull * 264 + (1 << 20), &p)); /* no room for HNSW */
-        CHECK_STR(p.factory, "IVF512,Flat");
+        /* 1M x 768 under 2 GiB: IVF-Flat (3 GB) does not fit, 8-bit codes do */
+        CHECK_OK(build_plan_for(1000000, 768, 2ull << 30, &p));
+        CHECK_STR(p.factory, "IVF4096,SQ8");
+        CHECK_INT(p.kind, BUILD_IVF_SQ8);
+        CHECK_INT(p.over_budget, 0);
+        CHECK_TRUE(p.n_train >= 39 * 4096 && p.est_bytes + p.work_bytes <= 2ull << 30);
+        CHECK_INT(p.batch, 4096);
+        /* above 2M vectors no HNSW; the sample is 30..256 per list */
+        CHECK_OK(build_plan_for(2000001, 64, 0, &p));
+        CHECK_STR(p.factory, "IVF4096,Flat");
         CHECK_TRUE(p.n_train >= 30 * p.nlist && p.n_train <= 256 * p.nlist);
         CHECK_INT(build_plan_for(0, 8, 0, &p), ERR_INVALID);
         CHECK_OK(build_plan_factory("OPQ8_32,IVF64,PQ8", 10000, 32, &p));

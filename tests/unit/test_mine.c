@@ -88,6 +88,12 @@ static int src_vector(void *ctx, int64_t id, float *x)
     return 0;
 }
 
+static int src_rewind(void *ctx)
+{
+    ((struct src *)ctx)->at = 0;
+    return 0;
+}
+
 static int cmp_ab(const void *x, const void *y)
 {
     const struct mine_pair *p = x, *q = y;
@@ -162,6 +168,47 @@ int main(void)
         free(x);
     }
 
+    TEST("streamed exact mining (blocks of both operands from a source) equals mine_exact") {
+        enum { NS = 1000, DS = 24 };
+        float *x = malloc(sizeof(float) * NS * DS);
+        int64_t *sids = malloc(sizeof(int64_t) * NS);
+        for (int i = 0; i < NS * DS; i++) x[i] = (float)gauss();
+        for (int i = 0; i < NS; i++) sids[i] = ((int64_t)1 << 35) + i;
+        /* duplicates: ties must be broken the same way (lower id first) */
+        memcpy(x + 10 * DS, x + 500 * DS, sizeof(float) * DS);
+        memcpy(x + 11 * DS, x + 500 * DS, sizeof(float) * DS);
+        ann_normalize(x, NS, DS);
+        for (int pass = 0; pass < 2; pass++) {
+            struct mine_options o = MINE_OPTIONS_INIT;
+            o.top_k = 4; o.query_chunk = 96; o.corpus_chunk = 130;
+            if (pass) { o.threshold = 0.3f; o.max_pairs = 50; }
+            struct mine_pair *p = NULL, *q = NULL;
+            size_t np = 0, nq = 0;
+            CHECK_OK(mine_exact(x, sids, NS, DS, &o, &p, &np));
+            struct src s = { x, NS, 0, DS, 0 };
+            struct mine_source ms = { src_next, src_vector, &s, src_rewind };
+            CHECK_OK(mine_exact_stream(&ms, NS, DS, &o, &q, &nq));
+            CHECK_TRUE(np > 0 && np == nq);
+            int same = np == nq;
+            for (size_t i = 0; same && i < np; i++) /* same pairs, same bits, same order */
+                same = p[i].a == q[i].a && p[i].b == q[i].b && !memcmp(&p[i].score, &q[i].score, sizeof p[i].score);
+            CHECK_TRUE(same);
+            mem_free(p);
+            mem_free(q);
+        }
+        /* a source with fewer rows than announced is refused */
+        struct src s = { x, NS - 5, 0, DS, 0 };
+        struct mine_source ms = { src_next, src_vector, &s, src_rewind };
+        struct mine_options o = MINE_OPTIONS_INIT;
+        struct mine_pair *q = NULL;
+        size_t nq = 0;
+        CHECK_INT(mine_exact_stream(&ms, NS, DS, &o, &q, &nq), ERR_MISMATCH);
+        struct mine_source nr = { src_next, src_vector, &s, NULL };
+        CHECK_INT(mine_exact_stream(&nr, NS, DS, &o, &q, &nq), ERR_INVALID);
+        free(x);
+        free(sids);
+    }
+
     TEST("FAISS kNN mining finds >= 0.99 of the pairs above the threshold") {
         enum { NA = 4000, DA = 32, NC = 200 };
         float *x = malloc(sizeof(float) * NA * DA), *cent = malloc(sizeof(float) * NC * DA);
@@ -209,7 +256,7 @@ int main(void)
         struct mine_pair *ps = NULL;
         size_t ns = 0;
         struct src sr = { x, NA, 0, DA, 0 };
-        struct mine_source msr = { src_next, src_vector, &sr };
+        struct mine_source msr = { src_next, src_vector, &sr, NULL };
         CHECK_OK(mine_ann_stream(a, DA, &msr, &o, &ps, &ns));
         CHECK_INT(ns, na);
         /* same pairs, same scores to the bit, same order: the reported score
@@ -236,7 +283,7 @@ int main(void)
         free(pab);
         mem_free(ps);
         struct src bad = { x, 100, 0, DA, 1 };
-        struct mine_source mbad = { src_next, src_vector, &bad };
+        struct mine_source mbad = { src_next, src_vector, &bad, NULL };
         CHECK_INT(mine_ann_stream(a, DA, &mbad, &o, &ps, &ns), ERR_STORE);
         CHECK_TRUE(ps == NULL);
         ann_free(a);
