@@ -31,6 +31,8 @@ static const char usage_str[] =
     "  --max-record SIZE   longest record (line or document) kept (default 32M)\n"
     "  --batch-tokens N    tokens per encoder batch (default 16384)\n"
     "  --threads N         encoder threads (default: all cores)\n"
+    "  --precision P       encoder precision: f32 (default), bf16 or int8; a store keeps\n"
+    "                      one precision (another one needs --reembed)\n"
     "  --strict            a rejected input fails the run (exit 1) instead of exit 3\n"
     "  --reembed           the store holds another model's vectors: re-encode them all\n"
     "  --f16               store vectors as float16 (a new store only)\n"
@@ -69,11 +71,13 @@ int cmd_ingest(int argc, char **argv)
         { "threads", required_argument, NULL, 't' }, { "strict", no_argument, NULL, 'x' },
         { "reembed", no_argument, NULL, 'r' },       { "f16", no_argument, NULL, 'f' },
         { "stats-json", required_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
+        { "precision", required_argument, NULL, 'P' },
         { NULL, 0, NULL, 0 },
     };
     struct ingest_options o = INGEST_OPTIONS_INIT;
     const char *store_dir = NULL, *model = NULL, *stats_json = NULL;
     long threads = 0, v;
+    int prec = ENC_F32;
     uint64_t sz;
     int c;
     optind = 1;
@@ -114,6 +118,9 @@ int cmd_ingest(int argc, char **argv)
         case 'r': o.reembed = 1; break;
         case 'f': o.dtype = STORE_F16; break;
         case 'j': stats_json = optarg; break;
+        case 'P':
+            if (cli_precision(optarg, &prec) < 0) return cli_usage_error(usage_str, "--precision: %s", err_msg());
+            break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
         default: return cli_usage_error(usage_str, "bad option");
@@ -128,6 +135,7 @@ int cmd_ingest(int argc, char **argv)
 
     struct enc_options eo = ENC_OPTIONS_INIT;
     eo.n_threads = (int)threads;
+    eo.precision = prec;
     struct enc *e = NULL;
     struct store *s = NULL;
     struct ingest_stats st = { 0 };
