@@ -50,7 +50,8 @@ static const char usage[] =
     "--precision bf16|int8 first encodes every sentence at that precision, then at\n"
     "f32 in the same run, and prints both rates, their ratio, the cosine of each\n"
     "embedding to its f32 one (mean, min), recall@10 of the f32 nearest neighbours\n"
-    "and the RSS of each (the reduced precision runs first, so its peak is its own).\n";
+    "and the RSS of each (the reduced precision runs first, so its peak is its own);\n"
+    "the other baselines are skipped then.\n";
 
 /* read_texts: KorSTS tsv (columns 6 and 7 after the header) or lines */
 static int read_texts(const char *path, struct cli_texts *t)
@@ -240,7 +241,7 @@ int bench_encode(int argc, char **argv)
     }
     /* 0. the reduced precision first (its peak RSS is its own) */
     float *pout = NULL;
-    double p_sps = 0, p_load = 0, p_share = 0;
+    double p_sps = 0, p_load = 0, p_share = 0, p_conv = 0;
     long p_peak = 0, p_rss = 0;
     if (prec != ENC_F32) {
         struct enc_options po = eo;
@@ -261,8 +262,10 @@ int bench_encode(int argc, char **argv)
             cli_texts_release(&t);
             return cli_fail(NULL);
         }
-        double w = now_sec() - t1, gs;
+        double w = now_sec() - t1, gs, cv;
         mm_stats(&gs, NULL, 1);
+        mm_conv_stats(&cv, 1);
+        p_conv = cv / w;
         p_sps = t.n / w;
         p_share = gs / w;
         p_peak = peak_rss_kb();
@@ -349,16 +352,26 @@ int bench_encode(int argc, char **argv)
                     }
             }
         printf("precision %s\nprecision_native %s\n%s_load_s %.3f\n%s_sentences_per_s %.2f\n%s_speedup_vs_f32 %.2f\n"
-               "%s_gemm_share %.3f\n%s_mean_cos %.6f\n%s_min_cos %.6f\n%s_recall_at_10 %.4f\n%s_peak_rss_mb %.1f\n"
+               "%s_gemm_share %.3f\n%s_convert_share %.3f\n%s_mean_cos %.6f\n%s_min_cos %.6f\n%s_recall_at_10 %.4f\n%s_peak_rss_mb %.1f\n"
                "%s_rss_after_mb %.1f\n",
-               pn, enc_precision_native(prec) ? "yes" : "no", pn, p_load, pn, p_sps, pn, p_sps / sps, pn, p_share, pn,
+               pn, enc_precision_native(prec) ? "yes" : "no", pn, p_load, pn, p_sps, pn, p_sps / sps, pn, p_share, pn, p_conv, pn,
                cs / n, pn, cmin, pn, tot ? hit / tot : 1.0, pn, p_peak / 1024.0, pn, p_rss / 1024.0);
         mem_free(fa);
         mem_free(nf);
         mem_free(np);
         mem_free(pout);
+        double cv;
+        mm_conv_stats(&cv, 1);
     }
     fflush(stdout);
+    if (prec != ENC_F32) {
+        /* the f32 run of the same sentences is this comparison's baseline */
+        mem_free(out);
+        mem_free(info);
+        enc_free(e);
+        cli_texts_release(&t);
+        return EXIT_OK;
+    }
     /* 2. standalone GEMM at the model's shapes */
     const struct model_config *mc = &m->cfg;
     int H = mc->hidden, I = mc->intermediate, Mrows = 2048;

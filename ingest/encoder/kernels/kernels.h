@@ -54,6 +54,9 @@ size_t mm_qbuf_size(int M, int K, int N);
  * ERR_UNSUPPORTED (oneDNN failed). */
 int mm_xwt_packed(const float *x, int M, const struct mm_packed *p, const float *b, float *y, int ldy, float beta,
                   void *qbuf, int nt);
+/* mm_conv_stats: seconds this thread spent (inside mm_xwt_packed)
+ * converting inputs to bf16/s8 and dequantizing outputs since the last reset. */
+void mm_conv_stats(double *seconds, int reset);
 /* mm_precision_name: "f32", "bf16", "int8". */
 const char *mm_precision_name(int prec);
 /* mm_precision_native: 1 when the CPU oneDNN uses has native instructions
