@@ -13,6 +13,7 @@
  */
 #include "encoder.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -71,6 +72,36 @@ static void drop(const float **w, size_t n)
     *w = NULL;
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* smoothing: a GEMM whose input is a LayerNorm output inherits the gain's
+ * outlier channels (a few gains tens of times the others, as in trained
+ * transformers), which would set the per-token int8 scale and crush the
+ * other channels. Channels whose |gain| exceeds SMOOTH_RATIO x the median
+ * get s[k] = sqrt(|gain| / median), moved into the weights (SmoothQuant
+ * with alpha 0.5, the gain standing in for calibrated activation ranges).
+ * Returns 0 when no channel qualifies (s untouched). */
+#define SMOOTH_RATIO 4.0f
+static int smoothing(const float *g, int H, float *s, float *tmp)
+{
+    if (!g) return 0;
+    for (int k = 0; k < H; k++) tmp[k] = fabsf(g[k]);
+    qsort(tmp, (size_t)H, sizeof *tmp, cmp_float);
+    float med = tmp[H / 2];
+    if (!(med > 0)) return 0;
+    int any = 0;
+    for (int k = 0; k < H; k++) {
+        float r = fabsf(g[k]) / med;
+        s[k] = r > SMOOTH_RATIO ? sqrtf(r) : 1.f;
+        any |= r > SMOOTH_RATIO;
+    }
+    return any;
+}
+
 /* pack_model: every layer's Linear weights at e->opt.precision */
 static int pack_model(struct enc *e)
 {
@@ -83,21 +114,40 @@ static int pack_model(struct enc *e)
     size_t K = (size_t)(H > I ? H : I);
     ws->qbuf = mem_aligned(64, mm_qbuf_size(ws->cap_tokens, (int)K, H));
     if (!ws->packed || !ws->qbuf) return err_set(ERR_NOMEM, "out of memory for %s weights", enc_precision_name(e->opt.precision));
-    for (int l = 0; l < c->layers; l++) {
-        struct model_layer *L = &m->layers[l];
-        struct { const float **w; int N, K; } lin[FWD_LIN] = {
-            { &L->wq, mb ? 3 * H : H, H }, { mb ? NULL : &L->wk, H, H }, { mb ? NULL : &L->wv, H, H },
-            { &L->wo, H, H },              { &L->wi, mb ? 2 * I : I, H }, { &L->wo2, H, I },
-        };
-        for (int s = 0; s < FWD_LIN; s++) {
-            if (!lin[s].w) continue;
-            int rc = mm_pack(*lin[s].w, lin[s].N, lin[s].K, e->opt.precision, &ws->packed[l * FWD_LIN + s]);
-            if (rc < 0) return err_prefix(rc, "'%s': layer %d %s weights", e->name, l, enc_precision_name(e->opt.precision));
-            drop(lin[s].w, (size_t)lin[s].N * lin[s].K);
-        }
-        if (mb) L->wk = L->wv = NULL; /* views into Wqkv */
+    float *sq = mem_alloc_array((size_t)H, sizeof *sq), *si = mem_alloc_array((size_t)H, sizeof *si),
+          *tmp = mem_alloc_array((size_t)H, sizeof *tmp);
+    if (!sq || !si || !tmp) {
+        mem_free(sq);
+        mem_free(si);
+        mem_free(tmp);
+        return err_set(ERR_NOMEM, "out of memory");
     }
-    return 0;
+    int rc = 0;
+    for (int l = 0; l < c->layers && rc == 0; l++) {
+        struct model_layer *L = &m->layers[l];
+        /* the LayerNorm gains in front of the QKV and MLP-input GEMMs */
+        const float *gq = mb ? (L->ln1_w ? L->ln1_w : l == 0 ? m->emb_ln_w : NULL)
+                             : l == 0 ? m->emb_ln_w : m->layers[l - 1].ln2_w;
+        const float *gi = mb ? L->ln2_w : L->ln1_w;
+        int i8 = e->opt.precision == ENC_INT8;
+        const float *smq = i8 && smoothing(gq, H, sq, tmp) ? sq : NULL;
+        const float *smi = i8 && smoothing(gi, H, si, tmp) ? si : NULL;
+        struct { const float **w; int N, K; const float *smooth; } lin[FWD_LIN] = {
+            { &L->wq, mb ? 3 * H : H, H, smq }, { mb ? NULL : &L->wk, H, H, smq }, { mb ? NULL : &L->wv, H, H, smq },
+            { &L->wo, H, H, NULL },             { &L->wi, mb ? 2 * I : I, H, smi }, { &L->wo2, H, I, NULL },
+        };
+        for (int s = 0; s < FWD_LIN && rc == 0; s++) {
+            if (!lin[s].w) continue;
+            rc = mm_pack(*lin[s].w, lin[s].N, lin[s].K, e->opt.precision, lin[s].smooth, &ws->packed[l * FWD_LIN + s]);
+            if (rc < 0) rc = err_prefix(rc, "'%s': layer %d %s weights", e->name, l, enc_precision_name(e->opt.precision));
+            else drop(lin[s].w, (size_t)lin[s].N * lin[s].K);
+        }
+        if (mb && rc == 0) L->wk = L->wv = NULL; /* views into Wqkv */
+    }
+    mem_free(sq);
+    mem_free(si);
+    mem_free(tmp);
+    return rc;
 }
 
 static int create_model(const char *dir, struct enc *e)

@@ -56,7 +56,7 @@ static void test_kernel(int prec, int M, int N, int K, int with_bias, int beta, 
     for (int i = 0; i < N; i++) b[i] = frand(&s);
     for (size_t i = 0; i < (size_t)M * ldy; i++) y0[i] = y1[i] = frand(&s);
     struct mm_packed *p = NULL;
-    CHECK_OK(mm_pack(W, N, K, prec, &p));
+    CHECK_OK(mm_pack(W, N, K, prec, NULL, &p));
     if (!p) return;
     void *q = mem_aligned(64, mm_qbuf_size(M, K, N));
     mm_xwt(x, M, K, W, N, with_bias ? b : NULL, y0, ldy, (float)beta, 2);
@@ -75,6 +75,36 @@ static void test_kernel(int prec, int M, int N, int K, int with_bias, int beta, 
     free(x);
     free(W);
     free(b);
+    free(y0);
+    free(y1);
+}
+
+/* int8 with outlier input channels (x30): smoothing them into the weights
+ * must cut the error; returns the two relative errors */
+static void test_smoothing(double *plain, double *smoothed)
+{
+    int M = 64, N = 96, K = 128;
+    unsigned s = 777;
+    float *x = malloc((size_t)M * K * sizeof *x), *W = malloc((size_t)N * K * sizeof *W), *sm = malloc(K * sizeof *sm);
+    float *y0 = malloc((size_t)M * N * sizeof *y0), *y1 = malloc((size_t)M * N * sizeof *y1);
+    for (int k = 0; k < K; k++) sm[k] = k % 40 == 3 ? sqrtf(30.f) : 1.f;
+    for (int m = 0; m < M; m++)
+        for (int k = 0; k < K; k++) x[(size_t)m * K + k] = frand(&s) * (k % 40 == 3 ? 30.f : 1.f);
+    for (size_t i = 0; i < (size_t)N * K; i++) W[i] = 0.05f * frand(&s);
+    mm_xwt(x, M, K, W, N, NULL, y0, N, 0, 1);
+    void *q = mem_aligned(64, mm_qbuf_size(M, K, N));
+    for (int pass = 0; pass < 2; pass++) {
+        struct mm_packed *p = NULL;
+        CHECK_OK(mm_pack(W, N, K, MM_INT8, pass ? sm : NULL, &p));
+        if (!p) continue;
+        CHECK_OK(mm_xwt_packed(x, M, p, NULL, y1, N, 0, q, 1));
+        *(pass ? smoothed : plain) = rel_err(y0, y1, (size_t)M * N);
+        mm_packed_free(p);
+    }
+    mem_free(q);
+    free(x);
+    free(W);
+    free(sm);
     free(y0);
     free(y1);
 }
@@ -201,14 +231,21 @@ int main(int argc, char **argv)
             test_kernel(prec, 300, 96, 160, 0, 0, 96, tol);
         }
     }
+    TEST("int8 smoothing: outlier input channels moved into the weights cut the error") {
+        double a = 1, b = 1;
+        test_smoothing(&a, &b);
+        printf("  relative error without smoothing %.3g, with %.3g\n", a, b);
+        CHECK_TRUE(b < a / 2);
+        CHECK_TRUE(b < 0.02);
+    }
     TEST("int8 packed weights take a quarter of f32") {
         float *W = calloc(768 * 768, sizeof *W);
         for (int i = 0; i < 768 * 768; i++) W[i] = (float)((i * 37) % 101 - 50) * 1e-3f;
         struct mm_packed *p = NULL;
-        CHECK_OK(mm_pack(W, 768, 768, MM_INT8, &p));
+        CHECK_OK(mm_pack(W, 768, 768, MM_INT8, NULL, &p));
         if (p) CHECK_TRUE(mm_packed_bytes(p) <= 768 * 768 + 768 * 16);
         mm_packed_free(p);
-        CHECK_OK(mm_pack(W, 768, 768, MM_BF16, &p));
+        CHECK_OK(mm_pack(W, 768, 768, MM_BF16, NULL, &p));
         if (p) CHECK_TRUE(mm_packed_bytes(p) <= 768 * 768 * 2 + 4096);
         mm_packed_free(p);
         free(W);

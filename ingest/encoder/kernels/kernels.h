@@ -41,9 +41,11 @@ void mm_stats_add(double seconds, double flops);
 enum { MM_F32 = 0, MM_BF16 = 1, MM_INT8 = 2 };
 struct mm_packed;
 
-/* mm_pack: pack W. Errors: ERR_NOMEM, ERR_UNSUPPORTED (oneDNN has no
+/* mm_pack: pack W. smooth (int8 only, NULL = none): per input channel
+ * factors s[K] moved from the activations into the weights (x / s, W * s),
+ * for inputs with outlier channels. Errors: ERR_NOMEM, ERR_UNSUPPORTED (oneDNN has no
  * primitive for the precision on this CPU; message names the ISA). */
-int mm_pack(const float *W, int N, int K, int prec, struct mm_packed **out);
+int mm_pack(const float *W, int N, int K, int prec, const float *smooth, struct mm_packed **out);
 void mm_packed_free(struct mm_packed *p);
 size_t mm_packed_bytes(const struct mm_packed *p);
 /* mm_qbuf_size: scratch bytes mm_xwt_packed needs for M rows of K inputs,

@@ -16,6 +16,10 @@
  *   source scale, and its run-time per-column output scales push it off
  *   its brgemm VNNI kernel onto the slower gemm:jit one (measured), so one
  *   elementwise pass does y = beta*y + sx[m] * sw[n] * acc[m,n] + b[n].
+ *   Optional smoothing (SmoothQuant-style, for inputs with outlier
+ *   channels): W[n,k] * s[k] is quantized and x[m,k] / s[k] at each call,
+ *   the same product with the outlier moved from the activations (one
+ *   per-row scale for all channels) into the weights (a scale per row n).
  *
  * Execution primitives are created with the packed weights' exact memory
  * descriptor (so every M uses the same packed copy) and cached per thread by
@@ -52,6 +56,7 @@ struct mm_packed {
     dnnl_memory_desc_t wmd; /* packed weights layout */
     void *w;                /* packed weights */
     float *scale;           /* int8: [N] per output channel */
+    float *ismooth;         /* int8: [K] 1 / smoothing factor per input channel, or NULL */
 };
 
 struct qentry {
@@ -188,6 +193,29 @@ static float absmax_row(const float *x, int n)
 }
 
 QMM_CLONES
+static float absmax_row_s(const float *x, const float *is, int n)
+{
+    float m = 0;
+    #pragma omp simd reduction(max : m)
+    for (int i = 0; i < n; i++) {
+        float a = fabsf(x[i] * is[i]);
+        m = a > m ? a : m;
+    }
+    return m;
+}
+
+QMM_CLONES
+static void quant_row_s(const float *x, const float *is, int8_t *q, int n, float inv)
+{
+    #pragma omp simd
+    for (int i = 0; i < n; i++) {
+        float v = x[i] * is[i] * inv;
+        v = v > 127.f ? 127.f : v < -127.f ? -127.f : v;
+        q[i] = (int8_t)(int)(v + (v >= 0 ? 0.5f : -0.5f));
+    }
+}
+
+QMM_CLONES
 static void quant_row(const float *x, int8_t *q, int n, float inv)
 {
     #pragma omp simd
@@ -313,7 +341,7 @@ static int reorder(struct qctx *c, const dnnl_memory_desc_t *smd, const void *sr
     return s == dnnl_success ? 0 : dnnl_fail("weight reorder", s);
 }
 
-int mm_pack(const float *W, int N, int K, int prec, struct mm_packed **out)
+int mm_pack(const float *W, int N, int K, int prec, const float *smooth, struct mm_packed **out)
 {
     *out = NULL;
     if (prec != MM_BF16 && prec != MM_INT8) return err_set(ERR_INVALID, "mm_pack: precision %d", prec);
@@ -370,12 +398,30 @@ int mm_pack(const float *W, int N, int K, int prec, struct mm_packed **out)
         for (int n = 0; n < N; n++) to_bf16_row(W + (size_t)n * K, (uint16_t *)plain + (size_t)n * K, K);
     } else {
         float qmax = isa_has_vnni() ? 127.f : 63.f;
+        float *wsm = NULL;
+        if (smooth) {
+            /* W[n, k] * s[k]: quantized as W' with x' = x / s at each call */
+            p->ismooth = mem_alloc_array((size_t)K, sizeof *p->ismooth);
+            wsm = mem_alloc_array((size_t)K, sizeof *wsm);
+            if (!p->ismooth || !wsm) {
+                mem_free(wsm);
+                mem_free(plain);
+                mm_packed_free(p);
+                return err_set(ERR_NOMEM, "out of memory packing a %dx%d weight", N, K);
+            }
+            for (int k = 0; k < K; k++) p->ismooth[k] = 1.f / smooth[k];
+        }
         for (int n = 0; n < N; n++) {
             const float *w = W + (size_t)n * K;
+            if (wsm) {
+                for (int k = 0; k < K; k++) wsm[k] = w[k] * smooth[k];
+                w = wsm;
+            }
             float a = absmax_row(w, K);
             p->scale[n] = a > 0 ? a / qmax : 1.f;
             quant_row(w, (int8_t *)plain + (size_t)n * K, K, a > 0 ? qmax / a : 0.f);
         }
+        mem_free(wsm);
     }
     int rc = reorder(c, &plain_md, plain, &p->wmd, p->w);
     mem_free(plain);
@@ -393,6 +439,7 @@ void mm_packed_free(struct mm_packed *p)
     qctx_forget(p);
     mem_free(p->w);
     mem_free(p->scale);
+    mem_free(p->ismooth);
     mem_free(p);
 }
 
@@ -461,6 +508,14 @@ int mm_xwt_packed(const float *x, int M, const struct mm_packed *p, const float 
     if (p->prec == MM_BF16) {
         #pragma omp parallel for schedule(static) num_threads(nt)
         for (int m = 0; m < M; m++) to_bf16_row(x + (size_t)m * K, (uint16_t *)qa + (size_t)m * K, K);
+    } else if (p->ismooth) {
+        #pragma omp parallel for schedule(static) num_threads(nt)
+        for (int m = 0; m < M; m++) {
+            const float *r = x + (size_t)m * K;
+            float a = absmax_row_s(r, p->ismooth, K);
+            sx[m] = a / 127.f;
+            quant_row_s(r, p->ismooth, (int8_t *)qa + (size_t)m * K, K, a > 0 ? 127.f / a : 0.f);
+        }
     } else {
         #pragma omp parallel for schedule(static) num_threads(nt)
         for (int m = 0; m < M; m++) {
