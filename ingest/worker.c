@@ -930,7 +930,7 @@ struct rctx {
     float *vecs;
     size_t n;
     uint64_t next;
-    const char *model, *fp;
+    const char *model, *fp, *prec;
     int dim;
     enum store_dtype dtype;
 };
@@ -960,6 +960,7 @@ static int start_reembed_fn(struct store_txn *t, void *ctx)
 {
     struct rctx *c = ctx;
     FORWARD_ERR(store_set_model(t, c->model, c->fp, c->dim, c->dtype));
+    FORWARD_ERR(store_put_meta(t, "precision", c->prec, strlen(c->prec)));
     return store_put_meta(t, "reembed", "0", 1);
 }
 
@@ -980,7 +981,7 @@ static int reembed(struct run *r)
     buf_release(&cur);
     enum { B = 256 };
     struct rctx c = { r, mem_alloc_array(B, sizeof(uint64_t)), mem_calloc(B, sizeof(struct buf)),
-                      mem_alloc_array((size_t)B * (size_t)r->dim, sizeof(float)), 0, 0, NULL, NULL, 0, 0 };
+                      mem_alloc_array((size_t)B * (size_t)r->dim, sizeof(float)), 0, 0, NULL, NULL, NULL, 0, 0 };
     const char **tx = mem_alloc_array(B, sizeof *tx);
     size_t *ln = mem_alloc_array(B, sizeof *ln);
     rc = c.ids && c.texts && c.vecs && tx && ln ? 0 : err_set(ERR_NOMEM, "out of memory");
@@ -1033,7 +1034,8 @@ static int reembed(struct run *r)
 static int set_model_fn(struct store_txn *t, void *ctx)
 {
     struct rctx *c = ctx;
-    return store_set_model(t, c->model, c->fp, c->dim, c->dtype);
+    FORWARD_ERR(store_set_model(t, c->model, c->fp, c->dim, c->dtype));
+    return store_put_meta(t, "precision", c->prec, strlen(c->prec));
 }
 
 static int check_model(struct run *r)
@@ -1045,6 +1047,7 @@ static int check_model(struct run *r)
     c.r = r;
     c.model = enc_name(r->e);
     c.fp = enc_fingerprint(r->e);
+    c.prec = enc_precision_name(enc_precision(r->e));
     c.dim = r->dim;
     c.dtype = in.dim ? in.dtype : r->o->dtype;
     if (!in.model[0]) return store_write(r->s, set_model_fn, &c);
@@ -1056,6 +1059,13 @@ static int check_model(struct run *r)
                            "store '%s' holds vectors of model '%s' (fingerprint %s, dim %d); '%s' is %s, dim %d: "
                            "use --reembed to re-encode the store",
                            store_dir(r->s), in.model, in.fingerprint, in.dim, c.model, c.fp, c.dim);
+        FORWARD_ERR(store_write(r->s, start_reembed_fn, &c));
+    } else if (strcmp(in.precision, c.prec) != 0) {
+        if (!r->o->reembed)
+            return err_set(ERR_MISMATCH,
+                           "store '%s' holds %s vectors of model '%s'; this run encodes at %s: use --precision %s, "
+                           "or --reembed to re-encode the store at %s",
+                           store_dir(r->s), in.precision, in.model, c.prec, in.precision, c.prec);
         FORWARD_ERR(store_write(r->s, start_reembed_fn, &c));
     } else if (strcmp(in.model, c.model) != 0) {
         /* same weights under another path: keep the record current */

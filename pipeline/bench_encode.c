@@ -19,6 +19,7 @@
  * Output: "key value" lines (docs/performance.md quotes them).
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,13 +41,19 @@
 static const char usage[] =
     "usage: semindex bench encode --model DIR [--input FILE | --data DIR] [--threads N]\n"
     "                             [--batch-tokens N] [--limit N] [--naive-sentences N]\n"
+    "                             [--precision f32|bf16|int8]\n"
     "\n"
     "Encoder throughput on KorSTS sentences (default DATA/korsts/sts-dev.tsv, DATA the\n"
     "first of --data, $SEMINDEX_DATA, ../shared/data and ../shared/data or\n"
     "../../shared/data beside the executable: sentence1 and sentence2 of every pair)\n"
     "against baselines measured in the same run: PyTorch-style padded batches of 32,\n"
     "plain-loop GEMMs on one thread, and oneDNN / OpenBLAS alone at the model's GEMM\n"
-    "shapes. --input takes a .tsv of that layout or a file of one text per line.\n";
+    "shapes. --input takes a .tsv of that layout or a file of one text per line.\n"
+    "--precision bf16|int8 first encodes every sentence at that precision, then at\n"
+    "f32 in the same run, and prints both rates, their ratio, the cosine of each\n"
+    "embedding to its f32 one (mean, min), recall@10 of the f32 nearest neighbours\n"
+    "and the RSS of each (the reduced precision runs first, so its peak is its own);\n"
+    "the other baselines are skipped then.\n";
 
 /* read_texts: KorSTS tsv (columns 6 and 7 after the header) or lines */
 static int read_texts(const char *path, struct cli_texts *t)
@@ -114,6 +121,57 @@ static double model_bytes(const struct model *m)
     return b;
 }
 
+static long rss_kb(void)
+{
+    long pages = 0, res = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
+        fclose(f);
+    }
+    return res * 4;
+}
+
+/* knn10: the 10 nearest neighbours (cosine, self excluded) of each of the n
+ * rows of v[n, d] (normalized in place) -> nb[n * 10] */
+#define KNN 10
+static void knn10(float *v, size_t n, int d, int nt, int *nb)
+{
+    for (size_t i = 0; i < n; i++) {
+        double s = 0;
+        for (int j = 0; j < d; j++) s += (double)v[i * d + j] * v[i * d + j];
+        float inv = s > 0 ? (float)(1 / sqrt(s)) : 0;
+        for (int j = 0; j < d; j++) v[i * d + j] *= inv;
+    }
+    size_t B = 256;
+    float *sim = mem_alloc_array(B * n, sizeof *sim);
+    for (size_t r0 = 0; r0 < n; r0 += B) {
+        size_t rb = n - r0 < B ? n - r0 : B;
+        mm_xwt(v + r0 * d, (int)rb, d, v, (int)n, NULL, sim, (int)n, 0, nt);
+        for (size_t r = 0; r < rb; r++) {
+            const float *row = sim + r * n;
+            int *o = nb + (r0 + r) * KNN;
+            float best[KNN];
+            int k = 0;
+            for (size_t j = 0; j < n; j++) {
+                if (j == r0 + r) continue;
+                float x = row[j];
+                if (k == KNN && x <= best[KNN - 1]) continue;
+                int p = k < KNN ? k++ : KNN - 1;
+                while (p > 0 && best[p - 1] < x) {
+                    best[p] = best[p - 1];
+                    o[p] = o[p - 1];
+                    p--;
+                }
+                best[p] = x;
+                o[p] = (int)j;
+            }
+            for (; k < KNN; k++) o[k] = -1;
+        }
+    }
+    mem_free(sim);
+}
+
 static double gemm_alone(int backend, int M, int N, int K, int nt, const float *W)
 {
     float *x = mem_aligned(64, (size_t)M * K * sizeof *x), *y = mem_aligned(64, (size_t)M * N * sizeof *y);
@@ -137,12 +195,12 @@ int bench_encode(int argc, char **argv)
     static const struct option opts[] = {
         { "model", 1, 0, 'm' }, { "input", 1, 0, 'i' }, { "threads", 1, 0, 't' }, { "batch-tokens", 1, 0, 'b' },
         { "limit", 1, 0, 'l' }, { "naive-sentences", 1, 0, 'n' }, { "data", 1, 0, 'd' }, { "help", 0, 0, 'h' },
-        { 0, 0, 0, 0 },
+        { "precision", 1, 0, 'P' }, { 0, 0, 0, 0 },
     };
     const char *model = NULL, *input = NULL, *data = NULL;
     struct enc_options eo = ENC_OPTIONS_INIT;
     long v, limit = 0, naive_n = 8;
-    int c;
+    int c, prec = ENC_F32;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -165,6 +223,9 @@ int bench_encode(int argc, char **argv)
         case 'n':
             if (cli_parse_int(optarg, 0, 1L << 20, &naive_n) < 0) return cli_usage_error(usage, "--naive-sentences: %s", err_msg());
             break;
+        case 'P':
+            if (cli_precision(optarg, &prec) < 0) return cli_usage_error(usage, "--precision: %s", err_msg());
+            break;
         default: return cli_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
         }
     }
@@ -182,6 +243,39 @@ int bench_encode(int argc, char **argv)
     if (limit && (size_t)limit < t.n) {
         for (size_t i = (size_t)limit; i < t.n; i++) mem_free(t.text[i]);
         t.n = (size_t)limit;
+    }
+    /* 0. the reduced precision first (its peak RSS is its own) */
+    float *pout = NULL;
+    double p_sps = 0, p_load = 0, p_share = 0, p_conv = 0;
+    long p_peak = 0, p_rss = 0;
+    if (prec != ENC_F32) {
+        struct enc_options po = eo;
+        po.precision = prec;
+        struct enc *pe = NULL;
+        double t1 = now_sec();
+        if (enc_create(model, &po, &pe) < 0) {
+            cli_texts_release(&t);
+            return cli_fail(NULL);
+        }
+        p_load = now_sec() - t1;
+        pout = mem_alloc_array(t.n, (size_t)enc_dim(pe) * sizeof *pout);
+        enc_encode(pe, (const char *const *)t.text, t.len, t.n < 64 ? t.n : 64, pout, NULL);
+        mm_stats(NULL, NULL, 1);
+        t1 = now_sec();
+        if (enc_encode(pe, (const char *const *)t.text, t.len, t.n, pout, NULL) < 0) {
+            enc_free(pe);
+            cli_texts_release(&t);
+            return cli_fail(NULL);
+        }
+        double w = now_sec() - t1, gs, cv;
+        mm_stats(&gs, NULL, 1);
+        mm_conv_stats(&cv, 1);
+        p_conv = cv / w;
+        p_sps = t.n / w;
+        p_share = gs / w;
+        p_peak = peak_rss_kb();
+        p_rss = rss_kb();
+        enc_free(pe);
     }
     struct enc *e = NULL;
     double t0 = now_sec();
@@ -203,8 +297,8 @@ int bench_encode(int argc, char **argv)
 #else
     if (!nt) nt = 1;
 #endif
-    printf("model %s\nthreads %d\nsentences %zu\nload_s %.3f\ngemm_backend %s\n", model, nt, t.n, now_sec() - t0,
-           mm_backend());
+    printf("model %s\nthreads %d\nsentences %zu\nload_s %.3f\ngemm_backend %s\nonednn_isa %s\n", model, nt, t.n,
+           now_sec() - t0, mm_backend(), enc_isa());
     size_t n = t.n;
     int D = enc_dim(e);
     float *out = mem_alloc_array(n, (size_t)D * sizeof *out);
@@ -231,7 +325,58 @@ int bench_encode(int argc, char **argv)
            "effective_gflops %.1f\ngemm_share %.3f\ngemm_gflops_in_run %.1f\npeak_rss_mb %.1f\nmodel_file_mb %.1f\n",
            tokens / n, maxlen, wall, sps, tokens / wall, flops / wall / 1e9, gsec / wall, gflop / gsec / 1e9,
            peak_rss_kb() / 1024.0, model_bytes(m) / 1048576.0);
+    if (prec != ENC_F32) {
+        const char *pn = enc_precision_name(prec);
+        double cs = 0, cmin = 2;
+        for (size_t i = 0; i < n; i++) {
+            double ab = 0, aa = 0, bb = 0;
+            for (int j = 0; j < D; j++) {
+                double a = out[i * D + j], b = pout[i * D + j];
+                ab += a * b;
+                aa += a * a;
+                bb += b * b;
+            }
+            double cc = aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : (aa == bb ? 1 : 0);
+            cs += cc;
+            if (cc < cmin) cmin = cc;
+        }
+        float *fa = mem_alloc_array(n, (size_t)D * sizeof *fa);
+        int *nf = mem_alloc_array(n, KNN * sizeof *nf), *np = mem_alloc_array(n, KNN * sizeof *np);
+        memcpy(fa, out, n * (size_t)D * sizeof *fa);
+        knn10(fa, n, D, nt, nf);
+        knn10(pout, n, D, nt, np);
+        double hit = 0, tot = 0;
+        for (size_t i = 0; i < n; i++)
+            for (int a = 0; a < KNN; a++) {
+                if (nf[i * KNN + a] < 0) continue;
+                tot++;
+                for (int b = 0; b < KNN; b++)
+                    if (np[i * KNN + b] == nf[i * KNN + a]) {
+                        hit++;
+                        break;
+                    }
+            }
+        printf("precision %s\nprecision_native %s\n%s_load_s %.3f\n%s_sentences_per_s %.2f\n%s_speedup_vs_f32 %.2f\n"
+               "%s_gemm_share %.3f\n%s_convert_share %.3f\n%s_mean_cos %.6f\n%s_min_cos %.6f\n%s_recall_at_10 %.4f\n%s_peak_rss_mb %.1f\n"
+               "%s_rss_after_mb %.1f\n",
+               pn, enc_precision_native(prec) ? "yes" : "no", pn, p_load, pn, p_sps, pn, p_sps / sps, pn, p_share, pn, p_conv, pn,
+               cs / n, pn, cmin, pn, tot ? hit / tot : 1.0, pn, p_peak / 1024.0, pn, p_rss / 1024.0);
+        mem_free(fa);
+        mem_free(nf);
+        mem_free(np);
+        mem_free(pout);
+        double cv;
+        mm_conv_stats(&cv, 1);
+    }
     fflush(stdout);
+    if (prec != ENC_F32) {
+        /* the f32 run of the same sentences is this comparison's baseline */
+        mem_free(out);
+        mem_free(info);
+        enc_free(e);
+        cli_texts_release(&t);
+        return EXIT_OK;
+    }
     /* 2. standalone GEMM at the model's shapes */
     const struct model_config *mc = &m->cfg;
     int H = mc->hidden, I = mc->intermediate, Mrows = 2048;

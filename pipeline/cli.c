@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "ingest/encoder/encoder.h"
 #include "log.h"
 #include "mem.h"
 #include "utf8.h"
@@ -71,6 +72,22 @@ int cli_parse_input_format(const char *s, enum cli_input_format *out)
     if (!strcmp(s, "jsonl")) *out = CLI_IN_JSONL;
     else if (!strcmp(s, "lines")) *out = CLI_IN_LINES;
     else return err_set(ERR_INVALID, "unknown input format '%s' (use lines or jsonl)", s);
+    return 0;
+}
+
+void cli_precision_warn(int precision)
+{
+    static int warned;
+    if (precision == ENC_F32 || warned || enc_precision_native(precision)) return;
+    warned = 1;
+    log_warn("precision %s: this CPU (oneDNN ISA %s) has no native %s instructions; it will be correct but slower",
+             enc_precision_name(precision), enc_isa(), precision == ENC_BF16 ? "AVX512_BF16" : "VNNI int8");
+}
+
+int cli_precision(const char *s, int *out)
+{
+    FORWARD_ERR(enc_precision_parse(s, out));
+    cli_precision_warn(*out);
     return 0;
 }
 

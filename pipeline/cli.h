@@ -51,6 +51,13 @@ int cli_parse_size(const char *s, uint64_t *out);
 /* cli_parse_int: a decimal integer in [lo, hi]. */
 int cli_parse_int(const char *s, long lo, long hi, long *out);
 
+/* cli_precision: parse --precision (f32, bf16, int8) into *out (enum
+ * enc_precision) and print one warning line when this CPU lacks native
+ * instructions for it (it still runs, more slowly). */
+int cli_precision(const char *s, int *out);
+/* cli_precision_warn: that warning alone, for a precision taken from a store. */
+void cli_precision_warn(int precision);
+
 /* Input texts (tokenize, embed, similarity, query): one text per line
  * ("lines"), or one JSON object per line with a string field ("jsonl"). */
 enum cli_input_format { CLI_IN_JSONL, CLI_IN_LINES };

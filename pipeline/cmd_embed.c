@@ -27,7 +27,7 @@
 static const char usage[] =
     "usage: semindex embed --model DIR [--input FILE] [--input-format lines|jsonl] [--field NAME]\n"
     "                      [--output FILE] [--format jsonl|f32|npy] [--batch-tokens N]\n"
-    "                      [--threads N] [--normalize]\n"
+    "                      [--threads N] [--normalize] [--precision f32|bf16|int8]\n"
     "\n"
     "Embed texts with a sentence-transformers model directory (or builtin:ngram).\n"
     "\n"
@@ -43,6 +43,9 @@ static const char usage[] =
     "  --threads N          threads (default: all cores)\n"
     "  --normalize          L2-normalize the embeddings (the model's Normalize\n"
     "                       module does this anyway when it has one)\n"
+    "  --precision P        f32 (exact, default), bf16 or int8: the transformer's\n"
+    "                       Linear layers at lower precision (faster; see\n"
+    "                       docs/encoder.md for what each costs in accuracy)\n"
     "\n"
     "Rows are in input order. The number of inputs cut to the model's\n"
     "max_seq_length is reported on stderr. A row the model turns into NaN or Inf\n"
@@ -106,6 +109,7 @@ int cmd_embed(int argc, char **argv)
         { "output", required_argument, 0, 'o' },       { "format", required_argument, 0, 'f' },
         { "batch-tokens", required_argument, 0, 'b' }, { "threads", required_argument, 0, 't' },
         { "normalize", no_argument, 0, 'n' },          { "help", no_argument, 0, 'h' },
+        { "precision", required_argument, 0, 'P' },
         { 0, 0, 0, 0 },
     };
     const char *model = NULL, *input = NULL, *output = NULL, *field = "text";
@@ -141,6 +145,9 @@ int cmd_embed(int argc, char **argv)
             eo.n_threads = (int)v;
             break;
         case 'n': eo.normalize = 1; break;
+        case 'P':
+            if (cli_precision(optarg, &eo.precision) < 0) return cli_usage_error(usage, "--precision: %s", err_msg());
+            break;
         case 'q': case 'v': cli_common_opt(c); break;
         default: return cli_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
         }

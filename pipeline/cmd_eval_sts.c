@@ -31,6 +31,7 @@ static const char usage_str[] =
     "  --pairs FILE       tab-separated pairs with a header: score, sentence1, sentence2\n"
     "  --score-scale S    divide gold scores by S (default 5)\n"
     "  --threads N        encoder threads (default: all cores)\n"
+    "  --precision P      encoder precision: f32 (default), bf16 or int8\n"
     "  --json             print one JSON object instead of '<metric> <value>' lines\n"
     "  -q, -v             quieter, more verbose\n";
 
@@ -165,6 +166,7 @@ int cmd_eval_sts(int argc, char **argv)
         { "pairs", required_argument, NULL, 'p' },
         { "score-scale", required_argument, NULL, 's' },
         { "threads", required_argument, NULL, 't' },
+        { "precision", required_argument, NULL, 'P' },
         { "json", no_argument, NULL, 'j' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -173,6 +175,7 @@ int cmd_eval_sts(int argc, char **argv)
     double scale = 5.0;
     int json = 0;
     long threads = 0;
+    int prec = ENC_F32;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
@@ -191,6 +194,9 @@ int cmd_eval_sts(int argc, char **argv)
                 return cli_usage_error(usage_str, "--threads: %s", err_msg());
             break;
         case 'j': json = 1; break;
+        case 'P':
+            if (cli_precision(optarg, &prec) < 0) return cli_usage_error(usage_str, "--precision: %s", err_msg());
+            break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
         default: return cli_usage_error(usage_str, "bad option");
@@ -211,6 +217,7 @@ int cmd_eval_sts(int argc, char **argv)
     }
     struct enc_options o = ENC_OPTIONS_INIT;
     o.n_threads = (int)threads;
+    o.precision = prec;
     if (enc_create(model, &o, &e) < 0) { rc = cli_fail(NULL); goto out; }
     size_t dim = (size_t)enc_dim(e);
     emb = mem_alloc_array(2 * p.n, dim * sizeof(float));

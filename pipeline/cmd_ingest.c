@@ -38,6 +38,8 @@ static const char usage_str[] =
     "  --max-record SIZE   longest record (line or document) kept (default 32M)\n"
     "  --batch-tokens N    tokens per encoder batch (default 16384)\n"
     "  --threads N         encoder threads (default: all cores)\n"
+    "  --precision P       encoder precision: f32 (default), bf16 or int8; a store keeps\n"
+    "                      one precision (another one needs --reembed)\n"
     "  --strict            a rejected input fails the run (exit 1) instead of exit 3\n"
     "  --allow-streams     read a FIFO or device given as a shard (else it is rejected)\n"
     "  --follow-symlinks   follow symbolic links inside directory shards (loops are skipped)\n"
@@ -92,6 +94,7 @@ int cmd_ingest(int argc, char **argv)
         { "stats-json", required_argument, NULL, 'j' }, { "help", no_argument, NULL, 'h' },
         { "allow-streams", no_argument, NULL, 'A' }, { "follow-symlinks", no_argument, NULL, 'L' },
         { "root", required_argument, NULL, 'O' },    { "part", required_argument, NULL, 'P' },
+        { "precision", required_argument, NULL, 1000 },
         { NULL, 0, NULL, 0 },
     };
     struct ingest_options o = INGEST_OPTIONS_INIT;
@@ -99,6 +102,7 @@ int cmd_ingest(int argc, char **argv)
     long threads = 0, v;
     struct part_spec part = { 0, 1 };
     int have_part = 0;
+    int prec = ENC_F32;
     uint64_t sz;
     int c;
     optind = 1;
@@ -145,6 +149,9 @@ int cmd_ingest(int argc, char **argv)
         case 'P':
             if (part_parse(optarg, &part) < 0) return cli_usage_error(usage_str, "%s", err_msg());
             have_part = 1;
+            break;
+        case 1000:
+            if (cli_precision(optarg, &prec) < 0) return cli_usage_error(usage_str, "--precision: %s", err_msg());
             break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
@@ -201,6 +208,7 @@ int cmd_ingest(int argc, char **argv)
     }
     struct enc_options eo = ENC_OPTIONS_INIT;
     eo.n_threads = (int)threads;
+    eo.precision = prec;
     struct enc *e = NULL;
     struct store *s = NULL;
     struct ingest_stats st = { 0 };

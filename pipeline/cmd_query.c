@@ -50,6 +50,7 @@ static const char usage_str[] =
     "                      record, ext_id, byte span: docs/formats.md); 'semindex show' for more\n"
     "  --mmap              map the index's inverted lists instead of reading them (IVF)\n"
     "  --threads N         encoder threads (default: all cores)\n"
+    "  --precision P       encode queries at f32, bf16 or int8 (default: the store's precision)\n"
     "  -q, -v              quieter, more verbose\n";
 
 int cmd_query(int argc, char **argv)
@@ -64,6 +65,7 @@ int cmd_query(int argc, char **argv)
         { "format", required_argument, NULL, 'f' },
         { "mmap", no_argument, NULL, 'M' },
         { "threads", required_argument, NULL, 'j' },
+        { "precision", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -71,7 +73,7 @@ int cmd_query(int argc, char **argv)
     enum cli_input_format infmt = CLI_IN_LINES;
     long k = 10, threads = 0;
     double threshold = -INFINITY;
-    int jsonl = 0, mmap = 0, c, n_src = 0;
+    int jsonl = 0, mmap = 0, c, n_src = 0, prec = -1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hqvk:", longopts, NULL)) != -1) {
         char *end;
@@ -100,6 +102,9 @@ int cmd_query(int argc, char **argv)
         case 'j':
             if (cli_parse_int(optarg, 0, 4096, &threads) < 0)
                 return cli_usage_error(usage_str, "--threads: %s", err_msg());
+            break;
+        case 'P':
+            if (cli_precision(optarg, &prec) < 0) return cli_usage_error(usage_str, "--precision: %s", err_msg());
             break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
@@ -161,7 +166,11 @@ int cmd_query(int argc, char **argv)
             goto out;
         }
         nq = q.n;
-        if (search_open_encoder(&in, (int)threads, &e) < 0) { rc = cli_fail(NULL); goto out; }
+        if (prec < 0) {
+            int sp = ENC_F32;
+            if (enc_precision_parse(in.precision, &sp) == 0) cli_precision_warn(sp);
+        }
+        if (search_open_encoder(&in, (int)threads, prec, &e) < 0) { rc = cli_fail(NULL); goto out; }
         qv = mem_alloc_array(nq ? nq : 1, (size_t)in.dim * sizeof *qv);
         if (!qv) { err_set(ERR_NOMEM, "out of memory for %zu queries", nq); rc = cli_fail(NULL); goto out; }
         if (nq && enc_encode(e, (const char *const *)q.text, q.len, nq, qv, NULL) < 0) {

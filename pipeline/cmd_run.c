@@ -77,6 +77,12 @@ static int stage_ingest(struct run *r)
     const char *model = o->model ? o->model : r->before.model[0] ? r->before.model : ENC_BUILTIN_NGRAM;
     struct enc_options eo = ENC_OPTIONS_INIT;
     eo.n_threads = (int)o->threads;
+    const char *prec = o->precision ? o->precision : r->before.model[0] ? r->before.precision : "f32";
+    if (enc_precision_parse(prec, &eo.precision) < 0) {
+        err_prefix(ERR_INVALID, "precision");
+        return fail(r, ST_INGEST);
+    }
+    cli_precision_warn(eo.precision);
     struct enc *e = NULL;
     if (enc_create(model, &eo, &e) < 0) return fail(r, ST_INGEST);
     struct ingest_options io = INGEST_OPTIONS_INIT;

@@ -24,6 +24,7 @@ static const char usage_str[] =
     "  --input-format F    lines (default) or jsonl (one object per line)\n"
     "  --field NAME        the jsonl string field holding the text (default: text)\n"
     "  --threads N         encoder threads (default: all cores)\n"
+    "  --precision P       encoder precision: f32 (default), bf16 or int8\n"
     "  -q, -v              quieter, more verbose\n"
     "\n"
     "Prints the n x n cosine similarity matrix, one tab-separated row per text.\n";
@@ -36,12 +37,14 @@ int cmd_similarity(int argc, char **argv)
         { "input-format", required_argument, NULL, 'f' },
         { "field", required_argument, NULL, 'F' },
         { "threads", required_argument, NULL, 't' },
+        { "precision", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *model = NULL, *input = NULL, *field = "text";
     enum cli_input_format fmt = CLI_IN_LINES;
     long threads = 0;
+    int prec = ENC_F32;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
@@ -55,6 +58,9 @@ int cmd_similarity(int argc, char **argv)
         case 't':
             if (cli_parse_int(optarg, 0, 4096, &threads) < 0)
                 return cli_usage_error(usage_str, "--threads: %s", err_msg());
+            break;
+        case 'P':
+            if (cli_precision(optarg, &prec) < 0) return cli_usage_error(usage_str, "--precision: %s", err_msg());
             break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
@@ -72,6 +78,7 @@ int cmd_similarity(int argc, char **argv)
     if (t.n_replaced) log_warn("replaced %ld invalid UTF-8 sequences", t.n_replaced);
     struct enc_options o = ENC_OPTIONS_INIT;
     o.n_threads = (int)threads;
+    o.precision = prec;
     if (enc_create(model, &o, &e) < 0) { rc = cli_fail(NULL); goto out; }
     int dim = enc_dim(e);
     v = mem_alloc_array(t.n ? t.n : 1, (size_t)dim * sizeof(float));

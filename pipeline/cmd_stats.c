@@ -58,11 +58,11 @@ int cmd_stats(int argc, char **argv)
         buf_printf(&b, ", \"model\": ");
         buf_json_str(&b, in.model, strlen(in.model));
         buf_printf(&b,
-                   ", \"fingerprint\": \"%s\", \"dim\": %d, \"dtype\": \"%s\", \"schema\": %d, "
+                   ", \"fingerprint\": \"%s\", \"precision\": \"%s\", \"dim\": %d, \"dtype\": \"%s\", \"schema\": %d, "
                    "\"generation\": %llu, \"shards\": %llu, \"shards_in_progress\": %llu, \"docs\": %llu, "
                    "\"chunks\": %llu, \"vectors\": %llu, \"zstd_dictionary\": %s, \"file_bytes\": %llu, "
                    "\"map_bytes\": %llu}\n",
-                   in.fingerprint, in.dim, dtype, in.schema, (unsigned long long)in.generation,
+                   in.fingerprint, in.precision, in.dim, dtype, in.schema, (unsigned long long)in.generation,
                    (unsigned long long)in.n_shards, (unsigned long long)in.n_shards_open,
                    (unsigned long long)in.n_docs, (unsigned long long)in.n_chunks,
                    (unsigned long long)in.n_vectors, in.has_dict ? "true" : "false",
@@ -73,6 +73,7 @@ int cmd_stats(int argc, char **argv)
         printf("store       %s\n", dir);
         printf("model       %s\n", in.model[0] ? in.model : "(none yet)");
         printf("fingerprint %s\n", in.fingerprint[0] ? in.fingerprint : "-");
+        printf("precision   %s\n", in.precision);
         printf("dim         %d (%s)\n", in.dim, dtype);
         printf("generation  %llu\n", (unsigned long long)in.generation);
         printf("shards      %llu done, %llu in progress\n", (unsigned long long)in.n_shards,

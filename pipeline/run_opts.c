@@ -30,6 +30,8 @@ static const struct opt opts[] = {
     { "model", T_STR, O(model), 0, -1, "DIR", "sentence-transformers model directory or builtin:ngram\n"
       "(default: the model the store was made with, else builtin:ngram)" },
     { "threads", T_INT, O(threads), 0, 4096, "N", "threads (default: all cores)" },
+    { "precision", T_STR, O(precision), 0, 0, "P", "encoder precision f32|bf16|int8\n"
+      "(default: the store's, else f32; another one needs ingest-reembed)" },
     { "report", T_STR, O(report), 0, -1, "FILE", "run report JSON (default <store>/reports/run-<time>.json)" },
     { "root", T_STR, O(root), 0, -1, "DIR", "corpus root: shard keys are paths relative to it\n"
       "(default: the store's recorded root, else the deepest directory holding every shard)" },

@@ -27,6 +27,7 @@ struct run_options {
     char *store;             /* store directory */
     char *model;             /* model directory or builtin:ngram; default: the store's, else builtin:ngram */
     long threads;            /* 0 = all cores */
+    char *precision;         /* f32|bf16|int8; default: the store's, else f32 */
     char *report;            /* run report JSON path; default <store>/reports/run-<time>.json */
     char *root;              /* corpus root of the shard keys (ingest --root) */
     char *part;              /* I/N, slurm or k8s:N: ingest only that part (ingest --part) */

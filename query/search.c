@@ -183,12 +183,15 @@ int search_open_index_stale(const char *store_dir, struct store_txn *t, const st
     return 0;
 }
 
-int search_open_encoder(const struct store_info *in, int n_threads, struct enc **out)
+int search_open_encoder(const struct store_info *in, int n_threads, int precision, struct enc **out)
 {
     *out = NULL;
     RETURN_ERR_IF(!in->model[0], ERR_NOTFOUND, "the store records no model yet (run 'semindex ingest')");
     struct enc_options o = ENC_OPTIONS_INIT;
     o.n_threads = n_threads;
+    if (precision >= 0) o.precision = precision;
+    else if (enc_precision_parse(in->precision, &o.precision) < 0)
+        return err_prefix(ERR_FORMAT, "store meta 'precision'");
     struct enc *e = NULL;
     FORWARD_ERR(enc_create(in->model, &o, &e));
     if (strcmp(enc_fingerprint(e), in->fingerprint) || enc_dim(e) != in->dim) {

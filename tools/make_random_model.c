@@ -17,6 +17,10 @@
  *
  * Weights: LayerNorm weights 1 + N(0, 0.05), embeddings N(0, 0.25),
  * projections N(0, 0.02) (deterministic, --seed). All F32.
+ *
+ * --outliers N (stress variant for reduced precision): N hidden dimensions
+ * (the same ones in every LayerNorm, as in trained transformers) get their
+ * LayerNorm gains multiplied by --outlier-scale (default 30).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -38,6 +42,8 @@ struct cfg {
 };
 
 static uint64_t rng;
+static int n_outliers;
+static double outlier_scale = 30;
 static double uniform(void)
 {
     rng ^= rng << 13;
@@ -93,6 +99,8 @@ static int write_st(const char *path, const struct tensor *t, int n)
             for (size_t j = 0; j < k; j++)
                 buf[j] = t[i].kind == 0 ? 1.0f + normal(0.05) : t[i].kind == 1 ? normal(0.25)
                        : t[i].kind == 2 ? normal(0.02) : normal(0.02);
+            if (t[i].kind == 0) /* outlier dimensions: 37 + 97 i (mod H) */
+                for (int o = 0; o < n_outliers; o++) buf[(37 + 97 * (size_t)o) % k] *= (float)outlier_scale;
             fwrite(buf, 4, k, f);
             cnt -= k;
         }
@@ -199,7 +207,8 @@ static int make(const struct cfg *c, const char *tokdir, const char *out)
 
 static const char usage[] =
     "usage: make_random_model --tokenizer DIR [--layers N] [--hidden N] [--heads N] [--intermediate N]\n"
-    "                         [--local-attention N] [--global-every N] [--max-seq-length N] [--seed N] OUT_DIR\n";
+    "                         [--local-attention N] [--global-every N] [--max-seq-length N] [--seed N]\n"
+    "                         [--outliers N [--outlier-scale S]] OUT_DIR\n";
 
 int main(int argc, char **argv)
 {
@@ -209,6 +218,7 @@ int main(int argc, char **argv)
         { "tokenizer", 1, 0, 't' }, { "layers", 1, 0, 'l' },         { "hidden", 1, 0, 'H' },
         { "heads", 1, 0, 'a' },     { "intermediate", 1, 0, 'i' },   { "local-attention", 1, 0, 'w' },
         { "global-every", 1, 0, 'g' }, { "max-seq-length", 1, 0, 'm' }, { "seed", 1, 0, 's' },
+        { "outliers", 1, 0, 'O' },  { "outlier-scale", 1, 0, 'S' },
         { "help", 0, 0, 'h' },      { 0, 0, 0, 0 },
     };
     int o;
@@ -223,6 +233,8 @@ int main(int argc, char **argv)
         case 'g': c.every = atoi(optarg); break;
         case 'm': c.max_seq = atoi(optarg); break;
         case 's': c.seed = strtoull(optarg, NULL, 10); break;
+        case 'O': n_outliers = atoi(optarg); break;
+        case 'S': outlier_scale = atof(optarg); break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return 2;
         }

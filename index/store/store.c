@@ -712,6 +712,10 @@ int store_txn_info(struct store_txn *t, struct store_info *in)
         memcpy(in->model, v.mv_data, n);
     }
     if (get(t, s->meta, "fingerprint", 11, &v) == 0 && v.mv_size == 32) memcpy(in->fingerprint, v.mv_data, 32);
+    if (get(t, s->meta, "precision", 9, &v) == 0 && v.mv_size > 0 && v.mv_size < sizeof in->precision)
+        memcpy(in->precision, v.mv_data, v.mv_size);
+    else
+        memcpy(in->precision, "f32", 4);
     int rc = meta_u64(t, "generation", &in->generation);
     if (rc < 0 && rc != ERR_NOTFOUND) return rc;
     in->has_dict = get(t, s->meta, "zdict", 5, &v) == 0;

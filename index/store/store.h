@@ -41,6 +41,8 @@
  *               "fingerprint"  32 hex digits (enc_fingerprint)
  *               "dim"          vector dimension, decimal
  *               "dtype"        "f32" or "f16" (fixed when the store is created)
+ *               "precision"    encoder precision of the vectors: "f32", "bf16" or "int8"
+ *                              (enc_precision_name; absent in older stores = "f32")
  *               "generation"   decimal; +1 on every committed write transaction
  *                              that puts or deletes chunks or vectors
  *               "next_shard"   next shard ordinal to hand out, decimal
@@ -145,6 +147,7 @@ struct store_info {
     int dim;                  /* 0 until the first ingest records a model */
     char model[512];          /* "" until then */
     char fingerprint[33];
+    char precision[8];        /* encoder precision: "f32" (also when unrecorded), "bf16", "int8" */
     enum store_dtype dtype;
     uint64_t generation;
     uint64_t n_shards;        /* shards done */

@@ -40,16 +40,16 @@ void bert_forward(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fw
     if (hook) hook(hctx, 0, ws->h, T, H);
     for (int l = 0; l < c->layers; l++) {
         const struct model_layer *L = &m->layers[l];
-        mm_xwt(ws->h, T, H, L->wq, H, L->bq, ws->qkv, 3 * H, 0, nt);
-        mm_xwt(ws->h, T, H, L->wk, H, L->bk, ws->qkv + H, 3 * H, 0, nt);
-        mm_xwt(ws->h, T, H, L->wv, H, L->bv, ws->qkv + 2 * H, 3 * H, 0, nt);
+        fwd_linear(ws, l, LIN_Q, ws->h, T, H, L->wq, H, L->bq, ws->qkv, 3 * H, 0);
+        fwd_linear(ws, l, LIN_K, ws->h, T, H, L->wk, H, L->bk, ws->qkv + H, 3 * H, 0);
+        fwd_linear(ws, l, LIN_V, ws->h, T, H, L->wv, H, L->bv, ws->qkv + 2 * H, 3 * H, 0);
         attention(ws->qkv, T, ws->off, n_seq, ws->seq_of, c->heads, c->head_dim, NULL, NULL, -1, ws->ctx,
                   ws->scratch, ws->max_len, nt);
-        mm_xwt(ws->ctx, T, H, L->wo, H, L->bo, ws->h, H, 1, nt);
+        fwd_linear(ws, l, LIN_O, ws->ctx, T, H, L->wo, H, L->bo, ws->h, H, 1);
         layernorm(ws->h, ws->h, T, H, L->ln1_w, L->ln1_b, c->norm_eps, nt);
-        mm_xwt(ws->h, T, H, L->wi, I, L->bi, ws->mlp, I, 0, nt);
+        fwd_linear(ws, l, LIN_I, ws->h, T, H, L->wi, I, L->bi, ws->mlp, I, 0);
         act_inplace(ws->mlp, (size_t)T * I, c->act, nt);
-        mm_xwt(ws->mlp, T, I, L->wo2, H, L->bo2, ws->h, H, 1, nt);
+        fwd_linear(ws, l, LIN_O2, ws->mlp, T, I, L->wo2, H, L->bo2, ws->h, H, 1);
         layernorm(ws->h, ws->h, T, H, L->ln2_w, L->ln2_b, c->norm_eps, nt);
         if (hook) hook(hctx, l + 1, ws->h, T, H);
     }

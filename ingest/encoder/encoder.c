@@ -13,8 +13,11 @@
  */
 #include "encoder.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -57,6 +60,96 @@ static int enc_threads(const struct enc_options *o)
 #endif
 }
 
+/* drop: the f32 copy of a packed weight is no longer read; give its pages
+ * back (file-backed pages are re-read from the file if ever touched again,
+ * which they are not: the pointer is cleared) */
+static void drop(const float **w, size_t n)
+{
+    if (!*w) return;
+    uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), a = ((uintptr_t)*w + pg - 1) & ~(pg - 1),
+              b = ((uintptr_t)(*w + n)) & ~(pg - 1);
+    if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
+    *w = NULL;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* smoothing: a GEMM whose input is a LayerNorm output inherits the gain's
+ * outlier channels (a few gains tens of times the others, as in trained
+ * transformers), which would set the per-token int8 scale and crush the
+ * other channels. Channels whose |gain| exceeds SMOOTH_RATIO x the median
+ * get s[k] = sqrt(|gain| / median), moved into the weights (SmoothQuant
+ * with alpha 0.5, the gain standing in for calibrated activation ranges).
+ * Returns 0 when no channel qualifies (s untouched). */
+#define SMOOTH_RATIO 4.0f
+static int smoothing(const float *g, int H, float *s, float *tmp)
+{
+    if (!g) return 0;
+    for (int k = 0; k < H; k++) tmp[k] = fabsf(g[k]);
+    qsort(tmp, (size_t)H, sizeof *tmp, cmp_float);
+    float med = tmp[H / 2];
+    if (!(med > 0)) return 0;
+    int any = 0;
+    for (int k = 0; k < H; k++) {
+        float r = fabsf(g[k]) / med;
+        s[k] = r > SMOOTH_RATIO ? sqrtf(r) : 1.f;
+        any |= r > SMOOTH_RATIO;
+    }
+    return any;
+}
+
+/* pack_model: every layer's Linear weights at e->opt.precision */
+static int pack_model(struct enc *e)
+{
+    struct model *m = e->m;
+    const struct model_config *c = &m->cfg;
+    int H = c->hidden, I = c->intermediate, mb = c->arch == MODEL_MODERNBERT;
+    struct fwd_ws *ws = &e->ws;
+    ws->n_packed = c->layers * FWD_LIN;
+    ws->packed = mem_calloc((size_t)ws->n_packed, sizeof *ws->packed);
+    size_t K = (size_t)(H > I ? H : I);
+    ws->qbuf = mem_aligned(64, mm_qbuf_size(ws->cap_tokens, (int)K, H));
+    if (!ws->packed || !ws->qbuf) return err_set(ERR_NOMEM, "out of memory for %s weights", enc_precision_name(e->opt.precision));
+    float *sq = mem_alloc_array((size_t)H, sizeof *sq), *si = mem_alloc_array((size_t)H, sizeof *si),
+          *tmp = mem_alloc_array((size_t)H, sizeof *tmp);
+    if (!sq || !si || !tmp) {
+        mem_free(sq);
+        mem_free(si);
+        mem_free(tmp);
+        return err_set(ERR_NOMEM, "out of memory");
+    }
+    int rc = 0;
+    for (int l = 0; l < c->layers && rc == 0; l++) {
+        struct model_layer *L = &m->layers[l];
+        /* the LayerNorm gains in front of the QKV and MLP-input GEMMs */
+        const float *gq = mb ? (L->ln1_w ? L->ln1_w : l == 0 ? m->emb_ln_w : NULL)
+                             : l == 0 ? m->emb_ln_w : m->layers[l - 1].ln2_w;
+        const float *gi = mb ? L->ln2_w : L->ln1_w;
+        int i8 = e->opt.precision == ENC_INT8;
+        const float *smq = i8 && smoothing(gq, H, sq, tmp) ? sq : NULL;
+        const float *smi = i8 && smoothing(gi, H, si, tmp) ? si : NULL;
+        struct { const float **w; int N, K; const float *smooth; } lin[FWD_LIN] = {
+            { &L->wq, mb ? 3 * H : H, H, smq }, { mb ? NULL : &L->wk, H, H, smq }, { mb ? NULL : &L->wv, H, H, smq },
+            { &L->wo, H, H, NULL },             { &L->wi, mb ? 2 * I : I, H, smi }, { &L->wo2, H, I, NULL },
+        };
+        for (int s = 0; s < FWD_LIN && rc == 0; s++) {
+            if (!lin[s].w) continue;
+            rc = mm_pack(*lin[s].w, lin[s].N, lin[s].K, e->opt.precision, lin[s].smooth, &ws->packed[l * FWD_LIN + s]);
+            if (rc < 0) rc = err_prefix(rc, "'%s': layer %d %s weights", e->name, l, enc_precision_name(e->opt.precision));
+            else drop(lin[s].w, (size_t)lin[s].N * lin[s].K);
+        }
+        if (mb && rc == 0) L->wk = L->wv = NULL; /* views into Wqkv */
+    }
+    mem_free(sq);
+    mem_free(si);
+    mem_free(tmp);
+    return rc;
+}
+
 static int create_model(const char *dir, struct enc *e)
 {
     FORWARD_ERR(mdl_load(dir, &e->m));
@@ -68,6 +161,7 @@ static int create_model(const char *dir, struct enc *e)
     if (bt > (1u << 24)) bt = 1u << 24;
     if (bt < (size_t)m->max_seq_length) bt = (size_t)m->max_seq_length;
     FORWARD_ERR(fwd_ws_init(&e->ws, m, (int)bt, e->nt));
+    if (e->opt.precision != ENC_F32) FORWARD_ERR(pack_model(e));
     e->kind = ENC_KIND_MODEL;
     e->dim = m->out_dim;
     memcpy(e->fingerprint, m->fingerprint, sizeof e->fingerprint);
@@ -88,6 +182,12 @@ int enc_create(const char *model, const struct enc_options *opt, struct enc **ou
         return err_set(ERR_NOMEM, "out of memory");
     }
     e->opt = *opt;
+    if (opt->precision < ENC_F32 || opt->precision > ENC_INT8) {
+        mem_free(e->name);
+        mem_free(e);
+        return err_set(ERR_INVALID, "precision %d (known: f32, bf16, int8)", opt->precision);
+    }
+    if (builtin) e->opt.precision = ENC_F32;
     e->nt = enc_threads(opt);
     if (builtin) {
         e->kind = ENC_KIND_NGRAM;
@@ -116,6 +216,22 @@ void enc_free(struct enc *e)
 }
 
 int enc_dim(const struct enc *e) { return e->dim; }
+int enc_precision(const struct enc *e) { return e->opt.precision; }
+
+int enc_precision_parse(const char *s, int *out)
+{
+    static const char *names[] = { "f32", "bf16", "int8" };
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, names[i])) {
+            *out = i;
+            return 0;
+        }
+    return err_set(ERR_INVALID, "unknown precision '%s' (known: f32, bf16, int8)", s);
+}
+
+const char *enc_precision_name(int precision) { return mm_precision_name(precision); }
+int enc_precision_native(int precision) { return mm_precision_native(precision); }
+const char *enc_isa(void) { return mm_isa_name(); }
 const char *enc_name(const struct enc *e) { return e->name; }
 const char *enc_fingerprint(const struct enc *e) { return e->fingerprint; }
 const struct tok *enc_tokenizer(const struct enc *e) { return e->tok; }
@@ -132,7 +248,7 @@ static int cmp_len_desc(const void *a, const void *b, void *ctx)
 }
 
 /* run_batch: forward + pooling + head for sequences order[0..k). */
-static void run_batch(struct enc *e, const int32_t *const *ids, const size_t *n_ids, const size_t *order, int k,
+static int run_batch(struct enc *e, const int32_t *const *ids, const size_t *n_ids, const size_t *order, int k,
                       float *out, const struct enc_debug *dbg)
 {
     struct fwd_ws *ws = &e->ws;
@@ -157,6 +273,11 @@ static void run_batch(struct enc *e, const int32_t *const *ids, const size_t *n_
     void *hctx = dbg ? dbg->hook_ctx : NULL;
     if (m->cfg.arch == MODEL_MODERNBERT) modernbert_forward(m, ws, k, T, hook, hctx);
     else bert_forward(m, ws, k, T, hook, hctx);
+    if (ws->err) {
+        int rc = ws->err;
+        ws->err = 0;
+        return err_prefix(rc, "'%s': %s forward pass", e->name, enc_precision_name(e->opt.precision));
+    }
     if (dbg && dbg->tokens) memcpy(dbg->tokens, ws->h, (size_t)T * m->cfg.hidden * sizeof(float));
     int P = m->pool.out_dim;
     #pragma omp parallel for schedule(dynamic, 4) num_threads(ws->nt)
@@ -166,6 +287,7 @@ static void run_batch(struct enc *e, const int32_t *const *ids, const size_t *n_
         for (int s = 0; s < k; s++) memcpy(dbg->pooled + order[s] * (size_t)P, ws->pooled + (size_t)s * P, P * sizeof(float));
     const float *res = head_forward(m, ws, ws->pooled, k, e->opt.normalize);
     for (int s = 0; s < k; s++) memcpy(out + order[s] * (size_t)e->dim, res + (size_t)s * e->dim, e->dim * sizeof(float));
+    return 0;
 }
 
 int enc_encode_debug(struct enc *e, const int32_t *const *ids, const size_t *n_ids, size_t n, float *out,
@@ -195,7 +317,11 @@ int enc_encode_debug(struct enc *e, const int32_t *const *ids, const size_t *n_i
         size_t tokens = 0, k = 0;
         while (i + k < n && k < FWD_MAX_SEQS && tokens + n_ids[order[i + k]] <= (size_t)e->ws.cap_tokens)
             tokens += n_ids[order[i + k++]];
-        run_batch(e, ids, n_ids, order + i, (int)k, out, dbg);
+        int rc = run_batch(e, ids, n_ids, order + i, (int)k, out, dbg);
+        if (rc < 0) {
+            mem_free(order);
+            return rc;
+        }
         i += k;
     }
     mem_free(order);

@@ -31,12 +31,29 @@
 struct enc;
 struct tok;
 
+/* Precision of the transformer's Linear layers (docs/encoder.md). f32 is
+ * exact; bf16 and int8 convert the layer weights once at load and the GEMM
+ * inputs at each call; embeddings, LayerNorm, attention, pooling and the
+ * Dense head stay f32. The builtin encoder ignores it (always f32). */
+enum enc_precision { ENC_F32 = 0, ENC_BF16 = 1, ENC_INT8 = 2 };
+
 struct enc_options {
     int n_threads;        /* OpenMP threads; 0 = all cores */
     size_t batch_tokens;  /* token budget per forward batch; 0 = default (8192) */
     int normalize;        /* L2-normalize outputs even without a Normalize module */
+    int precision;        /* enum enc_precision; 0 = f32 */
 };
-#define ENC_OPTIONS_INIT { 0, 0, 0 }
+#define ENC_OPTIONS_INIT { 0, 0, 0, 0 }
+
+/* enc_precision_parse: "f32", "bf16" or "int8" -> *out; ERR_INVALID otherwise. */
+int enc_precision_parse(const char *s, int *out);
+/* enc_precision_name: the name of an enum enc_precision value. */
+const char *enc_precision_name(int precision);
+/* enc_precision_native: 1 when this CPU has native instructions for the
+ * precision (AVX512_BF16 for bf16, VNNI for int8); otherwise it still runs,
+ * more slowly. enc_isa: the instruction set oneDNN chose. */
+int enc_precision_native(int precision);
+const char *enc_isa(void);
 
 #define ENC_BUILTIN_NGRAM "builtin:ngram"
 
@@ -53,6 +70,8 @@ int enc_create(const char *model, const struct enc_options *opt, struct enc **ou
 void enc_free(struct enc *e);
 
 int enc_dim(const struct enc *e);
+/* enc_precision: the precision e computes at (ENC_F32 for builtin encoders). */
+int enc_precision(const struct enc *e);
 /* enc_name: the model as given to enc_create (borrowed). */
 const char *enc_name(const struct enc *e);
 /* enc_fingerprint: 32 hex digits, a hash of the model's config and weights

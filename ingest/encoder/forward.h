@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 struct model;
+struct mm_packed;
 
 /* at most this many sequences per batch (bounds the head buffers) */
 #define FWD_MAX_SEQS 256
@@ -34,7 +35,21 @@ struct fwd_ws {
     float *cos_g, *sin_g, *cos_l, *sin_l; /* RoPE tables [max_len, head_dim/2] */
     float *pooled, *head_a, *head_b;      /* [FWD_MAX_SEQS, width] for pooling and Dense */
     int head_width;
+    /* reduced precision (NULL at f32): packed[l * FWD_LIN + slot] for each
+     * layer's Linear weights, qbuf the GEMM scratch, err the first failure */
+    struct mm_packed **packed;
+    int n_packed;
+    void *qbuf;
+    int err;
 };
+
+/* Linear weights of a layer: ModernBERT uses LIN_Q for the fused Wqkv. */
+enum { LIN_Q, LIN_K, LIN_V, LIN_O, LIN_I, LIN_O2, FWD_LIN };
+
+/* fwd_linear: y = beta * y + x @ W^T (+ b) for layer l's weight slot, at the
+ * workspace's precision (mm_xwt at f32). A failure is kept in ws->err. */
+void fwd_linear(struct fwd_ws *ws, int l, int slot, const float *x, int M, int K, const float *W, int N,
+                const float *b, float *y, int ldy, float beta);
 
 typedef void (*fwd_hook)(void *ctx, int state, const float *h, int T, int H);
 

@@ -38,16 +38,16 @@ void modernbert_forward(const struct model *m, struct fwd_ws *ws, int n_seq, int
             layernorm(ws->h, ws->x, T, H, L->ln1_w, L->ln1_b, c->norm_eps, nt);
             a = ws->x;
         }
-        mm_xwt(a, T, H, L->wq, 3 * H, L->bq, ws->qkv, 3 * H, 0, nt);
+        fwd_linear(ws, l, LIN_Q, a, T, H, L->wq, 3 * H, L->bq, ws->qkv, 3 * H, 0);
         int global = l % c->global_every == 0;
         attention(ws->qkv, T, ws->off, n_seq, ws->seq_of, c->heads, c->head_dim, global ? ws->cos_g : ws->cos_l,
                   global ? ws->sin_g : ws->sin_l, global ? -1 : c->local_attention / 2, ws->ctx, ws->scratch,
                   ws->max_len, nt);
-        mm_xwt(ws->ctx, T, H, L->wo, H, L->bo, ws->h, H, 1, nt);
+        fwd_linear(ws, l, LIN_O, ws->ctx, T, H, L->wo, H, L->bo, ws->h, H, 1);
         layernorm(ws->h, ws->x, T, H, L->ln2_w, L->ln2_b, c->norm_eps, nt);
-        mm_xwt(ws->x, T, H, L->wi, 2 * I, L->bi, ws->mlp, 2 * I, 0, nt);
+        fwd_linear(ws, l, LIN_I, ws->x, T, H, L->wi, 2 * I, L->bi, ws->mlp, 2 * I, 0);
         geglu(ws->mlp, ws->gate, T, I, c->act, nt);
-        mm_xwt(ws->gate, T, I, L->wo2, H, L->bo2, ws->h, H, 1, nt);
+        fwd_linear(ws, l, LIN_O2, ws->gate, T, I, L->wo2, H, L->bo2, ws->h, H, 1);
         if (hook) hook(hctx, l + 1, ws->h, T, H);
     }
     layernorm(ws->h, ws->h, T, H, m->final_norm_w, m->final_norm_b, c->norm_eps, nt);

@@ -134,8 +134,23 @@ int fwd_ws_init(struct fwd_ws *ws, const struct model *m, int cap_tokens, int nt
     return 0;
 }
 
+void fwd_linear(struct fwd_ws *ws, int l, int slot, const float *x, int M, int K, const float *W, int N,
+                const float *b, float *y, int ldy, float beta)
+{
+    if (!ws->packed) {
+        mm_xwt(x, M, K, W, N, b, y, ldy, beta, ws->nt);
+        return;
+    }
+    int rc = mm_xwt_packed(x, M, ws->packed[l * FWD_LIN + slot], b, y, ldy, beta, ws->qbuf, ws->nt);
+    if (rc < 0 && !ws->err) ws->err = rc;
+}
+
 void fwd_ws_release(struct fwd_ws *ws)
 {
+    if (ws->packed)
+        for (int i = 0; i < ws->n_packed; i++) mm_packed_free(ws->packed[i]);
+    mem_free(ws->packed);
+    mem_free(ws->qbuf);
     if (ws->gate == ws->qkv) ws->gate = NULL;
     void *p[] = { ws->ids, ws->off, ws->seq_of, ws->pos, ws->h, ws->x, ws->qkv, ws->mlp, ws->gate,
                   ws->scratch, ws->pooled, ws->head_a, ws->head_b, ws->cos_g, ws->sin_g, ws->cos_l, ws->sin_l };

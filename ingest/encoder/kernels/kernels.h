@@ -29,6 +29,46 @@ void mm_set_backend(int which);
  * the last reset. */
 void mm_stats(double *seconds, double *flops, int reset);
 
+/* mm_stats_add: account a product done elsewhere (qmatmul.c) in mm_stats. */
+void mm_stats_add(double seconds, double flops);
+
+/* ---- reduced precision (qmatmul.c) ----
+ * A Linear weight W[N, K] is packed once (mm_pack) for one precision:
+ * MM_BF16 (bf16 weights in oneDNN's preferred layout; x rounded to bf16 at
+ * each call; f32 accumulation, bias and output) or MM_INT8 (s8 weights with
+ * a per-output-channel scale; x quantized per row to s8; s32 accumulation
+ * dequantized to f32). The packed copy does not refer to W afterwards. */
+enum { MM_F32 = 0, MM_BF16 = 1, MM_INT8 = 2 };
+struct mm_packed;
+
+/* mm_pack: pack W. smooth (int8 only, NULL = none): per input channel
+ * factors s[K] moved from the activations into the weights (x / s, W * s),
+ * for inputs with outlier channels. Errors: ERR_NOMEM, ERR_UNSUPPORTED (oneDNN has no
+ * primitive for the precision on this CPU; message names the ISA). */
+int mm_pack(const float *W, int N, int K, int prec, const float *smooth, struct mm_packed **out);
+void mm_packed_free(struct mm_packed *p);
+size_t mm_packed_bytes(const struct mm_packed *p);
+/* mm_qbuf_size: scratch bytes mm_xwt_packed needs for M rows of K inputs,
+ * N outputs. */
+size_t mm_qbuf_size(int M, int K, int N);
+/* mm_xwt_packed: y[M, N] (row stride ldy) = beta * y + x[M, K] @ W^T (+ b),
+ * beta 0 or 1; qbuf: mm_qbuf_size(M, K, N) bytes, 64-aligned. Returns 0 or
+ * ERR_UNSUPPORTED (oneDNN failed). */
+int mm_xwt_packed(const float *x, int M, const struct mm_packed *p, const float *b, float *y, int ldy, float beta,
+                  void *qbuf, int nt);
+/* mm_conv_stats: seconds this thread spent (inside mm_xwt_packed)
+ * converting inputs to bf16/s8 and dequantizing outputs since the last reset. */
+void mm_conv_stats(double *seconds, int reset);
+/* mm_precision_name: "f32", "bf16", "int8". */
+const char *mm_precision_name(int prec);
+/* mm_precision_native: 1 when the CPU oneDNN uses has native instructions
+ * for prec (AVX512_BF16 for bf16, VNNI for int8), else 0 (still correct,
+ * slower). */
+int mm_precision_native(int prec);
+/* mm_isa_name: the instruction set oneDNN dispatches to, e.g.
+ * "avx512_core_bf16" (honours ONEDNN_MAX_CPU_ISA). */
+const char *mm_isa_name(void);
+
 /* mm_ref: the same product with plain loops (benchmark baseline, oracle). */
 void mm_ref(const float *x, int M, int K, const float *W, int N, const float *b, float *y, int ldy, float beta);
 

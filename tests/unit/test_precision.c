@@ -1,0 +1,281 @@
+/*
+ * test_precision.c - the reduced-precision encoder (--precision bf16|int8).
+ *
+ *   - kernels: mm_xwt_packed against the f32 GEMM on random data, every
+ *     variant the forward passes use (bias or not, residual beta = 1, a
+ *     row stride wider than N, run-time M below 256 and a static M above);
+ *   - every shared fixture model (ModernBERT, BERT, XLM-R; f32, f16, bf16
+ *     weights), the golden texts: min cosine to the f32 embeddings >= 0.998
+ *     at bf16 and >= 0.99 at int8, and not bit-identical (the lower precision
+ *     is really used);
+ *   - the same on the AVX2 code path (one fixture per architecture): the
+ *     binary re-runs itself with
+ *     ONEDNN_MAX_CPU_ISA=AVX2 (no AVX-512, no VNNI, no BF16: oneDNN's
+ *     fallbacks and our bf16 emulation) and reports one test for it.
+ */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "err.h"
+#include "ingest/encoder/encoder.h"
+#include "ingest/encoder/kernels/kernels.h"
+#include "json.h"
+#include "mem.h"
+
+static const char *fixtures[] = { "modernbert-tiny", "modernbert-tiny-f16", "modernbert-tiny-bf16",
+                                  "modernbert-ko-tiny", "bert-tiny-ko", "xlmr-tiny" };
+
+static float frand(unsigned *s)
+{
+    *s = *s * 1664525u + 1013904223u;
+    return (float)((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static double rel_err(const float *a, const float *b, size_t n)
+{
+    double d = 0, r = 0;
+    for (size_t i = 0; i < n; i++) {
+        d += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+        r += (double)a[i] * a[i];
+    }
+    return r > 0 ? sqrt(d / r) : sqrt(d);
+}
+
+static void test_kernel(int prec, int M, int N, int K, int with_bias, int beta, int ldy, double tol)
+{
+    unsigned s = 12345u + (unsigned)(M * 7 + N * 3 + K + prec);
+    float *x = malloc((size_t)M * K * sizeof *x), *W = malloc((size_t)N * K * sizeof *W), *b = malloc(N * sizeof *b);
+    float *y0 = malloc((size_t)M * ldy * sizeof *y0), *y1 = malloc((size_t)M * ldy * sizeof *y1);
+    for (size_t i = 0; i < (size_t)M * K; i++) x[i] = frand(&s);
+    for (size_t i = 0; i < (size_t)N * K; i++) W[i] = 0.05f * frand(&s);
+    for (int i = 0; i < N; i++) b[i] = frand(&s);
+    for (size_t i = 0; i < (size_t)M * ldy; i++) y0[i] = y1[i] = frand(&s);
+    struct mm_packed *p = NULL;
+    CHECK_OK(mm_pack(W, N, K, prec, NULL, &p));
+    if (!p) return;
+    void *q = mem_aligned(64, mm_qbuf_size(M, K, N));
+    mm_xwt(x, M, K, W, N, with_bias ? b : NULL, y0, ldy, (float)beta, 2);
+    CHECK_OK(mm_xwt_packed(x, M, p, with_bias ? b : NULL, y1, ldy, (float)beta, q, 2));
+    /* columns past N are untouched */
+    int same_pad = 1;
+    for (int m = 0; m < M; m++)
+        for (int n = N; n < ldy; n++) same_pad &= y0[(size_t)m * ldy + n] == y1[(size_t)m * ldy + n];
+    CHECK_TRUE(same_pad);
+    double e = rel_err(y0, y1, (size_t)M * ldy);
+    if (!(e <= tol) || !(e > 0))
+        T_FAIL("%s M=%d N=%d K=%d bias=%d beta=%d ldy=%d: relative error %.3g (want (0, %g])",
+               mm_precision_name(prec), M, N, K, with_bias, beta, ldy, e, tol);
+    mem_free(q);
+    mm_packed_free(p);
+    free(x);
+    free(W);
+    free(b);
+    free(y0);
+    free(y1);
+}
+
+/* int8 with outlier input channels (x30): smoothing them into the weights
+ * must cut the error; returns the two relative errors */
+static void test_smoothing(double *plain, double *smoothed)
+{
+    int M = 64, N = 96, K = 128;
+    unsigned s = 777;
+    float *x = malloc((size_t)M * K * sizeof *x), *W = malloc((size_t)N * K * sizeof *W), *sm = malloc(K * sizeof *sm);
+    float *y0 = malloc((size_t)M * N * sizeof *y0), *y1 = malloc((size_t)M * N * sizeof *y1);
+    for (int k = 0; k < K; k++) sm[k] = k % 40 == 3 ? sqrtf(30.f) : 1.f;
+    for (int m = 0; m < M; m++)
+        for (int k = 0; k < K; k++) x[(size_t)m * K + k] = frand(&s) * (k % 40 == 3 ? 30.f : 1.f);
+    for (size_t i = 0; i < (size_t)N * K; i++) W[i] = 0.05f * frand(&s);
+    mm_xwt(x, M, K, W, N, NULL, y0, N, 0, 1);
+    void *q = mem_aligned(64, mm_qbuf_size(M, K, N));
+    for (int pass = 0; pass < 2; pass++) {
+        struct mm_packed *p = NULL;
+        CHECK_OK(mm_pack(W, N, K, MM_INT8, pass ? sm : NULL, &p));
+        if (!p) continue;
+        CHECK_OK(mm_xwt_packed(x, M, p, NULL, y1, N, 0, q, 1));
+        *(pass ? smoothed : plain) = rel_err(y0, y1, (size_t)M * N);
+        mm_packed_free(p);
+    }
+    mem_free(q);
+    free(x);
+    free(W);
+    free(sm);
+    free(y0);
+    free(y1);
+}
+
+/* cosines of each fixture text's embedding at prec to its f32 one */
+static void test_fixture(const char *root, const char *name, int prec, double min_bound)
+{
+    char dir[1024], p[1200];
+    snprintf(dir, sizeof dir, "%s/%s", root, name);
+    snprintf(p, sizeof p, "%s/manifest.json", dir);
+    json_t *man = NULL;
+    CHECK_OK(json_load_path(p, 0, &man));
+    if (!man) return;
+    json_t *texts = json_object_get(man, "texts");
+    size_t n = json_array_size(texts);
+    const char **tx = calloc(n, sizeof *tx);
+    size_t *len = calloc(n, sizeof *len);
+    for (size_t i = 0; i < n; i++) {
+        json_t *s = json_object_get(json_array_get(texts, i), "text");
+        tx[i] = json_string_value(s);
+        len[i] = json_string_length(s);
+    }
+    snprintf(p, sizeof p, "%s/model", dir);
+    struct enc_options o = ENC_OPTIONS_INIT;
+    o.n_threads = 2;
+    struct enc *f = NULL, *e = NULL;
+    CHECK_OK(enc_create(p, &o, &f));
+    o.precision = prec;
+    CHECK_OK(enc_create(p, &o, &e));
+    if (f && e) {
+        CHECK_INT(enc_precision(e), prec);
+        int d = enc_dim(f);
+        float *a = malloc(n * d * sizeof *a), *b = malloc(n * d * sizeof *b);
+        CHECK_OK(enc_encode(f, tx, len, n, a, NULL));
+        CHECK_OK(enc_encode(e, tx, len, n, b, NULL));
+        double mn = 2, mean = 0;
+        int differs = 0;
+        for (size_t i = 0; i < n; i++) {
+            double ab = 0, aa = 0, bb = 0;
+            for (int j = 0; j < d; j++) {
+                ab += (double)a[i * d + j] * b[i * d + j];
+                aa += (double)a[i * d + j] * a[i * d + j];
+                bb += (double)b[i * d + j] * b[i * d + j];
+                differs |= a[i * d + j] != b[i * d + j];
+            }
+            double c = ab / sqrt(aa * bb);
+            mean += c;
+            if (!(c >= mn)) mn = c;
+        }
+        printf("  %-20s %-4s %-16s mean cos %.6f min cos %.6f (bound %.3f)\n", name, enc_precision_name(prec),
+               enc_isa(), mean / n, mn, min_bound);
+        if (!(mn >= min_bound)) T_FAIL("%s at %s: min cosine %.6f < %.3f", name, enc_precision_name(prec), mn, min_bound);
+        CHECK_TRUE(differs);
+        free(a);
+        free(b);
+    }
+    enc_free(f);
+    enc_free(e);
+    free(tx);
+    free(len);
+    json_decref(man);
+}
+
+static void fixture_tests(const char *root, const char *tag, int one_per_arch)
+{
+    for (size_t i = 0; i < sizeof fixtures / sizeof *fixtures; i++)
+        if (!one_per_arch || i >= 3) /* modernbert-ko-tiny, bert-tiny-ko, xlmr-tiny */
+        for (int prec = ENC_BF16; prec <= ENC_INT8; prec++) {
+            char name[160];
+            snprintf(name, sizeof name, "%s%s %s vs f32", tag, fixtures[i], enc_precision_name(prec));
+            TEST(name) {
+                if (!root) SKIP("fixtures not found");
+                else test_fixture(root, fixtures[i], prec, prec == ENC_BF16 ? 0.998 : 0.99);
+            }
+        }
+}
+
+int main(int argc, char **argv)
+{
+    const char *root = fixtures_dir();
+    if (argc > 1 && !strcmp(argv[1], "--avx2")) {
+        /* child: ONEDNN_MAX_CPU_ISA=AVX2 is set */
+        TEST("avx2: oneDNN honours ONEDNN_MAX_CPU_ISA") {
+            CHECK_STR(enc_isa(), "avx2");
+            CHECK_INT(enc_precision_native(ENC_BF16), 0);
+            CHECK_INT(enc_precision_native(ENC_INT8), 0);
+        }
+        TEST("avx2: kernels") {
+            test_kernel(MM_BF16, 37, 96, 64, 1, 1, 100, 0.01);
+            test_kernel(MM_INT8, 37, 96, 64, 1, 1, 100, 0.05);
+            test_kernel(MM_INT8, 300, 64, 128, 0, 0, 64, 0.05);
+        }
+        fixture_tests(root, "avx2: ", 1);
+        return test_summary();
+    }
+
+    TEST("precision names") {
+        int p = -1;
+        CHECK_OK(enc_precision_parse("int8", &p));
+        CHECK_INT(p, ENC_INT8);
+        CHECK_OK(enc_precision_parse("bf16", &p));
+        CHECK_INT(p, ENC_BF16);
+        CHECK_OK(enc_precision_parse("f32", &p));
+        CHECK_INT(p, ENC_F32);
+        CHECK_INT(enc_precision_parse("fp16", &p), ERR_INVALID);
+        CHECK_TRUE(strstr(err_msg(), "fp16") != NULL);
+        CHECK_STR(enc_precision_name(ENC_INT8), "int8");
+        struct enc_options o = ENC_OPTIONS_INIT;
+        o.precision = 7;
+        struct enc *e = NULL;
+        CHECK_INT(enc_create(ENC_BUILTIN_NGRAM, &o, &e), ERR_INVALID);
+        o.precision = ENC_INT8;
+        CHECK_OK(enc_create(ENC_BUILTIN_NGRAM, &o, &e));
+        if (e) CHECK_INT(enc_precision(e), ENC_F32); /* the builtin has no Linear layers */
+        enc_free(e);
+    }
+    TEST("packed GEMM matches f32 (bf16, int8; bias, residual, stride, run-time and static M)") {
+        for (int prec = MM_BF16; prec <= MM_INT8; prec++) {
+            double tol = prec == MM_BF16 ? 0.01 : 0.03;
+            test_kernel(prec, 1, 64, 64, 0, 0, 64, tol);
+            test_kernel(prec, 37, 192, 64, 1, 0, 200, tol);
+            test_kernel(prec, 37, 64, 96, 1, 1, 64, tol);
+            test_kernel(prec, 300, 128, 64, 1, 1, 130, tol);
+            test_kernel(prec, 300, 96, 160, 0, 0, 96, tol);
+        }
+    }
+    TEST("int8 smoothing: outlier input channels moved into the weights cut the error") {
+        double a = 1, b = 1;
+        test_smoothing(&a, &b);
+        printf("  relative error without smoothing %.3g, with %.3g\n", a, b);
+        CHECK_TRUE(b < a / 2);
+        CHECK_TRUE(b < 0.02);
+    }
+    TEST("int8 packed weights take a quarter of f32") {
+        float *W = calloc(768 * 768, sizeof *W);
+        for (int i = 0; i < 768 * 768; i++) W[i] = (float)((i * 37) % 101 - 50) * 1e-3f;
+        struct mm_packed *p = NULL;
+        CHECK_OK(mm_pack(W, 768, 768, MM_INT8, NULL, &p));
+        if (p) CHECK_TRUE(mm_packed_bytes(p) <= 768 * 768 + 768 * 16);
+        mm_packed_free(p);
+        CHECK_OK(mm_pack(W, 768, 768, MM_BF16, NULL, &p));
+        if (p) CHECK_TRUE(mm_packed_bytes(p) <= 768 * 768 * 2 + 4096);
+        mm_packed_free(p);
+        free(W);
+    }
+    fixture_tests(root, "", 0);
+    TEST("the AVX2 path (ONEDNN_MAX_CPU_ISA=AVX2): same bounds") {
+        char self[1024], cmd[1200], line[512];
+        ssize_t k = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (k <= 0) SKIP("no /proc/self/exe");
+        else {
+            self[k] = 0;
+            snprintf(cmd, sizeof cmd, "ONEDNN_MAX_CPU_ISA=AVX2 '%s' --avx2", self);
+            FILE *f = popen(cmd, "r");
+            int got = 0;
+            while (f && fgets(line, sizeof line, f)) {
+                if (!strncmp(line, "RESULT ", 7)) {
+                    int ps, fl, sk;
+                    if (sscanf(line + 7, "%d %d %d", &ps, &fl, &sk) == 3) {
+                        got = 1;
+                        if (fl) T_FAIL("%d AVX2 tests failed", fl);
+                        if (ps == 0) T_FAIL("no AVX2 test passed");
+                    }
+                    continue;
+                }
+                printf("    %s", line);
+            }
+            int st = f ? pclose(f) : -1;
+            CHECK_TRUE(got);
+            if (got && st != 0 && !t_cur_failed) T_FAIL("AVX2 child exited with status %d", st);
+        }
+    }
+    return test_summary();
+}
