@@ -51,7 +51,7 @@ HAVE_FAISS_C := $(shell printf 'const char *faiss_get_last_error(void);\nint mai
     -L$(OPENBLAS_DIR) -lopenblas -fopenmp -lstdc++ -lm >/dev/null 2>&1 && echo 1)
 
 LIBS := -lfaiss -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -ldnnl \
-        -llmdb -lzstd -larchive -lxxhash -lutf8proc -lonig -ljansson -lstdc++ -lm -lpthread
+        -llmdb -lzstd -larchive -lxxhash -lutf8proc -lonig -ljansson -lstdc++ -lmvec -lm -lpthread
 ifeq ($(HAVE_FAISS_C),1)
 LIBS := -lfaiss_c $(LIBS)
 FAISS_C_SRC :=

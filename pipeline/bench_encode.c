@@ -297,8 +297,8 @@ int bench_encode(int argc, char **argv)
 #else
     if (!nt) nt = 1;
 #endif
-    printf("model %s\nthreads %d\nsentences %zu\nload_s %.3f\ngemm_backend %s\nonednn_isa %s\n", model, nt, t.n,
-           now_sec() - t0, mm_backend(), enc_isa());
+    printf("model %s\nthreads %d\nsentences %zu\nload_s %.3f\ngemm_backend %s\nonednn_isa %s\nelementwise_isa %s\n",
+           model, nt, t.n, now_sec() - t0, mm_backend(), enc_isa(), ops_isa_name());
     size_t n = t.n;
     int D = enc_dim(e);
     float *out = mem_alloc_array(n, (size_t)D * sizeof *out);

@@ -2,7 +2,9 @@
  * attn.c - multi-head attention over packed (unpadded) sequences, with
  * optional rotary embeddings and a sliding window. Each (token, head) pair is
  * one independent work item: scores over the keys in its window only,
- * softmax in float32 (max subtracted), weighted sum of values.
+ * softmax in float32 (max subtracted; exp vectorised, ops.c), weighted sum
+ * of values. RoPE is applied inside the same work item (one parallel region
+ * per call).
  */
 #include <math.h>
 #include <string.h>
@@ -28,18 +30,7 @@ void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_
 {
     int H = heads * d, H3 = 3 * H, half = d / 2;
     (void)seq_of;
-    if (cosv) {
-        #pragma omp parallel for schedule(static) num_threads(nt)
-        for (int t = 0; t < T; t++) {
-            int pos = t - seq_off[seq_of[t]];
-            const float *c = cosv + (size_t)pos * half, *s = sinv + (size_t)pos * half;
-            float *row = qkv + (size_t)t * H3;
-            for (int h = 0; h < heads; h++) {
-                rope_apply(row + h * d, c, s, d);
-                rope_apply(row + H + h * d, c, s, d);
-            }
-        }
-    }
+    (void)T;
     float scale = 1.0f / sqrtf((float)d);
     /* one work item per (sequence, head): K^T of that head is gathered into
      * [d][L] so that the scores of a query vectorise over keys */
@@ -55,6 +46,14 @@ void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_
         for (long it = 0; it < (long)n_seq * heads; it++) {
             int s = (int)(it / heads), h = (int)(it % heads);
             int s0 = seq_off[s], L = seq_off[s + 1] - s0;
+            /* RoPE on this item's own columns (head h of q and k, tokens of
+             * sequence s): no separate parallel region, no barrier */
+            if (cosv)
+                for (int t = 0; t < L; t++) {
+                    float *row = qkv + (size_t)(s0 + t) * H3;
+                    rope_apply(row + h * d, cosv + (size_t)t * half, sinv + (size_t)t * half, d);
+                    rope_apply(row + H + h * d, cosv + (size_t)t * half, sinv + (size_t)t * half, d);
+                }
             for (int j = 0; j < L; j++) {
                 const float *k = qkv + (size_t)(s0 + j) * H3 + H + h * d;
                 for (int i = 0; i < d; i++) kt[(size_t)i * L + j] = k[i];
@@ -79,11 +78,7 @@ void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_
                     sc[j] *= scale;
                     if (sc[j] > mx) mx = sc[j];
                 }
-                float sum = 0;
-                for (int j = 0; j < n; j++) {
-                    sc[j] = expf(sc[j] - mx);
-                    sum += sc[j];
-                }
+                float sum = exp_sub_row(sc, n, mx);
                 float inv = 1.0f / sum;
                 float *o = ctx + (size_t)(s0 + t) * H + h * d;
                 for (int i = 0; i < d; i++) o[i] = 0;

@@ -83,6 +83,19 @@ void geglu(const float *in, float *out, int T, int n_inner, enum model_act a, in
 
 float act_scalar(float x, enum model_act a);
 
+/* Vectorised row kernels (ops.c) with the instruction set chosen once at
+ * start from the CPU: OPS_AVX512, OPS_AVX2 (with FMA) or OPS_SCALAR. */
+enum { OPS_SCALAR = 0, OPS_AVX2 = 1, OPS_AVX512 = 2 };
+/* ops_set_isa: use level (clamped to what the CPU has; < 0: the best);
+ * returns the level now used (tests compare the paths). */
+int ops_set_isa(int level);
+/* ops_isa_name: "avx512", "avx2" or "scalar". */
+const char *ops_isa_name(void);
+/* gelu_row: y[i] = gelu_erf(x[i]) (* g[i] when g != NULL); y may be x. */
+void gelu_row(const float *x, const float *g, float *y, int n);
+/* exp_sub_row: x[i] = expf(x[i] - sub); returns the sum. */
+float exp_sub_row(float *x, int n, float sub);
+
 /* rope_table: cos/sin[L, d/2] for positions 0..L-1, inv_freq = theta^(-2j/d),
  * computed in float32 as transformers does. */
 void rope_table(float *cosv, float *sinv, int L, int d, double theta);

@@ -1,13 +1,151 @@
 /*
  * ops.c - elementwise and row kernels: LayerNorm, activations, GeGLU, RoPE
- * tables. Plain C loops written so that the compiler vectorises them at the
- * baseline ISA; the exact-erf GELU matches torch's default GELU.
+ * tables, the softmax exponentials.
+ *
+ * The exact-erf GELU and the softmax exp are the transcendental hot spots:
+ * they run on glibc's vector math library (libmvec: _ZGVeN16v_erff /
+ * _ZGVdN8v_erff, the 16- and 8-lane erff, and the same for expf, both within
+ * 4 ulp of the scalar functions), with the instruction set chosen once at
+ * start (AVX-512, AVX2 + FMA, or the scalar erff/expf loops) from what the
+ * CPU reports; nothing is compiled for -march=native. The other loops are
+ * plain C written so that the compiler vectorises them at the baseline ISA.
  */
 #include <math.h>
 #include <stddef.h>
 
 #include "kernels.h"
 #include "ingest/model/model.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define OPS_X86 1
+#include <immintrin.h>
+/* glibc libmvec (x86_64 vector ABI names) */
+__attribute__((target("avx512f"))) __m512 _ZGVeN16v_erff(__m512);
+__attribute__((target("avx512f"))) __m512 _ZGVeN16v_expf(__m512);
+__attribute__((target("avx2,fma"))) __m256 _ZGVdN8v_erff(__m256);
+__attribute__((target("avx2,fma"))) __m256 _ZGVdN8v_expf(__m256);
+#endif
+
+/* ---- run-time ISA dispatch, chosen once ---- */
+
+static int ops_level = -1;
+
+static int ops_supported(void)
+{
+#ifdef OPS_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return OPS_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return OPS_AVX2;
+#endif
+    return OPS_SCALAR;
+}
+
+__attribute__((constructor)) static void ops_init(void)
+{
+    if (ops_level < 0) ops_level = ops_supported();
+}
+
+int ops_set_isa(int level)
+{
+    int best = ops_supported();
+    ops_level = level < 0 || level > best ? best : level;
+    return ops_level;
+}
+
+const char *ops_isa_name(void)
+{
+    ops_init();
+    return ops_level == OPS_AVX512 ? "avx512" : ops_level == OPS_AVX2 ? "avx2" : "scalar";
+}
+
+#define GELU_C 0.70710678118654752f
+
+#ifdef OPS_X86
+__attribute__((target("avx512f"))) static void gelu_avx512(const float *x, const float *g, float *y, int n)
+{
+    const __m512 c = _mm512_set1_ps(GELU_C), h = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+    int i = 0;
+    for (; i < n; i += 16) {
+        __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _mm512_maskz_loadu_ps(k, x + i);
+        __m512 e = _ZGVeN16v_erff(_mm512_mul_ps(v, c));
+        __m512 r = _mm512_mul_ps(_mm512_mul_ps(h, v), _mm512_add_ps(one, e));
+        if (g) r = _mm512_mul_ps(r, _mm512_maskz_loadu_ps(k, g + i));
+        _mm512_mask_storeu_ps(y + i, k, r);
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void gelu_avx2(const float *x, const float *g, float *y, int n)
+{
+    const __m256 c = _mm256_set1_ps(GELU_C), h = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _mm256_loadu_ps(x + i);
+        __m256 e = _ZGVdN8v_erff(_mm256_mul_ps(v, c));
+        __m256 r = _mm256_mul_ps(_mm256_mul_ps(h, v), _mm256_add_ps(one, e));
+        if (g) r = _mm256_mul_ps(r, _mm256_loadu_ps(g + i));
+        _mm256_storeu_ps(y + i, r);
+    }
+    for (; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * GELU_C)) * (g ? g[i] : 1.0f);
+}
+
+__attribute__((target("avx512f"))) static float exp_avx512(float *x, int n, float sub)
+{
+    const __m512 s = _mm512_set1_ps(sub);
+    __m512 acc = _mm512_setzero_ps();
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 k = n - i >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (n - i)) - 1);
+        __m512 v = _ZGVeN16v_expf(_mm512_sub_ps(_mm512_maskz_loadu_ps(k, x + i), s));
+        v = _mm512_maskz_mov_ps(k, v);
+        _mm512_mask_storeu_ps(x + i, k, v);
+        acc = _mm512_add_ps(acc, v);
+    }
+    return _mm512_reduce_add_ps(acc);
+}
+
+__attribute__((target("avx2,fma"))) static float exp_avx2(float *x, int n, float sub)
+{
+    const __m256 s = _mm256_set1_ps(sub);
+    __m256 acc = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 v = _ZGVdN8v_expf(_mm256_sub_ps(_mm256_loadu_ps(x + i), s));
+        _mm256_storeu_ps(x + i, v);
+        acc = _mm256_add_ps(acc, v);
+    }
+    float t[8], sum = 0;
+    _mm256_storeu_ps(t, acc);
+    for (int j = 0; j < 8; j++) sum += t[j];
+    for (; i < n; i++) sum += x[i] = expf(x[i] - sub);
+    return sum;
+}
+#endif
+
+void gelu_row(const float *x, const float *g, float *y, int n)
+{
+#ifdef OPS_X86
+    if (ops_level == OPS_AVX512) {
+        gelu_avx512(x, g, y, n);
+        return;
+    }
+    if (ops_level == OPS_AVX2) {
+        gelu_avx2(x, g, y, n);
+        return;
+    }
+#endif
+    for (int i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + erff(x[i] * GELU_C)) * (g ? g[i] : 1.0f);
+}
+
+float exp_sub_row(float *x, int n, float sub)
+{
+#ifdef OPS_X86
+    if (ops_level == OPS_AVX512) return exp_avx512(x, n, sub);
+    if (ops_level == OPS_AVX2) return exp_avx2(x, n, sub);
+#endif
+    float sum = 0;
+    for (int i = 0; i < n; i++) sum += x[i] = expf(x[i] - sub);
+    return sum;
+}
 
 void layernorm(const float *x, float *y, int T, int H, const float *w, const float *b, float eps, int nt)
 {
@@ -53,6 +191,16 @@ float act_scalar(float x, enum model_act a)
 void act_inplace(float *x, size_t n, enum model_act a, int nt)
 {
     if (a == ACT_IDENTITY) return;
+    if (a == ACT_GELU) {
+        const size_t chunk = 4096;
+        long nc = (long)((n + chunk - 1) / chunk);
+        #pragma omp parallel for schedule(static) num_threads(nt)
+        for (long c = 0; c < nc; c++) {
+            size_t i0 = (size_t)c * chunk;
+            gelu_row(x + i0, NULL, x + i0, (int)(n - i0 < chunk ? n - i0 : chunk));
+        }
+        return;
+    }
     #pragma omp parallel for schedule(static) num_threads(nt)
     for (size_t i = 0; i < n; i++) x[i] = act_scalar(x[i], a);
 }
@@ -63,6 +211,10 @@ void geglu(const float *in, float *out, int T, int I, enum model_act a, int nt)
     for (int t = 0; t < T; t++) {
         const float *r = in + (size_t)t * 2 * I;
         float *o = out + (size_t)t * I;
+        if (a == ACT_GELU) {
+            gelu_row(r, r + I, o, I);
+            continue;
+        }
         for (int i = 0; i < I; i++) o[i] = act_scalar(r[i], a) * r[I + i];
     }
 }
