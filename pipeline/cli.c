@@ -4,6 +4,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,16 +17,44 @@
 #include "mem.h"
 #include "utf8.h"
 
+/* the command a usage text is for: "usage: semindex bench mine ..." ->
+ * "bench mine", "usage: semindex query ..." -> "query". */
+static void usage_command(const char *usage, char *out, size_t size)
+{
+    static const char pre[] = "usage: semindex ";
+    snprintf(out, size, "%s", "semindex");
+    if (!usage || strncmp(usage, pre, sizeof pre - 1)) return;
+    const char *p = usage + sizeof pre - 1;
+    size_t n = strcspn(p, " \n");
+    if (n == 5 && !strncmp(p, "bench", 5) && p[5] == ' ' && p[6] != '<') n += 1 + strcspn(p + 6, " \n");
+    snprintf(out, size, "semindex %.*s", (int)n, p);
+}
+
 int cli_usage_error(const char *usage, const char *fmt, ...)
 {
+    char cmd[64];
+    usage_command(usage, cmd, sizeof cmd);
     va_list ap;
     va_start(ap, fmt);
-    fputs("error: ", stderr);
+    fprintf(stderr, "%s: ", cmd);
     vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
     va_end(ap);
-    if (usage) fprintf(stderr, "%s", usage);
+    fprintf(stderr, " (see '%s --help')\n", cmd);
     return EXIT_USAGE;
+}
+
+int cli_bad_option(const char *usage, int c, char **argv)
+{
+    const char *a = argv[optind - 1];
+    if (!strncmp(a, "--", 2)) {
+        int n = (int)strcspn(a, "=");
+        if (c == ':') return cli_usage_error(usage, "option '%.*s' needs a value", n, a);
+        if (optopt && a[n] == '=') return cli_usage_error(usage, "option '%.*s' takes no value", n, a);
+        return cli_usage_error(usage, "unknown option '%.*s'", n, a);
+    }
+    if (c == ':') return cli_usage_error(usage, "option '-%c' needs a value", optopt);
+    if (optopt > ' ' && optopt < 127) return cli_usage_error(usage, "unknown option '-%c'", optopt);
+    return cli_usage_error(usage, "unknown option '%s'", a);
 }
 
 int cli_fail(const char *context)

@@ -4,7 +4,7 @@
  *
  * Manners (jq, zstd): results to stdout; diagnostics to stderr with an
  * "error: " or "warning: " prefix; -h/--help prints usage to stdout and
- * exits 0; bad usage prints one error line and the usage to stderr, exit 2.
+ * exits 0; bad usage prints one line "semindex CMD: ..." to stderr, exit 2.
  */
 #ifndef SEMINDEX_CLI_H
 #define SEMINDEX_CLI_H
@@ -37,9 +37,16 @@ enum {
     "same way. '-', /dev/stdout, /dev/fd/N, a device such as /dev/null, a FIFO or a\n" \
     "socket is written straight through (no .tmp, no rename). A directory is an error.\n"
 
-/* cli_usage_error: print "error: <msg>" and the usage to stderr; returns
- * EXIT_USAGE. */
+/* cli_usage_error: the one style of every command-line error: a single line
+ * "semindex CMD: <msg> (see 'semindex CMD --help')" on stderr, CMD read from
+ * the usage text ("usage: semindex CMD ..."); returns EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* cli_bad_option: the error for getopt_long's '?' or ':' (c; the option
+ * string starts with ':' and main sets opterr = 0, so getopt prints
+ * nothing): "unknown option '--x'", "option '--x' needs a value" or
+ * "option '--x' takes no value", through cli_usage_error. */
+int cli_bad_option(const char *usage, int c, char **argv);
 
 /* cli_fail: print "error: <err_msg()>" (with an optional context prefix) and
  * return EXIT_FAIL. */

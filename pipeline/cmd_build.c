@@ -71,7 +71,7 @@ int cmd_build(int argc, char **argv)
     long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
     o.memory_budget = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize / 2 : 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 's': dir = optarg; break;
@@ -93,7 +93,7 @@ int cmd_build(int argc, char **argv)
         case 'R': rebuild = 1; break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);

@@ -120,7 +120,7 @@ int cmd_embed(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", opts, NULL)) != -1) {
         switch (c) {
         case 'h': fputs(usage, stdout); return EXIT_OK;
         case 'm': model = optarg; break;
@@ -149,7 +149,7 @@ int cmd_embed(int argc, char **argv)
             if (cli_precision(optarg, &eo.precision) < 0) return cli_usage_error(usage, "--precision: %s", err_msg());
             break;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_bad_option(usage, c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);

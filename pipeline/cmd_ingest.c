@@ -106,7 +106,7 @@ int cmd_ingest(int argc, char **argv)
     uint64_t sz;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 's': store_dir = optarg; break;
         case 'm': model = optarg; break;
@@ -155,7 +155,7 @@ int cmd_ingest(int argc, char **argv)
             break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (!store_dir) return cli_usage_error(usage_str, "--store is required");

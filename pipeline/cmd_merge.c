@@ -38,13 +38,13 @@ int cmd_merge(int argc, char **argv)
     const char *out_dir = NULL, *stats_json = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 's': out_dir = optarg; break;
         case 'j': stats_json = optarg; break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (!out_dir) return cli_usage_error(usage_str, "--store is required");

@@ -132,7 +132,7 @@ int cmd_mine(int argc, char **argv)
     double thr = NAN, cthr = NAN;
     long v, min_size = -1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 's': dir = optarg; break;
@@ -178,7 +178,7 @@ int cmd_mine(int argc, char **argv)
             break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);

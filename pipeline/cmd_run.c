@@ -368,9 +368,8 @@ int cmd_run(int argc, char **argv)
     if (prc == 0 && r.o.shards.n == 0)
         prc = err_set(ERR_INVALID, "no shards: set 'shards' in [ingest] or give --ingest-shards / SHARD");
     if (prc < 0) {
-        fprintf(stderr, "error: %s\n(see 'semindex run --help')\n", err_msg());
         run_options_release(&r.o);
-        return EXIT_USAGE;
+        return cli_usage_error("usage: semindex run", "%s", err_msg());
     }
     struct run_options *o = &r.o;
     r.t0 = now_sec();

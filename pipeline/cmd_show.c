@@ -198,14 +198,14 @@ int cmd_show(int argc, char **argv)
     const char *dir = NULL;
     int doc = 0, json = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 's': dir = optarg; break;
         case 'd': doc = 1; break;
         case 'J': json = 1; break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (!dir) return cli_usage_error(usage_str, "--store is required");

@@ -47,7 +47,7 @@ int cmd_similarity(int argc, char **argv)
     int prec = ENC_F32;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'i': input = optarg; break;
@@ -64,7 +64,7 @@ int cmd_similarity(int argc, char **argv)
             break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);

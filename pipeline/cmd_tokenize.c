@@ -72,7 +72,7 @@ int cmd_tokenize(int argc, char **argv)
     long threads = 0, max_length = -1;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:i:f:t:hqv", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:i:f:t:hqv", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'i': input = optarg; break;
@@ -93,7 +93,7 @@ int cmd_tokenize(int argc, char **argv)
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         default:
             if (cli_common_opt(c)) break;
-            return cli_usage_error(usage_str, "unknown option");
+            return cli_bad_option(usage_str, c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);

@@ -6,6 +6,7 @@
  * an unknown command is an error that lists the commands, exit 2. Only
  * pipeline/ parses options, prints usage or exits.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -154,6 +155,7 @@ int main(int argc, char **argv)
     const struct command *c = find_command(argv[i]);
     if (!c) return unknown_command(argv[i]);
     fflush(stdout);
+    opterr = 0; /* commands report bad options themselves (cli_bad_option) */
     int rc = c->fn(argc - i, argv + i);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "error: cannot write the output\n");

@@ -240,22 +240,22 @@ int run_options_parse(struct run_options *o, int argc, char **argv)
         char name[128];
         const char *eq = strchr(a + 2, '=');
         size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-        if (len >= sizeof name) return err_set(ERR_INVALID, "unknown option '%s'", a);
+        if (len >= sizeof name) return err_set(ERR_INVALID, "unknown option '%.*s'", (int)len + 2, a);
         memcpy(name, a + 2, len);
         name[len] = 0;
         const struct opt *op = find(name);
         int negated = 0;
         if (!op && !strncmp(name, "no-", 3) && (op = find(name + 3)) && op->type == T_BOOL) negated = 1;
         else if (op && negated) op = NULL;
-        if (!op) return err_set(ERR_INVALID, "unknown option '%s'", a);
+        if (!op) return err_set(ERR_INVALID, "unknown option '--%s'", name);
         const char *value;
         if (op->type == T_BOOL && !eq) {
             value = negated ? "no" : "yes";
         } else if (eq) {
-            if (negated) return err_set(ERR_INVALID, "--%s takes no value", name);
+            if (negated) return err_set(ERR_INVALID, "option '--%s' takes no value", name);
             value = eq + 1;
         } else {
-            if (i + 1 >= argc) return err_set(ERR_INVALID, "--%s needs a value (%s)", name, op->arg);
+            if (i + 1 >= argc) return err_set(ERR_INVALID, "option '--%s' needs a value (%s)", name, op->arg);
             value = argv[++i];
         }
         int rc = set(o, op, value, op->type == T_LIST ? &replace_shards : NULL);

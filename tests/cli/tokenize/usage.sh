@@ -12,7 +12,7 @@ die() { echo "$*"; exit 1; }
 
 "$S" tokenize --help | head -1 | grep -q '^usage: semindex tokenize' || die "--help"
 "$S" tokenize >/dev/null 2>"$T/err"; [ $? -eq 2 ] || die "no --model: expected exit 2"
-grep -q "error: --model is required" "$T/err" || die "no --model: message"
+grep -q "^semindex tokenize: --model is required" "$T/err" || die "no --model: message"
 "$S" tokenize -m "$M" --input-format xml </dev/null >/dev/null 2>&1; [ $? -eq 2 ] || die "bad format: exit 2"
 "$S" tokenize -m "$M" --threads x </dev/null >/dev/null 2>&1; [ $? -eq 2 ] || die "bad threads: exit 2"
 "$S" tokenize -m "$T/none" </dev/null >/dev/null 2>"$T/err"; [ $? -eq 1 ] || die "missing model: exit 1"
