@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "ingest/encoder/encoder.h"
@@ -83,6 +84,12 @@ int cli_parse_size(const char *s, uint64_t *out)
     if (*end) return err_set(ERR_INVALID, "'%s' is not a size", s);
     *out = (uint64_t)(v * mul);
     return 0;
+}
+
+uint64_t cli_default_memory_budget(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    return pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize / 2 : 0;
 }
 
 int cli_parse_int(const char *s, long lo, long hi, long *out)

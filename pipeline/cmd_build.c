@@ -68,8 +68,7 @@ int cmd_build(int argc, char **argv)
     const char *dir = NULL;
     struct build_options o = BUILD_OPTIONS_INIT;
     int rebuild = 0, c;
-    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-    o.memory_budget = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize / 2 : 0;
+    o.memory_budget = cli_default_memory_budget();
     optind = 1;
     while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
         char *end;

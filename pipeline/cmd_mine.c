@@ -27,8 +27,6 @@
 #include "query/report.h"
 #include "query/search.h"
 
-#define AUTO_EXACT_MAX 200000
-
 static const char usage_str[] =
     "usage: semindex mine --store DIR [--threshold S] [--top-k K] [--max-pairs N] [--exact|--ann]\n"
     "                     [--clusters|--communities] [--cluster-threshold S] [--min-cluster-size N]\n"
@@ -212,8 +210,8 @@ int cmd_mine(int argc, char **argv)
     if (mode != 1) {
         int orc = search_open_index(dir, &in, 0, &a);
         if (orc < 0 && mode == 2) { rc = cli_fail(NULL); goto out; }
-        if (orc < 0 && n > AUTO_EXACT_MAX) log_warn("%s; mining exactly", err_msg());
-        if (mode == 0 && n <= AUTO_EXACT_MAX) { ann_free(a); a = NULL; }
+        if (orc < 0 && n > CLI_MINE_EXACT_MAX) log_warn("%s; mining exactly", err_msg());
+        if (mode == 0 && n <= CLI_MINE_EXACT_MAX) { ann_free(a); a = NULL; }
     }
     /* both paths stream the vectors from the store (exact: a pass per
      * query block); only community detection needs them all in memory */

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "err.h"
 #include "mem.h"
+#include "query/mine.h"
 
 enum opt_type { T_STR, T_LIST, T_INT, T_NUM, T_SIZE, T_BOOL };
 
@@ -31,7 +32,7 @@ static const struct opt opts[] = {
       "(default: the model the store was made with, else builtin:ngram)" },
     { "threads", T_INT, O(threads), 0, 4096, "N", "threads (default: all cores)" },
     { "precision", T_STR, O(precision), 0, 0, "P", "encoder precision f32|bf16|int8\n"
-      "(default: the store's, else f32; another one needs ingest-reembed)" },
+      "(default: the store's, else f32; another one needs --reembed)" },
     { "report", T_STR, O(report), 0, -1, "FILE", "run report JSON (default <store>/reports/run-<time>.json)" },
     { "root", T_STR, O(root), 0, -1, "DIR", "corpus root: shard keys are paths relative to it\n"
       "(default: the store's recorded root, else the deepest directory holding every shard)" },
@@ -46,11 +47,15 @@ static const struct opt opts[] = {
     { "ingest-strict", T_BOOL, O(strict), 0, 0, NULL, "a rejected input fails the run" },
     { "ingest-follow-symlinks", T_BOOL, O(follow_symlinks), 0, 0, NULL, "follow symbolic links in directories\n"
       "(loops are reported and skipped; default: links are not followed)" },
+    { "ingest-max-entry", T_SIZE, O(max_entry), 0, 0, "SIZE", "cap on decompressed bytes per archive entry (default 4G)" },
+    { "ingest-max-shard", T_SIZE, O(max_shard), 0, 0, "SIZE", "cap on decompressed bytes per shard (default 64G)" },
+    { "ingest-max-record", T_SIZE, O(max_record), 0, 0, "SIZE", "longest record (line or document) kept (default 32M)" },
+    { "ingest-batch-tokens", T_INT, O(batch_tokens), 1, 1 << 24, "N", "tokens per encoder batch (default 16384)" },
     { "ingest-reembed", T_BOOL, O(reembed), 0, 0, NULL, "re-embed everything when the model changed" },
     { "ingest-f16", T_BOOL, O(f16), 0, 0, NULL, "store vectors as float16 (new stores only)" },
     { "index-enabled", T_BOOL, O(index_enabled), 0, 0, NULL, "build or update the FAISS index (default yes)" },
     { "index-type", T_STR, O(index_type), 0, 0, "auto|FACTORY", "index type (default auto)" },
-    { "index-memory-budget", T_SIZE, O(memory_budget), 0, 0, "SIZE", "memory the index may use (default 4G)" },
+    { "index-memory-budget", T_SIZE, O(memory_budget), 0, 0, "SIZE", "memory the index may use (default: half the RAM)" },
     { "index-recall", T_NUM, O(recall), 0.01, 1.0, "R", "recall@10 target when tuning (default 0.95)" },
     { "index-grow-factor", T_NUM, O(grow_factor), 1.0, 1e9, "F", "add to a trained index until the corpus\n"
       "grew by this factor since training, then retrain (default 2)" },
@@ -58,8 +63,8 @@ static const struct opt opts[] = {
     { "mine-output", T_STR, O(mine_output), 0, -1, "FILE", "report: .html, .jsonl or .tsv\n"
       "(default <store>/reports/pairs.html)" },
     { "mine-threshold", T_NUM, O(mine_threshold), -1.0, 1.0, "S", "minimum cosine of a pair (default 0.8)" },
-    { "mine-top-k", T_INT, O(mine_top_k), 1, 10000, "K", "neighbours considered per chunk (default 10)" },
-    { "mine-max-pairs", T_INT, O(mine_max_pairs), 1, 1L << 40, "N", "most pairs reported (default 100000)" },
+    { "mine-top-k", T_INT, O(mine_top_k), 1, 10000, "K", "neighbours considered per chunk (default 100)" },
+    { "mine-max-pairs", T_INT, O(mine_max_pairs), 1, 1L << 40, "N", "most pairs reported (default 500000)" },
     { "mine-min-cluster", T_INT, O(mine_min_cluster), 2, 1L << 40, "N", "smallest cluster reported (default 3)" },
     { "mine-include-identical", T_BOOL, O(mine_include_identical), 0, 0, NULL, "keep pairs of identical texts\n"
       "(default no: left out, grouped in <output stem>.duplicates.jsonl)" },
@@ -73,14 +78,15 @@ void run_options_init(struct run_options *o)
 {
     memset(o, 0, sizeof *o);
     o->index_enabled = 1;
-    o->memory_budget = 4ull << 30;
+    o->memory_budget = cli_default_memory_budget();
     o->recall = 0.95;
     o->grow_factor = 2.0;
     o->window = 256;
     o->overlap = 32;
     o->mine_threshold = 0.8;
-    o->mine_top_k = 10;
-    o->mine_max_pairs = 100000;
+    struct mine_options mo = MINE_OPTIONS_INIT;
+    o->mine_top_k = mo.top_k;
+    o->mine_max_pairs = (long)mo.max_pairs;
     o->mine_min_cluster = 3;
 }
 
@@ -107,6 +113,26 @@ static const struct opt *find(const char *name)
     for (size_t i = 0; i < N_OPTS; i++)
         if (!strcmp(opts[i].name, name)) return &opts[i];
     return NULL;
+}
+
+/* find_flag: a setting by its name, else by its name without the section
+ * ("reembed" for "ingest-reembed") when exactly one setting ends so. */
+static const struct opt *find_flag(const char *name)
+{
+    const struct opt *op = find(name), *hit = NULL;
+    if (op) return op;
+    static const char *sections[] = { "ingest-", "index-", "mine-" };
+    size_t n = strlen(name);
+    for (size_t i = 0; i < N_OPTS; i++)
+        for (size_t j = 0; j < sizeof sections / sizeof *sections; j++) {
+            size_t k = strlen(sections[j]);
+            if (strncmp(opts[i].name, sections[j], k) || strlen(opts[i].name) != k + n ||
+                strcmp(opts[i].name + k, name))
+                continue;
+            if (hit) return NULL; /* ambiguous: "enabled" */
+            hit = &opts[i];
+        }
+    return hit;
 }
 
 static int parse_bool(const char *s, int *out)
@@ -243,9 +269,9 @@ int run_options_parse(struct run_options *o, int argc, char **argv)
         if (len >= sizeof name) return err_set(ERR_INVALID, "unknown option '%.*s'", (int)len + 2, a);
         memcpy(name, a + 2, len);
         name[len] = 0;
-        const struct opt *op = find(name);
+        const struct opt *op = find_flag(name);
         int negated = 0;
-        if (!op && !strncmp(name, "no-", 3) && (op = find(name + 3)) && op->type == T_BOOL) negated = 1;
+        if (!op && !strncmp(name, "no-", 3) && (op = find_flag(name + 3)) && op->type == T_BOOL) negated = 1;
         else if (op && negated) op = NULL;
         if (!op) return err_set(ERR_INVALID, "unknown option '--%s'", name);
         const char *value;
@@ -270,7 +296,9 @@ void run_options_usage(FILE *f)
                "The nightly job: find the shards, ingest the new and changed ones, build or\n"
                "update the index, optionally mine paraphrases, and write a run report.\n"
                "Every setting may be written in the config file (key 'name' in section\n"
-               "[section] for 'section-name') or given as a flag; flags win. docs/run.md\n"
+               "[section] for 'section-name') or given as a flag; flags win. A flag may\n"
+               "drop its section when no other setting has that name, as the commands run\n"
+               "stands for spell it: --reembed, --top-k, --memory-budget. docs/run.md\n"
                "explains each one.\n\n  -c, --config FILE\n");
     for (size_t i = 0; i < N_OPTS; i++) {
         char left[64];
