@@ -203,7 +203,7 @@ int bench_encode(int argc, char **argv)
     int c, prec = ENC_F32;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:i:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'h': fputs(usage, stdout); return EXIT_OK;
         case 'm': model = optarg; break;

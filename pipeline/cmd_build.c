@@ -30,7 +30,7 @@ static const char usage_str[] =
     "usage: semindex build --store DIR [--index auto|FACTORY] [--memory-budget SIZE] [--recall R]\n"
     "                      [--rebuild] [--growth F]\n"
     "\n"
-    "  --store DIR           the store; the index is written to DIR/index.faiss (+ .manifest.json)\n"
+    "  -s, --store DIR       the store; the index is written to DIR/index.faiss (+ .manifest.json)\n"
     "  --index auto|FACTORY  auto (default): Flat, HNSW, IVF or IVF-PQ by size and budget;\n"
     "                        or a FAISS factory string such as IVF1024,Flat or IDMap,HNSW32\n"
     "  --memory-budget SIZE  memory the build may use: index + training sample + one batch of\n"
@@ -70,7 +70,7 @@ int cmd_build(int argc, char **argv)
     int rebuild = 0, c;
     o.memory_budget = cli_default_memory_budget();
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:hqv", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 's': dir = optarg; break;

@@ -27,10 +27,10 @@
 static const char usage_str[] =
     "usage: semindex eval-sts --model DIR --pairs FILE [--score-scale S] [--json]\n"
     "\n"
-    "  --model DIR        sentence-transformers model directory or builtin:ngram\n"
+    "  -m, --model DIR    sentence-transformers model directory or builtin:ngram\n"
     "  --pairs FILE       tab-separated pairs with a header: score, sentence1, sentence2\n"
     "  --score-scale S    divide gold scores by S (default 5)\n"
-    "  --threads N        encoder threads (default: all cores)\n"
+    "  -t, --threads N    encoder threads (default: all cores)\n"
     "  --precision P      encoder precision: f32 (default), bf16 or int8\n"
     "  --json             print one JSON object instead of '<metric> <value>' lines\n"
     "  -q, -v             quieter, more verbose\n";
@@ -178,7 +178,7 @@ int cmd_eval_sts(int argc, char **argv)
     int prec = ENC_F32;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:t:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'p': pairs_path = optarg; break;

@@ -15,7 +15,7 @@
 static const char usage_str[] =
     "usage: semindex merge --store OUT [options] PART_STORE...\n"
     "\n"
-    "  --store OUT         the merged store (created when absent)\n"
+    "  -s, --store OUT     the merged store (created when absent)\n"
     "  --stats-json FILE   write the merge's statistics as JSON to FILE ('-' = stdout)\n"
     "  -q, -v              quieter, more verbose\n"
     "\n"
@@ -38,7 +38,7 @@ int cmd_merge(int argc, char **argv)
     const char *out_dir = NULL, *stats_json = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 's': out_dir = optarg; break;
         case 'j': stats_json = optarg; break;

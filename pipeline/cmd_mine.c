@@ -33,7 +33,7 @@ static const char usage_str[] =
     "                     [--output FILE.tsv|.jsonl|.html] [--duplicates-output FILE.jsonl]\n"
     "                     [--include-identical] [--lang TAG]\n"
     "\n"
-    "  --store DIR              the store\n"
+    "  -s, --store DIR          the store\n"
     "  --threshold S            keep pairs with cosine >= S (default: all)\n"
     "  --top-k K                neighbours looked at per chunk (default 100)\n"
     "  --max-pairs N            pairs kept at most, best first (default 500000)\n"
@@ -44,7 +44,7 @@ static const char usage_str[] =
     "  --cluster-threshold S    cosine for clusters (default: --threshold, else 0.75)\n"
     "  --min-cluster-size N     smallest cluster kept (default 2; communities 10)\n"
     "  --clusters-output FILE   clusters as jsonl: {\"cluster\", \"size\", \"ids\"}\n"
-    "  --output FILE            .tsv (default, stdout), .jsonl or .html (one self-contained report)\n"
+    "  -o, --output FILE        .tsv (default, stdout), .jsonl or .html (one self-contained report)\n"
     "  --duplicates-output FILE texts stored more than once, one group per line (jsonl); default\n"
     "                           <output stem>.duplicates.jsonl beside --output, none on stdout\n"
     "  --include-identical      keep pairs of identical texts and repeats of a pair of texts\n"
@@ -130,7 +130,7 @@ int cmd_mine(int argc, char **argv)
     double thr = NAN, cthr = NAN;
     long v, min_size = -1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:o:hqv", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 's': dir = optarg; break;

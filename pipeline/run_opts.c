@@ -258,6 +258,13 @@ int run_options_parse(struct run_options *o, int argc, char **argv)
             cli_common_opt(a[1]);
             continue;
         }
+        if (!strcmp(a, "-s") || !strcmp(a, "-m") || !strcmp(a, "-t")) { /* as in every command */
+            const char *name = a[1] == 's' ? "store" : a[1] == 'm' ? "model" : "threads";
+            if (i + 1 >= argc) return err_set(ERR_INVALID, "option '%s' needs a value", a);
+            int rc = set(o, find(name), argv[++i], NULL);
+            if (rc < 0) return err_prefix(rc, "%s", a);
+            continue;
+        }
         if (a[0] != '-' || !a[1]) { /* a positional argument is a shard pattern */
             FORWARD_ERR(set(o, find("ingest-shards"), a, &replace_shards));
             continue;
@@ -299,7 +306,8 @@ void run_options_usage(FILE *f)
                "[section] for 'section-name') or given as a flag; flags win. A flag may\n"
                "drop its section when no other setting has that name, as the commands run\n"
                "stands for spell it: --reembed, --top-k, --memory-budget. docs/run.md\n"
-               "explains each one.\n\n  -c, --config FILE\n");
+               "explains each one. -s, -m and -t are --store, --model and --threads.\n\n"
+               "  -c, --config FILE\n");
     for (size_t i = 0; i < N_OPTS; i++) {
         char left[64];
         if (opts[i].type == T_BOOL) snprintf(left, sizeof left, "--[no-]%s", opts[i].name);
