@@ -29,6 +29,7 @@ static const char usage_str[] =
     "\n"
     "  -m, --model DIR    sentence-transformers model directory or builtin:ngram\n"
     "  --pairs FILE       tab-separated pairs with a header: score, sentence1, sentence2\n"
+    "                     ('-' = stdin)\n"
     "  --score-scale S    divide gold scores by S (default 5)\n"
     "  -t, --threads N    encoder threads (default: all cores)\n"
     "  --precision P      encoder precision: f32 (default), bf16 or int8\n"
@@ -80,7 +81,8 @@ static int split_tabs(char *line, char **f, int max)
 static int read_pairs(const char *path, struct sts_pairs *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
+    int is_stdin = !strcmp(path, "-");
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
     if (!f) return err_set(errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "cannot open '%s': %s", path,
                            strerror(errno));
     char *line = NULL, *field[64];
@@ -148,7 +150,7 @@ static int read_pairs(const char *path, struct sts_pairs *out)
     if (rc == 0 && lineno == 0) rc = err_set(ERR_FORMAT, "'%s' is empty (no header line)", path);
     if (rc == 0 && ferror(f)) rc = err_set(ERR_IO, "cannot read '%s': %s", path, strerror(errno));
     free(line);
-    fclose(f);
+    if (!is_stdin) fclose(f);
     if (rc < 0) pairs_release(out);
     return rc;
 }

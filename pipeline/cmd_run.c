@@ -171,7 +171,7 @@ static int stage_mine(struct run *r, struct vectors *v)
     struct mine_pair *p = NULL;
     size_t np = 0;
     struct mine_clusters cl = { 0 }, dups = { 0 };
-    struct search_report ro = { out, NULL, o->mine_include_identical, mo.max_pairs };
+    struct search_report ro = { out, NULL, o->mine_include_identical, mo.max_pairs, 0 };
     struct store_txn *t = NULL;
     double t0 = now_sec();
     int rc = store_read_begin(r->s, &t);
