@@ -16,10 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct run_list {
-    char **v;
-    size_t n, cap;
-};
+#include "opts.h"
+
 
 struct run_options {
     char *config;            /* the file the settings came from, or NULL */
@@ -32,7 +30,7 @@ struct run_options {
     char *root;              /* corpus root of the shard keys (ingest --root) */
     char *part;              /* I/N, slurm or k8s:N: ingest only that part (ingest --part) */
     /* [ingest] */
-    struct run_list shards;  /* globs, directories, files */
+    struct opt_list shards;  /* globs, directories, files */
     char *segment;           /* doc|line|sentence|paragraph|window */
     long window, overlap;
     char *text_field, *id_field, *column;
