@@ -203,7 +203,7 @@ int bench_encode(int argc, char **argv)
     int c, prec = ENC_F32;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:i:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'h': fputs(usage, stdout); return EXIT_OK;
         case 'm': model = optarg; break;
@@ -226,7 +226,7 @@ int bench_encode(int argc, char **argv)
         case 'P':
             if (cli_precision(optarg, &prec) < 0) return cli_usage_error(usage, "--precision: %s", err_msg());
             break;
-        default: return cli_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_bad_option(usage, c, argv);
         }
     }
     if (!model) return cli_usage_error(usage, "--model is required");

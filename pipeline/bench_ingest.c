@@ -34,11 +34,11 @@ static const char usage_str[] =
     "usage: semindex bench ingest [--model DIR] [--docs N] [--shards N] [--repeat N] [--threads N]\n"
     "                             [--batch-chunks N] [--segment MODE] [--keep DIR] [SHARD...]\n"
     "\n"
-    "  --model DIR        encoder (default builtin:ngram)\n"
+    "  -m, --model DIR    encoder (default builtin:ngram)\n"
     "  --docs N           generated documents (default 6000, 4 sentences each)\n"
     "  --shards N         generated shards (default 4)\n"
     "  --repeat N         runs of each measurement, the best is kept (default 3)\n"
-    "  --threads N        encoder threads (default: all cores)\n"
+    "  -t, --threads N    encoder threads (default: all cores)\n"
     "  --batch-chunks N   chunks per encoder batch (default 1024)\n"
     "  --segment MODE     segmentation (default sentence)\n"
     "  SHARD...           use these shards instead of a generated corpus\n";
@@ -173,7 +173,7 @@ int bench_ingest(int argc, char **argv)
     struct ingest_options o = INGEST_OPTIONS_INIT;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:t:hqv", longopts, NULL)) != -1) {
         long *dst = NULL;
         switch (c) {
         case 'm': model = optarg; break;
@@ -187,7 +187,7 @@ int bench_ingest(int argc, char **argv)
             break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
         if (dst && cli_parse_int(optarg, c == 't' ? 0 : 1, 1 << 24, dst) < 0)
             return cli_usage_error(usage_str, "%s", err_msg());

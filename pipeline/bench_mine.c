@@ -189,7 +189,7 @@ int bench_mine(int argc, char **argv)
     int clustered = 1, c;
     double thr = 0.8;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         long *dst = NULL, lo = 1, hi = 100000000;
         switch (c) {
         case 'n': dst = &n; lo = 2; break;
@@ -203,7 +203,7 @@ int bench_mine(int argc, char **argv)
         case 'c': clustered = 1; break;
         case 't': thr = atof(optarg); break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
         if (dst && cli_parse_int(optarg, lo, hi, dst) < 0) return cli_usage_error(usage_str, "%s", err_msg());
     }

@@ -118,7 +118,7 @@ int bench_tokenize(int argc, char **argv)
     long repeat = 3;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:d:r:hqv", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:d:r:hqv", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'd': data = optarg; break;
@@ -130,7 +130,7 @@ int bench_tokenize(int argc, char **argv)
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         default:
             if (cli_common_opt(c)) break;
-            return cli_usage_error(usage_str, "unknown option");
+            return cli_bad_option(usage_str, c, argv);
         }
     }
     if (!model) return cli_usage_error(usage_str, "--model is required");

@@ -4,11 +4,13 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "err.h"
 #include "ingest/encoder/encoder.h"
@@ -16,16 +18,44 @@
 #include "mem.h"
 #include "utf8.h"
 
+/* the command a usage text is for: "usage: semindex bench mine ..." ->
+ * "bench mine", "usage: semindex query ..." -> "query". */
+static void usage_command(const char *usage, char *out, size_t size)
+{
+    static const char pre[] = "usage: semindex ";
+    snprintf(out, size, "%s", "semindex");
+    if (!usage || strncmp(usage, pre, sizeof pre - 1)) return;
+    const char *p = usage + sizeof pre - 1;
+    size_t n = strcspn(p, " \n");
+    if (n == 5 && !strncmp(p, "bench", 5) && p[5] == ' ' && p[6] != '<') n += 1 + strcspn(p + 6, " \n");
+    snprintf(out, size, "semindex %.*s", (int)n, p);
+}
+
 int cli_usage_error(const char *usage, const char *fmt, ...)
 {
+    char cmd[64];
+    usage_command(usage, cmd, sizeof cmd);
     va_list ap;
     va_start(ap, fmt);
-    fputs("error: ", stderr);
+    fprintf(stderr, "%s: ", cmd);
     vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
     va_end(ap);
-    if (usage) fprintf(stderr, "%s", usage);
+    fprintf(stderr, " (see '%s --help')\n", cmd);
     return EXIT_USAGE;
+}
+
+int cli_bad_option(const char *usage, int c, char **argv)
+{
+    const char *a = argv[optind - 1];
+    if (!strncmp(a, "--", 2)) {
+        int n = (int)strcspn(a, "=");
+        if (c == ':') return cli_usage_error(usage, "option '%.*s' needs a value", n, a);
+        if (optopt && a[n] == '=') return cli_usage_error(usage, "option '%.*s' takes no value", n, a);
+        return cli_usage_error(usage, "unknown option '%.*s'", n, a);
+    }
+    if (c == ':') return cli_usage_error(usage, "option '-%c' needs a value", optopt);
+    if (optopt > ' ' && optopt < 127) return cli_usage_error(usage, "unknown option '-%c'", optopt);
+    return cli_usage_error(usage, "unknown option '%s'", a);
 }
 
 int cli_fail(const char *context)
@@ -54,6 +84,12 @@ int cli_parse_size(const char *s, uint64_t *out)
     if (*end) return err_set(ERR_INVALID, "'%s' is not a size", s);
     *out = (uint64_t)(v * mul);
     return 0;
+}
+
+uint64_t cli_default_memory_budget(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+    return pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize / 2 : 0;
 }
 
 int cli_parse_int(const char *s, long lo, long hi, long *out)

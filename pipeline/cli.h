@@ -4,7 +4,7 @@
  *
  * Manners (jq, zstd): results to stdout; diagnostics to stderr with an
  * "error: " or "warning: " prefix; -h/--help prints usage to stdout and
- * exits 0; bad usage prints one error line and the usage to stderr, exit 2.
+ * exits 0; bad usage prints one line "semindex CMD: ..." to stderr, exit 2.
  */
 #ifndef SEMINDEX_CLI_H
 #define SEMINDEX_CLI_H
@@ -37,9 +37,16 @@ enum {
     "same way. '-', /dev/stdout, /dev/fd/N, a device such as /dev/null, a FIFO or a\n" \
     "socket is written straight through (no .tmp, no rename). A directory is an error.\n"
 
-/* cli_usage_error: print "error: <msg>" and the usage to stderr; returns
- * EXIT_USAGE. */
+/* cli_usage_error: the one style of every command-line error: a single line
+ * "semindex CMD: <msg> (see 'semindex CMD --help')" on stderr, CMD read from
+ * the usage text ("usage: semindex CMD ..."); returns EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* cli_bad_option: the error for getopt_long's '?' or ':' (c; the option
+ * string starts with ':' and main sets opterr = 0, so getopt prints
+ * nothing): "unknown option '--x'", "option '--x' needs a value" or
+ * "option '--x' takes no value", through cli_usage_error. */
+int cli_bad_option(const char *usage, int c, char **argv);
 
 /* cli_fail: print "error: <err_msg()>" (with an optional context prefix) and
  * return EXIT_FAIL. */
@@ -47,6 +54,15 @@ int cli_fail(const char *context);
 
 /* cli_parse_size: "512", "64k", "4M", "2G" (powers of 1024) -> bytes. */
 int cli_parse_size(const char *s, uint64_t *out);
+
+/* cli_default_memory_budget: the index memory budget of build and run when
+ * none is given: half the physical RAM (0 if unknown). */
+uint64_t cli_default_memory_budget(void);
+
+/* CLI_MINE_EXACT_MAX: mine and run mine exactly (blocked sgemm) up to this
+ * many vectors and through the store's FAISS index above (mine --exact/--ann
+ * choose). */
+#define CLI_MINE_EXACT_MAX 200000
 
 /* cli_parse_int: a decimal integer in [lo, hi]. */
 int cli_parse_int(const char *s, long lo, long hi, long *out);

@@ -87,7 +87,5 @@ int cmd_bench(int argc, char **argv)
     }
     for (int i = 0; benches[i].name; i++)
         if (!strcmp(argv[1], benches[i].name)) return benches[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "error: unknown benchmark '%s'\n", argv[1]);
-    usage(stderr);
-    return EXIT_USAGE;
+    return cli_usage_error("usage: semindex bench <what>", "unknown benchmark '%s'", argv[1]);
 }

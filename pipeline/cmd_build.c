@@ -30,7 +30,7 @@ static const char usage_str[] =
     "usage: semindex build --store DIR [--index auto|FACTORY] [--memory-budget SIZE] [--recall R]\n"
     "                      [--rebuild] [--growth F]\n"
     "\n"
-    "  --store DIR           the store; the index is written to DIR/index.faiss (+ .manifest.json)\n"
+    "  -s, --store DIR       the store; the index is written to DIR/index.faiss (+ .manifest.json)\n"
     "  --index auto|FACTORY  auto (default): Flat, HNSW, IVF or IVF-PQ by size and budget;\n"
     "                        or a FAISS factory string such as IVF1024,Flat or IDMap,HNSW32\n"
     "  --memory-budget SIZE  memory the build may use: index + training sample + one batch of\n"
@@ -68,10 +68,9 @@ int cmd_build(int argc, char **argv)
     const char *dir = NULL;
     struct build_options o = BUILD_OPTIONS_INIT;
     int rebuild = 0, c;
-    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-    o.memory_budget = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize / 2 : 0;
+    o.memory_budget = cli_default_memory_budget();
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:hqv", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 's': dir = optarg; break;
@@ -93,7 +92,7 @@ int cmd_build(int argc, char **argv)
         case 'R': rebuild = 1; break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);

@@ -31,16 +31,16 @@ static const char usage[] =
     "\n"
     "Embed texts with a sentence-transformers model directory (or builtin:ngram).\n"
     "\n"
-    "  --model DIR          model directory as saved by sentence-transformers\n"
-    "  --input FILE         texts to embed (default: stdin)\n"
+    "  -m, --model DIR      model directory as saved by sentence-transformers\n"
+    "  -i, --input FILE     texts to embed (default: stdin)\n"
     "  --input-format F     lines (one text per line, default) or jsonl\n"
     "  --field NAME         jsonl field holding the text (default: text)\n"
-    "  --output FILE        where to write (default: stdout)\n"
+    "  -o, --output FILE    where to write (default: stdout)\n"
     "  --format F           jsonl: {\"embedding\":[...]} per line (default);\n"
     "                       f32: raw little-endian float32 rows, no header;\n"
     "                       npy: a NumPy .npy file [n, dim] float32\n"
     "  --batch-tokens N     tokens per forward batch (default 8192)\n"
-    "  --threads N          threads (default: all cores)\n"
+    "  -t, --threads N      threads (default: all cores)\n"
     "  --normalize          L2-normalize the embeddings (the model's Normalize\n"
     "                       module does this anyway when it has one)\n"
     "  --precision P        f32 (exact, default), bf16 or int8: the transformer's\n"
@@ -120,7 +120,7 @@ int cmd_embed(int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "hqv", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:i:o:t:hqv", opts, NULL)) != -1) {
         switch (c) {
         case 'h': fputs(usage, stdout); return EXIT_OK;
         case 'm': model = optarg; break;
@@ -149,7 +149,7 @@ int cmd_embed(int argc, char **argv)
             if (cli_precision(optarg, &eo.precision) < 0) return cli_usage_error(usage, "--precision: %s", err_msg());
             break;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage, "unknown option '%s'", argv[optind - 1]);
+        default: return cli_bad_option(usage, c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);

@@ -27,10 +27,11 @@
 static const char usage_str[] =
     "usage: semindex eval-sts --model DIR --pairs FILE [--score-scale S] [--json]\n"
     "\n"
-    "  --model DIR        sentence-transformers model directory or builtin:ngram\n"
+    "  -m, --model DIR    sentence-transformers model directory or builtin:ngram\n"
     "  --pairs FILE       tab-separated pairs with a header: score, sentence1, sentence2\n"
+    "                     ('-' = stdin)\n"
     "  --score-scale S    divide gold scores by S (default 5)\n"
-    "  --threads N        encoder threads (default: all cores)\n"
+    "  -t, --threads N    encoder threads (default: all cores)\n"
     "  --precision P      encoder precision: f32 (default), bf16 or int8\n"
     "  --json             print one JSON object instead of '<metric> <value>' lines\n"
     "  -q, -v             quieter, more verbose\n";
@@ -80,7 +81,8 @@ static int split_tabs(char *line, char **f, int max)
 static int read_pairs(const char *path, struct sts_pairs *out)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
+    int is_stdin = !strcmp(path, "-");
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
     if (!f) return err_set(errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "cannot open '%s': %s", path,
                            strerror(errno));
     char *line = NULL, *field[64];
@@ -148,7 +150,7 @@ static int read_pairs(const char *path, struct sts_pairs *out)
     if (rc == 0 && lineno == 0) rc = err_set(ERR_FORMAT, "'%s' is empty (no header line)", path);
     if (rc == 0 && ferror(f)) rc = err_set(ERR_IO, "cannot read '%s': %s", path, strerror(errno));
     free(line);
-    fclose(f);
+    if (!is_stdin) fclose(f);
     if (rc < 0) pairs_release(out);
     return rc;
 }
@@ -178,7 +180,7 @@ int cmd_eval_sts(int argc, char **argv)
     int prec = ENC_F32;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:t:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'p': pairs_path = optarg; break;
@@ -199,7 +201,7 @@ int cmd_eval_sts(int argc, char **argv)
             break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);

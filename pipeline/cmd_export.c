@@ -34,13 +34,14 @@
 static const char usage_str[] =
     "usage: semindex export --store DIR [--format jsonl|npy] [--output FILE]\n"
     "\n"
-    "  --store DIR     the store\n"
-    "  --format F      jsonl (default): one object per chunk with id, doc, text, vector and its\n"
-    "                  source (shard, entry, record, ext_id, byte span);\n"
-    "                  npy: the vectors as a NumPy .npy file plus a sibling .jsonl of ids, texts\n"
-    "                  and sources (no sibling when FILE is a stream such as a FIFO or /dev/null)\n"
-    "  --output FILE   where to write (jsonl: default stdout; npy: required, e.g. vectors.npy)\n"
-    "  -q, -v          quieter, more verbose\n"
+    "  -s, --store DIR     the store\n"
+    "  --format F          jsonl (default): one object per chunk with id, doc, text, vector and\n"
+    "                      its source (shard, entry, record, ext_id, byte span);\n"
+    "                      npy: the vectors as a NumPy .npy file plus a sibling .jsonl of ids,\n"
+    "                      texts and sources (no sibling when FILE is a stream such as a FIFO\n"
+    "                      or /dev/null)\n"
+    "  -o, --output FILE   where to write (jsonl: default stdout; npy: required, e.g. vectors.npy)\n"
+    "  -q, -v              quieter, more verbose\n"
     CLI_OUTPUT_PATHS_HELP;
 
 static int put_floats(struct buf *b, const float *v, int dim)
@@ -203,14 +204,14 @@ int cmd_export(int argc, char **argv)
     const char *dir = NULL, *format = "jsonl", *output = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:o:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 's': dir = optarg; break;
         case 'f': format = optarg; break;
         case 'o': output = optarg; break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);

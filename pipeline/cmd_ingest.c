@@ -25,8 +25,8 @@
 static const char usage_str[] =
     "usage: semindex ingest --store DIR --model DIR [options] SHARD...\n"
     "\n"
-    "  --store DIR         the store (created when absent)\n"
-    "  --model DIR         sentence-transformers model directory or builtin:ngram\n"
+    "  -s, --store DIR     the store (created when absent)\n"
+    "  -m, --model DIR     sentence-transformers model directory or builtin:ngram\n"
     "  --segment MODE      doc, line, sentence (default), paragraph or window\n"
     "  --window N          tokens per window (default 256; builtin:ngram counts words)\n"
     "  --overlap M         tokens shared by consecutive windows (default 32)\n"
@@ -37,7 +37,7 @@ static const char usage_str[] =
     "  --max-shard SIZE    cap on decompressed bytes per shard (default 64G)\n"
     "  --max-record SIZE   longest record (line or document) kept (default 32M)\n"
     "  --batch-tokens N    tokens per encoder batch (default 16384)\n"
-    "  --threads N         encoder threads (default: all cores)\n"
+    "  -t, --threads N     encoder threads (default: all cores)\n"
     "  --precision P       encoder precision: f32 (default), bf16 or int8; a store keeps\n"
     "                      one precision (another one needs --reembed)\n"
     "  --strict            a rejected input fails the run (exit 1) instead of exit 3\n"
@@ -106,7 +106,7 @@ int cmd_ingest(int argc, char **argv)
     uint64_t sz;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:m:t:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 's': store_dir = optarg; break;
         case 'm': model = optarg; break;
@@ -155,7 +155,7 @@ int cmd_ingest(int argc, char **argv)
             break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (!store_dir) return cli_usage_error(usage_str, "--store is required");

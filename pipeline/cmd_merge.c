@@ -15,7 +15,7 @@
 static const char usage_str[] =
     "usage: semindex merge --store OUT [options] PART_STORE...\n"
     "\n"
-    "  --store OUT         the merged store (created when absent)\n"
+    "  -s, --store OUT     the merged store (created when absent)\n"
     "  --stats-json FILE   write the merge's statistics as JSON to FILE ('-' = stdout)\n"
     "  -q, -v              quieter, more verbose\n"
     "\n"
@@ -38,13 +38,13 @@ int cmd_merge(int argc, char **argv)
     const char *out_dir = NULL, *stats_json = NULL;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 's': out_dir = optarg; break;
         case 'j': stats_json = optarg; break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (!out_dir) return cli_usage_error(usage_str, "--store is required");

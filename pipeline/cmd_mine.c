@@ -27,15 +27,14 @@
 #include "query/report.h"
 #include "query/search.h"
 
-#define AUTO_EXACT_MAX 200000
-
 static const char usage_str[] =
     "usage: semindex mine --store DIR [--threshold S] [--top-k K] [--max-pairs N] [--exact|--ann]\n"
     "                     [--clusters|--communities] [--cluster-threshold S] [--min-cluster-size N]\n"
-    "                     [--output FILE.tsv|.jsonl|.html] [--duplicates-output FILE.jsonl]\n"
+    "                     [--output FILE.tsv|.jsonl|.html] [--format tsv|jsonl|html]\n"
+    "                     [--duplicates-output FILE.jsonl]\n"
     "                     [--include-identical] [--lang TAG]\n"
     "\n"
-    "  --store DIR              the store\n"
+    "  -s, --store DIR          the store\n"
     "  --threshold S            keep pairs with cosine >= S (default: all)\n"
     "  --top-k K                neighbours looked at per chunk (default 100)\n"
     "  --max-pairs N            pairs kept at most, best first (default 500000)\n"
@@ -46,7 +45,9 @@ static const char usage_str[] =
     "  --cluster-threshold S    cosine for clusters (default: --threshold, else 0.75)\n"
     "  --min-cluster-size N     smallest cluster kept (default 2; communities 10)\n"
     "  --clusters-output FILE   clusters as jsonl: {\"cluster\", \"size\", \"ids\"}\n"
-    "  --output FILE            .tsv (default, stdout), .jsonl or .html (one self-contained report)\n"
+    "  -o, --output FILE        .tsv (default, stdout), .jsonl or .html (one self-contained report)\n"
+    "  --format F               tsv, jsonl or html, whatever the output's name (default: by\n"
+    "                           its extension; tsv on stdout)\n"
     "  --duplicates-output FILE texts stored more than once, one group per line (jsonl); default\n"
     "                           <output stem>.duplicates.jsonl beside --output, none on stdout\n"
     "  --include-identical      keep pairs of identical texts and repeats of a pair of texts\n"
@@ -119,6 +120,7 @@ int cmd_mine(int argc, char **argv)
         { "min-cluster-size", required_argument, NULL, 'z' },
         { "clusters-output", required_argument, NULL, 'O' },
         { "output", required_argument, NULL, 'o' },
+        { "format", required_argument, NULL, 'f' },
         { "duplicates-output", required_argument, NULL, 'D' },
         { "include-identical", no_argument, NULL, 'I' },
         { "lang", required_argument, NULL, 'L' },
@@ -126,13 +128,13 @@ int cmd_mine(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *dir = NULL, *output = NULL, *cl_output = NULL, *dups_output = NULL, *lang = NULL;
-    int include_identical = 0;
+    int include_identical = 0, format = 0; /* 1 + enum report_format, 0 = by extension */
     struct mine_options mo = MINE_OPTIONS_INIT;
     int mode = 0 /* 0 auto, 1 exact, 2 ann */, clusters = 0 /* 1 components, 2 communities */, c;
     double thr = NAN, cthr = NAN;
     long v, min_size = -1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:o:hqv", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 's': dir = optarg; break;
@@ -168,6 +170,12 @@ int cmd_mine(int argc, char **argv)
             break;
         case 'O': cl_output = optarg; break;
         case 'o': output = optarg; break;
+        case 'f':
+            if (!strcmp(optarg, "tsv")) format = 1 + REPORT_TSV;
+            else if (!strcmp(optarg, "jsonl")) format = 1 + REPORT_JSONL;
+            else if (!strcmp(optarg, "html")) format = 1 + REPORT_HTML;
+            else return cli_usage_error(usage_str, "unknown --format '%s' (use tsv, jsonl or html)", optarg);
+            break;
         case 'D': dups_output = optarg; break;
         case 'I': include_identical = 1; break;
         case 'L':
@@ -178,13 +186,13 @@ int cmd_mine(int argc, char **argv)
             break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
     if (!dir) return cli_usage_error(usage_str, "--store is required");
     enum report_format fmt;
-    if (report_format_of(output, &fmt) < 0) return cli_usage_error(usage_str, "%s", err_msg());
+    if (!format && report_format_of(output, &fmt) < 0) return cli_usage_error(usage_str, "%s", err_msg());
     if (dups_output && include_identical)
         return cli_usage_error(usage_str, "--duplicates-output and --include-identical exclude each other");
     if (dups_output && (!strcmp(dups_output, "-") || (output && !strcmp(dups_output, output))))
@@ -212,8 +220,8 @@ int cmd_mine(int argc, char **argv)
     if (mode != 1) {
         int orc = search_open_index(dir, &in, 0, &a);
         if (orc < 0 && mode == 2) { rc = cli_fail(NULL); goto out; }
-        if (orc < 0 && n > AUTO_EXACT_MAX) log_warn("%s; mining exactly", err_msg());
-        if (mode == 0 && n <= AUTO_EXACT_MAX) { ann_free(a); a = NULL; }
+        if (orc < 0 && n > CLI_MINE_EXACT_MAX) log_warn("%s; mining exactly", err_msg());
+        if (mode == 0 && n <= CLI_MINE_EXACT_MAX) { ann_free(a); a = NULL; }
     }
     /* both paths stream the vectors from the store (exact: a pass per
      * query block); only community detection needs them all in memory */
@@ -223,7 +231,7 @@ int cmd_mine(int argc, char **argv)
     }
     /* the duplicate groups first: mining then keeps room for the pairs of
      * copies that the report drops */
-    struct search_report ro = { output, dups_output, include_identical, mo.max_pairs };
+    struct search_report ro = { output, dups_output, include_identical, mo.max_pairs, format };
     if (search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups) < 0) { rc = cli_fail(NULL); goto out; }
     const char *mode_name = a ? "ann" : "exact";
     log_info("mine: %zu vectors of dim %d, %s, top_k %d, max_pairs %zu", n, in.dim, mode_name, mo.top_k,

@@ -39,17 +39,18 @@ static const char usage_str[] =
     "usage: semindex query --store DIR [-k N] [--threshold S] [--text T | --input FILE | --id CHUNK]\n"
     "                      [--input-format lines|jsonl] [--format tsv|jsonl] [--mmap]\n"
     "\n"
-    "  --store DIR         the store (its index: run 'semindex build' first)\n"
+    "  -s, --store DIR     the store (its index: run 'semindex build' first)\n"
     "  -k N                hits per query (default 10)\n"
     "  --threshold S       drop hits with a cosine score below S\n"
     "  --text T            one query text\n"
-    "  --input FILE        query texts, one per line ('-' = stdin), searched as one batch\n"
+    "  -i, --input FILE    query texts, one per line ('-' = stdin), searched as one batch;\n"
+    "                      without --text, --input or --id the texts are read from stdin\n"
     "  --input-format F    lines (default) or jsonl (field \"text\")\n"
     "  --id CHUNK          the stored chunk's own vector as the query (the chunk itself is skipped)\n"
     "  --format F          tsv (default) or jsonl; each hit with its source (shard, entry,\n"
     "                      record, ext_id, byte span: docs/formats.md); 'semindex show' for more\n"
     "  --mmap              map the index's inverted lists instead of reading them (IVF)\n"
-    "  --threads N         encoder threads (default: all cores)\n"
+    "  -t, --threads N     encoder threads (default: all cores)\n"
     "  --precision P       encode queries at f32, bf16 or int8 (default: the store's precision)\n"
     "  -q, -v              quieter, more verbose\n";
 
@@ -58,13 +59,13 @@ int cmd_query(int argc, char **argv)
     static const struct option longopts[] = {
         { "store", required_argument, NULL, 's' },
         { "threshold", required_argument, NULL, 'T' },
-        { "text", required_argument, NULL, 't' },
+        { "text", required_argument, NULL, 'x' },
         { "input", required_argument, NULL, 'i' },
         { "input-format", required_argument, NULL, 'F' },
         { "id", required_argument, NULL, 'I' },
         { "format", required_argument, NULL, 'f' },
         { "mmap", no_argument, NULL, 'M' },
-        { "threads", required_argument, NULL, 'j' },
+        { "threads", required_argument, NULL, 't' },
         { "precision", required_argument, NULL, 'P' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -75,7 +76,7 @@ int cmd_query(int argc, char **argv)
     double threshold = -INFINITY;
     int jsonl = 0, mmap = 0, c, n_src = 0, prec = -1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqvk:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:i:t:hqvk:", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 's': dir = optarg; break;
@@ -87,7 +88,7 @@ int cmd_query(int argc, char **argv)
             if (end == optarg || *end || isnan(threshold))
                 return cli_usage_error(usage_str, "bad --threshold '%s'", optarg);
             break;
-        case 't': text = optarg; n_src++; break;
+        case 'x': text = optarg; n_src++; break;
         case 'i': input = optarg; n_src++; break;
         case 'I': idstr = optarg; n_src++; break;
         case 'F':
@@ -99,7 +100,7 @@ int cmd_query(int argc, char **argv)
             else return cli_usage_error(usage_str, "unknown --format '%s' (use tsv or jsonl)", optarg);
             break;
         case 'M': mmap = 1; break;
-        case 'j':
+        case 't':
             if (cli_parse_int(optarg, 0, 4096, &threads) < 0)
                 return cli_usage_error(usage_str, "--threads: %s", err_msg());
             break;
@@ -108,12 +109,13 @@ int cmd_query(int argc, char **argv)
             break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
     if (!dir) return cli_usage_error(usage_str, "--store is required");
-    if (n_src != 1) return cli_usage_error(usage_str, "give exactly one of --text, --input and --id");
+    if (n_src == 0) input = "-", n_src = 1; /* like the other commands: texts from stdin */
+    if (n_src != 1) return cli_usage_error(usage_str, "give at most one of --text, --input and --id");
     uint64_t qid = 0;
     if (idstr) {
         char *end;

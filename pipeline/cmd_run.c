@@ -35,9 +35,6 @@
 #include "query/search.h"
 #include "run_opts.h"
 
-/* Mining is exact (blocked sgemm) up to this many vectors, FAISS kNN above. */
-#define RUN_EXACT_MINE_MAX 200000
-
 struct run {
     struct run_options o;
     struct store *s;
@@ -92,6 +89,10 @@ static int stage_ingest(struct run *r)
     io.src.strict = o->strict;
     io.src.follow_symlinks = o->follow_symlinks;
     io.reembed = o->reembed;
+    io.src.max_entry = o->max_entry;
+    io.src.max_shard = o->max_shard;
+    io.src.max_record = (size_t)o->max_record;
+    io.batch_tokens = (size_t)o->batch_tokens;
     io.dtype = o->f16 ? STORE_F16 : STORE_F32;
     io.progress = 1;
     io.root = r->root[0] ? r->root : o->root;
@@ -164,13 +165,13 @@ static int stage_mine(struct run *r, struct vectors *v)
     mo.max_pairs = (size_t)o->mine_max_pairs;
     mo.threshold = (float)o->mine_threshold;
     struct ann *a = NULL;
-    if (v->n > RUN_EXACT_MINE_MAX && search_open_index(o->store, &r->after, 0, &a) < 0)
+    if (v->n > CLI_MINE_EXACT_MAX && search_open_index(o->store, &r->after, 0, &a) < 0)
         log_warn("mine: %s; mining exactly", err_msg());
     r->mine_mode = a ? "ann" : "exact";
     struct mine_pair *p = NULL;
     size_t np = 0;
     struct mine_clusters cl = { 0 }, dups = { 0 };
-    struct search_report ro = { out, NULL, o->mine_include_identical, mo.max_pairs };
+    struct search_report ro = { out, NULL, o->mine_include_identical, mo.max_pairs, 0 };
     struct store_txn *t = NULL;
     double t0 = now_sec();
     int rc = store_read_begin(r->s, &t);
@@ -368,9 +369,8 @@ int cmd_run(int argc, char **argv)
     if (prc == 0 && r.o.shards.n == 0)
         prc = err_set(ERR_INVALID, "no shards: set 'shards' in [ingest] or give --ingest-shards / SHARD");
     if (prc < 0) {
-        fprintf(stderr, "error: %s\n(see 'semindex run --help')\n", err_msg());
         run_options_release(&r.o);
-        return EXIT_USAGE;
+        return cli_usage_error("usage: semindex run", "%s", err_msg());
     }
     struct run_options *o = &r.o;
     r.t0 = now_sec();

@@ -47,11 +47,11 @@
 static const char usage_str[] =
     "usage: semindex show --store DIR [--doc] [--json] ID...\n"
     "\n"
-    "  --store DIR     the store\n"
-    "  ID              a chunk id (as printed by query, mine and export), or with --doc a doc id\n"
-    "  --doc           show documents: their source and all their chunks\n"
-    "  --json          one JSON object per id and line\n"
-    "  -q, -v          quieter, more verbose\n";
+    "  -s, --store DIR   the store\n"
+    "  ID                a chunk id (as printed by query, mine and export), or with --doc a doc id\n"
+    "  --doc             show documents: their source and all their chunks\n"
+    "  --json            one JSON object per id and line\n"
+    "  -q, -v            quieter, more verbose\n";
 
 static const char *bd(const struct buf *b) { return b->data ? b->data : ""; }
 
@@ -198,14 +198,14 @@ int cmd_show(int argc, char **argv)
     const char *dir = NULL;
     int doc = 0, json = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 's': dir = optarg; break;
         case 'd': doc = 1; break;
         case 'J': json = 1; break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (!dir) return cli_usage_error(usage_str, "--store is required");

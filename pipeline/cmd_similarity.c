@@ -19,11 +19,11 @@
 static const char usage_str[] =
     "usage: semindex similarity --model DIR [--input FILE] [--input-format lines|jsonl] [--field NAME]\n"
     "\n"
-    "  --model DIR         sentence-transformers model directory or builtin:ngram\n"
-    "  --input FILE        texts, one per line (default: stdin)\n"
+    "  -m, --model DIR     sentence-transformers model directory or builtin:ngram\n"
+    "  -i, --input FILE    texts, one per line (default: stdin)\n"
     "  --input-format F    lines (default) or jsonl (one object per line)\n"
     "  --field NAME        the jsonl string field holding the text (default: text)\n"
-    "  --threads N         encoder threads (default: all cores)\n"
+    "  -t, --threads N     encoder threads (default: all cores)\n"
     "  --precision P       encoder precision: f32 (default), bf16 or int8\n"
     "  -q, -v              quieter, more verbose\n"
     "\n"
@@ -47,7 +47,7 @@ int cmd_similarity(int argc, char **argv)
     int prec = ENC_F32;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:i:t:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'i': input = optarg; break;
@@ -64,7 +64,7 @@ int cmd_similarity(int argc, char **argv)
             break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);

@@ -113,7 +113,7 @@ int cmd_slurm(int argc, char **argv)
     long tasks = 4, cpus = 1;
     int submit = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
         case 'n':
@@ -128,7 +128,7 @@ int cmd_slurm(int argc, char **argv)
         case 'S': submit = 1; break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (!config) return cli_usage_error(usage_str, "--config is required");

@@ -15,9 +15,9 @@
 static const char usage_str[] =
     "usage: semindex stats --store DIR [--json]\n"
     "\n"
-    "  --store DIR   the store\n"
-    "  --json        one JSON object instead of text\n"
-    "  -q, -v        quieter, more verbose\n"
+    "  -s, --store DIR   the store\n"
+    "  --json            one JSON object instead of text\n"
+    "  -q, -v            quieter, more verbose\n"
     "\n"
     "Prints the model, dimension, vector type, generation and the counts of shards,\n"
     "documents, chunks and vectors. Reading never blocks a running ingest.\n";
@@ -33,13 +33,13 @@ int cmd_stats(int argc, char **argv)
     const char *dir = NULL;
     int json = 0, c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 's': dir = optarg; break;
         case 'j': json = 1; break;
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
+        default: return cli_bad_option(usage_str, c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);

@@ -24,8 +24,9 @@ static const char usage_str[] =
     "  -m, --model DIR         sentence-transformers model directory, any directory\n"
     "                          with a tokenizer.json, or a tokenizer.json file\n"
     "  -i, --input FILE        input texts (default: stdin)\n"
-    "  -f, --input-format FMT  jsonl: one object per line with a \"text\" string\n"
-    "                          (default); lines: one text per line\n"
+    "  -f, --input-format FMT  lines: one text per line (default, as embed, query\n"
+    "                          and similarity); jsonl: one object per line with a\n"
+    "                          \"text\" string\n"
     "      --max-length N      truncate to N tokens (special tokens included)\n"
     "                          instead of the model's max_seq_length\n"
     "      --no-truncate       do not truncate to max_seq_length\n"
@@ -67,12 +68,12 @@ int cmd_tokenize(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     const char *model = NULL, *input = NULL;
-    enum cli_input_format fmt = CLI_IN_JSONL;
+    enum cli_input_format fmt = CLI_IN_LINES;
     int flags = 0, offsets = 0;
     long threads = 0, max_length = -1;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "m:i:f:t:hqv", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:i:f:t:hqv", opts, NULL)) != -1) {
         switch (c) {
         case 'm': model = optarg; break;
         case 'i': input = optarg; break;
@@ -93,7 +94,7 @@ int cmd_tokenize(int argc, char **argv)
         case 'h': fputs(usage_str, stdout); return EXIT_OK;
         default:
             if (cli_common_opt(c)) break;
-            return cli_usage_error(usage_str, "unknown option");
+            return cli_bad_option(usage_str, c, argv);
         }
     }
     if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);

@@ -6,6 +6,7 @@
  * an unknown command is an error that lists the commands, exit 2. Only
  * pipeline/ parses options, prints usage or exits.
  */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -59,6 +60,53 @@ static void list_commands(FILE *f)
                "Exit status: 0 success, 1 failure, 2 usage error, 3 finished with rejected inputs.\n");
 }
 
+/* distance: edits (insert, delete, substitute, swap of two neighbours)
+ * between a command name ('_' read as '-') and what was typed. */
+static int distance(const char *cmd, const char *typed)
+{
+    enum { M = 32 };
+    size_t n = strlen(cmd), m = strlen(typed);
+    if (n >= M || m >= M) return M;
+    int d[M][M];
+    for (size_t i = 0; i <= n; i++) d[i][0] = (int)i;
+    for (size_t j = 0; j <= m; j++) d[0][j] = (int)j;
+    for (size_t i = 1; i <= n; i++)
+        for (size_t j = 1; j <= m; j++) {
+            char a = cmd[i - 1] == '_' ? '-' : cmd[i - 1], b = typed[j - 1];
+            int v = d[i - 1][j - 1] + (a != b);
+            if (d[i - 1][j] + 1 < v) v = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
+            if (i > 1 && j > 1 && a == typed[j - 2] && (cmd[i - 2] == '_' ? '-' : cmd[i - 2]) == b &&
+                d[i - 2][j - 2] + 1 < v)
+                v = d[i - 2][j - 2] + 1;
+            d[i][j] = v;
+        }
+    return d[n][m];
+}
+
+/* unknown_command: one line, with git's "did you mean" when one command is
+ * within 2 edits (the closest, first in the table on a tie); else the
+ * list of commands. Exit 2. */
+static int unknown_command(const char *name)
+{
+    const struct command *best = NULL;
+    int best_d = 3;
+    for (size_t i = 0; i < N_COMMANDS; i++) {
+        int d = distance(commands[i].name, name);
+        if (d < best_d) best_d = d, best = &commands[i];
+    }
+    fprintf(stderr, "semindex: unknown command '%s'", name);
+    if (best) {
+        fputs("; did you mean '", stderr);
+        print_name(stderr, best->name);
+        fputs("'?\n", stderr);
+        return EXIT_USAGE;
+    }
+    fputc('\n', stderr);
+    list_commands(stderr);
+    return EXIT_USAGE;
+}
+
 int cmd_help(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -74,11 +122,7 @@ int cmd_help(int argc, char **argv)
         return EXIT_OK;
     }
     const struct command *c = find_command(argv[1]);
-    if (!c) {
-        fprintf(stderr, "error: unknown command '%s'\n", argv[1]);
-        list_commands(stderr);
-        return EXIT_USAGE;
-    }
+    if (!c) return unknown_command(argv[1]);
     char *sub[] = { argv[1], "--help", NULL };
     return c->fn(2, sub);
 }
@@ -109,12 +153,9 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const struct command *c = find_command(argv[i]);
-    if (!c) {
-        fprintf(stderr, "error: unknown command '%s'\n", argv[i]);
-        list_commands(stderr);
-        return EXIT_USAGE;
-    }
+    if (!c) return unknown_command(argv[i]);
     fflush(stdout);
+    opterr = 0; /* commands report bad options themselves (cli_bad_option) */
     int rc = c->fn(argc - i, argv + i);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "error: cannot write the output\n");

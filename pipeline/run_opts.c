@@ -2,68 +2,63 @@
  * run_opts.c - the settings table of `semindex run`: config keys and flags.
  */
 #include "run_opts.h"
+#include "opts.h"
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "cli.h"
 #include "config.h"
 #include "buf.h"
 #include "err.h"
 #include "mem.h"
-
-enum opt_type { T_STR, T_LIST, T_INT, T_NUM, T_SIZE, T_BOOL };
-
-struct opt {
-    const char *name;   /* config key ("section-key") == flag name */
-    enum opt_type type;
-    size_t off;
-    double lo, hi;      /* range of T_INT / T_NUM; hi < 0 marks a path (T_STR, T_LIST) */
-    const char *arg, *help;
-};
+#include "query/mine.h"
 
 #define O(f) offsetof(struct run_options, f)
 static const struct opt opts[] = {
-    { "store", T_STR, O(store), 0, -1, "DIR", "store directory (created by the first run)" },
-    { "model", T_STR, O(model), 0, -1, "DIR", "sentence-transformers model directory or builtin:ngram\n"
+    { "store", OPT_STR, O(store), 0, -1, "DIR", "store directory (created by the first run)" },
+    { "model", OPT_STR, O(model), 0, -1, "DIR", "sentence-transformers model directory or builtin:ngram\n"
       "(default: the model the store was made with, else builtin:ngram)" },
-    { "threads", T_INT, O(threads), 0, 4096, "N", "threads (default: all cores)" },
-    { "precision", T_STR, O(precision), 0, 0, "P", "encoder precision f32|bf16|int8\n"
-      "(default: the store's, else f32; another one needs ingest-reembed)" },
-    { "report", T_STR, O(report), 0, -1, "FILE", "run report JSON (default <store>/reports/run-<time>.json)" },
-    { "root", T_STR, O(root), 0, -1, "DIR", "corpus root: shard keys are paths relative to it\n"
+    { "threads", OPT_INT, O(threads), 0, 4096, "N", "threads (default: all cores)" },
+    { "precision", OPT_STR, O(precision), 0, 0, "P", "encoder precision f32|bf16|int8\n"
+      "(default: the store's, else f32; another one needs --reembed)" },
+    { "report", OPT_STR, O(report), 0, -1, "FILE", "run report JSON (default <store>/reports/run-<time>.json)" },
+    { "root", OPT_STR, O(root), 0, -1, "DIR", "corpus root: shard keys are paths relative to it\n"
       "(default: the store's recorded root, else the deepest directory holding every shard)" },
-    { "part", T_STR, O(part), 0, 0, "I/N", "ingest only part I of N (slurm: the array task's; see ingest --part)" },
-    { "ingest-shards", T_LIST, O(shards), 0, -1, "GLOB", "shard files, globs or directories (repeatable)" },
-    { "ingest-segment", T_STR, O(segment), 0, 0, "MODE", "doc|line|sentence|paragraph|window (default sentence)" },
-    { "ingest-window", T_INT, O(window), 1, 1 << 20, "N", "tokens per window chunk (segment window)" },
-    { "ingest-overlap", T_INT, O(overlap), 0, 1 << 20, "N", "tokens shared by consecutive windows" },
-    { "ingest-text-field", T_STR, O(text_field), 0, 0, "NAME", "JSON field holding the text (default text)" },
-    { "ingest-id-field", T_STR, O(id_field), 0, 0, "NAME", "JSON field holding the document id" },
-    { "ingest-column", T_STR, O(column), 0, 0, "NAME|N", "TSV/CSV column holding the text" },
-    { "ingest-strict", T_BOOL, O(strict), 0, 0, NULL, "a rejected input fails the run" },
-    { "ingest-follow-symlinks", T_BOOL, O(follow_symlinks), 0, 0, NULL, "follow symbolic links in directories\n"
+    { "part", OPT_STR, O(part), 0, 0, "I/N", "ingest only part I of N (slurm: the array task's; see ingest --part)" },
+    { "ingest-shards", OPT_LIST, O(shards), 0, -1, "GLOB", "shard files, globs or directories (repeatable)" },
+    { "ingest-segment", OPT_STR, O(segment), 0, 0, "MODE", "doc|line|sentence|paragraph|window (default sentence)" },
+    { "ingest-window", OPT_INT, O(window), 1, 1 << 20, "N", "tokens per window chunk (segment window)" },
+    { "ingest-overlap", OPT_INT, O(overlap), 0, 1 << 20, "N", "tokens shared by consecutive windows" },
+    { "ingest-text-field", OPT_STR, O(text_field), 0, 0, "NAME", "JSON field holding the text (default text)" },
+    { "ingest-id-field", OPT_STR, O(id_field), 0, 0, "NAME", "JSON field holding the document id" },
+    { "ingest-column", OPT_STR, O(column), 0, 0, "NAME|N", "TSV/CSV column holding the text" },
+    { "ingest-strict", OPT_BOOL, O(strict), 0, 0, NULL, "a rejected input fails the run" },
+    { "ingest-follow-symlinks", OPT_BOOL, O(follow_symlinks), 0, 0, NULL, "follow symbolic links in directories\n"
       "(loops are reported and skipped; default: links are not followed)" },
-    { "ingest-reembed", T_BOOL, O(reembed), 0, 0, NULL, "re-embed everything when the model changed" },
-    { "ingest-f16", T_BOOL, O(f16), 0, 0, NULL, "store vectors as float16 (new stores only)" },
-    { "index-enabled", T_BOOL, O(index_enabled), 0, 0, NULL, "build or update the FAISS index (default yes)" },
-    { "index-type", T_STR, O(index_type), 0, 0, "auto|FACTORY", "index type (default auto)" },
-    { "index-memory-budget", T_SIZE, O(memory_budget), 0, 0, "SIZE", "memory the index may use (default 4G)" },
-    { "index-recall", T_NUM, O(recall), 0.01, 1.0, "R", "recall@10 target when tuning (default 0.95)" },
-    { "index-grow-factor", T_NUM, O(grow_factor), 1.0, 1e9, "F", "add to a trained index until the corpus\n"
+    { "ingest-max-entry", OPT_SIZE, O(max_entry), 0, 0, "SIZE", "cap on decompressed bytes per archive entry (default 4G)" },
+    { "ingest-max-shard", OPT_SIZE, O(max_shard), 0, 0, "SIZE", "cap on decompressed bytes per shard (default 64G)" },
+    { "ingest-max-record", OPT_SIZE, O(max_record), 0, 0, "SIZE", "longest record (line or document) kept (default 32M)" },
+    { "ingest-batch-tokens", OPT_INT, O(batch_tokens), 1, 1 << 24, "N", "tokens per encoder batch (default 16384)" },
+    { "ingest-reembed", OPT_BOOL, O(reembed), 0, 0, NULL, "re-embed everything when the model changed" },
+    { "ingest-f16", OPT_BOOL, O(f16), 0, 0, NULL, "store vectors as float16 (new stores only)" },
+    { "index-enabled", OPT_BOOL, O(index_enabled), 0, 0, NULL, "build or update the FAISS index (default yes)" },
+    { "index-type", OPT_STR, O(index_type), 0, 0, "auto|FACTORY", "index type (default auto)" },
+    { "index-memory-budget", OPT_SIZE, O(memory_budget), 0, 0, "SIZE", "memory the index may use (default: half the RAM)" },
+    { "index-recall", OPT_NUM, O(recall), 0.01, 1.0, "R", "recall@10 target when tuning (default 0.95)" },
+    { "index-grow-factor", OPT_NUM, O(grow_factor), 1.0, 1e9, "F", "add to a trained index until the corpus\n"
       "grew by this factor since training, then retrain (default 2)" },
-    { "mine-enabled", T_BOOL, O(mine_enabled), 0, 0, NULL, "mine paraphrase pairs into a report (default no)" },
-    { "mine-output", T_STR, O(mine_output), 0, -1, "FILE", "report: .html, .jsonl or .tsv\n"
+    { "mine-enabled", OPT_BOOL, O(mine_enabled), 0, 0, NULL, "mine paraphrase pairs into a report (default no)" },
+    { "mine-output", OPT_STR, O(mine_output), 0, -1, "FILE", "report: .html, .jsonl or .tsv\n"
       "(default <store>/reports/pairs.html)" },
-    { "mine-threshold", T_NUM, O(mine_threshold), -1.0, 1.0, "S", "minimum cosine of a pair (default 0.8)" },
-    { "mine-top-k", T_INT, O(mine_top_k), 1, 10000, "K", "neighbours considered per chunk (default 10)" },
-    { "mine-max-pairs", T_INT, O(mine_max_pairs), 1, 1L << 40, "N", "most pairs reported (default 100000)" },
-    { "mine-min-cluster", T_INT, O(mine_min_cluster), 2, 1L << 40, "N", "smallest cluster reported (default 3)" },
-    { "mine-include-identical", T_BOOL, O(mine_include_identical), 0, 0, NULL, "keep pairs of identical texts\n"
+    { "mine-threshold", OPT_NUM, O(mine_threshold), -1.0, 1.0, "S", "minimum cosine of a pair (default 0.8)" },
+    { "mine-top-k", OPT_INT, O(mine_top_k), 1, 10000, "K", "neighbours considered per chunk (default 100)" },
+    { "mine-max-pairs", OPT_INT, O(mine_max_pairs), 1, 1L << 40, "N", "most pairs reported (default 500000)" },
+    { "mine-min-cluster", OPT_INT, O(mine_min_cluster), 2, 1L << 40, "N", "smallest cluster reported (default 3)" },
+    { "mine-include-identical", OPT_BOOL, O(mine_include_identical), 0, 0, NULL, "keep pairs of identical texts\n"
       "(default no: left out, grouped in <output stem>.duplicates.jsonl)" },
-    { "mine-lang", T_STR, O(mine_lang), 0, 0, "TAG", "html report language (default: ko for mostly\n"
+    { "mine-lang", OPT_STR, O(mine_lang), 0, 0, "TAG", "html report language (default: ko for mostly\n"
       "Hangul texts, else en)" },
 };
 #undef O
@@ -73,103 +68,45 @@ void run_options_init(struct run_options *o)
 {
     memset(o, 0, sizeof *o);
     o->index_enabled = 1;
-    o->memory_budget = 4ull << 30;
+    o->memory_budget = cli_default_memory_budget();
     o->recall = 0.95;
     o->grow_factor = 2.0;
     o->window = 256;
     o->overlap = 32;
     o->mine_threshold = 0.8;
-    o->mine_top_k = 10;
-    o->mine_max_pairs = 100000;
+    struct mine_options mo = MINE_OPTIONS_INIT;
+    o->mine_top_k = mo.top_k;
+    o->mine_max_pairs = (long)mo.max_pairs;
     o->mine_min_cluster = 3;
-}
-
-static void list_clear(struct run_list *l)
-{
-    for (size_t i = 0; i < l->n; i++) mem_free(l->v[i]);
-    mem_free(l->v);
-    memset(l, 0, sizeof *l);
 }
 
 void run_options_release(struct run_options *o)
 {
-    for (size_t i = 0; i < N_OPTS; i++) {
-        void *p = (char *)o + opts[i].off;
-        if (opts[i].type == T_STR) mem_free(*(char **)p);
-        else if (opts[i].type == T_LIST) list_clear(p);
-    }
+    opt_release(o, opts, N_OPTS);
     mem_free(o->config);
     memset(o, 0, sizeof *o);
 }
 
-static const struct opt *find(const char *name)
+static const struct opt *find(const char *name) { return opt_find(opts, N_OPTS, name); }
+
+/* find_flag: a setting by its name, else by its name without the section
+ * ("reembed" for "ingest-reembed") when exactly one setting ends so. */
+static const struct opt *find_flag(const char *name)
 {
+    const struct opt *op = find(name), *hit = NULL;
+    if (op) return op;
+    static const char *sections[] = { "ingest-", "index-", "mine-" };
+    size_t n = strlen(name);
     for (size_t i = 0; i < N_OPTS; i++)
-        if (!strcmp(opts[i].name, name)) return &opts[i];
-    return NULL;
-}
-
-static int parse_bool(const char *s, int *out)
-{
-    static const char *yes[] = { "1", "yes", "true", "on" }, *no[] = { "0", "no", "false", "off" };
-    for (int i = 0; i < 4; i++) {
-        if (!strcasecmp(s, yes[i])) return *out = 1, 0;
-        if (!strcasecmp(s, no[i])) return *out = 0, 0;
-    }
-    return err_set(ERR_INVALID, "'%s' is not yes or no", s);
-}
-
-/* set: store value into the setting; `replace_list` starts a list afresh. */
-static int set(struct run_options *o, const struct opt *op, const char *value, int *replace_list)
-{
-    void *p = (char *)o + op->off;
-    switch (op->type) {
-    case T_STR: {
-        char *s = mem_strdup(value);
-        if (!s) return err_set(ERR_NOMEM, "out of memory");
-        mem_free(*(char **)p);
-        *(char **)p = s;
-        return 0;
-    }
-    case T_LIST: {
-        struct run_list *l = p;
-        if (replace_list && *replace_list) {
-            list_clear(l);
-            *replace_list = 0;
+        for (size_t j = 0; j < sizeof sections / sizeof *sections; j++) {
+            size_t k = strlen(sections[j]);
+            if (strncmp(opts[i].name, sections[j], k) || strlen(opts[i].name) != k + n ||
+                strcmp(opts[i].name + k, name))
+                continue;
+            if (hit) return NULL; /* ambiguous: "enabled" */
+            hit = &opts[i];
         }
-        if (l->n == l->cap) {
-            size_t cap = l->cap ? 2 * l->cap : 8;
-            char **v = mem_realloc(l->v, cap * sizeof *v);
-            if (!v) return err_set(ERR_NOMEM, "out of memory");
-            l->v = v;
-            l->cap = cap;
-        }
-        if (!(l->v[l->n] = mem_strdup(value))) return err_set(ERR_NOMEM, "out of memory");
-        l->n++;
-        return 0;
-    }
-    case T_INT: {
-        long v;
-        if (cli_parse_int(value, (long)op->lo, (long)op->hi, &v) < 0)
-            return err_set(ERR_INVALID, "'%s' is not an integer in [%.0f, %.0f]", value, op->lo, op->hi);
-        *(long *)p = v;
-        return 0;
-    }
-    case T_NUM: {
-        char *end;
-        double v = strtod(value, &end);
-        if (end == value || *end || !(v >= op->lo && v <= op->hi))
-            return err_set(ERR_INVALID, "'%s' is not a number in [%g, %g]", value, op->lo, op->hi);
-        *(double *)p = v;
-        return 0;
-    }
-    case T_SIZE:
-        if (cli_parse_size(value, p) < 0) return err_set(ERR_INVALID, "'%s' is not a size (e.g. 512M, 4G)", value);
-        return 0;
-    case T_BOOL:
-        return parse_bool(value, p);
-    }
-    return err_set(ERR_INVALID, "bad option type");
+    return hit;
 }
 
 /* A relative path in a config file is relative to the file's directory (so
@@ -195,7 +132,7 @@ static int apply_config(struct run_options *o, const char *path)
                          c.e[i].line, c.e[i].key);
         } else if (op->hi < 0 && (rc = config_path(path, c.e[i].value, &v)) < 0) {
             break;
-        } else if ((rc = set(o, op, op->hi < 0 ? v.data : c.e[i].value, NULL)) < 0) {
+        } else if ((rc = opt_set(o, op, op->hi < 0 ? v.data : c.e[i].value, NULL)) < 0) {
             rc = err_prefix(rc, "%s:%d: %s", path, c.e[i].line, c.e[i].key);
         }
     }
@@ -232,33 +169,40 @@ int run_options_parse(struct run_options *o, int argc, char **argv)
             cli_common_opt(a[1]);
             continue;
         }
+        if (!strcmp(a, "-s") || !strcmp(a, "-m") || !strcmp(a, "-t")) { /* as in every command */
+            const char *name = a[1] == 's' ? "store" : a[1] == 'm' ? "model" : "threads";
+            if (i + 1 >= argc) return err_set(ERR_INVALID, "option '%s' needs a value", a);
+            int rc = opt_set(o, find(name), argv[++i], NULL);
+            if (rc < 0) return err_prefix(rc, "%s", a);
+            continue;
+        }
         if (a[0] != '-' || !a[1]) { /* a positional argument is a shard pattern */
-            FORWARD_ERR(set(o, find("ingest-shards"), a, &replace_shards));
+            FORWARD_ERR(opt_set(o, find("ingest-shards"), a, &replace_shards));
             continue;
         }
         if (strncmp(a, "--", 2)) return err_set(ERR_INVALID, "unknown option '%s'", a);
         char name[128];
         const char *eq = strchr(a + 2, '=');
         size_t len = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-        if (len >= sizeof name) return err_set(ERR_INVALID, "unknown option '%s'", a);
+        if (len >= sizeof name) return err_set(ERR_INVALID, "unknown option '%.*s'", (int)len + 2, a);
         memcpy(name, a + 2, len);
         name[len] = 0;
-        const struct opt *op = find(name);
+        const struct opt *op = find_flag(name);
         int negated = 0;
-        if (!op && !strncmp(name, "no-", 3) && (op = find(name + 3)) && op->type == T_BOOL) negated = 1;
+        if (!op && !strncmp(name, "no-", 3) && (op = find_flag(name + 3)) && op->type == OPT_BOOL) negated = 1;
         else if (op && negated) op = NULL;
-        if (!op) return err_set(ERR_INVALID, "unknown option '%s'", a);
+        if (!op) return err_set(ERR_INVALID, "unknown option '--%s'", name);
         const char *value;
-        if (op->type == T_BOOL && !eq) {
+        if (op->type == OPT_BOOL && !eq) {
             value = negated ? "no" : "yes";
         } else if (eq) {
-            if (negated) return err_set(ERR_INVALID, "--%s takes no value", name);
+            if (negated) return err_set(ERR_INVALID, "option '--%s' takes no value", name);
             value = eq + 1;
         } else {
-            if (i + 1 >= argc) return err_set(ERR_INVALID, "--%s needs a value (%s)", name, op->arg);
+            if (i + 1 >= argc) return err_set(ERR_INVALID, "option '--%s' needs a value (%s)", name, op->arg);
             value = argv[++i];
         }
-        int rc = set(o, op, value, op->type == T_LIST ? &replace_shards : NULL);
+        int rc = opt_set(o, op, value, op->type == OPT_LIST ? &replace_shards : NULL);
         if (rc < 0) return err_prefix(rc, "--%s", name);
     }
     return 0;
@@ -270,19 +214,12 @@ void run_options_usage(FILE *f)
                "The nightly job: find the shards, ingest the new and changed ones, build or\n"
                "update the index, optionally mine paraphrases, and write a run report.\n"
                "Every setting may be written in the config file (key 'name' in section\n"
-               "[section] for 'section-name') or given as a flag; flags win. docs/run.md\n"
-               "explains each one.\n\n  -c, --config FILE\n");
-    for (size_t i = 0; i < N_OPTS; i++) {
-        char left[64];
-        if (opts[i].type == T_BOOL) snprintf(left, sizeof left, "--[no-]%s", opts[i].name);
-        else snprintf(left, sizeof left, "--%s %s", opts[i].name, opts[i].arg);
-        fprintf(f, "  %-34s ", left);
-        for (const char *h = opts[i].help; *h; h++) {
-            fputc(*h, f);
-            if (*h == '\n') fprintf(f, "  %-34s ", "");
-        }
-        fputc('\n', f);
-    }
+               "[section] for 'section-name') or given as a flag; flags win. A flag may\n"
+               "drop its section when no other setting has that name, as the commands run\n"
+               "stands for spell it: --reembed, --top-k, --memory-budget. docs/run.md\n"
+               "explains each one. -s, -m and -t are --store, --model and --threads.\n\n"
+               "  -c, --config FILE\n");
+    opt_usage(f, opts, N_OPTS, 34);
     fprintf(f, "\nExit status: 0 all good; 3 finished, but some inputs were rejected (see the\n"
                "report); 1 failure (nothing committed after the failing stage); 2 usage error.\n"
                "%s", CLI_OUTPUT_PATHS_HELP);

@@ -16,10 +16,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct run_list {
-    char **v;
-    size_t n, cap;
-};
+#include "opts.h"
+
 
 struct run_options {
     char *config;            /* the file the settings came from, or NULL */
@@ -32,12 +30,14 @@ struct run_options {
     char *root;              /* corpus root of the shard keys (ingest --root) */
     char *part;              /* I/N, slurm or k8s:N: ingest only that part (ingest --part) */
     /* [ingest] */
-    struct run_list shards;  /* globs, directories, files */
+    struct opt_list shards;  /* globs, directories, files */
     char *segment;           /* doc|line|sentence|paragraph|window */
     long window, overlap;
     char *text_field, *id_field, *column;
     int strict, reembed, f16;
     int follow_symlinks;
+    uint64_t max_entry, max_shard, max_record; /* ingest --max-*; 0 = ingest's default */
+    long batch_tokens;       /* tokens per encoder batch; 0 = ingest's default */
     /* [index] */
     int index_enabled;
     char *index_type;        /* auto or a FAISS factory string */
@@ -53,12 +53,16 @@ struct run_options {
     char *mine_lang;         /* html lang; NULL = guessed from the texts */
 };
 
-/* run_options_init: the defaults. */
+/* run_options_init: the defaults, the same as the commands run stands for
+ * (mine's top-k and max-pairs from MINE_OPTIONS_INIT, build's memory budget
+ * from cli_default_memory_budget). */
 void run_options_init(struct run_options *o);
 void run_options_release(struct run_options *o);
 
 /* run_options_parse: apply --config FILE (if any, wherever it appears) and
- * then the other flags of argv[1..argc). Returns 0, 1 when --help was given
+ * then the other flags of argv[1..argc). A flag is a setting's name
+ * ("--ingest-reembed") or that name without its section ("--reembed", the
+ * spelling of the command run stands for) when no other setting ends so.  Returns 0, 1 when --help was given
  * (usage printed to stdout), or a negative error with the message naming the
  * file and line or the flag. */
 int run_options_parse(struct run_options *o, int argc, char **argv);

@@ -419,8 +419,8 @@ int search_write_pairs(struct store_txn *t, const struct search_report *o, struc
                        struct mine_pair *p, size_t *np, const struct mine_clusters *clusters,
                        const struct mine_clusters *dups)
 {
-    enum report_format fmt;
-    FORWARD_ERR(report_format_of(o->path, &fmt));
+    enum report_format fmt = (enum report_format)(o->format - 1);
+    if (!o->format) FORWARD_ERR(report_format_of(o->path, &fmt));
     struct buf dpath = BUF_INIT;
     int rc = 0;
     sm->identical_included = o->include_identical;

@@ -137,6 +137,7 @@ struct search_report {
     const char *dups_path;
     int include_identical;
     size_t max_pairs;
+    int format;          /* 1 + enum report_format; 0 = by path's extension (report_format_of) */
 };
 
 /* search_report_prepare: unless o->include_identical, find the duplicate

@@ -353,7 +353,7 @@ int main(void)
         mine_clusters_release(&g);
         /* the whole report: prepare (room for the dropped pairs), write */
         snprintf(path, sizeof path, "%s/pairs.jsonl", test_tmpdir());
-        struct search_report o = { path, NULL, 0, 2 };
+        struct search_report o = { path, NULL, 0, 2, 0 };
         size_t mp = 2;
         CHECK_OK(search_report_prepare(t, &o, 10, &mp, &g));
         CHECK_INT(mp, 2 + 5 * 10);
@@ -379,7 +379,7 @@ int main(void)
         mine_clusters_release(&g);
         /* --include-identical: no groups, pairs as mined */
         snprintf(path, sizeof path, "%s/all.tsv", test_tmpdir());
-        struct search_report oi = { path, NULL, 1, 0 };
+        struct search_report oi = { path, NULL, 1, 0, 0 };
         mp = 2;
         CHECK_OK(search_report_prepare(t, &oi, 10, &mp, &g));
         CHECK_INT(mp, 2);

@@ -6,7 +6,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 echo hello > "$T/in.txt"
 "$S" embed --input "$T/in.txt" 2> "$T/err"; [ $? -eq 2 ] || { echo "no --model: want 2"; exit 1; }
-grep -q "error: --model is required" "$T/err" || exit 1
+grep -q "^semindex embed: --model is required" "$T/err" || exit 1
 "$S" embed --model x --format csv 2>/dev/null; [ $? -eq 2 ] || { echo "bad format: want 2"; exit 1; }
 "$S" embed --model x --threads 0 2>/dev/null; [ $? -eq 2 ] || { echo "bad threads: want 2"; exit 1; }
 "$S" embed --model "$T/nope" --input "$T/in.txt" --output "$T/o" 2> "$T/err"; [ $? -eq 1 ] || exit 1

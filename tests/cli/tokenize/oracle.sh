@@ -26,7 +26,7 @@ fail=0
 compare() { # name texts max_len semindex-flags [tokenizer.json]
     tj=${5:-$FX/$1/model/tokenizer.json}
     node "$O/tokenize.js" "$tj" "$2" "$3" > "$T/want" || { echo "$1: oracle failed"; fail=1; return; }
-    "$S" tokenize -q --model "${5:-$FX/$1/model}" --input "$2" $4 | sed 's/,"n_untruncated".*}$/}/' > "$T/got" ||
+    "$S" tokenize -q --model "${5:-$FX/$1/model}" --input "$2" --input-format jsonl $4 | sed 's/,"n_untruncated".*}$/}/' > "$T/got" ||
         { echo "$1: semindex tokenize failed"; fail=1; return; }
     n=$(wc -l < "$T/want")
     paste -d '\t' "$T/want" "$T/got" | awk -F '\t' '$1 != $2 {print NR}' > "$T/bad"
