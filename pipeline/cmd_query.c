@@ -37,7 +37,7 @@
 
 static const char usage_str[] =
     "usage: semindex query --store DIR [-k N] [--threshold S] [--text T | --input FILE | --id CHUNK]\n"
-    "                      [--input-format lines|jsonl] [--format tsv|jsonl] [--mmap]\n"
+    "                      [--input-format lines|jsonl] [--format tsv|jsonl] [--mmap] [--model DIR]\n"
     "\n"
     "  --store DIR         the store (its index: run 'semindex build' first)\n"
     "  -k N                hits per query (default 10)\n"
@@ -51,6 +51,7 @@ static const char usage_str[] =
     "  --mmap              map the index's inverted lists instead of reading them (IVF)\n"
     "  --threads N         encoder threads (default: all cores)\n"
     "  --precision P       encode queries at f32, bf16 or int8 (default: the store's precision)\n"
+    "  --model DIR         the store's model moved to DIR (checked against the store's fingerprint)\n"
     "  -q, -v              quieter, more verbose\n";
 
 int cmd_query(int argc, char **argv)
@@ -66,10 +67,11 @@ int cmd_query(int argc, char **argv)
         { "mmap", no_argument, NULL, 'M' },
         { "threads", required_argument, NULL, 'j' },
         { "precision", required_argument, NULL, 'P' },
+        { "model", required_argument, NULL, 'm' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dir = NULL, *text = NULL, *input = NULL, *idstr = NULL;
+    const char *dir = NULL, *text = NULL, *input = NULL, *idstr = NULL, *model = NULL;
     enum cli_input_format infmt = CLI_IN_LINES;
     long k = 10, threads = 0;
     double threshold = -INFINITY;
@@ -87,6 +89,7 @@ int cmd_query(int argc, char **argv)
             if (end == optarg || *end || isnan(threshold))
                 return cli_usage_error(usage_str, "bad --threshold '%s'", optarg);
             break;
+        case 'm': model = optarg; break;
         case 't': text = optarg; n_src++; break;
         case 'i': input = optarg; n_src++; break;
         case 'I': idstr = optarg; n_src++; break;
@@ -170,7 +173,7 @@ int cmd_query(int argc, char **argv)
             int sp = ENC_F32;
             if (enc_precision_parse(in.precision, &sp) == 0) cli_precision_warn(sp);
         }
-        if (search_open_encoder(&in, (int)threads, prec, &e) < 0) { rc = cli_fail(NULL); goto out; }
+        if (search_open_encoder(&in, model, (int)threads, prec, &e) < 0) { rc = cli_fail(NULL); goto out; }
         qv = mem_alloc_array(nq ? nq : 1, (size_t)in.dim * sizeof *qv);
         if (!qv) { err_set(ERR_NOMEM, "out of memory for %zu queries", nq); rc = cli_fail(NULL); goto out; }
         if (nq && enc_encode(e, (const char *const *)q.text, q.len, nq, qv, NULL) < 0) {
