@@ -274,29 +274,33 @@ static void report_json(struct run *r, struct buf *b, int code)
     buf_printf(b, "\"total\": %.3f}\n}\n", now_sec() - r->t0);
 }
 
+/* summary: the human summary on stderr (docs/run.md); -q drops it (a
+ * failure was already logged as an error) */
 static void summary(const struct run *r, int code)
 {
+    if (log_level < LOG_INFO) return;
+    FILE *f = stderr;
     const struct ingest_stats *g = &r->ing;
-    printf("semindex run: %s (exit %d)\n", code == EXIT_OK ? "ok" : code == EXIT_PARTIAL ? "finished, some inputs rejected" : "FAILED", code);
-    if (r->failed_stage) printf("  failed in %s: %s\n", r->failed_stage, r->error ? r->error : "");
-    printf("  shards     %zu found: %llu new, %llu changed, %llu resumed, %llu unchanged, %llu failed\n",
+    fprintf(f, "semindex run: %s (exit %d)\n", code == EXIT_OK ? "ok" : code == EXIT_PARTIAL ? "finished, some inputs rejected" : "FAILED", code);
+    if (r->failed_stage) fprintf(f, "  failed in %s: %s\n", r->failed_stage, r->error ? r->error : "");
+    fprintf(f, "  shards     %zu found: %llu new, %llu changed, %llu resumed, %llu unchanged, %llu failed\n",
            r->shards.n, (unsigned long long)g->shards_new, (unsigned long long)g->shards_changed,
            (unsigned long long)g->shards_resumed, (unsigned long long)g->shards_skipped,
            (unsigned long long)g->shards_failed);
-    printf("  ingest     %llu docs, %llu chunks (%llu duplicates not embedded, %llu truncated), %llu rejected inputs\n",
+    fprintf(f, "  ingest     %llu docs, %llu chunks (%llu duplicates not embedded, %llu truncated), %llu rejected inputs\n",
            (unsigned long long)g->docs, (unsigned long long)g->chunks, (unsigned long long)g->duplicates,
            (unsigned long long)g->truncated, (unsigned long long)g->rejected);
-    printf("  encoder    %llu tokens, %.0f tokens/s\n", (unsigned long long)g->tokens,
+    fprintf(f, "  encoder    %llu tokens, %.0f tokens/s\n", (unsigned long long)g->tokens,
            g->t_encode > 0 ? (double)g->tokens / g->t_encode : 0.0);
     if (r->idx_done)
-        printf("  index      %s, %lld vectors, recall@10 %.3f, %s\n", r->idx.plan.factory, (long long)r->idx.ntotal,
+        fprintf(f, "  index      %s, %lld vectors, recall@10 %.3f, %s\n", r->idx.plan.factory, (long long)r->idx.ntotal,
                r->idx.recall, r->idx.rebuilt ? "rebuilt" : "updated");
-    if (r->mine_done) printf("  mine       %zu pairs, %zu clusters (%s)\n", r->mine_pairs, r->mine_clusters, r->mine_mode);
-    printf("  store      %llu docs, %llu chunks, generation %llu\n", (unsigned long long)r->after.n_docs,
+    if (r->mine_done) fprintf(f, "  mine       %zu pairs, %zu clusters (%s)\n", r->mine_pairs, r->mine_clusters, r->mine_mode);
+    fprintf(f, "  store      %llu docs, %llu chunks, generation %llu\n", (unsigned long long)r->after.n_docs,
            (unsigned long long)r->after.n_chunks, (unsigned long long)r->after.generation);
-    printf("  time       discover %.1fs, ingest %.1fs, index %.1fs, mine %.1fs, total %.1fs\n", r->t_stage[0],
+    fprintf(f, "  time       discover %.1fs, ingest %.1fs, index %.1fs, mine %.1fs, total %.1fs\n", r->t_stage[0],
            r->t_stage[1], r->t_stage[2], r->t_stage[3], now_sec() - r->t0);
-    fflush(stdout);
+    fflush(f);
 }
 
 /* write_report: the JSON to o->report or reports/run-<time>.json, and a copy
