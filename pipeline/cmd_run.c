@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,7 +57,36 @@ struct run {
     char *error;
     char started[32];
     double t0;
+    pthread_mutex_t rej_mu;   /* the report's "rejected" list (on_reject, from the readers) */
+    struct buf rej;
+    size_t n_rej, rej_unlisted;
 };
+
+/* at most this many rejected inputs are listed in the report; the rest are
+ * counted in "rejected_not_listed" */
+#define RUN_REJECTED_MAX 1000
+
+static void on_reject(void *ctx, const char *shard, const char *entry, uint64_t record, const char *reason)
+{
+    struct run *r = ctx;
+    pthread_mutex_lock(&r->rej_mu);
+    if (r->n_rej >= RUN_REJECTED_MAX) {
+        r->rej_unlisted++;
+    } else {
+        struct buf *b = &r->rej;
+        buf_puts(b, r->n_rej ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
+        buf_json_str(b, shard, strlen(shard));
+        buf_puts(b, ", \"entry\": ");
+        if (entry) buf_json_str(b, entry, strlen(entry));
+        else buf_puts(b, "null");
+        if (record) buf_printf(b, ", \"record\": %llu, \"reason\": ", (unsigned long long)record);
+        else buf_puts(b, ", \"record\": null, \"reason\": ");
+        buf_json_str(b, reason, strlen(reason));
+        buf_puts(b, "}");
+        r->n_rej++;
+    }
+    pthread_mutex_unlock(&r->rej_mu);
+}
 
 enum { ST_DISCOVER, ST_INGEST, ST_INDEX, ST_MINE, ST_REPORT };
 static const char *const stage_names[] = { "discover", "ingest", "index", "mine", "report" };
@@ -90,6 +120,8 @@ static int stage_ingest(struct run *r)
     if (o->id_field) io.src.id_field = o->id_field;
     if (o->column) io.src.column = o->column;
     io.src.strict = o->strict;
+    io.src.on_reject = on_reject;
+    io.src.reject_ctx = r;
     io.src.follow_symlinks = o->follow_symlinks;
     io.reembed = o->reembed;
     io.dtype = o->f16 ? STORE_F16 : STORE_F32;
@@ -251,6 +283,8 @@ static void report_json(struct run *r, struct buf *b, int code)
     buf_printf(b, "  \"discover\": {\"patterns\": %zu, \"empty_patterns\": %zu, \"skipped_files\": %zu, "
                   "\"unreadable\": %zu},\n",
                r->disc.patterns, r->disc.empty_patterns, r->disc.skipped_files, r->disc.unreadable);
+    buf_printf(b, "  \"rejected\": [%s%s],\n  \"rejected_not_listed\": %zu,\n", r->rej.len ? r->rej.data : "",
+               r->n_rej ? "\n  " : "", r->rej_unlisted);
     buf_puts(b, "  \"ingest\": ");
     ingest_stats_json(g, b);
     buf_printf(b, ",\n  \"tokens_per_second\": %.1f,\n",
@@ -361,6 +395,7 @@ int cmd_run(int argc, char **argv)
 {
     struct run r;
     memset(&r, 0, sizeof r);
+    pthread_mutex_init(&r.rej_mu, NULL);
     run_options_init(&r.o);
     int prc = run_options_parse(&r.o, argc, argv);
     if (prc == 1) {
@@ -436,6 +471,8 @@ out:
     fs_lock_release(&lock);
     shard_list_release(&r.shards);
     mem_free(r.error);
+    buf_release(&r.rej);
+    pthread_mutex_destroy(&r.rej_mu);
     run_options_release(&r.o);
     return code;
 }

@@ -151,6 +151,10 @@ static int reject(struct rd *r, const char *entry, const char *fmt, ...)
     va_end(ap);
     r->st->n_rejected++;
     shard_warn(r, entry, msg);
+    if (r->o->on_reject) {
+        uint64_t rec = !strncmp(msg, "line ", 5) ? strtoull(msg + 5, NULL, 10) : 0;
+        r->o->on_reject(r->o->reject_ctx, r->shard, entry, rec, msg);
+    }
     if (r->o->strict && r->err == 0) {
         if (entry) r->err = err_set(ERR_FORMAT, "shard '%s': entry '%s': %s (--strict)", r->shard, entry, msg);
         else r->err = err_set(ERR_FORMAT, "shard '%s': %s (--strict)", r->shard, msg);
