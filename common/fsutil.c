@@ -367,6 +367,26 @@ int fs_is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+int fs_check_output(const char *path)
+{
+    if (!path || !strcmp(path, "-") || fs_is_stream(path)) return 0;
+    RETURN_ERR_IF(fs_is_dir(path), ERR_IO, "cannot write '%s': it is a directory", path);
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    RETURN_ERR_IF(!dir, ERR_NOMEM, "out of memory");
+    int rc = 0;
+    struct stat st;
+    if (stat(dir, &st) < 0)
+        rc = err_set(errno == ENOENT ? ERR_NOTFOUND : ERR_IO, "cannot write '%s': directory '%s': %s", path, dir,
+                     strerror(errno));
+    else if (!S_ISDIR(st.st_mode))
+        rc = err_set(ERR_IO, "cannot write '%s': '%s' is not a directory", path, dir);
+    else if (access(dir, W_OK | X_OK) < 0)
+        rc = err_set(ERR_IO, "cannot write '%s': directory '%s': %s", path, dir, strerror(errno));
+    free(dir);
+    return rc;
+}
+
 int fs_join(struct buf *out, const char *dir, const char *name)
 {
     buf_reset(out);

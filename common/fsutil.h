@@ -73,6 +73,12 @@ void fs_atomic_abort(struct fs_atomic *a);
  * or a symlink to one), so there is no file beside it to rename or pair. */
 int fs_is_stream(const char *path);
 
+/* fs_check_output: 0 if an output can be written to path later (before the
+ * work that produces it): NULL, "-" and streams are fine; otherwise the
+ * directory that holds path must exist and be writable and path must not be
+ * a directory. ERR_NOTFOUND / ERR_IO naming path and the directory. */
+int fs_check_output(const char *path);
+
 /* fs_write_atomic: replace path with data[0..n) atomically (fs_atomic). */
 int fs_write_atomic(const char *path, const void *data, size_t n);
 

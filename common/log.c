@@ -77,13 +77,14 @@ void progress_update(struct progress *p, uint64_t done, const char *fmt, ...)
         double left = el * (double)(p->total - done) / (double)done;
         snprintf(eta, sizeof eta, ", ETA %dm%02ds", (int)(left / 60), (int)left % 60);
     }
+    double rate = el > 0 ? (double)done / el : 0;
     if (p->total)
-        fprintf(stderr, "%s%s: %llu/%llu (%.0f%%) %s [%.0fs%s]%s", p->tty ? "\r" : "", p->what,
+        fprintf(stderr, "%s%s: %llu/%llu (%.0f%%) %s [%.0fs, %.0f/s%s]%s", p->tty ? "\r" : "", p->what,
                 (unsigned long long)done, (unsigned long long)p->total,
-                100.0 * (double)done / (double)p->total, extra, el, eta, p->tty ? "\033[K" : "\n");
+                100.0 * (double)done / (double)p->total, extra, el, rate, eta, p->tty ? "\033[K" : "\n");
     else
-        fprintf(stderr, "%s%s: %llu %s [%.0fs]%s", p->tty ? "\r" : "", p->what,
-                (unsigned long long)done, extra, el, p->tty ? "\033[K" : "\n");
+        fprintf(stderr, "%s%s: %llu %s [%.0fs, %.0f/s]%s", p->tty ? "\r" : "", p->what,
+                (unsigned long long)done, extra, el, rate, p->tty ? "\033[K" : "\n");
     p->shown = 1;
 }
 

@@ -197,11 +197,22 @@ int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *p)
     return 0;
 }
 
+/* FAISS's IVF indexes take ids; every other index (Flat, HNSW32, PQ16, a
+ * PCA64,Flat chain) refuses add_with_ids, so it goes inside an IDMap as the
+ * planner's own Flat and HNSW do. An IDMap the caller wrote stays as it is. */
+int build_factory_with_ids(const char *factory, char *out, size_t cap)
+{
+    int wrap = strncmp(factory, "IDMap", 5) != 0 && !strstr(factory, "IVF");
+    int k = snprintf(out, cap, "%s%s", wrap ? "IDMap," : "", factory);
+    RETURN_ERR_IF(k < 0 || (size_t)k >= cap, ERR_INVALID, "factory string '%s' too long", factory);
+    return 0;
+}
+
 int build_plan_factory(const char *factory, int64_t n, int dim, struct build_plan *p)
 {
     memset(p, 0, sizeof *p);
-    RETURN_ERR_IF(strlen(factory) >= sizeof p->factory, ERR_INVALID, "factory string too long");
-    snprintf(p->factory, sizeof p->factory, "%s", factory);
+    FORWARD_ERR(build_factory_with_ids(factory, p->factory, sizeof p->factory));
+    factory = p->factory;
     const char *ivf = strstr(factory, "IVF"), *hnsw = strstr(factory, "HNSW"), *pq = strstr(factory, "PQ");
     if (ivf) {
         p->nlist = strtoll(ivf + 3, NULL, 10);
@@ -536,6 +547,8 @@ struct manifest {
     char ids_hash[40];      /* xxh128 of the indexed ids, in order */
     double recall, recall_target;
     char file[256];         /* the index data file (basename, "<name>.<16 hex>"); "" = <path> itself */
+    char asked[128];        /* --index as asked ("auto" or the factory as built); "" in older manifests */
+    int64_t memory_budget;  /* --memory-budget it was planned for (0 = unlimited; -1 unknown: older) */
 };
 
 static int manifest_write(const char *path, const struct manifest *m)
@@ -551,6 +564,11 @@ static int manifest_write(const char *path, const struct manifest *m)
                           "recall_at_10", m->recall, "recall_target", m->recall_target,
                           "nprobe", (json_int_t)m->nprobe, "efSearch", (json_int_t)m->ef_search,
                           "n_train", (json_int_t)m->n_train);
+    if (j && (json_object_set_new(j, "index", json_string(m->asked)) < 0 ||
+              json_object_set_new(j, "memory_budget", json_integer((json_int_t)m->memory_budget)) < 0)) {
+        json_decref(j);
+        j = NULL;
+    }
     if (j && m->file[0] && json_object_set_new(j, "file", json_string(m->file)) < 0) {
         json_decref(j);
         j = NULL;
@@ -607,6 +625,12 @@ static int manifest_read(const char *path, struct manifest *m)
         goto out;
     }
     snprintf(m->file, sizeof m->file, "%s", s);
+    s = "";
+    if (json_object_get(j, "index") && (rc = json_get_str(j, "index", what, &s)) < 0) goto out;
+    snprintf(m->asked, sizeof m->asked, "%s", s);
+    m->memory_budget = -1;
+    if (json_object_get(j, "memory_budget") && (rc = json_get_int(j, "memory_budget", what, &m->memory_budget)) < 0)
+        goto out;
     int64_t gen = 0;
     if ((rc = json_get_int(j, "dim", what, &m->dim)) < 0 || (rc = json_get_int(j, "ntotal", what, &m->ntotal)) < 0 ||
         (rc = json_get_int(j, "trained_ntotal", what, &m->trained_ntotal)) < 0 ||
@@ -783,6 +807,17 @@ static int add_pass(struct ann *a, const struct build_source *src, int dim, size
     return rc;
 }
 
+/* asked_factory: --index as the manifest records it: "auto" or the factory
+ * as built (build_factory_with_ids) */
+static int asked_factory(const struct build_options *o, char *out, size_t cap)
+{
+    if (!o->factory || !strcmp(o->factory, "auto")) {
+        snprintf(out, cap, "auto");
+        return 0;
+    }
+    return build_factory_with_ids(o->factory, out, cap);
+}
+
 /* finish: tune, write index then manifest, fill r */
 static int finish(const char *path, struct ann *a, const struct build_plan *p, const struct build_source *src,
                   const struct add_state *st, int dim, const struct build_meta *meta,
@@ -806,6 +841,8 @@ static int finish(const char *path, struct ann *a, const struct build_plan *p, c
     m.generation = meta->store_generation;
     m.recall = r->recall;
     m.recall_target = o->recall_target;
+    FORWARD_ERR(asked_factory(o, m.asked, sizeof m.asked));
+    m.memory_budget = (int64_t)o->memory_budget;
     FORWARD_ERR(write_pair(path, a, &m));
     r->plan = *p;
     r->ntotal = m.ntotal;
@@ -891,18 +928,26 @@ int build_update_stream(const char *path, const struct build_source *src, int di
 {
     struct manifest m;
     const char *why = NULL;
+    char asked[128], whybuf[512];
     double t0 = now_sec();
     sweep(path, NULL);
     int64_t n = src->n;
+    FORWARD_ERR(asked_factory(o, asked, sizeof asked));
     int rc = manifest_read(path, &m);
     if (rc < 0) {
         why = err_msg();
+    } else if (m.asked[0] ? strcmp(m.asked, asked) != 0 : strcmp(asked, "auto") && strcmp(asked, m.factory)) {
+        snprintf(whybuf, sizeof whybuf, "--index changed (the index was planned for '%s', now '%s')",
+                 m.asked[0] ? m.asked : m.factory, asked);
+        why = whybuf;
+    } else if (!strcmp(asked, "auto") && m.memory_budget >= 0 && (uint64_t)m.memory_budget != o->memory_budget) {
+        snprintf(whybuf, sizeof whybuf, "--memory-budget changed (the index was planned for %llu MiB, now %llu MiB)",
+                 (unsigned long long)m.memory_budget >> 20, (unsigned long long)(o->memory_budget >> 20));
+        why = whybuf;
     } else if (m.dim != dim) {
         why = "the dimension changed";
     } else if (strcmp(m.fingerprint, meta->model_fingerprint ? meta->model_fingerprint : "")) {
         why = "the model changed";
-    } else if (o->factory && strcmp(o->factory, "auto") && strcmp(o->factory, m.factory)) {
-        why = "another factory string was asked for";
     } else if (m.ntotal > n || m.ntotal < 1) {
         why = "the store has fewer vectors than the index";
     } else if ((double)n > o->growth_factor * (double)m.trained_ntotal) {
@@ -914,7 +959,7 @@ int build_update_stream(const char *path, const struct build_source *src, int di
         if (strcmp(hx, m.ids_hash) || (n > m.ntotal && after <= m.max_id)) why = "the store did not only append";
     }
     if (why) {
-        char reason[256];
+        char reason[640];
         snprintf(reason, sizeof reason, "%s", why);
         log_info("index: rebuilding from scratch: %s", reason);
         return build_index_stream(path, src, dim, meta, o, r);
@@ -931,6 +976,8 @@ int build_update_stream(const char *path, const struct build_source *src, int di
     struct add_state st = { "", 0, NULL, 0 };
     if ((rc = build_plan_factory(m.factory, m.trained_ntotal, dim, &p)) < 0) goto out;
     p.n_train = m.n_train;
+    if (m.recall_target != o->recall_target)
+        log_info("index: re-tuning for recall@10 %.3f (was %.3f)", o->recall_target, m.recall_target);
     log_info("index: adding %lld vectors to %lld (%s)", (long long)(n - m.ntotal), (long long)m.ntotal, m.factory);
     double ta = now_sec();
     p.batch = build_batch_rows(n, dim, o->memory_budget);

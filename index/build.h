@@ -102,6 +102,11 @@ int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *out);
  * training sample read from "IVF<k>" when present). */
 int build_plan_factory(const char *factory, int64_t n, int dim, struct build_plan *out);
 
+/* build_factory_with_ids: factory as built, in out[cap]: a factory whose
+ * index cannot take ids (anything but IVF*, e.g. Flat, HNSW32, PQ16) is
+ * wrapped as "IDMap,<factory>"; build_plan_factory applies it. */
+int build_factory_with_ids(const char *factory, char *out, size_t cap);
+
 struct build_options {
     const char *factory;      /* NULL or "auto": the planner decides */
     uint64_t memory_budget;   /* bytes, 0 = unlimited */

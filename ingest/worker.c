@@ -1045,7 +1045,11 @@ static int check_model(struct run *r)
     struct rctx c;
     memset(&c, 0, sizeof c);
     c.r = r;
+    /* a model directory is recorded by its absolute path, so the store can
+     * be used from anywhere (builtin: names as they are) */
+    char real[PATH_MAX];
     c.model = enc_name(r->e);
+    if (strncmp(c.model, "builtin:", 8) && realpath(c.model, real)) c.model = real;
     c.fp = enc_fingerprint(r->e);
     c.prec = enc_precision_name(enc_precision(r->e));
     c.dim = r->dim;

@@ -22,7 +22,7 @@
 #include "log.h"
 #include "mem.h"
 
-#define CHUNK 8192
+#define CHUNK 1024 /* texts per encoder call: also the progress step */
 
 static const char usage[] =
     "usage: semindex embed --model DIR [--input FILE] [--input-format lines|jsonl] [--field NAME]\n"
@@ -184,6 +184,8 @@ int cmd_embed(int argc, char **argv)
     f = out.f;
     if (ofmt == OUT_NPY && write_npy_header(f, t.n, dim) < 0) goto write_error;
     size_t truncated = 0, bad = 0;
+    struct progress pg;
+    progress_init(&pg, "embed", t.n);
     for (size_t i = 0; i < t.n; i += chunk) {
         size_t k = t.n - i < chunk ? t.n - i : chunk;
         if (enc_encode(e, (const char *const *)t.text + i, t.len + i, k, vec, info) < 0) {
@@ -192,7 +194,9 @@ int cmd_embed(int argc, char **argv)
         }
         for (size_t j = 0; j < k; j++) truncated += info[j].truncated;
         if (write_rows(f, ofmt, vec, k, dim, i, &bad) < 0) goto write_error;
+        progress_update(&pg, i + k, "texts");
     }
+    progress_done(&pg);
     if (truncated)
         log_warn("%zu of %zu inputs were longer than max_seq_length %d tokens and were truncated", truncated, t.n,
                  enc_max_seq_length(e));

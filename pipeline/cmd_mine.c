@@ -198,6 +198,9 @@ int cmd_mine(int argc, char **argv)
     if (dups_output && (!strcmp(dups_output, "-") || (output && !strcmp(dups_output, output))))
         return cli_usage_error(usage_str, "--duplicates-output needs a file of its own");
     if (cl_output && !clusters) return cli_usage_error(usage_str, "--clusters-output needs --clusters or --communities");
+    /* the outputs are checked before the mining, not after it */
+    if (fs_check_output(output) < 0 || fs_check_output(dups_output) < 0 || fs_check_output(cl_output) < 0)
+        return cli_fail(NULL);
     if (!isnan(thr)) mo.threshold = (float)thr;
     if (isnan(cthr)) cthr = isnan(thr) ? 0.75 : thr;
     if (min_size < 0) min_size = clusters == 2 ? 10 : 2;

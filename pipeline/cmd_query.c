@@ -37,7 +37,7 @@
 
 static const char usage_str[] =
     "usage: semindex query --store DIR [-k N] [--threshold S] [--text T | --input FILE | --id CHUNK]\n"
-    "                      [--input-format lines|jsonl] [--format tsv|jsonl] [--mmap]\n"
+    "                      [--input-format lines|jsonl] [--format tsv|jsonl] [--mmap] [--model DIR]\n"
     "\n"
     "  -s, --store DIR     the store (its index: run 'semindex build' first)\n"
     "  -k N                hits per query (default 10)\n"
@@ -52,6 +52,7 @@ static const char usage_str[] =
     "  --mmap              map the index's inverted lists instead of reading them (IVF)\n"
     "  -t, --threads N     encoder threads (default: all cores)\n"
     "  --precision P       encode queries at f32, bf16 or int8 (default: the store's precision)\n"
+    "  -m, --model DIR     the store's model moved to DIR (checked against the store's fingerprint)\n"
     "  -q, -v              quieter, more verbose\n";
 
 int cmd_query(int argc, char **argv)
@@ -67,16 +68,17 @@ int cmd_query(int argc, char **argv)
         { "mmap", no_argument, NULL, 'M' },
         { "threads", required_argument, NULL, 't' },
         { "precision", required_argument, NULL, 'P' },
+        { "model", required_argument, NULL, 'm' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    const char *dir = NULL, *text = NULL, *input = NULL, *idstr = NULL;
+    const char *dir = NULL, *text = NULL, *input = NULL, *idstr = NULL, *model = NULL;
     enum cli_input_format infmt = CLI_IN_LINES;
     long k = 10, threads = 0;
     double threshold = -INFINITY;
     int jsonl = 0, mmap = 0, c, n_src = 0, prec = -1;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":s:i:t:hqvk:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":s:i:t:m:hqvk:", longopts, NULL)) != -1) {
         char *end;
         switch (c) {
         case 's': dir = optarg; break;
@@ -89,6 +91,7 @@ int cmd_query(int argc, char **argv)
                 return cli_usage_error(usage_str, "bad --threshold '%s'", optarg);
             break;
         case 'x': text = optarg; n_src++; break;
+        case 'm': model = optarg; break;
         case 'i': input = optarg; n_src++; break;
         case 'I': idstr = optarg; n_src++; break;
         case 'F':
@@ -172,7 +175,7 @@ int cmd_query(int argc, char **argv)
             int sp = ENC_F32;
             if (enc_precision_parse(in.precision, &sp) == 0) cli_precision_warn(sp);
         }
-        if (search_open_encoder(&in, (int)threads, prec, &e) < 0) { rc = cli_fail(NULL); goto out; }
+        if (search_open_encoder(&in, model, (int)threads, prec, &e) < 0) { rc = cli_fail(NULL); goto out; }
         qv = mem_alloc_array(nq ? nq : 1, (size_t)in.dim * sizeof *qv);
         if (!qv) { err_set(ERR_NOMEM, "out of memory for %zu queries", nq); rc = cli_fail(NULL); goto out; }
         if (nq && enc_encode(e, (const char *const *)q.text, q.len, nq, qv, NULL) < 0) {

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,7 +54,36 @@ struct run {
     char *error;
     char started[32];
     double t0;
+    pthread_mutex_t rej_mu;   /* the report's "rejected" list (on_reject, from the readers) */
+    struct buf rej;
+    size_t n_rej, rej_unlisted;
 };
+
+/* at most this many rejected inputs are listed in the report; the rest are
+ * counted in "rejected_not_listed" */
+#define RUN_REJECTED_MAX 1000
+
+static void on_reject(void *ctx, const char *shard, const char *entry, uint64_t record, const char *reason)
+{
+    struct run *r = ctx;
+    pthread_mutex_lock(&r->rej_mu);
+    if (r->n_rej >= RUN_REJECTED_MAX) {
+        r->rej_unlisted++;
+    } else {
+        struct buf *b = &r->rej;
+        buf_puts(b, r->n_rej ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
+        buf_json_str(b, shard, strlen(shard));
+        buf_puts(b, ", \"entry\": ");
+        if (entry) buf_json_str(b, entry, strlen(entry));
+        else buf_puts(b, "null");
+        if (record) buf_printf(b, ", \"record\": %llu, \"reason\": ", (unsigned long long)record);
+        else buf_puts(b, ", \"record\": null, \"reason\": ");
+        buf_json_str(b, reason, strlen(reason));
+        buf_puts(b, "}");
+        r->n_rej++;
+    }
+    pthread_mutex_unlock(&r->rej_mu);
+}
 
 enum { ST_DISCOVER, ST_INGEST, ST_INDEX, ST_MINE, ST_REPORT };
 static const char *const stage_names[] = { "discover", "ingest", "index", "mine", "report" };
@@ -87,6 +117,8 @@ static int stage_ingest(struct run *r)
     if (o->id_field) io.src.id_field = o->id_field;
     if (o->column) io.src.column = o->column;
     io.src.strict = o->strict;
+    io.src.on_reject = on_reject;
+    io.src.reject_ctx = r;
     io.src.follow_symlinks = o->follow_symlinks;
     io.reembed = o->reembed;
     io.src.max_entry = o->max_entry;
@@ -252,6 +284,8 @@ static void report_json(struct run *r, struct buf *b, int code)
     buf_printf(b, "  \"discover\": {\"patterns\": %zu, \"empty_patterns\": %zu, \"skipped_files\": %zu, "
                   "\"unreadable\": %zu},\n",
                r->disc.patterns, r->disc.empty_patterns, r->disc.skipped_files, r->disc.unreadable);
+    buf_printf(b, "  \"rejected\": [%s%s],\n  \"rejected_not_listed\": %zu,\n", r->rej.len ? r->rej.data : "",
+               r->n_rej ? "\n  " : "", r->rej_unlisted);
     buf_puts(b, "  \"ingest\": ");
     ingest_stats_json(g, b);
     buf_printf(b, ",\n  \"tokens_per_second\": %.1f,\n",
@@ -275,29 +309,33 @@ static void report_json(struct run *r, struct buf *b, int code)
     buf_printf(b, "\"total\": %.3f}\n}\n", now_sec() - r->t0);
 }
 
+/* summary: the human summary on stderr (docs/run.md); -q drops it (a
+ * failure was already logged as an error) */
 static void summary(const struct run *r, int code)
 {
+    if (log_level < LOG_INFO) return;
+    FILE *f = stderr;
     const struct ingest_stats *g = &r->ing;
-    printf("semindex run: %s (exit %d)\n", code == EXIT_OK ? "ok" : code == EXIT_PARTIAL ? "finished, some inputs rejected" : "FAILED", code);
-    if (r->failed_stage) printf("  failed in %s: %s\n", r->failed_stage, r->error ? r->error : "");
-    printf("  shards     %zu found: %llu new, %llu changed, %llu resumed, %llu unchanged, %llu failed\n",
+    fprintf(f, "semindex run: %s (exit %d)\n", code == EXIT_OK ? "ok" : code == EXIT_PARTIAL ? "finished, some inputs rejected" : "FAILED", code);
+    if (r->failed_stage) fprintf(f, "  failed in %s: %s\n", r->failed_stage, r->error ? r->error : "");
+    fprintf(f, "  shards     %zu found: %llu new, %llu changed, %llu resumed, %llu unchanged, %llu failed\n",
            r->shards.n, (unsigned long long)g->shards_new, (unsigned long long)g->shards_changed,
            (unsigned long long)g->shards_resumed, (unsigned long long)g->shards_skipped,
            (unsigned long long)g->shards_failed);
-    printf("  ingest     %llu docs, %llu chunks (%llu duplicates not embedded, %llu truncated), %llu rejected inputs\n",
+    fprintf(f, "  ingest     %llu docs, %llu chunks (%llu duplicates not embedded, %llu truncated), %llu rejected inputs\n",
            (unsigned long long)g->docs, (unsigned long long)g->chunks, (unsigned long long)g->duplicates,
            (unsigned long long)g->truncated, (unsigned long long)g->rejected);
-    printf("  encoder    %llu tokens, %.0f tokens/s\n", (unsigned long long)g->tokens,
+    fprintf(f, "  encoder    %llu tokens, %.0f tokens/s\n", (unsigned long long)g->tokens,
            g->t_encode > 0 ? (double)g->tokens / g->t_encode : 0.0);
     if (r->idx_done)
-        printf("  index      %s, %lld vectors, recall@10 %.3f, %s\n", r->idx.plan.factory, (long long)r->idx.ntotal,
+        fprintf(f, "  index      %s, %lld vectors, recall@10 %.3f, %s\n", r->idx.plan.factory, (long long)r->idx.ntotal,
                r->idx.recall, r->idx.rebuilt ? "rebuilt" : "updated");
-    if (r->mine_done) printf("  mine       %zu pairs, %zu clusters (%s)\n", r->mine_pairs, r->mine_clusters, r->mine_mode);
-    printf("  store      %llu docs, %llu chunks, generation %llu\n", (unsigned long long)r->after.n_docs,
+    if (r->mine_done) fprintf(f, "  mine       %zu pairs, %zu clusters (%s)\n", r->mine_pairs, r->mine_clusters, r->mine_mode);
+    fprintf(f, "  store      %llu docs, %llu chunks, generation %llu\n", (unsigned long long)r->after.n_docs,
            (unsigned long long)r->after.n_chunks, (unsigned long long)r->after.generation);
-    printf("  time       discover %.1fs, ingest %.1fs, index %.1fs, mine %.1fs, total %.1fs\n", r->t_stage[0],
+    fprintf(f, "  time       discover %.1fs, ingest %.1fs, index %.1fs, mine %.1fs, total %.1fs\n", r->t_stage[0],
            r->t_stage[1], r->t_stage[2], r->t_stage[3], now_sec() - r->t0);
-    fflush(stdout);
+    fflush(f);
 }
 
 /* write_report: the JSON to o->report or reports/run-<time>.json, and a copy
@@ -358,6 +396,7 @@ int cmd_run(int argc, char **argv)
 {
     struct run r;
     memset(&r, 0, sizeof r);
+    pthread_mutex_init(&r.rej_mu, NULL);
     run_options_init(&r.o);
     int prc = run_options_parse(&r.o, argc, argv);
     if (prc == 1) {
@@ -432,6 +471,8 @@ out:
     fs_lock_release(&lock);
     shard_list_release(&r.shards);
     mem_free(r.error);
+    buf_release(&r.rej);
+    pthread_mutex_destroy(&r.rej_mu);
     run_options_release(&r.o);
     return code;
 }

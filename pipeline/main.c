@@ -7,6 +7,7 @@
  * pipeline/ parses options, prints usage or exits.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -129,6 +130,12 @@ int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* a reader that stops early (`semindex export ... | head -1`) is a normal
+     * end of the output: the default SIGPIPE ends us quietly (exit status
+     * 141), also when the parent left SIGPIPE ignored (then every write
+     * would fail with EPIPE and print errors). Outputs to files are written
+     * to a temporary name and renamed, so nothing partial is left. */
+    signal(SIGPIPE, SIG_DFL);
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];

@@ -183,20 +183,30 @@ int search_open_index_stale(const char *store_dir, struct store_txn *t, const st
     return 0;
 }
 
-int search_open_encoder(const struct store_info *in, int n_threads, int precision, struct enc **out)
+int search_open_encoder(const struct store_info *in, const char *model, int n_threads, int precision,
+                        struct enc **out)
 {
     *out = NULL;
     RETURN_ERR_IF(!in->model[0], ERR_NOTFOUND, "the store records no model yet (run 'semindex ingest')");
+    const char *name = model ? model : in->model;
     struct enc_options o = ENC_OPTIONS_INIT;
     o.n_threads = n_threads;
     if (precision >= 0) o.precision = precision;
     else if (enc_precision_parse(in->precision, &o.precision) < 0)
         return err_prefix(ERR_FORMAT, "store meta 'precision'");
     struct enc *e = NULL;
-    FORWARD_ERR(enc_create(in->model, &o, &e));
+    int rc = enc_create(name, &o, &e);
+    if (rc == ERR_NOTFOUND && !model) {
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", err_msg());
+        return err_set(rc, "%s: the store was made with this model; if it moved, give its new place with "
+                       "--model DIR", msg);
+    }
+    if (rc < 0) return rc;
     if (strcmp(enc_fingerprint(e), in->fingerprint) || enc_dim(e) != in->dim) {
-        int rc = err_set(ERR_MISMATCH, "model '%s' has fingerprint %s (dim %d), the store was made with %s "
-                         "(dim %d)", in->model, enc_fingerprint(e), enc_dim(e), in->fingerprint, in->dim);
+        rc = err_set(ERR_MISMATCH, "model '%s' has fingerprint %s (dim %d), the store was made with '%s', "
+                     "fingerprint %s (dim %d)", name, enc_fingerprint(e), enc_dim(e), in->model, in->fingerprint,
+                     in->dim);
         enc_free(e);
         return rc;
     }

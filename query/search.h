@@ -14,7 +14,7 @@
  *     struct ann *a;
  *     if (search_open_index(dir, &in, 0, &a) < 0) die(err_msg());  // ERR_MISMATCH
  *     struct enc *e;
- *     search_open_encoder(&in, 0, -1, &e);          // refuses another model
+ *     search_open_encoder(&in, NULL, 0, -1, &e);    // refuses another model
  *
  * Threading: as the store and the encoder (one thread per txn / enc).
  */
@@ -83,10 +83,13 @@ struct search_staleness {
 int search_open_index_stale(const char *store_dir, struct store_txn *t, const struct store_info *in, int flags,
                             struct ann **out, struct search_staleness *st);
 
-/* search_open_encoder: enc_create(in->model) at precision (enum
- * enc_precision; -1 = the store's, in->precision) and check that its
- * fingerprint and dimension are the store's (ERR_MISMATCH otherwise). */
-int search_open_encoder(const struct store_info *in, int n_threads, int precision, struct enc **out);
+/* search_open_encoder: enc_create(model, or NULL: the store's in->model) at
+ * precision (enum enc_precision; -1 = the store's, in->precision) and check
+ * that its fingerprint and dimension are the store's (ERR_MISMATCH naming
+ * both fingerprints otherwise). A recorded model that is gone is ERR_NOTFOUND
+ * saying that --model DIR points at a moved one. */
+int search_open_encoder(const struct store_info *in, const char *model, int n_threads, int precision,
+                        struct enc **out);
 
 struct report_summary;
 struct report_src;

@@ -37,7 +37,8 @@
  *
  *   meta      key: ASCII name; value: ASCII text unless noted
  *               "schema"       "1"
- *               "model"        model name as given to enc_create ("builtin:ngram", a path)
+ *               "model"        the model: "builtin:ngram", or its directory's absolute path
+ *                              (realpath; older stores: the path as given)
  *               "fingerprint"  32 hex digits (enc_fingerprint)
  *               "dim"          vector dimension, decimal
  *               "dtype"        "f32" or "f16" (fixed when the store is created)

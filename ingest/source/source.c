@@ -110,23 +110,34 @@ static const char *base_name(const char *p)
 }
 
 #define NOTES_MAX 10
+/* shard_warn: the per-record warnings of a shard (note and reject alike):
+ * the first NOTES_MAX are shown, the rest only counted, and notes_end says
+ * how many were not shown in one line. */
+static void shard_warn(struct rd *r, const char *entry, const char *msg)
+{
+    if (++r->n_notes > NOTES_MAX) return;
+    if (entry) log_warn("shard '%s': entry '%s': %s", r->shard, entry, msg);
+    else log_warn("shard '%s': %s", r->shard, msg);
+}
+
+static void notes_end(struct rd *r)
+{
+    if (r->n_notes > NOTES_MAX)
+        log_warn("shard '%s': %lu more warnings not shown (at most %d per shard)", r->shard,
+                 r->n_notes - NOTES_MAX, NOTES_MAX);
+}
+
 /* note: a warning about a record that is still used (an id field that is not
- * an id, extra columns); at most NOTES_MAX per shard, then one line saying
- * the rest are not shown. */
+ * an id, extra columns); capped as shard_warn. */
 static void note(struct rd *r, const char *entry, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void note(struct rd *r, const char *entry, const char *fmt, ...)
 {
-    if (++r->n_notes > NOTES_MAX) {
-        if (r->n_notes == NOTES_MAX + 1)
-            log_warn("shard '%s': more such warnings are not shown (at most %d per shard)", r->shard, NOTES_MAX);
-        return;
-    }
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    log_warn("shard '%s': entry '%s': %s", r->shard, entry, msg);
+    shard_warn(r, entry, msg);
 }
 
 /* reject: message and count; with strict, the read stops. */
@@ -139,8 +150,11 @@ static int reject(struct rd *r, const char *entry, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     r->st->n_rejected++;
-    if (entry) log_warn("shard '%s': entry '%s': %s", r->shard, entry, msg);
-    else log_warn("shard '%s': %s", r->shard, msg);
+    shard_warn(r, entry, msg);
+    if (r->o->on_reject) {
+        uint64_t rec = !strncmp(msg, "line ", 5) ? strtoull(msg + 5, NULL, 10) : 0;
+        r->o->on_reject(r->o->reject_ctx, r->shard, entry, rec, msg);
+    }
     if (r->o->strict && r->err == 0) {
         if (entry) r->err = err_set(ERR_FORMAT, "shard '%s': entry '%s': %s (--strict)", r->shard, entry, msg);
         else r->err = err_set(ERR_FORMAT, "shard '%s': %s (--strict)", r->shard, msg);
@@ -1054,6 +1068,7 @@ int src_read(const char *path, const struct src_options *opt, src_doc_fn on_doc,
     } else {
         read_file(&r, path, NULL);
     }
+    notes_end(&r);
     buf_release(&r.clean);
     buf_release(&r.id);
     return r.err;
@@ -1095,6 +1110,7 @@ int src_read_mem(const char *name, const void *data, size_t size, size_t block, 
             entry_finish(&r, &e);
         }
     }
+    notes_end(&r);
     buf_release(&r.clean);
     buf_release(&r.id);
     return r.err;

@@ -72,8 +72,13 @@ struct src_options {
     size_t big_record;        /* jsonl lines of at least this many bytes have their text decoded
                                * in place instead of copied by the JSON parser (0 = 1 MiB; tests
                                * and fuzzing lower it: both paths give the same results) */
+    /* on_reject: NULL or called for every rejected input, shown or beyond the
+     * warning cap: the shard, the entry (NULL = the shard itself), the record's
+     * 1-based line (0 = not a record) and the message; from the reading thread */
+    void (*on_reject)(void *ctx, const char *shard, const char *entry, uint64_t record, const char *reason);
+    void *reject_ctx;
 };
-#define SRC_OPTIONS_INIT { "text", NULL, "text", 0, 0, 0, 0, 0, 0, 0 }
+#define SRC_OPTIONS_INIT { "text", NULL, "text", 0, 0, 0, 0, 0, 0, 0, NULL, NULL }
 
 struct src_doc {
     const char *entry;        /* entry path ("" never: a plain file is its base name) */

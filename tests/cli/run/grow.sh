@@ -20,7 +20,7 @@ jq -e '.shards.new == 3 and .exit == 0 and .index.ntotal > 0' "$T/store/reports/
     { cat "$T/store/reports/last-run.json"; echo "run 1 report"; exit 1; }
 
 make_shards "$T/corpus" 4 4 300            # the next night's drop
-"$S" -q run --config "$T/night.ini" > "$T/out2" || { cat "$T/out2"; echo "run 2 failed"; exit 1; }
+"$S" run --config "$T/night.ini" > "$T/out2" 2>&1 || { cat "$T/out2"; echo "run 2 failed"; exit 1; }
 r=$T/store/reports/last-run.json
 jq -e '.shards.new == 1 and .shards.skipped == 3 and .exit == 0' "$r" >/dev/null ||
     { cat "$r"; echo "run 2 should ingest only the new shard"; exit 1; }
