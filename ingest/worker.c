@@ -42,91 +42,12 @@
 #include "ingest/tokenizer/tokenizer.h"
 #include "log.h"
 #include "mem.h"
+#include "queue.h"
 #include "utf8.h"
 
 #define QCAP 4
 #define DICT_TEXTS 4000
 #define DICT_BYTES (2u << 20)
-
-/* ---- a bounded blocking queue ---------------------------------------------- */
-
-struct queue {
-    pthread_mutex_t mu;
-    pthread_cond_t not_empty, not_full;
-    void *v[QCAP];
-    size_t head, n;
-    int closed;
-};
-
-static void q_init(struct queue *q)
-{
-    memset(q, 0, sizeof *q);
-    pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->not_empty, NULL);
-    pthread_cond_init(&q->not_full, NULL);
-}
-
-static void q_destroy(struct queue *q)
-{
-    pthread_mutex_destroy(&q->mu);
-    pthread_cond_destroy(&q->not_empty);
-    pthread_cond_destroy(&q->not_full);
-}
-
-/* q_push: 0, or -1 when the queue was closed (the item is not taken). */
-static int q_push(struct queue *q, void *x)
-{
-    pthread_mutex_lock(&q->mu);
-    while (q->n == QCAP && !q->closed) pthread_cond_wait(&q->not_full, &q->mu);
-    int rc = -1;
-    if (!q->closed) {
-        q->v[(q->head + q->n) % QCAP] = x;
-        q->n++;
-        rc = 0;
-        pthread_cond_signal(&q->not_empty);
-    }
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-/* q_pop: the next item, or NULL when closed and drained. */
-static void *q_pop(struct queue *q)
-{
-    pthread_mutex_lock(&q->mu);
-    while (q->n == 0 && !q->closed) pthread_cond_wait(&q->not_empty, &q->mu);
-    void *x = NULL;
-    if (q->n) {
-        x = q->v[q->head];
-        q->head = (q->head + 1) % QCAP;
-        q->n--;
-        pthread_cond_signal(&q->not_full);
-    }
-    pthread_mutex_unlock(&q->mu);
-    return x;
-}
-
-static void q_close(struct queue *q)
-{
-    pthread_mutex_lock(&q->mu);
-    q->closed = 1;
-    pthread_cond_broadcast(&q->not_empty);
-    pthread_cond_broadcast(&q->not_full);
-    pthread_mutex_unlock(&q->mu);
-}
-
-/* q_drain: pop whatever is left (after an abort) for freeing. */
-static void *q_take(struct queue *q)
-{
-    pthread_mutex_lock(&q->mu);
-    void *x = NULL;
-    if (q->n) {
-        x = q->v[q->head];
-        q->head = (q->head + 1) % QCAP;
-        q->n--;
-    }
-    pthread_mutex_unlock(&q->mu);
-    return x;
-}
 
 /* ---- events ---------------------------------------------------------------- */
 
@@ -231,8 +152,8 @@ static void run_fail(struct run *r, int rc)
     }
     pthread_mutex_unlock(&r->mu_err);
     atomic_store(&r->abort, 1);
-    q_close(&r->q_enc);
-    q_close(&r->q_write);
+    queue_close(&r->q_enc);
+    queue_close(&r->q_write);
 }
 
 /* ---- token counting (the same for every path a chunk takes) ----------------- */
@@ -287,10 +208,10 @@ static struct event *ev_new(enum ev_kind k, uint32_t shard)
     return e;
 }
 
-static int send(struct run *r, struct event *e)
+static int send_event(struct run *r, struct event *e)
 {
     double t0 = now_sec();
-    int full = q_push(&r->q_enc, e);
+    int full = queue_push(&r->q_enc, e);
     r->prep_blocked += now_sec() - t0;
     if (full < 0) {
         ev_free(e);
@@ -363,7 +284,7 @@ static int flush(struct run *r)
         ev_free(b);
         return rc;
     }
-    return send(r, b);
+    return send_event(r, b);
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -474,7 +395,7 @@ static int prep_shard(struct run *r, uint32_t i)
     if (!b) return err_set(ERR_NOMEM, "out of memory");
     b->hash = h;
     b->bytes = bytes;
-    FORWARD_ERR(send(r, b));
+    FORWARD_ERR(send_event(r, b));
     r->shard = i;
     r->doc_seq = r->chunk_seq = r->sh_docs = r->sh_chunks = 0;
     struct src_stats ss = { 0 };
@@ -514,7 +435,7 @@ static int prep_shard(struct run *r, uint32_t i)
     b->sh_docs = r->sh_docs;
     b->sh_chunks = r->sh_chunks;
     b->sh_rejected = ss.n_rejected;
-    return send(r, b);
+    return send_event(r, b);
 }
 
 static void *prep_main(void *arg)
@@ -531,7 +452,7 @@ static void *prep_main(void *arg)
     ev_free(r->cur);
     r->cur = NULL;
     r->st->t_prep = now_sec() - t0 - r->prep_blocked;
-    q_close(&r->q_enc);
+    queue_close(&r->q_enc);
     return NULL;
 }
 
@@ -586,7 +507,7 @@ static void encode_main(struct run *r)
 {
     for (;;) {
         double t0 = now_sec();
-        struct event *b = q_pop(&r->q_enc);
+        struct event *b = queue_pop(&r->q_enc);
         double t1 = now_sec();
         r->st->t_encode_wait += t1 - t0;
         if (!b) break;
@@ -599,12 +520,12 @@ static void encode_main(struct run *r)
                 break;
             }
         }
-        if (q_push(&r->q_write, b) < 0) {
+        if (queue_push(&r->q_write, b) < 0) {
             ev_free(b);
             break;
         }
     }
-    q_close(&r->q_write);
+    queue_close(&r->q_write);
 }
 
 /* ---- writer thread --------------------------------------------------------- */
@@ -871,7 +792,7 @@ static void *write_main(void *arg)
     size_t n_held = 0, cap_held = 0, sample_n = 0, sample_bytes = 0;
     int rc = 0;
     for (;;) {
-        struct event *b = q_pop(&r->q_write);
+        struct event *b = queue_pop(&r->q_write);
         if (b && atomic_load(&r->abort)) {
             ev_free(b);
             break;
@@ -1369,8 +1290,8 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
     if (!r.keys || !r.ordinal || !sorted) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
     if (n && (rc = shard_keys(&r, &opt, shards, sorted)) < 0) goto out;
     r.paths = sorted;
-    q_init(&r.q_enc);
-    q_init(&r.q_write);
+    queue_init(&r.q_enc, QCAP);
+    queue_init(&r.q_write, QCAP);
     pthread_mutex_init(&r.mu_err, NULL);
     pthread_t tp, tw;
     int ok_p = pthread_create(&tp, NULL, prep_main, &r) == 0;
@@ -1380,14 +1301,14 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
         run_fail(&r, ERR_NOMEM);
     }
     if (ok_w) encode_main(&r);
-    else q_close(&r.q_write);
+    else queue_close(&r.q_write);
     if (ok_p) pthread_join(tp, NULL);
     if (ok_w) pthread_join(tw, NULL);
     struct event *x;
-    while ((x = q_take(&r.q_enc))) ev_free(x);
-    while ((x = q_take(&r.q_write))) ev_free(x);
-    q_destroy(&r.q_enc);
-    q_destroy(&r.q_write);
+    while ((x = queue_take(&r.q_enc))) ev_free(x);
+    while ((x = queue_take(&r.q_write))) ev_free(x);
+    queue_destroy(&r.q_enc);
+    queue_destroy(&r.q_write);
     pthread_mutex_destroy(&r.mu_err);
     if (r.err) rc = err_set(r.err, "%s", r.errmsg);
     st->rejected += atomic_load(&r.bad);
