@@ -44,6 +44,7 @@
 #include "mem.h"
 #include "queue.h"
 #include "utf8.h"
+#include "jsonl.h"
 
 #define QCAP 4
 #define DICT_TEXTS 4000
@@ -1011,11 +1012,11 @@ static int settings_json(const struct ingest_options *o, int canon, struct buf *
     int win = !canon || o->seg.mode == SEG_WINDOW;
     int rc = buf_printf(b, "{\"segment\": \"%s\", \"window\": %d, \"overlap\": %d, \"text_field\": ",
                         seg_mode_name(o->seg.mode), win ? o->seg.window : 0, win ? o->seg.overlap : 0);
-    if (rc == 0) rc = buf_json_str(b, o->src.text_field, strlen(o->src.text_field));
+    if (rc == 0) rc = jsonl_str(b, o->src.text_field, strlen(o->src.text_field));
     if (rc == 0) rc = buf_puts(b, ", \"id_field\": ");
-    if (rc == 0) rc = buf_json_str(b, idf, strlen(idf));
+    if (rc == 0) rc = jsonl_str(b, idf, strlen(idf));
     if (rc == 0) rc = buf_puts(b, ", \"column\": ");
-    if (rc == 0) rc = buf_json_str(b, o->src.column, strlen(o->src.column));
+    if (rc == 0) rc = jsonl_str(b, o->src.column, strlen(o->src.column));
     if (rc == 0)
         rc = buf_printf(b, ", \"max_entry\": %llu, \"max_shard\": %llu, \"max_record\": %llu}",
                         (unsigned long long)o->src.max_entry, (unsigned long long)o->src.max_shard,

@@ -34,6 +34,7 @@
 #include "query/report.h"
 #include "query/search.h"
 #include "run_opts.h"
+#include "jsonl.h"
 
 /* Mining is exact (blocked sgemm) up to this many vectors, FAISS kNN above. */
 #define RUN_EXACT_MINE_MAX 200000
@@ -230,17 +231,17 @@ static void report_json(struct run *r, struct buf *b, int code)
     buf_printf(b, "{\n  \"semindex\": \"%s\",\n  \"started\": \"%s\",\n  \"finished\": \"%s\",\n",
                SEMINDEX_VERSION, r->started, finished);
     buf_puts(b, "  \"store\": ");
-    buf_json_str(b, r->o.store, strlen(r->o.store));
+    jsonl_str(b, r->o.store, strlen(r->o.store));
     buf_puts(b, ",\n  \"config\": ");
-    if (r->o.config) buf_json_str(b, r->o.config, strlen(r->o.config));
+    if (r->o.config) jsonl_str(b, r->o.config, strlen(r->o.config));
     else buf_puts(b, "null");
     buf_puts(b, ",\n  \"model\": ");
-    buf_json_str(b, r->after.model, strlen(r->after.model));
+    jsonl_str(b, r->after.model, strlen(r->after.model));
     buf_printf(b, ",\n  \"fingerprint\": \"%s\",\n  \"exit\": %d,\n  \"status\": \"%s\",\n", r->after.fingerprint,
                code, code == EXIT_OK ? "ok" : code == EXIT_PARTIAL ? "partial" : "failed");
     if (r->failed_stage) {
         buf_printf(b, "  \"failed_stage\": \"%s\",\n  \"error\": ", r->failed_stage);
-        buf_json_str(b, r->error ? r->error : "", r->error ? strlen(r->error) : 0);
+        jsonl_str(b, r->error ? r->error : "", r->error ? strlen(r->error) : 0);
         buf_puts(b, ",\n");
     }
     buf_printf(b, "  \"shards\": {\"found\": %zu, \"seen\": %llu, \"new\": %llu, \"changed\": %llu, "

@@ -11,6 +11,7 @@
 #include "err.h"
 #include "index/store/store.h"
 #include "log.h"
+#include "jsonl.h"
 
 static const char usage_str[] =
     "usage: semindex stats --store DIR [--json]\n"
@@ -54,9 +55,9 @@ int cmd_stats(int argc, char **argv)
     if (json) {
         struct buf b = BUF_INIT;
         buf_printf(&b, "{\"store\": ");
-        buf_json_str(&b, dir, strlen(dir));
+        jsonl_str(&b, dir, strlen(dir));
         buf_printf(&b, ", \"model\": ");
-        buf_json_str(&b, in.model, strlen(in.model));
+        jsonl_str(&b, in.model, strlen(in.model));
         buf_printf(&b,
                    ", \"fingerprint\": \"%s\", \"precision\": \"%s\", \"dim\": %d, \"dtype\": \"%s\", \"schema\": %d, "
                    "\"generation\": %llu, \"shards\": %llu, \"shards_in_progress\": %llu, \"docs\": %llu, "

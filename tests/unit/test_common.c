@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "jsonl.h"
 #include "check.h"
 #include "err.h"
 #include "fsutil.h"
@@ -56,9 +57,9 @@ int main(void)
         off = py_strip("   ", 3, &len);
         CHECK_INT(len, 0);
     }
-    TEST("buf_json_str escapes controls and replaces invalid bytes") {
+    TEST("jsonl_str escapes controls and replaces invalid bytes") {
         struct buf b = BUF_INIT;
-        CHECK_OK(buf_json_str(&b, "a\"\\\n\x01\xff", 6));
+        CHECK_OK(jsonl_str(&b, "a\"\\\n\x01\xff", 6));
         CHECK_STR(b.data, "\"a\\\"\\\\\\n\\u0001\xEF\xBF\xBD\"");
         buf_release(&b);
     }
