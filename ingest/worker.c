@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@
 
 #include "err.h"
 #include "fsutil.h"
+#include "json.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/part.h"
 #include "ingest/tokenizer/tokenizer.h"
@@ -44,7 +46,6 @@
 #include "mem.h"
 #include "queue.h"
 #include "utf8.h"
-#include "jsonl.h"
 
 #define QCAP 4
 #define DICT_TEXTS 4000
@@ -1010,18 +1011,15 @@ static int settings_json(const struct ingest_options *o, int canon, struct buf *
 {
     const char *idf = o->src.id_field ? o->src.id_field : "";
     int win = !canon || o->seg.mode == SEG_WINDOW;
-    int rc = buf_printf(b, "{\"segment\": \"%s\", \"window\": %d, \"overlap\": %d, \"text_field\": ",
-                        seg_mode_name(o->seg.mode), win ? o->seg.window : 0, win ? o->seg.overlap : 0);
-    if (rc == 0) rc = jsonl_str(b, o->src.text_field, strlen(o->src.text_field));
-    if (rc == 0) rc = buf_puts(b, ", \"id_field\": ");
-    if (rc == 0) rc = jsonl_str(b, idf, strlen(idf));
-    if (rc == 0) rc = buf_puts(b, ", \"column\": ");
-    if (rc == 0) rc = jsonl_str(b, o->src.column, strlen(o->src.column));
-    if (rc == 0)
-        rc = buf_printf(b, ", \"max_entry\": %llu, \"max_shard\": %llu, \"max_record\": %llu}",
-                        (unsigned long long)o->src.max_entry, (unsigned long long)o->src.max_shard,
-                        (unsigned long long)o->src.max_record);
-    return rc < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+    json_t *j = json_pack("{ss si si so so so sI sI sI}", "segment", seg_mode_name(o->seg.mode), "window",
+                          win ? o->seg.window : 0, "overlap", win ? o->seg.overlap : 0, "text_field",
+                          json_str(o->src.text_field, strlen(o->src.text_field)), "id_field",
+                          json_str(idf, strlen(idf)), "column", json_str(o->src.column, strlen(o->src.column)),
+                          "max_entry", (json_int_t)o->src.max_entry, "max_shard", (json_int_t)o->src.max_shard,
+                          "max_record", (json_int_t)o->src.max_record);
+    int rc = json_dump_buf(j, JSON_DUMP_FLAGS, b);
+    json_decref(j);
+    return rc;
 }
 
 /* log_settings_change: name the settings that differ from the last run's
@@ -1329,25 +1327,19 @@ out:
     return rc;
 }
 
-int ingest_stats_json(const struct ingest_stats *st, struct buf *out)
+json_t *ingest_stats_json(const struct ingest_stats *st)
 {
-    int rc = buf_printf(
-        out,
-        "{\"shards_seen\": %llu, \"shards_new\": %llu, \"shards_changed\": %llu, \"shards_resumed\": %llu, "
-        "\"shards_skipped\": %llu, \"shards_failed\": %llu, \"docs\": %llu, \"chunks\": %llu, "
-        "\"truncated\": %llu, \"duplicates\": %llu, \"encoded\": %llu, \"tokens\": %llu, \"bytes\": %llu, "
-        "\"rejected\": %llu, \"replaced\": %llu, \"nul\": %llu, \"empty\": %llu, \"binary\": %llu, "
-        "\"skipped_entries\": %llu, \"reembedded\": %llu, \"deleted\": %llu, \"seconds\": %.3f, "
-        "\"prep_seconds\": %.3f, \"encode_seconds\": %.3f, \"encode_wait_seconds\": %.3f, "
-        "\"write_seconds\": %.3f}",
-        (unsigned long long)st->shards_seen, (unsigned long long)st->shards_new,
-        (unsigned long long)st->shards_changed, (unsigned long long)st->shards_resumed,
-        (unsigned long long)st->shards_skipped, (unsigned long long)st->shards_failed,
-        (unsigned long long)st->docs, (unsigned long long)st->chunks, (unsigned long long)st->truncated,
-        (unsigned long long)st->duplicates, (unsigned long long)st->encoded, (unsigned long long)st->tokens,
-        (unsigned long long)st->bytes, (unsigned long long)st->rejected, (unsigned long long)st->replaced,
-        (unsigned long long)st->nul, (unsigned long long)st->empty, (unsigned long long)st->binary,
-        (unsigned long long)st->skipped_entries, (unsigned long long)st->reembedded,
-        (unsigned long long)st->deleted, st->t_total, st->t_prep, st->t_encode, st->t_encode_wait, st->t_write);
-    return rc < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+#define U(f) #f, (json_int_t)st->f
+#define MS(x) round((x) * 1000) / 1000
+    json_t *j = json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sf sf sf sf sf}",
+                          "shards_seen", (json_int_t)st->shards_seen, U(shards_new), U(shards_changed),
+                          U(shards_resumed), U(shards_skipped), U(shards_failed), U(docs), U(chunks), U(truncated),
+                          U(duplicates), U(encoded), U(tokens), U(bytes), U(rejected), U(replaced), U(nul),
+                          U(empty), U(binary), U(skipped_entries), U(reembedded), U(deleted), "seconds",
+                          MS(st->t_total), "prep_seconds", MS(st->t_prep), "encode_seconds", MS(st->t_encode),
+                          "encode_wait_seconds", MS(st->t_encode_wait), "write_seconds", MS(st->t_write));
+#undef U
+#undef MS
+    if (!j) err_set(ERR_NOMEM, "out of memory");
+    return j;
 }

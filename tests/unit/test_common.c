@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "json.h"
 #include "jsonl.h"
 #include "check.h"
 #include "err.h"
@@ -93,6 +94,14 @@ int main(void)
         CHECK_TRUE(queue_take(&q2) == (void *)8);
         CHECK_TRUE(queue_pop(&q2) == NULL);
         queue_destroy(&q2);
+    }
+    TEST("json_str replaces invalid UTF-8; json_dump_buf writes the house style") {
+        json_t *j = json_pack("{so si sf}", "s", json_str("a\xff\"", 3), "n", 7, "x", 0.25);
+        struct buf b = BUF_INIT;
+        CHECK_OK(json_dump_buf(j, JSON_DUMP_FLAGS, &b));
+        CHECK_STR(b.data, "{\"s\": \"a\xEF\xBF\xBD\\\"\", \"n\": 7, \"x\": 0.25}");
+        json_decref(j);
+        buf_release(&b);
     }
     TEST("atomic write replaces a file and leaves no tmp") {
         struct buf p = BUF_INIT, r = BUF_INIT;
