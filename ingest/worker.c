@@ -46,6 +46,7 @@
 #include "mem.h"
 #include "queue.h"
 #include "utf8.h"
+#include "ingest/internal.h"
 
 #define QCAP 4
 #define DICT_TEXTS 4000
@@ -156,27 +157,6 @@ static void run_fail(struct run *r, int rc)
     atomic_store(&r->abort, 1);
     queue_close(&r->q_enc);
     queue_close(&r->q_write);
-}
-
-/* ---- token counting (the same for every path a chunk takes) ----------------- */
-
-/* count_tokens: n_tokens and truncated of a chunk; token ids into te for
- * transformer models. The builtin encoder has no tokenizer: its n_tokens is
- * the number of code points. */
-static int count_tokens(const struct tok *tok, const char *s, size_t n, struct tok_encoding *te, int32_t *n_tokens,
-                        uint8_t *truncated)
-{
-    if (!tok) {
-        int64_t c = 0;
-        for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
-        *n_tokens = c > INT32_MAX ? INT32_MAX : (int32_t)c;
-        *truncated = 0;
-        return 0;
-    }
-    FORWARD_ERR(tok_encode(tok, s, n, 0, te));
-    *n_tokens = (int32_t)te->n;
-    *truncated = (uint8_t)(te->truncated != 0);
-    return 0;
 }
 
 /* ---- prep thread ----------------------------------------------------------- */
@@ -340,7 +320,7 @@ static int on_doc(void *ctx, const struct src_doc *d)
         it->len = n;
         if (buf_append(&b->arena, s, n) < 0) return err_set(ERR_NOMEM, "out of memory");
         it->h = hash128(s, n);
-        FORWARD_ERR(count_tokens(r->tok, s, n, &r->te, &it->n_tokens, &it->truncated));
+        FORWARD_ERR(ingest_count_tokens(r->tok, s, n, &r->te, &it->n_tokens, &it->truncated));
         if (r->tok) {
             FORWARD_ERR(grow((void **)&b->ids, &b->cap_ids, b->n_ids + r->te.n, sizeof *b->ids));
             it->ids_off = b->n_ids;
@@ -460,17 +440,6 @@ static void *prep_main(void *arg)
 
 /* ---- encoder (calling thread) ---------------------------------------------- */
 
-/* vec_finite: 0 when v holds a NaN or Inf (bit test: immune to -ffast-math). */
-static int vec_finite(const float *v, int n)
-{
-    for (int i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, v + i, sizeof u);
-        if ((u & 0x7f800000u) == 0x7f800000u) return 0;
-    }
-    return 1;
-}
-
 static int encode_batch(struct run *r, struct event *b)
 {
     size_t k = 0;
@@ -494,7 +463,7 @@ static int encode_batch(struct run *r, struct event *b)
         rc = r->tok ? enc_encode_ids(r->e, ids, lens, k, out) : enc_encode(r->e, texts, lens, k, out, NULL);
         for (size_t j2 = 0; rc == 0 && j2 < k; j2++) {
             memcpy(b->vecs + idx[j2] * (size_t)r->dim, out + j2 * (size_t)r->dim, (size_t)r->dim * sizeof *out);
-            if (!vec_finite(out + j2 * (size_t)r->dim, r->dim)) b->items[idx[j2]].how = HOW_BAD;
+            if (!ingest_vec_finite(out + j2 * (size_t)r->dim, r->dim)) b->items[idx[j2]].how = HOW_BAD;
         }
     }
     mem_free(texts);
@@ -844,159 +813,6 @@ static void *write_main(void *arg)
     return NULL;
 }
 
-/* ---- model check and --reembed --------------------------------------------- */
-
-struct rctx {
-    struct run *r;
-    uint64_t *ids;
-    struct buf *texts;
-    float *vecs;
-    size_t n;
-    uint64_t next;
-    const char *model, *fp, *prec;
-    int dim;
-    enum store_dtype dtype;
-};
-
-static int reembed_fn(struct store_txn *t, void *ctx)
-{
-    struct rctx *c = ctx;
-    struct tok_encoding te = TOK_ENCODING_INIT;
-    int rc = 0;
-    for (size_t i = 0; i < c->n && rc == 0; i++) {
-        struct store_chunk ch;
-        if ((rc = store_get_chunk(t, c->ids[i], &ch, NULL)) < 0) break;
-        uint8_t tr;
-        if ((rc = count_tokens(c->r->tok, c->texts[i].data, c->texts[i].len, &te, &ch.n_tokens, &tr)) < 0) break;
-        ch.truncated = tr;
-        if ((rc = store_put_chunk(t, &ch, c->texts[i].data, c->texts[i].len)) < 0) break;
-        rc = store_put_vector(t, c->ids[i], c->vecs + i * (size_t)c->r->dim);
-    }
-    tok_encoding_release(&te);
-    if (rc < 0) return rc;
-    char tmp[32];
-    int k = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)c->next);
-    return store_put_meta(t, "reembed", tmp, (size_t)k);
-}
-
-static int start_reembed_fn(struct store_txn *t, void *ctx)
-{
-    struct rctx *c = ctx;
-    FORWARD_ERR(store_set_model(t, c->model, c->fp, c->dim, c->dtype));
-    FORWARD_ERR(store_put_meta(t, "precision", c->prec, strlen(c->prec)));
-    return store_put_meta(t, "reembed", "0", 1);
-}
-
-static int end_reembed_fn(struct store_txn *t, void *ctx) { return store_delete_meta(t, "reembed"); }
-
-static int reembed(struct run *r)
-{
-    struct buf cur = BUF_INIT;
-    struct store_txn *t;
-    FORWARD_ERR(store_read_begin(r->s, &t));
-    int rc = store_get_meta(t, "reembed", &cur);
-    store_read_end(t);
-    if (rc < 0) {
-        buf_release(&cur);
-        return rc == ERR_NOTFOUND ? (err_clear(), 0) : rc;
-    }
-    uint64_t from = strtoull(cur.data, NULL, 10);
-    buf_release(&cur);
-    enum { B = 256 };
-    struct rctx c = { r, mem_alloc_array(B, sizeof(uint64_t)), mem_calloc(B, sizeof(struct buf)),
-                      mem_alloc_array((size_t)B * (size_t)r->dim, sizeof(float)), 0, 0, NULL, NULL, NULL, 0, 0 };
-    const char **tx = mem_alloc_array(B, sizeof *tx);
-    size_t *ln = mem_alloc_array(B, sizeof *ln);
-    rc = c.ids && c.texts && c.vecs && tx && ln ? 0 : err_set(ERR_NOMEM, "out of memory");
-    struct tok_encoding te = TOK_ENCODING_INIT;
-    log_info("re-encoding the store with '%s'", enc_name(r->e));
-    while (rc == 0) {
-        FORWARD_ERR(store_read_begin_pending(r->s, &t));
-        struct store_iter *it;
-        c.n = 0;
-        rc = store_chunk_iter_open(t, from, &it);
-        struct store_chunk ch;
-        while (rc == 0 && c.n < B && (rc = store_iter_next_chunk(it, &ch, &c.texts[c.n])) == 1) {
-            c.ids[c.n++] = ch.id;
-            rc = 0;
-        }
-        if (rc == 0 || rc == 1) rc = 0;
-        store_iter_close(it);
-        store_read_end(t);
-        if (rc < 0 || c.n == 0) break;
-        for (size_t i = 0; i < c.n && rc == 0; i++) {
-            int32_t nt;
-            uint8_t tr;
-            rc = count_tokens(r->tok, c.texts[i].data, c.texts[i].len, &te, &nt, &tr);
-            tx[i] = c.texts[i].data;
-            ln[i] = c.texts[i].len;
-        }
-        if (rc == 0) rc = enc_encode(r->e, tx, ln, c.n, c.vecs, NULL);
-        for (size_t i = 0; rc == 0 && i < c.n; i++)
-            if (!vec_finite(c.vecs + i * (size_t)r->dim, r->dim))
-                rc = err_set(ERR_FORMAT, "chunk %llu: the new model gives a non-finite vector (NaN or Inf); "
-                             "re-embedding stopped (the store keeps the old vectors from here on)",
-                             (unsigned long long)c.ids[i]);
-        c.next = c.ids[c.n - 1] + 1;
-        if (rc == 0) rc = store_write(r->s, reembed_fn, &c);
-        r->st->reembedded += c.n;
-        from = c.next;
-    }
-    if (rc == 0) rc = store_write(r->s, end_reembed_fn, &c);
-    if (c.texts)
-        for (size_t i = 0; i < B; i++) buf_release(&c.texts[i]);
-    tok_encoding_release(&te);
-    mem_free(c.ids);
-    mem_free(c.texts);
-    mem_free(c.vecs);
-    mem_free(tx);
-    mem_free(ln);
-    return rc;
-}
-
-static int set_model_fn(struct store_txn *t, void *ctx)
-{
-    struct rctx *c = ctx;
-    FORWARD_ERR(store_set_model(t, c->model, c->fp, c->dim, c->dtype));
-    return store_put_meta(t, "precision", c->prec, strlen(c->prec));
-}
-
-static int check_model(struct run *r)
-{
-    struct store_info in;
-    FORWARD_ERR(store_info(r->s, &in));
-    struct rctx c;
-    memset(&c, 0, sizeof c);
-    c.r = r;
-    c.model = enc_name(r->e);
-    c.fp = enc_fingerprint(r->e);
-    c.prec = enc_precision_name(enc_precision(r->e));
-    c.dim = r->dim;
-    c.dtype = in.dim ? in.dtype : r->o->dtype;
-    if (!in.model[0]) return store_write(r->s, set_model_fn, &c);
-    if (in.dtype != r->o->dtype && r->o->dtype == STORE_F16)
-        log_warn("store '%s' keeps float32 vectors (--f16 applies to a new store)", store_dir(r->s));
-    if (strcmp(in.fingerprint, c.fp) != 0 || in.dim != c.dim) {
-        if (!r->o->reembed)
-            return err_set(ERR_MISMATCH,
-                           "store '%s' holds vectors of model '%s' (fingerprint %s, dim %d); '%s' is %s, dim %d: "
-                           "use --reembed to re-encode the store",
-                           store_dir(r->s), in.model, in.fingerprint, in.dim, c.model, c.fp, c.dim);
-        FORWARD_ERR(store_write(r->s, start_reembed_fn, &c));
-    } else if (strcmp(in.precision, c.prec) != 0) {
-        if (!r->o->reembed)
-            return err_set(ERR_MISMATCH,
-                           "store '%s' holds %s vectors of model '%s'; this run encodes at %s: use --precision %s, "
-                           "or --reembed to re-encode the store at %s",
-                           store_dir(r->s), in.precision, in.model, c.prec, in.precision, c.prec);
-        FORWARD_ERR(store_write(r->s, start_reembed_fn, &c));
-    } else if (strcmp(in.model, c.model) != 0) {
-        /* same weights under another path: keep the record current */
-        FORWARD_ERR(store_write(r->s, set_model_fn, &c));
-    }
-    return reembed(r);
-}
-
 /* ---- ingest_run ------------------------------------------------------------ */
 
 static int settings_fn(struct store_txn *t, void *ctx)
@@ -1052,7 +868,7 @@ static void log_settings_change(const struct run *r, const struct buf *old, cons
 /* save_settings: meta "settings" of this run, and r->settings, the hash a
  * shard record keeps of the settings that shaped its chunks: segmentation,
  * reader options and caps, and for token windows the model fingerprint (its
- * tokenizer cuts them; the vectors' model is the store's, see check_model).
+ * tokenizer cuts them; the vectors' model is the store's, see ingest_check_model in reembed.c).
  * A record of an older semindex has no hash: it counts as made with these
  * settings when they equal the store's last "settings" (legacy_same). */
 static int save_settings(struct run *r)
@@ -1279,7 +1095,7 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
     struct fs_lock lock = { -1, NULL };
     int rc = store_lock_writer(store_dir(s), &lock);
     if (rc < 0) return rc;
-    rc = check_model(&r);
+    rc = ingest_check_model(s, e, &opt, st);
     if (rc == 0) rc = save_settings(&r);
     if (rc == 0) rc = clear_pending(&r);
     if (rc < 0) goto out;
