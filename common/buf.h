@@ -30,8 +30,4 @@ void buf_reset(struct buf *b);                        /* len = 0, keep memory */
 void buf_release(struct buf *b);                      /* free, back to BUF_INIT */
 char *buf_detach(struct buf *b, size_t *len);         /* caller owns result (mem_free) */
 
-/* buf_json_str: append s (n bytes, UTF-8) as a JSON string literal with quotes.
- * Invalid UTF-8 is replaced by U+FFFD so the output is always valid JSON. */
-int buf_json_str(struct buf *b, const char *s, size_t n);
-
 #endif

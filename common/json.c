@@ -6,6 +6,7 @@
 #include "buf.h"
 #include "err.h"
 #include "fsutil.h"
+#include "utf8.h"
 
 int json_load_path(const char *path, size_t max_bytes, json_t **out)
 {
@@ -62,5 +63,22 @@ int json_get_str(json_t *obj, const char *key, const char *what, const char **ou
     if (!v || json_is_null(v)) return 0;
     if (!json_is_string(v)) return err_set(ERR_FORMAT, "'%s': key '%s' must be a string", what, key);
     *out = json_string_value(v);
+    return 0;
+}
+
+json_t *json_str(const char *s, size_t n)
+{
+    if (utf8_valid(s, n)) return json_stringn_nocheck(s, n);
+    struct buf b = BUF_INIT;
+    json_t *j = utf8_sanitize(&b, s, n) < 0 ? NULL : json_stringn_nocheck(b.data, b.len);
+    buf_release(&b);
+    return j;
+}
+
+static int dump_cb(const char *p, size_t n, void *ctx) { return buf_append(ctx, p, n) < 0 ? -1 : 0; }
+
+int json_dump_buf(const json_t *v, size_t flags, struct buf *out)
+{
+    if (!v || json_dump_callback(v, dump_cb, out, flags) < 0) return err_set(ERR_NOMEM, "out of memory");
     return 0;
 }

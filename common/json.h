@@ -13,6 +13,8 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 /* json_load_path: parse a JSON file (at most max_bytes; 0 = 256 MiB). On
  * success *out is a new reference (json_decref it). ERR_NOTFOUND when the
  * file is absent, ERR_FORMAT on bad JSON, ERR_IO otherwise. */
@@ -26,5 +28,14 @@ int json_get_int(json_t *obj, const char *key, const char *what, int64_t *out);
 int json_get_num(json_t *obj, const char *key, const char *what, double *out);
 int json_get_bool(json_t *obj, const char *key, const char *what, int *out);
 int json_get_str(json_t *obj, const char *key, const char *what, const char **out);
+
+/* Writing. json_str: a new string value of s (n bytes); invalid UTF-8 is
+ * replaced by U+FFFD (jansson refuses it), NULL only when out of memory.
+ * json_dump_buf: append v's text to out. JSON_DUMP_FLAGS is the house style
+ * ({"a": 1, "b": [2, 3]} on one line, insertion order, reals to 15 digits);
+ * add JSON_INDENT(2) for a report a person reads. 0 or ERR_NOMEM. */
+#define JSON_DUMP_FLAGS (JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15))
+json_t *json_str(const char *s, size_t n);
+int json_dump_buf(const json_t *v, size_t flags, struct buf *out);
 
 #endif

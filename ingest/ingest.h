@@ -93,7 +93,9 @@ struct ingest_stats {
 int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t n,
                const struct ingest_options *o, struct ingest_stats *st);
 
-/* ingest_stats_json: st as a JSON object appended to out. */
-int ingest_stats_json(const struct ingest_stats *st, struct buf *out);
+/* ingest_stats_json: st as a new JSON object (json_decref it), NULL when out
+ * of memory. Counts are integers, times seconds rounded to milliseconds. */
+struct json_t;
+struct json_t *ingest_stats_json(const struct ingest_stats *st);
 
 #endif

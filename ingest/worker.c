@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -37,96 +38,19 @@
 
 #include "err.h"
 #include "fsutil.h"
+#include "json.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/part.h"
 #include "ingest/tokenizer/tokenizer.h"
 #include "log.h"
 #include "mem.h"
+#include "queue.h"
 #include "utf8.h"
+#include "ingest/internal.h"
 
 #define QCAP 4
 #define DICT_TEXTS 4000
 #define DICT_BYTES (2u << 20)
-
-/* ---- a bounded blocking queue ---------------------------------------------- */
-
-struct queue {
-    pthread_mutex_t mu;
-    pthread_cond_t not_empty, not_full;
-    void *v[QCAP];
-    size_t head, n;
-    int closed;
-};
-
-static void q_init(struct queue *q)
-{
-    memset(q, 0, sizeof *q);
-    pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->not_empty, NULL);
-    pthread_cond_init(&q->not_full, NULL);
-}
-
-static void q_destroy(struct queue *q)
-{
-    pthread_mutex_destroy(&q->mu);
-    pthread_cond_destroy(&q->not_empty);
-    pthread_cond_destroy(&q->not_full);
-}
-
-/* q_push: 0, or -1 when the queue was closed (the item is not taken). */
-static int q_push(struct queue *q, void *x)
-{
-    pthread_mutex_lock(&q->mu);
-    while (q->n == QCAP && !q->closed) pthread_cond_wait(&q->not_full, &q->mu);
-    int rc = -1;
-    if (!q->closed) {
-        q->v[(q->head + q->n) % QCAP] = x;
-        q->n++;
-        rc = 0;
-        pthread_cond_signal(&q->not_empty);
-    }
-    pthread_mutex_unlock(&q->mu);
-    return rc;
-}
-
-/* q_pop: the next item, or NULL when closed and drained. */
-static void *q_pop(struct queue *q)
-{
-    pthread_mutex_lock(&q->mu);
-    while (q->n == 0 && !q->closed) pthread_cond_wait(&q->not_empty, &q->mu);
-    void *x = NULL;
-    if (q->n) {
-        x = q->v[q->head];
-        q->head = (q->head + 1) % QCAP;
-        q->n--;
-        pthread_cond_signal(&q->not_full);
-    }
-    pthread_mutex_unlock(&q->mu);
-    return x;
-}
-
-static void q_close(struct queue *q)
-{
-    pthread_mutex_lock(&q->mu);
-    q->closed = 1;
-    pthread_cond_broadcast(&q->not_empty);
-    pthread_cond_broadcast(&q->not_full);
-    pthread_mutex_unlock(&q->mu);
-}
-
-/* q_drain: pop whatever is left (after an abort) for freeing. */
-static void *q_take(struct queue *q)
-{
-    pthread_mutex_lock(&q->mu);
-    void *x = NULL;
-    if (q->n) {
-        x = q->v[q->head];
-        q->head = (q->head + 1) % QCAP;
-        q->n--;
-    }
-    pthread_mutex_unlock(&q->mu);
-    return x;
-}
 
 /* ---- events ---------------------------------------------------------------- */
 
@@ -231,29 +155,8 @@ static void run_fail(struct run *r, int rc)
     }
     pthread_mutex_unlock(&r->mu_err);
     atomic_store(&r->abort, 1);
-    q_close(&r->q_enc);
-    q_close(&r->q_write);
-}
-
-/* ---- token counting (the same for every path a chunk takes) ----------------- */
-
-/* count_tokens: n_tokens and truncated of a chunk; token ids into te for
- * transformer models. The builtin encoder has no tokenizer: its n_tokens is
- * the number of code points. */
-static int count_tokens(const struct tok *tok, const char *s, size_t n, struct tok_encoding *te, int32_t *n_tokens,
-                        uint8_t *truncated)
-{
-    if (!tok) {
-        int64_t c = 0;
-        for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
-        *n_tokens = c > INT32_MAX ? INT32_MAX : (int32_t)c;
-        *truncated = 0;
-        return 0;
-    }
-    FORWARD_ERR(tok_encode(tok, s, n, 0, te));
-    *n_tokens = (int32_t)te->n;
-    *truncated = (uint8_t)(te->truncated != 0);
-    return 0;
+    queue_close(&r->q_enc);
+    queue_close(&r->q_write);
 }
 
 /* ---- prep thread ----------------------------------------------------------- */
@@ -287,10 +190,10 @@ static struct event *ev_new(enum ev_kind k, uint32_t shard)
     return e;
 }
 
-static int send(struct run *r, struct event *e)
+static int send_event(struct run *r, struct event *e)
 {
     double t0 = now_sec();
-    int full = q_push(&r->q_enc, e);
+    int full = queue_push(&r->q_enc, e);
     r->prep_blocked += now_sec() - t0;
     if (full < 0) {
         ev_free(e);
@@ -363,7 +266,7 @@ static int flush(struct run *r)
         ev_free(b);
         return rc;
     }
-    return send(r, b);
+    return send_event(r, b);
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t size)
@@ -417,7 +320,7 @@ static int on_doc(void *ctx, const struct src_doc *d)
         it->len = n;
         if (buf_append(&b->arena, s, n) < 0) return err_set(ERR_NOMEM, "out of memory");
         it->h = hash128(s, n);
-        FORWARD_ERR(count_tokens(r->tok, s, n, &r->te, &it->n_tokens, &it->truncated));
+        FORWARD_ERR(ingest_count_tokens(r->tok, s, n, &r->te, &it->n_tokens, &it->truncated));
         if (r->tok) {
             FORWARD_ERR(grow((void **)&b->ids, &b->cap_ids, b->n_ids + r->te.n, sizeof *b->ids));
             it->ids_off = b->n_ids;
@@ -474,7 +377,7 @@ static int prep_shard(struct run *r, uint32_t i)
     if (!b) return err_set(ERR_NOMEM, "out of memory");
     b->hash = h;
     b->bytes = bytes;
-    FORWARD_ERR(send(r, b));
+    FORWARD_ERR(send_event(r, b));
     r->shard = i;
     r->doc_seq = r->chunk_seq = r->sh_docs = r->sh_chunks = 0;
     struct src_stats ss = { 0 };
@@ -514,7 +417,7 @@ static int prep_shard(struct run *r, uint32_t i)
     b->sh_docs = r->sh_docs;
     b->sh_chunks = r->sh_chunks;
     b->sh_rejected = ss.n_rejected;
-    return send(r, b);
+    return send_event(r, b);
 }
 
 static void *prep_main(void *arg)
@@ -531,22 +434,11 @@ static void *prep_main(void *arg)
     ev_free(r->cur);
     r->cur = NULL;
     r->st->t_prep = now_sec() - t0 - r->prep_blocked;
-    q_close(&r->q_enc);
+    queue_close(&r->q_enc);
     return NULL;
 }
 
 /* ---- encoder (calling thread) ---------------------------------------------- */
-
-/* vec_finite: 0 when v holds a NaN or Inf (bit test: immune to -ffast-math). */
-static int vec_finite(const float *v, int n)
-{
-    for (int i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, v + i, sizeof u);
-        if ((u & 0x7f800000u) == 0x7f800000u) return 0;
-    }
-    return 1;
-}
 
 static int encode_batch(struct run *r, struct event *b)
 {
@@ -571,7 +463,7 @@ static int encode_batch(struct run *r, struct event *b)
         rc = r->tok ? enc_encode_ids(r->e, ids, lens, k, out) : enc_encode(r->e, texts, lens, k, out, NULL);
         for (size_t j2 = 0; rc == 0 && j2 < k; j2++) {
             memcpy(b->vecs + idx[j2] * (size_t)r->dim, out + j2 * (size_t)r->dim, (size_t)r->dim * sizeof *out);
-            if (!vec_finite(out + j2 * (size_t)r->dim, r->dim)) b->items[idx[j2]].how = HOW_BAD;
+            if (!ingest_vec_finite(out + j2 * (size_t)r->dim, r->dim)) b->items[idx[j2]].how = HOW_BAD;
         }
     }
     mem_free(texts);
@@ -586,7 +478,7 @@ static void encode_main(struct run *r)
 {
     for (;;) {
         double t0 = now_sec();
-        struct event *b = q_pop(&r->q_enc);
+        struct event *b = queue_pop(&r->q_enc);
         double t1 = now_sec();
         r->st->t_encode_wait += t1 - t0;
         if (!b) break;
@@ -599,12 +491,12 @@ static void encode_main(struct run *r)
                 break;
             }
         }
-        if (q_push(&r->q_write, b) < 0) {
+        if (queue_push(&r->q_write, b) < 0) {
             ev_free(b);
             break;
         }
     }
-    q_close(&r->q_write);
+    queue_close(&r->q_write);
 }
 
 /* ---- writer thread --------------------------------------------------------- */
@@ -871,7 +763,7 @@ static void *write_main(void *arg)
     size_t n_held = 0, cap_held = 0, sample_n = 0, sample_bytes = 0;
     int rc = 0;
     for (;;) {
-        struct event *b = q_pop(&r->q_write);
+        struct event *b = queue_pop(&r->q_write);
         if (b && atomic_load(&r->abort)) {
             ev_free(b);
             break;
@@ -921,163 +813,6 @@ static void *write_main(void *arg)
     return NULL;
 }
 
-/* ---- model check and --reembed --------------------------------------------- */
-
-struct rctx {
-    struct run *r;
-    uint64_t *ids;
-    struct buf *texts;
-    float *vecs;
-    size_t n;
-    uint64_t next;
-    const char *model, *fp, *prec;
-    int dim;
-    enum store_dtype dtype;
-};
-
-static int reembed_fn(struct store_txn *t, void *ctx)
-{
-    struct rctx *c = ctx;
-    struct tok_encoding te = TOK_ENCODING_INIT;
-    int rc = 0;
-    for (size_t i = 0; i < c->n && rc == 0; i++) {
-        struct store_chunk ch;
-        if ((rc = store_get_chunk(t, c->ids[i], &ch, NULL)) < 0) break;
-        uint8_t tr;
-        if ((rc = count_tokens(c->r->tok, c->texts[i].data, c->texts[i].len, &te, &ch.n_tokens, &tr)) < 0) break;
-        ch.truncated = tr;
-        if ((rc = store_put_chunk(t, &ch, c->texts[i].data, c->texts[i].len)) < 0) break;
-        rc = store_put_vector(t, c->ids[i], c->vecs + i * (size_t)c->r->dim);
-    }
-    tok_encoding_release(&te);
-    if (rc < 0) return rc;
-    char tmp[32];
-    int k = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)c->next);
-    return store_put_meta(t, "reembed", tmp, (size_t)k);
-}
-
-static int start_reembed_fn(struct store_txn *t, void *ctx)
-{
-    struct rctx *c = ctx;
-    FORWARD_ERR(store_set_model(t, c->model, c->fp, c->dim, c->dtype));
-    FORWARD_ERR(store_put_meta(t, "precision", c->prec, strlen(c->prec)));
-    return store_put_meta(t, "reembed", "0", 1);
-}
-
-static int end_reembed_fn(struct store_txn *t, void *ctx) { return store_delete_meta(t, "reembed"); }
-
-static int reembed(struct run *r)
-{
-    struct buf cur = BUF_INIT;
-    struct store_txn *t;
-    FORWARD_ERR(store_read_begin(r->s, &t));
-    int rc = store_get_meta(t, "reembed", &cur);
-    store_read_end(t);
-    if (rc < 0) {
-        buf_release(&cur);
-        return rc == ERR_NOTFOUND ? (err_clear(), 0) : rc;
-    }
-    uint64_t from = strtoull(cur.data, NULL, 10);
-    buf_release(&cur);
-    enum { B = 256 };
-    struct rctx c = { r, mem_alloc_array(B, sizeof(uint64_t)), mem_calloc(B, sizeof(struct buf)),
-                      mem_alloc_array((size_t)B * (size_t)r->dim, sizeof(float)), 0, 0, NULL, NULL, NULL, 0, 0 };
-    const char **tx = mem_alloc_array(B, sizeof *tx);
-    size_t *ln = mem_alloc_array(B, sizeof *ln);
-    rc = c.ids && c.texts && c.vecs && tx && ln ? 0 : err_set(ERR_NOMEM, "out of memory");
-    struct tok_encoding te = TOK_ENCODING_INIT;
-    log_info("re-encoding the store with '%s'", enc_name(r->e));
-    while (rc == 0) {
-        FORWARD_ERR(store_read_begin_pending(r->s, &t));
-        struct store_iter *it;
-        c.n = 0;
-        rc = store_chunk_iter_open(t, from, &it);
-        struct store_chunk ch;
-        while (rc == 0 && c.n < B && (rc = store_iter_next_chunk(it, &ch, &c.texts[c.n])) == 1) {
-            c.ids[c.n++] = ch.id;
-            rc = 0;
-        }
-        if (rc == 0 || rc == 1) rc = 0;
-        store_iter_close(it);
-        store_read_end(t);
-        if (rc < 0 || c.n == 0) break;
-        for (size_t i = 0; i < c.n && rc == 0; i++) {
-            int32_t nt;
-            uint8_t tr;
-            rc = count_tokens(r->tok, c.texts[i].data, c.texts[i].len, &te, &nt, &tr);
-            tx[i] = c.texts[i].data;
-            ln[i] = c.texts[i].len;
-        }
-        if (rc == 0) rc = enc_encode(r->e, tx, ln, c.n, c.vecs, NULL);
-        for (size_t i = 0; rc == 0 && i < c.n; i++)
-            if (!vec_finite(c.vecs + i * (size_t)r->dim, r->dim))
-                rc = err_set(ERR_FORMAT, "chunk %llu: the new model gives a non-finite vector (NaN or Inf); "
-                             "re-embedding stopped (the store keeps the old vectors from here on)",
-                             (unsigned long long)c.ids[i]);
-        c.next = c.ids[c.n - 1] + 1;
-        if (rc == 0) rc = store_write(r->s, reembed_fn, &c);
-        r->st->reembedded += c.n;
-        from = c.next;
-    }
-    if (rc == 0) rc = store_write(r->s, end_reembed_fn, &c);
-    if (c.texts)
-        for (size_t i = 0; i < B; i++) buf_release(&c.texts[i]);
-    tok_encoding_release(&te);
-    mem_free(c.ids);
-    mem_free(c.texts);
-    mem_free(c.vecs);
-    mem_free(tx);
-    mem_free(ln);
-    return rc;
-}
-
-static int set_model_fn(struct store_txn *t, void *ctx)
-{
-    struct rctx *c = ctx;
-    FORWARD_ERR(store_set_model(t, c->model, c->fp, c->dim, c->dtype));
-    return store_put_meta(t, "precision", c->prec, strlen(c->prec));
-}
-
-static int check_model(struct run *r)
-{
-    struct store_info in;
-    FORWARD_ERR(store_info(r->s, &in));
-    struct rctx c;
-    memset(&c, 0, sizeof c);
-    c.r = r;
-    /* a model directory is recorded by its absolute path, so the store can
-     * be used from anywhere (builtin: names as they are) */
-    char real[PATH_MAX];
-    c.model = enc_name(r->e);
-    if (strncmp(c.model, "builtin:", 8) && realpath(c.model, real)) c.model = real;
-    c.fp = enc_fingerprint(r->e);
-    c.prec = enc_precision_name(enc_precision(r->e));
-    c.dim = r->dim;
-    c.dtype = in.dim ? in.dtype : r->o->dtype;
-    if (!in.model[0]) return store_write(r->s, set_model_fn, &c);
-    if (in.dtype != r->o->dtype && r->o->dtype == STORE_F16)
-        log_warn("store '%s' keeps float32 vectors (--f16 applies to a new store)", store_dir(r->s));
-    if (strcmp(in.fingerprint, c.fp) != 0 || in.dim != c.dim) {
-        if (!r->o->reembed)
-            return err_set(ERR_MISMATCH,
-                           "store '%s' holds vectors of model '%s' (fingerprint %s, dim %d); '%s' is %s, dim %d: "
-                           "use --reembed to re-encode the store",
-                           store_dir(r->s), in.model, in.fingerprint, in.dim, c.model, c.fp, c.dim);
-        FORWARD_ERR(store_write(r->s, start_reembed_fn, &c));
-    } else if (strcmp(in.precision, c.prec) != 0) {
-        if (!r->o->reembed)
-            return err_set(ERR_MISMATCH,
-                           "store '%s' holds %s vectors of model '%s'; this run encodes at %s: use --precision %s, "
-                           "or --reembed to re-encode the store at %s",
-                           store_dir(r->s), in.precision, in.model, c.prec, in.precision, c.prec);
-        FORWARD_ERR(store_write(r->s, start_reembed_fn, &c));
-    } else if (strcmp(in.model, c.model) != 0) {
-        /* same weights under another path: keep the record current */
-        FORWARD_ERR(store_write(r->s, set_model_fn, &c));
-    }
-    return reembed(r);
-}
-
 /* ---- ingest_run ------------------------------------------------------------ */
 
 static int settings_fn(struct store_txn *t, void *ctx)
@@ -1092,18 +827,15 @@ static int settings_json(const struct ingest_options *o, int canon, struct buf *
 {
     const char *idf = o->src.id_field ? o->src.id_field : "";
     int win = !canon || o->seg.mode == SEG_WINDOW;
-    int rc = buf_printf(b, "{\"segment\": \"%s\", \"window\": %d, \"overlap\": %d, \"text_field\": ",
-                        seg_mode_name(o->seg.mode), win ? o->seg.window : 0, win ? o->seg.overlap : 0);
-    if (rc == 0) rc = buf_json_str(b, o->src.text_field, strlen(o->src.text_field));
-    if (rc == 0) rc = buf_puts(b, ", \"id_field\": ");
-    if (rc == 0) rc = buf_json_str(b, idf, strlen(idf));
-    if (rc == 0) rc = buf_puts(b, ", \"column\": ");
-    if (rc == 0) rc = buf_json_str(b, o->src.column, strlen(o->src.column));
-    if (rc == 0)
-        rc = buf_printf(b, ", \"max_entry\": %llu, \"max_shard\": %llu, \"max_record\": %llu}",
-                        (unsigned long long)o->src.max_entry, (unsigned long long)o->src.max_shard,
-                        (unsigned long long)o->src.max_record);
-    return rc < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+    json_t *j = json_pack("{ss si si so so so sI sI sI}", "segment", seg_mode_name(o->seg.mode), "window",
+                          win ? o->seg.window : 0, "overlap", win ? o->seg.overlap : 0, "text_field",
+                          json_str(o->src.text_field, strlen(o->src.text_field)), "id_field",
+                          json_str(idf, strlen(idf)), "column", json_str(o->src.column, strlen(o->src.column)),
+                          "max_entry", (json_int_t)o->src.max_entry, "max_shard", (json_int_t)o->src.max_shard,
+                          "max_record", (json_int_t)o->src.max_record);
+    int rc = json_dump_buf(j, JSON_DUMP_FLAGS, b);
+    json_decref(j);
+    return rc;
 }
 
 /* log_settings_change: name the settings that differ from the last run's
@@ -1136,7 +868,7 @@ static void log_settings_change(const struct run *r, const struct buf *old, cons
 /* save_settings: meta "settings" of this run, and r->settings, the hash a
  * shard record keeps of the settings that shaped its chunks: segmentation,
  * reader options and caps, and for token windows the model fingerprint (its
- * tokenizer cuts them; the vectors' model is the store's, see check_model).
+ * tokenizer cuts them; the vectors' model is the store's, see ingest_check_model in reembed.c).
  * A record of an older semindex has no hash: it counts as made with these
  * settings when they equal the store's last "settings" (legacy_same). */
 static int save_settings(struct run *r)
@@ -1363,7 +1095,7 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
     struct fs_lock lock = { -1, NULL };
     int rc = store_lock_writer(store_dir(s), &lock);
     if (rc < 0) return rc;
-    rc = check_model(&r);
+    rc = ingest_check_model(s, e, &opt, st);
     if (rc == 0) rc = save_settings(&r);
     if (rc == 0) rc = clear_pending(&r);
     if (rc < 0) goto out;
@@ -1373,8 +1105,8 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
     if (!r.keys || !r.ordinal || !sorted) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
     if (n && (rc = shard_keys(&r, &opt, shards, sorted)) < 0) goto out;
     r.paths = sorted;
-    q_init(&r.q_enc);
-    q_init(&r.q_write);
+    queue_init(&r.q_enc, QCAP);
+    queue_init(&r.q_write, QCAP);
     pthread_mutex_init(&r.mu_err, NULL);
     pthread_t tp, tw;
     int ok_p = pthread_create(&tp, NULL, prep_main, &r) == 0;
@@ -1384,14 +1116,14 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
         run_fail(&r, ERR_NOMEM);
     }
     if (ok_w) encode_main(&r);
-    else q_close(&r.q_write);
+    else queue_close(&r.q_write);
     if (ok_p) pthread_join(tp, NULL);
     if (ok_w) pthread_join(tw, NULL);
     struct event *x;
-    while ((x = q_take(&r.q_enc))) ev_free(x);
-    while ((x = q_take(&r.q_write))) ev_free(x);
-    q_destroy(&r.q_enc);
-    q_destroy(&r.q_write);
+    while ((x = queue_take(&r.q_enc))) ev_free(x);
+    while ((x = queue_take(&r.q_write))) ev_free(x);
+    queue_destroy(&r.q_enc);
+    queue_destroy(&r.q_write);
     pthread_mutex_destroy(&r.mu_err);
     if (r.err) rc = err_set(r.err, "%s", r.errmsg);
     st->rejected += atomic_load(&r.bad);
@@ -1411,25 +1143,19 @@ out:
     return rc;
 }
 
-int ingest_stats_json(const struct ingest_stats *st, struct buf *out)
+json_t *ingest_stats_json(const struct ingest_stats *st)
 {
-    int rc = buf_printf(
-        out,
-        "{\"shards_seen\": %llu, \"shards_new\": %llu, \"shards_changed\": %llu, \"shards_resumed\": %llu, "
-        "\"shards_skipped\": %llu, \"shards_failed\": %llu, \"docs\": %llu, \"chunks\": %llu, "
-        "\"truncated\": %llu, \"duplicates\": %llu, \"encoded\": %llu, \"tokens\": %llu, \"bytes\": %llu, "
-        "\"rejected\": %llu, \"replaced\": %llu, \"nul\": %llu, \"empty\": %llu, \"binary\": %llu, "
-        "\"skipped_entries\": %llu, \"reembedded\": %llu, \"deleted\": %llu, \"seconds\": %.3f, "
-        "\"prep_seconds\": %.3f, \"encode_seconds\": %.3f, \"encode_wait_seconds\": %.3f, "
-        "\"write_seconds\": %.3f}",
-        (unsigned long long)st->shards_seen, (unsigned long long)st->shards_new,
-        (unsigned long long)st->shards_changed, (unsigned long long)st->shards_resumed,
-        (unsigned long long)st->shards_skipped, (unsigned long long)st->shards_failed,
-        (unsigned long long)st->docs, (unsigned long long)st->chunks, (unsigned long long)st->truncated,
-        (unsigned long long)st->duplicates, (unsigned long long)st->encoded, (unsigned long long)st->tokens,
-        (unsigned long long)st->bytes, (unsigned long long)st->rejected, (unsigned long long)st->replaced,
-        (unsigned long long)st->nul, (unsigned long long)st->empty, (unsigned long long)st->binary,
-        (unsigned long long)st->skipped_entries, (unsigned long long)st->reembedded,
-        (unsigned long long)st->deleted, st->t_total, st->t_prep, st->t_encode, st->t_encode_wait, st->t_write);
-    return rc < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+#define U(f) #f, (json_int_t)st->f
+#define MS(x) round((x) * 1000) / 1000
+    json_t *j = json_pack("{sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sI sf sf sf sf sf}",
+                          "shards_seen", (json_int_t)st->shards_seen, U(shards_new), U(shards_changed),
+                          U(shards_resumed), U(shards_skipped), U(shards_failed), U(docs), U(chunks), U(truncated),
+                          U(duplicates), U(encoded), U(tokens), U(bytes), U(rejected), U(replaced), U(nul),
+                          U(empty), U(binary), U(skipped_entries), U(reembedded), U(deleted), "seconds",
+                          MS(st->t_total), "prep_seconds", MS(st->t_prep), "encode_seconds", MS(st->t_encode),
+                          "encode_wait_seconds", MS(st->t_encode_wait), "write_seconds", MS(st->t_write));
+#undef U
+#undef MS
+    if (!j) err_set(ERR_NOMEM, "out of memory");
+    return j;
 }

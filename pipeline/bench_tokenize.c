@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "jsonl.h"
 #include "cli.h"
 #include "err.h"
 #include "fsutil.h"
@@ -67,7 +68,7 @@ static int read_sentences(const char *path, struct cli_texts *t, struct buf *jso
                 }
                 if (!(t->text[t->n] = mem_strndup(p, len))) { rc = ERR_NOMEM; break; }
                 t->len[t->n++] = len;
-                if (buf_puts(jsonl, "{\"text\":") < 0 || buf_json_str(jsonl, p, len) < 0 ||
+                if (buf_puts(jsonl, "{\"text\":") < 0 || jsonl_str(jsonl, p, len) < 0 ||
                     buf_puts(jsonl, "}\n") < 0) { rc = ERR_NOMEM; break; }
             }
             col++;

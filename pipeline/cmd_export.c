@@ -30,6 +30,7 @@
 #include "log.h"
 #include "mem.h"
 #include "query/report.h"
+#include "jsonl.h"
 
 static const char usage_str[] =
     "usage: semindex export --store DIR [--format jsonl|npy] [--output FILE]\n"
@@ -119,7 +120,7 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
         if ((rc = doc_prov(t, &c, &src, &cached)) < 0) break;
         buf_printf(&out, "{\"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)c.id,
                    (unsigned long long)c.doc);
-        buf_json_str(&out, text.data, text.len);
+        jsonl_str(&out, text.data, text.len);
         buf_printf(&out, ", \"start\": %llu, \"end\": %llu, \"n_tokens\": %d, \"truncated\": %s, ",
                    (unsigned long long)c.start, (unsigned long long)c.end, c.n_tokens,
                    c.truncated ? "true" : "false");
@@ -130,12 +131,12 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
         else rc = vr;
         if (src.known) {
             buf_puts(&out, ", \"shard\": ");
-            buf_json_str(&out, src.shard.data ? src.shard.data : "", src.shard.len);
+            jsonl_str(&out, src.shard.data ? src.shard.data : "", src.shard.len);
             buf_puts(&out, ", \"entry\": ");
-            buf_json_str(&out, src.entry.data ? src.entry.data : "", src.entry.len);
+            jsonl_str(&out, src.entry.data ? src.entry.data : "", src.entry.len);
             buf_printf(&out, ", \"record\": %llu, \"offset\": %llu, \"ext_id\": ", (unsigned long long)src.record,
                        (unsigned long long)src.offset);
-            buf_json_str(&out, src.ext_id.data ? src.ext_id.data : "", src.ext_id.len);
+            jsonl_str(&out, src.ext_id.data ? src.ext_id.data : "", src.ext_id.len);
         } else {
             buf_puts(&out, ", \"shard\": null, \"entry\": null, \"record\": null, \"offset\": null, \"ext_id\": null");
         }
@@ -174,7 +175,7 @@ static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv
         if ((rc = doc_prov(t, &c, &src, &cached)) < 0) break;
         buf_printf(&out, "{\"row\": %llu, \"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)row - 1,
                    (unsigned long long)id, (unsigned long long)c.doc);
-        buf_json_str(&out, text.data, text.len);
+        jsonl_str(&out, text.data, text.len);
         report_json_prov(&out, &src, "", 0);
         buf_puts(&out, "}\n");
         if (!fj) buf_reset(&out);

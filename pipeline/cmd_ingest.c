@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "err.h"
 #include "fsutil.h"
+#include "json.h"
 #include "index/store/store.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/discover.h"
@@ -227,9 +228,11 @@ int cmd_ingest(int argc, char **argv)
     print_stats(&st);
     if (stats_json) {
         struct buf b = BUF_INIT;
-        ingest_stats_json(&st, &b);
-        buf_putc(&b, '\n');
-        if (fs_write_atomic(stats_json, b.data, b.len) < 0) log_error("%s", err_msg());
+        json_t *j = ingest_stats_json(&st);
+        if (json_dump_buf(j, JSON_DUMP_FLAGS, &b) < 0 || buf_putc(&b, '\n') < 0 ||
+            fs_write_atomic(stats_json, b.data, b.len) < 0)
+            log_error("%s", err_msg());
+        json_decref(j);
         buf_release(&b);
     }
     if (r < 0) {

@@ -34,6 +34,7 @@
 #include "mem.h"
 #include "query/report.h"
 #include "query/search.h"
+#include "jsonl.h"
 
 static const char usage_str[] =
     "usage: semindex query --store DIR [-k N] [--threshold S] [--text T | --input FILE | --id CHUNK]\n"
@@ -213,7 +214,7 @@ int cmd_query(int argc, char **argv)
                 buf_reset(&line);
                 buf_printf(&line, "{\"query\": %zu, \"rank\": %d, \"score\": %.6f, \"id\": %lld, \"doc\": %llu, \"text\": ",
                            i, rank, sc[i * kk + r], (long long)id, (unsigned long long)hit.doc);
-                buf_json_str(&line, hit.text.data ? hit.text.data : "", hit.text.len);
+                jsonl_str(&line, hit.text.data ? hit.text.data : "", hit.text.len);
                 report_json_prov(&line, &hit, "", 0);
                 buf_printf(&line, ", \"newer_than_index\": %lld}\n", (long long)stale.newer);
                 fwrite(line.data, 1, line.len, stdout);

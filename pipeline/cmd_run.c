@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "err.h"
 #include "fsutil.h"
+#include "json.h"
 #include "index/ann/ann.h"
 #include "index/build.h"
 #include "index/store/store.h"
@@ -55,7 +56,7 @@ struct run {
     char started[32];
     double t0;
     pthread_mutex_t rej_mu;   /* the report's "rejected" list (on_reject, from the readers) */
-    struct buf rej;
+    json_t *rej;              /* array of {"shard", "entry", "record", "reason"} */
     size_t n_rej, rej_unlisted;
 };
 
@@ -70,16 +71,13 @@ static void on_reject(void *ctx, const char *shard, const char *entry, uint64_t 
     if (r->n_rej >= RUN_REJECTED_MAX) {
         r->rej_unlisted++;
     } else {
-        struct buf *b = &r->rej;
-        buf_puts(b, r->n_rej ? ",\n    {\"shard\": " : "\n    {\"shard\": ");
-        buf_json_str(b, shard, strlen(shard));
-        buf_puts(b, ", \"entry\": ");
-        if (entry) buf_json_str(b, entry, strlen(entry));
-        else buf_puts(b, "null");
-        if (record) buf_printf(b, ", \"record\": %llu, \"reason\": ", (unsigned long long)record);
-        else buf_puts(b, ", \"record\": null, \"reason\": ");
-        buf_json_str(b, reason, strlen(reason));
-        buf_puts(b, "}");
+        json_t *o = json_object();
+        if (o && !json_object_set_new(o, "shard", json_str(shard, strlen(shard))) &&
+            !json_object_set_new(o, "entry", entry ? json_str(entry, strlen(entry)) : json_null()) &&
+            !json_object_set_new(o, "record", record ? json_integer((json_int_t)record) : json_null()) &&
+            !json_object_set_new(o, "reason", json_str(reason, strlen(reason))))
+            json_array_append(r->rej, o);
+        json_decref(o);
         r->n_rej++;
     }
     pthread_mutex_unlock(&r->rej_mu);
@@ -255,58 +253,73 @@ static int exit_code(const struct run *r)
     return EXIT_OK;
 }
 
-static void report_json(struct run *r, struct buf *b, int code)
+/* set: obj[key] = v (a new reference, NULL = out of memory); jansson keeps
+ * the order the keys are set in. */
+static int set(json_t *obj, const char *key, json_t *v)
+{
+    return json_object_set_new(obj, key, v) < 0 ? -1 : 0;
+}
+
+#define MS(x) json_real(round((x) * 1000) / 1000)
+
+static int report_json(struct run *r, struct buf *b, int code)
 {
     char finished[32];
     utc_now(finished, sizeof finished, "%Y-%m-%dT%H:%M:%SZ");
     const struct ingest_stats *g = &r->ing;
-    buf_printf(b, "{\n  \"semindex\": \"%s\",\n  \"started\": \"%s\",\n  \"finished\": \"%s\",\n",
-               SEMINDEX_VERSION, r->started, finished);
-    buf_puts(b, "  \"store\": ");
-    buf_json_str(b, r->o.store, strlen(r->o.store));
-    buf_puts(b, ",\n  \"config\": ");
-    if (r->o.config) buf_json_str(b, r->o.config, strlen(r->o.config));
-    else buf_puts(b, "null");
-    buf_puts(b, ",\n  \"model\": ");
-    buf_json_str(b, r->after.model, strlen(r->after.model));
-    buf_printf(b, ",\n  \"fingerprint\": \"%s\",\n  \"exit\": %d,\n  \"status\": \"%s\",\n", r->after.fingerprint,
-               code, code == EXIT_OK ? "ok" : code == EXIT_PARTIAL ? "partial" : "failed");
+    json_t *j = json_object();
+    int rc = j ? 0 : -1;
+    rc |= set(j, "semindex", json_string(SEMINDEX_VERSION));
+    rc |= set(j, "started", json_string(r->started));
+    rc |= set(j, "finished", json_string(finished));
+    rc |= set(j, "store", json_str(r->o.store, strlen(r->o.store)));
+    rc |= set(j, "config", r->o.config ? json_str(r->o.config, strlen(r->o.config)) : json_null());
+    rc |= set(j, "model", json_str(r->after.model, strlen(r->after.model)));
+    rc |= set(j, "fingerprint", json_string(r->after.fingerprint));
+    rc |= set(j, "exit", json_integer(code));
+    rc |= set(j, "status", json_string(code == EXIT_OK ? "ok" : code == EXIT_PARTIAL ? "partial" : "failed"));
     if (r->failed_stage) {
-        buf_printf(b, "  \"failed_stage\": \"%s\",\n  \"error\": ", r->failed_stage);
-        buf_json_str(b, r->error ? r->error : "", r->error ? strlen(r->error) : 0);
-        buf_puts(b, ",\n");
+        rc |= set(j, "failed_stage", json_string(r->failed_stage));
+        rc |= set(j, "error", json_str(r->error ? r->error : "", r->error ? strlen(r->error) : 0));
     }
-    buf_printf(b, "  \"shards\": {\"found\": %zu, \"seen\": %llu, \"new\": %llu, \"changed\": %llu, "
-                  "\"resumed\": %llu, \"skipped\": %llu, \"failed\": %llu},\n",
-               r->shards.n, (unsigned long long)g->shards_seen, (unsigned long long)g->shards_new,
-               (unsigned long long)g->shards_changed, (unsigned long long)g->shards_resumed,
-               (unsigned long long)g->shards_skipped, (unsigned long long)g->shards_failed);
-    buf_printf(b, "  \"discover\": {\"patterns\": %zu, \"empty_patterns\": %zu, \"skipped_files\": %zu, "
-                  "\"unreadable\": %zu},\n",
-               r->disc.patterns, r->disc.empty_patterns, r->disc.skipped_files, r->disc.unreadable);
-    buf_printf(b, "  \"rejected\": [%s%s],\n  \"rejected_not_listed\": %zu,\n", r->rej.len ? r->rej.data : "",
-               r->n_rej ? "\n  " : "", r->rej_unlisted);
-    buf_puts(b, "  \"ingest\": ");
-    ingest_stats_json(g, b);
-    buf_printf(b, ",\n  \"tokens_per_second\": %.1f,\n",
-               g->t_encode > 0 ? (double)g->tokens / g->t_encode : 0.0);
+    rc |= set(j, "shards", json_pack("{sI sI sI sI sI sI sI}", "found", (json_int_t)r->shards.n, "seen",
+                                     (json_int_t)g->shards_seen, "new", (json_int_t)g->shards_new, "changed",
+                                     (json_int_t)g->shards_changed, "resumed", (json_int_t)g->shards_resumed,
+                                     "skipped", (json_int_t)g->shards_skipped, "failed",
+                                     (json_int_t)g->shards_failed));
+    rc |= set(j, "discover", json_pack("{sI sI sI sI}", "patterns", (json_int_t)r->disc.patterns,
+                                       "empty_patterns", (json_int_t)r->disc.empty_patterns, "skipped_files",
+                                       (json_int_t)r->disc.skipped_files, "unreadable",
+                                       (json_int_t)r->disc.unreadable));
+    rc |= set(j, "rejected", json_incref(r->rej));
+    rc |= set(j, "rejected_not_listed", json_integer((json_int_t)r->rej_unlisted));
+    rc |= set(j, "ingest", ingest_stats_json(g));
+    rc |= set(j, "tokens_per_second",
+              json_real(round(10 * (g->t_encode > 0 ? (double)g->tokens / g->t_encode : 0.0)) / 10));
     if (r->idx_done)
-        buf_printf(b, "  \"index\": {\"factory\": \"%s\", \"ntotal\": %lld, \"recall_at_10\": %.4f, "
-                      "\"nprobe\": %d, \"ef_search\": %d, \"rebuilt\": %s, \"seconds\": %.3f},\n",
-                   r->idx.plan.factory, (long long)r->idx.ntotal, r->idx.recall, r->idx.nprobe,
-                   r->idx.ef_search, r->idx.rebuilt ? "true" : "false", r->idx.seconds);
+        rc |= set(j, "index", json_pack("{ss sI sf si si sb so}", "factory", r->idx.plan.factory, "ntotal",
+                                        (json_int_t)r->idx.ntotal, "recall_at_10",
+                                        round(r->idx.recall * 10000) / 10000, "nprobe", r->idx.nprobe,
+                                        "ef_search", r->idx.ef_search, "rebuilt", r->idx.rebuilt, "seconds",
+                                        MS(r->idx.seconds)));
     if (r->mine_done)
-        buf_printf(b, "  \"mine\": {\"mode\": \"%s\", \"pairs\": %zu, \"clusters\": %zu, \"duplicate_groups\": %zu, "
-                      "\"identical_dropped\": %zu, \"repeated_dropped\": %zu},\n", r->mine_mode, r->mine_pairs,
-                   r->mine_clusters, r->mine_groups, r->mine_identical, r->mine_repeated);
-    buf_printf(b, "  \"store_after\": {\"generation\": %llu, \"shards\": %llu, \"docs\": %llu, "
-                  "\"chunks\": %llu, \"vectors\": %llu},\n",
-               (unsigned long long)r->after.generation, (unsigned long long)r->after.n_shards,
-               (unsigned long long)r->after.n_docs, (unsigned long long)r->after.n_chunks,
-               (unsigned long long)r->after.n_vectors);
-    buf_puts(b, "  \"seconds\": {");
-    for (int i = 0; i < ST_REPORT; i++) buf_printf(b, "\"%s\": %.3f, ", stage_names[i], r->t_stage[i]);
-    buf_printf(b, "\"total\": %.3f}\n}\n", now_sec() - r->t0);
+        rc |= set(j, "mine", json_pack("{ss sI sI sI sI sI}", "mode", r->mine_mode, "pairs",
+                                       (json_int_t)r->mine_pairs, "clusters", (json_int_t)r->mine_clusters,
+                                       "duplicate_groups", (json_int_t)r->mine_groups, "identical_dropped",
+                                       (json_int_t)r->mine_identical, "repeated_dropped",
+                                       (json_int_t)r->mine_repeated));
+    rc |= set(j, "store_after", json_pack("{sI sI sI sI sI}", "generation", (json_int_t)r->after.generation,
+                                          "shards", (json_int_t)r->after.n_shards, "docs",
+                                          (json_int_t)r->after.n_docs, "chunks", (json_int_t)r->after.n_chunks,
+                                          "vectors", (json_int_t)r->after.n_vectors));
+    json_t *sec = json_object();
+    for (int i = 0; i < ST_REPORT; i++) rc |= set(sec, stage_names[i], MS(r->t_stage[i]));
+    rc |= set(sec, "total", MS(now_sec() - r->t0));
+    rc |= set(j, "seconds", sec);
+    if (rc == 0) rc = json_dump_buf(j, JSON_DUMP_FLAGS | JSON_INDENT(2), b);
+    if (rc == 0 && buf_putc(b, '\n') < 0) rc = -1;
+    json_decref(j);
+    return rc < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
 }
 
 /* summary: the human summary on stderr (docs/run.md); -q drops it (a
@@ -343,9 +356,9 @@ static void summary(const struct run *r, int code)
 static int write_report(struct run *r, int code)
 {
     struct buf json = BUF_INIT, dir = BUF_INIT, path = BUF_INIT, last = BUF_INIT;
-    report_json(r, &json, code);
+    int rc = report_json(r, &json, code);
     buf_printf(&dir, "%s/reports", r->o.store);
-    int rc = fs_mkdir_p(dir.data);
+    if (rc == 0) rc = fs_mkdir_p(dir.data);
     char stamp[32];
     utc_now(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ");
     if (r->o.report) buf_puts(&path, r->o.report);
@@ -397,6 +410,7 @@ int cmd_run(int argc, char **argv)
     struct run r;
     memset(&r, 0, sizeof r);
     pthread_mutex_init(&r.rej_mu, NULL);
+    r.rej = json_array();
     run_options_init(&r.o);
     int prc = run_options_parse(&r.o, argc, argv);
     if (prc == 1) {
@@ -471,7 +485,7 @@ out:
     fs_lock_release(&lock);
     shard_list_release(&r.shards);
     mem_free(r.error);
-    buf_release(&r.rej);
+    json_decref(r.rej);
     pthread_mutex_destroy(&r.rej_mu);
     run_options_release(&r.o);
     return code;

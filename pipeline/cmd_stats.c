@@ -11,6 +11,7 @@
 #include "err.h"
 #include "index/store/store.h"
 #include "log.h"
+#include "json.h"
 
 static const char usage_str[] =
     "usage: semindex stats --store DIR [--json]\n"
@@ -53,20 +54,20 @@ int cmd_stats(int argc, char **argv)
     const char *dtype = in.dtype == STORE_F16 ? "f16" : "f32";
     if (json) {
         struct buf b = BUF_INIT;
-        buf_printf(&b, "{\"store\": ");
-        buf_json_str(&b, dir, strlen(dir));
-        buf_printf(&b, ", \"model\": ");
-        buf_json_str(&b, in.model, strlen(in.model));
-        buf_printf(&b,
-                   ", \"fingerprint\": \"%s\", \"precision\": \"%s\", \"dim\": %d, \"dtype\": \"%s\", \"schema\": %d, "
-                   "\"generation\": %llu, \"shards\": %llu, \"shards_in_progress\": %llu, \"docs\": %llu, "
-                   "\"chunks\": %llu, \"vectors\": %llu, \"zstd_dictionary\": %s, \"file_bytes\": %llu, "
-                   "\"map_bytes\": %llu}\n",
-                   in.fingerprint, in.precision, in.dim, dtype, in.schema, (unsigned long long)in.generation,
-                   (unsigned long long)in.n_shards, (unsigned long long)in.n_shards_open,
-                   (unsigned long long)in.n_docs, (unsigned long long)in.n_chunks,
-                   (unsigned long long)in.n_vectors, in.has_dict ? "true" : "false",
-                   (unsigned long long)in.file_size, (unsigned long long)in.map_size);
+        json_t *j = json_pack("{so so ss ss si ss si sI sI sI sI sI sI sb sI sI}", "store", json_str(dir, strlen(dir)),
+                              "model", json_str(in.model, strlen(in.model)), "fingerprint", in.fingerprint,
+                              "precision", in.precision, "dim", in.dim, "dtype", dtype, "schema", in.schema,
+                              "generation", (json_int_t)in.generation, "shards", (json_int_t)in.n_shards,
+                              "shards_in_progress", (json_int_t)in.n_shards_open, "docs", (json_int_t)in.n_docs,
+                              "chunks", (json_int_t)in.n_chunks, "vectors", (json_int_t)in.n_vectors,
+                              "zstd_dictionary", in.has_dict, "file_bytes", (json_int_t)in.file_size,
+                              "map_bytes", (json_int_t)in.map_size);
+        rc = json_dump_buf(j, JSON_DUMP_FLAGS, &b);
+        json_decref(j);
+        if (rc < 0 || buf_putc(&b, '\n') < 0) {
+            buf_release(&b);
+            return cli_fail(NULL);
+        }
         fwrite(b.data, 1, b.len, stdout);
         buf_release(&b);
     } else {

@@ -17,6 +17,7 @@
 #include "fsutil.h"
 #include "mem.h"
 #include "utf8.h"
+#include "jsonl.h"
 
 int report_format_of(const char *path, enum report_format *out)
 {
@@ -94,12 +95,12 @@ int report_json_prov(struct buf *out, const struct report_src *s, const char *su
     }
     if (with_doc) rc = buf_printf(out, ", \"doc%s\": %llu", suffix, (unsigned long long)s->doc);
     if (rc == 0) rc = buf_printf(out, ", \"shard%s\": ", suffix);
-    if (rc == 0) rc = buf_json_str(out, bdata(&s->shard), s->shard.len);
+    if (rc == 0) rc = jsonl_str(out, bdata(&s->shard), s->shard.len);
     if (rc == 0) rc = buf_printf(out, ", \"entry%s\": ", suffix);
-    if (rc == 0) rc = buf_json_str(out, bdata(&s->entry), s->entry.len);
+    if (rc == 0) rc = jsonl_str(out, bdata(&s->entry), s->entry.len);
     if (rc == 0) rc = buf_printf(out, ", \"record%s\": %llu, \"ext_id%s\": ", suffix,
                                  (unsigned long long)s->record, suffix);
-    if (rc == 0) rc = buf_json_str(out, bdata(&s->ext_id), s->ext_id.len);
+    if (rc == 0) rc = jsonl_str(out, bdata(&s->ext_id), s->ext_id.len);
     if (rc == 0) rc = buf_printf(out, ", \"start%s\": %llu, \"end%s\": %llu", suffix,
                                  (unsigned long long)s->start, suffix, (unsigned long long)s->end);
     return rc;
@@ -191,9 +192,9 @@ int report_write_jsonl(FILE *f, const struct mine_pair *p, size_t n, report_src_
         buf_reset(&line);
         if ((rc = buf_printf(&line, "{\"score\": %.6f, \"a\": %lld, \"b\": %lld, \"text_a\": ", p[i].score,
                              (long long)p[i].a, (long long)p[i].b)) < 0 ||
-            (rc = buf_json_str(&line, bdata(&sa.text), sa.text.len)) < 0 ||
+            (rc = jsonl_str(&line, bdata(&sa.text), sa.text.len)) < 0 ||
             (rc = buf_puts(&line, ", \"text_b\": ")) < 0 ||
-            (rc = buf_json_str(&line, bdata(&sb.text), sb.text.len)) < 0 ||
+            (rc = jsonl_str(&line, bdata(&sb.text), sb.text.len)) < 0 ||
             (rc = report_json_prov(&line, &sa, "_a", 1)) < 0 ||
             (rc = report_json_prov(&line, &sb, "_b", 1)) < 0 ||
             (rc = buf_puts(&line, "}\n")) < 0)

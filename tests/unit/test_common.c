@@ -1,17 +1,32 @@
 /*
  * test_common.c - common/: UTF-8 policy, Python strip, buffers, JSON escaping,
- * atomic writes and pid locks.
+ * atomic writes, pid locks and the blocking queue.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "json.h"
+#include "jsonl.h"
 #include "check.h"
 #include "err.h"
 #include "fsutil.h"
 #include "hash.h"
 #include "mem.h"
+#include "queue.h"
 #include "utf8.h"
+
+/* producer of the queue test: pushes 1..1000 then closes. */
+static void *produce(void *arg)
+{
+    struct queue *q = arg;
+    for (uintptr_t i = 1; i <= 1000; i++)
+        if (queue_push(q, (void *)i) < 0) return (void *)1;
+    queue_close(q);
+    return NULL;
+}
 
 int main(void)
 {
@@ -43,10 +58,49 @@ int main(void)
         off = py_strip("   ", 3, &len);
         CHECK_INT(len, 0);
     }
-    TEST("buf_json_str escapes controls and replaces invalid bytes") {
+    TEST("jsonl_str escapes controls and replaces invalid bytes") {
         struct buf b = BUF_INIT;
-        CHECK_OK(buf_json_str(&b, "a\"\\\n\x01\xff", 6));
+        CHECK_OK(jsonl_str(&b, "a\"\\\n\x01\xff", 6));
         CHECK_STR(b.data, "\"a\\\"\\\\\\n\\u0001\xEF\xBF\xBD\"");
+        buf_release(&b);
+    }
+    TEST("queue hands items over in order across threads, bounded, and drains after close") {
+        struct queue q;
+        queue_init(&q, 3);
+        pthread_t th;
+        CHECK_INT(pthread_create(&th, NULL, produce, &q), 0);
+        uintptr_t want = 1, bad = 0;
+        void *x;
+        while ((x = queue_pop(&q))) {
+            if ((uintptr_t)x != want) bad++;
+            if (q.n > 3) bad++;
+            want++;
+        }
+        void *ret = (void *)1;
+        pthread_join(th, &ret);
+        CHECK_TRUE(ret == NULL);
+        CHECK_INT((long)bad, 0);
+        CHECK_INT((long)want, 1001);
+        CHECK_INT(queue_push(&q, (void *)1), -1); /* closed: not taken */
+        CHECK_TRUE(queue_take(&q) == NULL);
+        queue_destroy(&q);
+
+        struct queue q2;
+        queue_init(&q2, 2);
+        CHECK_INT(queue_push(&q2, (void *)7), 0);
+        CHECK_INT(queue_push(&q2, (void *)8), 0);
+        queue_close(&q2);
+        CHECK_TRUE(queue_pop(&q2) == (void *)7); /* close keeps what is queued */
+        CHECK_TRUE(queue_take(&q2) == (void *)8);
+        CHECK_TRUE(queue_pop(&q2) == NULL);
+        queue_destroy(&q2);
+    }
+    TEST("json_str replaces invalid UTF-8; json_dump_buf writes the house style") {
+        json_t *j = json_pack("{so si sf}", "s", json_str("a\xff\"", 3), "n", 7, "x", 0.25);
+        struct buf b = BUF_INIT;
+        CHECK_OK(json_dump_buf(j, JSON_DUMP_FLAGS, &b));
+        CHECK_STR(b.data, "{\"s\": \"a\xEF\xBF\xBD\\\"\", \"n\": 7, \"x\": 0.25}");
+        json_decref(j);
         buf_release(&b);
     }
     TEST("atomic write replaces a file and leaves no tmp") {
