@@ -7,6 +7,7 @@
  * none of them is a test.
  */
 BENCH(ingest,   bench_ingest,   "end-to-end ingest vs the encoder alone on the same texts")
+BENCH(build,    bench_build,    "out-of-core build + ANN mining of a synthetic store: time per stage, peak RSS, recall")
 BENCH(mine, bench_mine, "paraphrase mining: naive vs exact vs FAISS kNN, time, memory, recall")
 BENCH(tokenize, bench_tokenize, "tokenizer MB/s and texts/s on one thread vs the HF tokenizers core")
 BENCH(encode, bench_encode, "encoder throughput (sentences/s) vs padded batches, naive loops and GEMM ceiling")

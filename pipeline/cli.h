@@ -59,11 +59,6 @@ int cli_parse_size(const char *s, uint64_t *out);
  * none is given: half the physical RAM (0 if unknown). */
 uint64_t cli_default_memory_budget(void);
 
-/* CLI_MINE_EXACT_MAX: mine and run mine exactly (blocked sgemm) up to this
- * many vectors and through the store's FAISS index above (mine --exact/--ann
- * choose). */
-#define CLI_MINE_EXACT_MAX 200000
-
 /* cli_parse_int: a decimal integer in [lo, hi]. */
 int cli_parse_int(const char *s, long lo, long hi, long *out);
 

@@ -7,8 +7,9 @@
  * Mode: --exact brute force in bounded blocks, the vectors streamed from
  * the store (one pass per query block, mine_exact_stream); --ann the
  * k-nearest neighbours from the store's index (semindex build), the query
- * vectors streamed from the store in batches; neither loads the store; by default exact up to
- * 200000 vectors and the index beyond (exact when there is no index).
+ * vectors streamed from the store in batches; neither loads the store; by default
+ * the faster by measured throughput (mine_auto_choose, query/mine.h): ANN when
+ * there is an index and exact is estimated at over twice its time and 30 s.
  */
 #include <getopt.h>
 #include <math.h>
@@ -38,7 +39,7 @@ static const char usage_str[] =
     "  --threshold S            keep pairs with cosine >= S (default: all)\n"
     "  --top-k K                neighbours looked at per chunk (default 100)\n"
     "  --max-pairs N            pairs kept at most, best first (default 500000)\n"
-    "  --exact                  brute force in bounded blocks (default up to 200000 vectors)\n"
+    "  --exact                  brute force in bounded blocks (default: unless measured 2x slower than --ann)\n"
     "  --ann                    neighbours from the store's index (run 'semindex build' first)\n"
     "  --clusters               connected components of the pairs at the cluster threshold\n"
     "  --communities            sentence-transformers' community detection (exact)\n"
@@ -223,8 +224,7 @@ int cmd_mine(int argc, char **argv)
     if (mode != 1) {
         int orc = search_open_index(dir, &in, 0, &a);
         if (orc < 0 && mode == 2) { rc = cli_fail(NULL); goto out; }
-        if (orc < 0 && n > CLI_MINE_EXACT_MAX) log_warn("%s; mining exactly", err_msg());
-        if (mode == 0 && n <= CLI_MINE_EXACT_MAX) { ann_free(a); a = NULL; }
+        if (orc < 0 && mode == 0) log_info("mine: %s; mining exactly", err_msg());
     }
     /* both paths stream the vectors from the store (exact: a pass per
      * query block); only community detection needs them all in memory */
@@ -236,14 +236,26 @@ int cmd_mine(int argc, char **argv)
      * copies that the report drops */
     struct search_report ro = { output, dups_output, include_identical, mo.max_pairs, format };
     if (search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups) < 0) { rc = cli_fail(NULL); goto out; }
+    struct store_src ss = { t, NULL, in.dim };
+    struct mine_source src = { store_next, store_vector, &ss, store_rewind };
+    int mrc = store_iter_open(t, 0, &ss.it);
+    if (mrc == 0 && mode == 0 && clusters != 2) {
+        /* auto: exact or ANN by measured throughput (query/mine.h) */
+        struct mine_auto au;
+        mrc = mine_auto_choose(a, &src, n, in.dim, &mo, &au);
+        if (mrc == 0 && a)
+            log_info("mine: estimated exact %.0fs, ann %.0fs: %s", au.exact_seconds, au.ann_seconds,
+                     au.use_ann ? "ann" : "exact");
+        else if (mrc == 0 && au.exact_seconds > 600)
+            log_warn("mine: exact mining estimated at %.0fs; 'semindex build' makes an index for ANN mining",
+                     au.exact_seconds);
+        if (mrc == 0 && !au.use_ann) { ann_free(a); a = NULL; }
+    }
+    if (mrc == 0 && mode == 0 && clusters == 2) { ann_free(a); a = NULL; }
     const char *mode_name = a ? "ann" : "exact";
     log_info("mine: %zu vectors of dim %d, %s, top_k %d, max_pairs %zu", n, in.dim, mode_name, mo.top_k,
              mo.max_pairs);
     double t0 = now_sec();
-    int mrc;
-    struct store_src ss = { t, NULL, in.dim };
-    struct mine_source src = { store_next, store_vector, &ss, store_rewind };
-    mrc = store_iter_open(t, 0, &ss.it);
     if (mrc == 0 && a) mrc = mine_ann_stream(a, in.dim, &src, &mo, &pairs, &np);
     else if (mrc == 0 && x) mrc = mine_exact(x, ids, n, in.dim, &mo, &pairs, &np);
     else if (mrc == 0) mrc = mine_exact_stream(&src, n, in.dim, &mo, &pairs, &np);

@@ -137,27 +137,11 @@ static int stage_ingest(struct run *r)
     return rc < 0 ? fail(r, ST_INGEST) : 0;
 }
 
-/* The index and mining both work on every vector of the store, loaded once. */
-struct vectors {
-    int64_t *ids;
-    float *x;
-    size_t n;
-};
-
-static int load_vectors(struct run *r, struct vectors *v, int stage)
-{
-    if (v->x) return 0;
-    struct store_txn *t = NULL;
-    int rc = store_read_begin(r->s, &t);
-    if (rc == 0) rc = search_load_vectors(t, &r->after, &v->ids, &v->x, &v->n);
-    store_read_end(t);
-    return rc < 0 ? fail(r, stage) : 0;
-}
-
-static int stage_index(struct run *r, struct vectors *v)
+/* The index and mining both stream the store's vectors (query/search.h
+ * search_source): memory is the index and a batch, not the corpus. */
+static int stage_index(struct run *r)
 {
     struct run_options *o = &r->o;
-    if (load_vectors(r, v, ST_INDEX) < 0) return -1;
     struct buf path = BUF_INIT;
     search_index_path(&path, o->store);
     struct build_options bo = BUILD_OPTIONS_INIT;
@@ -166,7 +150,14 @@ static int stage_index(struct run *r, struct vectors *v)
     bo.recall_target = o->recall;
     bo.growth_factor = o->grow_factor;
     struct build_meta meta = { r->after.fingerprint, r->after.generation };
-    int rc = build_update(path.data, v->x, v->ids, (int64_t)v->n, r->after.dim, &meta, &bo, &r->idx);
+    struct store_txn *t = NULL;
+    struct search_src ss = { NULL, NULL, 0 };
+    struct build_source src;
+    int rc = store_read_begin(r->s, &t);
+    if (rc == 0) rc = search_source(&ss, t, &r->after, &src);
+    if (rc == 0) rc = build_update_stream(path.data, &src, r->after.dim, &meta, &bo, &r->idx);
+    search_source_release(&ss);
+    store_read_end(t);
     buf_release(&path);
     if (rc < 0) return fail(r, ST_INDEX);
     r->idx_done = 1;
@@ -175,10 +166,10 @@ static int stage_index(struct run *r, struct vectors *v)
     return 0;
 }
 
-static int stage_mine(struct run *r, struct vectors *v)
+static int stage_mine(struct run *r)
 {
     struct run_options *o = &r->o;
-    if (load_vectors(r, v, ST_MINE) < 0) return -1;
+    size_t n = (size_t)r->after.n_vectors;
     struct buf def = BUF_INIT;
     const char *out = o->mine_output;
     if (!out) { /* <store>/reports/ does not exist yet on a first run */
@@ -195,29 +186,41 @@ static int stage_mine(struct run *r, struct vectors *v)
     mo.max_pairs = (size_t)o->mine_max_pairs;
     mo.threshold = (float)o->mine_threshold;
     struct ann *a = NULL;
-    if (v->n > CLI_MINE_EXACT_MAX && search_open_index(o->store, &r->after, 0, &a) < 0)
-        log_warn("mine: %s; mining exactly", err_msg());
-    r->mine_mode = a ? "ann" : "exact";
+    if (search_open_index(o->store, &r->after, 0, &a) < 0) log_info("mine: %s; mining exactly", err_msg());
     struct mine_pair *p = NULL;
     size_t np = 0;
     struct mine_clusters cl = { 0 }, dups = { 0 };
     struct search_report ro = { out, NULL, o->mine_include_identical, mo.max_pairs, 0 };
     struct store_txn *t = NULL;
     double t0 = now_sec();
+    struct search_src ss = { NULL, NULL, 0 };
+    struct build_source bs;
+    struct mine_source src = { 0 };
+    struct mine_auto au;
     int rc = store_read_begin(r->s, &t);
-    if (rc == 0) rc = search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups);
-    if (rc == 0) rc = a ? mine_ann(a, v->x, v->ids, v->n, r->after.dim, &mo, &p, &np)
-                        : mine_exact(v->x, v->ids, v->n, r->after.dim, &mo, &p, &np);
+    if (rc == 0) rc = search_source(&ss, t, &r->after, &bs);
+    if (rc == 0) {
+        src = (struct mine_source){ bs.next, bs.vector, bs.ctx, bs.rewind };
+        rc = search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups);
+    }
+    /* exact or ANN by measured throughput (query/mine.h) */
+    if (rc == 0) rc = mine_auto_choose(a, &src, n, r->after.dim, &mo, &au);
+    if (rc == 0 && a) log_info("mine: estimated exact %.0fs, ann %.0fs", au.exact_seconds, au.ann_seconds);
+    if (rc == 0 && !au.use_ann) { ann_free(a); a = NULL; }
+    r->mine_mode = a ? "ann" : "exact";
+    if (rc == 0) rc = a ? mine_ann_stream(a, r->after.dim, &src, &mo, &p, &np)
+                        : mine_exact_stream(&src, n, r->after.dim, &mo, &p, &np);
     if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine_min_cluster, &cl);
     if (rc == 0) {
         struct report_summary sm = { .title = o->store, .model = r->after.model, .mode = r->mine_mode,
-                                     .n_vectors = v->n, .top_k = mo.top_k, .max_pairs = ro.max_pairs,
+                                     .n_vectors = n, .top_k = mo.top_k, .max_pairs = ro.max_pairs,
                                      .threshold = mo.threshold, .seconds = now_sec() - t0, .lang = o->mine_lang };
         rc = search_write_pairs(t, &ro, &sm, p, &np, &cl, &dups);
         r->mine_identical = sm.identical_dropped;
         r->mine_repeated = sm.repeated_dropped;
         r->mine_groups = dups.n;
     }
+    search_source_release(&ss);
     store_read_end(t);
     if (rc == 0) {
         r->mine_pairs = np;
@@ -430,7 +433,6 @@ int cmd_run(int argc, char **argv)
     utc_now(r.started, sizeof r.started, "%Y-%m-%dT%H:%M:%SZ");
 
     struct fs_lock lock = { -1, NULL };
-    struct vectors v = { 0 };
     int code = EXIT_FAIL;
     /* the store's writer lock for the whole run (ingest, index, reports);
      * the ingest inside shares it */
@@ -463,13 +465,13 @@ int cmd_run(int argc, char **argv)
 
     if (o->index_enabled && r.after.n_vectors > 0) {
         t = now_sec();
-        rc = stage_index(&r, &v);
+        rc = stage_index(&r);
         r.t_stage[ST_INDEX] = now_sec() - t;
         if (rc < 0) goto report;
     }
     if (o->mine_enabled && r.after.n_vectors > 0) {
         t = now_sec();
-        rc = stage_mine(&r, &v);
+        rc = stage_mine(&r);
         r.t_stage[ST_MINE] = now_sec() - t;
     }
 
@@ -479,8 +481,6 @@ report:
     if (write_report(&r, code) < 0 && code == EXIT_OK) code = EXIT_FAIL;
     summary(&r, code);
 out:
-    mem_free(v.ids);
-    mem_free(v.x);
     store_close(r.s);
     fs_lock_release(&lock);
     shard_list_release(&r.shards);

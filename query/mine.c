@@ -678,3 +678,88 @@ out:
     if (rc < 0) mine_clusters_release(out);
     return rc;
 }
+
+/* ---------------- the auto choice: measured throughput ---------------- */
+
+#define AUTO_ROWS 2048   /* corpus rows read for the measurement */
+#define AUTO_QUERIES 256 /* query rows of the measured sgemm and search */
+#define AUTO_RESCORE 32  /* queries whose candidates are re-scored (compressed codes) */
+
+int mine_auto_choose(const struct ann *index, const struct mine_source *src, size_t n, int dim,
+                     const struct mine_options *o, struct mine_auto *out)
+{
+    memset(out, 0, sizeof *out);
+    FORWARD_ERR(check_opts(o, 0, dim));
+    RETURN_ERR_IF(!src->rewind, ERR_INVALID, "the auto choice needs a source that can rewind");
+    RETURN_ERR_IF(index && ann_dim(index) != dim, ERR_INVALID, "index dimension %d differs from vectors' %d",
+                  ann_dim(index), dim);
+    int k = o->top_k + 1;
+    float *x = mem_alloc_array(AUTO_ROWS, (size_t)dim * sizeof *x);
+    int64_t *ids = mem_alloc_array(AUTO_ROWS, sizeof *ids);
+    float *S = mem_alloc_array((size_t)AUTO_QUERIES * AUTO_ROWS, sizeof *S);
+    float *sc = mem_alloc_array((size_t)AUTO_QUERIES * (size_t)k, sizeof *sc), *other = mem_alloc_array((size_t)dim, sizeof *other);
+    int64_t *lab = mem_alloc_array((size_t)AUTO_QUERIES * (size_t)k, sizeof *lab);
+    int rc = x && ids && S && sc && other && lab ? 0 : err_set(ERR_NOMEM, "out of memory for the mining measurement");
+    long m = 0;
+    double t0 = now_sec();
+    if (rc == 0) rc = src->rewind(src->ctx);
+    if (rc == 0 && (m = read_rows(src, ids, x, AUTO_ROWS, dim)) < 0) rc = (int)m;
+    double t_read = now_sec() - t0;
+    if (rc < 0 || m < 2) goto out;
+    out->read_rows_per_s = (double)m / (t_read > 1e-9 ? t_read : 1e-9);
+    int q = m < AUTO_QUERIES ? (int)m : AUTO_QUERIES;
+    /* exact: the sgemm of a query block against the corpus rows and the
+     * scan of its scores, as mine_exact_stream does them (measured after a
+     * warm-up run of the same product) */
+    double t_ex = 0;
+    volatile size_t hits = 0;
+    for (int rep = 0; rep < 2; rep++) {
+        t0 = now_sec();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, q, (int)m, dim, 1.0f, x, dim, x, dim, 0.0f, S, (int)m);
+        size_t h = 0;
+        for (size_t i = 0; i < (size_t)q * (size_t)m; i++) h += S[i] >= o->threshold;
+        hits += h;
+        t_ex = now_sec() - t0;
+    }
+    out->exact_pairs_per_s = (double)q * (double)m / (t_ex > 1e-9 ? t_ex : 1e-9);
+    /* exact mining: n^2 scores, and a pass over the stored vectors per
+     * query block */
+    double passes = ceil((double)n / (double)o->query_chunk);
+    out->exact_seconds = (double)n * (double)n / out->exact_pairs_per_s + passes * (double)n / out->read_rows_per_s;
+    if (index) {
+        int kk = (int64_t)k <= ann_ntotal(index) ? k : (int)ann_ntotal(index);
+        double t_s = 0;
+        for (int rep = 0; rep < 2 && rc == 0 && kk > 0; rep++) {
+            t0 = now_sec();
+            rc = ann_search(index, x, q, kk, sc, lab);
+            t_s = now_sec() - t0;
+        }
+        if (rc < 0) goto out;
+        double per_query = t_s / q;
+        /* compressed codes: every candidate is scored exactly, its vector
+         * read by id */
+        if (ann_compressed(index) && kk > 0) {
+            int rq = q < AUTO_RESCORE ? q : AUTO_RESCORE;
+            volatile float sink = 0; /* keeps the scoring from being optimized away */
+            t0 = now_sec();
+            for (int i = 0; i < rq && rc == 0; i++)
+                for (int j = 0; j < kk && rc == 0; j++) {
+                    int64_t id = lab[(size_t)i * kk + j];
+                    if (id < 0) continue;
+                    rc = src->vector(src->ctx, id, other);
+                    if (rc == ERR_NOTFOUND) rc = 0;
+                    else if (rc == 0) sink += mine_score(x + (size_t)i * dim, other, dim);
+                }
+            if (rc < 0) goto out;
+            per_query += (now_sec() - t0) / rq;
+        }
+        out->ann_queries_per_s = 1.0 / (per_query > 1e-12 ? per_query : 1e-12);
+        out->ann_seconds = (double)n * per_query + (double)n / out->read_rows_per_s;
+        out->use_ann = out->exact_seconds > MINE_AUTO_EXACT_FACTOR * out->ann_seconds &&
+                       out->exact_seconds > MINE_AUTO_EXACT_FLOOR;
+    }
+out:
+    mem_free(x); mem_free(ids); mem_free(S); mem_free(sc); mem_free(other); mem_free(lab);
+    if (rc == 0) rc = src->rewind(src->ctx);
+    return rc;
+}

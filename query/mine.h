@@ -129,6 +129,31 @@ int mine_ann_stream(const struct ann *index, int dim, const struct mine_source *
 int mine_exact_stream(const struct mine_source *src, size_t n, int dim, const struct mine_options *o,
                       struct mine_pair **out, size_t *n_out);
 
+/* The auto choice between exact and ANN mining (semindex mine and run
+ * without --exact / --ann), from measured throughput, not a fixed n: the
+ * first AUTO_ROWS (2048) vectors of src are read (timing the store), 256
+ * of them are scored against all of them by sgemm + the score scan exactly
+ * as mine_exact_stream does (pairs/s), and searched in the index for top_k
+ * + 1 neighbours, plus, for compressed codes, the exact re-scoring of their
+ * candidates with vectors read by id (queries/s). Estimates for n vectors:
+ *   exact  n^2 / pairs_per_s + ceil(n / query_chunk) passes of n reads
+ *   ann    n / queries_per_s + one pass of n reads
+ * ANN is chosen when there is an index and the exact estimate exceeds
+ * MINE_AUTO_EXACT_FACTOR times the ANN's and MINE_AUTO_EXACT_FLOOR
+ * seconds: exact answers are worth some wait. src is rewound at the end. */
+#define MINE_AUTO_EXACT_FACTOR 2.0
+#define MINE_AUTO_EXACT_FLOOR 30.0
+struct mine_auto {
+    double read_rows_per_s;     /* vectors read from the source per second */
+    double exact_pairs_per_s;   /* exact scores (with their scan) per second */
+    double ann_queries_per_s;   /* index searches (+ re-scoring) per second; 0 without index */
+    double exact_seconds;       /* estimated exact mining time for n */
+    double ann_seconds;         /* estimated ANN mining time for n; 0 without index */
+    int use_ann;
+};
+int mine_auto_choose(const struct ann *index, const struct mine_source *src, size_t n, int dim,
+                     const struct mine_options *o, struct mine_auto *out);
+
 /* mine_score: the score every mining path reports for a pair, the inner
  * product summed in index order in double and rounded once to float.
  * Symmetric in (a, b) and independent of the BLAS, the FAISS kernel, the

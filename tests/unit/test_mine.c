@@ -286,6 +286,23 @@ int main(void)
         struct mine_source mbad = { src_next, src_vector, &bad, NULL };
         CHECK_INT(mine_ann_stream(a, DA, &mbad, &o, &ps, &ns), ERR_STORE);
         CHECK_TRUE(ps == NULL);
+        /* the auto choice measures both ways on the source's first rows:
+         * this corpus is mined exactly (under the floor), a corpus of 1e8
+         * (exact quadratic, ANN linear) through the index, none without one;
+         * the source is rewound */
+        struct mine_auto au;
+        struct src sa = { x, NA, 0, DA, 0 };
+        struct mine_source msa = { src_next, src_vector, &sa, src_rewind };
+        CHECK_OK(mine_auto_choose(a, &msa, NA, DA, &o, &au));
+        CHECK_TRUE(au.read_rows_per_s > 0 && au.exact_pairs_per_s > 0 && au.ann_queries_per_s > 0);
+        CHECK_TRUE(au.exact_seconds > 0 && au.ann_seconds > 0 && !au.use_ann);
+        CHECK_TRUE(sa.at == 0);
+        CHECK_OK(mine_auto_choose(a, &msa, 100000000, DA, &o, &au));
+        CHECK_TRUE(au.use_ann && au.exact_seconds > MINE_AUTO_EXACT_FACTOR * au.ann_seconds);
+        CHECK_OK(mine_auto_choose(NULL, &msa, 100000000, DA, &o, &au));
+        CHECK_TRUE(!au.use_ann && au.ann_seconds == 0 && au.exact_seconds > 0);
+        msa.rewind = NULL;
+        CHECK_INT(mine_auto_choose(a, &msa, NA, DA, &o, &au), ERR_INVALID);
         ann_free(a);
         mem_free(pa);
         CHECK_OK(ann_create("IDMap,Flat", DA + 1, &a));

@@ -1,0 +1,391 @@
+/*
+ * bench_build.c - `semindex bench build`: the out-of-core index build and
+ * ANN mining at model dimension, on a synthetic store written here.
+ *
+ * Stages, each printed as "key value" lines with its wall time and its peak
+ * resident memory (VmHWM, reset before the stage through
+ * /proc/self/clear_refs):
+ *   1. write: a store of N unit vectors (f16) around C cluster centres
+ *      (default N / 10; each vector gets its own noise level, its cosine to
+ *      its centre 0.82 .. 0.96, so pair scores spread around 0.8 and do not tie), each chunk with a short text; no encoder, transactions of
+ *      65536 chunks in id order (LMDB appends at the right edge);
+ *   2. build: build_index_stream with --memory-budget, exactly what
+ *      `semindex build --rebuild` does (the vectors streamed from the store);
+ *      recall_at_10 is the build's own measure (the index's top 10 against
+ *      exact search of its held-out tuning sample over all N);
+ *   3. mine: mine_ann_stream over the store (what `semindex mine --ann`
+ *      does, the pairs kept in memory instead of a report), top-k --top-k,
+ *      pairs from --threshold, max_pairs N * top-k (every pair kept);
+ *   4. pair recall on a sample: --sample evenly spaced vectors are searched
+ *      exactly over all N (blocked sgemm over the streamed store); a
+ *      sample vector's exact top-k neighbours scoring >= the threshold are
+ *      the reference pairs, and a reference pair counts as found when the
+ *      mined pairs hold a pair of that vector whose score reaches the
+ *      reference pair's (so equal-score neighbours are interchangeable,
+ *      as in build_recall_at_10).
+ * The store is written to --dir (default a new directory under $TMPDIR or
+ * /tmp) and removed at the end unless --keep.
+ */
+#include <cblas.h>
+#include <dirent.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "index/ann/ann.h"
+#include "index/build.h"
+#include "index/store/store.h"
+#include "log.h"
+#include "mem.h"
+#include "query/mine.h"
+#include "query/search.h"
+
+static const char usage_str[] =
+    "usage: semindex bench build [--n N] [--dim D] [--memory-budget SIZE] [--clusters C]\n"
+    "                            [--top-k K] [--threshold S] [--sample Q] [--dir DIR] [--keep]\n"
+    "\n"
+    "  --n N                 vectors in the synthetic store (default 1000000)\n"
+    "  --dim D               dimension (default 768)\n"
+    "  --memory-budget SIZE  the build's budget, as for semindex build (default 2G)\n"
+    "  --clusters C          cluster centres (default N / 10)\n"
+    "  --top-k K             neighbours per vector when mining (default 10)\n"
+    "  --threshold S         pairs kept from this cosine (default 0.8)\n"
+    "  --sample Q            vectors searched exactly for the pair recall (default 200)\n"
+    "  --dir DIR             where to write the store (default: a new directory in $TMPDIR)\n"
+    "  --keep                keep the store (and its index) afterwards\n";
+
+#define FINGERPRINT "00000000000000000000000000bench0"
+#define WRITE_TXN_ROWS 65536
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+    rng_state ^= rng_state << 13; rng_state ^= rng_state >> 7; rng_state ^= rng_state << 17;
+    return rng_state;
+}
+static double unif(void) { return ((rnd() >> 11) + 0.5) * (1.0 / 9007199254740992.0); }
+/* two standard normals per call (Box-Muller) */
+static void gauss2(float *a, float *b)
+{
+    double r = sqrt(-2 * log(unif())), t = 6.283185307179586 * unif();
+    *a = (float)(r * cos(t));
+    *b = (float)(r * sin(t));
+}
+static void gauss_fill(float *x, int dim)
+{
+    float spare;
+    for (int j = 0; j < dim; j += 2) gauss2(&x[j], j + 1 < dim ? &x[j + 1] : &spare);
+}
+
+static void peak_reset(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) { fputs("5", f); fclose(f); }
+}
+static double peak_mb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kb = -1024;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = atof(line + 6);
+    if (f) fclose(f);
+    return kb / 1024;
+}
+
+struct gen {
+    int64_t n, next, clusters;
+    int dim;
+    const float *centres;
+    float *v;
+};
+
+static int write_batch(struct store_txn *t, void *ctx)
+{
+    struct gen *g = ctx;
+    if (g->next == 0) FORWARD_ERR(store_set_model(t, "bench:synthetic", FINGERPRINT, g->dim, STORE_F16));
+    int64_t end = g->next + WRITE_TXN_ROWS < g->n ? g->next + WRITE_TXN_ROWS : g->n;
+    char text[64];
+    for (int64_t i = g->next; i < end; i++) {
+        const float *c = g->centres + (size_t)(rnd() % (uint64_t)g->clusters) * (size_t)g->dim;
+        float sigma = (float)(0.01 + 0.015 * unif()); /* per-dimension noise: cosine to the centre 0.82 .. 0.96 */
+        gauss_fill(g->v, g->dim);
+        for (int j = 0; j < g->dim; j++) g->v[j] = c[j] + sigma * g->v[j];
+        ann_normalize(g->v, 1, g->dim);
+        int len = snprintf(text, sizeof text, "synthetic chunk %lld", (long long)i);
+        struct store_chunk ch = { .id = (uint64_t)i, .doc = 0, .start = 0, .end = (uint64_t)len, .n_tokens = 4 };
+        FORWARD_ERR(store_put_chunk(t, &ch, text, (size_t)len));
+        FORWARD_ERR(store_put_vector(t, (uint64_t)i, g->v));
+    }
+    g->next = end;
+    return 0;
+}
+
+/* the synthetic store: n chunks with ids 0 .. n-1 */
+static int write_store(const char *dir, int64_t n, int dim, int64_t clusters)
+{
+    struct store *s = NULL;
+    struct gen g = { n, 0, clusters, dim, NULL, NULL };
+    float *centres = mem_alloc_array((size_t)clusters, (size_t)dim * sizeof *centres);
+    g.v = mem_alloc_array((size_t)dim, sizeof *g.v);
+    int rc = centres && g.v ? 0 : err_set(ERR_NOMEM, "out of memory for %lld centres", (long long)clusters);
+    if (rc == 0) {
+        rng_state = 0x9E3779B97F4A7C15ull;
+        for (int64_t c = 0; c < clusters; c++) gauss_fill(centres + (size_t)c * (size_t)dim, dim);
+        ann_normalize(centres, clusters, dim);
+        g.centres = centres;
+        rc = store_open(dir, STORE_CREATE, &s);
+    }
+    while (rc == 0 && g.next < n) rc = store_write(s, write_batch, &g);
+    store_close(s);
+    mem_free(centres);
+    mem_free(g.v);
+    return rc;
+}
+
+/* the store directory is flat (LMDB files, the index and its manifest) */
+static void remove_store(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    struct buf p = BUF_INIT;
+    while (d && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+            buf_reset(&p);
+            if (buf_printf(&p, "%s/%s", dir, e->d_name) == 0) unlink(p.data);
+        }
+    if (d) closedir(d);
+    buf_release(&p);
+    if (rmdir(dir) < 0) log_warn("cannot remove '%s'", dir);
+}
+
+static int cmp_score_desc(const void *x, const void *y)
+{
+    float a = *(const float *)x, b = *(const float *)y;
+    return (a < b) - (a > b);
+}
+
+/* exact top-k (self excluded) of the nq sample rows q (ids qid) over the
+ * streamed source: ts (nq x k, best first; -inf when fewer) */
+static int exact_topk(const struct build_source *src, int dim, const float *q, const int64_t *qid, int nq, int k,
+                      float *ts)
+{
+    size_t cap = 4096;
+    float *x = mem_alloc_array(cap, (size_t)dim * sizeof *x), *sc = mem_alloc_array((size_t)nq * cap, sizeof *sc);
+    int64_t *ids = mem_alloc_array(cap, sizeof *ids);
+    int rc = x && sc && ids ? 0 : err_set(ERR_NOMEM, "out of memory for the exact search");
+    for (size_t i = 0; i < (size_t)nq * (size_t)k; i++) ts[i] = -INFINITY;
+    if (rc == 0) rc = src->rewind(src->ctx);
+    long m;
+    while (rc == 0 && (m = src->next(src->ctx, ids, x, cap)) != 0) {
+        if (m < 0) { rc = (int)m; break; }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, (int)m, dim, 1.0f, q, dim, x, dim, 0.0f, sc, (int)m);
+        for (int i = 0; i < nq; i++) {
+            float *l = ts + (size_t)i * (size_t)k;
+            for (long j = 0; j < m; j++) {
+                float s = sc[(size_t)i * (size_t)m + (size_t)j];
+                if (ids[j] == qid[i] || s <= l[k - 1]) continue;
+                int p = k - 1;
+                while (p > 0 && s > l[p - 1]) { l[p] = l[p - 1]; p--; }
+                l[p] = s;
+            }
+        }
+    }
+    mem_free(x);
+    mem_free(sc);
+    mem_free(ids);
+    return rc;
+}
+
+/* pair recall of the mined pairs p (np) on the sample (see the top) */
+static double sample_pair_recall(const struct mine_pair *p, size_t np, const int64_t *qid, int nq, int k,
+                                 const float *ts, float thr, size_t *n_ref)
+{
+    float *got = mem_alloc_array((size_t)k, sizeof *got);
+    size_t ref = 0, hit = 0;
+    for (int i = 0; got && i < nq; i++) {
+        int ng = 0;
+        for (size_t r = 0; r < np; r++)  /* nq passes over the pairs: the sample is small */
+            if (p[r].a == qid[i] || p[r].b == qid[i]) {
+                if (ng < k) got[ng++] = p[r].score;
+                else if (p[r].score > got[k - 1]) got[k - 1] = p[r].score;
+                else continue;
+                qsort(got, (size_t)ng, sizeof *got, cmp_score_desc);
+            }
+        const float *l = ts + (size_t)i * (size_t)k;
+        for (int j = 0; j < k; j++) {
+            if (!(l[j] >= thr)) break;
+            ref++;
+            /* the j-th best mined neighbour reaches the j-th exact score */
+            if (j < ng && got[j] >= l[j] - 1e-5f) hit++;
+        }
+    }
+    mem_free(got);
+    *n_ref = ref;
+    return ref ? (double)hit / (double)ref : 1.0;
+}
+
+int bench_build(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "n", required_argument, NULL, 'n' }, { "dim", required_argument, NULL, 'd' },
+        { "memory-budget", required_argument, NULL, 'm' }, { "clusters", required_argument, NULL, 'c' },
+        { "top-k", required_argument, NULL, 'k' }, { "threshold", required_argument, NULL, 't' },
+        { "sample", required_argument, NULL, 'S' }, { "dir", required_argument, NULL, 'D' },
+        { "keep", no_argument, NULL, 'K' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
+    };
+    long n = 1000000, dim = 768, clusters = 0, top_k = 10, sample = 200;
+    uint64_t budget = 2ull << 30;
+    double thr = 0.8;
+    const char *dir = NULL;
+    int keep = 0, c;
+    char *end;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
+        long *dst = NULL, lo = 1, hi = 1000000000;
+        switch (c) {
+        case 'n': dst = &n; lo = 2; break;
+        case 'd': dst = &dim; lo = 2; hi = 4096; break;
+        case 'c': dst = &clusters; break;
+        case 'k': dst = &top_k; hi = 1000; break;
+        case 'S': dst = &sample; hi = 100000; break;
+        case 'm':
+            if (cli_parse_size(optarg, &budget) < 0 || budget == 0)
+                return cli_usage_error(usage_str, "bad --memory-budget '%s'", optarg);
+            break;
+        case 't':
+            thr = strtod(optarg, &end);
+            if (end == optarg || *end || !(thr >= -1 && thr <= 1))
+                return cli_usage_error(usage_str, "--threshold must be in [-1, 1], got '%s'", optarg);
+            break;
+        case 'D': dir = optarg; break;
+        case 'K': keep = 1; break;
+        case 'h': fputs(usage_str, stdout); return EXIT_OK;
+        case 'q': case 'v': cli_common_opt(c); break;
+        default: return cli_usage_error(usage_str, "bad option");
+        }
+        if (dst && cli_parse_int(optarg, lo, hi, dst) < 0) return cli_usage_error(usage_str, "%s", err_msg());
+    }
+    if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
+    if (!clusters) clusters = n / 10 ? n / 10 : 1;
+    if (clusters > n) clusters = n;
+    if (sample > n) sample = n;
+    char tmpl[512];
+    if (!dir) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(tmpl, sizeof tmpl, "%s/semindex-bench-build.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(tmpl)) {
+            fprintf(stderr, "error: cannot make a directory from '%s'\n", tmpl);
+            return EXIT_FAIL;
+        }
+        dir = tmpl;
+    }
+    printf("vectors %ld\ndim %ld\nclusters %ld\nmemory_budget_mb %.0f\ntop_k %ld\nthreshold %.3f\nstore %s\n", n, dim,
+           clusters, (double)budget / 1048576.0, top_k, thr, dir);
+    fflush(stdout);
+
+    int rc = EXIT_FAIL;
+    struct store *s = NULL;
+    struct store_txn *t = NULL;
+    struct store_info in;
+    struct search_src ss = { NULL, NULL, 0 };
+    struct build_source src;
+    struct ann *a = NULL;
+    struct mine_pair *pairs = NULL;
+    size_t np = 0;
+    float *q = NULL, *ts = NULL;
+    int64_t *qid = NULL;
+    struct buf path = BUF_INIT;
+    double total = 0, peak = 0, pk;
+
+    /* 1. write */
+    peak_reset();
+    double t0 = now_sec();
+    if (write_store(dir, n, (int)dim, clusters) < 0) { cli_fail(NULL); goto out; }
+    double tw = now_sec() - t0;
+    printf("write_seconds %.2f\nwrite_rows_per_second %.0f\nwrite_peak_rss_mb %.0f\n", tw, n / tw, peak_mb());
+    fflush(stdout);
+
+    if (store_open(dir, STORE_RDONLY, &s) < 0 || store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0 ||
+        search_source(&ss, t, &in, &src) < 0) {
+        cli_fail(NULL);
+        goto out;
+    }
+    printf("store_mb %.0f\n", (double)in.file_size / 1048576.0);
+
+    /* 2. build */
+    search_index_path(&path, dir);
+    struct build_meta meta = { in.fingerprint, in.generation };
+    struct build_options bo = BUILD_OPTIONS_INIT;
+    bo.memory_budget = budget;
+    struct build_result br;
+    peak_reset();
+    t0 = now_sec();
+    if (build_index_stream(path.data, &src, (int)dim, &meta, &bo, &br) < 0) { cli_fail(NULL); goto out; }
+    double tb = now_sec() - t0;
+    total += tb;
+    printf("factory %s\nnprobe %d\nn_train %lld\nest_index_mb %.0f\nest_work_mb %.0f\ntrain_seconds %.2f\n"
+           "add_seconds %.2f\ntune_seconds %.2f\nbuild_seconds %.2f\nbuild_peak_rss_mb %.0f\nrecall_at_10 %.4f\n",
+           br.plan.factory, br.nprobe, (long long)br.plan.n_train, (double)br.plan.est_bytes / 1048576.0,
+           (double)br.plan.work_bytes / 1048576.0, br.train_seconds, br.add_seconds, br.tune_seconds, tb, pk = peak_mb(),
+           br.recall);
+    if (pk > peak) peak = pk;
+    fflush(stdout);
+
+    /* 3. ANN mine, the store streamed */
+    peak_reset();
+    t0 = now_sec();
+    if (build_open(path.data, &meta, (int)dim, (int64_t)in.n_vectors, 0, &a) < 0) { cli_fail(NULL); goto out; }
+    struct mine_options mo = MINE_OPTIONS_INIT;
+    mo.top_k = (int)top_k;
+    mo.threshold = (float)thr;
+    mo.max_pairs = (size_t)n * (size_t)top_k;
+    struct mine_source msrc = { src.next, src.vector, src.ctx, src.rewind };
+    if (src.rewind(src.ctx) < 0 || mine_ann_stream(a, (int)dim, &msrc, &mo, &pairs, &np) < 0) {
+        cli_fail(NULL);
+        goto out;
+    }
+    double tm = now_sec() - t0;
+    total += tm;
+    printf("mine_seconds %.2f\nmine_pairs %zu\nmine_peak_rss_mb %.0f\nbuild_and_mine_seconds %.2f\n", tm, np,
+           pk = peak_mb(), total);
+    if (pk > peak) peak = pk;
+    fflush(stdout);
+
+    /* 4. pair recall against exact search of a sample */
+    q = mem_alloc_array((size_t)sample, (size_t)dim * sizeof *q);
+    qid = mem_alloc_array((size_t)sample, sizeof *qid);
+    ts = mem_alloc_array((size_t)sample, (size_t)top_k * sizeof *ts);
+    if (!q || !qid || !ts) { err_set(ERR_NOMEM, "out of memory for the sample"); cli_fail(NULL); goto out; }
+    t0 = now_sec();
+    for (long i = 0; i < sample; i++) {
+        qid[i] = (int64_t)((double)i * (double)n / (double)sample);
+        if (src.vector(src.ctx, qid[i], q + (size_t)i * (size_t)dim) < 0) { cli_fail(NULL); goto out; }
+    }
+    if (exact_topk(&src, (int)dim, q, qid, (int)sample, (int)top_k, ts) < 0) { cli_fail(NULL); goto out; }
+    size_t nref;
+    double prec = sample_pair_recall(pairs, np, qid, (int)sample, (int)top_k, ts, (float)thr, &nref);
+    printf("sample %ld\nsample_exact_seconds %.2f\nsample_pairs %zu\npair_recall %.4f\n", sample, now_sec() - t0,
+           nref, prec);
+    /* the larger of the build's and the mining's peaks (the store writer's
+     * and the sample check's are reported on their own) */
+    printf("peak_rss_mb %.0f\n", peak);
+    rc = EXIT_OK;
+out:
+    ann_free(a);
+    search_source_release(&ss);
+    store_read_end(t);
+    store_close(s);
+    mem_free(pairs);
+    mem_free(q);
+    mem_free(qid);
+    mem_free(ts);
+    buf_release(&path);
+    if (!keep) remove_store(dir);
+    return rc;
+}
