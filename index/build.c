@@ -993,26 +993,31 @@ out:
     return rc;
 }
 
-int build_index(const char *path, const float *x, const int64_t *ids, int64_t n, int dim,
-                const struct build_meta *meta, const struct build_options *o, struct build_result *r)
+/* the array entry points: the stream ones over an in-memory array */
+typedef int (*stream_build_fn)(const char *, const struct build_source *, int, const struct build_meta *,
+                               const struct build_options *, struct build_result *);
+
+static int build_array(stream_build_fn fn, const char *path, const float *x, const int64_t *ids, int64_t n, int dim,
+                       const struct build_meta *meta, const struct build_options *o, struct build_result *r)
 {
     struct arr_src a;
     struct build_source src = arr_source(&a, x, ids, n, dim);
-    int rc = build_index_stream(path, &src, dim, meta, o, r);
+    int rc = fn(path, &src, dim, meta, o, r);
     mem_free(a.by_id);
     r->streamed = 0;
     return rc;
 }
 
+int build_index(const char *path, const float *x, const int64_t *ids, int64_t n, int dim,
+                const struct build_meta *meta, const struct build_options *o, struct build_result *r)
+{
+    return build_array(build_index_stream, path, x, ids, n, dim, meta, o, r);
+}
+
 int build_update(const char *path, const float *x, const int64_t *ids, int64_t n, int dim,
                  const struct build_meta *meta, const struct build_options *o, struct build_result *r)
 {
-    struct arr_src a;
-    struct build_source src = arr_source(&a, x, ids, n, dim);
-    int rc = build_update_stream(path, &src, dim, meta, o, r);
-    mem_free(a.by_id);
-    r->streamed = 0;
-    return rc;
+    return build_array(build_update_stream, path, x, ids, n, dim, meta, o, r);
 }
 
 /* ---------------- open ---------------- */

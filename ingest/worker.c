@@ -523,10 +523,9 @@ static int begin_fn(struct store_txn *t, void *ctx)
         return rc;
     } else if (rec.status == STORE_SHARD_OPEN) {
         /* an interrupted run: start this ordinal over */
-        long n = store_delete_ordinal(t, rec.ordinal);
+        long n = store_clear_ordinal(t, rec.ordinal);
         if (n < 0) return (int)n;
         w->deleted = n;
-        FORWARD_ERR(store_put_shardid(t, rec.ordinal, key));
     } else {
         /* a new version of a done shard: new ordinal, the old one goes at END */
         uint64_t prev = rec.ordinal;
@@ -551,9 +550,8 @@ static int end_fn(struct store_txn *t, void *ctx)
     if (w->b->failed) {
         /* stays in progress (hidden from readers; a changed shard's old
          * version stays visible): drop what was read of it */
-        long n = store_delete_ordinal(t, rec.ordinal);
+        long n = store_clear_ordinal(t, rec.ordinal);
         if (n < 0) return (int)n;
-        FORWARD_ERR(store_put_shardid(t, rec.ordinal, key));
         rec.n_rejected = w->b->sh_rejected;
         return store_put_shard(t, key, &rec);
     }

@@ -82,22 +82,6 @@ static void gauss_fill(float *x, int dim)
     for (int j = 0; j < dim; j += 2) gauss2(&x[j], j + 1 < dim ? &x[j + 1] : &spare);
 }
 
-static void peak_reset(void)
-{
-    FILE *f = fopen("/proc/self/clear_refs", "w");
-    if (f) { fputs("5", f); fclose(f); }
-}
-static double peak_mb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    double kb = -1024;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = atof(line + 6);
-    if (f) fclose(f);
-    return kb / 1024;
-}
-
 struct gen {
     int64_t n, next, clusters;
     int dim;
@@ -304,11 +288,11 @@ int bench_build(int argc, char **argv)
     double total = 0, peak = 0, pk;
 
     /* 1. write */
-    peak_reset();
+    cli_peak_reset();
     double t0 = now_sec();
     if (write_store(dir, n, (int)dim, clusters) < 0) { cli_fail(NULL); goto out; }
     double tw = now_sec() - t0;
-    printf("write_seconds %.2f\nwrite_rows_per_second %.0f\nwrite_peak_rss_mb %.0f\n", tw, n / tw, peak_mb());
+    printf("write_seconds %.2f\nwrite_rows_per_second %.0f\nwrite_peak_rss_mb %.0f\n", tw, n / tw, cli_peak_rss_mb());
     fflush(stdout);
 
     if (store_open(dir, STORE_RDONLY, &s) < 0 || store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0 ||
@@ -324,7 +308,7 @@ int bench_build(int argc, char **argv)
     struct build_options bo = BUILD_OPTIONS_INIT;
     bo.memory_budget = budget;
     struct build_result br;
-    peak_reset();
+    cli_peak_reset();
     t0 = now_sec();
     if (build_index_stream(path.data, &src, (int)dim, &meta, &bo, &br) < 0) { cli_fail(NULL); goto out; }
     double tb = now_sec() - t0;
@@ -332,13 +316,13 @@ int bench_build(int argc, char **argv)
     printf("factory %s\nnprobe %d\nn_train %lld\nest_index_mb %.0f\nest_work_mb %.0f\ntrain_seconds %.2f\n"
            "add_seconds %.2f\ntune_seconds %.2f\nbuild_seconds %.2f\nbuild_peak_rss_mb %.0f\nrecall_at_10 %.4f\n",
            br.plan.factory, br.nprobe, (long long)br.plan.n_train, (double)br.plan.est_bytes / 1048576.0,
-           (double)br.plan.work_bytes / 1048576.0, br.train_seconds, br.add_seconds, br.tune_seconds, tb, pk = peak_mb(),
+           (double)br.plan.work_bytes / 1048576.0, br.train_seconds, br.add_seconds, br.tune_seconds, tb, pk = cli_peak_rss_mb(),
            br.recall);
     if (pk > peak) peak = pk;
     fflush(stdout);
 
     /* 3. ANN mine, the store streamed */
-    peak_reset();
+    cli_peak_reset();
     t0 = now_sec();
     if (build_open(path.data, &meta, (int)dim, (int64_t)in.n_vectors, 0, &a) < 0) { cli_fail(NULL); goto out; }
     struct mine_options mo = MINE_OPTIONS_INIT;
@@ -353,7 +337,7 @@ int bench_build(int argc, char **argv)
     double tm = now_sec() - t0;
     total += tm;
     printf("mine_seconds %.2f\nmine_pairs %zu\nmine_peak_rss_mb %.0f\nbuild_and_mine_seconds %.2f\n", tm, np,
-           pk = peak_mb(), total);
+           pk = cli_peak_rss_mb(), total);
     if (pk > peak) peak = pk;
     fflush(stdout);
 

@@ -72,23 +72,6 @@ static float *make_data(size_t n, int dim, int clustered)
     return x;
 }
 
-/* peak resident memory since the last reset, MiB (-1 if unknown) */
-static void peak_reset(void)
-{
-    FILE *f = fopen("/proc/self/clear_refs", "w");
-    if (f) { fputs("5", f); fclose(f); }
-}
-static double peak_mb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    double kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = atof(line + 6);
-    if (f) fclose(f);
-    return kb < 0 ? -1 : kb / 1024;
-}
-
 /* the naive baseline: every pair, one dot product at a time */
 static int naive_mine(const float *x, size_t n, int dim, const struct mine_options *o, size_t *n_pairs)
 {
@@ -159,7 +142,7 @@ static int ann_run(const float *x, size_t n, int dim, int64_t nlist, int nprobe,
     char factory[64];
     snprintf(factory, sizeof factory, "IVF%lld,Flat", (long long)nlist);
     struct ann *a = NULL;
-    peak_reset();
+    cli_peak_reset();
     double t0 = now_sec();
     FORWARD_ERR(ann_create(factory, dim, &a));
     int64_t nt = nlist * 64 < (int64_t)n ? nlist * 64 : (int64_t)n; /* 64 training vectors per list */
@@ -170,7 +153,7 @@ static int ann_run(const float *x, size_t n, int dim, int64_t nlist, int nprobe,
     t0 = now_sec();
     if (rc == 0) rc = mine_ann(a, x, NULL, n, dim, o, pairs, np);
     *t_mine = now_sec() - t0;
-    *peak = peak_mb();
+    *peak = cli_peak_rss_mb();
     ann_free(a);
     return rc;
 }
@@ -237,10 +220,10 @@ int bench_mine(int argc, char **argv)
     fflush(stdout);
 
     /* 2. exact vs ANN on exact_n */
-    peak_reset();
+    cli_peak_reset();
     t0 = now_sec();
     if (mine_exact(x, NULL, (size_t)exact_n, (int)dim, &o, &pe, &ne) < 0) return cli_fail(NULL);
-    double t_exact = now_sec() - t0, pk_exact = peak_mb();
+    double t_exact = now_sec() - t0, pk_exact = cli_peak_rss_mb();
     int64_t kl = nlist ? nlist : default_nlist((size_t)exact_n);
     double tb, tm, pk;
     if (ann_run(x, (size_t)exact_n, (int)dim, kl, (int)nprobe, &o, &pa, &na, &tb, &tm, &pk) < 0) return cli_fail(NULL);

@@ -218,3 +218,23 @@ int cli_common_opt(int c)
     if (c == 'v') { log_level = log_level < LOG_INFO ? LOG_INFO : LOG_DEBUG; return 1; }
     return 0;
 }
+
+double cli_peak_rss_mb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    double kb = -1024;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "VmHWM:", 6)) kb = atof(line + 6);
+    if (f) fclose(f);
+    return kb / 1024;
+}
+
+void cli_peak_reset(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (f) {
+        fputs("5", f);
+        fclose(f);
+    }
+}

@@ -96,4 +96,10 @@ int cli_bench_data(const char *given, const char *probe, struct buf *out);
 /* cli_common_opt: handle -q / -v (returns 1 if consumed). */
 int cli_common_opt(int c);
 
+/* cli_peak_rss_mb: the process's peak resident memory (VmHWM) in MiB, -1
+ * when unknown; cli_peak_reset starts a new peak (/proc/self/clear_refs 5),
+ * so a benchmark can measure one stage at a time. */
+double cli_peak_rss_mb(void);
+void cli_peak_reset(void);
+
 #endif

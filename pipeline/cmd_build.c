@@ -41,18 +41,6 @@ static const char usage_str[] =
     "                        the size it was trained at, retrain beyond (default 2)\n"
     "  -q, -v                quieter, more verbose\n";
 
-/* VmHWM in MiB (-1 when unknown) */
-static double peak_rss_mb(void)
-{
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    double kb = -1024;
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = atof(line + 6);
-    if (f) fclose(f);
-    return kb / 1024.0;
-}
-
 int cmd_build(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -132,7 +120,7 @@ int cmd_build(int argc, char **argv)
            (long long)r.plan.batch, (long long)r.plan.n_train, (double)r.plan.est_bytes / 1048576.0,
            (double)r.plan.work_bytes / 1048576.0);
     printf("train_seconds %.2f\nadd_seconds %.2f\ntune_seconds %.2f\npeak_rss_mb %.1f\n", r.train_seconds,
-           r.add_seconds, r.tune_seconds, peak_rss_mb());
+           r.add_seconds, r.tune_seconds, cli_peak_rss_mb());
     rc = EXIT_OK;
 out:
     search_source_release(&ss);

@@ -178,8 +178,7 @@ static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv
         jsonl_str(&out, text.data, text.len);
         report_json_prov(&out, &src, "", 0);
         buf_puts(&out, "}\n");
-        if (!fj) buf_reset(&out);
-        else if (out.len > (1 << 20)) rc = write_buf(fj, &out);
+        if (out.len > (1 << 20)) rc = write_buf(fj, &out);
     }
     if (rc == 0 && fj) rc = write_buf(fj, &out);
     if (rc == 0 && row != in->n_vectors)

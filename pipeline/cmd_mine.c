@@ -21,6 +21,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "index/ann/ann.h"
+#include "index/build.h"
 #include "index/store/store.h"
 #include "log.h"
 #include "mem.h"
@@ -57,41 +58,6 @@ static const char usage_str[] =
     "                           mostly Hangul, else en)\n"
     "  -q, -v                   quieter, more verbose\n"
     CLI_OUTPUT_PATHS_HELP;
-
-/* the store's vectors in batches, normalized, for mine_ann_stream */
-struct store_src {
-    struct store_txn *t;
-    struct store_iter *it;
-    int dim;
-};
-
-static long store_next(void *ctx, int64_t *ids, float *x, size_t cap)
-{
-    struct store_src *src = ctx;
-    size_t m = 0;
-    uint64_t id;
-    int rc = 0;
-    while (m < cap && (rc = store_iter_next(src->it, &id, x + m * (size_t)src->dim)) == 1) ids[m++] = (int64_t)id;
-    if (rc < 0) return rc;
-    ann_normalize(x, (int64_t)m, src->dim);
-    return (long)m;
-}
-
-static int store_rewind(void *ctx)
-{
-    struct store_src *src = ctx;
-    store_iter_close(src->it);
-    src->it = NULL;
-    return store_iter_open(src->t, 0, &src->it);
-}
-
-static int store_vector(void *ctx, int64_t id, float *x)
-{
-    struct store_src *src = ctx;
-    FORWARD_ERR(store_get_vector(src->t, (uint64_t)id, x));
-    ann_normalize(x, 1, src->dim);
-    return 0;
-}
 
 static int write_clusters(const char *path, const struct mine_clusters *cl)
 {
@@ -236,9 +202,12 @@ int cmd_mine(int argc, char **argv)
      * copies that the report drops */
     struct search_report ro = { output, dups_output, include_identical, mo.max_pairs, format };
     if (search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups) < 0) { rc = cli_fail(NULL); goto out; }
-    struct store_src ss = { t, NULL, in.dim };
-    struct mine_source src = { store_next, store_vector, &ss, store_rewind };
-    int mrc = store_iter_open(t, 0, &ss.it);
+    /* the store's vectors, normalized, streamed and by id (query/search.h) */
+    struct search_src ss = { NULL, NULL, 0 };
+    struct build_source bs;
+    struct mine_source src = { 0 };
+    int mrc = search_source(&ss, t, &in, &bs);
+    if (mrc == 0) src = (struct mine_source){ bs.next, bs.vector, bs.ctx, bs.rewind };
     if (mrc == 0 && mode == 0 && clusters != 2) {
         /* auto: exact or ANN by measured throughput (query/mine.h) */
         struct mine_auto au;
@@ -259,7 +228,7 @@ int cmd_mine(int argc, char **argv)
     if (mrc == 0 && a) mrc = mine_ann_stream(a, in.dim, &src, &mo, &pairs, &np);
     else if (mrc == 0 && x) mrc = mine_exact(x, ids, n, in.dim, &mo, &pairs, &np);
     else if (mrc == 0) mrc = mine_exact_stream(&src, n, in.dim, &mo, &pairs, &np);
-    store_iter_close(ss.it);
+    search_source_release(&ss);
     if (mrc < 0) { rc = cli_fail(NULL); goto out; }
     if (clusters == 1 && mine_components(pairs, np, (float)cthr, (size_t)min_size, &cl) < 0) { rc = cli_fail(NULL); goto out; }
     if (clusters == 2 && mine_communities(x, ids, n, in.dim, (float)cthr, (size_t)min_size, &cl) < 0) {

@@ -77,10 +77,9 @@ static int begin_fn(struct store_txn *t, void *ctx)
     } else if (rc < 0) {
         return rc;
     } else if (rec.status == STORE_SHARD_OPEN) {
-        long n = store_delete_ordinal(t, rec.ordinal);
+        long n = store_clear_ordinal(t, rec.ordinal);
         if (n < 0) return (int)n;
         c->deleted = n;
-        FORWARD_ERR(store_put_shardid(t, rec.ordinal, c->td->key));
     } else {
         uint64_t prev = rec.ordinal;
         memset(&rec, 0, sizeof rec);

@@ -1043,21 +1043,30 @@ static int visit_read(void *ctx, const char *path, const char *rel, int err)
     return read_file(r, path, rel);
 }
 
+/* rd_init: a reader over one shard with opt's caps (0 = the defaults) */
+static int rd_init(struct rd *r, const char *shard, const struct src_options *opt, src_doc_fn on_doc, void *ctx,
+                   struct src_stats *st)
+{
+    RETURN_ERR_IF(!opt->text_field || !opt->column, ERR_INVALID, "source options need a text field and a column");
+    memset(r, 0, sizeof *r);
+    r->shard = shard;
+    r->o = opt;
+    r->max_entry = opt->max_entry ? opt->max_entry : 4ull << 30;
+    r->max_shard = opt->max_shard ? opt->max_shard : 64ull << 30;
+    r->max_record = opt->max_record ? opt->max_record : 32u << 20;
+    r->on_doc = on_doc;
+    r->ctx = ctx;
+    r->st = st;
+    return 0;
+}
+
 int src_read(const char *path, const struct src_options *opt, src_doc_fn on_doc, void *ctx,
              struct src_stats *st)
 {
     struct src_options defaults = SRC_OPTIONS_INIT;
     if (!opt) opt = &defaults;
-    struct rd r = { 0 };
-    r.shard = path;
-    r.o = opt;
-    r.max_entry = opt->max_entry ? opt->max_entry : 4ull << 30;
-    r.max_shard = opt->max_shard ? opt->max_shard : 64ull << 30;
-    r.max_record = opt->max_record ? opt->max_record : 32u << 20;
-    r.on_doc = on_doc;
-    r.ctx = ctx;
-    r.st = st;
-    RETURN_ERR_IF(!opt->text_field || !opt->column, ERR_INVALID, "source options need a text field and a column");
+    struct rd r;
+    FORWARD_ERR(rd_init(&r, path, opt, on_doc, ctx, st));
     struct stat sb;
     if (stat(path, &sb) != 0) {
         st->n_unread++;
@@ -1079,16 +1088,8 @@ int src_read_mem(const char *name, const void *data, size_t size, size_t block, 
 {
     struct src_options defaults = SRC_OPTIONS_INIT;
     if (!opt) opt = &defaults;
-    RETURN_ERR_IF(!opt->text_field || !opt->column, ERR_INVALID, "source options need a text field and a column");
-    struct rd r = { 0 };
-    r.shard = name;
-    r.o = opt;
-    r.max_entry = opt->max_entry ? opt->max_entry : 4ull << 30;
-    r.max_shard = opt->max_shard ? opt->max_shard : 64ull << 30;
-    r.max_record = opt->max_record ? opt->max_record : 32u << 20;
-    r.on_doc = on_doc;
-    r.ctx = ctx;
-    r.st = st;
+    struct rd r;
+    FORWARD_ERR(rd_init(&r, name, opt, on_doc, ctx, st));
     if (!block || block > BLOCK) block = BLOCK;
     size_t suffix;
     enum shard_mode m = shard_mode(base_name(name), &suffix);

@@ -38,6 +38,7 @@ for i in $ids; do "$S" -q query --store "$T/st" --id "$i" -k 10 | cut -f1-4; don
 # the test short) allows
 n=$(grep -vc '^query' "$T/q1"); common=$(awk -F'\t' 'NR == FNR { s[$1" "$4] = $3; next } ($1" "$4) in s { c++; if (s[$1" "$4] != $3) bad++ } END { print c + 0; exit bad > 0 }' "$T/q1" "$T/q2") || fail "query scores differ between the Flat and the compressed index"
 rec=$(awk '/^recall_at_10/ { printf "%d", $2 * 100 }' "$T/b2")
+[ -n "$rec" ] || fail "build printed no recall_at_10"
 [ $((common * 100)) -ge $((n * (rec - 10))) ] || fail "query: $common of $n hits of the exact index (recall@10 $rec%)"
 # mine: the same pairs (>= 95%; top-k candidates are re-scored, so only
 # pairs the index never proposes are missed), identical scores
