@@ -782,7 +782,6 @@ static int add_pass(struct ann *a, const struct build_source *src, int dim, size
     if (rc < 0) { hash_stream_free(h); return rc; }
     struct progress pr;
     progress_init(&pr, "index add", (uint64_t)(n - skip));
-    double t0 = now_sec();
     int64_t added = 0, got = 0;
     long b = 0;
     while ((b = pass_next(&ps, b)) > 0) {
@@ -795,8 +794,7 @@ static int add_pass(struct ann *a, const struct build_source *src, int dim, size
         if (from < b) {
             if ((rc = ann_add(a, ps.x + (size_t)from * dim, ps.ids + from, b - from)) < 0) break;
             added += b - from;
-            double el = now_sec() - t0;
-            progress_update(&pr, (uint64_t)added, "%.0f vectors/s", el > 0 ? (double)added / el : 0.0);
+            progress_update(&pr, (uint64_t)added, "vectors");
         }
     }
     progress_done(&pr);
