@@ -63,7 +63,7 @@ endif
 LIB_DIRS := common ingest ingest/tokenizer ingest/model ingest/encoder ingest/encoder/kernels \
             ingest/source index index/store index/ann query
 LIB_SRC := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)) $(FAISS_C_SRC)
-CLI_SRC := $(wildcard pipeline/*.c)
+CLI_SRC := $(wildcard pipeline/*.c) $(wildcard bench/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tools/*.c)
 

@@ -35,7 +35,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "pipeline/cli.h"
 #include "err.h"
 #include "index/ann/ann.h"
 #include "index/build.h"

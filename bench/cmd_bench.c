@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "pipeline/cli.h"
 #include "err.h"
 #include "fsutil.h"
 
 #define BENCH(name, fn, summary) int fn(int argc, char **argv);
-#include "bench.h"
+#include "bench/benches.h"
 #undef BENCH
 
 static const struct {
@@ -22,7 +22,7 @@ static const struct {
     const char *summary;
 } benches[] = {
 #define BENCH(name, fn, summary) { #name, fn, summary },
-#include "bench.h"
+#include "bench/benches.h"
 #undef BENCH
     { NULL, NULL, NULL },
 };

@@ -26,7 +26,7 @@
 #include <sys/resource.h>
 
 #include "buf.h"
-#include "cli.h"
+#include "pipeline/cli.h"
 #include "err.h"
 #include "fsutil.h"
 #include "ingest/encoder/encoder.h"

@@ -15,7 +15,7 @@
 
 #include "buf.h"
 #include "jsonl.h"
-#include "cli.h"
+#include "pipeline/cli.h"
 #include "err.h"
 #include "fsutil.h"
 #include "ingest/tokenizer/tokenizer.h"

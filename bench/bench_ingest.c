@@ -22,7 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "pipeline/cli.h"
 #include "err.h"
 #include "hash.h"
 #include "ingest/encoder/encoder.h"

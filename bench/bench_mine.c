@@ -24,7 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "pipeline/cli.h"
 #include "err.h"
 #include "index/ann/ann.h"
 #include "log.h"
