@@ -13,14 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "buf.h"
 #include "jsonl.h"
-#include "pipeline/cli.h"
 #include "err.h"
 #include "fsutil.h"
 #include "ingest/tokenizer/tokenizer.h"
 #include "log.h"
 #include "mem.h"
+#include "pipeline/cli.h"
 
 static const char usage_str[] =
     "usage: semindex bench tokenize --model DIR [--data DIR] [--oracle DIR] [--repeat N]\n"
@@ -136,7 +137,7 @@ int bench_tokenize(int argc, char **argv)
     }
     if (!model) return cli_usage_error(usage_str, "--model is required");
     struct buf datadir = BUF_INIT;
-    if (cli_bench_data(data, DATA_FILES[0], &datadir) < 0) return cli_fail(NULL);
+    if (bench_data(data, DATA_FILES[0], &datadir) < 0) return cli_fail(NULL);
     data = datadir.data;
 
     struct tok *t = NULL;

@@ -219,15 +219,27 @@ int cli_common_opt(int c)
     return 0;
 }
 
-double cli_peak_rss_mb(void)
+/* status_mb: the "<key> N kB" line of /proc/self/status in MiB, -1 if absent */
+static double status_mb(const char *key)
 {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
+    size_t n = strlen(key);
     double kb = -1024;
     while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = atof(line + 6);
+        if (!strncmp(line, key, n) && line[n] == ':') kb = atof(line + n + 1);
     if (f) fclose(f);
     return kb / 1024;
+}
+
+double cli_peak_rss_mb(void)
+{
+    return status_mb("VmHWM");
+}
+
+double cli_rss_mb(void)
+{
+    return status_mb("VmRSS");
 }
 
 void cli_peak_reset(void)

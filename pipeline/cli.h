@@ -86,20 +86,15 @@ int cli_read_texts(const char *path, enum cli_input_format fmt, const char *fiel
                    struct cli_texts *out);
 void cli_texts_release(struct cli_texts *t);
 
-/* cli_bench_data: the KorSTS/KorNLI folder for `semindex bench`, into out:
- * given (--data) if not NULL, else the first of $SEMINDEX_DATA,
- * ../shared/data (from the current directory), <executable's dir>/../shared/data
- * and <executable's dir>/../../shared/data that holds the file probe. None
- * found is ERR_NOTFOUND naming the places tried and --data. */
-int cli_bench_data(const char *given, const char *probe, struct buf *out);
-
 /* cli_common_opt: handle -q / -v (returns 1 if consumed). */
 int cli_common_opt(int c);
 
 /* cli_peak_rss_mb: the process's peak resident memory (VmHWM) in MiB, -1
  * when unknown; cli_peak_reset starts a new peak (/proc/self/clear_refs 5),
- * so a benchmark can measure one stage at a time. */
+ * so a benchmark can measure one stage at a time. cli_rss_mb: the resident
+ * memory now (VmRSS), the same way. */
 double cli_peak_rss_mb(void);
+double cli_rss_mb(void);
 void cli_peak_reset(void);
 
 #endif
