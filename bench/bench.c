@@ -1,5 +1,6 @@
 /*
- * bench.c - helpers the benchmarks share (bench/bench.h): where their data is.
+ * bench.c - helpers the benchmarks share (bench/bench.h): where their data
+ * is, and the sentences of its TSV files.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "buf.h"
 #include "err.h"
 #include "fsutil.h"
+#include "pipeline/cli.h"
 
 int bench_data(const char *given, const char *probe, struct buf *out)
 {
@@ -52,5 +54,40 @@ int bench_data(const char *given, const char *probe, struct buf *out)
     buf_release(&tried);
     buf_release(&e1);
     buf_release(&e2);
+    return rc;
+}
+
+/* tsv_field: field col of a tab-separated line -> *p, *len; 0 if the line
+ * has fewer fields */
+static int tsv_field(const char *line, int col, const char **p, size_t *len)
+{
+    for (int c = 0; c < col && line; c++) {
+        line = strchr(line, '\t');
+        if (line) line++;
+    }
+    if (!line) return 0;
+    *p = line;
+    *len = strcspn(line, "\t");
+    return 1;
+}
+
+int bench_read_sentences(const char *path, struct cli_texts *t)
+{
+    static const char *const names[2] = { "sentence1", "sentence2" };
+    struct cli_texts raw;
+    FORWARD_ERR(cli_read_texts(path, CLI_IN_LINES, NULL, &raw));
+    int cols[2] = { -1, -1 }, rc = 0;
+    const char *p;
+    size_t len, n0 = t->n;
+    for (int c = 0; raw.n && tsv_field(raw.text[0], c, &p, &len); c++)
+        for (int k = 0; k < 2; k++)
+            if (cols[k] < 0 && len == strlen(names[k]) && !strncmp(p, names[k], len)) cols[k] = c;
+    if (cols[0] < 0 || cols[1] < 0)
+        rc = err_set(ERR_FORMAT, "'%s': no sentence1 and sentence2 columns in the header line", path);
+    for (int k = 0; k < 2 && rc == 0; k++)
+        for (size_t i = 1; i < raw.n && rc == 0; i++)
+            if (tsv_field(raw.text[i], cols[k], &p, &len)) rc = cli_texts_push(t, p, len);
+    if (rc == 0 && t->n == n0) rc = err_set(ERR_FORMAT, "'%s': no sentences", path);
+    cli_texts_release(&raw);
     return rc;
 }

@@ -28,4 +28,12 @@
  * ERR_NOTFOUND naming the places tried and --data (or the --data given). */
 int bench_data(const char *given, const char *probe, struct buf *out);
 
+struct cli_texts;
+/* bench_read_sentences: append to t the sentence1 column, then the sentence2
+ * column, of a TSV file whose header line names them (KorSTS, KorNLI); rows
+ * without the column are skipped. Returns 0, ERR_IO (cannot open or read),
+ * ERR_FORMAT (no such columns in the header, or no sentences) or ERR_NOMEM,
+ * each naming the file. */
+int bench_read_sentences(const char *path, struct cli_texts *t);
+
 #endif

@@ -54,35 +54,15 @@ static const char usage[] =
     "and the RSS of each (the reduced precision runs first, so its peak is its own);\n"
     "the other baselines are skipped then.\n";
 
-/* read_texts: KorSTS tsv (columns 6 and 7 after the header) or lines */
+/* read_texts: the sentences of a KorSTS tsv, or one text per line */
 static int read_texts(const char *path, struct cli_texts *t)
 {
     size_t n = strlen(path);
     if (n < 4 || strcmp(path + n - 4, ".tsv") != 0) return cli_read_texts(path, CLI_IN_LINES, NULL, t);
-    struct cli_texts raw;
-    FORWARD_ERR(cli_read_texts(path, CLI_IN_LINES, NULL, &raw));
     memset(t, 0, sizeof *t);
-    for (int col = 5; col <= 6; col++) {
-        for (size_t i = 1; i < raw.n; i++) {
-            const char *p = raw.text[i];
-            for (int c = 0; c < col && p; c++) {
-                p = strchr(p, '\t');
-                if (p) p++;
-            }
-            if (!p) continue;
-            const char *e = strchr(p, '\t');
-            size_t len = e ? (size_t)(e - p) : strlen(p);
-            if (t->n == t->cap) {
-                t->cap = t->cap ? 2 * t->cap : 1024;
-                t->text = mem_realloc(t->text, t->cap * sizeof *t->text);
-                t->len = mem_realloc(t->len, t->cap * sizeof *t->len);
-            }
-            t->text[t->n] = mem_strndup(p, len);
-            t->len[t->n++] = len;
-        }
-    }
-    cli_texts_release(&raw);
-    return t->n ? 0 : err_set(ERR_FORMAT, "'%s': no sentences", path);
+    int rc = bench_read_sentences(path, t);
+    if (rc < 0) cli_texts_release(t);
+    return rc;
 }
 
 /* model FLOPs for one sequence of L tokens (matmuls + attention scores and

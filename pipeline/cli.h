@@ -84,6 +84,9 @@ struct cli_texts {
  * malformed JSON line is ERR_FORMAT naming the file and line number. */
 int cli_read_texts(const char *path, enum cli_input_format fmt, const char *field,
                    struct cli_texts *out);
+/* cli_texts_push: append a copy of s[0..n) to t (invalid UTF-8 replaced as
+ * above); 0 or ERR_NOMEM. */
+int cli_texts_push(struct cli_texts *t, const char *s, size_t n);
 void cli_texts_release(struct cli_texts *t);
 
 /* cli_common_opt: handle -q / -v (returns 1 if consumed). */
