@@ -59,11 +59,12 @@ else
 FAISS_C_SRC := $(wildcard index/ann/faiss_c/*.cpp)
 endif
 
-# --- sources: every .c under the library folders; pipeline/ is the program ---
+# --- sources: every .c under the library folders; pipeline/ is the program,
+# bench/ its `semindex bench` command (benchmarks, not part of the library) ---
 LIB_DIRS := common ingest ingest/tokenizer ingest/model ingest/encoder ingest/encoder/kernels \
             ingest/source index index/store index/ann query
 LIB_SRC := $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)) $(FAISS_C_SRC)
-CLI_SRC := $(wildcard pipeline/*.c)
+CLI_SRC := $(wildcard pipeline/*.c) $(wildcard bench/*.c)
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TOOL_SRC := $(wildcard tools/*.c)
 

@@ -127,7 +127,7 @@ int cli_precision(const char *s, int *out)
     return 0;
 }
 
-static int texts_push(struct cli_texts *t, const char *s, size_t n)
+int cli_texts_push(struct cli_texts *t, const char *s, size_t n)
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 256;
@@ -172,7 +172,7 @@ int cli_read_texts(const char *path, enum cli_input_format fmt, const char *fiel
         if (len && line[len - 1] == '\n') len--;
         if (fmt == CLI_IN_LINES) {
             if (len && line[len - 1] == '\r') len--;
-            if ((rc = texts_push(out, line, len)) < 0) break;
+            if ((rc = cli_texts_push(out, line, len)) < 0) break;
             continue;
         }
         /* jsonl: skip blank lines, require an object with a string field */
@@ -193,7 +193,7 @@ int cli_read_texts(const char *path, enum cli_input_format fmt, const char *fiel
                          lineno, field);
             break;
         }
-        rc = texts_push(out, json_string_value(v), json_string_length(v));
+        rc = cli_texts_push(out, json_string_value(v), json_string_length(v));
         json_decref(j);
         if (rc < 0) break;
     }
@@ -219,15 +219,27 @@ int cli_common_opt(int c)
     return 0;
 }
 
-double cli_peak_rss_mb(void)
+/* status_mb: the "<key> N kB" line of /proc/self/status in MiB, -1 if absent */
+static double status_mb(const char *key)
 {
     FILE *f = fopen("/proc/self/status", "r");
     char line[256];
+    size_t n = strlen(key);
     double kb = -1024;
     while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "VmHWM:", 6)) kb = atof(line + 6);
+        if (!strncmp(line, key, n) && line[n] == ':') kb = atof(line + n + 1);
     if (f) fclose(f);
     return kb / 1024;
+}
+
+double cli_peak_rss_mb(void)
+{
+    return status_mb("VmHWM");
+}
+
+double cli_rss_mb(void)
+{
+    return status_mb("VmRSS");
 }
 
 void cli_peak_reset(void)

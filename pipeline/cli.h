@@ -84,22 +84,20 @@ struct cli_texts {
  * malformed JSON line is ERR_FORMAT naming the file and line number. */
 int cli_read_texts(const char *path, enum cli_input_format fmt, const char *field,
                    struct cli_texts *out);
+/* cli_texts_push: append a copy of s[0..n) to t (invalid UTF-8 replaced as
+ * above); 0 or ERR_NOMEM. */
+int cli_texts_push(struct cli_texts *t, const char *s, size_t n);
 void cli_texts_release(struct cli_texts *t);
-
-/* cli_bench_data: the KorSTS/KorNLI folder for `semindex bench`, into out:
- * given (--data) if not NULL, else the first of $SEMINDEX_DATA,
- * ../shared/data (from the current directory), <executable's dir>/../shared/data
- * and <executable's dir>/../../shared/data that holds the file probe. None
- * found is ERR_NOTFOUND naming the places tried and --data. */
-int cli_bench_data(const char *given, const char *probe, struct buf *out);
 
 /* cli_common_opt: handle -q / -v (returns 1 if consumed). */
 int cli_common_opt(int c);
 
 /* cli_peak_rss_mb: the process's peak resident memory (VmHWM) in MiB, -1
  * when unknown; cli_peak_reset starts a new peak (/proc/self/clear_refs 5),
- * so a benchmark can measure one stage at a time. */
+ * so a benchmark can measure one stage at a time. cli_rss_mb: the resident
+ * memory now (VmRSS), the same way. */
 double cli_peak_rss_mb(void);
+double cli_rss_mb(void);
 void cli_peak_reset(void);
 
 #endif

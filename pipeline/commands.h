@@ -3,7 +3,8 @@
  * main.c, the help text and the CLI tests all see the same commands.
  *
  * CMD(name, function, one-line summary). Each cmd_<name> lives in its own
- * pipeline/cmd_<name>.c and returns the exit status (see cli.h).
+ * pipeline/cmd_<name>.c (cmd_bench in bench/cmd_bench.c, beside the
+ * benchmarks) and returns the exit status (see cli.h).
  */
 CMD(run,        cmd_run,        "the nightly job: discover, ingest, index, mine, report (docs/run.md)")
 CMD(ingest,     cmd_ingest,     "read shards, chunk, embed, and store texts and vectors")

@@ -1,14 +1,23 @@
 /*
- * encoder_internal.h - what tests and benchmarks see beyond encoder.h: the
- * pooled vectors, the last hidden state and every layer's hidden state of
- * an encode (for comparison with the golden files), with the same batching
- * and forward code as enc_encode_ids.
+ * encoder_internal.h - for benchmarks and tests only: what they see beyond
+ * encoder.h. Not part of the library's API (semindex.h does not include
+ * it). The benchmarks (bench/) reach the encoder through encoder.h and this
+ * header only; the kernels' own unit tests include kernels/kernels.h.
+ *
+ *   - enc_encode_debug: the pooled vectors, the last hidden state and every
+ *     layer's hidden state of an encode (for comparison with the golden
+ *     files), with the same batching and forward code as enc_encode_ids;
+ *   - enc_model: the loaded weights and config (FLOP counts, GEMM shapes);
+ *   - the kernels (kernels/kernels.h): the GEMM backend switch and its time
+ *     and flop counters (mm_set_backend, mm_stats, mm_conv_stats), mm_xwt
+ *     itself and the instruction set of the row kernels (ops_isa_name).
  */
 #ifndef SEMINDEX_ENCODER_INTERNAL_H
 #define SEMINDEX_ENCODER_INTERNAL_H
 
 #include "encoder.h"
 #include "forward.h"
+#include "kernels/kernels.h"
 
 struct model;
 

@@ -1,8 +1,9 @@
 /*
- * bench.h - the benchmark table, as an X-macro list like commands.h.
+ * benches.h - the benchmark table, as an X-macro list like pipeline/commands.h.
  *
  * BENCH(name, function, summary). `semindex bench <name> [options]` calls
- * function(argc, argv) with argv[0] = name. Every benchmark measures its
+ * function(argc, argv) with argv[0] = name (bench/cmd_bench.c); each
+ * bench_<name> lives in bench/bench_<name>.c. Every benchmark measures its
  * baseline in the same run and reports a ratio (see docs/performance.md);
  * none of them is a test.
  */

@@ -22,13 +22,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "bench/bench.h"
 #include "err.h"
 #include "hash.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
 #include "log.h"
 #include "mem.h"
+#include "pipeline/cli.h"
 
 static const char usage_str[] =
     "usage: semindex bench ingest [--model DIR] [--docs N] [--shards N] [--repeat N] [--threads N]\n"

@@ -13,14 +13,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/bench.h"
 #include "buf.h"
 #include "jsonl.h"
-#include "cli.h"
 #include "err.h"
 #include "fsutil.h"
 #include "ingest/tokenizer/tokenizer.h"
 #include "log.h"
 #include "mem.h"
+#include "pipeline/cli.h"
 
 static const char usage_str[] =
     "usage: semindex bench tokenize --model DIR [--data DIR] [--oracle DIR] [--repeat N]\n"
@@ -36,50 +37,6 @@ static const char *const DATA_FILES[] = {
     "korsts/sts-train.tsv", "korsts/sts-dev.tsv", "korsts/sts-test.tsv",
     "kornli/xnli.dev.ko.tsv", "kornli/xnli.test.ko.tsv",
 };
-
-/* read_sentences: the sentence1/sentence2 columns of a TSV with a header */
-static int read_sentences(const char *path, struct cli_texts *t, struct buf *jsonl)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return err_set(ERR_IO, "cannot open '%s'", path);
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    int cols[2] = { -1, -1 }, first = 1, rc = 0;
-    while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
-        if (n && line[n - 1] == '\n') line[--n] = 0;
-        int col = 0;
-        char *p = line;
-        while (p) {
-            char *tab = strchr(p, '\t');
-            size_t len = tab ? (size_t)(tab - p) : strlen(p);
-            if (first) {
-                if (len == 9 && !strncmp(p, "sentence1", 9)) cols[0] = col;
-                if (len == 9 && !strncmp(p, "sentence2", 9)) cols[1] = col;
-            } else if (col == cols[0] || col == cols[1]) {
-                if (t->n == t->cap) {
-                    size_t nc = t->cap ? t->cap * 2 : 1024;
-                    char **tx = mem_realloc(t->text, nc * sizeof *tx);
-                    size_t *ln = tx ? mem_realloc(t->len, nc * sizeof *ln) : NULL;
-                    if (tx) t->text = tx;
-                    if (!ln) { rc = ERR_NOMEM; break; }
-                    t->len = ln;
-                    t->cap = nc;
-                }
-                if (!(t->text[t->n] = mem_strndup(p, len))) { rc = ERR_NOMEM; break; }
-                t->len[t->n++] = len;
-                if (buf_puts(jsonl, "{\"text\":") < 0 || jsonl_str(jsonl, p, len) < 0 ||
-                    buf_puts(jsonl, "}\n") < 0) { rc = ERR_NOMEM; break; }
-            }
-            col++;
-            p = tab ? tab + 1 : NULL;
-        }
-        first = 0;
-    }
-    free(line);
-    fclose(f);
-    return rc;
-}
 
 /* run_oracle: time the HF core on the same texts; returns seconds or -1 */
 static double run_oracle(const char *oracle, const char *tokjson, const char *jsonl_path)
@@ -136,7 +93,7 @@ int bench_tokenize(int argc, char **argv)
     }
     if (!model) return cli_usage_error(usage_str, "--model is required");
     struct buf datadir = BUF_INIT;
-    if (cli_bench_data(data, DATA_FILES[0], &datadir) < 0) return cli_fail(NULL);
+    if (bench_data(data, DATA_FILES[0], &datadir) < 0) return cli_fail(NULL);
     data = datadir.data;
 
     struct tok *t = NULL;
@@ -150,8 +107,12 @@ int bench_tokenize(int argc, char **argv)
     for (size_t i = 0; i < sizeof DATA_FILES / sizeof DATA_FILES[0]; i++) {
         buf_reset(&path);
         fs_join(&path, data, DATA_FILES[i]);
-        if (read_sentences(path.data, &tx, &jsonl) < 0) { cli_fail(NULL); goto out; }
+        if (bench_read_sentences(path.data, &tx) < 0) { cli_fail(NULL); goto out; }
     }
+    /* the same texts for the oracle, one {"text": ...} per line */
+    for (size_t i = 0; i < tx.n; i++)
+        if (buf_puts(&jsonl, "{\"text\":") < 0 || jsonl_str(&jsonl, tx.text[i], tx.len[i]) < 0 ||
+            buf_puts(&jsonl, "}\n") < 0) { cli_fail(NULL); goto out; }
     size_t bytes = 0, tokens = 0;
     for (size_t i = 0; i < tx.n; i++) bytes += tx.len[i];
     /* semindex: one thread, no truncation (the oracle runs without it too) */

@@ -35,13 +35,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "bench/bench.h"
 #include "err.h"
 #include "index/ann/ann.h"
 #include "index/build.h"
 #include "index/store/store.h"
 #include "log.h"
 #include "mem.h"
+#include "pipeline/cli.h"
 #include "query/mine.h"
 #include "query/search.h"
 

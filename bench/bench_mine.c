@@ -24,11 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "bench/bench.h"
 #include "err.h"
 #include "index/ann/ann.h"
 #include "log.h"
 #include "mem.h"
+#include "pipeline/cli.h"
 #include "query/mine.h"
 
 static const char usage_str[] =

@@ -23,20 +23,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 
+#include "bench/bench.h"
 #include "buf.h"
-#include "cli.h"
 #include "err.h"
 #include "fsutil.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/encoder/encoder_internal.h"
-#include "ingest/encoder/kernels/kernels.h"
 #include "ingest/model/model.h"
 #include "ingest/model/safetensors.h"
 #include "ingest/tokenizer/tokenizer.h"
 #include "log.h"
 #include "mem.h"
+#include "pipeline/cli.h"
 
 static const char usage[] =
     "usage: semindex bench encode --model DIR [--input FILE | --data DIR] [--threads N]\n"
@@ -55,42 +54,15 @@ static const char usage[] =
     "and the RSS of each (the reduced precision runs first, so its peak is its own);\n"
     "the other baselines are skipped then.\n";
 
-/* read_texts: KorSTS tsv (columns 6 and 7 after the header) or lines */
+/* read_texts: the sentences of a KorSTS tsv, or one text per line */
 static int read_texts(const char *path, struct cli_texts *t)
 {
     size_t n = strlen(path);
     if (n < 4 || strcmp(path + n - 4, ".tsv") != 0) return cli_read_texts(path, CLI_IN_LINES, NULL, t);
-    struct cli_texts raw;
-    FORWARD_ERR(cli_read_texts(path, CLI_IN_LINES, NULL, &raw));
     memset(t, 0, sizeof *t);
-    for (int col = 5; col <= 6; col++) {
-        for (size_t i = 1; i < raw.n; i++) {
-            const char *p = raw.text[i];
-            for (int c = 0; c < col && p; c++) {
-                p = strchr(p, '\t');
-                if (p) p++;
-            }
-            if (!p) continue;
-            const char *e = strchr(p, '\t');
-            size_t len = e ? (size_t)(e - p) : strlen(p);
-            if (t->n == t->cap) {
-                t->cap = t->cap ? 2 * t->cap : 1024;
-                t->text = mem_realloc(t->text, t->cap * sizeof *t->text);
-                t->len = mem_realloc(t->len, t->cap * sizeof *t->len);
-            }
-            t->text[t->n] = mem_strndup(p, len);
-            t->len[t->n++] = len;
-        }
-    }
-    cli_texts_release(&raw);
-    return t->n ? 0 : err_set(ERR_FORMAT, "'%s': no sentences", path);
-}
-
-static long peak_rss_kb(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss;
+    int rc = bench_read_sentences(path, t);
+    if (rc < 0) cli_texts_release(t);
+    return rc;
 }
 
 /* model FLOPs for one sequence of L tokens (matmuls + attention scores and
@@ -119,17 +91,6 @@ static double model_bytes(const struct model *m)
     double b = 0;
     for (size_t i = 0; i < st_count(m->st); i++) b += (double)st_at(m->st, i)->nbytes;
     return b;
-}
-
-static long rss_kb(void)
-{
-    long pages = 0, res = 0;
-    FILE *f = fopen("/proc/self/statm", "r");
-    if (f) {
-        if (fscanf(f, "%ld %ld", &pages, &res) != 2) res = 0;
-        fclose(f);
-    }
-    return res * 4;
 }
 
 /* knn10: the 10 nearest neighbours (cosine, self excluded) of each of the n
@@ -232,7 +193,7 @@ int bench_encode(int argc, char **argv)
     if (!model) return cli_usage_error(usage, "--model is required");
     struct buf def = BUF_INIT;
     if (!input) {
-        if (cli_bench_data(data, "korsts/sts-dev.tsv", &def) < 0) return cli_fail(NULL);
+        if (bench_data(data, "korsts/sts-dev.tsv", &def) < 0) return cli_fail(NULL);
         buf_puts(&def, "/korsts/sts-dev.tsv");
         input = def.data;
     }
@@ -247,7 +208,7 @@ int bench_encode(int argc, char **argv)
     /* 0. the reduced precision first (its peak RSS is its own) */
     float *pout = NULL;
     double p_sps = 0, p_load = 0, p_share = 0, p_conv = 0;
-    long p_peak = 0, p_rss = 0;
+    double p_peak = 0, p_rss = 0;
     if (prec != ENC_F32) {
         struct enc_options po = eo;
         po.precision = prec;
@@ -273,8 +234,8 @@ int bench_encode(int argc, char **argv)
         p_conv = cv / w;
         p_sps = t.n / w;
         p_share = gs / w;
-        p_peak = peak_rss_kb();
-        p_rss = rss_kb();
+        p_peak = cli_peak_rss_mb();
+        p_rss = cli_rss_mb();
         enc_free(pe);
     }
     struct enc *e = NULL;
@@ -324,7 +285,7 @@ int bench_encode(int argc, char **argv)
     printf("tokens_per_sentence %.2f\nmax_tokens %d\nencode_s %.3f\nsentences_per_s %.2f\ntokens_per_s %.1f\n"
            "effective_gflops %.1f\ngemm_share %.3f\ngemm_gflops_in_run %.1f\npeak_rss_mb %.1f\nmodel_file_mb %.1f\n",
            tokens / n, maxlen, wall, sps, tokens / wall, flops / wall / 1e9, gsec / wall, gflop / gsec / 1e9,
-           peak_rss_kb() / 1024.0, model_bytes(m) / 1048576.0);
+           cli_peak_rss_mb(), model_bytes(m) / 1048576.0);
     if (prec != ENC_F32) {
         const char *pn = enc_precision_name(prec);
         double cs = 0, cmin = 2;
@@ -360,7 +321,7 @@ int bench_encode(int argc, char **argv)
                "%s_gemm_share %.3f\n%s_convert_share %.3f\n%s_mean_cos %.6f\n%s_min_cos %.6f\n%s_recall_at_10 %.4f\n%s_peak_rss_mb %.1f\n"
                "%s_rss_after_mb %.1f\n",
                pn, enc_precision_native(prec) ? "yes" : "no", pn, p_load, pn, p_sps, pn, p_sps / sps, pn, p_share, pn, p_conv, pn,
-               cs / n, pn, cmin, pn, tot ? hit / tot : 1.0, pn, p_peak / 1024.0, pn, p_rss / 1024.0);
+               cs / n, pn, cmin, pn, tot ? hit / tot : 1.0, pn, p_peak, pn, p_rss);
         mem_free(fa);
         mem_free(nf);
         mem_free(np);

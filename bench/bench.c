@@ -1,33 +1,18 @@
 /*
- * cmd_bench.c - `semindex bench <what>`: dispatch to the benchmarks of
- * bench.h. Benchmarks print their numbers to stdout as "key value" lines
- * (and --json where offered) so docs/performance.md can quote them.
+ * bench.c - helpers the benchmarks share (bench/bench.h): where their data
+ * is, and the sentences of its TSV files.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "bench/bench.h"
+#include "buf.h"
 #include "err.h"
 #include "fsutil.h"
+#include "pipeline/cli.h"
 
-#define BENCH(name, fn, summary) int fn(int argc, char **argv);
-#include "bench.h"
-#undef BENCH
-
-static const struct {
-    const char *name;
-    int (*fn)(int, char **);
-    const char *summary;
-} benches[] = {
-#define BENCH(name, fn, summary) { #name, fn, summary },
-#include "bench.h"
-#undef BENCH
-    { NULL, NULL, NULL },
-};
-
-int cli_bench_data(const char *given, const char *probe, struct buf *out)
+int bench_data(const char *given, const char *probe, struct buf *out)
 {
     struct buf p = BUF_INIT, tried = BUF_INIT;
     if (given) {
@@ -72,20 +57,37 @@ int cli_bench_data(const char *given, const char *probe, struct buf *out)
     return rc;
 }
 
-static void usage(FILE *f)
+/* tsv_field: field col of a tab-separated line -> *p, *len; 0 if the line
+ * has fewer fields */
+static int tsv_field(const char *line, int col, const char **p, size_t *len)
 {
-    fprintf(f, "usage: semindex bench <what> [options]\n\nbenchmarks:\n");
-    for (int i = 0; benches[i].name; i++) fprintf(f, "  %-10s %s\n", benches[i].name, benches[i].summary);
-    fprintf(f, "\n'semindex bench <what> --help' shows its options.\n");
+    for (int c = 0; c < col && line; c++) {
+        line = strchr(line, '\t');
+        if (line) line++;
+    }
+    if (!line) return 0;
+    *p = line;
+    *len = strcspn(line, "\t");
+    return 1;
 }
 
-int cmd_bench(int argc, char **argv)
+int bench_read_sentences(const char *path, struct cli_texts *t)
 {
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? EXIT_USAGE : EXIT_OK;
-    }
-    for (int i = 0; benches[i].name; i++)
-        if (!strcmp(argv[1], benches[i].name)) return benches[i].fn(argc - 1, argv + 1);
-    return cli_usage_error("usage: semindex bench <what>", "unknown benchmark '%s'", argv[1]);
+    static const char *const names[2] = { "sentence1", "sentence2" };
+    struct cli_texts raw;
+    FORWARD_ERR(cli_read_texts(path, CLI_IN_LINES, NULL, &raw));
+    int cols[2] = { -1, -1 }, rc = 0;
+    const char *p;
+    size_t len, n0 = t->n;
+    for (int c = 0; raw.n && tsv_field(raw.text[0], c, &p, &len); c++)
+        for (int k = 0; k < 2; k++)
+            if (cols[k] < 0 && len == strlen(names[k]) && !strncmp(p, names[k], len)) cols[k] = c;
+    if (cols[0] < 0 || cols[1] < 0)
+        rc = err_set(ERR_FORMAT, "'%s': no sentence1 and sentence2 columns in the header line", path);
+    for (int k = 0; k < 2 && rc == 0; k++)
+        for (size_t i = 1; i < raw.n && rc == 0; i++)
+            if (tsv_field(raw.text[i], cols[k], &p, &len)) rc = cli_texts_push(t, p, len);
+    if (rc == 0 && t->n == n0) rc = err_set(ERR_FORMAT, "'%s': no sentences", path);
+    cli_texts_release(&raw);
+    return rc;
 }
