@@ -135,7 +135,7 @@ fuzz-smoke:
 
 # make install PREFIX=/usr/local [DESTDIR=/tmp/stage]: the program, the
 # static library with <semindex.h> and the module headers it includes (under
-# include/semindex/), a pkg-config file, the man page (docs/semindex.1.md
+# include/semindex/; only those: internal headers such as encoder_internal.h stay out), a pkg-config file, the man page (docs/semindex.1.md
 # through lowdown -Tman, its "# semindex(1)" title line dropped and the other
 # headings raised a level, so NAME, SYNOPSIS... are man sections) and the bash completion (dist/gen-completion.sh).
 MAN_DATE := $(shell git log -1 --format=%cs -- docs/semindex.1.md 2>/dev/null)
@@ -162,7 +162,7 @@ install: all $(BUILD)/semindex.1 $(BUILD)/semindex.bash
 	install -m 755 $(BUILD)/semindex $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(BUILD)/libsemindex.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 644 semindex.h $(DESTDIR)$(PREFIX)/include/
-	for h in $(wildcard $(addsuffix /*.h,$(LIB_DIRS))); do \
+	for h in $$($(CC) $(CPPFLAGS) -MM -MT x semindex.h | tr -d '\\' | tr ' ' '\n' | grep '\.h$$' | grep -v '^/\|^semindex.h$$'); do \
 	  install -D -m 644 $$h $(DESTDIR)$(PREFIX)/include/semindex/$$h || exit 1; done
 	install -m 644 $(BUILD)/semindex.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	install -m 644 $(BUILD)/semindex.1 $(DESTDIR)$(PREFIX)/share/man/man1/

@@ -18,6 +18,9 @@ for f in bin/semindex lib/libsemindex.a include/semindex.h include/semindex/comm
          share/bash-completion/completions/semindex; do
     [ -s "$P/$f" ] || fail "make install did not install $f"
 done
+for f in ingest/encoder/encoder_internal.h ingest/encoder/forward.h ingest/encoder/kernels.h; do
+    [ -e "$P/include/semindex/$f" ] && fail "make install installed the internal header $f"
+done
 [ -x "$P/bin/semindex" ] || fail "bin/semindex is not executable"
 "$P/bin/semindex" --version | grep -q '^semindex [0-9]' || fail "the installed program does not run"
 
