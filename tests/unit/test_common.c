@@ -2,6 +2,8 @@
  * test_common.c - common/: UTF-8 policy, Python strip, buffers, JSON escaping,
  * atomic writes, pid locks and the blocking queue.
  */
+#include <jansson.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <sys/wait.h>
@@ -62,6 +64,46 @@ int main(void)
         struct buf b = BUF_INIT;
         CHECK_OK(jsonl_str(&b, "a\"\\\n\x01\xff", 6));
         CHECK_STR(b.data, "\"a\\\"\\\\\\n\\u0001\xEF\xBF\xBD\"");
+        buf_release(&b);
+    }
+    TEST("jsonl row: keys, commas, every value type; jansson reads it back") {
+        struct buf b = BUF_INIT;
+        struct jsonl_row r;
+        float v[3] = { 0.5f, -1.25e-7f, NAN };
+        int32_t ids[2] = { 2, -3 };
+        jsonl_begin(&r, &b);
+        jsonl_u64(&r, "id", 9007199254740993ull); /* 2^53 + 1: written exactly */
+        jsonl_i64(&r, "k\"ey", -5);
+        jsonl_strn(&r, "text", "\xed\x95\x9c\n", 4);
+        jsonl_strn(&r, "none", NULL, 0);
+        jsonl_num(&r, "score", 0.1234567, 6);
+        jsonl_num(&r, "inf", INFINITY, 6);
+        jsonl_bool(&r, "t", 1);
+        jsonl_null(&r, "n");
+        jsonl_floats(&r, "v", v, 3);
+        jsonl_ints(&r, "ids", ids, 2);
+        CHECK_OK(jsonl_end(&r));
+        CHECK_STR(b.data, "{\"id\": 9007199254740993, \"k\\\"ey\": -5, \"text\": \"\xed\x95\x9c\\n\", "
+                  "\"none\": null, \"score\": 0.123457, \"inf\": null, \"t\": true, \"n\": null, "
+                  "\"v\": [0.5, -1.25e-07, null], \"ids\": [2,-3]}\n");
+        json_error_t je;
+        json_t *o = json_loads(b.data, 0, &je);
+        CHECK_TRUE(o != NULL);
+        CHECK_INT(json_integer_value(json_object_get(o, "k\"ey")), -5);
+        CHECK_TRUE(json_integer_value(json_object_get(o, "id")) == 9007199254740993ll);
+        CHECK_TRUE(json_is_null(json_object_get(o, "inf")));
+        json_decref(o);
+        buf_release(&b);
+    }
+    TEST("jsonl row: the first out-of-memory sticks and jsonl_end returns it") {
+        struct buf b = BUF_INIT;
+        struct jsonl_row r;
+        jsonl_begin(&r, &b);
+        mem_fail_after(0);
+        jsonl_strn(&r, "text", "a long enough text to need a bigger buffer than the first one", 62);
+        mem_fail_after(-1);
+        jsonl_u64(&r, "id", 1);
+        CHECK_INT(jsonl_end(&r), ERR_NOMEM);
         buf_release(&b);
     }
     TEST("queue hands items over in order across threads, bounded, and drains after close") {
