@@ -49,8 +49,6 @@
 #include "ingest/internal.h"
 
 #define QCAP 4
-#define DICT_TEXTS 4000
-#define DICT_BYTES (2u << 20)
 
 /* ---- events ---------------------------------------------------------------- */
 
@@ -509,69 +507,6 @@ struct wctx {
     uint64_t dups, bad;
 };
 
-static int begin_fn(struct store_txn *t, void *ctx)
-{
-    struct wctx *w = ctx;
-    const char *key = w->r->keys[w->b->shard];
-    struct store_shard rec;
-    int rc = store_get_shard(t, key, &rec);
-    w->deleted = 0;
-    if (rc == ERR_NOTFOUND) {
-        memset(&rec, 0, sizeof rec);
-        FORWARD_ERR(store_next_ordinal(t, key, &rec.ordinal));
-    } else if (rc < 0) {
-        return rc;
-    } else if (rec.status == STORE_SHARD_OPEN) {
-        /* an interrupted run: start this ordinal over */
-        long n = store_clear_ordinal(t, rec.ordinal);
-        if (n < 0) return (int)n;
-        w->deleted = n;
-    } else {
-        /* a new version of a done shard: new ordinal, the old one goes at END */
-        uint64_t prev = rec.ordinal;
-        memset(&rec, 0, sizeof rec);
-        rec.prev = prev + 1;
-        FORWARD_ERR(store_next_ordinal(t, key, &rec.ordinal));
-    }
-    rec.status = STORE_SHARD_OPEN;
-    rec.hash = w->b->hash;
-    rec.bytes = w->b->bytes;
-    w->ordinal = rec.ordinal;
-    return store_put_shard(t, key, &rec);
-}
-
-static int end_fn(struct store_txn *t, void *ctx)
-{
-    struct wctx *w = ctx;
-    const char *key = w->r->keys[w->b->shard];
-    struct store_shard rec;
-    FORWARD_ERR(store_get_shard(t, key, &rec));
-    w->deleted = 0;
-    if (w->b->failed) {
-        /* stays in progress (hidden from readers; a changed shard's old
-         * version stays visible): drop what was read of it */
-        long n = store_clear_ordinal(t, rec.ordinal);
-        if (n < 0) return (int)n;
-        rec.n_rejected = w->b->sh_rejected;
-        return store_put_shard(t, key, &rec);
-    }
-    if (rec.prev) {
-        long n = store_delete_ordinal(t, rec.prev - 1);
-        if (n < 0) return (int)n;
-        w->deleted = n;
-    }
-    rec.status = STORE_SHARD_DONE;
-    rec.prev = 0;
-    rec.hash = w->b->hash;
-    rec.bytes = w->b->bytes;
-    rec.n_docs = w->b->sh_docs;
-    rec.n_chunks = w->b->sh_chunks;
-    rec.n_rejected = w->b->sh_rejected;
-    rec.time = (uint64_t)time(NULL);
-    rec.settings = w->r->settings;
-    return store_put_shard(t, key, &rec);
-}
-
 static int twin_bad(const struct run *r, struct hash128 h)
 {
     for (size_t i = 0; i < r->n_bad_h; i++)
@@ -677,22 +612,34 @@ static int write_event(struct run *r, struct event *b, struct progress *p, uint6
 {
     struct wctx w = { r, b, 0, 0, 0, 0 };
     struct ingest_stats *st = r->st;
+    const char *key = r->keys[b->shard];
+    struct store_shard rec = { 0 };
+    long deleted = 0;
     int rc;
     switch (b->kind) {
     case EV_BEGIN:
-        FORWARD_ERR(store_write(r->s, begin_fn, &w));
-        r->ordinal[b->shard] = w.ordinal;
-        st->deleted += (uint64_t)w.deleted;
+        rec.hash = b->hash;
+        rec.bytes = b->bytes;
+        FORWARD_ERR(store_shard_begin(r->s, key, &rec, &r->ordinal[b->shard], &deleted));
+        st->deleted += (uint64_t)deleted;
         return 0;
     case EV_END:
-        FORWARD_ERR(store_write(r->s, end_fn, &w));
         if (b->failed) {
-            /* what was read of it was dropped: not in the run's counts */
-            st->chunks -= (uint64_t)w.deleted < st->chunks ? (uint64_t)w.deleted : st->chunks;
+            /* stays in progress; what was read of it is dropped and not in the run's counts */
+            FORWARD_ERR(store_shard_abort(r->s, key, b->sh_rejected, &deleted));
+            st->chunks -= (uint64_t)deleted < st->chunks ? (uint64_t)deleted : st->chunks;
             st->docs -= b->sh_docs < st->docs ? b->sh_docs : st->docs;
             return 0;
         }
-        st->deleted += (uint64_t)w.deleted;
+        rec.hash = b->hash;
+        rec.bytes = b->bytes;
+        rec.n_docs = b->sh_docs;
+        rec.n_chunks = b->sh_chunks;
+        rec.n_rejected = b->sh_rejected;
+        rec.time = (uint64_t)time(NULL);
+        rec.settings = r->settings;
+        FORWARD_ERR(store_shard_done(r->s, key, &rec, &deleted));
+        st->deleted += (uint64_t)deleted;
         (*shards_done)++;
         log_debug("shard '%s': done, %llu docs, %llu chunks", r->paths[b->shard], (unsigned long long)b->sh_docs,
                   (unsigned long long)b->sh_chunks);
@@ -719,70 +666,39 @@ static int write_event(struct run *r, struct event *b, struct progress *p, uint6
     return 0;
 }
 
-/* train_from: the dictionary sample is the held batches' texts. */
-static void train_from(struct run *r, struct event **held, size_t n_held)
-{
-    size_t n = 0, bytes = 0;
-    for (size_t i = 0; i < n_held; i++)
-        if (held[i]->kind == EV_DATA) n += held[i]->n_items;
-    const char **tx = mem_alloc_array(n ? n : 1, sizeof *tx);
-    size_t *ln = mem_alloc_array(n ? n : 1, sizeof *ln);
-    if (!tx || !ln) goto out;
-    size_t k = 0;
-    for (size_t i = 0; i < n_held; i++) {
-        struct event *b = held[i];
-        if (b->kind != EV_DATA) continue;
-        for (size_t j = 0; j < b->n_items && bytes < 16 * DICT_BYTES; j++) {
-            tx[k] = b->arena.data + b->items[j].off;
-            ln[k] = b->items[j].len;
-            bytes += ln[k++];
-        }
-    }
-    double t0 = now_sec();
-    if (store_train_dict(r->s, tx, ln, k) < 0)
-        log_debug("store '%s': no zstd dictionary yet: %s", store_dir(r->s), err_msg());
-    else
-        log_debug("store '%s': zstd dictionary trained on %zu texts in %.3fs", store_dir(r->s), k, now_sec() - t0);
-    err_clear();
-out:
-    mem_free(tx);
-    mem_free(ln);
-}
-
 static void *write_main(void *arg)
 {
     struct run *r = arg;
     struct progress p;
     progress_init(&p, "ingest", r->n);
     uint64_t shards_done = 0;
-    struct store_info in;
-    int have_dict = store_info(r->s, &in) == 0 && in.has_dict;
+    /* while the store wants a dictionary sample, events are held and their
+     * texts offered; the store says when it has enough */
+    int sampling = store_dict_wanted(r->s);
     struct event **held = NULL;
-    size_t n_held = 0, cap_held = 0, sample_n = 0, sample_bytes = 0;
-    int rc = 0;
-    for (;;) {
+    size_t n_held = 0, cap_held = 0;
+    int rc = sampling < 0 ? sampling : 0;
+    while (rc == 0) {
         struct event *b = queue_pop(&r->q_write);
         if (b && atomic_load(&r->abort)) {
             ev_free(b);
             break;
         }
-        if (!have_dict && !atomic_load(&r->abort)) {
+        if (sampling == 1 && !atomic_load(&r->abort)) {
             if (b) {
-                if (grow((void **)&held, &cap_held, n_held + 1, sizeof *held) < 0) {
+                if ((rc = grow((void **)&held, &cap_held, n_held + 1, sizeof *held)) < 0) {
                     ev_free(b);
-                    rc = ERR_NOMEM;
                     break;
                 }
                 held[n_held++] = b;
-                if (b->kind == EV_DATA) {
-                    sample_n += b->n_items;
-                    sample_bytes += b->arena.len;
-                }
+                for (size_t i = 0; b->kind == EV_DATA && i < b->n_items && sampling == 1; i++)
+                    sampling = store_dict_offer(r->s, b->arena.data + b->items[i].off, b->items[i].len);
+                if (sampling == 1) continue;
+                if ((rc = sampling) < 0) break;
             }
-            if (b && sample_n < DICT_TEXTS && sample_bytes < DICT_BYTES) continue;
             double t0 = now_sec();
-            train_from(r, held, n_held);
-            have_dict = 1;
+            if (!b) rc = store_dict_finish(r->s);
+            sampling = 0;
             for (size_t i = 0; i < n_held && rc == 0; i++) rc = write_event(r, held[i], &p, &shards_done);
             for (size_t i = 0; i < n_held; i++) ev_free(held[i]);
             n_held = 0;
@@ -900,44 +816,18 @@ static int save_settings(struct run *r)
     return rc;
 }
 
-struct clear_ctx {
-    uint64_t ordinal;
-    long n;
-};
-
-static int clear_fn(struct store_txn *t, void *ctx)
-{
-    struct clear_ctx *c = ctx;
-    c->n = store_clear_ordinal(t, c->ordinal);
-    return c->n < 0 ? (int)c->n : 0;
-}
-
 /* clear_pending: drop the partial chunks of shards an interrupted ingest left
  * in progress (hidden from readers). Their records stay: a run that is given
- * such a shard again reads it with the same ordinal. One transaction each. */
+ * such a shard again reads it with the same ordinal. */
 static int clear_pending(struct run *r)
 {
-    struct store_txn *t;
-    uint64_t *v = NULL;
-    size_t n = 0;
-    FORWARD_ERR(store_read_begin_pending(r->s, &t));
-    int rc = store_pending_ordinals(t, &v, &n);
-    store_read_end(t);
-    uint64_t dropped = 0, shards = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        struct clear_ctx c = { v[i], 0 };
-        rc = store_write(r->s, clear_fn, &c);
-        if (rc == 0 && c.n > 0) {
-            dropped += (uint64_t)c.n;
-            shards++;
-        }
-    }
-    mem_free(v);
+    uint64_t dropped, shards;
+    FORWARD_ERR(store_shard_clear_pending(r->s, &dropped, &shards));
     if (dropped)
         log_info("store '%s': dropped %llu chunks of %llu shards an interrupted ingest left in progress (they are "
                  "read again when given)", store_dir(r->s), (unsigned long long)dropped, (unsigned long long)shards);
     r->st->deleted += dropped;
-    return rc;
+    return 0;
 }
 
 /* ---- shard keys ------------------------------------------------------------ */
