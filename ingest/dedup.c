@@ -13,29 +13,32 @@
 
 static int hash_eq(struct hash128 a, struct hash128 b) { return a.lo == b.lo && a.hi == b.hi; }
 
-static int set_has(const struct dedup_set *h, struct hash128 x)
+/* set_find: the entry of text x in h, NULL if none */
+static const struct dedup_entry *set_find(const struct dedup_set *h, struct hash128 x)
 {
     for (size_t i = (size_t)x.lo & h->mask;; i = (i + 1) & h->mask) {
-        if (!h->slot[i].lo && !h->slot[i].hi) return 0;
-        if (hash_eq(h->slot[i], x)) return 1;
+        if (!h->slot[i].h.lo && !h->slot[i].h.hi) return NULL;
+        if (hash_eq(h->slot[i].h, x)) return &h->slot[i];
     }
 }
 
-static void set_add(struct dedup_set *h, struct hash128 x)
+/* set_add: text x of chunk seq into h (the first chunk of a text stays) */
+static void set_add(struct dedup_set *h, struct hash128 x, uint64_t seq)
 {
     if (!x.lo && !x.hi) return;
     size_t i = (size_t)x.lo & h->mask;
-    while (h->slot[i].lo || h->slot[i].hi) {
-        if (hash_eq(h->slot[i], x)) return;
+    while (h->slot[i].h.lo || h->slot[i].h.hi) {
+        if (hash_eq(h->slot[i].h, x)) return;
         i = (i + 1) & h->mask;
     }
-    h->slot[i] = x;
+    h->slot[i].h = x;
+    h->slot[i].seq = seq;
 }
 
 /* sets_push: drop the sets of committed batches (a snapshot begun after the
  * caller loaded `committed` sees their texts) and add an empty one for batch
  * seq, sized for n texts at most half full. */
-static int sets_push(struct dedup *d, uint64_t committed, uint64_t seq, size_t n)
+static int sets_push(struct dedup *d, uint64_t committed, uint64_t seq, uint32_t shard, size_t n)
 {
     size_t k = 0;
     for (size_t i = 0; i < d->n_sets; i++) {
@@ -52,7 +55,7 @@ static int sets_push(struct dedup *d, uint64_t committed, uint64_t seq, size_t n
     }
     size_t sz = 16;
     while (sz < n * 2) sz *= 2;
-    struct dedup_set cur = { seq, mem_calloc(sz, sizeof(struct hash128)), sz - 1 };
+    struct dedup_set cur = { seq, shard, mem_calloc(sz, sizeof(struct dedup_entry)), sz - 1 };
     if (!cur.slot) return err_set(ERR_NOMEM, "out of memory");
     d->sets[d->n_sets++] = cur;
     return 0;
@@ -60,7 +63,7 @@ static int sets_push(struct dedup *d, uint64_t committed, uint64_t seq, size_t n
 
 int dedup_mark(struct dedup *d, struct store *s, uint64_t committed, struct batch *b, int dim)
 {
-    FORWARD_ERR(sets_push(d, committed, b->seq, b->n_chunks));
+    FORWARD_ERR(sets_push(d, committed, b->seq, b->shard, b->n_chunks));
     struct dedup_set *cur = &d->sets[d->n_sets - 1];
     b->vecs = mem_alloc_array(b->n_chunks * (size_t)dim, sizeof(float));
     if (!b->vecs) return err_set(ERR_NOMEM, "out of memory");
@@ -69,11 +72,14 @@ int dedup_mark(struct dedup *d, struct store *s, uint64_t committed, struct batc
     int rc = 0;
     for (size_t i = 0; i < b->n_chunks && rc == 0; i++) {
         struct batch_chunk *c = &b->chunks[i];
-        int seen = 0;
-        for (size_t j = 0; j < d->n_sets && !seen; j++) seen = set_has(&d->sets[j], c->h);
+        const struct dedup_entry *twin = NULL;
+        size_t k = 0;
+        for (; k < d->n_sets && !twin; k++) twin = set_find(&d->sets[k], c->h);
         uint64_t id;
-        if (seen) {
+        if (twin) {
             c->how = DEDUP_PENDING;
+            c->twin_shard = d->sets[k - 1].shard;
+            c->twin_seq = twin->seq;
         } else if ((rc = store_text_lookup(t, c->h, &id)) == 1 &&
                    store_get_vector(t, id, b->vecs + i * (size_t)dim) == 0) {
             c->how = DEDUP_STORED;
@@ -81,7 +87,7 @@ int dedup_mark(struct dedup *d, struct store *s, uint64_t committed, struct batc
         } else if (rc >= 0) {
             rc = 0;
             c->how = DEDUP_ENCODE;
-            set_add(cur, c->h);
+            set_add(cur, c->h, c->chunk_seq);
         }
     }
     store_read_end(t);
@@ -95,7 +101,18 @@ static int is_bad(const struct dedup *d, struct hash128 h)
     return 0;
 }
 
-int dedup_vector(struct dedup *d, struct store_txn *t, uint64_t id, struct batch_chunk *c, float *vec)
+void dedup_forget_shard(struct dedup *d, uint32_t shard)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < d->n_sets; i++) {
+        if (d->sets[i].shard == shard) mem_free(d->sets[i].slot);
+        else d->sets[k++] = d->sets[i];
+    }
+    d->n_sets = k;
+}
+
+int dedup_vector(struct dedup *d, struct store_txn *t, const uint64_t *ordinal, uint64_t id, struct batch_chunk *c,
+                 float *vec)
 {
     if (c->how == DEDUP_PENDING && is_bad(d, c->h)) c->how = DEDUP_BAD;
     if (c->how == DEDUP_BAD) {
@@ -111,13 +128,15 @@ int dedup_vector(struct dedup *d, struct store_txn *t, uint64_t id, struct batch
         return 1;
     }
     if (c->how != DEDUP_PENDING) return 0;
-    /* its twin was written earlier in this run (before this chunk's own
-     * texts-map entry replaces it) */
-    uint64_t twin;
-    int rc = store_text_lookup(t, c->h, &twin);
-    if (rc == 0)
-        return err_set(ERR_STORE, "chunk %llu: the vector of its duplicate text is missing", (unsigned long long)id);
-    return rc < 0 ? rc : store_get_vector(t, twin, vec);
+    /* its twin was written earlier in this run, in a shard that is not
+     * dropped (dedup_forget_shard) */
+    uint64_t twin = store_make_id(ordinal[c->twin_shard], c->twin_seq);
+    int rc = store_get_vector(t, twin, vec);
+    if (rc == ERR_NOTFOUND)
+        return err_set(ERR_STORE, "chunk %llu: the vector of chunk %llu, which has the same text, is missing",
+                       (unsigned long long)id,
+                       (unsigned long long)twin);
+    return rc;
 }
 
 void dedup_release(struct dedup *d)

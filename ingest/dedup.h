@@ -4,10 +4,14 @@
  *
  * A chunk's text is hashed (xxh3-128) by the prep thread, and dedup_mark
  * gives it one of:
- *   DEDUP_PENDING  a chunk of this run with the same text was sent to the
- *                  encoder and is not committed yet: dedup_vector, in the
- *                  writer's transaction, copies that chunk's vector (it was
- *                  written earlier in the same order);
+ *   DEDUP_PENDING  a chunk of this run with the same text (its twin) was
+ *                  sent to the encoder and is not committed yet: dedup_vector,
+ *                  in the writer's transaction, copies the twin's vector by
+ *                  its id (written earlier in the same order; not through the
+ *                  texts map, whose entry a later copy may have replaced and
+ *                  an unread shard's deletion removed). A shard not read
+ *                  whole is forgotten (dedup_forget_shard): its chunks are
+ *                  deleted, so nothing may be the twin of one of them;
  *   DEDUP_STORED   the store holds the text (store_text_lookup in a snapshot
  *                  that sees shards in progress): the vector is copied at once;
  *   DEDUP_ENCODE   the rest: encoded. The encoder marks a chunk whose vector
@@ -38,10 +42,17 @@ struct store_txn;
 
 enum dedup_how { DEDUP_ENCODE, DEDUP_STORED, DEDUP_PENDING, DEDUP_BAD };
 
-/* the texts of one batch sent to the encoder (open addressing, {0,0} empty) */
-struct dedup_set {
+/* the texts of one batch sent to the encoder (open addressing, {0,0} empty),
+ * each with the number of its first chunk in the shard */
+struct dedup_entry {
+    struct hash128 h;
     uint64_t seq;
-    struct hash128 *slot;
+};
+
+struct dedup_set {
+    uint64_t seq;                 /* the batch's number */
+    uint32_t shard;               /* and its shard (a batch holds one shard's chunks) */
+    struct dedup_entry *slot;
     size_t mask;
 };
 
@@ -55,18 +66,25 @@ struct dedup {
 };
 
 /* dedup_mark: set how of every chunk of DATA batch b (b->seq set, b->vecs
- * NULL), allocating b->vecs (n_chunks, dim) and filling the rows of
- * DEDUP_STORED chunks. committed: every batch with seq <= committed is in
- * the store. Returns 0, ERR_NOMEM, or a store error. */
+ * NULL), and for a DEDUP_PENDING chunk its twin (twin_shard, twin_seq);
+ * allocate b->vecs (n_chunks, dim) and fill the rows of DEDUP_STORED chunks.
+ * committed: every batch with seq <= committed is in the store. Returns 0,
+ * ERR_NOMEM, or a store error. */
 int dedup_mark(struct dedup *d, struct store *s, uint64_t committed, struct batch *b, int dim);
+
+/* dedup_forget_shard: shard (all its batches marked) is not read whole: the
+ * writer deletes its chunks (store_shard_abort) before it writes a later
+ * batch, so no later chunk may take its vector from them. Prep thread. */
+void dedup_forget_shard(struct dedup *d, uint32_t shard);
 
 /* dedup_vector: in the writer's transaction t, before chunk c (id: its chunk
  * id, for messages) is put: 0 when it is to be stored with vec (dim floats:
- * its row of the batch, which the vector of its twin replaces for a
- * DEDUP_PENDING chunk); 1 when it is rejected (DEDUP_BAD, also set for the
- * duplicate of a rejected text); ERR_STORE when a pending twin's vector is
- * missing, ERR_NOMEM. */
-int dedup_vector(struct dedup *d, struct store_txn *t, uint64_t id, struct batch_chunk *c, float *vec);
+ * its row of the batch, which the vector of its twin, chunk
+ * store_make_id(ordinal[twin_shard], twin_seq), replaces for a DEDUP_PENDING
+ * chunk); 1 when it is rejected (DEDUP_BAD, also set for the duplicate of a
+ * rejected text); ERR_STORE when a twin's vector is missing, ERR_NOMEM. */
+int dedup_vector(struct dedup *d, struct store_txn *t, const uint64_t *ordinal, uint64_t id, struct batch_chunk *c,
+                 float *vec);
 
 void dedup_release(struct dedup *d);
 

@@ -44,6 +44,8 @@ struct batch_chunk {
     int32_t n_tokens;
     uint8_t truncated;
     uint8_t how;                  /* enum dedup_how: where its vector comes from */
+    uint32_t twin_shard;          /* DEDUP_PENDING: the chunk whose vector it takes */
+    uint64_t twin_seq;
     size_t ids_off, n_ids;        /* token ids in the batch (transformer models) */
 };
 

@@ -249,6 +249,7 @@ static int prep_shard(struct prep *p, uint32_t i)
     if (b->failed) {
         st->shards_failed++;
         passed(p);
+        dedup_forget_shard(&j->dedup, i);
     }
     b->hash = h;
     b->bytes = bytes;

@@ -93,7 +93,7 @@ static int data_fn(struct store_txn *t, void *ctx)
         float *v = b->vecs + i * (size_t)j->dim;
         struct store_chunk sc = { 0 };
         sc.id = store_make_id(ord, c->chunk_seq);
-        if ((rc = dedup_vector(&j->dedup, t, sc.id, c, v)) < 0) break;
+        if ((rc = dedup_vector(&j->dedup, t, x->w->ordinal, sc.id, c, v)) < 0) break;
         if (rc == 1) {
             /* a NaN/Inf vector is never stored or indexed: the chunk alone is rejected */
             log_rejected(j, b, c);
