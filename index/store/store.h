@@ -285,6 +285,10 @@ int store_write(struct store *s, int (*fn)(struct store_txn *t, void *ctx), void
 
 int store_put_meta(struct store_txn *t, const char *key, const void *val, size_t n);
 int store_delete_meta(struct store_txn *t, const char *key);
+/* store_put_shard: put the shards record of key, keeping meta "pending" in
+ * step with its status. This and the ordinal calls below are the parts the
+ * shard lifecycle (store_shard_begin ...) is made of: writers use that; the
+ * parts serve key upgrades (ingest/keys.c) and tests. */
 int store_put_shard(struct store_txn *t, const char *key, const struct store_shard *sh);
 int store_put_doc(struct store_txn *t, const struct store_doc *d);
 /* store_put_chunk: compress text (with the dictionary when there is one) and
