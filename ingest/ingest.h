@@ -1,13 +1,14 @@
 /*
  * ingest.h - shards in, chunks and vectors out: the overlapped ingest
- * pipeline (ingest/worker.c) over source.h, segment.h, the encoder and the
- * store.
+ * pipeline (ingest/worker.c, prep.c, writer.c; job.h) over source.h,
+ * segment.h, the encoder and the store.
  *
  *   prep thread      for each shard in order: content hash, skip if done,
  *                    read (source.h) -> segment -> tokenize -> text dedup ->
  *                    batches of about batch_tokens tokens
  *   calling thread   the encoder: embeds the batches (only texts never seen)
- *   writer thread    one LMDB write transaction per batch; shard begin/end
+ *   writer thread    one LMDB write transaction per batch; shard begin/done
+ *                    (store.h, "Shard lifecycle")
  *
  * connected by bounded queues, so the encoder, the bottleneck, finds its next
  * batch ready and hands the last one off without waiting for LMDB.

@@ -1,7 +1,8 @@
 /*
- * internal.h - what the files of ingest_run share (not installed, not in
- * semindex.h): worker.c (prep thread, encoder, writer thread) and reembed.c
- * (the model check and the --reembed migration).
+ * internal.h - helpers the files of ingest_run share (not installed, not in
+ * semindex.h): worker.c (setup, encoder), prep.c (prep thread), reembed.c
+ * (the model check and the --reembed migration), settings.c and keys.c. The
+ * pipeline's types are in job.h.
  */
 #ifndef SEMINDEX_INGEST_INTERNAL_H
 #define SEMINDEX_INGEST_INTERNAL_H
@@ -51,5 +52,20 @@ static inline int ingest_vec_finite(const float *v, int n)
  * migration; then finish a migration in progress (meta "reembed": the next
  * chunk id), counting st->reembedded. Caller holds the writer lock. */
 int ingest_check_model(struct store *s, struct enc *e, const struct ingest_options *o, struct ingest_stats *st);
+
+struct ingest_job;
+
+/* ingest_save_settings (settings.c): record this run's settings in meta
+ * "settings" and set j->settings, the hash a shard record keeps of the
+ * settings that shaped its chunks, and j->legacy_same. Caller holds the
+ * writer lock; j->s, j->e and j->o are set. */
+int ingest_save_settings(struct ingest_job *j);
+
+/* ingest_shard_keys (keys.c): j->keys[i] and sorted[i] = the shards[0..j->n)
+ * in key order (keys owned by the caller, mem_free each); meta "root"
+ * recorded, an old store's absolute keys made relative first. ERR_INVALID
+ * for a shard given twice, ERR_MISMATCH for an old store whose keys are not
+ * under the root, ERR_NOTFOUND for a missing --root. */
+int ingest_shard_keys(struct ingest_job *j, const char *const *shards, const char **sorted);
 
 #endif

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "err.h"
 #include "fsutil.h"
@@ -16,8 +15,6 @@
 #define BATCH_CHUNKS 1024
 #define BATCH_DOCS 4096
 #define BATCH_BYTES (8u << 20)
-#define DICT_TEXTS 4000
-#define DICT_BYTES (2u << 20)
 
 struct part {
     const char *dir;
@@ -63,35 +60,6 @@ struct wctx {
     uint64_t n, dups;
     int done;
 };
-
-static int begin_fn(struct store_txn *t, void *ctx)
-{
-    struct wctx *c = ctx;
-    struct store_shard rec;
-    int rc = store_get_shard(t, c->td->key, &rec);
-    c->deleted = 0;
-    if (rc == ERR_NOTFOUND) {
-        err_clear();
-        memset(&rec, 0, sizeof rec);
-        FORWARD_ERR(store_next_ordinal(t, c->td->key, &rec.ordinal));
-    } else if (rc < 0) {
-        return rc;
-    } else if (rec.status == STORE_SHARD_OPEN) {
-        long n = store_clear_ordinal(t, rec.ordinal);
-        if (n < 0) return (int)n;
-        c->deleted = n;
-    } else {
-        uint64_t prev = rec.ordinal;
-        memset(&rec, 0, sizeof rec);
-        rec.prev = prev + 1;
-        FORWARD_ERR(store_next_ordinal(t, c->td->key, &rec.ordinal));
-    }
-    rec.status = STORE_SHARD_OPEN;
-    rec.hash = c->td->rec.hash;
-    rec.bytes = c->td->rec.bytes;
-    c->ordinal = rec.ordinal;
-    return store_put_shard(t, c->td->key, &rec);
-}
 
 static int docs_fn(struct store_txn *t, void *ctx)
 {
@@ -159,24 +127,6 @@ static int chunks_fn(struct store_txn *t, void *ctx)
     return rc < 0 ? rc : 0;
 }
 
-static int end_fn(struct store_txn *t, void *ctx)
-{
-    struct wctx *c = ctx;
-    struct store_shard rec;
-    FORWARD_ERR(store_get_shard(t, c->td->key, &rec));
-    c->deleted = 0;
-    if (rec.prev) {
-        long n = store_delete_ordinal(t, rec.prev - 1);
-        if (n < 0) return (int)n;
-        c->deleted = n;
-    }
-    rec = c->td->rec;
-    rec.ordinal = c->ordinal;
-    rec.prev = 0;
-    rec.status = STORE_SHARD_DONE;
-    return store_put_shard(t, c->td->key, &rec);
-}
-
 static int copy_shard(struct store *out, struct part *p, const struct todo *td, int dim, struct merge_stats *st)
 {
     struct wctx c;
@@ -189,7 +139,7 @@ static int copy_shard(struct store *out, struct part *p, const struct todo *td, 
     c.v = mem_alloc_array((size_t)dim, sizeof(float));
     c.w = mem_alloc_array((size_t)dim, sizeof(float));
     int rc = c.v && c.w ? 0 : err_set(ERR_NOMEM, "out of memory");
-    if (rc == 0) rc = store_write(out, begin_fn, &c);
+    if (rc == 0) rc = store_shard_begin(out, td->key, &td->rec, &c.ordinal, &c.deleted);
     st->deleted += (uint64_t)c.deleted;
     for (c.from = 0, c.done = 0; rc == 0 && !c.done; c.from = c.next) {
         rc = store_write(out, docs_fn, &c);
@@ -200,7 +150,8 @@ static int copy_shard(struct store *out, struct part *p, const struct todo *td, 
         st->chunks += c.n;
         st->duplicates += c.dups;
     }
-    if (rc == 0) rc = store_write(out, end_fn, &c);
+    c.deleted = 0;
+    if (rc == 0) rc = store_shard_done(out, td->key, &td->rec, &c.deleted);
     st->deleted += (uint64_t)c.deleted;
     if (rc < 0 && !strstr(err_msg(), p->dir)) {
         char m[1024];
@@ -264,50 +215,25 @@ static int setup_fn(struct store_txn *t, void *ctx)
 }
 
 /* train_dict: OUT's dictionary from the first texts in merge order (as ingest
- * trains on its first texts), when OUT has none. Too small a sample: none. */
+ * trains on its first texts), when OUT has none: offered until the store has
+ * its sample (store_dict_offer). */
 static int train_dict(struct store *out, struct part *parts, const struct todo *td, size_t n)
 {
-    struct store_info in;
-    FORWARD_ERR(store_info(out, &in));
-    if (in.has_dict) return 0;
-    const char **texts = mem_alloc_array(DICT_TEXTS, sizeof *texts);
-    size_t *lens = mem_alloc_array(DICT_TEXTS, sizeof *lens);
-    struct buf arena = BUF_INIT, text = BUF_INIT;
-    size_t *offs = mem_alloc_array(DICT_TEXTS, sizeof *offs);
-    size_t k = 0;
-    int rc = texts && lens && offs ? 0 : err_set(ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < n && rc == 0 && k < DICT_TEXTS && arena.len < DICT_BYTES; i++) {
+    struct buf text = BUF_INIT;
+    int rc = store_dict_wanted(out);
+    for (size_t i = 0; i < n && rc == 1; i++) {
         struct store_iter *it;
         struct part *p = &parts[td[i].part];
         uint64_t po = td[i].rec.ordinal;
         if ((rc = store_chunk_iter_open(p->r, store_make_id(po, 0), &it)) < 0) break;
         struct store_chunk ch;
-        while (k < DICT_TEXTS && arena.len < DICT_BYTES && (rc = store_iter_next_chunk(it, &ch, &text)) == 1) {
-            if (store_shard_of(ch.id) != po) break;
-            offs[k] = arena.len;
-            lens[k] = text.len;
-            if (buf_append(&arena, text.data ? text.data : "", text.len) < 0) {
-                rc = err_set(ERR_NOMEM, "out of memory");
-                break;
-            }
-            k++;
-        }
+        int more = 1;
+        while (more == 1 && (rc = store_iter_next_chunk(it, &ch, &text)) == 1 && store_shard_of(ch.id) == po)
+            more = store_dict_offer(out, text.data ? text.data : "", text.len);
         store_iter_close(it);
-        if (rc > 0) rc = 0;
+        rc = rc < 0 ? rc : more;
     }
-    if (rc == 0 && k) {
-        for (size_t i = 0; i < k; i++) texts[i] = arena.data + offs[i];
-        rc = store_train_dict(out, texts, lens, k);
-        if (rc == ERR_CODEC) {
-            log_debug("merge: no zstd dictionary: %s", err_msg());
-            err_clear();
-            rc = 0;
-        }
-    }
-    mem_free(texts);
-    mem_free(lens);
-    mem_free(offs);
-    buf_release(&arena);
+    if (rc >= 0) rc = store_dict_finish(out);
     buf_release(&text);
     return rc;
 }

@@ -62,6 +62,10 @@ struct store {
     ZSTD_CCtx *cctx;             /* used inside write transactions only (serialized) */
     uintptr_t map0, map1;        /* LMDB's mapping of data.mdb (drop_pages), 0 = unknown */
     unsigned long gets;          /* store_get_vector calls (drop_pages every GET_RELEASE_EVERY) */
+    /* the dictionary sample (store_dict_*; the single writer's thread only) */
+    enum { DICT_UNKNOWN, DICT_SAMPLING, DICT_SETTLED } dict_state;
+    struct buf sample;           /* the texts offered, back to back */
+    size_t *sample_lens, n_sample, cap_sample;
 };
 
 struct store_txn {
@@ -418,6 +422,8 @@ void store_close(struct store *s)
     ZSTD_freeCDict(s->cdict);
     ZSTD_freeDDict(s->ddict);
     ZSTD_freeCCtx(s->cctx);
+    buf_release(&s->sample);
+    mem_free(s->sample_lens);
     pthread_rwlock_destroy(&s->rw_map);
     pthread_mutex_destroy(&s->mu_dict);
     mem_free(s->dir);
@@ -850,6 +856,72 @@ out:
     mem_free(cat);
     mem_free(sz);
     mem_free(dict);
+    return rc;
+}
+
+/* The sampling policy. Chunk texts put before the dictionary exists are
+ * compressed without it, so the writer holds its first puts back while the
+ * store collects a sample of their texts: the first STORE_DICT_TEXTS texts or
+ * STORE_DICT_BYTES bytes, or all there are when the input ends first. */
+
+static void sample_drop(struct store *s)
+{
+    buf_release(&s->sample);
+    mem_free(s->sample_lens);
+    s->sample_lens = NULL;
+    s->n_sample = s->cap_sample = 0;
+    s->dict_state = DICT_SETTLED;
+}
+
+int store_dict_wanted(struct store *s)
+{
+    if (s->dict_state == DICT_UNKNOWN) {
+        struct store_info in;
+        FORWARD_ERR(store_info(s, &in));
+        s->dict_state = in.has_dict || s->rdonly ? DICT_SETTLED : DICT_SAMPLING;
+    }
+    return s->dict_state == DICT_SAMPLING;
+}
+
+int store_dict_offer(struct store *s, const char *text, size_t len)
+{
+    int rc = store_dict_wanted(s);
+    if (rc <= 0) return rc;
+    if (s->n_sample == s->cap_sample) {
+        size_t cap = s->cap_sample ? 2 * s->cap_sample : 256;
+        size_t *v = mem_realloc(s->sample_lens, cap * sizeof *v);
+        if (!v) return err_set(ERR_NOMEM, "out of memory");
+        s->sample_lens = v;
+        s->cap_sample = cap;
+    }
+    if (buf_append(&s->sample, text, len) < 0) return err_set(ERR_NOMEM, "out of memory");
+    s->sample_lens[s->n_sample++] = len;
+    if (s->n_sample < STORE_DICT_TEXTS && s->sample.len < STORE_DICT_BYTES) return 1;
+    FORWARD_ERR(store_dict_finish(s));
+    return 0;
+}
+
+int store_dict_finish(struct store *s)
+{
+    if (s->dict_state != DICT_SAMPLING || !s->n_sample) {
+        sample_drop(s);
+        return 0;
+    }
+    size_t n = s->n_sample;
+    const char **texts = mem_alloc_array(n, sizeof *texts);
+    if (!texts) return err_set(ERR_NOMEM, "out of memory");
+    for (size_t i = 0, off = 0; i < n; off += s->sample_lens[i++]) texts[i] = s->sample.data + off;
+    double t0 = now_sec();
+    int rc = store_train_dict(s, texts, s->sample_lens, n);
+    if (rc == 0) {
+        log_debug("store '%s': zstd dictionary trained on %zu texts in %.3fs", s->dir, n, now_sec() - t0);
+    } else if (rc == ERR_CODEC) {
+        log_debug("store '%s': no zstd dictionary: %s", s->dir, err_msg());
+        err_clear();
+        rc = 0;
+    }
+    mem_free(texts);
+    sample_drop(s);
     return rc;
 }
 

@@ -22,12 +22,22 @@
  *     store_read_end(r);
  *     store_close(s);
  *
- * Writing is done by ingest (ingest/worker.c) through store_write(), which
- * runs a caller function inside one write transaction and, when LMDB reports
- * MDB_MAP_FULL, aborts it, doubles the map and runs the function again (so
- * the function must be re-runnable: it only puts and deletes, and keeps its
- * inputs until store_write returns). Nothing is lost: the abort undoes the
- * partial transaction.
+ * Writing is done by ingest (ingest/writer.c) and merge (merge.c), one
+ * writer at a time (store_lock_writer). Docs, chunks and vectors go in through
+ * store_write(), which runs a caller function inside one write transaction
+ * and, when LMDB reports MDB_MAP_FULL, aborts it, doubles the map and runs
+ * the function again (so the function must be re-runnable: it only puts and
+ * deletes, and keeps its inputs until store_write returns). Nothing is lost:
+ * the abort undoes the partial transaction. A writer frames each shard with
+ * the shard lifecycle calls and lets the store decide its zstd dictionary:
+ *
+ *     store_shard_clear_pending(s, &chunks, &shards);  // what a killed writer left
+ *     if (store_dict_wanted(s) == 1)                    // no dictionary yet: hold the
+ *         ... store_dict_offer(s, text, len) ...        // puts back, offer their texts
+ *                                                       // until it returns 0 (or finish)
+ *     store_shard_begin(s, key, &rec, &ordinal, NULL);  // in progress, hidden
+ *     store_write(s, put_batch, &batch);                // ids store_make_id(ordinal, n)
+ *     store_shard_done(s, key, &rec, NULL);             // or store_shard_abort
  *
  * ---------------------------------------------------------------------------
  * On-disk layout (schema 1). DIR/data.mdb and DIR/lock.mdb are LMDB's; DIR/
@@ -67,7 +77,7 @@
  *               24 16B content hash (xxh3-128 of the shard's bytes)
  *               40 u64 docs  48 u64 chunks  56 u64 rejected records  64 u64 bytes read
  *               72 u64 unix time of completion
- *               80 u64 settings hash (what shaped the chunks, ingest/worker.c; 0 unknown)
+ *               80 u64 settings hash (what shaped the chunks, ingest/settings.c; 0 unknown)
  *   shardids  key: u64 BE ordinal; value: the shard key (reverse map)
  *   docs      key: u64 BE doc id; value:
  *               0  u8 version (1)  1 u8 0  2 u16 0  4 u32 chunks
@@ -98,8 +108,8 @@
  * Isolation. A shard in progress (status 0) is listed in meta "pending";
  * read transactions (store_read_begin) hide every doc, chunk and vector of
  * a pending ordinal from iterators, lookups, store_text_lookup and the
- * counts of store_txn_info. Ingest marks a shard done and deletes its
- * previous version in one write transaction, so readers see each shard
+ * counts of store_txn_info. store_shard_done marks a shard done and deletes
+ * its previous version in one write transaction, so readers see each shard
  * whole: the old version, then the new one. Write transactions and
  * store_read_begin_pending see everything.
  * ---------------------------------------------------------------------------
@@ -275,6 +285,10 @@ int store_write(struct store *s, int (*fn)(struct store_txn *t, void *ctx), void
 
 int store_put_meta(struct store_txn *t, const char *key, const void *val, size_t n);
 int store_delete_meta(struct store_txn *t, const char *key);
+/* store_put_shard: put the shards record of key, keeping meta "pending" in
+ * step with its status. This and the ordinal calls below are the parts the
+ * shard lifecycle (store_shard_begin ...) is made of: writers use that; the
+ * parts serve key upgrades (ingest/keys.c) and tests. */
 int store_put_shard(struct store_txn *t, const char *key, const struct store_shard *sh);
 int store_put_doc(struct store_txn *t, const struct store_doc *d);
 /* store_put_chunk: compress text (with the dictionary when there is one) and
@@ -309,6 +323,67 @@ int store_put_shardid(struct store_txn *t, uint64_t ordinal, const char *key);
 int store_set_model(struct store_txn *t, const char *model, const char *fingerprint, int dim,
                     enum store_dtype dtype);
 
+/* ---- shard lifecycle (shard.c) ------------------------------------------ */
+
+/* The transactions a writer frames each shard with; each is one write
+ * transaction of its own (store_write: do not call inside one), so a
+ * reader sees a shard before its begin, in progress (hidden: listed in meta
+ * "pending"), or done, never half of a step. Caller holds the writer lock.
+ * deleted (may be NULL) receives the number of chunks the step deleted. */
+
+/* store_shard_begin: start shard key (in: hash and bytes of in are recorded;
+ * the rest of in is ignored) and give the ordinal its docs and chunks are
+ * numbered with:
+ *   unknown key            the next ordinal (meta "next_shard");
+ *   in progress            its own ordinal again, its partial docs, chunks and
+ *                          vectors deleted (an interrupted writer: a rerun
+ *                          makes the same ids);
+ *   done                   a new ordinal; the old one stays visible (prev)
+ *                          until store_shard_done deletes it.
+ * The record is "in progress" afterwards. ERR_STORE, ERR_FORMAT (a bad record). */
+int store_shard_begin(struct store *s, const char *key, const struct store_shard *in, uint64_t *ordinal,
+                      long *deleted);
+/* store_shard_done: mark shard key done, in one transaction with the deletion
+ * of its previous version (if any), so readers switch from the old version to
+ * the new at once. The record takes in's hash, bytes, counts, time and
+ * settings; status, ordinal and prev come from the store. ERR_NOTFOUND when
+ * the shard was never begun. */
+int store_shard_done(struct store *s, const char *key, const struct store_shard *in, long *deleted);
+/* store_shard_abort: a begun shard that will not be done (not read whole):
+ * delete what was written of it and record n_rejected; it stays in progress
+ * (hidden; a changed shard's previous version stays visible) and the next
+ * store_shard_begin of key reuses its ordinal. */
+int store_shard_abort(struct store *s, const char *key, uint64_t n_rejected, long *deleted);
+/* store_shard_clear_pending: delete the docs, chunks and vectors of every
+ * shard in progress (an interrupted writer's), one transaction per shard;
+ * their records stay (a writer given the shard again reuses its ordinal).
+ * *chunks and *shards count what was deleted. */
+int store_shard_clear_pending(struct store *s, uint64_t *chunks, uint64_t *shards);
+
+/* ---- zstd dictionary ----------------------------------------------------- */
+
+/* The store trains one zstd dictionary, on the first texts written to it,
+ * and compresses every later text with it. Texts put before it exists are
+ * compressed without it, so a writer asks store_dict_wanted before its first
+ * chunk puts and, while it returns 1, holds its puts back and offers their
+ * texts, in the order it will put them; the store decides when the sample is
+ * enough (STORE_DICT_TEXTS texts or STORE_DICT_BYTES bytes) and trains then.
+ * Threading: the writer's thread only (the sample lives in struct store). */
+#define STORE_DICT_TEXTS 4000
+#define STORE_DICT_BYTES (2u << 20)
+/* store_dict_wanted: 1 while the store collects a sample (no dictionary yet),
+ * 0 once it has one or has settled without one (also for a read-only store),
+ * < 0 on error. */
+int store_dict_wanted(struct store *s);
+/* store_dict_offer: add text (copied) to the sample. Returns 1 when the store
+ * wants more, 0 when it has settled (this text may have completed the sample:
+ * the dictionary is trained and recorded, in a write transaction of its own),
+ * ERR_NOMEM, or the error of recording it. */
+int store_dict_offer(struct store *s, const char *text, size_t len);
+/* store_dict_finish: no more texts: train on the sample so far and settle.
+ * A sample zstd finds too small settles without a dictionary (0; log_debug
+ * says why). Returns 0 or the error of recording it. */
+int store_dict_finish(struct store *s);
 /* store_train_dict: train a zstd dictionary on samples (texts) and record it
  * in meta (own write transaction). Returns 0, or ERR_CODEC when zstd finds
  * the sample too small (the store goes on without a dictionary). A store

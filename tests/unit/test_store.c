@@ -1,6 +1,7 @@
 /*
  * test_store.c - the LMDB store: put/get of every record kind, iteration
- * order, f16, the zstd dictionary, deletion by shard ordinal, the texts map,
+ * order, f16, the zstd dictionary and its sampling, deletion by shard ordinal,
+ * the shard lifecycle (begin, done, abort, clear_pending), the texts map,
  * map growth on MDB_MAP_FULL (nothing lost), snapshot isolation of readers,
  * a reader in another process while the writer commits.
  */
@@ -468,6 +469,121 @@ int main(void)
         CHECK_INT(sh.settings, 42);
         CHECK_INT(sh.ordinal, 1);
         store_read_end(r);
+        store_close(t);
+    }
+
+    TEST("shard lifecycle: begin hides, done swaps versions at once, abort and clear_pending drop partial chunks") {
+        char d2[512];
+        snprintf(d2, sizeof d2, "%s/st-life", test_tmpdir());
+        struct store *t = NULL;
+        CHECK_OK(store_open(d2, STORE_CREATE, &t));
+        struct fill f0 = { 0, 0, DIM };
+        CHECK_OK(store_write(t, fill_fn, &f0)); /* the model */
+        struct store_shard in = { 0 };
+        in.hash = (struct hash128){ 1, 1 };
+        in.n_docs = 1;
+        in.n_chunks = 5;
+        in.settings = 42;
+        uint64_t o1, o2, o3;
+        long del = -1;
+        int nv, nc;
+        uint64_t ic;
+        CHECK_OK(store_shard_begin(t, "a", &in, &o1, &del));
+        CHECK_INT(del, 0);
+        struct fill f1 = { o1, 5, 0 };
+        CHECK_OK(store_write(t, fill_fn, &f1));
+        CHECK_INT(seen(t, 0, &nv, &nc, &ic, o1), 0);    /* in progress: hidden */
+        CHECK_INT(seen(t, 1, &nv, &nc, &ic, o1), 15);
+        CHECK_OK(store_shard_done(t, "a", &in, &del));
+        CHECK_INT(del, 0);
+        CHECK_INT(seen(t, 0, &nv, &nc, &ic, o1), 15);
+        CHECK_INT(nv, 5);
+        /* a new version: a new ordinal, the old one visible until done */
+        in.hash = (struct hash128){ 2, 2 };
+        in.n_chunks = 7;
+        CHECK_OK(store_shard_begin(t, "a", &in, &o2, &del));
+        CHECK_TRUE(o2 != o1);
+        struct fill f2 = { o2, 7, 0 };
+        CHECK_OK(store_write(t, fill_fn, &f2));
+        CHECK_INT(seen(t, 0, &nv, &nc, &ic, o2), 0);
+        CHECK_INT(nv, 5);
+        CHECK_OK(store_shard_done(t, "a", &in, &del));
+        CHECK_INT(del, 5);
+        CHECK_INT(seen(t, 0, &nv, &nc, &ic, o2), 15);
+        CHECK_INT(nv, 7);
+        CHECK_INT(seen(t, 0, &nv, &nc, &ic, o1), 0);
+        struct store_txn *r;
+        struct store_shard sh;
+        CHECK_OK(store_read_begin(t, &r));
+        CHECK_OK(store_get_shard(r, "a", &sh));
+        store_read_end(r);
+        CHECK_INT(sh.status, STORE_SHARD_DONE);
+        CHECK_INT(sh.ordinal, o2);
+        CHECK_INT(sh.prev, 0);
+        CHECK_INT(sh.n_chunks, 7);
+        CHECK_INT(sh.settings, 42);
+        /* abort: the partial chunks go, the shard stays in progress, a new
+         * begin reuses its ordinal; an interrupted one is cleared by
+         * clear_pending and by begin */
+        CHECK_OK(store_shard_begin(t, "b", &in, &o3, NULL));
+        struct fill f3 = { o3, 4, 0 };
+        CHECK_OK(store_write(t, fill_fn, &f3));
+        CHECK_OK(store_shard_abort(t, "b", 9, &del));
+        CHECK_INT(del, 4);
+        CHECK_INT(seen(t, 1, &nv, &nc, &ic, o3), 0);
+        CHECK_OK(store_read_begin(t, &r));
+        CHECK_OK(store_get_shard(r, "b", &sh));
+        store_read_end(r);
+        CHECK_INT(sh.status, STORE_SHARD_OPEN);
+        CHECK_INT(sh.n_rejected, 9);
+        uint64_t o4, chunks, shards;
+        CHECK_OK(store_shard_begin(t, "b", &in, &o4, &del));
+        CHECK_INT(o4, o3);
+        CHECK_INT(del, 0);
+        CHECK_OK(store_write(t, fill_fn, &f3));
+        CHECK_OK(store_shard_clear_pending(t, &chunks, &shards));
+        CHECK_INT(chunks, 4);
+        CHECK_INT(shards, 1);
+        CHECK_INT(seen(t, 1, &nv, &nc, &ic, o3), 0);
+        CHECK_INT(nv, 7);
+        CHECK_OK(store_write(t, fill_fn, &f3));
+        CHECK_OK(store_shard_begin(t, "b", &in, &o4, &del));
+        CHECK_INT(o4, o3);
+        CHECK_INT(del, 4);
+        store_close(t);
+    }
+
+    TEST("dictionary sampling: the store takes texts until its sample is full, then trains once") {
+        char d2[512];
+        snprintf(d2, sizeof d2, "%s/st-dict", test_tmpdir());
+        struct store *t = NULL;
+        CHECK_OK(store_open(d2, STORE_CREATE, &t));
+        CHECK_INT(store_dict_wanted(t), 1);
+        char text[256];
+        int rc = 1, i = 0;
+        for (; rc == 1 && i < 2 * STORE_DICT_TEXTS; i++) {
+            make_text(text, sizeof text, 5, i);
+            rc = store_dict_offer(t, text, strlen(text));
+        }
+        CHECK_INT(rc, 0);
+        CHECK_INT(i, STORE_DICT_TEXTS); /* short texts: the count decides */
+        CHECK_INT(store_dict_wanted(t), 0);
+        struct store_info in;
+        CHECK_OK(store_info(t, &in));
+        CHECK_INT(in.has_dict, 1);
+        CHECK_INT(store_dict_offer(t, text, strlen(text)), 0);
+        store_close(t);
+        /* reopened: it has its dictionary; a new store given too little settles without one */
+        CHECK_OK(store_open(d2, 0, &t));
+        CHECK_INT(store_dict_wanted(t), 0);
+        store_close(t);
+        snprintf(d2, sizeof d2, "%s/st-dict2", test_tmpdir());
+        CHECK_OK(store_open(d2, STORE_CREATE, &t));
+        CHECK_INT(store_dict_offer(t, "짧다", strlen("짧다")), 1);
+        CHECK_OK(store_dict_finish(t));
+        CHECK_INT(store_dict_wanted(t), 0);
+        CHECK_OK(store_info(t, &in));
+        CHECK_INT(in.has_dict, 0);
         store_close(t);
     }
 
