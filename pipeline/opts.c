@@ -43,7 +43,8 @@ static int parse_enum(const char *s, const char *const *choices, int *out)
     for (int i = 0; choices[i]; i++)
         if (!strcmp(s, choices[i])) return *out = i, 0;
     struct buf b = BUF_INIT;
-    for (int i = 0; choices[i]; i++) buf_printf(&b, "%s%s", i ? (choices[i + 1] ? ", " : " or ") : "", choices[i]);
+    for (int i = 0; choices[i]; i++)
+        buf_printf(&b, "%s%s", i ? (choices[i + 1] ? ", " : " or ") : "", choices[i]);
     int rc = err_set(ERR_INVALID, "'%s' is not %s", s, b.data ? b.data : "");
     buf_release(&b);
     return rc;
@@ -93,7 +94,8 @@ int opt_set(void *o, const struct opt *op, const char *value, int *replace_list)
         return 0;
     }
     case OPT_SIZE:
-        if (cli_parse_size(value, p) < 0) return err_set(ERR_INVALID, "'%s' is not a size (e.g. 512M, 4G)", value);
+        if (cli_parse_size(value, p) < 0)
+            return err_set(ERR_INVALID, "'%s' is not a size (e.g. 512M, 4G)", value);
         return 0;
     case OPT_BOOL:
         return parse_bool(value, p);
@@ -138,8 +140,8 @@ const struct opt *opts_find(const struct opts_cmd *cmd, void *base, const char *
     for (size_t g = 0; g < cmd->n_groups; g++)
         for (size_t i = 0; i < cmd->groups[g].n; i++) {
             const struct opt *op = &cmd->groups[g].t[i];
-            if (strcmp(full_name(&cmd->groups[g], op, full, sizeof full), name) || (op->flags & OPT_CLI_ONLY))
-                continue;
+            full_name(&cmd->groups[g], op, full, sizeof full);
+            if (strcmp(full, name) || (op->flags & OPT_CLI_ONLY)) continue;
             *field_base = (char *)base + cmd->groups[g].base_off;
             return op;
         }
@@ -154,7 +156,8 @@ struct ent {
     const struct opt *op;
     void *field_base;
     char *name;        /* prefixed, owned */
-    const char *alias; /* the name without its prefix (OPTS_SHORT_NAMES, unique), or NULL */
+    const char *alias; /* the name without its prefix (OPTS_SHORT_NAMES), or NULL */
+    int alias_dropped; /* another entry has that name: the alias is not a flag */
 };
 
 struct parser {
@@ -217,26 +220,25 @@ static int parser_init(struct parser *p, const struct opts_cmd *cmd, void *base)
                 return err_set(ERR_NOMEM, "out of memory");
             if ((cmd->flags & OPTS_SHORT_NAMES) && cmd->groups[g].prefix) e->alias = e->op->name;
         }
-    /* an alias is dropped when another entry has it as name or alias */
+    /* a short name is dropped when it is another entry's name or short name */
     for (size_t i = 0; i < p->n; i++)
         for (size_t j = 0; p->e[i].alias && j < p->n; j++)
             if (j != i && (!strcmp(p->e[j].name, p->e[i].alias) ||
-                           (p->e[j].alias && !strcmp(p->e[j].alias, p->e[i].alias)))) {
-                for (size_t k = j; k < p->n; k++)
-                    if (p->e[k].alias && !strcmp(p->e[k].alias, p->e[i].alias) && k != i) p->e[k].alias = NULL;
-                p->e[i].alias = NULL;
-            }
+                           (p->e[j].alias && !strcmp(p->e[j].alias, p->e[i].alias))))
+                p->e[i].alias_dropped = 1;
     size_t k = 0, ns = 1;
     p->shorts[0] = ':';
     for (size_t i = 0; i < p->n; i++) {
         const struct opt *op = p->e[i].op;
-        int has = takes_value(op) ? required_argument
-                  : op->type == OPT_BOOL && (cmd->flags & OPTS_BOOL_VALUES) ? optional_argument : no_argument;
-        const char *names[2] = { p->e[i].name, p->e[i].alias };
+        int has = takes_value(op) ? required_argument : no_argument;
+        if (op->type == OPT_BOOL && (cmd->flags & OPTS_BOOL_VALUES)) has = optional_argument;
+        const char *names[2] = { p->e[i].name, p->e[i].alias_dropped ? NULL : p->e[i].alias };
         for (int a = 0; a < 2 && names[a]; a++) {
             FORWARD_ERR(add_long(p, &k, names[a], 0, has, VAL_SET + (int)i));
-            if (op->type == OPT_BOOL) FORWARD_ERR(add_long(p, &k, names[a], 1, no_argument, VAL_NEG + (int)i));
+            if (op->type == OPT_BOOL)
+                FORWARD_ERR(add_long(p, &k, names[a], 1, no_argument, VAL_NEG + (int)i));
         }
+        CHECK(!op->short_flag || !strchr("hqv", op->short_flag)); /* the driver's own */
         if (op->short_flag && ns + 3 < sizeof p->shorts) {
             p->shorts[ns++] = (char)op->short_flag;
             if (takes_value(op)) p->shorts[ns++] = ':';
@@ -264,13 +266,15 @@ int opts_apply(const struct opts_cmd *cmd, void *base, int argc, char **argv, in
     int rc = parser_init(&p, cmd, base), c, neg, n_config = 0;
     unsigned char *given = mem_calloc(p.n ? p.n : 1, 1);
     if (rc == 0 && !given) rc = err_set(ERR_NOMEM, "out of memory");
-    /* pass 1: --help, and the config file before the flags that override it */
+    /* pass 1: --help, then the config file before the flags that override it */
+    const char *config_path = NULL;
     for (optind = 0; rc == 0 && (c = getopt_long(argc, argv, p.shorts, p.lo, NULL)) != -1;) {
         struct ent *e = ent_of(&p, c, &neg);
         if (c == 'h') rc = OPTS_HELP;
-        else if (config && e && !strcmp(e->name, "config") && n_config++) rc = err_set(ERR_INVALID, "--config given twice");
-        else if (config && e && !strcmp(e->name, "config")) rc = config(base, optarg);
+        else if (config && e && !strcmp(e->name, "config")) config_path = optarg, n_config++;
     }
+    if (rc == 0 && n_config > 1) rc = err_set(ERR_INVALID, "--config given twice");
+    else if (rc == 0 && config_path) rc = config(base, config_path);
     /* pass 2: everything else, in order */
     for (optind = 0; rc == 0 && (c = getopt_long(argc, argv, p.shorts, p.lo, NULL)) != -1;) {
         struct ent *e = ent_of(&p, c, &neg);
@@ -296,9 +300,11 @@ int opts_apply(const struct opts_cmd *cmd, void *base, int argc, char **argv, in
             rc = opt_set(p.e[k].field_base, p.e[k].op, argv[i], &replace);
         }
     }
-    if (rc == 0 && !cmd->args && i < argc) rc = err_set(ERR_INVALID, "unexpected argument '%s'", argv[i]);
+    if (rc == 0 && !cmd->args && i < argc)
+        rc = err_set(ERR_INVALID, "unexpected argument '%s'", argv[i]);
     for (size_t k = 0; rc == 0 && k < p.n; k++)
-        if ((p.e[k].op->flags & OPT_REQUIRED) && !given[k]) rc = err_set(ERR_INVALID, "--%s is required", p.e[k].name);
+        if ((p.e[k].op->flags & OPT_REQUIRED) && !given[k])
+            rc = err_set(ERR_INVALID, "--%s is required", p.e[k].name);
     if (rc == 0) *first = i;
     mem_free(given);
     parser_release(&p);
@@ -378,10 +384,10 @@ void opts_usage(const struct opts_cmd *cmd, FILE *f)
             for (size_t i = 0; i < cmd->groups[g].n; i++) {
                 const struct opt *op = &cmd->groups[g].t[i];
                 full_name(&cmd->groups[g], op, full, sizeof full);
-                int req = op->flags & OPT_REQUIRED;
-                if (op->type == OPT_BOOL) snprintf(left, sizeof left, "[--[no-]%s]", full);
-                else if (op->type == OPT_FLAG) snprintf(left, sizeof left, "[--%s]", full);
-                else snprintf(left, sizeof left, "%s--%s %s%s", req ? "" : "[", full, op->arg, req ? "" : "]");
+                const char *o = op->flags & OPT_REQUIRED ? "" : "[", *c = *o ? "]" : "";
+                if (op->type == OPT_BOOL) snprintf(left, sizeof left, "%s--[no-]%s%s", o, full, c);
+                else if (op->type == OPT_FLAG) snprintf(left, sizeof left, "%s--%s%s", o, full, c);
+                else snprintf(left, sizeof left, "%s--%s %s%s", o, full, op->arg, c);
                 put_synopsis_item(f, left, &col, indent);
             }
         if (cmd->args) put_synopsis_item(f, cmd->args, &col, indent);
@@ -391,8 +397,8 @@ void opts_usage(const struct opts_cmd *cmd, FILE *f)
     int width = 6;
     for (size_t g = 0; g < cmd->n_groups; g++)
         for (size_t i = 0; i < cmd->groups[g].n; i++) {
-            left_column(&cmd->groups[g].t[i], full_name(&cmd->groups[g], &cmd->groups[g].t[i], full, sizeof full),
-                        left, sizeof left);
+            const struct opt *op = &cmd->groups[g].t[i];
+            left_column(op, full_name(&cmd->groups[g], op, full, sizeof full), left, sizeof left);
             if ((int)strlen(left) > width) width = (int)strlen(left);
         }
     if (width > 34) width = 34;

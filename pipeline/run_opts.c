@@ -19,22 +19,28 @@
  * prefix gives the section: "ingest-" + "segment". */
 #define O(f) offsetof(struct run_options, f)
 static const struct opt top_opts[] = {
-    OPT("config", 'c', OPT_STR, O(config), "FILE", "the settings file (docs/run.md); flags override it", .flags = OPT_CLI_ONLY),
-    OPT("store", 's', OPT_STR, O(store), "DIR", "store directory (created by the first run)", .flags = OPT_PATH),
+    OPT("config", 'c', OPT_STR, O(config), "FILE", "the settings file (docs/run.md); flags override it",
+        .flags = OPT_CLI_ONLY),
+    OPT("store", 's', OPT_STR, O(store), "DIR", "store directory (created by the first run)",
+        .flags = OPT_PATH),
     OPT("model", 'm', OPT_STR, O(model), "DIR", "sentence-transformers model directory or builtin:ngram\n"
       "(default: the model the store was made with, else builtin:ngram)", .flags = OPT_PATH),
     OPT("threads", 't', OPT_INT, O(threads), "N", "threads (default: all cores)", .hi = 4096),
     OPT("precision", 0, OPT_STR, O(precision), "P", "encoder precision f32|bf16|int8\n"
       "(default: the store's, else f32; another one needs --reembed)"),
-    OPT("report", 0, OPT_STR, O(report), "FILE", "run report JSON (default <store>/reports/run-<time>.json)", .flags = OPT_PATH),
+    OPT("report", 0, OPT_STR, O(report), "FILE", "run report JSON (default <store>/reports/run-<time>.json)",
+        .flags = OPT_PATH),
     OPT("root", 0, OPT_STR, O(root), "DIR", "corpus root: shard keys are paths relative to it\n"
       "(default: the store's recorded root, else the deepest directory holding every shard)", .flags = OPT_PATH),
     OPT("part", 0, OPT_STR, O(part), "I/N", "ingest only part I of N (slurm: the array task's; see ingest --part)"),
 };
 static const struct opt ingest_opts[] = {
-    OPT("shards", 0, OPT_LIST, O(shards), "GLOB", "shard files, globs or directories (repeatable)", .flags = OPT_PATH),
-    OPT("segment", 0, OPT_STR, O(segment), "MODE", "doc|line|sentence|paragraph|window", .def = "sentence"),
-    OPT("window", 0, OPT_INT, O(window), "N", "tokens per window chunk (segment window)", .lo = 1, .hi = 1 << 20),
+    OPT("shards", 0, OPT_LIST, O(shards), "GLOB", "shard files, globs or directories (repeatable)",
+        .flags = OPT_PATH),
+    OPT("segment", 0, OPT_STR, O(segment), "MODE", "doc|line|sentence|paragraph|window",
+        .def = "sentence"),
+    OPT("window", 0, OPT_INT, O(window), "N", "tokens per window chunk (segment window)",
+        .lo = 1, .hi = 1 << 20),
     OPT("overlap", 0, OPT_INT, O(overlap), "N", "tokens shared by consecutive windows", .hi = 1 << 20),
     OPT("text-field", 0, OPT_STR, O(text_field), "NAME", "JSON field holding the text", .def = "text"),
     OPT("id-field", 0, OPT_STR, O(id_field), "NAME", "JSON field holding the document id"),
@@ -42,10 +48,14 @@ static const struct opt ingest_opts[] = {
     OPT("strict", 0, OPT_BOOL, O(strict), NULL, "a rejected input fails the run"),
     OPT("follow-symlinks", 0, OPT_BOOL, O(follow_symlinks), NULL, "follow symbolic links in directories\n"
       "(loops are reported and skipped; default: links are not followed)"),
-    OPT("max-entry", 0, OPT_SIZE, O(max_entry), "SIZE", "cap on decompressed bytes per archive entry", .def = "4G"),
-    OPT("max-shard", 0, OPT_SIZE, O(max_shard), "SIZE", "cap on decompressed bytes per shard", .def = "64G"),
-    OPT("max-record", 0, OPT_SIZE, O(max_record), "SIZE", "longest record (line or document) kept", .def = "32M"),
-    OPT("batch-tokens", 0, OPT_INT, O(batch_tokens), "N", "tokens per encoder batch", .lo = 1, .hi = 1 << 24, .def = "16384"),
+    OPT("max-entry", 0, OPT_SIZE, O(max_entry), "SIZE", "cap on decompressed bytes per archive entry",
+        .def = "4G"),
+    OPT("max-shard", 0, OPT_SIZE, O(max_shard), "SIZE", "cap on decompressed bytes per shard",
+        .def = "64G"),
+    OPT("max-record", 0, OPT_SIZE, O(max_record), "SIZE", "longest record (line or document) kept",
+        .def = "32M"),
+    OPT("batch-tokens", 0, OPT_INT, O(batch_tokens), "N", "tokens per encoder batch",
+        .lo = 1, .hi = 1 << 24, .def = "16384"),
     OPT("reembed", 0, OPT_BOOL, O(reembed), NULL, "re-embed everything when the model changed"),
     OPT("f16", 0, OPT_BOOL, O(f16), NULL, "store vectors as float16 (new stores only)"),
 };
@@ -53,18 +63,24 @@ static const struct opt index_opts[] = {
     OPT("enabled", 0, OPT_BOOL, O(index_enabled), NULL, "build or update the FAISS index", .def = "yes"),
     OPT("type", 0, OPT_STR, O(index_type), "auto|FACTORY", "index type", .def = "auto"),
     OPT("memory-budget", 0, OPT_SIZE, O(memory_budget), "SIZE", "memory the index may use (default: half the RAM)"),
-    OPT("recall", 0, OPT_NUM, O(recall), "R", "recall@10 target when tuning", .lo = 0.01, .hi = 1.0, .def = "0.95"),
+    OPT("recall", 0, OPT_NUM, O(recall), "R", "recall@10 target when tuning",
+        .lo = 0.01, .hi = 1.0, .def = "0.95"),
     OPT("grow-factor", 0, OPT_NUM, O(grow_factor), "F", "add to a trained index until the corpus\n"
       "grew by this factor since training, then retrain", .lo = 1.0, .hi = 1e9, .def = "2"),
 };
 static const struct opt mine_opts[] = {
-    OPT("enabled", 0, OPT_BOOL, O(mine_enabled), NULL, "mine paraphrase pairs into a report", .def = "no"),
+    OPT("enabled", 0, OPT_BOOL, O(mine_enabled), NULL, "mine paraphrase pairs into a report",
+        .def = "no"),
     OPT("output", 0, OPT_STR, O(mine_output), "FILE", "report: .html, .jsonl or .tsv\n"
       "(default <store>/reports/pairs.html)", .flags = OPT_PATH),
-    OPT("threshold", 0, OPT_NUM, O(mine_threshold), "S", "minimum cosine of a pair", .lo = -1.0, .hi = 1.0, .def = "0.8"),
-    OPT("top-k", 0, OPT_INT, O(mine_top_k), "K", "neighbours considered per chunk", .lo = 1, .hi = 10000, .def = "100"),
-    OPT("max-pairs", 0, OPT_INT, O(mine_max_pairs), "N", "most pairs reported", .lo = 1, .hi = 1L << 40, .def = "500000"),
-    OPT("min-cluster", 0, OPT_INT, O(mine_min_cluster), "N", "smallest cluster reported", .lo = 2, .hi = 1L << 40, .def = "3"),
+    OPT("threshold", 0, OPT_NUM, O(mine_threshold), "S", "minimum cosine of a pair",
+        .lo = -1.0, .hi = 1.0, .def = "0.8"),
+    OPT("top-k", 0, OPT_INT, O(mine_top_k), "K", "neighbours considered per chunk",
+        .lo = 1, .hi = 10000, .def = "100"),
+    OPT("max-pairs", 0, OPT_INT, O(mine_max_pairs), "N", "most pairs reported",
+        .lo = 1, .hi = 1L << 40, .def = "500000"),
+    OPT("min-cluster", 0, OPT_INT, O(mine_min_cluster), "N", "smallest cluster reported",
+        .lo = 2, .hi = 1L << 40, .def = "3"),
     OPT("include-identical", 0, OPT_BOOL, O(mine_include_identical), NULL, "keep pairs of identical texts\n"
       "(default no: left out, grouped in <output stem>.duplicates.jsonl)"),
     OPT("lang", 0, OPT_STR, O(mine_lang), "TAG", "html report language (default: ko for mostly\n"
