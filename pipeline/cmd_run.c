@@ -415,7 +415,7 @@ int cmd_run(int argc, char **argv)
     run_options_init(&r.o);
     int prc = run_options_parse(&r.o, argc, argv);
     if (prc == 1) {
-        run_options_usage(stdout);
+        run_options_usage(&r.o, stdout);
         run_options_release(&r.o);
         return EXIT_OK;
     }

@@ -10,6 +10,7 @@
 
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -317,6 +318,7 @@ int opts_parse(const struct opts_cmd *cmd, void *base, int argc, char **argv, in
     if (rc == 0) return OPTS_CONTINUE;
     opts_release(cmd, base);
     if (rc == OPTS_HELP) {
+        opts_check_defaults(cmd, base);
         opts_usage(cmd, stdout);
         return EXIT_OK;
     }
@@ -335,6 +337,38 @@ int opts_error(const struct opts_cmd *cmd, const char *fmt, ...)
 }
 
 /* ---- the help text ------------------------------------------------------ */
+
+/* def_differs: 1 when the field differs from op->def read as a value; 0
+ * when equal or not comparable: no def, a string, list or flag (their
+ * defaults are applied later), or a zero field ("0 = the default of the
+ * stage", as run's ingest caps). */
+static int def_differs(const void *field_base, const struct opt *op)
+{
+    if (!op->def || op->type == OPT_STR || op->type == OPT_LIST || op->type == OPT_FLAG) return 0;
+    static const char zero[sizeof(uint64_t) + sizeof(double)];
+    union { long l; double d; uint64_t u; int i; } v;
+    memset(&v, 0, sizeof v);
+    size_t size = op->type == OPT_INT ? sizeof v.l : op->type == OPT_NUM ? sizeof v.d
+                : op->type == OPT_SIZE ? sizeof v.u : sizeof v.i;
+    const char *p = (const char *)field_base + op->off;
+    if (!memcmp(p, zero, size)) return 0;
+    struct opt at0 = *op;
+    at0.off = 0;
+    return opt_set(&v, &at0, op->def, NULL) < 0 || memcmp(&v, p, size) != 0;
+}
+
+void opts_check_defaults(const struct opts_cmd *cmd, const void *base)
+{
+    char full[128];
+    for (size_t g = 0; g < cmd->n_groups; g++)
+        for (size_t i = 0; i < cmd->groups[g].n; i++) {
+            const struct opt *op = &cmd->groups[g].t[i];
+            if (!def_differs((const char *)base + cmd->groups[g].base_off, op)) continue;
+            fprintf(stderr, "semindex %s: bug: --%s: the help says default %s, the command sets another\n",
+                    cmd->name, full_name(&cmd->groups[g], op, full, sizeof full), op->def);
+            abort();
+        }
+}
 
 /* put_synopsis_item: " word", or the word on a new line indented to indent
  * when it would pass column 79. */

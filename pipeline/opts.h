@@ -36,8 +36,10 @@
  *   stderr (cli_usage_error), exit 2: unknown option, missing value, value
  *   given to a flag, bad value, unexpected argument, "--NAME is required"
  *   (OPT_REQUIRED, checked after parsing).
- * - --help: the usage text on stdout, exit 0, before any value is checked;
- *   on --help and on an error the fields are released (opts_release).
+ * - --help: the usage text on stdout, exit 0, before any value is checked
+ *   or a config file read (the defaults in the help are checked against the
+ *   struct: opts_check_defaults); on --help and on an error the fields are
+ *   released (opts_release).
  * - the help: "usage: semindex CMD " + the synopsis (generated from the
  *   table when opts_cmd.synopsis is NULL: required options bare, others in
  *   brackets, then args, wrapped), the intro, one line per option (opt_usage
@@ -162,6 +164,14 @@ int opts_apply(const struct opts_cmd *cmd, void *base, int argc, char **argv, in
 /* opts_error: a usage error of cmd found after parsing (a bad positional
  * argument): the one line opts_parse prints; returns EXIT_USAGE. */
 int opts_error(const struct opts_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* opts_check_defaults: abort naming the option when a def shown in the help
+ * differs from base, the options as the command initializes them (a bug,
+ * not a usage error). Comparable: OPT_INT, OPT_NUM, OPT_SIZE, OPT_BOOL and
+ * OPT_ENUM fields that are not zero (zero means "decided downstream").
+ * opts_parse runs it before printing --help, so tests/cli/help/ fails when
+ * a default in the help drifts from the code. */
+void opts_check_defaults(const struct opts_cmd *cmd, const void *base);
 
 /* opts_usage: the whole --help text of cmd. */
 void opts_usage(const struct opts_cmd *cmd, FILE *f);

@@ -40,8 +40,8 @@ static const struct opt ingest_opts[] = {
     OPT("segment", 0, OPT_STR, O(segment), "MODE", "doc|line|sentence|paragraph|window",
         .def = "sentence"),
     OPT("window", 0, OPT_INT, O(window), "N", "tokens per window chunk (segment window)",
-        .lo = 1, .hi = 1 << 20),
-    OPT("overlap", 0, OPT_INT, O(overlap), "N", "tokens shared by consecutive windows", .hi = 1 << 20),
+        .lo = 1, .hi = 1 << 20, .def = "256"),
+    OPT("overlap", 0, OPT_INT, O(overlap), "N", "tokens shared by consecutive windows", .hi = 1 << 20, .def = "32"),
     OPT("text-field", 0, OPT_STR, O(text_field), "NAME", "JSON field holding the text", .def = "text"),
     OPT("id-field", 0, OPT_STR, O(id_field), "NAME", "JSON field holding the document id"),
     OPT("column", 0, OPT_STR, O(column), "NAME|N", "TSV/CSV column holding the text"),
@@ -181,7 +181,8 @@ int run_options_parse(struct run_options *o, int argc, char **argv)
     return opts_apply(&run_cmd, o, argc, argv, &first, apply_config);
 }
 
-void run_options_usage(FILE *f)
+void run_options_usage(const struct run_options *o, FILE *f)
 {
+    opts_check_defaults(&run_cmd, o);
     opts_usage(&run_cmd, f);
 }

@@ -71,7 +71,8 @@ void run_options_release(struct run_options *o);
  * and line or the flag. */
 int run_options_parse(struct run_options *o, int argc, char **argv);
 
-/* run_options_usage: the usage text with every setting (for --help). */
-void run_options_usage(FILE *f);
+/* run_options_usage: the usage text with every setting (for --help); o as
+ * run_options_init left it (its values are checked against the help). */
+void run_options_usage(const struct run_options *o, FILE *f);
 
 #endif

@@ -3,10 +3,14 @@
  * groups (one of them prefixed "ingest-"), short flags, --no-BOOL, a list
  * filled by flags and positional arguments, a size, an enum, defaults left
  * alone, the error line of each bad command line, --help before values, the
- * config hook, and one group declared once used twice under two prefixes.
+ * config hook, one group declared once used twice under two prefixes, and
+ * the help's defaults checked against the struct.
  */
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "mem.h"
@@ -237,6 +241,21 @@ int main(void)
         for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
             if (!strstr(text, want[i])) T_FAIL("no '%s' in:\n%s", want[i], text);
         free(text);
+    }
+    TEST("a default shown in the help is checked against the struct") {
+        t_init(&o);
+        opts_check_defaults(&t_cmd, &o); /* window 10, strict yes: as the help says */
+        fflush(stdout);
+        pid_t pid = fork();
+        if (pid == 0) {
+            freopen("/dev/null", "w", stderr);
+            o.ing.window = 11; /* the code drifted from the help */
+            opts_check_defaults(&t_cmd, &o);
+            _exit(0);
+        }
+        int st = 0;
+        waitpid(pid, &st, 0);
+        CHECK_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
     }
     return test_summary();
 }
