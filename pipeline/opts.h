@@ -42,8 +42,8 @@
  *   released (opts_release).
  * - the help: "usage: semindex CMD " + the synopsis (generated from the
  *   table when opts_cmd.synopsis is NULL: required options bare, others in
- *   brackets, then args, wrapped), the intro, one line per option (opt_usage
- *   style: "  -s, --store DIR   help (default DEF)"), args_help, -q/-v/-h,
+ *   brackets, then args, wrapped at 79 columns), the intro, one line per
+ *   option ("  -s, --store DIR   help (default DEF)"), args_help, -q/-v/-h,
  *   then the outro.
  * - config keys (run): the entry's prefixed name ("ingest-segment", written
  *   "segment" in section [ingest]); OPT_CLI_ONLY entries have none.
@@ -56,15 +56,19 @@
  *
  * How to convert a command (cmd_stats.c, cmd_show.c, cmd_tokenize.c are done):
  * 1. Put the settings in a struct <cmd>_options; STR fields become char *
- *    (owned), switches int, counts long, sizes uint64_t, ranges double.
+ *    (owned), switches int (OPT_FLAG when there is no --no-X today, else
+ *    OPT_BOOL), counts long, sizes uint64_t, reals double, word lists int
+ *    (OPT_ENUM; cli_input_formats for --input-format).
  * 2. Write `static const struct opt <cmd>_opts[]` of OPT(...) entries with
- *    O(f) = offsetof, one per flag; help text without the "(default X)" tail, which goes to
- *    def; OPT_REQUIRED for mandatory ones. Reused settings: a group declared
- *    next to their struct, added with OPT_GROUP(table, offsetof, prefix).
+ *    O(f) = offsetof, one per flag; the help without its "(default X)" tail,
+ *    which goes to .def; .flags = OPT_REQUIRED for mandatory ones. Settings
+ *    shared with run: a group declared next to their struct, added with
+ *    OPT_GROUP(table, offsetof, prefix).
  * 3. Write `static const struct opts_cmd <cmd>_cmd` (name, groups, args,
  *    intro, outro) and delete usage_str, the longopts array and the switch.
  * 4. Set the defaults, call opts_parse as above, keep the checks the table
- *    cannot express (positional ids, combinations), opts_release at the end.
+ *    cannot express (positional ids, combinations) with opts_error, call
+ *    opts_release at the end.
  * 5. `sh docs/gen-manual.sh build/semindex > docs/semindex.1.md`, read the
  *    diff of the --help text, run tests/cli/usage and the command's tests.
  */
@@ -154,9 +158,11 @@ int opts_parse(const struct opts_cmd *cmd, void *base, int argc, char **argv, in
 /* opts_apply: opts_parse without printing: 0 (*first set), OPTS_HELP when
  * -h/--help was given, or ERR_INVALID / ERR_NOMEM with err_msg() the line
  * opts_parse would print ("unknown option '--x'", "--top-k: ..."). Fields
- * are not released. config, if not NULL, is called first with the value of
- * every -c/--config FILE (which the driver then accepts), so that the other
- * flags override the file; its error is returned as is. */
+ * are not released. config, if not NULL, is called once, before any other
+ * value is set, with the value of the entry named "config" (-c/--config
+ * FILE; given twice is an error), so that the other flags override the
+ * file; its error is returned as is. Without config, "config" is an
+ * ordinary entry. */
 #define OPTS_HELP 1
 int opts_apply(const struct opts_cmd *cmd, void *base, int argc, char **argv, int *first,
                int (*config)(void *base, const char *path));
