@@ -99,9 +99,12 @@ $(BUILD)/obj/%.o: %.cpp
 	@mkdir -p $(dir $@)
 	$(call say,CXX,$<)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
+# a unit test of pipeline/ code links those objects too
+$(BUILD)/tests/test_opts: $(call obj,pipeline/opts.c pipeline/cli.c)
+
 $(BUILD)/tests/%: tests/unit/%.c tests/check.h $(BUILD)/libsemindex.a
 	@mkdir -p $(dir $@)
-	$(call say,TEST,$@)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $< -o $@ $(BUILD)/libsemindex.a $(LDFLAGS) $(LIBS)
+	$(call say,TEST,$@)$(CC) $(CPPFLAGS) -Itests $(CFLAGS) $< $(filter %.o,$^) -o $@ $(BUILD)/libsemindex.a $(LDFLAGS) $(LIBS)
 
 $(BUILD)/tools/%: tools/%.c $(BUILD)/libsemindex.a
 	@mkdir -p $(dir $@)

@@ -44,18 +44,24 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
     return EXIT_USAGE;
 }
 
-int cli_bad_option(const char *usage, int c, char **argv)
+int cli_option_error(int c, char **argv)
 {
     const char *a = argv[optind - 1];
     if (!strncmp(a, "--", 2)) {
         int n = (int)strcspn(a, "=");
-        if (c == ':') return cli_usage_error(usage, "option '%.*s' needs a value", n, a);
-        if (optopt && a[n] == '=') return cli_usage_error(usage, "option '%.*s' takes no value", n, a);
-        return cli_usage_error(usage, "unknown option '%.*s'", n, a);
+        if (c == ':') return err_set(ERR_INVALID, "option '%.*s' needs a value", n, a);
+        if (optopt && a[n] == '=') return err_set(ERR_INVALID, "option '%.*s' takes no value", n, a);
+        return err_set(ERR_INVALID, "unknown option '%.*s'", n, a);
     }
-    if (c == ':') return cli_usage_error(usage, "option '-%c' needs a value", optopt);
-    if (optopt > ' ' && optopt < 127) return cli_usage_error(usage, "unknown option '-%c'", optopt);
-    return cli_usage_error(usage, "unknown option '%s'", a);
+    if (c == ':') return err_set(ERR_INVALID, "option '-%c' needs a value", optopt);
+    if (optopt > ' ' && optopt < 127) return err_set(ERR_INVALID, "unknown option '-%c'", optopt);
+    return err_set(ERR_INVALID, "unknown option '%s'", a);
+}
+
+int cli_bad_option(const char *usage, int c, char **argv)
+{
+    cli_option_error(c, argv);
+    return cli_usage_error(usage, "%s", err_msg());
 }
 
 int cli_fail(const char *context)
@@ -102,6 +108,8 @@ int cli_parse_int(const char *s, long lo, long hi, long *out)
     *out = v;
     return 0;
 }
+
+const char *const cli_input_formats[] = { "jsonl", "lines", NULL };
 
 int cli_parse_input_format(const char *s, enum cli_input_format *out)
 {

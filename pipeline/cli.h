@@ -47,6 +47,8 @@ int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((form
  * nothing): "unknown option '--x'", "option '--x' needs a value" or
  * "option '--x' takes no value", through cli_usage_error. */
 int cli_bad_option(const char *usage, int c, char **argv);
+/* cli_option_error: that message alone, through err_set; returns ERR_INVALID. */
+int cli_option_error(int c, char **argv);
 
 /* cli_fail: print "error: <err_msg()>" (with an optional context prefix) and
  * return EXIT_FAIL. */
@@ -72,6 +74,9 @@ void cli_precision_warn(int precision);
 /* Input texts (tokenize, embed, similarity, query): one text per line
  * ("lines"), or one JSON object per line with a string field ("jsonl"). */
 enum cli_input_format { CLI_IN_JSONL, CLI_IN_LINES };
+/* cli_input_formats: their names in the enum's order, NULL-terminated (an
+ * OPT_ENUM's choices). */
+extern const char *const cli_input_formats[];
 int cli_parse_input_format(const char *s, enum cli_input_format *out);
 
 struct cli_texts {

@@ -412,12 +412,10 @@ int cmd_run(int argc, char **argv)
 {
     struct run r;
     memset(&r, 0, sizeof r);
-    pthread_mutex_init(&r.rej_mu, NULL);
-    r.rej = json_array();
     run_options_init(&r.o);
     int prc = run_options_parse(&r.o, argc, argv);
     if (prc == 1) {
-        run_options_usage(stdout);
+        run_options_usage(&r.o, stdout);
         run_options_release(&r.o);
         return EXIT_OK;
     }
@@ -429,6 +427,8 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("usage: semindex run", "%s", err_msg());
     }
     struct run_options *o = &r.o;
+    pthread_mutex_init(&r.rej_mu, NULL);
+    r.rej = json_array();
     r.t0 = now_sec();
     utc_now(r.started, sizeof r.started, "%Y-%m-%dT%H:%M:%SZ");
 

@@ -31,8 +31,8 @@
  * An unknown id is an error naming it and the store (exit 1) after the
  * known ones are printed.
  */
-#include <getopt.h>
 #include <jansson.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,17 +41,27 @@
 #include "err.h"
 #include "index/store/store.h"
 #include "log.h"
+#include "opts.h"
 #include "query/report.h"
 #include "query/search.h"
 
-static const char usage_str[] =
-    "usage: semindex show --store DIR [--doc] [--json] ID...\n"
-    "\n"
-    "  -s, --store DIR   the store\n"
-    "  ID                a chunk id (as printed by query, mine and export), or with --doc a doc id\n"
-    "  --doc             show documents: their source and all their chunks\n"
-    "  --json            one JSON object per id and line\n"
-    "  -q, -v            quieter, more verbose\n";
+struct show_options {
+    char *store;
+    int doc, json;
+};
+
+#define O(f) offsetof(struct show_options, f)
+static const struct opt show_opts[] = {
+    OPT("store", 's', OPT_STR, O(store), "DIR", "the store", .flags = OPT_REQUIRED),
+    OPT("doc", 0, OPT_FLAG, O(doc), NULL, "show documents: their source and all their chunks"),
+    OPT("json", 0, OPT_FLAG, O(json), NULL, "one JSON object per id and line"),
+};
+#undef O
+static const struct opt_group show_groups[] = { OPT_GROUP(show_opts, 0, NULL) };
+static const struct opts_cmd show_cmd = {
+    .name = "show", .groups = show_groups, .n_groups = 1, .args = "ID...",
+    .args_help = "  ID                a chunk id (as printed by query, mine and export), or with --doc a doc id\n",
+};
 
 static const char *bd(const struct buf *b) { return b->data ? b->data : ""; }
 
@@ -186,35 +196,15 @@ out:
     return rc;
 }
 
-int cmd_show(int argc, char **argv)
+/* show: print ids[0..n) of the store at dir; the exit status. */
+static int show(const char *dir, int doc, int json, char **ids, int n)
 {
-    static const struct option longopts[] = {
-        { "store", required_argument, NULL, 's' },
-        { "doc", no_argument, NULL, 'd' },
-        { "json", no_argument, NULL, 'J' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *dir = NULL;
-    int doc = 0, json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":s:hqv", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'd': doc = 1; break;
-        case 'J': json = 1; break;
-        case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_bad_option(usage_str, c, argv);
-        }
-    }
-    if (!dir) return cli_usage_error(usage_str, "--store is required");
-    if (optind >= argc) return cli_usage_error(usage_str, "give at least one %s id", doc ? "doc" : "chunk");
-    for (int i = optind; i < argc; i++) {
+    if (n == 0) return opts_error(&show_cmd, "give at least one %s id", doc ? "doc" : "chunk");
+    for (int i = 0; i < n; i++) {
         char *end;
-        strtoull(argv[i], &end, 10);
-        if (end == argv[i] || *end || argv[i][0] == '-' || argv[i][0] == '+')
-            return cli_usage_error(usage_str, "bad id '%s' (a decimal %s id)", argv[i], doc ? "doc" : "chunk");
+        strtoull(ids[i], &end, 10);
+        if (end == ids[i] || *end || ids[i][0] == '-' || ids[i][0] == '+')
+            return opts_error(&show_cmd, "bad id '%s' (a decimal %s id)", ids[i], doc ? "doc" : "chunk");
     }
     struct store *s = NULL;
     struct store_txn *t = NULL;
@@ -224,9 +214,9 @@ int cmd_show(int argc, char **argv)
         return rc;
     }
     int rc = EXIT_OK;
-    for (int i = optind; i < argc; i++) {
-        uint64_t id = strtoull(argv[i], NULL, 10);
-        if (!json && i > optind) putchar('\n');
+    for (int i = 0; i < n; i++) {
+        uint64_t id = strtoull(ids[i], NULL, 10);
+        if (!json && i > 0) putchar('\n');
         int r = doc ? show_doc(t, id, json) : show_chunk(t, id, json);
         if (r == ERR_NOTFOUND) {
             fflush(stdout);
@@ -234,7 +224,7 @@ int cmd_show(int argc, char **argv)
             rc = EXIT_FAIL;
         } else if (r < 0) {
             fflush(stdout);
-            rc = cli_fail(argv[i]);
+            rc = cli_fail(ids[i]);
             break;
         }
     }
@@ -244,5 +234,15 @@ int cmd_show(int argc, char **argv)
     }
     store_read_end(t);
     store_close(s);
+    return rc;
+}
+
+int cmd_show(int argc, char **argv)
+{
+    struct show_options o = { 0 };
+    int first, rc = opts_parse(&show_cmd, &o, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
+    rc = show(o.store, o.doc, o.json, argv + first, argc - first);
+    opts_release(&show_cmd, &o);
     return rc;
 }

@@ -3,7 +3,7 @@
  * or as one JSON object (the output contract of issue 5: at least shards,
  * docs, chunks, vectors, dim, model).
  */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,39 +12,29 @@
 #include "index/store/store.h"
 #include "log.h"
 #include "json.h"
+#include "opts.h"
 
-static const char usage_str[] =
-    "usage: semindex stats --store DIR [--json]\n"
-    "\n"
-    "  -s, --store DIR   the store\n"
-    "  --json            one JSON object instead of text\n"
-    "  -q, -v            quieter, more verbose\n"
-    "\n"
-    "Prints the model, dimension, vector type, generation and the counts of shards,\n"
-    "documents, chunks and vectors. Reading never blocks a running ingest.\n";
+struct stats_options {
+    char *store;
+    int json;
+};
 
-int cmd_stats(int argc, char **argv)
+#define O(f) offsetof(struct stats_options, f)
+static const struct opt stats_opts[] = {
+    OPT("store", 's', OPT_STR, O(store), "DIR", "the store", .flags = OPT_REQUIRED),
+    OPT("json", 0, OPT_FLAG, O(json), NULL, "one JSON object instead of text"),
+};
+#undef O
+static const struct opt_group stats_groups[] = { OPT_GROUP(stats_opts, 0, NULL) };
+static const struct opts_cmd stats_cmd = {
+    .name = "stats", .groups = stats_groups, .n_groups = 1,
+    .outro = "Prints the model, dimension, vector type, generation and the counts of shards,\n"
+             "documents, chunks and vectors. Reading never blocks a running ingest.\n",
+};
+
+/* stats: print what the store at dir holds; the exit status. */
+static int stats(const char *dir, int json)
 {
-    static const struct option longopts[] = {
-        { "store", required_argument, NULL, 's' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *dir = NULL;
-    int json = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":s:hqv", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'j': json = 1; break;
-        case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_bad_option(usage_str, c, argv);
-        }
-    }
-    if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
-    if (!dir) return cli_usage_error(usage_str, "--store is required");
     struct store *s;
     if (store_open(dir, STORE_RDONLY, &s) < 0) return cli_fail(NULL);
     struct store_info in;
@@ -87,3 +77,14 @@ int cmd_stats(int argc, char **argv)
     }
     return EXIT_OK;
 }
+
+int cmd_stats(int argc, char **argv)
+{
+    struct stats_options o = { 0 };
+    int first, rc = opts_parse(&stats_cmd, &o, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
+    rc = stats(o.store, o.json);
+    opts_release(&stats_cmd, &o);
+    return rc;
+}
+

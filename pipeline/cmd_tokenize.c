@@ -2,7 +2,7 @@
  * cmd_tokenize.c - `semindex tokenize`: the token ids sentence-transformers
  * would feed the model, one JSON line per input text, in input order.
  */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -12,28 +12,37 @@
 #include "ingest/tokenizer/tokenizer.h"
 #include "log.h"
 #include "mem.h"
+#include "opts.h"
 
-static const char usage_str[] =
-    "usage: semindex tokenize --model DIR [--input FILE] [--input-format lines|jsonl]\n"
-    "                         [--max-length N | --no-truncate] [--offsets] [--threads N]\n"
-    "\n"
-    "Tokenize texts exactly as sentence-transformers does (str.strip(), the model's\n"
-    "tokenizer.json, truncation to max_seq_length) and print one JSON line per text:\n"
-    "  {\"ids\":[...],\"n_untruncated\":N,\"truncated\":false}\n"
-    "\n"
-    "  -m, --model DIR         sentence-transformers model directory, any directory\n"
-    "                          with a tokenizer.json, or a tokenizer.json file\n"
-    "  -i, --input FILE        input texts (default: stdin)\n"
-    "  -f, --input-format FMT  lines: one text per line (default, as embed, query\n"
-    "                          and similarity); jsonl: one object per line with a\n"
-    "                          \"text\" string\n"
-    "      --max-length N      truncate to N tokens (special tokens included)\n"
-    "                          instead of the model's max_seq_length\n"
-    "      --no-truncate       do not truncate to max_seq_length\n"
-    "      --offsets           add \"offsets\": [start,end) byte spans in the stripped text\n"
-    "  -t, --threads N         tokenizer threads (default: all cores)\n"
-    "  -q, -v                  quieter, more verbose\n"
-    "  -h, --help              this help\n";
+struct tokenize_options {
+    char *model, *input;
+    int input_format;  /* enum cli_input_format */
+    long max_length;   /* 0: the model's max_seq_length */
+    int no_truncate, offsets;
+    long threads;      /* 0: all cores */
+};
+
+#define O(f) offsetof(struct tokenize_options, f)
+static const struct opt tokenize_opts[] = {
+    OPT("model", 'm', OPT_STR, O(model), "DIR", "sentence-transformers model directory, any directory\n"
+      "with a tokenizer.json, or a tokenizer.json file", .flags = OPT_REQUIRED),
+    OPT("input", 'i', OPT_STR, O(input), "FILE", "input texts (default: stdin)"),
+    OPT("input-format", 'f', OPT_ENUM, O(input_format), "FMT", "lines: one text per line (default, as embed, query\n"
+      "and similarity); jsonl: one object per line with a\n\"text\" string", .choices = cli_input_formats),
+    OPT("max-length", 0, OPT_INT, O(max_length), "N", "truncate to N tokens (special tokens included)\n"
+      "instead of the model's max_seq_length", .lo = 1, .hi = 1L << 30),
+    OPT("no-truncate", 0, OPT_FLAG, O(no_truncate), NULL, "do not truncate to max_seq_length"),
+    OPT("offsets", 0, OPT_FLAG, O(offsets), NULL, "add \"offsets\": [start,end) byte spans in the stripped text"),
+    OPT("threads", 't', OPT_INT, O(threads), "N", "tokenizer threads (default: all cores)", .hi = 4096),
+};
+#undef O
+static const struct opt_group tokenize_groups[] = { OPT_GROUP(tokenize_opts, 0, NULL) };
+static const struct opts_cmd tokenize_cmd = {
+    .name = "tokenize", .groups = tokenize_groups, .n_groups = 1,
+    .intro = "Tokenize texts exactly as sentence-transformers does (str.strip(), the model's\n"
+             "tokenizer.json, truncation to max_seq_length) and print one JSON line per text:\n"
+             "  {\"ids\":[...],\"n_untruncated\":N,\"truncated\":false}\n",
+};
 
 #define BATCH 4096
 
@@ -56,61 +65,22 @@ static int write_encoding(struct buf *o, const struct tok_encoding *e, int offse
 
 int cmd_tokenize(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "model", required_argument, NULL, 'm' },
-        { "input", required_argument, NULL, 'i' },
-        { "input-format", required_argument, NULL, 'f' },
-        { "no-truncate", no_argument, NULL, 'T' },
-        { "offsets", no_argument, NULL, 'O' },
-        { "max-length", required_argument, NULL, 'L' },
-        { "threads", required_argument, NULL, 't' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *model = NULL, *input = NULL;
-    enum cli_input_format fmt = CLI_IN_LINES;
-    int flags = 0, offsets = 0;
-    long threads = 0, max_length = -1;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":m:i:f:t:hqv", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': model = optarg; break;
-        case 'i': input = optarg; break;
-        case 'f':
-            if (cli_parse_input_format(optarg, &fmt) < 0)
-                return cli_usage_error(usage_str, "--input-format must be lines or jsonl, not '%s'", optarg);
-            break;
-        case 'T': flags |= TOK_NO_TRUNCATE; break;
-        case 'O': offsets = 1; flags |= TOK_OFFSETS; break;
-        case 'L':
-            if (cli_parse_int(optarg, 1, 1L << 30, &max_length) < 0)
-                return cli_usage_error(usage_str, "--max-length must be a positive integer, not '%s'", optarg);
-            break;
-        case 't':
-            if (cli_parse_int(optarg, 0, 4096, &threads) < 0)
-                return cli_usage_error(usage_str, "--threads must be an integer in [0, 4096], not '%s'", optarg);
-            break;
-        case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        default:
-            if (cli_common_opt(c)) break;
-            return cli_bad_option(usage_str, c, argv);
-        }
-    }
-    if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
-    if (!model) return cli_usage_error(usage_str, "--model is required");
+    struct tokenize_options o = { .input_format = CLI_IN_LINES };
+    int first, status = opts_parse(&tokenize_cmd, &o, argc, argv, &first);
+    if (status != OPTS_CONTINUE) return status;
+    int flags = (o.no_truncate ? TOK_NO_TRUNCATE : 0) | (o.offsets ? TOK_OFFSETS : 0);
 
     struct tok *t = NULL;
     struct cli_texts in = { 0 };
     struct tok_encoding *enc = NULL;
-    struct buf o = BUF_INIT;
-    int status = EXIT_FAIL;
-    if (tok_load(model, &t) < 0) {
+    struct buf out = BUF_INIT;
+    status = EXIT_FAIL;
+    if (tok_load(o.model, &t) < 0) {
         cli_fail(NULL);
         goto out;
     }
-    if (max_length > 0) tok_set_max_length(t, (int)max_length);
-    if (cli_read_texts(input, fmt, "text", &in) < 0) {
+    if (o.max_length > 0) tok_set_max_length(t, (int)o.max_length);
+    if (cli_read_texts(o.input, o.input_format, "text", &in) < 0) {
         cli_fail(NULL);
         goto out;
     }
@@ -125,12 +95,12 @@ int cmd_tokenize(int argc, char **argv)
     for (size_t b = 0; b < in.n; b += BATCH) {
         size_t n = in.n - b < BATCH ? in.n - b : BATCH;
         if (tok_encode_batch(t, (const char *const *)in.text + b, in.len + b, n, flags, enc,
-                             (int)threads) < 0) {
+                             (int)o.threads) < 0) {
             cli_fail("tokenize");
             goto out;
         }
         for (size_t i = 0; i < n; i++) {
-            if (write_encoding(&o, &enc[i], offsets) < 0 || fwrite(o.data, 1, o.len, stdout) != o.len) {
+            if (write_encoding(&out, &enc[i], o.offsets) < 0 || fwrite(out.data, 1, out.len, stdout) != out.len) {
                 err_set(ERR_IO, "cannot write to stdout");
                 cli_fail(NULL);
                 goto out;
@@ -146,8 +116,9 @@ int cmd_tokenize(int argc, char **argv)
 out:
     for (size_t i = 0; enc && i < BATCH; i++) tok_encoding_release(&enc[i]);
     mem_free(enc);
-    buf_release(&o);
+    buf_release(&out);
     cli_texts_release(&in);
     tok_free(t);
+    opts_release(&tokenize_cmd, &o);
     return status;
 }

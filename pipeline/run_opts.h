@@ -7,7 +7,10 @@
  * as a flag of the same name (--index-recall 0.95). The command line wins
  * over the file; a list setting (ingest-shards) given on the command line
  * replaces the file's list. docs/run.md is the commented reference and
- * demo/demo.ini an example; `semindex run --help` prints the table.
+ * demo/demo.ini an example; `semindex run --help` prints the table. The
+ * table is an opts.h command of four groups (top level, ingest-, index-,
+ * mine-) with OPTS_SHORT_NAMES and OPTS_BOOL_VALUES; the file is read
+ * through opts_apply's config hook, so flags override it.
  */
 #ifndef SEMINDEX_RUN_OPTS_H
 #define SEMINDEX_RUN_OPTS_H
@@ -60,14 +63,16 @@ void run_options_init(struct run_options *o);
 void run_options_release(struct run_options *o);
 
 /* run_options_parse: apply --config FILE (if any, wherever it appears) and
- * then the other flags of argv[1..argc). A flag is a setting's name
- * ("--ingest-reembed") or that name without its section ("--reembed", the
- * spelling of the command run stands for) when no other setting ends so.  Returns 0, 1 when --help was given
- * (usage printed to stdout), or a negative error with the message naming the
- * file and line or the flag. */
+ * then the other flags of argv[1..argc); positional arguments are shards. A
+ * flag is a setting's name ("--ingest-reembed") or that name without its
+ * section ("--reembed", the spelling of the command run stands for) when no
+ * other setting has that name. Returns 0, OPTS_HELP when --help was given
+ * (nothing printed), or a negative error with the message naming the file
+ * and line or the flag. */
 int run_options_parse(struct run_options *o, int argc, char **argv);
 
-/* run_options_usage: the usage text with every setting (for --help). */
-void run_options_usage(FILE *f);
+/* run_options_usage: the usage text with every setting (for --help); o as
+ * run_options_init left it (its values are checked against the help). */
+void run_options_usage(const struct run_options *o, FILE *f);
 
 #endif
