@@ -37,7 +37,9 @@
 #include "query/search.h"
 #include "run_opts.h"
 
-struct run {
+/* run_state: one `semindex run`: its options, the store, and what each stage
+ * found, for the report */
+struct run_state {
     struct run_options o;
     struct store *s;
     struct shard_list shards;
@@ -66,7 +68,7 @@ struct run {
 
 static void on_reject(void *ctx, const char *shard, const char *entry, uint64_t record, const char *reason)
 {
-    struct run *r = ctx;
+    struct run_state *r = ctx;
     pthread_mutex_lock(&r->rej_mu);
     if (r->n_rej >= RUN_REJECTED_MAX) {
         r->rej_unlisted++;
@@ -86,7 +88,7 @@ static void on_reject(void *ctx, const char *shard, const char *entry, uint64_t 
 enum { ST_DISCOVER, ST_INGEST, ST_INDEX, ST_MINE, ST_REPORT };
 static const char *const stage_names[] = { "discover", "ingest", "index", "mine", "report" };
 
-static int fail(struct run *r, int stage)
+static int fail(struct run_state *r, int stage)
 {
     r->failed_stage = stage_names[stage];
     r->error = mem_strdup(err_msg());
@@ -96,7 +98,7 @@ static int fail(struct run *r, int stage)
 
 /* ---- stages ------------------------------------------------------------ */
 
-static int stage_ingest(struct run *r)
+static int stage_ingest(struct run_state *r)
 {
     struct run_options *o = &r->o;
     const char *model = o->model ? o->model : r->before.model[0] ? r->before.model : ENC_BUILTIN_NGRAM;
@@ -139,7 +141,7 @@ static int stage_ingest(struct run *r)
 
 /* The index and mining both stream the store's vectors (query/search.h
  * search_source): memory is the index and a batch, not the corpus. */
-static int stage_index(struct run *r)
+static int stage_index(struct run_state *r)
 {
     struct run_options *o = &r->o;
     struct buf path = BUF_INIT;
@@ -166,7 +168,7 @@ static int stage_index(struct run *r)
     return 0;
 }
 
-static int stage_mine(struct run *r)
+static int stage_mine(struct run_state *r)
 {
     struct run_options *o = &r->o;
     size_t n = (size_t)r->after.n_vectors;
@@ -247,7 +249,7 @@ static void utc_now(char *out, size_t n, const char *fmt)
     strftime(out, n, fmt, &tm);
 }
 
-static int exit_code(const struct run *r)
+static int exit_code(const struct run_state *r)
 {
     if (r->failed_stage) return EXIT_FAIL;
     /* a glob that matched nothing or a missing path is a rejected input:
@@ -265,7 +267,7 @@ static int set(json_t *obj, const char *key, json_t *v)
 
 #define MS(x) json_real(round((x) * 1000) / 1000)
 
-static int report_json(struct run *r, struct buf *b, int code)
+static int report_json(struct run_state *r, struct buf *b, int code)
 {
     char finished[32];
     utc_now(finished, sizeof finished, "%Y-%m-%dT%H:%M:%SZ");
@@ -327,7 +329,7 @@ static int report_json(struct run *r, struct buf *b, int code)
 
 /* summary: the human summary on stderr (docs/run.md); -q drops it (a
  * failure was already logged as an error) */
-static void summary(const struct run *r, int code)
+static void summary(const struct run_state *r, int code)
 {
     if (log_level < LOG_INFO) return;
     FILE *f = stderr;
@@ -356,7 +358,7 @@ static void summary(const struct run *r, int code)
 
 /* write_report: the JSON to o->report or reports/run-<time>.json, and a copy
  * as reports/last-run.json. A failure to write it is logged, not fatal. */
-static int write_report(struct run *r, int code)
+static int write_report(struct run_state *r, int code)
 {
     struct buf json = BUF_INIT, dir = BUF_INIT, path = BUF_INIT, last = BUF_INIT;
     int rc = report_json(r, &json, code);
@@ -380,7 +382,7 @@ static int write_report(struct run *r, int code)
 
 /* select_part: --part: keep only this task's part of the discovered shards
  * (every task discovers the same list, so all compute the same split). */
-static int select_part(struct run *r)
+static int select_part(struct run_state *r)
 {
     struct part_spec p;
     FORWARD_ERR(part_parse(r->o.part, &p));
@@ -410,7 +412,7 @@ static int select_part(struct run *r)
 
 int cmd_run(int argc, char **argv)
 {
-    struct run r;
+    struct run_state r;
     memset(&r, 0, sizeof r);
     pthread_mutex_init(&r.rej_mu, NULL);
     r.rej = json_array();
