@@ -196,22 +196,18 @@ static int stage_mine(struct run_state *r)
     struct store_txn *t = NULL;
     double t0 = now_sec();
     struct search_src ss = { NULL, NULL, 0 };
-    struct build_source bs;
-    struct mine_source src = { 0 };
+    struct build_source src;
     struct mine_auto au;
     int rc = store_read_begin(r->s, &t);
-    if (rc == 0) rc = search_source(&ss, t, &r->after, &bs);
-    if (rc == 0) {
-        src = (struct mine_source){ bs.next, bs.vector, bs.ctx, bs.rewind };
-        rc = search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups);
-    }
+    if (rc == 0) rc = search_source(&ss, t, &r->after, &src);
+    if (rc == 0) rc = search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups);
     /* exact or ANN by measured throughput (query/mine.h) */
     if (rc == 0) rc = mine_auto_choose(a, &src, n, r->after.dim, &mo, &au);
     if (rc == 0 && a) log_info("mine: estimated exact %.0fs, ann %.0fs", au.exact_seconds, au.ann_seconds);
     if (rc == 0 && !au.use_ann) { ann_free(a); a = NULL; }
     r->mine_mode = a ? "ann" : "exact";
     if (rc == 0) rc = a ? mine_ann_stream(a, r->after.dim, &src, &mo, &p, &np)
-                        : mine_exact_stream(&src, n, r->after.dim, &mo, &p, &np);
+                        : mine_exact_stream(&src, r->after.dim, &mo, &p, &np);
     if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine_min_cluster, &cl);
     if (rc == 0) {
         struct report_summary sm = { .title = o->store, .model = r->after.model, .mode = r->mine_mode,

@@ -391,27 +391,57 @@ static int text_pair_cmp(const void *x, const void *y)
     return c;
 }
 
+/* an id's text hash */
+struct id_hash {
+    int64_t id;
+    struct hash128 h;
+};
+
+static int id_hash_cmp(const void *x, const void *y)
+{
+    const struct id_hash *a = x, *b = y;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+static struct hash128 hash_of(const struct id_hash *v, size_t n, int64_t id)
+{
+    struct id_hash key = { id, { 0, 0 } }, *f = bsearch(&key, v, n, sizeof key, id_hash_cmp);
+    return f->h; /* every id of the pairs was read */
+}
+
 int search_drop_identical(struct store_txn *t, struct mine_pair *p, size_t *np, size_t *identical,
                           size_t *repeated)
 {
-    size_t n = *np, m = 0;
+    size_t n = *np, m = 0, nu = 0;
     *identical = *repeated = 0;
     if (n == 0) return 0;
     struct text_pair *tp = mem_alloc_array(n, sizeof *tp);
     unsigned char *keep = mem_calloc(n, 1);
+    struct id_hash *u = mem_alloc_array(2 * n, sizeof *u);
     int rc = 0;
-    if (!tp || !keep) { rc = err_set(ERR_NOMEM, "out of memory for %zu pairs", n); goto out; }
+    if (!tp || !keep || !u) { rc = err_set(ERR_NOMEM, "out of memory for %zu pairs", n); goto out; }
+    /* each chunk's text hash read once, however many pairs it is in */
     for (size_t i = 0; i < n; i++) {
-        struct store_chunk ca, cb;
-        if ((rc = store_get_chunk(t, (uint64_t)p[i].a, &ca, NULL)) < 0 ||
-            (rc = store_get_chunk(t, (uint64_t)p[i].b, &cb, NULL)) < 0) {
-            err_prefix(rc, "pair %lld, %lld", (long long)p[i].a, (long long)p[i].b);
+        u[2 * i].id = p[i].a;
+        u[2 * i + 1].id = p[i].b;
+    }
+    qsort(u, 2 * n, sizeof *u, id_hash_cmp);
+    for (size_t i = 0; i < 2 * n; i++) {
+        if (nu && u[nu - 1].id == u[i].id) continue;
+        struct store_chunk c;
+        if ((rc = store_get_chunk(t, (uint64_t)u[i].id, &c, NULL)) < 0) {
+            err_prefix(rc, "chunk %lld of a mined pair", (long long)u[i].id);
             goto out;
         }
-        if (hash_eq(ca.text_hash, cb.text_hash)) { (*identical)++; continue; }
-        int lt = hash_cmp(ca.text_hash, cb.text_hash) < 0;
-        tp[m].lo = lt ? ca.text_hash : cb.text_hash;
-        tp[m].hi = lt ? cb.text_hash : ca.text_hash;
+        u[nu].id = u[i].id;
+        u[nu++].h = c.text_hash;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct hash128 ha = hash_of(u, nu, p[i].a), hb = hash_of(u, nu, p[i].b);
+        if (hash_eq(ha, hb)) { (*identical)++; continue; }
+        int lt = hash_cmp(ha, hb) < 0;
+        tp[m].lo = lt ? ha : hb;
+        tp[m].hi = lt ? hb : ha;
         tp[m].a = p[i].a;
         tp[m].b = p[i].b;
         tp[m].idx = i;
@@ -429,6 +459,7 @@ int search_drop_identical(struct store_txn *t, struct mine_pair *p, size_t *np, 
 out:
     mem_free(tp);
     mem_free(keep);
+    mem_free(u);
     return rc;
 }
 

@@ -190,7 +190,8 @@ int search_src(void *ctx, int64_t id, struct report_src *out);
  * whose two texts already form a better pair (a duplicate of a or of b paired
  * with the same other text): each pair of distinct texts is kept once, as the
  * pair of the lowest chunk ids (a, then b: the same pair whatever order or
- * mining mode gave them). Counts what left in *identical and *repeated. */
+ * mining mode gave them). Counts what left in *identical and *repeated.
+ * Each chunk's record is read once, however many pairs name it. */
 int search_drop_identical(struct store_txn *t, struct mine_pair *p, size_t *np, size_t *identical,
                           size_t *repeated);
 
