@@ -16,8 +16,9 @@
  *          (a header line first; text fields escaped as in report.h: \\ \t
  *          \n \r)
  *   jsonl  {"query": i, "rank": r, "score": s, "id": chunk, "doc": doc, "text":
- *          "...", "shard", "entry", "record", "ext_id", "start", "end",
- *          "newer_than_index": n}   (n: search.h struct search_staleness .newer)
+ *          "...", "shard", "entry", "record", "offset", "ext_id", "start",
+ *          "end", "newer_than_index": n}   (n: search.h struct
+ *          search_staleness .newer)
  */
 #include <getopt.h>
 #include <math.h>
@@ -78,7 +79,7 @@ static int print_hit(void *ctx, const struct search_hit *h)
                (unsigned long long)s->doc);
         report_tsv_field(stdout, s->text.data ? s->text.data : "", s->text.len);
         putchar('\t');
-        report_tsv_prov(stdout, s);
+        report_tsv_prov(stdout, s, 0);
         putchar('\n');
     }
     return 0;
