@@ -60,12 +60,23 @@ struct query_out {
     int jsonl;
     long long newer;    /* chunks newer than the index ("newer_than_index") */
     struct buf line;
+    int started;        /* the tsv header is out */
 };
+
+/* start: the tsv header, once, when the first hit or the end of a search
+ * that failed nowhere comes */
+static void start(struct query_out *o)
+{
+    if (!o->jsonl && !o->started)
+        printf("query\trank\tscore\tid\tdoc\ttext\tshard\tentry\trecord\text_id\tstart\tend\n");
+    o->started = 1;
+}
 
 static int print_hit(void *ctx, const struct search_hit *h)
 {
     struct query_out *o = ctx;
     const struct report_src *s = h->src;
+    start(o);
     if (o->jsonl) {
         buf_reset(&o->line);
         buf_printf(&o->line, "{\"query\": %zu, \"rank\": %d, \"score\": %.6f, \"id\": %lld, \"doc\": %llu, \"text\": ",
@@ -168,7 +179,7 @@ int cmd_query(int argc, char **argv)
     rq.id = qid;
     struct search *se = NULL;
     struct cli_texts q = { 0 };
-    struct query_out qo = { jsonl, 0, BUF_INIT };
+    struct query_out qo = { jsonl, 0, BUF_INIT, 0 };
     int rc = EXIT_FAIL;
     if (search_open(dir, &so, &se) < 0) {
         rc = cli_fail(NULL);
@@ -204,11 +215,11 @@ int cmd_query(int argc, char **argv)
         rq.len = q.len;
         rq.n = q.n;
     }
-    if (!jsonl) printf("query\trank\tscore\tid\tdoc\ttext\tshard\tentry\trecord\text_id\tstart\tend\n");
     if (search_query(se, &rq, print_hit, &qo) < 0) {
         rc = cli_fail(NULL);
         goto out;
     }
+    start(&qo);
     rc = EXIT_OK;
 out:
     search_close(se);
