@@ -32,6 +32,7 @@
 #include "log.h"
 #include "mem.h"
 #include "query/report.h"
+#include "query/search.h"
 #include "jsonl.h"
 
 static const char usage_str[] =
@@ -89,23 +90,8 @@ static int doc_prov(struct store_txn *t, const struct store_chunk *c, struct rep
     src->start = c->start;
     src->end = c->end;
     if (*cached == c->doc + 1) return 0;
-    buf_reset(&src->shard); buf_reset(&src->entry); buf_reset(&src->ext_id);
-    src->known = 0;
-    struct store_doc d = STORE_DOC_INIT;
-    int rc = store_get_doc(t, c->doc, &d);
-    if (rc == 0) {
-        src->known = 1;
-        src->record = d.record;
-        src->offset = d.offset;
-        buf_append(&src->shard, d.shard.data ? d.shard.data : "", d.shard.len);
-        buf_append(&src->entry, d.entry.data ? d.entry.data : "", d.entry.len);
-        rc = buf_append(&src->ext_id, d.ext_id.data ? d.ext_id.data : "", d.ext_id.len);
-    } else if (rc == ERR_NOTFOUND) {
-        rc = 0;
-    }
-    store_doc_release(&d);
     *cached = c->doc + 1;
-    return rc;
+    return search_src_doc(t, c->doc, src);
 }
 
 static int export_jsonl(struct store_txn *t, int dim, FILE *f)

@@ -215,16 +215,15 @@ int search_open_encoder(const struct store_info *in, const char *model, int n_th
     return 0;
 }
 
-int search_src(void *ctx, int64_t id, struct report_src *out)
+int search_src_doc(struct store_txn *t, uint64_t doc, struct report_src *out)
 {
-    struct store_txn *t = ctx;
-    struct store_chunk ch;
-    FORWARD_ERR(store_get_chunk(t, (uint64_t)id, &ch, &out->text));
-    out->doc = ch.doc;
-    out->start = ch.start;
-    out->end = ch.end;
+    buf_reset(&out->shard);
+    buf_reset(&out->entry);
+    buf_reset(&out->ext_id);
+    out->known = 0;
+    out->record = out->offset = 0;
     struct store_doc d = STORE_DOC_INIT;
-    int rc = store_get_doc(t, ch.doc, &d);
+    int rc = store_get_doc(t, doc, &d);
     if (rc == 0) {
         out->known = 1;
         out->record = d.record;
@@ -237,6 +236,17 @@ int search_src(void *ctx, int64_t id, struct report_src *out)
     }
     store_doc_release(&d);
     return rc;
+}
+
+int search_src(void *ctx, int64_t id, struct report_src *out)
+{
+    struct store_txn *t = ctx;
+    struct store_chunk ch;
+    FORWARD_ERR(store_get_chunk(t, (uint64_t)id, &ch, &out->text));
+    out->doc = ch.doc;
+    out->start = ch.start;
+    out->end = ch.end;
+    return search_src_doc(t, ch.doc, out);
 }
 
 /* ---- search ---------------------------------------------------------- */

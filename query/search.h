@@ -182,8 +182,11 @@ struct mine_clusters;
 /* search_src: report.h's report_src_fn over a store snapshot (ctx is the
  * struct store_txn *): the chunk's text and its provenance (doc id, shard
  * key, entry, record number and offset, external id, byte span). A chunk
- * whose doc record is missing has its text but known = 0. */
+ * whose doc record is missing has its text but known = 0.
+ * search_src_doc: the doc record's part of it (known, shard, entry, record,
+ * offset, ext_id) for document doc, replacing what out held of it. */
 int search_src(void *ctx, int64_t id, struct report_src *out);
+int search_src_doc(struct store_txn *t, uint64_t doc, struct report_src *out);
 
 /* search_drop_identical: remove, in place and keeping the order, the pairs
  * whose two chunks have the same text hash (identical texts), and the pairs
