@@ -330,8 +330,7 @@ int bench_build(int argc, char **argv)
     mo.top_k = (int)top_k;
     mo.threshold = (float)thr;
     mo.max_pairs = (size_t)n * (size_t)top_k;
-    struct mine_source msrc = { src.next, src.vector, src.ctx, src.rewind };
-    if (src.rewind(src.ctx) < 0 || mine_ann_stream(a, (int)dim, &msrc, &mo, &pairs, &np) < 0) {
+    if (src.rewind(src.ctx) < 0 || mine_ann_stream(a, (int)dim, &src, &mo, &pairs, &np) < 0) {
         cli_fail(NULL);
         goto out;
     }

@@ -3,16 +3,18 @@
  * to numpy, FAISS or anything else.
  *
  *   jsonl  one object per chunk in chunk-id order:
- *          {"id", "doc", "text", "start", "end", "n_tokens", "truncated",
- *           "vector": [floats as stored], "shard", "entry", "record", "ext_id"}
+ *          {"id", "doc", "text", "n_tokens", "truncated", "vector": [floats
+ *           as stored], "shard", "entry", "record", "offset", "ext_id",
+ *           "start", "end"}
  *   npy    FILE.npy: NumPy format 1.0, '<f4', shape (n, dim), rows in chunk-id
  *          order; beside it FILE.jsonl with {"row", "id", "doc", "text",
- *          "shard", "entry", "record", "ext_id", "start", "end"} per row.
+ *          "shard", "entry", "record", "offset", "ext_id", "start", "end"}
+ *          per row.
  *          Both go through fs_atomic (common/fsutil.h): files are written to
  *          temporary names and renamed at the end; to a stream (/dev/null, a
  *          FIFO, /dev/stdout) only the .npy bytes are written.
- * The provenance fields (query/report.h) are null for a chunk whose document
- * record is missing.
+ * The provenance fields are query/report.h's (report_json_prov): the five of
+ * the document record are null for a chunk whose document record is missing.
  *
  * Everything comes from one read snapshot, so an ingest running meanwhile
  * neither blocks the export nor tears it.
@@ -30,6 +32,7 @@
 #include "log.h"
 #include "mem.h"
 #include "query/report.h"
+#include "query/search.h"
 #include "jsonl.h"
 
 static const char usage_str[] =
@@ -83,27 +86,12 @@ fail:
  * once for consecutive chunks of one document) */
 static int doc_prov(struct store_txn *t, const struct store_chunk *c, struct report_src *src, uint64_t *cached)
 {
+    src->doc = c->doc;
     src->start = c->start;
     src->end = c->end;
     if (*cached == c->doc + 1) return 0;
-    buf_reset(&src->shard); buf_reset(&src->entry); buf_reset(&src->ext_id);
-    src->known = 0;
-    struct store_doc d = STORE_DOC_INIT;
-    int rc = store_get_doc(t, c->doc, &d);
-    if (rc == 0) {
-        src->known = 1;
-        src->doc = c->doc;
-        src->record = d.record;
-        src->offset = d.offset;
-        buf_append(&src->shard, d.shard.data ? d.shard.data : "", d.shard.len);
-        buf_append(&src->entry, d.entry.data ? d.entry.data : "", d.entry.len);
-        rc = buf_append(&src->ext_id, d.ext_id.data ? d.ext_id.data : "", d.ext_id.len);
-    } else if (rc == ERR_NOTFOUND) {
-        rc = 0;
-    }
-    store_doc_release(&d);
     *cached = c->doc + 1;
-    return rc;
+    return search_src_doc(t, c->doc, src);
 }
 
 static int export_jsonl(struct store_txn *t, int dim, FILE *f)
@@ -121,25 +109,13 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
         buf_printf(&out, "{\"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)c.id,
                    (unsigned long long)c.doc);
         jsonl_str(&out, text.data, text.len);
-        buf_printf(&out, ", \"start\": %llu, \"end\": %llu, \"n_tokens\": %d, \"truncated\": %s, ",
-                   (unsigned long long)c.start, (unsigned long long)c.end, c.n_tokens,
-                   c.truncated ? "true" : "false");
+        buf_printf(&out, ", \"n_tokens\": %d, \"truncated\": %s, ", c.n_tokens, c.truncated ? "true" : "false");
         buf_puts(&out, "\"vector\": ");
         int vr = dim > 0 ? store_get_vector(t, c.id, v) : ERR_NOTFOUND;
         if (vr == 0) put_floats(&out, v, dim);
         else if (vr == ERR_NOTFOUND) buf_puts(&out, "null");
         else rc = vr;
-        if (src.known) {
-            buf_puts(&out, ", \"shard\": ");
-            jsonl_str(&out, src.shard.data ? src.shard.data : "", src.shard.len);
-            buf_puts(&out, ", \"entry\": ");
-            jsonl_str(&out, src.entry.data ? src.entry.data : "", src.entry.len);
-            buf_printf(&out, ", \"record\": %llu, \"offset\": %llu, \"ext_id\": ", (unsigned long long)src.record,
-                       (unsigned long long)src.offset);
-            jsonl_str(&out, src.ext_id.data ? src.ext_id.data : "", src.ext_id.len);
-        } else {
-            buf_puts(&out, ", \"shard\": null, \"entry\": null, \"record\": null, \"offset\": null, \"ext_id\": null");
-        }
+        report_json_prov(&out, &src, "", 0);
         buf_puts(&out, "}\n");
         if (out.len > (1 << 20) && rc == 0) rc = write_buf(f, &out);
     }

@@ -204,10 +204,8 @@ int cmd_mine(int argc, char **argv)
     if (search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups) < 0) { rc = cli_fail(NULL); goto out; }
     /* the store's vectors, normalized, streamed and by id (query/search.h) */
     struct search_src ss = { NULL, NULL, 0 };
-    struct build_source bs;
-    struct mine_source src = { 0 };
-    int mrc = search_source(&ss, t, &in, &bs);
-    if (mrc == 0) src = (struct mine_source){ bs.next, bs.vector, bs.ctx, bs.rewind };
+    struct build_source src;
+    int mrc = search_source(&ss, t, &in, &src);
     if (mrc == 0 && mode == 0 && clusters != 2) {
         /* auto: exact or ANN by measured throughput (query/mine.h) */
         struct mine_auto au;
@@ -227,7 +225,7 @@ int cmd_mine(int argc, char **argv)
     double t0 = now_sec();
     if (mrc == 0 && a) mrc = mine_ann_stream(a, in.dim, &src, &mo, &pairs, &np);
     else if (mrc == 0 && x) mrc = mine_exact(x, ids, n, in.dim, &mo, &pairs, &np);
-    else if (mrc == 0) mrc = mine_exact_stream(&src, n, in.dim, &mo, &pairs, &np);
+    else if (mrc == 0) mrc = mine_exact_stream(&src, in.dim, &mo, &pairs, &np);
     search_source_release(&ss);
     if (mrc < 0) { rc = cli_fail(NULL); goto out; }
     if (clusters == 1 && mine_components(pairs, np, (float)cthr, (size_t)min_size, &cl) < 0) { rc = cli_fail(NULL); goto out; }

@@ -37,7 +37,9 @@
 #include "query/search.h"
 #include "run_opts.h"
 
-struct run {
+/* run_state: one `semindex run`: its options, the store, and what each stage
+ * found, for the report */
+struct run_state {
     struct run_options o;
     struct store *s;
     struct shard_list shards;
@@ -66,7 +68,7 @@ struct run {
 
 static void on_reject(void *ctx, const char *shard, const char *entry, uint64_t record, const char *reason)
 {
-    struct run *r = ctx;
+    struct run_state *r = ctx;
     pthread_mutex_lock(&r->rej_mu);
     if (r->n_rej >= RUN_REJECTED_MAX) {
         r->rej_unlisted++;
@@ -86,7 +88,7 @@ static void on_reject(void *ctx, const char *shard, const char *entry, uint64_t 
 enum { ST_DISCOVER, ST_INGEST, ST_INDEX, ST_MINE, ST_REPORT };
 static const char *const stage_names[] = { "discover", "ingest", "index", "mine", "report" };
 
-static int fail(struct run *r, int stage)
+static int fail(struct run_state *r, int stage)
 {
     r->failed_stage = stage_names[stage];
     r->error = mem_strdup(err_msg());
@@ -96,7 +98,7 @@ static int fail(struct run *r, int stage)
 
 /* ---- stages ------------------------------------------------------------ */
 
-static int stage_ingest(struct run *r)
+static int stage_ingest(struct run_state *r)
 {
     struct run_options *o = &r->o;
     const char *model = o->model ? o->model : r->before.model[0] ? r->before.model : ENC_BUILTIN_NGRAM;
@@ -139,7 +141,7 @@ static int stage_ingest(struct run *r)
 
 /* The index and mining both stream the store's vectors (query/search.h
  * search_source): memory is the index and a batch, not the corpus. */
-static int stage_index(struct run *r)
+static int stage_index(struct run_state *r)
 {
     struct run_options *o = &r->o;
     struct buf path = BUF_INIT;
@@ -166,7 +168,7 @@ static int stage_index(struct run *r)
     return 0;
 }
 
-static int stage_mine(struct run *r)
+static int stage_mine(struct run_state *r)
 {
     struct run_options *o = &r->o;
     size_t n = (size_t)r->after.n_vectors;
@@ -194,22 +196,18 @@ static int stage_mine(struct run *r)
     struct store_txn *t = NULL;
     double t0 = now_sec();
     struct search_src ss = { NULL, NULL, 0 };
-    struct build_source bs;
-    struct mine_source src = { 0 };
+    struct build_source src;
     struct mine_auto au;
     int rc = store_read_begin(r->s, &t);
-    if (rc == 0) rc = search_source(&ss, t, &r->after, &bs);
-    if (rc == 0) {
-        src = (struct mine_source){ bs.next, bs.vector, bs.ctx, bs.rewind };
-        rc = search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups);
-    }
+    if (rc == 0) rc = search_source(&ss, t, &r->after, &src);
+    if (rc == 0) rc = search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups);
     /* exact or ANN by measured throughput (query/mine.h) */
     if (rc == 0) rc = mine_auto_choose(a, &src, n, r->after.dim, &mo, &au);
     if (rc == 0 && a) log_info("mine: estimated exact %.0fs, ann %.0fs", au.exact_seconds, au.ann_seconds);
     if (rc == 0 && !au.use_ann) { ann_free(a); a = NULL; }
     r->mine_mode = a ? "ann" : "exact";
     if (rc == 0) rc = a ? mine_ann_stream(a, r->after.dim, &src, &mo, &p, &np)
-                        : mine_exact_stream(&src, n, r->after.dim, &mo, &p, &np);
+                        : mine_exact_stream(&src, r->after.dim, &mo, &p, &np);
     if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine_min_cluster, &cl);
     if (rc == 0) {
         struct report_summary sm = { .title = o->store, .model = r->after.model, .mode = r->mine_mode,
@@ -247,7 +245,7 @@ static void utc_now(char *out, size_t n, const char *fmt)
     strftime(out, n, fmt, &tm);
 }
 
-static int exit_code(const struct run *r)
+static int exit_code(const struct run_state *r)
 {
     if (r->failed_stage) return EXIT_FAIL;
     /* a glob that matched nothing or a missing path is a rejected input:
@@ -265,7 +263,7 @@ static int set(json_t *obj, const char *key, json_t *v)
 
 #define MS(x) json_real(round((x) * 1000) / 1000)
 
-static int report_json(struct run *r, struct buf *b, int code)
+static int report_json(struct run_state *r, struct buf *b, int code)
 {
     char finished[32];
     utc_now(finished, sizeof finished, "%Y-%m-%dT%H:%M:%SZ");
@@ -327,7 +325,7 @@ static int report_json(struct run *r, struct buf *b, int code)
 
 /* summary: the human summary on stderr (docs/run.md); -q drops it (a
  * failure was already logged as an error) */
-static void summary(const struct run *r, int code)
+static void summary(const struct run_state *r, int code)
 {
     if (log_level < LOG_INFO) return;
     FILE *f = stderr;
@@ -356,7 +354,7 @@ static void summary(const struct run *r, int code)
 
 /* write_report: the JSON to o->report or reports/run-<time>.json, and a copy
  * as reports/last-run.json. A failure to write it is logged, not fatal. */
-static int write_report(struct run *r, int code)
+static int write_report(struct run_state *r, int code)
 {
     struct buf json = BUF_INIT, dir = BUF_INIT, path = BUF_INIT, last = BUF_INIT;
     int rc = report_json(r, &json, code);
@@ -380,7 +378,7 @@ static int write_report(struct run *r, int code)
 
 /* select_part: --part: keep only this task's part of the discovered shards
  * (every task discovers the same list, so all compute the same split). */
-static int select_part(struct run *r)
+static int select_part(struct run_state *r)
 {
     struct part_spec p;
     FORWARD_ERR(part_parse(r->o.part, &p));
@@ -410,7 +408,7 @@ static int select_part(struct run *r)
 
 int cmd_run(int argc, char **argv)
 {
-    struct run r;
+    struct run_state r;
     memset(&r, 0, sizeof r);
     run_options_init(&r.o);
     int prc = run_options_parse(&r.o, argc, argv);

@@ -49,6 +49,10 @@
 #define DEFAULT_MAP (1ull << 30)
 #define MAX_TEXT (1u << 30)
 
+/* reads between releases of the pages read (drop_read below) */
+#define ITER_RELEASE_EVERY 1024
+#define GET_RELEASE_EVERY 256
+
 struct store {
     char *dir;
     MDB_env *env;
@@ -60,8 +64,6 @@ struct store {
     ZSTD_DDict *ddict;
     uint32_t dict_id;
     ZSTD_CCtx *cctx;             /* used inside write transactions only (serialized) */
-    uintptr_t map0, map1;        /* LMDB's mapping of data.mdb (drop_pages), 0 = unknown */
-    unsigned long gets;          /* store_get_vector calls (drop_pages every GET_RELEASE_EVERY) */
     /* the dictionary sample (store_dict_*; the single writer's thread only) */
     enum { DICT_UNKNOWN, DICT_SAMPLING, DICT_SETTLED } dict_state;
     struct buf sample;           /* the texts offered, back to back */
@@ -81,6 +83,9 @@ struct store_txn {
     int all;                     /* sees the chunks of shards in progress (writes, ingest) */
     uint64_t *pending;           /* otherwise: the ordinals of shards in progress, hidden */
     size_t n_pending;
+    uintptr_t got[GET_RELEASE_EVERY][2];       /* values read by id, not yet released ([start, end)) */
+    unsigned n_got;
+    uintptr_t seen_lo, seen_hi;  /* the lowest and highest address read (drop_read) */
 };
 
 struct store_iter {
@@ -96,52 +101,71 @@ struct store_iter {
 /* Vector reads (a scan for the index build or mining, reads by id for
  * tuning and re-scoring) touch pages that then stay mapped into the process
  * and count in its resident memory although nothing reads them again (and
- * the kernel maps up to 64 KiB around each faulting page). So the mapped
- * range of what was read is released: every 1024 vectors of a scan (their
- * 64 KiB-aligned windows), and the whole map every 256 reads by id
- * (MADV_DONTNEED, within LMDB's map of data.mdb as /proc/self/maps shows it: the environment is mapped read-only and shared, so this
- * only drops the mapping; the page cache keeps the data and a later read
- * faults it back in). */
-#define ITER_RELEASE_EVERY 1024
-#define GET_RELEASE_EVERY 256   /* reads by id between releases of the whole map */
-/* map_find: the mapping of /proc/self/maps that holds address a */
-static void map_find(struct store *s, uintptr_t a)
+ * the kernel maps up to 64 KiB around each faulting page). So the pages of
+ * what was read are released (MADV_DONTNEED): a scan's range every
+ * ITER_RELEASE_EVERY vectors, the reads by id of a transaction every
+ * GET_RELEASE_EVERY reads and at its end, each widened to its 64 KiB
+ * windows as far as it stays between the lowest and the highest address the
+ * transaction read (LMDB maps data.mdb as one range, so all between two of
+ * its addresses is in the map; the map's own address is not known:
+ * mdb_env_info's me_mapaddr is set only for MDB_FIXEDMAP). The environment
+ * is mapped read-only and shared, so this only drops the mapping; the page
+ * cache keeps the data and a later read faults it back in. Only a read
+ * transaction's values are released: they always lie in the map, while a
+ * write transaction's may lie in its dirty pages (heap memory, which
+ * MADV_DONTNEED would zero). */
+
+/* saw_read: note that t read [a, b) */
+static void saw_read(struct store_txn *t, uintptr_t a, uintptr_t b)
 {
-    s->map0 = s->map1 = 0;
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && a >= lo && a < hi && strstr(line, "data.mdb")) {
-            s->map0 = lo;
-            s->map1 = hi;
-            break;
-        }
-    }
-    if (f) fclose(f);
+    if (!t->seen_lo || a < t->seen_lo) t->seen_lo = a;
+    if (b > t->seen_hi) t->seen_hi = b;
 }
 
-static void drop_pages(struct store *s, uintptr_t a, uintptr_t b)
+/* drop_read: release the pages holding [a, b), read through t */
+static void drop_read(const struct store_txn *t, uintptr_t a, uintptr_t b)
 {
-    if (a < s->map0 || a >= s->map1) {
-        pthread_mutex_lock(&s->mu_dict);
-        if (a < s->map0 || a >= s->map1) map_find(s, a);
-        pthread_mutex_unlock(&s->mu_dict);
-    }
-    uintptr_t m0 = s->map0, m1 = s->map1, w = 65536;
-    if (a < m0 || a >= m1) return; /* not in the map (a write transaction's dirty page) */
+    const uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), w = 65536;
+    if (t->write || b <= a) return;
+    uintptr_t lo = t->seen_lo & ~(pg - 1), hi = (t->seen_hi + pg - 1) & ~(pg - 1);
     a &= ~(w - 1);
     b = (b + w - 1) & ~(w - 1);
-    if (a < m0) a = m0;
-    if (b > m1) b = m1;
+    if (a < lo) a = lo;
+    if (b > hi) b = hi;
     if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
 static void iter_release(struct store_iter *it)
 {
-    if (it->pending && it->hi > it->lo) drop_pages(it->t->s, it->lo, it->hi);
+    if (it->pending) drop_read(it->t, it->lo, it->hi);
     it->pending = 0;
     it->lo = it->hi = 0;
+}
+
+static int cmp_range(const void *x, const void *y)
+{
+    const uintptr_t *a = x, *b = y;
+    return (a[0] > b[0]) - (a[0] < b[0]);
+}
+
+/* got_release: release the values read by id since the last release, as
+ * few ranges as they merge into */
+static void got_release(struct store_txn *t)
+{
+    if (!t->n_got) return;
+    qsort(t->got, t->n_got, sizeof *t->got, cmp_range);
+    uintptr_t lo = t->got[0][0], hi = t->got[0][1];
+    for (unsigned i = 1; i < t->n_got; i++) {
+        if (t->got[i][0] <= hi) {
+            if (t->got[i][1] > hi) hi = t->got[i][1];
+            continue;
+        }
+        drop_read(t, lo, hi);
+        lo = t->got[i][0];
+        hi = t->got[i][1];
+    }
+    drop_read(t, lo, hi);
+    t->n_got = 0;
 }
 
 /* ---- little helpers -------------------------------------------------------- */
@@ -537,6 +561,7 @@ int store_read_begin_pending(struct store *s, struct store_txn **out) { return t
 void store_read_end(struct store_txn *t)
 {
     if (!t) return;
+    got_release(t);
     mdb_txn_abort(t->txn);
     pthread_rwlock_unlock(&t->s->rw_map);
     txn_free(t);
@@ -1324,10 +1349,10 @@ int store_get_vector(struct store_txn *t, uint64_t id, float *out)
         return err_set(ERR_NOTFOUND, "store '%s': no vector %llu", t->s->dir, (unsigned long long)id);
     if (rc < 0) return rc;
     rc = decode_vector(t, id, &v, out);
-    if (__atomic_add_fetch(&t->s->gets, 1, __ATOMIC_RELAXED) % GET_RELEASE_EVERY == 0) {
-        drop_pages(t->s, (uintptr_t)v.mv_data, (uintptr_t)v.mv_data + 1); /* finds the map */
-        drop_pages(t->s, t->s->map0, t->s->map1);
-    }
+    t->got[t->n_got][0] = (uintptr_t)v.mv_data;
+    t->got[t->n_got][1] = (uintptr_t)v.mv_data + v.mv_size;
+    saw_read(t, t->got[t->n_got][0], t->got[t->n_got][1]);
+    if (++t->n_got == GET_RELEASE_EVERY) got_release(t);
     return rc;
 }
 
@@ -1462,6 +1487,7 @@ int store_iter_next(struct store_iter *it, uint64_t *id, float *vec)
     uintptr_t a = (uintptr_t)v.mv_data;
     if (!it->pending || a < it->lo) it->lo = a;
     if (!it->pending || a + v.mv_size > it->hi) it->hi = a + v.mv_size;
+    saw_read(it->t, a, a + v.mv_size);
     if (++it->pending == ITER_RELEASE_EVERY) iter_release(it);
     return 1;
 }
