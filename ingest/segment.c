@@ -36,19 +36,19 @@ void seg_spans_release(struct seg_spans *s)
     memset(s, 0, sizeof *s);
 }
 
-static const char *const mode_names[] = { "doc", "line", "sentence", "paragraph", "window" };
+const char *const seg_mode_names[] = { "doc", "line", "sentence", "paragraph", "window", NULL };
 
 int seg_parse_mode(const char *s, enum seg_mode *out)
 {
     for (int i = 0; i < 5; i++)
-        if (!strcmp(s, mode_names[i])) {
+        if (!strcmp(s, seg_mode_names[i])) {
             *out = (enum seg_mode)i;
             return 0;
         }
     return err_set(ERR_INVALID, "unknown segmentation '%s' (use doc, line, sentence, paragraph or window)", s);
 }
 
-const char *seg_mode_name(enum seg_mode m) { return (unsigned)m < 5 ? mode_names[m] : "?"; }
+const char *seg_mode_name(enum seg_mode m) { return (unsigned)m < 5 ? seg_mode_names[m] : "?"; }
 
 /* ---- lines and paragraphs -------------------------------------------------- */
 

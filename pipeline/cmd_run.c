@@ -113,27 +113,11 @@ static int stage_ingest(struct run_state *r)
     struct enc *e = NULL;
     if (enc_create(model, &eo, &e) < 0) return fail(r, ST_INGEST);
     struct ingest_options io = INGEST_OPTIONS_INIT;
-    if (o->text_field) io.src.text_field = o->text_field;
-    if (o->id_field) io.src.id_field = o->id_field;
-    if (o->column) io.src.column = o->column;
-    io.src.strict = o->strict;
+    ingest_settings_apply(&o->ingest, &io);
     io.src.on_reject = on_reject;
     io.src.reject_ctx = r;
-    io.src.follow_symlinks = o->follow_symlinks;
-    io.reembed = o->reembed;
-    io.src.max_entry = o->max_entry;
-    io.src.max_shard = o->max_shard;
-    io.src.max_record = (size_t)o->max_record;
-    io.batch_tokens = (size_t)o->batch_tokens;
-    io.dtype = o->f16 ? STORE_F16 : STORE_F32;
     io.progress = 1;
-    io.root = r->root[0] ? r->root : o->root;
-    io.seg.window = (int)o->window;
-    io.seg.overlap = (int)o->overlap;
-    if (o->segment && seg_parse_mode(o->segment, &io.seg.mode) < 0) {
-        enc_free(e);
-        return fail(r, ST_INGEST);
-    }
+    if (r->root[0]) io.root = r->root;
     int rc = ingest_run(r->s, e, (const char *const *)r->shards.path, r->shards.n, &io, &r->ing);
     enc_free(e);
     return rc < 0 ? fail(r, ST_INGEST) : 0;
@@ -147,10 +131,7 @@ static int stage_index(struct run_state *r)
     struct buf path = BUF_INIT;
     search_index_path(&path, o->store);
     struct build_options bo = BUILD_OPTIONS_INIT;
-    bo.factory = o->index_type && strcmp(o->index_type, "auto") ? o->index_type : NULL;
-    bo.memory_budget = o->memory_budget;
-    bo.recall_target = o->recall;
-    bo.growth_factor = o->grow_factor;
+    build_settings_apply(&o->index, &bo);
     struct build_meta meta = { r->after.fingerprint, r->after.generation };
     struct store_txn *t = NULL;
     struct search_src ss = { NULL, NULL, 0 };
@@ -173,7 +154,7 @@ static int stage_mine(struct run_state *r)
     struct run_options *o = &r->o;
     size_t n = (size_t)r->after.n_vectors;
     struct buf def = BUF_INIT;
-    const char *out = o->mine_output;
+    const char *out = o->mine.output;
     if (!out) { /* <store>/reports/ does not exist yet on a first run */
         buf_printf(&def, "%s/reports", o->store);
         if (fs_mkdir_p(def.data) < 0) {
@@ -184,15 +165,13 @@ static int stage_mine(struct run_state *r)
         out = def.data;
     }
     struct mine_options mo = MINE_OPTIONS_INIT;
-    mo.top_k = (int)o->mine_top_k;
-    mo.max_pairs = (size_t)o->mine_max_pairs;
-    mo.threshold = (float)o->mine_threshold;
+    mine_settings_apply(&o->mine, &mo);
     struct ann *a = NULL;
     if (search_open_index(o->store, &r->after, 0, &a) < 0) log_info("mine: %s; mining exactly", err_msg());
     struct mine_pair *p = NULL;
     size_t np = 0;
     struct mine_clusters cl = { 0 }, dups = { 0 };
-    struct search_report ro = { out, NULL, o->mine_include_identical, mo.max_pairs, 0 };
+    struct search_report ro = { out, NULL, o->mine.include_identical, mo.max_pairs, 0 };
     struct store_txn *t = NULL;
     double t0 = now_sec();
     struct search_src ss = { NULL, NULL, 0 };
@@ -208,11 +187,11 @@ static int stage_mine(struct run_state *r)
     r->mine_mode = a ? "ann" : "exact";
     if (rc == 0) rc = a ? mine_ann_stream(a, r->after.dim, &src, &mo, &p, &np)
                         : mine_exact_stream(&src, r->after.dim, &mo, &p, &np);
-    if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine_min_cluster, &cl);
+    if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine.min_cluster, &cl);
     if (rc == 0) {
         struct report_summary sm = { .title = o->store, .model = r->after.model, .mode = r->mine_mode,
                                      .n_vectors = n, .top_k = mo.top_k, .max_pairs = ro.max_pairs,
-                                     .threshold = mo.threshold, .seconds = now_sec() - t0, .lang = o->mine_lang };
+                                     .threshold = mo.threshold, .seconds = now_sec() - t0, .lang = o->mine.lang };
         rc = search_write_pairs(t, &ro, &sm, p, &np, &cl, &dups);
         r->mine_identical = sm.identical_dropped;
         r->mine_repeated = sm.repeated_dropped;
@@ -224,7 +203,7 @@ static int stage_mine(struct run_state *r)
         r->mine_pairs = np;
         r->mine_clusters = cl.n;
         r->mine_done = 1;
-        log_info("mine: %zu pairs >= %.2f, %zu clusters (%s) -> %s", np, o->mine_threshold, cl.n,
+        log_info("mine: %zu pairs >= %.2f, %zu clusters (%s) -> %s", np, o->mine.threshold, cl.n,
                  r->mine_mode, out);
     }
     ann_free(a);
@@ -381,8 +360,8 @@ static int write_report(struct run_state *r, int code)
 static int select_part(struct run_state *r)
 {
     struct part_spec p;
-    FORWARD_ERR(part_parse(r->o.part, &p));
-    if (r->o.root) snprintf(r->root, sizeof r->root, "%s", r->o.root);
+    FORWARD_ERR(part_parse(r->o.ingest.part, &p));
+    if (r->o.ingest.root) snprintf(r->root, sizeof r->root, "%s", r->o.ingest.root);
     else if (r->shards.n) FORWARD_ERR(part_common_root((const char *const *)r->shards.path, r->shards.n, r->root, sizeof r->root));
     size_t *idx = NULL, k = 0;
     FORWARD_ERR(part_select((const char *const *)r->shards.path, r->shards.n, r->root, &p, &idx, &k));
@@ -440,13 +419,13 @@ int cmd_run(int argc, char **argv)
     }
 
     double t = now_sec();
-    if (discover_shards_ex((const char *const *)o->shards.v, o->shards.n, o->follow_symlinks, &r.shards, &r.disc) < 0) {
+    if (discover_shards_ex((const char *const *)o->shards.v, o->shards.n, o->ingest.follow_symlinks, &r.shards, &r.disc) < 0) {
         fail(&r, ST_DISCOVER);
         goto report;
     }
     r.t_stage[ST_DISCOVER] = now_sec() - t;
     log_info("discover: %zu shards from %zu patterns", r.shards.n, o->shards.n);
-    if (o->part && select_part(&r) < 0) {
+    if (o->ingest.part && select_part(&r) < 0) {
         fail(&r, ST_DISCOVER);
         goto report;
     }
