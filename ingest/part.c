@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "err.h"
+#include "log.h"
 #include "mem.h"
 
 /* abs_path: realpath, or for a path that does not exist (an unreadable shard
@@ -211,4 +212,33 @@ int part_select(const char *const *paths, size_t n, const char *root, const stru
     mem_free(load);
     mem_free(out);
     return rc;
+}
+
+int part_filter(struct shard_list *l, const struct part_spec *p, const char *root, char *root_out,
+                size_t root_cap)
+{
+    const char *const *paths = (const char *const *)l->path;
+    RETURN_ERR_IF(root_cap == 0, ERR_INVALID, "part_filter: no room for the root");
+    root_out[0] = '\0';
+    if (root) RETURN_ERR_IF((size_t)snprintf(root_out, root_cap, "%s", root) >= root_cap, ERR_INVALID,
+                            "root '%s' is too long", root);
+    else if (l->n) FORWARD_ERR(part_common_root(paths, l->n, root_out, root_cap));
+    size_t *idx = NULL, k = 0;
+    FORWARD_ERR(part_select(paths, l->n, root_out, p, &idx, &k));
+    char **keep = mem_calloc(k ? k : 1, sizeof *keep);
+    if (!keep) {
+        mem_free(idx);
+        return err_set(ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < k; i++) {
+        keep[i] = l->path[idx[i]];
+        l->path[idx[i]] = NULL;
+    }
+    for (size_t i = 0; i < l->n; i++) free(l->path[i]);
+    free(l->path);
+    log_info("part %d of %d: %zu of %zu shards (root '%s')", p->index, p->count, k, l->n, root_out);
+    l->path = keep;
+    l->n = l->cap = k;
+    mem_free(idx);
+    return 0;
 }

@@ -384,26 +384,7 @@ static int select_part(struct run *r)
 {
     struct part_spec p;
     FORWARD_ERR(part_parse(r->o.part, &p));
-    if (r->o.root) snprintf(r->root, sizeof r->root, "%s", r->o.root);
-    else if (r->shards.n) FORWARD_ERR(part_common_root((const char *const *)r->shards.path, r->shards.n, r->root, sizeof r->root));
-    size_t *idx = NULL, k = 0;
-    FORWARD_ERR(part_select((const char *const *)r->shards.path, r->shards.n, r->root, &p, &idx, &k));
-    char **keep = calloc(k ? k : 1, sizeof *keep);
-    if (!keep) {
-        mem_free(idx);
-        return err_set(ERR_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < k; i++) {
-        keep[i] = r->shards.path[idx[i]];
-        r->shards.path[idx[i]] = NULL;
-    }
-    for (size_t i = 0; i < r->shards.n; i++) free(r->shards.path[i]);
-    free(r->shards.path);
-    r->shards.path = keep;
-    r->shards.n = r->shards.cap = k;
-    mem_free(idx);
-    log_info("part %d of %d: %zu shards (root '%s')", p.index, p.count, k, r->root);
-    return 0;
+    return part_filter(&r->shards, &p, r->o.root, r->root, sizeof r->root);
 }
 
 /* ---- the command ------------------------------------------------------- */
