@@ -180,7 +180,7 @@ int cmd_ingest(int argc, char **argv)
     char root[4096];
     if (have_part) {
         /* every task discovers the same list and computes the same split */
-        if (discover_shards_ex(shards, n_shards, o.src.follow_symlinks, &all, NULL) < 0) return cli_fail(NULL);
+        if (discover_shards(shards, n_shards, o.src.follow_symlinks, &all, NULL) < 0) return cli_fail(NULL);
         if (all.n == 0) {
             shard_list_release(&all);
             err_set(ERR_INVALID, "no shards found in the %zu patterns given", n_shards);

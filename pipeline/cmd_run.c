@@ -423,7 +423,7 @@ int cmd_run(int argc, char **argv)
     }
 
     double t = now_sec();
-    if (discover_shards_ex((const char *const *)o->shards.v, o->shards.n, o->follow_symlinks, &r.shards, &r.disc) < 0) {
+    if (discover_shards((const char *const *)o->shards.v, o->shards.n, o->follow_symlinks, &r.shards, &r.disc) < 0) {
         fail(&r, ST_DISCOVER);
         goto report;
     }

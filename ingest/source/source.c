@@ -19,7 +19,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fts.h>
 #include <time.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "fswalk.h"
 #include "log.h"
 #include "mem.h"
 #include "utf8.h"
@@ -945,91 +945,44 @@ static int read_file(struct rd *r, const char *path, const char *rel)
     return read_archive(r, path, rel, m, suffix, NULL, 0);
 }
 
-static int cmp_fts(const FTSENT **a, const FTSENT **b)
-{
-    return strcmp((*a)->fts_name, (*b)->fts_name);
-}
-
-struct devino {
-    dev_t dev;
-    ino_t ino;
+struct walk {
+    int (*visit)(void *ctx, const char *path, const char *rel, int err);
+    void *ctx;
 };
 
-/* seen_add: 1 if (dev, ino) was seen before, else remembers it (0) or ERR_NOMEM. */
-static int seen_add(struct devino **v, size_t *n, size_t *cap, const struct stat *sb)
+/* walk_entry: one entry of fs_walk as visit(path, rel, err): regular files
+ * (err 0), unreadable entries and dangling links to follow (-errno); files
+ * reached before, links not followed, loops and other kinds are skipped */
+static int walk_entry(void *ctx, const struct fs_walk_entry *e)
 {
-    for (size_t i = 0; i < *n; i++)
-        if ((*v)[i].dev == sb->st_dev && (*v)[i].ino == sb->st_ino) return 1;
-    if (*n == *cap) {
-        size_t c = *cap ? 2 * *cap : 64;
-        struct devino *p = mem_realloc(*v, c * sizeof *p);
-        if (!p) return err_set(ERR_NOMEM, "out of memory");
-        *v = p;
-        *cap = c;
+    struct walk *w = ctx;
+    switch (e->kind) {
+    case FS_WALK_FILE:
+        return w->visit(w->ctx, e->path, e->rel, 0);
+    case FS_WALK_ERROR:
+        return w->visit(w->ctx, e->path, e->rel, -e->err);
+    case FS_WALK_DANGLING:
+        return w->visit(w->ctx, e->path, e->rel, -ENOENT);
+    case FS_WALK_SAME:
+        log_info("'%s': the same file as one read before (link), skipped", e->path);
+        return 0;
+    case FS_WALK_SYMLINK:
+        log_debug("'%s': symbolic link not followed (--follow-symlinks)", e->path);
+        return 0;
+    default:
+        return 0; /* FIFOs, devices, sockets: never read inside a directory; loops (warned) */
     }
-    (*v)[(*n)++] = (struct devino){ sb->st_dev, sb->st_ino };
-    return 0;
 }
 
 /* walk: visit(path, rel, err) for every regular file under dir in byte order
- * of names (hidden names skipped), with fts(3): symbolic links are not
- * followed unless follow (then a link back up the tree is reported as a
- * cycle and skipped), and a file reached twice (hard link, or two links) is
- * visited once, so no tree can loop or repeat. */
+ * of names (fs_walk: hidden names skipped, symbolic links not followed unless
+ * follow, a loop reported and skipped, a file reached twice visited once) */
 static int walk(const char *dir, int follow, int (*visit)(void *, const char *, const char *, int), void *ctx)
 {
-    char *const roots[] = { (char *)dir, NULL };
-    FTS *f = fts_open(roots, (follow ? FTS_LOGICAL : FTS_PHYSICAL | FTS_COMFOLLOW) | FTS_NOCHDIR, cmp_fts);
-    if (!f) return visit(ctx, dir, ".", -errno);
-    int rc = 0;
-    size_t base = 0;
-    struct devino *seen = NULL;
-    size_t n_seen = 0, cap_seen = 0;
-    FTSENT *e;
-    while (rc >= 0 && (e = fts_read(f))) {
-        if (e->fts_level == FTS_ROOTLEVEL) {
-            base = e->fts_pathlen;
-            if (base && e->fts_path[base - 1] == '/') base--;
-            if (e->fts_info == FTS_DNR || e->fts_info == FTS_ERR || e->fts_info == FTS_NS)
-                rc = visit(ctx, e->fts_path, ".", -(e->fts_errno ? e->fts_errno : EIO));
-            continue;
-        }
-        const char *rel = e->fts_path + base + 1;
-        if (e->fts_name[0] == '.') {
-            if (e->fts_info == FTS_D) fts_set(f, e, FTS_SKIP);
-            continue;
-        }
-        switch (e->fts_info) {
-        case FTS_D:
-            break;
-        case FTS_DC:
-            log_warn("'%s': symbolic link loop back to '%s', not followed", e->fts_path, e->fts_cycle->fts_path);
-            break;
-        case FTS_DNR: case FTS_ERR: case FTS_NS:
-            rc = visit(ctx, e->fts_path, rel, -(e->fts_errno ? e->fts_errno : EIO));
-            break;
-        case FTS_F: {
-            int dup = seen_add(&seen, &n_seen, &cap_seen, e->fts_statp);
-            if (dup < 0) rc = dup;
-            else if (dup) log_info("'%s': the same file as one read before (link), skipped", e->fts_path);
-            else rc = visit(ctx, e->fts_path, rel, 0);
-            break;
-        }
-        case FTS_SLNONE:
-            if (follow) { /* a dangling link to follow: unreadable */
-                rc = visit(ctx, e->fts_path, rel, -ENOENT);
-                break;
-            }
-            /* fall through */
-        case FTS_SL:
-            log_debug("'%s': symbolic link not followed (--follow-symlinks)", e->fts_path);
-            break;
-        default:
-            break; /* FIFOs, devices, sockets: never read inside a directory */
-        }
-    }
-    mem_free(seen);
-    fts_close(f);
+    struct walk w = { visit, ctx };
+    struct fs_seen seen = FS_SEEN_INIT;
+    int rc = fs_walk(dir, follow, 0, &seen, walk_entry, &w);
+    fs_seen_release(&seen);
     return rc;
 }
 
