@@ -7,8 +7,6 @@
  * ingest at random moments (>= 20 times), resume, and compare the whole store
  * with one clean run.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <lmdb.h>
 #include <signal.h>
 #include <stdint.h>
@@ -21,6 +19,7 @@
 #include "fsutil.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
+#include "ingest/synth.h"
 #include "log.h"
 
 static const char *path_of(const char *name)
@@ -32,59 +31,29 @@ static const char *path_of(const char *name)
     return p[k];
 }
 
-static const char *const words[] = { "하늘", "바다", "고양이가", "강아지는", "학교에", "사람들이", "빠르게",
-                                     "천천히", "노래를", "책을", "먹었다", "달린다", "좋아요", "보았다" };
-
-/* sentence i of a deterministic corpus; every 7th repeats an earlier one */
+/* sentence i of the synthetic corpus (ingest/synth.h): every 7th repeats an earlier one */
 static void sentence(char *out, size_t cap, int i)
 {
-    if (i % 7 == 6) i -= 5;
-    unsigned x = (unsigned)i * 2654435761u;
-    snprintf(out, cap, "%s %s %s %s %d.", words[x % 14], words[(x >> 8) % 14], words[(x >> 16) % 14],
-             words[(x >> 24) % 14], i % 50);
+    struct buf b = BUF_INIT;
+    CHECK_OK(synth_sentence(&b, (uint64_t)i));
+    snprintf(out, cap, "%s", b.data);
+    buf_release(&b);
 }
 
-/* write_shard: a tar.zst of jsonl files with n_docs documents of 3 sentences,
- * plus one txt; salt changes the content (a new version of the shard). */
+/* write_shard: a tar.zst of two jsonl files with n_docs documents of 3
+ * sentences, plus one txt; salt changes the content (a new version). */
 static void write_shard(const char *path, int first, int n_docs, int salt)
 {
-    struct archive *a = archive_write_new();
-    archive_write_set_format_pax_restricted(a);
-    archive_write_add_filter_zstd(a);
-    archive_write_open_filename(a, path);
-    struct buf b = BUF_INIT;
-    for (int part = 0; part < 2; part++) {
-        buf_reset(&b);
-        for (int d = part * n_docs / 2; d < (part + 1) * n_docs / 2; d++) {
-            char s1[200], s2[200], s3[200];
-            sentence(s1, sizeof s1, first + d * 3);
-            sentence(s2, sizeof s2, first + d * 3 + 1 + salt);
-            sentence(s3, sizeof s3, first + d * 3 + 2);
-            buf_printf(&b, "{\"id\": \"d%d\", \"text\": \"%s %s %s\"}\n", first + d, s1, s2, s3);
-        }
-        char name[64];
-        snprintf(name, sizeof name, "part%d.jsonl", part);
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, name);
-        archive_entry_set_size(e, (la_int64_t)b.len);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_write_header(a, e);
-        archive_write_data(a, b.data, b.len);
-        archive_entry_free(e);
-    }
+    struct buf b[2] = { BUF_INIT, BUF_INIT };
+    int half = n_docs / 2;
+    CHECK_OK(synth_docs(&b[0], (uint64_t)first, (uint64_t)first, half, 3, salt));
+    CHECK_OK(synth_docs(&b[1], (uint64_t)(first + half), (uint64_t)(first + 3 * half), half, 3, salt));
     const char *txt = "텍스트 문서의 첫 문장이다. 두 번째 문장이다!\n\n새 문단.";
-    struct archive_entry *e = archive_entry_new();
-    archive_entry_set_pathname(e, "notes.txt");
-    archive_entry_set_size(e, (la_int64_t)strlen(txt));
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_write_header(a, e);
-    archive_write_data(a, txt, strlen(txt));
-    archive_entry_free(e);
-    archive_write_close(a);
-    archive_write_free(a);
-    buf_release(&b);
+    struct synth_entry e[] = { { "part0.jsonl", b[0].data, b[0].len }, { "part1.jsonl", b[1].data, b[1].len },
+                               { "notes.txt", txt, strlen(txt) } };
+    CHECK_OK(synth_write_tar(path, e, 3));
+    buf_release(&b[0]);
+    buf_release(&b[1]);
 }
 
 static int run_ingest(const char *dir, const char *const *shards, size_t n, struct ingest_options *o,
