@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -352,6 +353,22 @@ int fs_mkdir_p(const char *dir)
     }
     mem_free(d);
     if (rc == 0 && !fs_is_dir(dir)) rc = err_set(ERR_IO, "'%s' exists and is not a directory", dir);
+    return rc;
+}
+
+static int remove_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    if (type == FTW_NS && errno == ENOENT) return 0; /* gone meanwhile */
+    if (remove(path) == 0 || errno == ENOENT) return 0;
+    return err_set(ERR_IO, "cannot remove '%s': %s", path, strerror(errno));
+}
+
+int fs_remove_tree(const char *dir)
+{
+    struct stat sb;
+    if (lstat(dir, &sb) < 0 && errno == ENOENT) return 0;
+    int rc = nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    if (rc == -1) return err_set(ERR_IO, "cannot remove '%s': %s", dir, strerror(errno));
     return rc;
 }
 

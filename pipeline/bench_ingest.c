@@ -22,6 +22,7 @@
 
 #include "cli.h"
 #include "err.h"
+#include "fsutil.h"
 #include "hash.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
@@ -114,17 +115,6 @@ static int on_doc(void *ctx, const struct src_doc *d)
     return 0;
 }
 
-static void rm_store(const char *dir)
-{
-    char p[4096];
-    const char *f[] = { "data.mdb", "lock.mdb", "ingest.lock" };
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, f[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-}
-
 int bench_ingest(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -212,7 +202,7 @@ int bench_ingest(int argc, char **argv)
 
         char sd[4200];
         snprintf(sd, sizeof sd, "%s/store", dir);
-        rm_store(sd);
+        fs_remove_tree(sd);
         struct store *s;
         if (store_open(sd, STORE_CREATE, &s) < 0) { rc = cli_fail(NULL); goto out; }
         struct ingest_stats st = { 0 };
@@ -224,7 +214,7 @@ int bench_ingest(int argc, char **argv)
             best_st = st;
         }
         total_chunks = st.chunks;
-        rm_store(sd);
+        fs_remove_tree(sd);
     }
     printf("model              %s (dim %d)\n", model, dim);
     printf("shards             %zu\n", n);

@@ -273,6 +273,16 @@ int main(void)
         CHECK_OK(fs_walk(q.data, 0, 0, NULL, walk_log, &log));
         CHECK_STR(log.data, "error:.;");
         buf_release(&log);
+        /* fs_remove_tree: the whole tree, links removed (not followed), then gone is fine */
+        fs_join(&q, d, "a.txt");
+        fs_join(&r, test_tmpdir(), "outside");
+        CHECK_OK(fs_write_atomic(r.data, "keep", 4));
+        fs_join(&q, d, "b/out");
+        CHECK_INT(symlink(r.data, q.data), 0);
+        CHECK_OK(fs_remove_tree(d));
+        CHECK_INT(fs_exists(d), 0);
+        CHECK_INT(fs_exists(r.data), 1);
+        CHECK_OK(fs_remove_tree(d));
     }
     return test_summary();
 }

@@ -73,17 +73,6 @@ static int run_ingest(const char *dir, const char *const *shards, size_t n, stru
     return rc;
 }
 
-static void rm_store(const char *dir)
-{
-    char p[700];
-    const char *files[] = { "data.mdb", "lock.mdb", "ingest.lock" };
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
-        unlink(p);
-    }
-    rmdir(dir);
-}
-
 /* compare_stores: every chunk (facts, text, vector bytes), doc and shard of a
  * equals b's; returns the number of differences (printing the first few). */
 static int compare_stores(const char *da, const char *db, const char *const *keys, size_t n_keys)
@@ -527,7 +516,7 @@ int main(void)
         CHECK_OK(run_ingest(S3, one, 1, &o3, &st4));
         CHECK_INT(st4.rejected, 1);
         CHECK_INT(st4.chunks, 1);
-        rm_store(S3);
+        fs_remove_tree(S3);
         o3.src.strict = 1;
         struct ingest_stats st5 = { 0 };
         CHECK_INT(run_ingest(S3, one, 1, &o3, &st5), ERR_FORMAT);
@@ -578,7 +567,7 @@ int main(void)
         srand((unsigned)time(NULL) ^ 0x5a5a);
         int kills = 0, bad = 0;
         for (int it = 0; it < 3 && !bad; it++) {
-            rm_store(S5);
+            fs_remove_tree(S5);
             struct ingest_stats st = { 0 };
             CHECK_OK(run_ingest(S5, one, 1, &o, &st));
             pid_t pid = fork();
@@ -632,7 +621,7 @@ int main(void)
 
     TEST("a store of an older semindex (80-byte shard records, no pending list): skips, then replaces on new settings") {
         const char *L = path_of("legacy");
-        rm_store(L);
+        fs_remove_tree(L);
         struct ingest_stats st = { 0 };
         CHECK_OK(run_ingest(L, shards3, 3, &o, &st));
         CHECK_INT(make_legacy(L), 3);
@@ -664,7 +653,7 @@ int main(void)
         oi.batch_chunks = 16; /* many commits inside the shard */
         int done = 0;
         for (int attempt = 0; attempt < 3 && !done; attempt++) {
-            rm_store(W);
+            fs_remove_tree(W);
             write_shard(X, 0, 600, 0);
             struct ingest_stats st = { 0 };
             CHECK_OK(run_ingest(W, &X, 1, &oi, &st));
@@ -747,7 +736,7 @@ int main(void)
             store_close(s);
             /* a first-time shard stopped mid-way: nothing of it */
             const char *W2 = path_of("iso-new");
-            rm_store(W2);
+            fs_remove_tree(W2);
             pid = stop_mid_shard(W2, X, key, &oi, -1, &nord);
             if (pid > 0) {
                 CHECK_OK(store_open(W2, STORE_RDONLY, &s));
@@ -780,7 +769,7 @@ int main(void)
         struct ingest_options oc = o;
         oc.batch_chunks = 16; /* many small transactions: more moments to die in */
         struct ingest_stats st = { 0 };
-        rm_store(REF);
+        fs_remove_tree(REF);
         write_shard(A, 0, 40, 0);
         CHECK_OK(run_ingest(REF, shards3, 3, &oc, &st));
         write_shard(A, 0, 30, 1);
@@ -790,7 +779,7 @@ int main(void)
         srand((unsigned)time(NULL));
         int kills = 0, landed = 0, bad = 0;
         for (int it = 0; (landed < 20 || kills < 20) && it < 60 && !bad; it++) {
-            rm_store(CR);
+            fs_remove_tree(CR);
             write_shard(A, 0, 40, 0);
             struct ingest_stats s1 = { 0 };
             CHECK_OK(run_ingest(CR, shards3, 3, &oc, &s1));
