@@ -39,7 +39,7 @@ static int seen_grow(struct fs_seen *s)
 {
     size_t cap = s->cap ? 2 * s->cap : 256;
     struct fs_devino *slot = mem_calloc(cap, sizeof *slot);
-    if (!slot) return err_set(ERR_NOMEM, "out of memory");
+    if (!slot) return err_nomem();
     for (size_t i = 0; i < s->cap; i++)
         if (s->slot[i].used) *slot_find(slot, cap, s->slot[i].dev, s->slot[i].ino) = s->slot[i];
     mem_free(s->slot);

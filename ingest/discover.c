@@ -37,16 +37,16 @@ static int list_add(struct shard_list *l, const char *path)
 {
     char *real = realpath(path, NULL);
     if (!real) {
-        if (errno == ENOMEM) return err_set(ERR_NOMEM, "out of memory");
+        if (errno == ENOMEM) return err_nomem();
         real = mem_strdup(path);
-        if (!real) return err_set(ERR_NOMEM, "out of memory");
+        if (!real) return err_nomem();
     }
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 64;
         char **p = mem_realloc(l->path, cap * sizeof *p);
         if (!p) {
             free(real);
-            return err_set(ERR_NOMEM, "out of memory");
+            return err_nomem();
         }
         l->path = p;
         l->cap = cap;

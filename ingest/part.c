@@ -148,7 +148,7 @@ int part_key(const char *path, const char *root, struct buf *out)
         return rc;
     }
     free(rp);
-    return rc < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+    return rc < 0 ? err_nomem() : 0;
 }
 
 struct ent {
@@ -178,14 +178,14 @@ int part_select(const char *const *paths, size_t n, const char *root, const stru
     struct ent *e = mem_calloc(n ? n : 1, sizeof *e);
     uint64_t *load = mem_calloc((size_t)p->count, sizeof *load);
     size_t *out = mem_calloc(n ? n : 1, sizeof *out);
-    int rc = e && load && out ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = e && load && out ? 0 : err_nomem();
     struct buf kb = BUF_INIT;
     for (size_t i = 0; i < n && rc == 0; i++) {
         e[i].i = i;
         struct stat sb;
         e[i].size = stat(paths[i], &sb) == 0 ? (uint64_t)sb.st_size : 0;
         if ((rc = part_key(paths[i], root, &kb)) == 0 && !(e[i].key = mem_strdup(kb.data)))
-            rc = err_set(ERR_NOMEM, "out of memory");
+            rc = err_nomem();
     }
     buf_release(&kb);
     if (rc == 0) {
@@ -228,7 +228,7 @@ int part_filter(struct shard_list *l, const struct part_spec *p, const char *roo
     char **keep = mem_calloc(k ? k : 1, sizeof *keep);
     if (!keep) {
         mem_free(idx);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     for (size_t i = 0; i < k; i++) {
         keep[i] = l->path[idx[i]];

@@ -22,7 +22,7 @@ static int push(struct seg_spans *o, const char *text, size_t start, size_t end)
     if (o->n == o->cap) {
         size_t cap = o->cap ? o->cap * 2 : 16;
         struct seg_span *v = mem_realloc(o->v, cap * sizeof *v);
-        if (!v) return err_set(ERR_NOMEM, "out of memory");
+        if (!v) return err_nomem();
         o->v = v;
         o->cap = cap;
     }
@@ -271,7 +271,7 @@ static int windows(const struct seg_options *opt, const char *t, size_t n, struc
         if (rc == 0) {
             st = mem_alloc_array(e.n ? e.n : 1, sizeof *st);
             en = mem_alloc_array(e.n ? e.n : 1, sizeof *en);
-            if (!st || !en) rc = err_set(ERR_NOMEM, "out of memory");
+            if (!st || !en) rc = err_nomem();
             for (size_t i = 0; rc == 0 && i < e.n; i++) {
                 int32_t a = e.offsets[2 * i], b = e.offsets[2 * i + 1];
                 if (a < 0 || b < a || (size_t)b > n) continue;
@@ -296,7 +296,7 @@ static int windows(const struct seg_options *opt, const char *t, size_t n, struc
                 size_t *s2 = mem_realloc(st, cap * sizeof *st), *e2 = s2 ? mem_realloc(en, cap * sizeof *en) : NULL;
                 if (s2) st = s2;
                 if (e2) en = e2;
-                if (!s2 || !e2) { rc = err_set(ERR_NOMEM, "out of memory"); break; }
+                if (!s2 || !e2) { rc = err_nomem(); break; }
             }
             st[cnt] = a;
             en[cnt] = i;

@@ -35,20 +35,20 @@ int synth_sentence(struct buf *out, uint64_t i)
         if (rc == 0) rc = buf_putc(out, ' ');
     }
     if (rc == 0) rc = buf_printf(out, "%d.", (int)(i % 997));
-    return rc < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+    return rc < 0 ? err_nomem() : 0;
 }
 
 int synth_docs(struct buf *out, uint64_t id0, uint64_t s0, int n_docs, int per_doc, int salt)
 {
     for (int k = 0; k < n_docs; k++) {
         if (buf_printf(out, "{\"id\": \"d%llu\", \"text\": \"", (unsigned long long)(id0 + (uint64_t)k)) < 0)
-            return err_set(ERR_NOMEM, "out of memory");
+            return err_nomem();
         for (int j = 0; j < per_doc; j++) {
-            if (j && buf_putc(out, ' ') < 0) return err_set(ERR_NOMEM, "out of memory");
+            if (j && buf_putc(out, ' ') < 0) return err_nomem();
             uint64_t i = s0 + (uint64_t)k * (uint64_t)per_doc + (uint64_t)j;
             FORWARD_ERR(synth_sentence(out, j == 1 ? i + (uint64_t)salt : i));
         }
-        if (buf_puts(out, "\"}\n") < 0) return err_set(ERR_NOMEM, "out of memory");
+        if (buf_puts(out, "\"}\n") < 0) return err_nomem();
     }
     return 0;
 }
@@ -56,7 +56,7 @@ int synth_docs(struct buf *out, uint64_t id0, uint64_t s0, int n_docs, int per_d
 int synth_write_tar(const char *path, const struct synth_entry *e, size_t n)
 {
     struct archive *a = archive_write_new();
-    if (!a) return err_set(ERR_NOMEM, "out of memory");
+    if (!a) return err_nomem();
     int ok = archive_write_set_format_pax_restricted(a) == ARCHIVE_OK &&
              archive_write_add_filter_zstd(a) == ARCHIVE_OK &&
              archive_write_open_filename(a, path) == ARCHIVE_OK;

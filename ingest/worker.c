@@ -216,17 +216,17 @@ static int dedup(struct run *r, struct event *b)
     if (r->n_sets == r->cap_sets) {
         size_t cap = r->cap_sets ? r->cap_sets * 2 : 16;
         struct hset *v = mem_realloc(r->sets, cap * sizeof *v);
-        if (!v) return err_set(ERR_NOMEM, "out of memory");
+        if (!v) return err_nomem();
         r->sets = v;
         r->cap_sets = cap;
     }
     size_t sz = 16;
     while (sz < b->n_items * 2) sz *= 2;
     struct hset cur = { b->seq, mem_calloc(sz, sizeof(struct hash128)), sz - 1 };
-    if (!cur.slot) return err_set(ERR_NOMEM, "out of memory");
+    if (!cur.slot) return err_nomem();
     r->sets[r->n_sets++] = cur;
     b->vecs = mem_alloc_array(b->n_items * (size_t)r->dim, sizeof(float));
-    if (!b->vecs) return err_set(ERR_NOMEM, "out of memory");
+    if (!b->vecs) return err_nomem();
     struct store_txn *t;
     FORWARD_ERR(store_read_begin_pending(r->s, &t));
     int rc = 0;
@@ -275,7 +275,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
     size_t c = *cap ? *cap : 64;
     while (c < need) c *= 2;
     void *v = mem_realloc(*p, c * size);
-    if (!v) return err_set(ERR_NOMEM, "out of memory");
+    if (!v) return err_nomem();
     *p = v;
     *cap = c;
     return 0;
@@ -288,7 +288,7 @@ static int on_doc(void *ctx, const struct src_doc *d)
     FORWARD_ERR(seg_split(&r->o->seg, d->text, d->len, &r->spans));
     if (r->spans.n == 0) return 0;
     for (size_t i = 0; i < r->spans.n; i++) {
-        if (!r->cur && !(r->cur = ev_new(EV_DATA, r->shard))) return err_set(ERR_NOMEM, "out of memory");
+        if (!r->cur && !(r->cur = ev_new(EV_DATA, r->shard))) return err_nomem();
         struct event *b = r->cur;
         if (i == 0) {
             /* the doc record travels with its first chunk */
@@ -301,11 +301,11 @@ static int on_doc(void *ctx, const struct src_doc *d)
             dr->n_chunks = (uint32_t)r->spans.n;
             dr->entry_off = b->arena.len;
             dr->entry_len = strlen(d->entry);
-            if (buf_append(&b->arena, d->entry, dr->entry_len) < 0) return err_set(ERR_NOMEM, "out of memory");
+            if (buf_append(&b->arena, d->entry, dr->entry_len) < 0) return err_nomem();
             dr->id_off = b->arena.len;
             dr->id_len = d->ext_id ? d->ext_id_len : 0;
             if (dr->id_len && buf_append(&b->arena, d->ext_id, dr->id_len) < 0)
-                return err_set(ERR_NOMEM, "out of memory");
+                return err_nomem();
         }
         FORWARD_ERR(grow((void **)&b->items, &b->cap_items, b->n_items + 1, sizeof *b->items));
         struct item *it = &b->items[b->n_items++];
@@ -318,7 +318,7 @@ static int on_doc(void *ctx, const struct src_doc *d)
         it->end = r->spans.v[i].end;
         it->off = b->arena.len;
         it->len = n;
-        if (buf_append(&b->arena, s, n) < 0) return err_set(ERR_NOMEM, "out of memory");
+        if (buf_append(&b->arena, s, n) < 0) return err_nomem();
         it->h = hash128(s, n);
         FORWARD_ERR(ingest_count_tokens(r->tok, s, n, &r->te, &it->n_tokens, &it->truncated));
         if (r->tok) {
@@ -374,7 +374,7 @@ static int prep_shard(struct run *r, uint32_t i)
     else st->shards_resumed++;
     err_clear();
     struct event *b = ev_new(EV_BEGIN, i);
-    if (!b) return err_set(ERR_NOMEM, "out of memory");
+    if (!b) return err_nomem();
     b->hash = h;
     b->bytes = bytes;
     FORWARD_ERR(send_event(r, b));
@@ -392,7 +392,7 @@ static int prep_shard(struct run *r, uint32_t i)
     if (rc < 0) return rc;
     FORWARD_ERR(flush(r));
     b = ev_new(EV_END, i);
-    if (!b) return err_set(ERR_NOMEM, "out of memory");
+    if (!b) return err_nomem();
     /* a shard is done only when it was read whole and gave something to read:
      * otherwise the next run reads it again and reports it again */
     if (ss.n_unread) {
@@ -449,7 +449,7 @@ static int encode_batch(struct run *r, struct event *b)
     const int32_t **ids = mem_alloc_array(k, sizeof *ids);
     size_t *lens = mem_alloc_array(k, sizeof *lens), *idx = mem_alloc_array(k, sizeof *idx);
     float *out = mem_alloc_array(k * (size_t)r->dim, sizeof *out);
-    int rc = texts && ids && lens && idx && out ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = texts && ids && lens && idx && out ? 0 : err_nomem();
     if (rc == 0) {
         size_t j = 0;
         for (size_t i = 0; i < b->n_items; i++) {
@@ -599,7 +599,7 @@ static int bad_chunk(struct run *r, const struct event *b, const struct item *it
     if (r->n_bad_h == r->cap_bad_h) {
         size_t cap = r->cap_bad_h ? 2 * r->cap_bad_h : 16;
         struct hash128 *p = mem_realloc(r->bad_h, cap * sizeof *p);
-        if (!p) return err_set(ERR_NOMEM, "out of memory");
+        if (!p) return err_nomem();
         r->bad_h = p;
         r->cap_bad_h = cap;
     }
@@ -627,7 +627,7 @@ static int data_fn(struct store_txn *t, void *ctx)
         buf_reset(&d.ext_id);
         if (buf_append(&d.entry, b->arena.data + dr->entry_off, dr->entry_len) < 0 ||
             buf_append(&d.ext_id, b->arena.data + dr->id_off, dr->id_len) < 0)
-            rc = err_set(ERR_NOMEM, "out of memory");
+            rc = err_nomem();
         else
             rc = store_put_doc(t, &d);
     }
@@ -652,7 +652,7 @@ static int data_fn(struct store_txn *t, void *ctx)
                                       (unsigned long long)store_make_id(ord, it->chunk_seq));
             if (rc < 0) break;
             if (!tmp && !(tmp = mem_alloc_array((size_t)r->dim, sizeof *tmp))) {
-                rc = err_set(ERR_NOMEM, "out of memory");
+                rc = err_nomem();
                 break;
             }
             if ((rc = store_get_vector(t, id, tmp)) < 0) break;
@@ -770,7 +770,7 @@ static void *write_main(void *arg)
             if (b) {
                 if (grow((void **)&held, &cap_held, n_held + 1, sizeof *held) < 0) {
                     ev_free(b);
-                    rc = ERR_NOMEM;
+                    rc = err_nomem();
                     break;
                 }
                 held[n_held++] = b;
@@ -885,7 +885,7 @@ static int save_settings(struct run *r)
     /* token windows are cut by the model's tokenizer; other chunks are not
      * (--reembed recomputes token counts and vectors of stored chunks) */
     if (rc == 0 && r->o->seg.mode == SEG_WINDOW && buf_printf(&b, "\nmodel %s", enc_fingerprint(r->e)) < 0)
-        rc = err_set(ERR_NOMEM, "out of memory");
+        rc = err_nomem();
     if (rc == 0) {
         struct hash128 h = hash128(b.data, b.len);
         r->settings = h.lo ? h.lo : 1;
@@ -1039,13 +1039,13 @@ static int shard_keys(struct run *r, const struct ingest_options *o, const char 
         if (!have) FORWARD_ERR(part_common_root(shards, r->n, root, sizeof root));
     }
     struct keyed *kv = mem_calloc(r->n, sizeof *kv);
-    if (!kv) return err_set(ERR_NOMEM, "out of memory");
+    if (!kv) return err_nomem();
     struct buf kb = BUF_INIT;
     int rc = 0;
     for (size_t i = 0; i < r->n && rc == 0; i++) {
         kv[i].path = shards[i];
         if ((rc = part_key(shards[i], root, &kb)) == 0 && !(kv[i].key = mem_strdup(kb.data)))
-            rc = err_set(ERR_NOMEM, "out of memory");
+            rc = err_nomem();
     }
     buf_release(&kb);
     if (rc == 0) {
@@ -1100,7 +1100,7 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
     r.keys = mem_calloc(n ? n : 1, sizeof *r.keys);
     r.ordinal = mem_calloc(n ? n : 1, sizeof *r.ordinal);
     sorted = mem_calloc(n ? n : 1, sizeof *sorted);
-    if (!r.keys || !r.ordinal || !sorted) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
+    if (!r.keys || !r.ordinal || !sorted) { rc = err_nomem(); goto out; }
     if (n && (rc = shard_keys(&r, &opt, shards, sorted)) < 0) goto out;
     r.paths = sorted;
     queue_init(&r.q_enc, QCAP);
@@ -1154,6 +1154,6 @@ json_t *ingest_stats_json(const struct ingest_stats *st)
                           "encode_wait_seconds", MS(st->t_encode_wait), "write_seconds", MS(st->t_write));
 #undef U
 #undef MS
-    if (!j) err_set(ERR_NOMEM, "out of memory");
+    if (!j) err_nomem();
     return j;
 }

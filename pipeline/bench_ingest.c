@@ -48,7 +48,7 @@ static const char usage_str[] =
 static int gen_shards(const char *dir, int n_shards, int n_docs, char ***paths)
 {
     *paths = mem_calloc((size_t)n_shards, sizeof **paths);
-    if (!*paths) return err_set(ERR_NOMEM, "out of memory");
+    if (!*paths) return err_nomem();
     struct buf b = BUF_INIT, p = BUF_INIT;
     int per = n_docs / n_shards, rc = 0;
     for (int s = 0; s < n_shards && rc == 0; s++) {
@@ -56,7 +56,7 @@ static int gen_shards(const char *dir, int n_shards, int n_docs, char ***paths)
         buf_reset(&b);
         buf_printf(&p, "%s/bench-%02d.tar.zst", dir, s);
         struct synth_entry e = { "docs.jsonl", NULL, 0 };
-        if (!((*paths)[s] = mem_strdup(p.data))) rc = err_set(ERR_NOMEM, "out of memory");
+        if (!((*paths)[s] = mem_strdup(p.data))) rc = err_nomem();
         if (rc == 0) rc = synth_docs(&b, (uint64_t)s * per, (uint64_t)s * per * 4, per, 4, 0);
         e.data = b.data, e.len = b.len;
         if (rc == 0) rc = synth_write_tar(p.data, &e, 1);
@@ -99,10 +99,10 @@ static int on_doc(void *ctx, const struct src_doc *d)
         if (t->count == t->cap) {
             size_t cap = t->cap ? t->cap * 2 : 4096;
             char **s2 = mem_realloc(t->s, cap * sizeof *s2);
-            if (!s2) return err_set(ERR_NOMEM, "out of memory");
+            if (!s2) return err_nomem();
             t->s = s2;
             size_t *n2 = mem_realloc(t->n, cap * sizeof *n2);
-            if (!n2) return err_set(ERR_NOMEM, "out of memory");
+            if (!n2) return err_nomem();
             t->n = n2;
             t->cap = cap;
         }
@@ -176,7 +176,7 @@ int bench_ingest(int argc, char **argv)
     tx.seg = &o.seg;
     tx.seen_cap = 1 << 24;
     tx.seen = mem_calloc(tx.seen_cap, sizeof *tx.seen);
-    if (!tx.seen) { err_set(ERR_NOMEM, "out of memory"); rc = cli_fail(NULL); goto out; }
+    if (!tx.seen) { err_nomem(); rc = cli_fail(NULL); goto out; }
     uint64_t total_chunks = 0;
     for (size_t i = 0; i < n; i++) {
         struct src_stats ss = { 0 };
@@ -184,7 +184,7 @@ int bench_ingest(int argc, char **argv)
     }
     int dim = enc_dim(e);
     vec = mem_alloc_array((size_t)batch * (size_t)dim, sizeof *vec);
-    if (!vec) { err_set(ERR_NOMEM, "out of memory"); rc = cli_fail(NULL); goto out; }
+    if (!vec) { err_nomem(); rc = cli_fail(NULL); goto out; }
 
     double best_base = 1e30, best_ing = 1e30;
     struct ingest_stats best_st = { 0 };

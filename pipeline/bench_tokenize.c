@@ -62,14 +62,14 @@ static int read_sentences(const char *path, struct cli_texts *t, struct buf *jso
                     char **tx = mem_realloc(t->text, nc * sizeof *tx);
                     size_t *ln = tx ? mem_realloc(t->len, nc * sizeof *ln) : NULL;
                     if (tx) t->text = tx;
-                    if (!ln) { rc = ERR_NOMEM; break; }
+                    if (!ln) { rc = err_nomem(); break; }
                     t->len = ln;
                     t->cap = nc;
                 }
-                if (!(t->text[t->n] = mem_strndup(p, len))) { rc = ERR_NOMEM; break; }
+                if (!(t->text[t->n] = mem_strndup(p, len))) { rc = err_nomem(); break; }
                 t->len[t->n++] = len;
                 if (buf_puts(jsonl, "{\"text\":") < 0 || jsonl_str(jsonl, p, len) < 0 ||
-                    buf_puts(jsonl, "}\n") < 0) { rc = ERR_NOMEM; break; }
+                    buf_puts(jsonl, "}\n") < 0) { rc = err_nomem(); break; }
             }
             col++;
             p = tab ? tab + 1 : NULL;
@@ -145,7 +145,7 @@ int bench_tokenize(int argc, char **argv)
     struct tok_encoding *enc = mem_calloc(1000, sizeof *enc);
     char tmp[] = "/tmp/semindex-bench-XXXXXX";
     int status = EXIT_FAIL, fd = -1;
-    if (!enc) { err_set(ERR_NOMEM, "out of memory"); cli_fail(NULL); goto out; }
+    if (!enc) { err_nomem(); cli_fail(NULL); goto out; }
     if (tok_load(model, &t) < 0) { cli_fail(NULL); goto out; }
     for (size_t i = 0; i < sizeof DATA_FILES / sizeof DATA_FILES[0]; i++) {
         buf_reset(&path);

@@ -24,7 +24,7 @@ static int push(struct config *c, const char *section, const char *key, const ch
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 16;
         struct config_entry *ne = mem_realloc(c->e, cap * sizeof *ne);
-        if (!ne) return err_set(ERR_NOMEM, "out of memory");
+        if (!ne) return err_nomem();
         c->e = ne;
         c->cap = cap;
     }
@@ -40,7 +40,7 @@ static int push(struct config *c, const char *section, const char *key, const ch
     if (!e->key || !e->value) {
         mem_free(e->key);
         mem_free(e->value);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     c->n++;
     return 0;

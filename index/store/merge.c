@@ -188,7 +188,7 @@ static int copy_shard(struct store *out, struct part *p, const struct todo *td, 
     c.d = (struct store_doc)STORE_DOC_INIT;
     c.v = mem_alloc_array((size_t)dim, sizeof(float));
     c.w = mem_alloc_array((size_t)dim, sizeof(float));
-    int rc = c.v && c.w ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = c.v && c.w ? 0 : err_nomem();
     if (rc == 0) rc = store_write(out, begin_fn, &c);
     st->deleted += (uint64_t)c.deleted;
     for (c.from = 0, c.done = 0; rc == 0 && !c.done; c.from = c.next) {
@@ -275,7 +275,7 @@ static int train_dict(struct store *out, struct part *parts, const struct todo *
     struct buf arena = BUF_INIT, text = BUF_INIT;
     size_t *offs = mem_alloc_array(DICT_TEXTS, sizeof *offs);
     size_t k = 0;
-    int rc = texts && lens && offs ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = texts && lens && offs ? 0 : err_nomem();
     for (size_t i = 0; i < n && rc == 0 && k < DICT_TEXTS && arena.len < DICT_BYTES; i++) {
         struct store_iter *it;
         struct part *p = &parts[td[i].part];
@@ -287,7 +287,7 @@ static int train_dict(struct store *out, struct part *parts, const struct todo *
             offs[k] = arena.len;
             lens[k] = text.len;
             if (buf_append(&arena, text.data ? text.data : "", text.len) < 0) {
-                rc = err_set(ERR_NOMEM, "out of memory");
+                rc = err_nomem();
                 break;
             }
             k++;
@@ -328,7 +328,7 @@ int store_merge(struct store *out, const char *const *dirs, size_t n, struct mer
     memset(&self, 0, sizeof self);
     struct buf rootv = BUF_INIT;   /* before the first goto out */
     size_t m = 0;
-    int rc = parts && keys && recs && n_keys ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = parts && keys && recs && n_keys ? 0 : err_nomem();
     if (rc < 0) goto out;
     if ((rc = store_lock_writer(store_dir(out), &lock)) < 0) goto out;
     for (size_t i = 0; i < n; i++) parts[i].dir = dirs[i];
@@ -405,7 +405,7 @@ int store_merge(struct store *out, const char *const *dirs, size_t n, struct mer
     size_t total = 0;
     for (size_t i = 0; i < n; i++) total += n_keys[i];
     td = mem_calloc(total ? total : 1, sizeof *td);
-    if (!td) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
+    if (!td) { rc = err_nomem(); goto out; }
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n_keys[i]; j++) td[n_td++] = (struct todo){ keys[i][j], i, recs[i][j] };
     qsort(td, n_td, sizeof *td, by_key_part);

@@ -218,7 +218,7 @@ static int keep(struct model *m, float *owned)
         float **p = mem_realloc(m->owned, (size_t)cap * sizeof *p);
         if (!p) {
             mem_free(owned);
-            return err_set(ERR_NOMEM, "out of memory");
+            return err_nomem();
         }
         m->owned = p;
         m->cap_owned = cap;
@@ -395,7 +395,7 @@ static int load_transformer(struct model *m, struct hash_stream *h, const char *
     m->max_seq_length = (int)msl;
     if ((rc = st_open(tdir, &m->st)) < 0) goto out;
     if (!(m->layers = mem_calloc((size_t)m->cfg.layers, sizeof *m->layers))) {
-        rc = err_set(ERR_NOMEM, "out of memory");
+        rc = err_nomem();
         goto out;
     }
     const char *pre = weight_prefix(m->st, &m->cfg);
@@ -416,7 +416,7 @@ static int load_dense(struct model *m, struct hash_stream *h, const char *ddir, 
     if (rc < 0) goto out;
     struct model_dense *d = mem_realloc(m->dense, (size_t)(m->n_dense + 1) * sizeof *d);
     if (!d) {
-        rc = err_set(ERR_NOMEM, "out of memory");
+        rc = err_nomem();
         goto out;
     }
     m->dense = d;
@@ -467,7 +467,7 @@ static int inside_dir(const char *modules_json, size_t i, const char *path, cons
     char *rdir = realpath(dir, NULL), *rsub = realpath(sub, NULL);
     int rc = 0;
     if (!rdir || !rsub) {
-        if (errno == ENOMEM) rc = err_set(ERR_NOMEM, "out of memory");
+        if (errno == ENOMEM) rc = err_nomem();
     } else {
         size_t n = strlen(rdir);
         int under = !strncmp(rsub, rdir, n) && (rsub[n] == '/' || rsub[n] == 0 || (n == 1 && rdir[0] == '/'));
@@ -563,7 +563,7 @@ int mdl_load(const char *dir, struct model **out)
     if (!m || !h || !(m->dir = mem_strdup(dir))) {
         mem_free(m);
         if (h) hash_stream_free(h);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     int rc = load_modules(m, h, dir);
     if (rc < 0) {

@@ -388,7 +388,7 @@ static int record_jsonl_big(struct rd *r, struct entry *e, char *s, size_t n, in
     if (big_text(s, n, r->o->text_field, &a, &b) < 0 || js_unescape(NULL, s + a + 1, b - a - 1) < 0) return 0;
     struct buf small = BUF_INIT;
     if (buf_reserve(&small, n - (b - a) + 2) < 0) {
-        *rc = r->err = err_set(ERR_NOMEM, "out of memory");
+        *rc = r->err = err_nomem();
         return 1;
     }
     buf_append(&small, s, a);
@@ -444,7 +444,7 @@ static int record_jsonl_doc(struct rd *r, struct entry *e, json_t *j, const char
                  (unsigned long long)e->rec_line, r->o->id_field,
                  json_is_object(jid) ? "an object" : json_is_array(jid) ? "an array"
                  : json_is_real(jid) ? "a float" : "a boolean");
-        if (br < 0) return r->err = err_set(ERR_NOMEM, "out of memory");
+        if (br < 0) return r->err = err_nomem();
         if (r->id.len) {
             /* ids are short labels: NUL would cut them; replace it */
             for (size_t i = 0; i < r->id.len; i++)
@@ -455,7 +455,7 @@ static int record_jsonl_doc(struct rd *r, struct entry *e, json_t *j, const char
     }
     size_t tn;
     const char *tx = clean(r, e, text, len, &tn);
-    if (!tx) return r->err = err_set(ERR_NOMEM, "out of memory");
+    if (!tx) return r->err = err_nomem();
     rc = emit(r, e, tx, tn, e->rec_line, e->rec_off, id, id_len);
     return rc;
 }
@@ -465,7 +465,7 @@ static int record_jsonl_doc(struct rd *r, struct entry *e, json_t *j, const char
 static int field(const char *s, size_t n, long idx, int csv, struct buf *out)
 {
     buf_reset(out);
-    if (buf_reserve(out, n + 1) < 0) return err_set(ERR_NOMEM, "out of memory"); /* putc never grows */
+    if (buf_reserve(out, n + 1) < 0) return err_nomem(); /* putc never grows */
     long f = 0;
     size_t i = 0;
     for (;;) {
@@ -554,7 +554,7 @@ static int record_table(struct rd *r, struct entry *e, const char *s, size_t n)
              (unsigned long long)e->rec_line, nf, e->n_cols);
     size_t tn;
     const char *tx = clean(r, e, r->id.data, r->id.len, &tn); /* r->id holds the field */
-    if (!tx) return r->err = err_set(ERR_NOMEM, "out of memory");
+    if (!tx) return r->err = err_nomem();
     return emit(r, e, tx, tn, e->rec_line, e->rec_off, NULL, 0);
 }
 
@@ -573,7 +573,7 @@ static int record_end(struct rd *r, struct entry *e)
         if (e->kind == REC_JSONL) {
             /* jansson needs valid UTF-8: repair first (NUL bytes raw in a line are repaired too) */
             s = clean(r, e, s, n, &cn);
-            if (!s) return r->err = err_set(ERR_NOMEM, "out of memory");
+            if (!s) return r->err = err_nomem();
             if (s == r->clean.data) {
                 struct buf keep = r->clean;  /* record_jsonl reuses r->clean */
                 r->clean = (struct buf)BUF_INIT;
@@ -622,7 +622,7 @@ static int split(struct rd *r, struct entry *e, const char *p, size_t n)
                 e->overlong = 1;
                 buf_release(&e->rec);
             } else if (buf_append(&e->rec, p + i, seg) < 0) {
-                return r->err = err_set(ERR_NOMEM, "out of memory");
+                return r->err = err_nomem();
             }
         }
         i = j + end;
@@ -675,7 +675,7 @@ static int feed(struct rd *r, struct entry *e, const char *p, size_t n)
     r->st->bytes += n;
     while (n && !e->binary_checked && !e->broken) {
         size_t k = SNIFF - e->sniff.len < n ? SNIFF - e->sniff.len : n;
-        if (buf_append(&e->sniff, p, k) < 0) return r->err = err_set(ERR_NOMEM, "out of memory");
+        if (buf_append(&e->sniff, p, k) < 0) return r->err = err_nomem();
         e->bytes += k;
         p += k;
         n -= k;
@@ -720,7 +720,7 @@ static int entry_finish(struct rd *r, struct entry *e)
                 else {
                     size_t cn;
                     const char *s = clean(r, e, e->rec.data ? e->rec.data : "", e->rec.len, &cn);
-                    if (!s) r->err = err_set(ERR_NOMEM, "out of memory");
+                    if (!s) r->err = err_nomem();
                     else emit(r, e, s, cn, 0, 0, NULL, 0);
                 }
             } else if (e->rec.len || e->overlong) {
@@ -783,14 +783,14 @@ static int read_archive(struct rd *r, const char *path, const char *prefix, enum
                         const void *mem, size_t mem_n)
 {
     struct archive *a = archive_read_new();
-    if (!a) return r->err = err_set(ERR_NOMEM, "out of memory");
+    if (!a) return r->err = err_nomem();
     archive_read_support_filter_all(a);
     if (mode == MODE_ARCHIVE) archive_read_support_format_all(a);
     else archive_read_support_format_raw(a);
     char *buf = mem_alloc(BLOCK);
     struct buf name = BUF_INIT;
     int afd = -1;
-    if (!buf) { r->err = err_set(ERR_NOMEM, "out of memory"); goto out; }
+    if (!buf) { r->err = err_nomem(); goto out; }
     const char *why;
     int fd = -1;
     if (mem) {
@@ -845,7 +845,7 @@ static int read_archive(struct rd *r, const char *path, const char *prefix, enum
         buf_reset(&lastb);
         if (br == 0) br = buf_puts(&lastb, name.data);
         if (br < 0) {
-            r->err = err_set(ERR_NOMEM, "out of memory");
+            r->err = err_nomem();
             break;
         }
         last = lastb.data;
@@ -907,7 +907,7 @@ static int read_plain(struct rd *r, const char *path, const char *entry)
     char *buf = mem_alloc(BLOCK);
     if (!buf) {
         close(fd);
-        return r->err = err_set(ERR_NOMEM, "out of memory");
+        return r->err = err_nomem();
     }
     struct entry e;
     entry_init(&e, entry, kind);
@@ -937,7 +937,7 @@ static int read_file(struct rd *r, const char *path, const char *rel)
     if (m == MODE_PLAIN) return read_plain(r, path, rel ? rel : base_name(path));
     if (m == MODE_COMPRESSED && rel) {
         struct buf nm = BUF_INIT;
-        if (buf_append(&nm, rel, strlen(rel) - suffix) < 0) return r->err = err_set(ERR_NOMEM, "out of memory");
+        if (buf_append(&nm, rel, strlen(rel) - suffix) < 0) return r->err = err_nomem();
         int rc = read_archive(r, path, nm.data, m, suffix, NULL, 0);
         buf_release(&nm);
         return rc;
@@ -1081,7 +1081,7 @@ static int hash_file(struct hash_stream *h, const char *path, uint64_t *bytes)
     char *buf = mem_alloc(1 << 20);
     if (!buf) {
         close(fd);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     int rc = 0;
     for (;;) {
@@ -1134,7 +1134,7 @@ int src_hash_opt(const char *path, const struct src_options *opt, struct hash128
 {
     *bytes = 0;
     struct hash_stream *h = hash_stream_create();
-    if (!h) return err_set(ERR_NOMEM, "out of memory");
+    if (!h) return err_nomem();
     struct stat sb;
     int rc = 0;
     if (stat(path, &sb) != 0) rc = err_set(ERR_IO, "cannot read '%s': %s", path, strerror(errno));

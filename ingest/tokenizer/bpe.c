@@ -79,7 +79,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
     size_t c = *cap ? *cap : 64;
     while (c < need) c *= 2;
     void *q = mem_realloc(*p, c * size);
-    if (!q) return ERR_NOMEM;
+    if (!q) return err_nomem();
     *p = q;
     *cap = c;
     return 0;
@@ -150,7 +150,7 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
         if ((!first && plen) || (last && slen)) {
             size_t need = k + (!first ? plen : 0) + (last ? slen : 0);
             char *d = need <= sizeof stack ? stack : (heap = mem_alloc(need));
-            if (!d) return ERR_NOMEM;
+            if (!d) return err_nomem();
             size_t o = 0;
             if (!first && plen) { memcpy(d, m->prefix, plen); o += plen; }
             memcpy(d + o, s + i, k);
@@ -277,7 +277,7 @@ static int opt_str(json_t *j, const char *key, char **out, const char *what)
     if (!json_is_string(v)) return err_set(ERR_FORMAT, "%s: model.%s must be a string", what, key);
     if (!json_string_length(v)) return 0;
     *out = mem_strdup(json_string_value(v));
-    return *out ? 0 : ERR_NOMEM;
+    return *out ? 0 : err_nomem();
 }
 
 int tok_bpe_load(struct tok_model *m, json_t *j, const char *what)
@@ -305,7 +305,7 @@ int tok_bpe_load(struct tok_model *m, json_t *j, const char *what)
     }
     if (!m->prefix && !m->suffix) {
         m->char_id = mem_alloc_array(0x800, sizeof *m->char_id);
-        if (!m->char_id) return ERR_NOMEM;
+        if (!m->char_id) return err_nomem();
         for (int32_t c = 0; c < 0x800; c++) {
             char u[4];
             size_t k = utf8_encode(c, u);
@@ -333,7 +333,7 @@ int tok_bpe_load(struct tok_model *m, json_t *j, const char *what)
         }
         buf_reset(&nt);
         if (buf_append(&nt, a, la) < 0 || buf_append(&nt, b + plen, lb - plen) < 0) {
-            rc = ERR_NOMEM;
+            rc = err_nomem();
             break;
         }
         int32_t in = tok_strmap_get(&m->vocab, nt.data, nt.len);
