@@ -41,15 +41,9 @@ static int list_add(struct shard_list *l, const char *path)
         real = mem_strdup(path);
         if (!real) return err_nomem();
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        char **p = mem_realloc(l->path, cap * sizeof *p);
-        if (!p) {
-            free(real);
-            return err_nomem();
-        }
-        l->path = p;
-        l->cap = cap;
+    if (MEM_GROW(l->path, l->n + 1, l->cap) < 0) {
+        free(real);
+        return ERR_NOMEM;
     }
     l->path[l->n++] = real;
     return 0;

@@ -213,13 +213,7 @@ static int dedup(struct run *r, struct event *b)
         else r->sets[k++] = r->sets[i];
     }
     r->n_sets = k;
-    if (r->n_sets == r->cap_sets) {
-        size_t cap = r->cap_sets ? r->cap_sets * 2 : 16;
-        struct hset *v = mem_realloc(r->sets, cap * sizeof *v);
-        if (!v) return err_nomem();
-        r->sets = v;
-        r->cap_sets = cap;
-    }
+    FORWARD_ERR(MEM_GROW(r->sets, r->n_sets + 1, r->cap_sets));
     size_t sz = 16;
     while (sz < b->n_items * 2) sz *= 2;
     struct hset cur = { b->seq, mem_calloc(sz, sizeof(struct hash128)), sz - 1 };
@@ -269,18 +263,6 @@ static int flush(struct run *r)
     return send_event(r, b);
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap) return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < need) c *= 2;
-    void *v = mem_realloc(*p, c * size);
-    if (!v) return err_nomem();
-    *p = v;
-    *cap = c;
-    return 0;
-}
-
 static int on_doc(void *ctx, const struct src_doc *d)
 {
     struct run *r = ctx;
@@ -292,7 +274,7 @@ static int on_doc(void *ctx, const struct src_doc *d)
         struct event *b = r->cur;
         if (i == 0) {
             /* the doc record travels with its first chunk */
-            FORWARD_ERR(grow((void **)&b->docs, &b->cap_docs, b->n_docs + 1, sizeof *b->docs));
+            FORWARD_ERR(MEM_GROW(b->docs, b->n_docs + 1, b->cap_docs));
             struct docr *dr = &b->docs[b->n_docs++];
             dr->seq = r->doc_seq;
             dr->record = d->record;
@@ -307,7 +289,7 @@ static int on_doc(void *ctx, const struct src_doc *d)
             if (dr->id_len && buf_append(&b->arena, d->ext_id, dr->id_len) < 0)
                 return err_nomem();
         }
-        FORWARD_ERR(grow((void **)&b->items, &b->cap_items, b->n_items + 1, sizeof *b->items));
+        FORWARD_ERR(MEM_GROW(b->items, b->n_items + 1, b->cap_items));
         struct item *it = &b->items[b->n_items++];
         memset(it, 0, sizeof *it);
         const char *s = d->text + r->spans.v[i].start;
@@ -322,7 +304,7 @@ static int on_doc(void *ctx, const struct src_doc *d)
         it->h = hash128(s, n);
         FORWARD_ERR(ingest_count_tokens(r->tok, s, n, &r->te, &it->n_tokens, &it->truncated));
         if (r->tok) {
-            FORWARD_ERR(grow((void **)&b->ids, &b->cap_ids, b->n_ids + r->te.n, sizeof *b->ids));
+            FORWARD_ERR(MEM_GROW(b->ids, b->n_ids + r->te.n, b->cap_ids));
             it->ids_off = b->n_ids;
             it->n_ids = r->te.n;
             memcpy(b->ids + b->n_ids, r->te.ids, r->te.n * sizeof *b->ids);
@@ -596,13 +578,7 @@ static int bad_chunk(struct run *r, const struct event *b, const struct item *it
                  "(NaN or Inf); chunk rejected", r->paths[b->shard], (unsigned long long)it->doc_seq,
                  (unsigned long long)it->start, (unsigned long long)it->end);
     if (twin_bad(r, it->h)) return 0;
-    if (r->n_bad_h == r->cap_bad_h) {
-        size_t cap = r->cap_bad_h ? 2 * r->cap_bad_h : 16;
-        struct hash128 *p = mem_realloc(r->bad_h, cap * sizeof *p);
-        if (!p) return err_nomem();
-        r->bad_h = p;
-        r->cap_bad_h = cap;
-    }
+    FORWARD_ERR(MEM_GROW(r->bad_h, r->n_bad_h + 1, r->cap_bad_h));
     r->bad_h[r->n_bad_h++] = it->h;
     return 0;
 }
@@ -768,7 +744,7 @@ static void *write_main(void *arg)
         }
         if (!have_dict && !atomic_load(&r->abort)) {
             if (b) {
-                if (grow((void **)&held, &cap_held, n_held + 1, sizeof *held) < 0) {
+                if (MEM_GROW(held, n_held + 1, cap_held) < 0) {
                     ev_free(b);
                     rc = err_nomem();
                     break;

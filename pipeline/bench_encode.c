@@ -74,11 +74,11 @@ static int read_texts(const char *path, struct cli_texts *t)
             const char *e = strchr(p, '\t');
             size_t len = e ? (size_t)(e - p) : strlen(p);
             if (t->n == t->cap) {
-                t->cap = t->cap ? 2 * t->cap : 1024;
-                t->text = mem_realloc(t->text, t->cap * sizeof *t->text);
-                t->len = mem_realloc(t->len, t->cap * sizeof *t->len);
+                size_t cap = mem_next_cap(t->cap, t->n + 1);
+                if (MEM_RESIZE(t->text, cap) < 0 || MEM_RESIZE(t->len, cap) < 0) return ERR_NOMEM;
+                t->cap = cap;
             }
-            t->text[t->n] = mem_strndup(p, len);
+            if (!(t->text[t->n] = mem_strndup(p, len))) return err_nomem();
             t->len[t->n++] = len;
         }
     }

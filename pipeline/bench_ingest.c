@@ -97,13 +97,9 @@ static int on_doc(void *ctx, const struct src_doc *d)
         const char *s = d->text + t->sp.v[i].start;
         size_t n = t->sp.v[i].end - t->sp.v[i].start;
         if (t->count == t->cap) {
-            size_t cap = t->cap ? t->cap * 2 : 4096;
-            char **s2 = mem_realloc(t->s, cap * sizeof *s2);
-            if (!s2) return err_nomem();
-            t->s = s2;
-            size_t *n2 = mem_realloc(t->n, cap * sizeof *n2);
-            if (!n2) return err_nomem();
-            t->n = n2;
+            size_t cap = mem_next_cap(t->cap, t->count + 1);
+            FORWARD_ERR(MEM_RESIZE(t->s, cap));
+            FORWARD_ERR(MEM_RESIZE(t->n, cap));
             t->cap = cap;
         }
         if (t->count * 2 >= t->seen_cap) return err_set(ERR_INVALID, "corpus larger than the bench's table");

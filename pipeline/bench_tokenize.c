@@ -58,12 +58,8 @@ static int read_sentences(const char *path, struct cli_texts *t, struct buf *jso
                 if (len == 9 && !strncmp(p, "sentence2", 9)) cols[1] = col;
             } else if (col == cols[0] || col == cols[1]) {
                 if (t->n == t->cap) {
-                    size_t nc = t->cap ? t->cap * 2 : 1024;
-                    char **tx = mem_realloc(t->text, nc * sizeof *tx);
-                    size_t *ln = tx ? mem_realloc(t->len, nc * sizeof *ln) : NULL;
-                    if (tx) t->text = tx;
-                    if (!ln) { rc = err_nomem(); break; }
-                    t->len = ln;
+                    size_t nc = mem_next_cap(t->cap, t->n + 1);
+                    if ((rc = MEM_RESIZE(t->text, nc)) < 0 || (rc = MEM_RESIZE(t->len, nc)) < 0) break;
                     t->cap = nc;
                 }
                 if (!(t->text[t->n] = mem_strndup(p, len))) { rc = err_nomem(); break; }

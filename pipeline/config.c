@@ -21,13 +21,7 @@ static char *trim(char *s, char *end)
 
 static int push(struct config *c, const char *section, const char *key, const char *value, int line)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        struct config_entry *ne = mem_realloc(c->e, cap * sizeof *ne);
-        if (!ne) return err_nomem();
-        c->e = ne;
-        c->cap = cap;
-    }
+    FORWARD_ERR(MEM_GROW(c->e, c->n + 1, c->cap));
     struct buf k = BUF_INIT;
     if (*section) FORWARD_ERR(buf_printf(&k, "%s-%s", section, key));
     else FORWARD_ERR(buf_puts(&k, key));

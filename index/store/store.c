@@ -562,16 +562,11 @@ static int parse_pending(struct store_txn *t, const MDB_val *v, uint64_t **out, 
             *n = 0;
             return err_set(ERR_FORMAT, "store '%s': meta 'pending' is not a list of ordinals", t->s->dir);
         }
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 4;
-            uint64_t *nv = mem_realloc(*out, cap * sizeof *nv);
-            if (!nv) {
-                mem_free(*out);
-                *out = NULL;
-                *n = 0;
-                return err_nomem();
-            }
-            *out = nv;
+        if (MEM_GROW(*out, *n + 1, cap) < 0) {
+            mem_free(*out);
+            *out = NULL;
+            *n = 0;
+            return ERR_NOMEM;
         }
         (*out)[(*n)++] = x;
         p = q;
@@ -597,17 +592,12 @@ static int get_pending(struct store_txn *t, uint64_t **out, size_t *n)
     for (int op = MDB_FIRST; mdb_cursor_get(c, &k, &v, op) == 0; op = MDB_NEXT) {
         const unsigned char *p = v.mv_data;
         if (v.mv_size < SHARD_VAL || p[1] != STORE_SHARD_OPEN) continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 4;
-            uint64_t *nv = mem_realloc(*out, cap * sizeof *nv);
-            if (!nv) {
-                mdb_cursor_close(c);
-                mem_free(*out);
-                *out = NULL;
-                *n = 0;
-                return err_nomem();
-            }
-            *out = nv;
+        if (MEM_GROW(*out, *n + 1, cap) < 0) {
+            mdb_cursor_close(c);
+            mem_free(*out);
+            *out = NULL;
+            *n = 0;
+            return ERR_NOMEM;
         }
         (*out)[(*n)++] = get_u64(p + 8);
     }
@@ -1437,12 +1427,8 @@ int store_list_shards(struct store_txn *t, char ***keys, struct store_shard **re
     while ((rc = mdb_cursor_get(c, &kv, &vv, op)) == 0) {
         op = MDB_NEXT;
         if (m == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **k2 = mem_realloc(k, cap * sizeof *k2);
-            if (k2) k = k2;
-            struct store_shard *r2 = k2 ? mem_realloc(r, cap * sizeof *r2) : NULL;
-            if (r2) r = r2;
-            if (!k2 || !r2) { err = err_nomem(); break; }
+            cap = mem_next_cap(cap, m + 1);
+            if ((err = MEM_RESIZE(k, cap)) < 0 || (err = MEM_RESIZE(r, cap)) < 0) break;
         }
         k[m] = mem_alloc(kv.mv_size + 1);
         if (!k[m]) { err = err_nomem(); break; }

@@ -213,15 +213,9 @@ int mdl_parse_pooling(json_t *j, const char *what, int hidden, struct model_pool
 static int keep(struct model *m, float *owned)
 {
     if (!owned) return 0;
-    if (m->n_owned == m->cap_owned) {
-        int cap = m->cap_owned ? 2 * m->cap_owned : 64;
-        float **p = mem_realloc(m->owned, (size_t)cap * sizeof *p);
-        if (!p) {
-            mem_free(owned);
-            return err_nomem();
-        }
-        m->owned = p;
-        m->cap_owned = cap;
+    if (MEM_GROW(m->owned, m->n_owned + 1, m->cap_owned) < 0) {
+        mem_free(owned);
+        return ERR_NOMEM;
     }
     m->owned[m->n_owned++] = owned;
     return 0;
@@ -580,7 +574,7 @@ int mdl_load(const char *dir, struct model **out)
 void mdl_free(struct model *m)
 {
     if (!m) return;
-    for (int i = 0; i < m->n_owned; i++) mem_free(m->owned[i]);
+    for (size_t i = 0; i < m->n_owned; i++) mem_free(m->owned[i]);
     mem_free(m->owned);
     for (int i = 0; i < m->n_dense; i++) st_close(m->dense[i].st);
     mem_free(m->dense);

@@ -71,13 +71,7 @@ float st_bf16_to_f32(uint16_t h)
 
 static int add_tensor(struct st_set *s, struct st_tensor *t)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        struct st_tensor *p = mem_realloc(s->t, cap * sizeof *p);
-        if (!p) return err_nomem();
-        s->t = p;
-        s->cap = cap;
-    }
+    FORWARD_ERR(MEM_GROW(s->t, s->n + 1, s->cap));
     s->t[s->n++] = *t;
     return 0;
 }

@@ -73,18 +73,6 @@ static int get_merge(const struct tok_model *m, int32_t a, int32_t b, uint32_t *
     return 1;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (*cap >= need) return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < need) c *= 2;
-    void *q = mem_realloc(*p, c * size);
-    if (!q) return err_nomem();
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 static void sym_add(struct sym *s, size_t *n, int32_t c, uint32_t start, uint32_t len)
 {
     size_t i = (*n)++;
@@ -133,7 +121,7 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
         if (id >= 0) return tok_tokens_push(&w->tk, id, 0, (uint32_t)n);
     }
     /* at most 4 symbols per byte with byte fallback (never more than n) */
-    FORWARD_ERR(grow(&w->scratch, &w->capscratch, n + 1, sizeof(struct sym)));
+    FORWARD_ERR(mem_grow(&w->scratch, &w->capscratch, n + 1, sizeof(struct sym)));
     struct sym *sy = w->scratch;
     size_t ns = 0;
     size_t plen = m->prefix ? strlen(m->prefix) : 0, slen = m->suffix ? strlen(m->suffix) : 0;
@@ -175,7 +163,7 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
                 if (b == klen) {
                     if (klen > k) {
                         /* byte tokens get length 1 each; keep offsets inside the char */
-                        FORWARD_ERR(grow(&w->scratch, &w->capscratch, ns + klen + (n - i) + 1,
+                        FORWARD_ERR(mem_grow(&w->scratch, &w->capscratch, ns + klen + (n - i) + 1,
                                          sizeof(struct sym)));
                         sy = w->scratch;
                     }
@@ -202,7 +190,7 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
     }
     if (have_unk) sym_add(sy, &ns, m->unk_id, unk_start, unk_len);
     if (ns == 0) return 0;
-    FORWARD_ERR(grow(&w->scratch2, &w->capscratch2, ns + 2, sizeof(struct merge)));
+    FORWARD_ERR(mem_grow(&w->scratch2, &w->capscratch2, ns + 2, sizeof(struct merge)));
     struct merge *hp = w->scratch2;
     size_t nh = 0;
     for (size_t i = 0; i + 1 < ns; i++) {
@@ -228,7 +216,7 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
         sy[next_pos].len = 0;
         if (right.next >= 0) sy[right.next].prev = (int32_t)top.pos;
         if (nh + 2 > cap_heap) {
-            FORWARD_ERR(grow(&w->scratch2, &w->capscratch2, nh + 2, sizeof(struct merge)));
+            FORWARD_ERR(mem_grow(&w->scratch2, &w->capscratch2, nh + 2, sizeof(struct merge)));
             hp = w->scratch2;
             cap_heap = w->capscratch2;
         }

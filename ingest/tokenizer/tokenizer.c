@@ -330,14 +330,9 @@ const char *tok_id_to_token(const struct tok *t, int32_t id)
 static int enc_reserve(struct tok_encoding *e, size_t need)
 {
     if (need <= e->cap) return 0;
-    size_t cap = e->cap ? e->cap : 64;
-    while (cap < need) cap *= 2;
-    int32_t *ids = mem_realloc(e->ids, cap * sizeof *ids);
-    if (!ids) return err_nomem();
-    e->ids = ids;
-    int32_t *off = mem_realloc(e->offsets, 2 * cap * sizeof *off);
-    if (!off) return err_nomem();
-    e->offsets = off;
+    size_t cap = mem_next_cap(e->cap, need);
+    FORWARD_ERR(MEM_RESIZE(e->ids, cap));
+    FORWARD_ERR(MEM_RESIZE(e->offsets, 2 * cap));   /* (start, end) pairs */
     e->cap = cap;
     return 0;
 }

@@ -59,16 +59,10 @@ int tok_strmap_put(struct tok_strmap *m, const char *key, size_t len, int32_t va
         j = (j + 1) & (m->nslot - 1);
     }
     if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 1024;
-        uint32_t *ko = mem_realloc(m->koff, cap * sizeof *ko);
-        if (!ko) return err_nomem();
-        m->koff = ko;
-        uint32_t *kl = mem_realloc(m->klen, cap * sizeof *kl);
-        if (!kl) return err_nomem();
-        m->klen = kl;
-        int32_t *v = mem_realloc(m->val, cap * sizeof *v);
-        if (!v) return err_nomem();
-        m->val = v;
+        size_t cap = mem_next_cap(m->cap, m->n + 1);
+        FORWARD_ERR(MEM_RESIZE(m->koff, cap));
+        FORWARD_ERR(MEM_RESIZE(m->klen, cap));
+        FORWARD_ERR(MEM_RESIZE(m->val, cap));
         m->cap = cap;
     }
     if (m->blob.len > UINT32_MAX - len - 1) return err_set(ERR_FORMAT, "vocabulary too large");
@@ -156,13 +150,7 @@ void tok_u64map_free(struct tok_u64map *m)
 
 static int trie_new_node(struct tok_trie *t)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 256;
-        int32_t *v = mem_realloc(t->val, cap * sizeof *v);
-        if (!v) return err_nomem();
-        t->val = v;
-        t->cap = cap;
-    }
+    FORWARD_ERR(MEM_GROW(t->val, t->n + 1, t->cap));
     t->val[t->n] = -1;
     return (int)t->n++;
 }
@@ -209,24 +197,17 @@ void tok_trie_free(struct tok_trie *t)
 int tok_ws_reserve(struct tok_work *w, size_t extra)
 {
     if (w->n + extra <= w->cap) return 0;
-    size_t cap = w->cap ? w->cap : 256;
-    while (cap < w->n + extra) cap *= 2;
-    int32_t *cp = mem_realloc(w->cp, cap * sizeof *cp);
-    if (!cp) return err_nomem();
-    w->cp = cp;
-    uint32_t *os = mem_realloc(w->os, cap * sizeof *os);
-    if (!os) return err_nomem();
-    w->os = os;
-    uint32_t *oe = mem_realloc(w->oe, cap * sizeof *oe);
-    if (!oe) return err_nomem();
-    w->oe = oe;
+    size_t cap = mem_next_cap(w->cap, w->n + extra);
+    FORWARD_ERR(MEM_RESIZE(w->cp, cap));
+    FORWARD_ERR(MEM_RESIZE(w->os, cap));
+    FORWARD_ERR(MEM_RESIZE(w->oe, cap));
     w->cap = cap;
     return 0;
 }
 
 int tok_ws_push(struct tok_work *w, int32_t cp, uint32_t os, uint32_t oe)
 {
-    if (w->n == w->cap && tok_ws_reserve(w, 1) < 0) return err_nomem();
+    if (w->n == w->cap) FORWARD_ERR(tok_ws_reserve(w, 1));
     w->cp[w->n] = cp;
     w->os[w->n] = os;
     w->oe[w->n] = oe;
@@ -236,13 +217,7 @@ int tok_ws_push(struct tok_work *w, int32_t cp, uint32_t os, uint32_t oe)
 
 int tok_ws_add_split(struct tok_work *w, size_t off, size_t len, int32_t id)
 {
-    if (w->nsp2 == w->capsp2) {
-        size_t cap = w->capsp2 ? w->capsp2 * 2 : 64;
-        struct tok_split *s = mem_realloc(w->sp2, cap * sizeof *s);
-        if (!s) return err_nomem();
-        w->sp2 = s;
-        w->capsp2 = cap;
-    }
+    FORWARD_ERR(MEM_GROW(w->sp2, w->nsp2 + 1, w->capsp2));
     w->sp2[w->nsp2++] = (struct tok_split){ off, len, id };
     return 0;
 }
@@ -261,13 +236,7 @@ void tok_ws_swap_splits(struct tok_work *w)
 
 int tok_ws_add_match(struct tok_work *w, size_t s, size_t e, int is_match)
 {
-    if (w->nmt == w->capmt) {
-        size_t cap = w->capmt ? w->capmt * 2 : 64;
-        struct tok_match *m = mem_realloc(w->mt, cap * sizeof *m);
-        if (!m) return err_nomem();
-        w->mt = m;
-        w->capmt = cap;
-    }
+    FORWARD_ERR(MEM_GROW(w->mt, w->nmt + 1, w->capmt));
     w->mt[w->nmt++] = (struct tok_match){ s, e, is_match };
     return 0;
 }
@@ -299,16 +268,10 @@ int tok_ws_utf8(struct tok_work *w, size_t off, size_t len)
 int tok_tokens_push(struct tok_tokens *t, int32_t id, uint32_t bs, uint32_t be)
 {
     if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        int32_t *i = mem_realloc(t->id, cap * sizeof *i);
-        if (!i) return err_nomem();
-        t->id = i;
-        uint32_t *s = mem_realloc(t->bs, cap * sizeof *s);
-        if (!s) return err_nomem();
-        t->bs = s;
-        uint32_t *e = mem_realloc(t->be, cap * sizeof *e);
-        if (!e) return err_nomem();
-        t->be = e;
+        size_t cap = mem_next_cap(t->cap, t->n + 1);
+        FORWARD_ERR(MEM_RESIZE(t->id, cap));
+        FORWARD_ERR(MEM_RESIZE(t->bs, cap));
+        FORWARD_ERR(MEM_RESIZE(t->be, cap));
         t->cap = cap;
     }
     t->id[t->n] = id;
