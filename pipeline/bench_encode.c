@@ -172,7 +172,7 @@ static void knn10(float *v, size_t n, int d, int nt, int *nb)
     mem_free(sim);
 }
 
-static double gemm_alone(int backend, int M, int N, int K, int nt, const float *W)
+static double gemm_alone(enum mm_gemm backend, int M, int N, int K, int nt, const float *W)
 {
     float *x = mem_aligned(64, (size_t)M * K * sizeof *x), *y = mem_aligned(64, (size_t)M * N * sizeof *y);
     for (size_t i = 0; i < (size_t)M * K; i++) x[i] = (float)((i * 2654435761u) % 1000) * 1e-3f - 0.5f;
@@ -385,15 +385,15 @@ int bench_encode(int argc, char **argv)
     double best_w = 0, fl_w = 0, dn_w = 0, ob_w = 0;
     for (int s = 0; s < 4; s++) {
         if (mc->arch != MODEL_MODERNBERT && s == 0) continue; /* BERT: three [H, H] GEMMs instead */
-        double dn = gemm_alone(0, Mrows, shapes[s][0], shapes[s][1], nt, ws[s]);
-        double ob = gemm_alone(1, Mrows, shapes[s][0], shapes[s][1], nt, ws[s]);
+        double dn = gemm_alone(MM_GEMM_ONEDNN, Mrows, shapes[s][0], shapes[s][1], nt, ws[s]);
+        double ob = gemm_alone(MM_GEMM_OPENBLAS, Mrows, shapes[s][0], shapes[s][1], nt, ws[s]);
         printf("gemm_%dx%dx%d onednn_gflops %.1f openblas_gflops %.1f\n", Mrows, shapes[s][0], shapes[s][1], dn, ob);
         double f = 2.0 * shapes[s][0] * shapes[s][1];
         fl_w += f;
         dn_w += f / dn;
         ob_w += f / ob;
     }
-    mm_set_backend(0);
+    mm_set_backend(MM_GEMM_ONEDNN);
     /* flop-weighted harmonic mean = the rate of running the four shapes once each */
     double dn_mix = fl_w / dn_w, ob_mix = fl_w / ob_w;
     best_w = dn_mix > ob_mix ? dn_mix : ob_mix;
@@ -447,11 +447,11 @@ int bench_encode(int argc, char **argv)
     /* 4. naive loops, one thread, first naive_n sentences */
     if (naive_n > 0) {
         size_t k = (size_t)naive_n < n ? (size_t)naive_n : n;
-        mm_set_backend(2);
+        mm_set_backend(MM_GEMM_LOOPS);
         t0 = now_sec();
         enc_encode(e, (const char *const *)t.text, t.len, k, out, info);
         double nw = now_sec() - t0;
-        mm_set_backend(0);
+        mm_set_backend(MM_GEMM_ONEDNN);
         printf("naive_sentences %zu\nnaive_sentences_per_s %.3f\nspeedup_vs_naive %.1f\n", k, k / nw,
                sps / (k / nw));
     }

@@ -37,6 +37,9 @@
 #include "query/search.h"
 #include "run_opts.h"
 
+/* the stages of a run, in order; t_stage and the report use these */
+enum run_stage { ST_DISCOVER, ST_INGEST, ST_INDEX, ST_MINE, ST_REPORT, N_STAGES };
+
 struct run {
     struct run_options o;
     struct store *s;
@@ -50,7 +53,7 @@ struct run {
     const char *mine_mode;
     int mine_done;
     struct store_info before, after;
-    double t_stage[5];
+    double t_stage[N_STAGES];
     const char *failed_stage;
     char *error;
     char started[32];
@@ -83,7 +86,6 @@ static void on_reject(void *ctx, const char *shard, const char *entry, uint64_t 
     pthread_mutex_unlock(&r->rej_mu);
 }
 
-enum { ST_DISCOVER, ST_INGEST, ST_INDEX, ST_MINE, ST_REPORT };
 static const char *const stage_names[] = { "discover", "ingest", "index", "mine", "report" };
 
 static int fail(struct run *r, int stage)
@@ -349,8 +351,8 @@ static void summary(const struct run *r, int code)
     if (r->mine_done) fprintf(f, "  mine       %zu pairs, %zu clusters (%s)\n", r->mine_pairs, r->mine_clusters, r->mine_mode);
     fprintf(f, "  store      %llu docs, %llu chunks, generation %llu\n", (unsigned long long)r->after.n_docs,
            (unsigned long long)r->after.n_chunks, (unsigned long long)r->after.generation);
-    fprintf(f, "  time       discover %.1fs, ingest %.1fs, index %.1fs, mine %.1fs, total %.1fs\n", r->t_stage[0],
-           r->t_stage[1], r->t_stage[2], r->t_stage[3], now_sec() - r->t0);
+    fprintf(f, "  time       discover %.1fs, ingest %.1fs, index %.1fs, mine %.1fs, total %.1fs\n", r->t_stage[ST_DISCOVER],
+           r->t_stage[ST_INGEST], r->t_stage[ST_INDEX], r->t_stage[ST_MINE], now_sec() - r->t0);
     fflush(f);
 }
 
