@@ -2,7 +2,7 @@
  * discover.h - find the shards a nightly run should look at.
  *
  * Each pattern is a path, a glob (glob(3) with braces: "/data/night-*.tar.zst",
- * "/data/{news,web}/"), or a directory, walked recursively with fts(3):
+ * "/data/{news,web}/"), or a directory, walked recursively (fs_walk, common/fswalk.h):
  * symbolic links under it are not followed unless follow_symlinks (then a
  * loop is a warning, FTS_DC), and a file reached twice (same device and
  * inode) is listed once, so no tree repeats a file or hangs. Every regular file
