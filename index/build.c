@@ -701,12 +701,12 @@ static int write_pair(const char *path, const struct ann *a, struct manifest *m)
 {
     struct buf nw = BUF_INIT, dp = BUF_INIT, lt = BUF_INIT;
     int rc = buf_printf(&nw, "%s.new", path) < 0 || buf_printf(&lt, "%s.link.tmp", path) < 0
-                 ? err_set(ERR_NOMEM, "out of memory") : 0;
+                 ? err_nomem() : 0;
     if (rc == 0) rc = ann_write(a, nw.data);
     if (rc == 0) rc = file_checksum(nw.data, m->checksum);
     if (rc == 0) {
         snprintf(m->file, sizeof m->file, "%s.%.16s", base_of(path), m->checksum);
-        rc = data_path(&dp, path, m) < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+        rc = data_path(&dp, path, m) < 0 ? err_nomem() : 0;
     }
     if (rc == 0 && rename(nw.data, dp.data) < 0)
         rc = err_set(ERR_IO, "cannot rename '%s' to '%s': %s", nw.data, dp.data, strerror(errno));
@@ -1035,7 +1035,7 @@ static int open_index(const char *path, const char *fp, int dim, int strict, uin
                          path, (long long)m.ntotal, (long long)ntotal);
             break;
         }
-        if ((rc = data_path(&dp, path, &m)) < 0) { rc = err_set(ERR_NOMEM, "out of memory"); break; }
+        if ((rc = data_path(&dp, path, &m)) < 0) { rc = err_nomem(); break; }
         char sum[33];
         rc = file_checksum(dp.data, sum);
         if (rc == ERR_NOTFOUND && m.file[0] && attempt < 3) { rc = 0; continue; } /* replaced meanwhile */

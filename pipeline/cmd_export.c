@@ -31,6 +31,7 @@
 #include "index/store/store.h"
 #include "log.h"
 #include "mem.h"
+#include "npy.h"
 #include "query/report.h"
 #include "query/search.h"
 #include "jsonl.h"
@@ -60,26 +61,6 @@ static int write_buf(FILE *f, struct buf *b)
     if (b->len && fwrite(b->data, 1, b->len, f) != b->len) return err_set(ERR_IO, "write failed: %s", strerror(errno));
     buf_reset(b);
     return 0;
-}
-
-/* npy_header: format 1.0, header padded so the data starts at a multiple of 64. */
-static int npy_header(FILE *f, uint64_t n, int dim)
-{
-    char dict[128];
-    int dn = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%llu, %d), }",
-                      (unsigned long long)n, dim);
-    size_t total = 10 + (size_t)dn + 1;
-    size_t pad = (64 - total % 64) % 64;
-    size_t hlen = (size_t)dn + pad + 1;
-    unsigned char pre[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
-                              (unsigned char)(hlen >> 8) };
-    if (fwrite(pre, 1, 10, f) != 10 || fwrite(dict, 1, (size_t)dn, f) != (size_t)dn) goto fail;
-    for (size_t i = 0; i < pad; i++)
-        if (fputc(' ', f) == EOF) goto fail;
-    if (fputc('\n', f) == EOF) goto fail;
-    return 0;
-fail:
-    return err_set(ERR_IO, "write failed: %s", strerror(errno));
 }
 
 /* doc_prov: the provenance of chunk c into src (its doc record is read
@@ -130,7 +111,7 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
 
 static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv, FILE *fj)
 {
-    FORWARD_ERR(npy_header(fv, in->n_vectors, in->dim));
+    FORWARD_ERR(npy_write_header(fv, in->n_vectors, in->dim));
     struct store_iter *it;
     FORWARD_ERR(store_iter_open(t, 0, &it));
     float *v = mem_alloc_array((size_t)in->dim, sizeof *v);

@@ -106,35 +106,22 @@ static int ingest(struct ingest_cmd_options *c, char **args, int n_args)
     const char *const *shards = (const char *const *)args;
     size_t n_shards = (size_t)n_args;
     struct shard_list all = { 0 };
-    const char **mine = NULL;
     char root[4096];
     if (c->s.part) {
         /* every task discovers the same list and computes the same split */
-        struct discover_stats ds = { 0 };
-        size_t *idx = NULL, k = 0;
-        if (discover_shards(shards, n_shards, &all, &ds) < 0) return cli_fail(NULL);
+        if (discover_shards(shards, n_shards, o.src.follow_symlinks, &all, NULL) < 0) return cli_fail(NULL);
         if (all.n == 0) {
             shard_list_release(&all);
             err_set(ERR_INVALID, "no shards found in the %zu patterns given", n_shards);
             return cli_fail(NULL);
         }
-        if (o.root) snprintf(root, sizeof root, "%s", o.root);
-        else if (part_common_root((const char *const *)all.path, all.n, root, sizeof root) < 0) {
+        if (part_filter(&all, &part, o.root, root, sizeof root) < 0) {
             shard_list_release(&all);
             return cli_fail(NULL);
         }
         o.root = root;
-        if (part_select((const char *const *)all.path, all.n, root, &part, &idx, &k) < 0 ||
-            !(mine = mem_calloc(k ? k : 1, sizeof *mine))) {
-            mem_free(idx);
-            shard_list_release(&all);
-            return cli_fail(NULL);
-        }
-        for (size_t i = 0; i < k; i++) mine[i] = all.path[idx[i]];
-        mem_free(idx);
-        log_info("ingest: part %d of %d: %zu of %zu shards (root '%s')", part.index, part.count, k, all.n, root);
-        shards = mine;
-        n_shards = k;
+        shards = (const char *const *)all.path;
+        n_shards = all.n;
     }
     struct enc_options eo = ENC_OPTIONS_INIT;
     eo.n_threads = (int)c->threads;
@@ -173,7 +160,6 @@ out:
     fs_lock_release(&lock);
     store_close(s);
     enc_free(e);
-    mem_free(mine);
     shard_list_release(&all);
     return rc;
 }

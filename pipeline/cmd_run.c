@@ -37,6 +37,9 @@
 #include "query/search.h"
 #include "run_opts.h"
 
+/* the stages of a run, in order; t_stage and the report use these */
+enum run_stage { ST_DISCOVER, ST_INGEST, ST_INDEX, ST_MINE, ST_REPORT, N_STAGES };
+
 /* run_state: one `semindex run`: its options, the store, and what each stage
  * found, for the report */
 struct run_state {
@@ -52,7 +55,7 @@ struct run_state {
     const char *mine_mode;
     int mine_done;
     struct store_info before, after;
-    double t_stage[5];
+    double t_stage[N_STAGES];
     const char *failed_stage;
     char *error;
     char started[32];
@@ -85,7 +88,6 @@ static void on_reject(void *ctx, const char *shard, const char *entry, uint64_t 
     pthread_mutex_unlock(&r->rej_mu);
 }
 
-enum { ST_DISCOVER, ST_INGEST, ST_INDEX, ST_MINE, ST_REPORT };
 static const char *const stage_names[] = { "discover", "ingest", "index", "mine", "report" };
 
 static int fail(struct run_state *r, int stage)
@@ -326,8 +328,8 @@ static void summary(const struct run_state *r, int code)
     if (r->mine_done) fprintf(f, "  mine       %zu pairs, %zu clusters (%s)\n", r->mine_pairs, r->mine_clusters, r->mine_mode);
     fprintf(f, "  store      %llu docs, %llu chunks, generation %llu\n", (unsigned long long)r->after.n_docs,
            (unsigned long long)r->after.n_chunks, (unsigned long long)r->after.generation);
-    fprintf(f, "  time       discover %.1fs, ingest %.1fs, index %.1fs, mine %.1fs, total %.1fs\n", r->t_stage[0],
-           r->t_stage[1], r->t_stage[2], r->t_stage[3], now_sec() - r->t0);
+    fprintf(f, "  time       discover %.1fs, ingest %.1fs, index %.1fs, mine %.1fs, total %.1fs\n", r->t_stage[ST_DISCOVER],
+           r->t_stage[ST_INGEST], r->t_stage[ST_INDEX], r->t_stage[ST_MINE], now_sec() - r->t0);
     fflush(f);
 }
 
@@ -361,26 +363,7 @@ static int select_part(struct run_state *r)
 {
     struct part_spec p;
     FORWARD_ERR(part_parse(r->o.ingest.part, &p));
-    if (r->o.ingest.root) snprintf(r->root, sizeof r->root, "%s", r->o.ingest.root);
-    else if (r->shards.n) FORWARD_ERR(part_common_root((const char *const *)r->shards.path, r->shards.n, r->root, sizeof r->root));
-    size_t *idx = NULL, k = 0;
-    FORWARD_ERR(part_select((const char *const *)r->shards.path, r->shards.n, r->root, &p, &idx, &k));
-    char **keep = calloc(k ? k : 1, sizeof *keep);
-    if (!keep) {
-        mem_free(idx);
-        return err_set(ERR_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < k; i++) {
-        keep[i] = r->shards.path[idx[i]];
-        r->shards.path[idx[i]] = NULL;
-    }
-    for (size_t i = 0; i < r->shards.n; i++) free(r->shards.path[i]);
-    free(r->shards.path);
-    r->shards.path = keep;
-    r->shards.n = r->shards.cap = k;
-    mem_free(idx);
-    log_info("part %d of %d: %zu shards (root '%s')", p.index, p.count, k, r->root);
-    return 0;
+    return part_filter(&r->shards, &p, r->o.ingest.root, r->root, sizeof r->root);
 }
 
 /* ---- the command ------------------------------------------------------- */
@@ -419,7 +402,7 @@ int cmd_run(int argc, char **argv)
     }
 
     double t = now_sec();
-    if (discover_shards_ex((const char *const *)o->shards.v, o->shards.n, o->ingest.follow_symlinks, &r.shards, &r.disc) < 0) {
+    if (discover_shards((const char *const *)o->shards.v, o->shards.n, o->ingest.follow_symlinks, &r.shards, &r.disc) < 0) {
         fail(&r, ST_DISCOVER);
         goto report;
     }

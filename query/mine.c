@@ -487,20 +487,9 @@ int mine_communities(const float *x, const int64_t *ids, size_t n, int dim, floa
                     if (S[j] >= threshold) row[m++] = (struct prop){ S[j], c0 + j };
             }
             qsort(row, m, sizeof *row, cmp_prop);
-            if (mem_n + m > mem_cap) {
-                size_t nc = mem_cap ? 2 * mem_cap : 4096;
-                while (nc < mem_n + m) nc *= 2;
-                size_t *t = mem_realloc(mem, nc * sizeof *mem);
-                if (!t) { rc = err_set(ERR_NOMEM, "out of memory for community members"); goto out; }
-                mem = t;
-                mem_cap = nc;
-            }
-            if (ns == sp_cap) {
-                size_t nc = sp_cap ? 2 * sp_cap : 256;
-                struct span *t = mem_realloc(sp, nc * sizeof *sp);
-                if (!t) { rc = err_set(ERR_NOMEM, "out of memory for communities"); goto out; }
-                sp = t;
-                sp_cap = nc;
+            if ((rc = MEM_GROW(mem, mem_n + m, mem_cap)) < 0 || (rc = MEM_GROW(sp, ns + 1, sp_cap)) < 0) {
+                err_prefix(rc, "communities");
+                goto out;
             }
             sp[ns] = (struct span){ mem_n, m, ns };
             ns++;

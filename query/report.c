@@ -253,14 +253,14 @@ int report_write_dups_jsonl(FILE *f, const struct mine_clusters *dups, size_t ca
     for (size_t g = 0; dups && g < dups->n && rc == 0; g++) {
         size_t a = dups->start[g], b = dups->start[g + 1], m;
         json_t *o = json_object(), *members = json_array();
-        if (!o || !members) { json_decref(o); json_decref(members); rc = err_set(ERR_NOMEM, "out of memory"); break; }
+        if (!o || !members) { json_decref(o); json_decref(members); rc = err_nomem(); break; }
         json_object_set_new(o, "group", json_integer((json_int_t)g));
         json_object_set_new(o, "count", json_integer((json_int_t)(b - a)));
         for (m = a; m < b && (cap == 0 || m < a + cap) && rc == 0; m++) {
             if ((rc = get_src(src, ctx, dups->member[m], &x)) < 0) break;
             if (m == a) json_object_set_new(o, "text", report_json_text(x.text.data, x.text.len));
             json_t *mj = report_src_json(dups->member[m], &x);
-            if (!mj || json_array_append_new(members, mj) < 0) rc = err_set(ERR_NOMEM, "out of memory");
+            if (!mj || json_array_append_new(members, mj) < 0) rc = err_nomem();
         }
         json_object_set_new(o, "members", members);
         json_object_set_new(o, "more", json_integer((json_int_t)(b - m)));

@@ -513,12 +513,7 @@ int search_duplicate_groups(struct store_txn *t, struct mine_clusters *out)
     struct store_chunk c;
     while (rc == 0 && (rc = store_iter_next_chunk(it, &c, NULL)) == 1) {
         rc = 0;
-        if (n == cap) {
-            struct text_id *nt = mem_realloc(ti, 2 * cap * sizeof *ti);
-            if (!nt) { rc = err_set(ERR_NOMEM, "out of memory for %zu chunk hashes", 2 * cap); break; }
-            ti = nt;
-            cap *= 2;
-        }
+        if ((rc = MEM_GROW(ti, n + 1, cap)) < 0) break;
         ti[n].h = c.text_hash;
         ti[n].id = (int64_t)c.id;
         n++;

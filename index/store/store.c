@@ -380,7 +380,7 @@ int store_open(const char *dir, int flags, struct store **out)
     struct store *s = mem_calloc(1, sizeof *s);
     if (!s || !(s->dir = mem_strdup(dir))) {
         mem_free(s);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     s->rdonly = rdonly;
     pthread_rwlockattr_t ra;
@@ -516,7 +516,7 @@ static int txn_begin(struct store *s, int write, int all, struct store_txn **out
 {
     *out = NULL;
     struct store_txn *t = mem_calloc(1, sizeof *t);
-    if (!t) return err_set(ERR_NOMEM, "out of memory");
+    if (!t) return err_nomem();
     t->s = s;
     t->write = write;
     t->all = write || all;
@@ -593,16 +593,11 @@ static int parse_pending(struct store_txn *t, const MDB_val *v, uint64_t **out, 
             *n = 0;
             return err_set(ERR_FORMAT, "store '%s': meta 'pending' is not a list of ordinals", t->s->dir);
         }
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 4;
-            uint64_t *nv = mem_realloc(*out, cap * sizeof *nv);
-            if (!nv) {
-                mem_free(*out);
-                *out = NULL;
-                *n = 0;
-                return err_set(ERR_NOMEM, "out of memory");
-            }
-            *out = nv;
+        if (MEM_GROW(*out, *n + 1, cap) < 0) {
+            mem_free(*out);
+            *out = NULL;
+            *n = 0;
+            return ERR_NOMEM;
         }
         (*out)[(*n)++] = x;
         p = q;
@@ -628,17 +623,12 @@ static int get_pending(struct store_txn *t, uint64_t **out, size_t *n)
     for (int op = MDB_FIRST; mdb_cursor_get(c, &k, &v, op) == 0; op = MDB_NEXT) {
         const unsigned char *p = v.mv_data;
         if (v.mv_size < SHARD_VAL || p[1] != STORE_SHARD_OPEN) continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 4;
-            uint64_t *nv = mem_realloc(*out, cap * sizeof *nv);
-            if (!nv) {
-                mdb_cursor_close(c);
-                mem_free(*out);
-                *out = NULL;
-                *n = 0;
-                return err_set(ERR_NOMEM, "out of memory");
-            }
-            *out = nv;
+        if (MEM_GROW(*out, *n + 1, cap) < 0) {
+            mdb_cursor_close(c);
+            mem_free(*out);
+            *out = NULL;
+            *n = 0;
+            return ERR_NOMEM;
         }
         (*out)[(*n)++] = get_u64(p + 8);
     }
@@ -698,7 +688,7 @@ static int set_pending(struct store_txn *t, uint64_t o, int on)
     mem_free(v);
     if (rc < 0) {
         buf_release(&b);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     rc = store_put_meta(t, "pending", b.data ? b.data : "", b.len);
     buf_release(&b);
@@ -799,7 +789,7 @@ int store_get_meta(struct store_txn *t, const char *key, struct buf *out)
     int rc = get(t, t->s->meta, key, strlen(key), &v);
     if (rc == ERR_NOTFOUND) return err_set(ERR_NOTFOUND, "store '%s': no meta '%s'", t->s->dir, key);
     if (rc < 0) return rc;
-    return buf_append(out, v.mv_data, v.mv_size) < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+    return buf_append(out, v.mv_data, v.mv_size) < 0 ? err_nomem() : 0;
 }
 
 /* ---- zstd dictionary ------------------------------------------------------- */
@@ -854,7 +844,7 @@ int store_train_dict(struct store *s, const char *const *texts, const size_t *le
     size_t cap = total / 10 < 4096 ? 4096 : total / 10 > 112640 ? 112640 : total / 10;
     void *dict = mem_alloc(cap);
     int rc = 0;
-    if (!cat || !sz || !dict) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
+    if (!cat || !sz || !dict) { rc = err_nomem(); goto out; }
     size_t off = 0;
     for (size_t i = 0; i < n; i++) {
         memcpy(cat + off, texts[i], lens[i]);
@@ -1107,7 +1097,7 @@ int store_put_doc(struct store_txn *t, const struct store_doc *d)
     RETURN_ERR_IF(en > 65535 || xn > 65535, ERR_INVALID, "doc %llu: entry name or id too long",
                   (unsigned long long)d->id);
     buf_reset(&t->scratch);
-    if (buf_reserve(&t->scratch, DOC_HDR + en + xn) < 0) return err_set(ERR_NOMEM, "out of memory");
+    if (buf_reserve(&t->scratch, DOC_HDR + en + xn) < 0) return err_nomem();
     unsigned char *p = (unsigned char *)t->scratch.data;
     memset(p, 0, DOC_HDR);
     p[0] = 1;
@@ -1146,13 +1136,13 @@ int store_get_doc(struct store_txn *t, uint64_t id, struct store_doc *d)
     buf_reset(&d->entry);
     buf_reset(&d->ext_id);
     if (buf_append(&d->entry, p + DOC_HDR, en) < 0 || buf_append(&d->ext_id, p + DOC_HDR + en, xn) < 0)
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     put_be64(k, store_shard_of(id));
     if (get(t, t->s->shardids, k, 8, &v) == 0 && buf_append(&d->shard, v.mv_data, v.mv_size) < 0)
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     if ((!d->shard.data && buf_puts(&d->shard, "") < 0) || (!d->entry.data && buf_puts(&d->entry, "") < 0) ||
         (!d->ext_id.data && buf_puts(&d->ext_id, "") < 0))
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     return 0;
 bad:
     return err_set(ERR_FORMAT, "store '%s': doc %llu: bad record", t->s->dir, (unsigned long long)id);
@@ -1187,7 +1177,7 @@ static int parse_chunk(struct store_txn *t, uint64_t id, const MDB_val *v, struc
                            (unsigned long long)id, zn, tn);
         memcpy(text->data, z, tn);
     } else {
-        if (!t->dctx && !(t->dctx = ZSTD_createDCtx())) return err_set(ERR_NOMEM, "out of memory");
+        if (!t->dctx && !(t->dctx = ZSTD_createDCtx())) return err_nomem();
         size_t r;
         if (p[1] & CHUNK_DICT) {
             FORWARD_ERR(dict_load(t));
@@ -1228,10 +1218,10 @@ int store_put_chunk(struct store_txn *t, struct store_chunk *c, const char *text
     RETURN_ERR_IF(len > MAX_TEXT, ERR_INVALID, "chunk %llu: text of %zu bytes is too long",
                   (unsigned long long)c->id, len);
     FORWARD_ERR(dict_load(t));
-    if (!s->cctx && !(s->cctx = ZSTD_createCCtx())) return err_set(ERR_NOMEM, "out of memory");
+    if (!s->cctx && !(s->cctx = ZSTD_createCCtx())) return err_nomem();
     size_t bound = ZSTD_compressBound(len);
     buf_reset(&t->scratch);
-    if (buf_reserve(&t->scratch, CHUNK_HDR + bound) < 0) return err_set(ERR_NOMEM, "out of memory");
+    if (buf_reserve(&t->scratch, CHUNK_HDR + bound) < 0) return err_nomem();
     unsigned char *p = (unsigned char *)t->scratch.data;
     memset(p, 0, CHUNK_HDR);
     c->text_hash = hash128(text, len);
@@ -1309,7 +1299,7 @@ int store_put_vector(struct store_txn *t, uint64_t id, const float *vec)
     int rc;
     if (t->dtype == STORE_F16) {
         buf_reset(&t->scratch);
-        if (buf_reserve(&t->scratch, n * 2) < 0) return err_set(ERR_NOMEM, "out of memory");
+        if (buf_reserve(&t->scratch, n * 2) < 0) return err_nomem();
         uint16_t *h = (uint16_t *)(void *)t->scratch.data;
         for (size_t i = 0; i < n; i++) h[i] = store_f32_to_f16(vec[i]);
         rc = put_id(t, t->s->vectors, k, h, n * 2, "put vector");
@@ -1427,7 +1417,7 @@ static int iter_open(struct store_txn *t, uint64_t from, int chunks, struct stor
 {
     *out = NULL;
     struct store_iter *it = mem_calloc(1, sizeof *it);
-    if (!it) return err_set(ERR_NOMEM, "out of memory");
+    if (!it) return err_nomem();
     int rc = mdb_cursor_open(t->txn, chunks ? t->s->chunks : t->s->vectors, &it->c);
     if (rc) {
         mem_free(it);
@@ -1535,15 +1525,11 @@ int store_list_shards(struct store_txn *t, char ***keys, struct store_shard **re
     while ((rc = mdb_cursor_get(c, &kv, &vv, op)) == 0) {
         op = MDB_NEXT;
         if (m == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **k2 = mem_realloc(k, cap * sizeof *k2);
-            if (k2) k = k2;
-            struct store_shard *r2 = k2 ? mem_realloc(r, cap * sizeof *r2) : NULL;
-            if (r2) r = r2;
-            if (!k2 || !r2) { err = err_set(ERR_NOMEM, "out of memory"); break; }
+            cap = mem_next_cap(cap, m + 1);
+            if ((err = MEM_RESIZE(k, cap)) < 0 || (err = MEM_RESIZE(r, cap)) < 0) break;
         }
         k[m] = mem_alloc(kv.mv_size + 1);
-        if (!k[m]) { err = err_set(ERR_NOMEM, "out of memory"); break; }
+        if (!k[m]) { err = err_nomem(); break; }
         memcpy(k[m], kv.mv_data, kv.mv_size);
         k[m][kv.mv_size] = 0;
         m++;
