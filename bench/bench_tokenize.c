@@ -102,7 +102,7 @@ int bench_tokenize(int argc, char **argv)
     struct tok_encoding *enc = mem_calloc(1000, sizeof *enc);
     char tmp[] = "/tmp/semindex-bench-XXXXXX";
     int status = EXIT_FAIL, fd = -1;
-    if (!enc) { err_set(ERR_NOMEM, "out of memory"); cli_fail(NULL); goto out; }
+    if (!enc) { err_nomem(); cli_fail(NULL); goto out; }
     if (tok_load(model, &t) < 0) { cli_fail(NULL); goto out; }
     for (size_t i = 0; i < sizeof DATA_FILES / sizeof DATA_FILES[0]; i++) {
         buf_reset(&path);

@@ -159,7 +159,7 @@ int cmd_embed(int argc, char **argv)
     vec = mem_alloc_array(chunk ? chunk : 1, (size_t)dim * sizeof *vec);
     info = mem_alloc_array(chunk ? chunk : 1, sizeof *info);
     if (!vec || !info) {
-        err_set(ERR_NOMEM, "out of memory");
+        err_nomem();
         rc = cli_fail(NULL);
         goto out;
     }

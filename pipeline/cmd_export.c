@@ -84,7 +84,7 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
     struct report_src src = REPORT_SRC_INIT;
     uint64_t cached = 0;
     float *v = mem_alloc_array((size_t)(dim > 0 ? dim : 1), sizeof *v);
-    int rc = v ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = v ? 0 : err_nomem();
     while (rc == 0 && (rc = store_iter_next_chunk(it, &c, &text)) == 1) {
         if ((rc = doc_prov(t, &c, &src, &cached)) < 0) break;
         buf_printf(&out, "{\"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)c.id,
@@ -118,7 +118,7 @@ static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv
     struct buf text = BUF_INIT, out = BUF_INIT;
     struct report_src src = REPORT_SRC_INIT;
     uint64_t id, row = 0, cached = 0;
-    int rc = v ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = v ? 0 : err_nomem();
     while (rc == 0 && (rc = store_iter_next(it, &id, v)) == 1) {
         rc = 0;
         if (fwrite(v, sizeof *v, (size_t)in->dim, fv) != (size_t)in->dim) {

@@ -197,7 +197,7 @@ int cmd_query(int argc, char **argv)
             q.text = mem_calloc(1, sizeof *q.text);
             q.len = mem_calloc(1, sizeof *q.len);
             if (!q.text || !q.len || !(q.text[0] = mem_strdup(text))) {
-                err_set(ERR_NOMEM, "out of memory");
+                err_nomem();
                 rc = cli_fail(NULL);
                 goto out;
             }

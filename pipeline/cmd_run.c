@@ -301,7 +301,7 @@ static int report_json(struct run_state *r, struct buf *b, int code)
     if (rc == 0) rc = json_dump_buf(j, JSON_DUMP_FLAGS | JSON_INDENT(2), b);
     if (rc == 0 && buf_putc(b, '\n') < 0) rc = -1;
     json_decref(j);
-    return rc < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+    return rc < 0 ? err_nomem() : 0;
 }
 
 /* summary: the human summary on stderr (docs/run.md); -q drops it (a

@@ -88,7 +88,7 @@ int cmd_tokenize(int argc, char **argv)
         log_warn("%ld invalid UTF-8 sequences replaced by U+FFFD", in.n_replaced);
     enc = mem_calloc(BATCH, sizeof *enc);
     if (!enc) {
-        err_set(ERR_NOMEM, "out of memory");
+        err_nomem();
         cli_fail(NULL);
         goto out;
     }

@@ -57,7 +57,7 @@ int opt_set(void *o, const struct opt *op, const char *value, int *replace_list)
     switch (op->type) {
     case OPT_STR: {
         char *s = mem_strdup(value);
-        if (!s) return err_set(ERR_NOMEM, "out of memory");
+        if (!s) return err_nomem();
         mem_free(*(char **)p);
         *(char **)p = s;
         return 0;
@@ -71,11 +71,11 @@ int opt_set(void *o, const struct opt *op, const char *value, int *replace_list)
         if (l->n == l->cap) {
             size_t cap = l->cap ? 2 * l->cap : 8;
             char **v = mem_realloc(l->v, cap * sizeof *v);
-            if (!v) return err_set(ERR_NOMEM, "out of memory");
+            if (!v) return err_nomem();
             l->v = v;
             l->cap = cap;
         }
-        if (!(l->v[l->n] = mem_strdup(value))) return err_set(ERR_NOMEM, "out of memory");
+        if (!(l->v[l->n] = mem_strdup(value))) return err_nomem();
         l->n++;
         return 0;
     }
@@ -220,7 +220,7 @@ static int add_long(struct parser *p, size_t *k, const char *name, int neg, int 
     const char *s = name;
     if (neg) {
         char *t = mem_alloc(strlen(name) + 4);
-        if (!t) return err_set(ERR_NOMEM, "out of memory");
+        if (!t) return err_nomem();
         sprintf(t, "no-%s", name);
         p->strs[p->n_strs++] = t;
         s = t;
@@ -236,7 +236,7 @@ static int parser_init(struct parser *p, const struct opts_cmd *cmd, void *base)
     p->e = mem_calloc(n ? n : 1, sizeof *p->e);
     p->lo = mem_calloc(4 * n + 2, sizeof *p->lo);
     p->strs = mem_calloc(2 * n + 1, sizeof *p->strs);
-    if (!p->e || !p->lo || !p->strs) return err_set(ERR_NOMEM, "out of memory");
+    if (!p->e || !p->lo || !p->strs) return err_nomem();
     char full[128];
     for (size_t g = 0; g < cmd->n_groups; g++)
         for (size_t i = 0; i < cmd->groups[g].n; i++) {
@@ -244,7 +244,7 @@ static int parser_init(struct parser *p, const struct opts_cmd *cmd, void *base)
             e->op = &cmd->groups[g].t[i];
             e->field_base = (char *)base + cmd->groups[g].base_off;
             if (!(e->name = mem_strdup(full_name(&cmd->groups[g], e->op, full, sizeof full))))
-                return err_set(ERR_NOMEM, "out of memory");
+                return err_nomem();
             if ((cmd->flags & OPTS_SHORT_NAMES) && cmd->groups[g].prefix)
                 e->alias = base_name(&cmd->groups[g], e->op);
             e->short_flag = short_of(&cmd->groups[g], e->op);
@@ -294,7 +294,7 @@ int opts_apply(const struct opts_cmd *cmd, void *base, int argc, char **argv, in
     struct parser p;
     int rc = parser_init(&p, cmd, base), c, neg, n_config = 0;
     unsigned char *given = mem_calloc(p.n ? p.n : 1, 1);
-    if (rc == 0 && !given) rc = err_set(ERR_NOMEM, "out of memory");
+    if (rc == 0 && !given) rc = err_nomem();
     /* pass 1: --help, then the config file before the flags that override it */
     const char *config_path = NULL;
     for (optind = 0; rc == 0 && (c = getopt_long(argc, argv, p.shorts, p.lo, NULL)) != -1;) {

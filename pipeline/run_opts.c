@@ -129,7 +129,7 @@ static int apply_config(void *base, const char *path)
     buf_release(&v);
     if (rc == 0) {
         mem_free(o->config);
-        if (!(o->config = mem_strdup(path))) rc = err_set(ERR_NOMEM, "out of memory");
+        if (!(o->config = mem_strdup(path))) rc = err_nomem();
     }
     return rc;
 }

@@ -269,7 +269,7 @@ int search_open(const char *store_dir, const struct search_options *o, struct se
     RETURN_ERR_IF(!se, ERR_NOMEM, "out of memory");
     se->o = o ? *o : (struct search_options)SEARCH_OPTIONS_INIT;
     int rc = 0;
-    if (se->o.model && !(se->model = mem_strdup(se->o.model))) rc = err_set(ERR_NOMEM, "out of memory");
+    if (se->o.model && !(se->model = mem_strdup(se->o.model))) rc = err_nomem();
     se->o.model = se->model;
     if (rc == 0) rc = store_open(store_dir, STORE_RDONLY, &se->s);
     if (rc == 0) rc = store_read_begin(se->s, &se->t);

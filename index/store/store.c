@@ -905,11 +905,11 @@ int store_dict_offer(struct store *s, const char *text, size_t len)
     if (s->n_sample == s->cap_sample) {
         size_t cap = s->cap_sample ? 2 * s->cap_sample : 256;
         size_t *v = mem_realloc(s->sample_lens, cap * sizeof *v);
-        if (!v) return err_set(ERR_NOMEM, "out of memory");
+        if (!v) return err_nomem();
         s->sample_lens = v;
         s->cap_sample = cap;
     }
-    if (buf_append(&s->sample, text, len) < 0) return err_set(ERR_NOMEM, "out of memory");
+    if (buf_append(&s->sample, text, len) < 0) return err_nomem();
     s->sample_lens[s->n_sample++] = len;
     if (s->n_sample < STORE_DICT_TEXTS && s->sample.len < STORE_DICT_BYTES) return 1;
     FORWARD_ERR(store_dict_finish(s));
@@ -924,7 +924,7 @@ int store_dict_finish(struct store *s)
     }
     size_t n = s->n_sample;
     const char **texts = mem_alloc_array(n, sizeof *texts);
-    if (!texts) return err_set(ERR_NOMEM, "out of memory");
+    if (!texts) return err_nomem();
     for (size_t i = 0, off = 0; i < n; off += s->sample_lens[i++]) texts[i] = s->sample.data + off;
     double t0 = now_sec();
     int rc = store_train_dict(s, texts, s->sample_lens, n);
