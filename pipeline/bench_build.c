@@ -6,9 +6,13 @@
  * resident memory (VmHWM, reset before the stage through
  * /proc/self/clear_refs):
  *   1. write: a store of N unit vectors (f16) around C cluster centres
- *      (default N / 10; each vector gets its own noise level, its cosine to
- *      its centre 0.82 .. 0.96, so pair scores spread around 0.8 and do not tie), each chunk with a short text; no encoder, transactions of
- *      65536 chunks in id order (LMDB appends at the right edge);
+ *      (default N / 32: clusters of ~32, so a vector's 10 nearest are its
+ *      cluster mates; in clusters of ~10 the 10th is noise, nearly
+ *      equidistant from everything, which no index finds short of scanning
+ *      most lists); each vector gets its own noise level, its cosine to its
+ *      centre 0.82 .. 0.96, so pair scores spread around 0.8 and do not tie;
+ *      each chunk has a short text; no encoder; transactions of 65536
+ *      chunks in id order (LMDB appends at the right edge);
  *   2. build: build_index_stream with --memory-budget, exactly what
  *      `semindex build --rebuild` does (the vectors streamed from the store);
  *      recall_at_10 is the build's own measure (the index's top 10 against
@@ -52,7 +56,7 @@ static const char usage_str[] =
     "  --n N                 vectors in the synthetic store (default 1000000)\n"
     "  --dim D               dimension (default 768)\n"
     "  --memory-budget SIZE  the build's budget, as for semindex build (default 2G)\n"
-    "  --clusters C          cluster centres (default N / 10)\n"
+    "  --clusters C          cluster centres (default N / 32)\n"
     "  --top-k K             neighbours per vector when mining (default 10)\n"
     "  --threshold S         pairs kept from this cosine (default 0.8)\n"
     "  --sample Q            vectors searched exactly for the pair recall (default 200)\n"
@@ -256,7 +260,7 @@ int bench_build(int argc, char **argv)
         if (dst && cli_parse_int(optarg, lo, hi, dst) < 0) return cli_usage_error(usage_str, "%s", err_msg());
     }
     if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
-    if (!clusters) clusters = n / 10 ? n / 10 : 1;
+    if (!clusters) clusters = n / 32 ? n / 32 : 1;
     if (clusters > n) clusters = n;
     if (sample > n) sample = n;
     char tmpl[512];
