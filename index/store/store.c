@@ -481,6 +481,7 @@ static int map_change(struct store *s, int grow)
     } else {
         rc = mdb_env_set_mapsize(s->env, 0);
     }
+    s->map0 = s->map1 = 0; /* LMDB may have mapped the file elsewhere: release_map finds it again */
     pthread_rwlock_unlock(&s->rw_map);
     return rc ? err_set(ERR_STORE, "store '%s': cannot set map size: %s", s->dir, mdb_strerror(rc)) : 0;
 }
