@@ -51,6 +51,17 @@ static int big_fill_fn(struct store_txn *t, void *ctx)
     return 0;
 }
 
+/* open_small_map: a new store <tmp>/name (path in dir) whose LMDB map
+ * starts at map_size bytes, so that writing grows it */
+static int open_small_map(char *dir, size_t cap, const char *name, const char *map_size, struct store **out)
+{
+    snprintf(dir, cap, "%s/%s", test_tmpdir(), name);
+    setenv("SEMINDEX_STORE_MAP_SIZE", map_size, 1);
+    int rc = store_open(dir, STORE_CREATE, out);
+    unsetenv("SEMINDEX_STORE_MAP_SIZE");
+    return rc;
+}
+
 /* mapped_kb: Rss of this process's mappings of dir/name (/proc/self/smaps),
  * -1 when unreadable */
 static long mapped_kb(const char *name, const char *dir)
@@ -360,11 +371,8 @@ int main(void)
 
     TEST("map growth on MDB_MAP_FULL loses nothing") {
         char d2[600];
-        snprintf(d2, sizeof d2, "%s/small", test_tmpdir());
-        setenv("SEMINDEX_STORE_MAP_SIZE", "131072", 1);
         struct store *t;
-        CHECK_OK(store_open(d2, STORE_CREATE, &t));
-        unsetenv("SEMINDEX_STORE_MAP_SIZE");
+        CHECK_OK(open_small_map(d2, sizeof d2, "small", "131072", &t));
         struct store_info in0;
         CHECK_OK(store_info(t, &in0));
         struct fill f = { 1, 3000, DIM };
@@ -379,11 +387,8 @@ int main(void)
 
     TEST("write commits leave no part of the file mapped in the process (the map grows meanwhile)") {
         char d3[600];
-        snprintf(d3, sizeof d3, "%s/resident", test_tmpdir());
-        setenv("SEMINDEX_STORE_MAP_SIZE", "1048576", 1);
         struct store *t;
-        CHECK_OK(store_open(d3, STORE_CREATE, &t));
-        unsetenv("SEMINDEX_STORE_MAP_SIZE");
+        CHECK_OK(open_small_map(d3, sizeof d3, "resident", "1048576", &t));
         struct big_fill bf = { 0, 768 };
         for (int k = 0; k < 24; k++, bf.next += 2048) CHECK_OK(store_write(t, big_fill_fn, &bf)); /* x 3 KiB */
         struct store_info in;
