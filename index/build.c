@@ -39,7 +39,8 @@
 #define FLAT_MAX_N 20000
 #define HNSW_MAX_N 2000000
 #define MIN_PER_CENTROID 39   /* FAISS warns below 39 training points per centroid */
-#define MAX_PER_CENTROID 256
+#define MAX_PER_CENTROID 64    /* FAISS takes up to 256; 39..64 bounds k-means (train_size) */
+#define TRAIN_FRACTION 10     /* above the minimum, at most n / 10 training points */
 #define PQ_MIN_TRAIN 9984     /* 39 * 256: FAISS's minimum for 8-bit PQ codebooks */
 #define K_RECALL 10
 #define BUILD_BATCH 4096     /* rows added per batch: the only vectors held besides the sample */
@@ -60,16 +61,25 @@ static int64_t choose_nlist(int64_t n)
     return k;
 }
 
+/* train_size: the training sample for k lists: 39..64 per centroid, and
+ * above the minimum at most n / 10. FAISS's k-means for an IVF quantizer
+ * runs 10 iterations (plus one assignment for the residuals of SQ / PQ):
+ * ~22 t k dim flops on t points, where adding n vectors assigns them once,
+ * 2 n k dim. So training costs at most 2.2x the add's assignment once
+ * n / 10 >= 39 k (n >= 2.4M with k = 4 sqrt(n)), and 429 k / n of it below
+ * (1.8x at n = 1M, k = 4096), where FAISS's floor of 39 per centroid binds. */
 static int64_t train_size(int64_t n, int64_t k, int pq)
 {
-    int64_t t = k * MAX_PER_CENTROID;
+    int64_t t = n / TRAIN_FRACTION;
+    if (t > k * MAX_PER_CENTROID) t = k * MAX_PER_CENTROID;
+    if (t < k * MIN_PER_CENTROID) t = k * MIN_PER_CENTROID;
     if (pq && t < PQ_MIN_TRAIN) t = PQ_MIN_TRAIN;
     return t < n ? t : n;
 }
 
 /* the training sample for k lists under room bytes, where the build holds
  * `copies` float copies of it (FAISS's residual / OPQ training copies the
- * sample): 30..256 per centroid as room allows; 0 when not even the
+ * sample): 39..64 per centroid (train_size) as room allows; 0 when not even the
  * minimum fits */
 static int64_t fit_train(int64_t n, int64_t k, int pq, int dim, double room, int copies)
 {

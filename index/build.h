@@ -11,10 +11,11 @@
  *   4. IVF{k},PQ{m}np                  m in dim/4, dim/8 (codes of m bytes)
  *   5. OPQ{m}_{dim},IVF{k},PQ{m}np     m in dim/16, dim/32, ... down to 8
  * ("np": no polysemous training, which only serves Hamming pre-filtering)
- * with k = 4 sqrt(n) rounded to a power of two and at most n / 30, and a
- * training sample of 30 to 256 vectors per centroid (all of them when n is
- * smaller). When nothing fits, the smallest (5. with m = 8) is chosen and the
- * plan says so (over_budget).
+ * with k = 4 sqrt(n) rounded to a power of two and at most n / 39, and a
+ * training sample of 39 to 64 vectors per centroid, above 39 at most n / 10
+ * (all of them when n is smaller), so that k-means costs a bounded multiple
+ * of the add pass (build.c, train_size). When nothing fits, the smallest
+ * (5. with m = 8) is chosen and the plan says so (over_budget).
  *
  * Tuning: a sample of the vectors (up to 500, evenly spaced) is searched
  * exactly (blocked sgemm over all n) and through the index; nprobe (IVF) or

@@ -238,6 +238,23 @@ out:
 
 #define ANN_QUERY_CHUNK 4096
 
+/* ann_fetch: the neighbours asked of the index per query: top_k + 1 (self
+ * is usually the best hit), and MINE_COMPRESSED_FETCH times top_k + 1 from
+ * compressed codes, whose rank errs among close neighbours: all of them are
+ * scored exactly and the best top_k kept (query re-scores 4 k likewise) */
+static int ann_fetch(const struct ann *index, int top_k)
+{
+    int64_t k = (int64_t)top_k * (ann_compressed(index) ? MINE_COMPRESSED_FETCH : 1) + 1, nt = ann_ntotal(index);
+    return (int)(k < nt ? k : nt);
+}
+
+static int cmp_pair_score_desc(const void *x, const void *y)
+{
+    const struct mine_pair *a = x, *b = y;
+    if (a->score != b->score) return (a->score < b->score) - (a->score > b->score);
+    return (a->b > b->b) - (a->b < b->b);
+}
+
 int mine_ann_stream(const struct ann *index, int dim, const struct build_source *src,
                     const struct mine_options *o, struct mine_pair **out, size_t *n_out)
 {
@@ -249,7 +266,7 @@ int mine_ann_stream(const struct ann *index, int dim, const struct build_source 
     int64_t nt = ann_ntotal(index);
     if (nt < 2) return 0;
     int top_k = o->top_k < nt - 1 ? o->top_k : (int)(nt - 1);
-    int k = top_k + 1; /* self is usually the best hit */
+    int k = ann_fetch(index, top_k);
     int compressed = ann_compressed(index);
     size_t Q = ANN_QUERY_CHUNK;
     struct cand c;
@@ -259,8 +276,9 @@ int mine_ann_stream(const struct ann *index, int dim, const struct build_source 
     float *qx = mem_alloc_array(Q, (size_t)dim * sizeof *qx);
     int64_t *qid = mem_alloc_array(Q, sizeof *qid);
     float *other = mem_alloc_array((size_t)dim, sizeof *other);
+    struct mine_pair *row = mem_alloc_array((size_t)k, sizeof *row);  /* one query's exact scores */
     int rc = 0;
-    if (!sc || !lab || !qx || !qid || !other) {
+    if (!sc || !lab || !qx || !qid || !other || !row) {
         rc = err_set(ERR_NOMEM, "out of memory for %zu x %d search results", Q, k);
         goto out;
     }
@@ -275,18 +293,23 @@ int mine_ann_stream(const struct ann *index, int dim, const struct build_source 
         for (long r = 0; r < qn; r++) {
             int64_t self = qid[r];
             int taken = 0;
-            for (int t = 0; t < k && taken < top_k; t++) {
+            for (int t = 0; t < k && (compressed || taken < top_k); t++) {
                 int64_t j = lab[r * k + t];
                 if (j < 0 || j == self) continue;
-                taken++;
                 /* compressed codes (SQ, PQ) err by far more than the margin:
-                 * their top_k nominates by rank alone */
-                if (!compressed && !cand_nominee(&c, sc[r * k + t])) continue;
+                 * every candidate is scored, the best top_k by true score
+                 * nominated below */
+                if (!compressed && (taken++, !cand_nominee(&c, sc[r * k + t]))) continue;
                 rc = src->vector(src->ctx, j, other);
                 if (rc == ERR_NOTFOUND) { rc = 0; continue; } /* deleted since the index was built */
                 if (rc < 0) goto out;
-                cand_push(&c, mine_score(qx + r * (size_t)dim, other, dim), self, j);
+                float s = mine_score(qx + r * (size_t)dim, other, dim);
+                if (compressed) row[taken++] = (struct mine_pair){ s, self, j };
+                else cand_push(&c, s, self, j);
             }
+            if (!compressed) continue;
+            qsort(row, (size_t)taken, sizeof *row, cmp_pair_score_desc);
+            for (int t = 0; t < taken && t < top_k; t++) cand_push(&c, row[t].score, self, row[t].b);
         }
         done += (uint64_t)qn;
         progress_update(&pr, done, "%zu candidate pairs", c.n);
@@ -298,6 +321,7 @@ out:
     mem_free(qx);
     mem_free(qid);
     mem_free(other);
+    mem_free(row);
     if (rc < 0) {
         mem_free(c.p);
         return rc;
@@ -553,7 +577,7 @@ int mine_auto_choose(const struct ann *index, const struct build_source *src, si
     RETURN_ERR_IF(!src->rewind, ERR_INVALID, "the auto choice needs a source that can rewind");
     RETURN_ERR_IF(index && ann_dim(index) != dim, ERR_INVALID, "index dimension %d differs from vectors' %d",
                   ann_dim(index), dim);
-    int k = o->top_k + 1;
+    int k = index ? ann_fetch(index, o->top_k) : o->top_k + 1;
     float *x = mem_alloc_array(AUTO_ROWS, (size_t)dim * sizeof *x);
     int64_t *ids = mem_alloc_array(AUTO_ROWS, sizeof *ids);
     float *S = mem_alloc_array((size_t)AUTO_QUERIES * AUTO_ROWS, sizeof *S);

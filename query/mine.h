@@ -17,8 +17,10 @@
  *     floor), so exact, ANN and streamed mining agree to the last bit on
  *     every machine;
  *   - with an index of compressed codes (SQ8, PQ: ann_compressed) the
- *     approximate score errs by far more than the margin, so every one of
- *     a vector's top_k candidates is scored exactly (nomination by rank);
+ *     approximate score errs by far more than the margin, and the rank
+ *     among close neighbours with it, so MINE_COMPRESSED_FETCH x top_k
+ *     candidates are asked of the index, every one scored exactly, and a
+ *     vector's best top_k by exact score nominated;
  *   - chunking never changes the result (sentence-transformers takes top_k
  *     per corpus chunk, so its answer depends on corpus_chunk_size when n
  *     exceeds it), and max_pairs counts distinct pairs (its priority queue
@@ -88,6 +90,7 @@ struct mine_options {
  * be and the pair still be scored exactly: float dot products of unit
  * vectors of dimension <= 4096 err by less than 1e-5 */
 #define MINE_RESCORE_MARGIN 1e-4f
+#define MINE_COMPRESSED_FETCH 3   /* candidates per neighbour kept, from compressed codes */
 
 /* mine_exact: x is n rows of dim floats, L2-normalized; ids (n, distinct) or
  * NULL. *out (owned, mem_free) gets *n_out pairs. ERR_INVALID on bad

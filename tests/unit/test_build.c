@@ -50,7 +50,7 @@ int main(void)
         CHECK_OK(build_plan_for(5000000, 384, 0, &p)); /* 4 sqrt(5M) = 8944 -> 8192 */
         CHECK_STR(p.factory, "IVF8192,Flat");
         CHECK_INT(p.nlist, 8192);
-        CHECK_INT(p.n_train, 8192 * 256);
+        CHECK_INT(p.n_train, 500000); /* n / 10: between 39 and 64 per list */
         /* 8-bit codes fit when fewer lists (k / 8) leave room for the sample */
         CHECK_OK(build_plan_for(5000000, 384, 2ull << 30, &p));
         CHECK_STR(p.factory, "IVF1024,SQ8");
@@ -70,10 +70,14 @@ int main(void)
         CHECK_INT(p.over_budget, 0);
         CHECK_TRUE(p.n_train >= 39 * 4096 && p.est_bytes + p.work_bytes <= 2ull << 30);
         CHECK_INT(p.batch, 4096);
-        /* above 2M vectors no HNSW; the sample is 30..256 per list */
+        CHECK_INT(p.n_train, 39 * 4096); /* n / 10 is below FAISS's 39 per list */
+        /* above 2M vectors no HNSW; the sample is 39..64 per list, n / 10 between */
         CHECK_OK(build_plan_for(2000001, 64, 0, &p));
         CHECK_STR(p.factory, "IVF4096,Flat");
-        CHECK_TRUE(p.n_train >= 30 * p.nlist && p.n_train <= 256 * p.nlist);
+        CHECK_INT(p.n_train, 200000);
+        CHECK_OK(build_plan_for(10000000, 64, 0, &p)); /* 4 sqrt(10M) = 12649 -> 16384 */
+        CHECK_STR(p.factory, "IVF16384,Flat");
+        CHECK_INT(p.n_train, 1000000);
         CHECK_INT(build_plan_for(0, 8, 0, &p), ERR_INVALID);
         CHECK_OK(build_plan_factory("OPQ8_32,IVF64,PQ8", 10000, 32, &p));
         CHECK_INT(p.nlist, 64);
