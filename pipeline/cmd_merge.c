@@ -4,12 +4,15 @@
  * Exit: 0 merged; 1 failure (a part refused, store error, lock held); 2 usage.
  */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "err.h"
+#include "fsutil.h"
 #include "index/store/merge.h"
+#include "json.h"
 #include "log.h"
 
 static const char usage_str[] =
@@ -26,6 +29,24 @@ static const char usage_str[] =
     "point and run again gives the same store. A part with another model, dimension,\n"
     "vector type, segmentation settings or schema, or with a shard still in progress,\n"
     "is refused by name.\n";
+
+/* write_stats: --stats-json, one line in the house style of ingest --stats-json
+ * (seconds rounded to the millisecond) */
+static int write_stats(const char *path, const struct merge_stats *st)
+{
+#define U(f) #f, (json_int_t)st->f
+    json_t *j = json_pack("{sI sI sI sI sI sI sI sI sI sI sf}", U(parts), "shards", (json_int_t)st->shards_seen,
+                          U(shards_new), U(shards_changed), U(shards_resumed), U(shards_skipped), U(docs),
+                          U(chunks), U(duplicates), U(deleted), "seconds", round(st->t_total * 1000) / 1000);
+#undef U
+    struct buf b = BUF_INIT;
+    int rc = j ? json_dump_buf(j, JSON_DUMP_FLAGS, &b) : err_set(ERR_NOMEM, "out of memory");
+    if (rc == 0) rc = buf_putc(&b, '\n');
+    if (rc == 0) rc = fs_write_atomic(path, b.data, b.len);
+    json_decref(j);
+    buf_release(&b);
+    return rc;
+}
 
 int cmd_merge(int argc, char **argv)
 {
@@ -59,23 +80,7 @@ int cmd_merge(int argc, char **argv)
              (unsigned long long)st.shards_changed, (unsigned long long)st.shards_resumed,
              (unsigned long long)st.shards_skipped, (unsigned long long)st.docs, (unsigned long long)st.chunks,
              (unsigned long long)st.duplicates, st.t_total);
-    if (stats_json) {
-        FILE *f = strcmp(stats_json, "-") ? fopen(stats_json, "w") : stdout;
-        if (f) {
-            fprintf(f,
-                    "{\"parts\": %llu, \"shards\": %llu, \"shards_new\": %llu, \"shards_changed\": %llu, "
-                    "\"shards_resumed\": %llu, \"shards_skipped\": %llu, \"docs\": %llu, \"chunks\": %llu, "
-                    "\"duplicates\": %llu, \"deleted\": %llu, \"seconds\": %.3f}\n",
-                    (unsigned long long)st.parts, (unsigned long long)st.shards_seen,
-                    (unsigned long long)st.shards_new, (unsigned long long)st.shards_changed,
-                    (unsigned long long)st.shards_resumed, (unsigned long long)st.shards_skipped,
-                    (unsigned long long)st.docs, (unsigned long long)st.chunks, (unsigned long long)st.duplicates,
-                    (unsigned long long)st.deleted, st.t_total);
-            if (f != stdout) fclose(f);
-        } else {
-            log_error("cannot write '%s'", stats_json);
-        }
-    }
+    if (stats_json && write_stats(stats_json, &st) < 0) log_error("%s", err_msg());
     int ex = rc < 0 ? cli_fail(NULL) : EXIT_OK;
     store_close(s);
     return ex;
