@@ -110,9 +110,12 @@ int bench_tokenize(int argc, char **argv)
         if (bench_read_sentences(path.data, &tx) < 0) { cli_fail(NULL); goto out; }
     }
     /* the same texts for the oracle, one {"text": ...} per line */
-    for (size_t i = 0; i < tx.n; i++)
-        if (buf_puts(&jsonl, "{\"text\":") < 0 || jsonl_str(&jsonl, tx.text[i], tx.len[i]) < 0 ||
-            buf_puts(&jsonl, "}\n") < 0) { cli_fail(NULL); goto out; }
+    for (size_t i = 0; i < tx.n; i++) {
+        struct jsonl_row row;
+        jsonl_begin_compact(&row, &jsonl);
+        jsonl_strn(&row, "text", tx.text[i], tx.len[i]);
+        if (jsonl_end(&row) < 0) { cli_fail(NULL); goto out; }
+    }
     size_t bytes = 0, tokens = 0;
     for (size_t i = 0; i < tx.n; i++) bytes += tx.len[i];
     /* semindex: one thread, no truncation (the oracle runs without it too) */

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "fsutil.h"
 #include "ingest/encoder/encoder.h"
+#include "jsonl.h"
 #include "log.h"
 #include "mem.h"
 #include "npy.h"
@@ -75,16 +76,22 @@ static int write_rows(FILE *f, enum out_format fmt, const float *v, size_t n, in
             (*bad)++;
         }
     if (fmt != OUT_JSONL) return fwrite(v, sizeof *v, n * (size_t)dim, f) == n * (size_t)dim ? 0 : -1;
-    for (size_t r = 0; r < n; r++) {
-        if (!row_finite(v + r * dim, dim)) {
-            fputs("{\"embedding\":null,\"error\":\"non-finite vector\"}\n", f);
-            continue;
+    static const char nonfinite[] = "non-finite vector";
+    struct buf line = BUF_INIT;
+    int rc = 0;
+    for (size_t r = 0; r < n && rc == 0; r++) {
+        struct jsonl_row row;
+        buf_reset(&line);
+        jsonl_begin_compact(&row, &line);
+        if (row_finite(v + r * dim, dim)) jsonl_floats(&row, "embedding", v + r * dim, (size_t)dim);
+        else {
+            jsonl_null(&row, "embedding");
+            jsonl_strn(&row, "error", nonfinite, sizeof nonfinite - 1);
         }
-        fputs("{\"embedding\":[", f);
-        for (int i = 0; i < dim; i++) fprintf(f, i ? ",%.9g" : "%.9g", (double)v[r * dim + i]);
-        fputs("]}\n", f);
+        if ((rc = jsonl_end(&row)) == 0) fwrite(line.data, 1, line.len, f);
     }
-    return ferror(f) ? -1 : 0;
+    buf_release(&line);
+    return rc < 0 || ferror(f) ? -1 : 0;
 }
 
 int cmd_embed(int argc, char **argv)

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "err.h"
 #include "ingest/encoder/encoder.h"
+#include "jsonl.h"
 #include "log.h"
 #include "mem.h"
 #include "query/eval.h"
@@ -155,10 +156,24 @@ static int read_pairs(const char *path, struct sts_pairs *out)
     return rc;
 }
 
-static void print_value(double v, int json)
+/* print_metrics: "name value" lines, or with json one object on one line
+ * (10 significant digits; an undefined correlation is nan / null) */
+static int print_metrics(const struct eval_sts *r, int json)
 {
-    if (isnan(v)) fputs(json ? "null" : "nan", stdout);
-    else printf("%.10g", v);
+    if (!json) {
+        for (int i = 0; i < EVAL_STS_N_METRICS; i++)
+            if (isnan(r->value[i])) printf("%s nan\n", eval_sts_metric_name(i));
+            else printf("%s %.10g\n", eval_sts_metric_name(i), r->value[i]);
+        return 0;
+    }
+    struct buf line = BUF_INIT;
+    struct jsonl_row row;
+    jsonl_begin(&row, &line);
+    for (int i = 0; i < EVAL_STS_N_METRICS; i++) jsonl_real(&row, eval_sts_metric_name(i), r->value[i], 10);
+    int rc = jsonl_end(&row);
+    if (rc == 0) fwrite(line.data, 1, line.len, stdout);
+    buf_release(&line);
+    return rc;
 }
 
 int cmd_eval_sts(int argc, char **argv)
@@ -233,14 +248,7 @@ int cmd_eval_sts(int argc, char **argv)
     for (size_t i = 0; i < p.n; i++) p.gold[i] /= scale;
     struct eval_sts r;
     if (eval_sts(emb, emb + p.n * dim, p.n, (int)dim, p.gold, &r) < 0) { rc = cli_fail(NULL); goto out; }
-    if (json) putchar('{');
-    for (int i = 0; i < EVAL_STS_N_METRICS; i++) {
-        if (json) printf("%s\"%s\": ", i ? ", " : "", eval_sts_metric_name(i));
-        else printf("%s ", eval_sts_metric_name(i));
-        print_value(r.value[i], json);
-        if (!json) putchar('\n');
-    }
-    if (json) printf("}\n");
+    if (print_metrics(&r, json) < 0) { rc = cli_fail(NULL); goto out; }
     rc = EXIT_OK;
 out:
     mem_free(emb);

@@ -13,8 +13,9 @@
  *          Both go through fs_atomic (common/fsutil.h): files are written to
  *          temporary names and renamed at the end; to a stream (/dev/null, a
  *          FIFO, /dev/stdout) only the .npy bytes are written.
- * The provenance fields are query/report.h's (report_json_prov): the five of
- * the document record are null for a chunk whose document record is missing.
+ * Rows are written by common/jsonl.h's row writer. The provenance fields are
+ * query/report.h's (report_json_prov): the five of the document record are
+ * null for a chunk whose document record is missing.
  *
  * Everything comes from one read snapshot, so an ingest running meanwhile
  * neither blocks the export nor tears it.
@@ -49,13 +50,6 @@ static const char usage_str[] =
     "  -q, -v              quieter, more verbose\n"
     CLI_OUTPUT_PATHS_HELP;
 
-static int put_floats(struct buf *b, const float *v, int dim)
-{
-    buf_putc(b, '[');
-    for (int k = 0; k < dim; k++) buf_printf(b, k ? ", %.9g" : "%.9g", (double)v[k]);
-    return buf_putc(b, ']');
-}
-
 static int write_buf(FILE *f, struct buf *b)
 {
     if (b->len && fwrite(b->data, 1, b->len, f) != b->len) return err_set(ERR_IO, "write failed: %s", strerror(errno));
@@ -87,17 +81,19 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
     int rc = v ? 0 : err_nomem();
     while (rc == 0 && (rc = store_iter_next_chunk(it, &c, &text)) == 1) {
         if ((rc = doc_prov(t, &c, &src, &cached)) < 0) break;
-        buf_printf(&out, "{\"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)c.id,
-                   (unsigned long long)c.doc);
-        jsonl_str(&out, text.data, text.len);
-        buf_printf(&out, ", \"n_tokens\": %d, \"truncated\": %s, ", c.n_tokens, c.truncated ? "true" : "false");
-        buf_puts(&out, "\"vector\": ");
+        struct jsonl_row r;
+        jsonl_begin(&r, &out);
+        jsonl_u64(&r, "id", c.id);
+        jsonl_u64(&r, "doc", c.doc);
+        jsonl_buf(&r, "text", &text);
+        jsonl_i64(&r, "n_tokens", c.n_tokens);
+        jsonl_bool(&r, "truncated", c.truncated);
         int vr = dim > 0 ? store_get_vector(t, c.id, v) : ERR_NOTFOUND;
-        if (vr == 0) put_floats(&out, v, dim);
-        else if (vr == ERR_NOTFOUND) buf_puts(&out, "null");
+        if (vr == 0) jsonl_floats(&r, "vector", v, (size_t)dim);
+        else if (vr == ERR_NOTFOUND) jsonl_null(&r, "vector");
         else rc = vr;
-        report_json_prov(&out, &src, "", 0);
-        buf_puts(&out, "}\n");
+        report_json_prov(&r, &src, "", 0);
+        if (jsonl_end(&r) < 0 && rc == 0) rc = r.rc;
         if (out.len > (1 << 20) && rc == 0) rc = write_buf(f, &out);
     }
     if (rc == 0) rc = write_buf(f, &out);
@@ -130,11 +126,14 @@ static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv
         struct store_chunk c;
         if ((rc = store_get_chunk(t, id, &c, &text)) < 0) break;
         if ((rc = doc_prov(t, &c, &src, &cached)) < 0) break;
-        buf_printf(&out, "{\"row\": %llu, \"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)row - 1,
-                   (unsigned long long)id, (unsigned long long)c.doc);
-        jsonl_str(&out, text.data, text.len);
-        report_json_prov(&out, &src, "", 0);
-        buf_puts(&out, "}\n");
+        struct jsonl_row r;
+        jsonl_begin(&r, &out);
+        jsonl_u64(&r, "row", row - 1);
+        jsonl_u64(&r, "id", id);
+        jsonl_u64(&r, "doc", c.doc);
+        jsonl_buf(&r, "text", &text);
+        report_json_prov(&r, &src, "", 0);
+        if ((rc = jsonl_end(&r)) < 0) break;
         if (out.len > (1 << 20)) rc = write_buf(fj, &out);
     }
     if (rc == 0 && fj) rc = write_buf(fj, &out);

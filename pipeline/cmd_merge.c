@@ -3,13 +3,16 @@
  *
  * Exit: 0 merged; 1 failure (a part refused, store error, lock held); 2 usage.
  */
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
 #include "err.h"
+#include "fsutil.h"
 #include "index/store/merge.h"
+#include "json.h"
 #include "log.h"
 #include "opts.h"
 
@@ -36,6 +39,24 @@ static const struct opts_cmd merge_cmd = {
              "is refused by name.\n",
 };
 
+/* write_stats: --stats-json, one line in the house style of ingest --stats-json
+ * (seconds rounded to the millisecond) */
+static int write_stats(const char *path, const struct merge_stats *st)
+{
+#define U(f) #f, (json_int_t)st->f
+    json_t *j = json_pack("{sI sI sI sI sI sI sI sI sI sI sf}", U(parts), "shards", (json_int_t)st->shards_seen,
+                          U(shards_new), U(shards_changed), U(shards_resumed), U(shards_skipped), U(docs),
+                          U(chunks), U(duplicates), U(deleted), "seconds", round(st->t_total * 1000) / 1000);
+#undef U
+    struct buf b = BUF_INIT;
+    int rc = j ? json_dump_buf(j, JSON_DUMP_FLAGS, &b) : err_set(ERR_NOMEM, "out of memory");
+    if (rc == 0) rc = buf_putc(&b, '\n');
+    if (rc == 0) rc = fs_write_atomic(path, b.data, b.len);
+    json_decref(j);
+    buf_release(&b);
+    return rc;
+}
+
 /* merge: parts[0..n) into out_dir; the exit status. */
 static int merge(const char *out_dir, const char *stats_json, char **parts, int n)
 {
@@ -50,23 +71,7 @@ static int merge(const char *out_dir, const char *stats_json, char **parts, int 
              (unsigned long long)st.shards_changed, (unsigned long long)st.shards_resumed,
              (unsigned long long)st.shards_skipped, (unsigned long long)st.docs, (unsigned long long)st.chunks,
              (unsigned long long)st.duplicates, st.t_total);
-    if (stats_json) {
-        FILE *f = strcmp(stats_json, "-") ? fopen(stats_json, "w") : stdout;
-        if (f) {
-            fprintf(f,
-                    "{\"parts\": %llu, \"shards\": %llu, \"shards_new\": %llu, \"shards_changed\": %llu, "
-                    "\"shards_resumed\": %llu, \"shards_skipped\": %llu, \"docs\": %llu, \"chunks\": %llu, "
-                    "\"duplicates\": %llu, \"deleted\": %llu, \"seconds\": %.3f}\n",
-                    (unsigned long long)st.parts, (unsigned long long)st.shards_seen,
-                    (unsigned long long)st.shards_new, (unsigned long long)st.shards_changed,
-                    (unsigned long long)st.shards_resumed, (unsigned long long)st.shards_skipped,
-                    (unsigned long long)st.docs, (unsigned long long)st.chunks, (unsigned long long)st.duplicates,
-                    (unsigned long long)st.deleted, st.t_total);
-            if (f != stdout) fclose(f);
-        } else {
-            log_error("cannot write '%s'", stats_json);
-        }
-    }
+    if (stats_json && write_stats(stats_json, &st) < 0) log_error("%s", err_msg());
     int ex = rc < 0 ? cli_fail(NULL) : EXIT_OK;
     store_close(s);
     return ex;

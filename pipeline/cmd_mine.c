@@ -76,11 +76,10 @@ static int write_clusters(const char *path, const struct mine_clusters *cl)
 {
     struct fs_atomic rf;
     FORWARD_ERR(fs_atomic_open(&rf, path));
-    for (size_t c = 0; c < cl->n; c++) {
-        fprintf(rf.f, "{\"cluster\": %zu, \"size\": %zu, \"ids\": [", c, cl->start[c + 1] - cl->start[c]);
-        for (size_t m = cl->start[c]; m < cl->start[c + 1]; m++)
-            fprintf(rf.f, m > cl->start[c] ? ", %lld" : "%lld", (long long)cl->member[m]);
-        fputs("]}\n", rf.f);
+    int rc = report_write_clusters_jsonl(rf.f, cl);
+    if (rc < 0) {
+        fs_atomic_abort(&rf);
+        return rc;
     }
     return fs_atomic_commit(&rf);
 }

@@ -79,11 +79,17 @@ static int print_hit(void *ctx, const struct search_hit *h)
     start(o);
     if (o->jsonl) {
         buf_reset(&o->line);
-        buf_printf(&o->line, "{\"query\": %zu, \"rank\": %d, \"score\": %.6f, \"id\": %lld, \"doc\": %llu, \"text\": ",
-                   h->query, h->rank, h->score, (long long)h->id, (unsigned long long)s->doc);
-        jsonl_str(&o->line, s->text.data ? s->text.data : "", s->text.len);
-        report_json_prov(&o->line, s, "", 0);
-        buf_printf(&o->line, ", \"newer_than_index\": %lld}\n", o->newer);
+        struct jsonl_row r;
+        jsonl_begin(&r, &o->line);
+        jsonl_u64(&r, "query", h->query);
+        jsonl_i64(&r, "rank", h->rank);
+        jsonl_num(&r, "score", h->score, 6);
+        jsonl_i64(&r, "id", h->id);
+        jsonl_u64(&r, "doc", s->doc);
+        jsonl_buf(&r, "text", &s->text);
+        report_json_prov(&r, s, "", 0);
+        jsonl_i64(&r, "newer_than_index", o->newer);
+        if (jsonl_end(&r) < 0) return r.rc;
         fwrite(o->line.data, 1, o->line.len, stdout);
     } else {
         printf("%zu\t%d\t%.6f\t%lld\t%llu\t", h->query, h->rank, h->score, (long long)h->id,

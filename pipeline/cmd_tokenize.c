@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "err.h"
 #include "ingest/tokenizer/tokenizer.h"
+#include "jsonl.h"
 #include "log.h"
 #include "mem.h"
 #include "opts.h"
@@ -46,21 +47,17 @@ static const struct opts_cmd tokenize_cmd = {
 
 #define BATCH 4096
 
+/* write_encoding: one compact row, {"ids":[...],"n_untruncated":N,"truncated":B[,"offsets":[[s,e],...]]} */
 static int write_encoding(struct buf *o, const struct tok_encoding *e, int offsets)
 {
+    struct jsonl_row r;
     buf_reset(o);
-    int rc = buf_puts(o, "{\"ids\":[");
-    for (size_t k = 0; rc == 0 && k < e->n; k++) rc = buf_printf(o, k ? ",%d" : "%d", e->ids[k]);
-    if (rc == 0) rc = buf_printf(o, "],\"n_untruncated\":%zu,\"truncated\":%s", e->n_untruncated,
-                                 e->truncated ? "true" : "false");
-    if (rc == 0 && offsets) {
-        rc = buf_puts(o, ",\"offsets\":[");
-        for (size_t k = 0; rc == 0 && k < e->n; k++)
-            rc = buf_printf(o, "%s[%d,%d]", k ? "," : "", e->offsets[2 * k], e->offsets[2 * k + 1]);
-        if (rc == 0) rc = buf_putc(o, ']');
-    }
-    if (rc == 0) rc = buf_puts(o, "}\n");
-    return rc;
+    jsonl_begin_compact(&r, o);
+    jsonl_ints(&r, "ids", e->ids, e->n);
+    jsonl_u64(&r, "n_untruncated", e->n_untruncated);
+    jsonl_bool(&r, "truncated", e->truncated);
+    if (offsets) jsonl_int_pairs(&r, "offsets", e->offsets, e->n);
+    return jsonl_end(&r);
 }
 
 int cmd_tokenize(int argc, char **argv)

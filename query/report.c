@@ -135,18 +135,16 @@ int report_tsv_prov(FILE *f, const struct report_src *s, int with_doc)
     return rc;
 }
 
-int report_json_prov(struct buf *out, const struct report_src *s, const char *suffix, int with_doc)
+void report_json_prov(struct jsonl_row *r, const struct report_src *s, const char *suffix, int with_doc)
 {
-    int rc = 0;
-    for (size_t i = with_doc ? 0 : 1; i < N_PROV && rc == 0; i++) {
+    char name[32];
+    for (size_t i = with_doc ? 0 : 1; i < N_PROV; i++) {
         const struct prov_field *p = &prov[i];
-        rc = buf_printf(out, ", \"%s%s\": ", p->name, suffix);
-        if (rc < 0) break;
-        if (!prov_known(s, p)) rc = buf_puts(out, "null");
-        else if (p->type == PROV_NUM) rc = buf_printf(out, "%llu", (unsigned long long)prov_num(s, p));
-        else rc = jsonl_str(out, bdata(prov_str(s, p)), prov_str(s, p)->len);
+        snprintf(name, sizeof name, "%s%s", p->name, suffix);
+        if (!prov_known(s, p)) jsonl_null(r, name);
+        else if (p->type == PROV_NUM) jsonl_u64(r, name, prov_num(s, p));
+        else jsonl_buf(r, name, prov_str(s, p));
     }
-    return rc;
 }
 
 json_t *report_json_text(const char *s, size_t n)
@@ -230,15 +228,16 @@ int report_write_jsonl(FILE *f, const struct mine_pair *p, size_t n, report_src_
         if ((rc = get_src(src, ctx, p[i].a, &sa)) < 0) break;
         if ((rc = get_src(src, ctx, p[i].b, &sb)) < 0) break;
         buf_reset(&line);
-        if ((rc = buf_printf(&line, "{\"score\": %.6f, \"a\": %lld, \"b\": %lld, \"text_a\": ", p[i].score,
-                             (long long)p[i].a, (long long)p[i].b)) < 0 ||
-            (rc = jsonl_str(&line, bdata(&sa.text), sa.text.len)) < 0 ||
-            (rc = buf_puts(&line, ", \"text_b\": ")) < 0 ||
-            (rc = jsonl_str(&line, bdata(&sb.text), sb.text.len)) < 0 ||
-            (rc = report_json_prov(&line, &sa, "_a", 1)) < 0 ||
-            (rc = report_json_prov(&line, &sb, "_b", 1)) < 0 ||
-            (rc = buf_puts(&line, "}\n")) < 0)
-            break;
+        struct jsonl_row r;
+        jsonl_begin(&r, &line);
+        jsonl_num(&r, "score", p[i].score, 6);
+        jsonl_i64(&r, "a", p[i].a);
+        jsonl_i64(&r, "b", p[i].b);
+        jsonl_buf(&r, "text_a", &sa.text);
+        jsonl_buf(&r, "text_b", &sb.text);
+        report_json_prov(&r, &sa, "_a", 1);
+        report_json_prov(&r, &sb, "_b", 1);
+        if ((rc = jsonl_end(&r)) < 0) break;
         fwrite(line.data, 1, line.len, f);
     }
     report_src_release(&sa); report_src_release(&sb); buf_release(&line);
@@ -269,6 +268,23 @@ int report_write_dups_jsonl(FILE *f, const struct mine_clusters *dups, size_t ca
         json_decref(o);
     }
     report_src_release(&x);
+    return rc < 0 ? rc : check_stream(f);
+}
+
+int report_write_clusters_jsonl(FILE *f, const struct mine_clusters *cl)
+{
+    struct buf line = BUF_INIT;
+    int rc = 0;
+    for (size_t c = 0; c < cl->n && rc == 0; c++) {
+        struct jsonl_row r;
+        buf_reset(&line);
+        jsonl_begin(&r, &line);
+        jsonl_u64(&r, "cluster", c);
+        jsonl_u64(&r, "size", cl->start[c + 1] - cl->start[c]);
+        jsonl_i64s(&r, "ids", cl->member + cl->start[c], cl->start[c + 1] - cl->start[c]);
+        if ((rc = jsonl_end(&r)) == 0) fwrite(line.data, 1, line.len, f);
+    }
+    buf_release(&line);
     return rc < 0 ? rc : check_stream(f);
 }
 

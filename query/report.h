@@ -24,6 +24,8 @@
  *          "entry", "record", "offset", "ext_id", "start", "end"}...],
  *          "more"}, at most
  *          `cap` members listed, "more" the ones left out;
+ *   clusters (report_write_clusters_jsonl) one object per cluster, in the
+ *          order given: {"cluster": c, "size": members, "ids": [ids]};
  *   html   one file, no external resources (inline CSS, inline SVG): the
  *          summary numbers, a histogram of the pair scores, the top pairs
  *          side by side with their provenance, the duplicate groups and the
@@ -89,6 +91,7 @@ int report_write_jsonl(FILE *f, const struct mine_pair *p, size_t n, report_src_
  * (0 = all). */
 int report_write_dups_jsonl(FILE *f, const struct mine_clusters *dups, size_t cap, report_src_fn src,
                             void *ctx);
+int report_write_clusters_jsonl(FILE *f, const struct mine_clusters *cl);
 
 struct report_summary {
     const char *title;        /* e.g. the store path */
@@ -130,13 +133,15 @@ const char *report_lang_pick(size_t hangul, size_t letters);
  * positional and fixed by the contracts above, so TSV has no offset.
  * report_tsv_prov: the TSV columns of s, TAB-separated, no TAB before or
  * after: [doc] shard entry record ext_id start end (doc when with_doc).
- * report_json_prov: the JSON members appended to an object being written
- * into out, each name followed by suffix (", \"doc_a\": 7, \"shard_a\": ..."),
- * doc when with_doc (query and export write it earlier, beside the id).
+ * report_json_prov: the members written to a row (common/jsonl.h), each
+ * name followed by suffix ("doc_a": 7, "shard_a": ...), doc when with_doc
+ * (query and export write it earlier, beside the id); errors stay in the
+ * row (jsonl_end).
  * report_src_json: a new jansson object {"id", then the members}; NULL on
  * ERR_NOMEM. */
 int report_tsv_prov(FILE *f, const struct report_src *s, int with_doc);
-int report_json_prov(struct buf *out, const struct report_src *s, const char *suffix, int with_doc);
+struct jsonl_row;
+void report_json_prov(struct jsonl_row *r, const struct report_src *s, const char *suffix, int with_doc);
 struct json_t;
 struct json_t *report_src_json(int64_t id, const struct report_src *s);
 /* report_json_text: a new jansson string of s (n bytes), invalid UTF-8

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,6 +94,7 @@ int main(void)
         struct jsonl_row r;
         float v[3] = { 0.5f, -1.25e-7f, NAN };
         int32_t ids[2] = { 2, -3 };
+        int64_t big[2] = { -9007199254740993ll, 0 };
         jsonl_begin(&r, &b);
         jsonl_u64(&r, "id", 9007199254740993ull); /* 2^53 + 1: written exactly */
         jsonl_i64(&r, "k\"ey", -5);
@@ -104,10 +106,18 @@ int main(void)
         jsonl_null(&r, "n");
         jsonl_floats(&r, "v", v, 3);
         jsonl_ints(&r, "ids", ids, 2);
+        jsonl_i64s(&r, "big", big, 2);
+        jsonl_int_pairs(&r, "spans", ids, 1);
+        jsonl_real(&r, "g", 1.0, 10);
+        jsonl_real(&r, "g2", 0.65462473681234, 10);
+        jsonl_real(&r, "nan", NAN, 10);
+        struct buf empty = BUF_INIT;
+        jsonl_buf(&r, "empty", &empty);
         CHECK_OK(jsonl_end(&r));
         CHECK_STR(b.data, "{\"id\": 9007199254740993, \"k\\\"ey\": -5, \"text\": \"\xed\x95\x9c\\n\", "
                   "\"none\": null, \"score\": 0.123457, \"inf\": null, \"t\": true, \"n\": null, "
-                  "\"v\": [0.5, -1.25e-07, null], \"ids\": [2,-3]}\n");
+                  "\"v\": [0.5, -1.25e-07, null], \"ids\": [2, -3], \"big\": [-9007199254740993, 0], "
+                  "\"spans\": [[2, -3]], \"g\": 1, \"g2\": 0.6546247368, \"nan\": null, \"empty\": \"\"}\n");
         json_error_t je;
         json_t *o = json_loads(b.data, 0, &je);
         CHECK_TRUE(o != NULL);
@@ -115,6 +125,35 @@ int main(void)
         CHECK_TRUE(json_integer_value(json_object_get(o, "id")) == 9007199254740993ll);
         CHECK_TRUE(json_is_null(json_object_get(o, "inf")));
         json_decref(o);
+        buf_release(&b);
+    }
+    TEST("jsonl compact row: no spaces after commas and colons, arrays too") {
+        struct buf b = BUF_INIT;
+        struct jsonl_row r;
+        int32_t ids[4] = { 101, 7, 0, 3 };
+        float v[2] = { 0.25f, INFINITY };
+        jsonl_begin_compact(&r, &b);
+        jsonl_ints(&r, "ids", ids, 4);
+        jsonl_u64(&r, "n", 4);
+        jsonl_bool(&r, "truncated", 0);
+        jsonl_int_pairs(&r, "offsets", ids, 2);
+        jsonl_floats(&r, "embedding", v, 2);
+        jsonl_ints(&r, "none", ids, 0);
+        CHECK_OK(jsonl_end(&r));
+        CHECK_STR(b.data, "{\"ids\":[101,7,0,3],\"n\":4,\"truncated\":false,\"offsets\":[[101,7],[0,3]],"
+                  "\"embedding\":[0.25,null],\"none\":[]}\n");
+        buf_release(&b);
+    }
+    TEST("jsonl row: a number longer than the stack buffer is written whole") {
+        struct buf b = BUF_INIT;
+        struct jsonl_row r;
+        jsonl_begin(&r, &b);
+        jsonl_num(&r, "x", -1e300, 6);
+        CHECK_OK(jsonl_end(&r));
+        char want[400];
+        snprintf(want, sizeof want, "{\"x\": %.6f}\n", -1e300);
+        CHECK_STR(b.data, want);
+        CHECK_TRUE(b.len > 300);
         buf_release(&b);
     }
     TEST("jsonl row: the first out-of-memory sticks and jsonl_end returns it") {
