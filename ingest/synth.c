@@ -5,8 +5,11 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "err.h"
+#include "jsonl.h"
 
 static const char *const vocab[32] = {
     "하늘이", "바다를", "고양이가", "강아지는", "학교에서", "사람들이", "빠르게", "천천히",
@@ -40,17 +43,26 @@ int synth_sentence(struct buf *out, uint64_t i)
 
 int synth_docs(struct buf *out, uint64_t id0, uint64_t s0, int n_docs, int per_doc, int salt)
 {
-    for (int k = 0; k < n_docs; k++) {
-        if (buf_printf(out, "{\"id\": \"d%llu\", \"text\": \"", (unsigned long long)(id0 + (uint64_t)k)) < 0)
-            return err_nomem();
-        for (int j = 0; j < per_doc; j++) {
-            if (j && buf_putc(out, ' ') < 0) return err_nomem();
+    struct buf text = BUF_INIT;
+    char id[32];
+    int rc = 0;
+    for (int k = 0; k < n_docs && rc == 0; k++) {
+        buf_reset(&text);
+        for (int j = 0; j < per_doc && rc == 0; j++) {
+            if (j && buf_putc(&text, ' ') < 0) rc = err_nomem();
             uint64_t i = s0 + (uint64_t)k * (uint64_t)per_doc + (uint64_t)j;
-            FORWARD_ERR(synth_sentence(out, j == 1 ? i + (uint64_t)salt : i));
+            if (rc == 0) rc = synth_sentence(&text, j == 1 ? i + (uint64_t)salt : i);
         }
-        if (buf_puts(out, "\"}\n") < 0) return err_nomem();
+        if (rc < 0) break;
+        snprintf(id, sizeof id, "d%llu", (unsigned long long)(id0 + (uint64_t)k));
+        struct jsonl_row r;
+        jsonl_begin(&r, out);
+        jsonl_strn(&r, "id", id, strlen(id));
+        jsonl_buf(&r, "text", &text);
+        if (jsonl_end(&r) < 0) rc = err_nomem();
     }
-    return 0;
+    buf_release(&text);
+    return rc;
 }
 
 int synth_write_tar(const char *path, const struct synth_entry *e, size_t n)

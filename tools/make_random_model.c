@@ -127,6 +127,20 @@ static int put(const char *dir, const char *name, const char *text)
     return rc;
 }
 
+/* put_json: write v (consumed; NULL = out of memory) as dir/name, indented
+ * like the files transformers writes */
+static int put_json(const char *dir, const char *name, json_t *v)
+{
+    char *text = v ? json_dumps(v, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6)) : NULL;
+    json_decref(v);
+    if (!text) return err_nomem();
+    struct buf b = BUF_INIT;
+    int rc = buf_printf(&b, "%s\n", text) < 0 ? err_nomem() : put(dir, name, b.data);
+    buf_release(&b);
+    free(text);
+    return rc;
+}
+
 static int copy_file(const char *from_dir, const char *to_dir, const char *name, int required)
 {
     struct buf a = BUF_INIT, b = BUF_INIT, d = BUF_INIT;
@@ -147,7 +161,7 @@ static int copy_file(const char *from_dir, const char *to_dir, const char *name,
 
 static int make(const struct cfg *c, const char *tokdir, const char *out)
 {
-    char sub[4096], text[8192];
+    char sub[4096];
     FORWARD_ERR(fs_mkdir_p(out));
     snprintf(sub, sizeof sub, "%s/1_Pooling", out);
     FORWARD_ERR(fs_mkdir_p(sub));
@@ -156,35 +170,31 @@ static int make(const struct cfg *c, const char *tokdir, const char *out)
     FORWARD_ERR(copy_file(tokdir, out, "tokenizer.json", 1));
     FORWARD_ERR(copy_file(tokdir, out, "tokenizer_config.json", 0));
     FORWARD_ERR(copy_file(tokdir, out, "special_tokens_map.json", 0));
-    FORWARD_ERR(put(out, "modules.json",
-                    "[\n  {\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"},\n"
-                    "  {\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"},\n"
-                    "  {\"idx\": 2, \"name\": \"2\", \"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"}\n]\n"));
-    snprintf(text, sizeof text, "{\"max_seq_length\": %d, \"do_lower_case\": false}\n", c->max_seq);
-    FORWARD_ERR(put(out, "sentence_bert_config.json", text));
-    snprintf(text, sizeof text,
-             "{\n  \"architectures\": [\"ModernBertModel\"],\n  \"model_type\": \"modernbert\",\n"
-             "  \"hidden_size\": %d,\n  \"num_hidden_layers\": %d,\n  \"num_attention_heads\": %d,\n"
-             "  \"intermediate_size\": %d,\n  \"vocab_size\": %d,\n  \"max_position_embeddings\": 8192,\n"
-             "  \"local_attention\": %d,\n  \"global_attn_every_n_layers\": %d,\n"
-             "  \"global_rope_theta\": 160000.0,\n  \"local_rope_theta\": 10000.0,\n"
-             "  \"hidden_activation\": \"gelu\",\n  \"norm_eps\": 1e-05,\n  \"norm_bias\": false,\n"
-             "  \"attention_bias\": false,\n  \"mlp_bias\": false,\n"
-             "  \"pad_token_id\": %d,\n  \"cls_token_id\": %d,\n  \"sep_token_id\": %d,\n"
-             "  \"bos_token_id\": %d,\n  \"eos_token_id\": %d,\n  \"torch_dtype\": \"float32\"\n}\n",
-             c->hidden, c->layers, c->heads, c->inter, c->vocab, c->local, c->every, c->pad, c->cls, c->sep, c->cls,
-             c->sep);
-    FORWARD_ERR(put(out, "config.json", text));
-    snprintf(text, sizeof text,
-             "{\n  \"word_embedding_dimension\": %d,\n  \"pooling_mode_cls_token\": false,\n"
-             "  \"pooling_mode_mean_tokens\": false,\n  \"pooling_mode_max_tokens\": false,\n"
-             "  \"pooling_mode_mean_sqrt_len_tokens\": true,\n  \"pooling_mode_weightedmean_tokens\": false,\n"
-             "  \"pooling_mode_lasttoken\": false,\n  \"include_prompt\": true\n}\n", c->hidden);
-    FORWARD_ERR(put(out, "1_Pooling/config.json", text));
-    snprintf(text, sizeof text,
-             "{\n  \"in_features\": %d,\n  \"out_features\": %d,\n  \"bias\": true,\n"
-             "  \"activation_function\": \"torch.nn.modules.activation.Tanh\"\n}\n", c->hidden, c->hidden);
-    FORWARD_ERR(put(out, "2_Dense/config.json", text));
+    json_t *mods = json_pack("[{si ss ss ss} {si ss ss ss} {si ss ss ss}]",
+        "idx", 0, "name", "0", "path", "", "type", "sentence_transformers.models.Transformer",
+        "idx", 1, "name", "1", "path", "1_Pooling", "type", "sentence_transformers.models.Pooling",
+        "idx", 2, "name", "2", "path", "2_Dense", "type", "sentence_transformers.models.Dense");
+    FORWARD_ERR(put_json(out, "modules.json", mods));
+    FORWARD_ERR(put_json(out, "sentence_bert_config.json",
+                         json_pack("{si sb}", "max_seq_length", c->max_seq, "do_lower_case", 0)));
+    json_t *cfg = json_pack("{s[s] ss si si si si si si si si sf sf ss sf sb sb sb si si si si si ss}",
+        "architectures", "ModernBertModel", "model_type", "modernbert", "hidden_size", c->hidden,
+        "num_hidden_layers", c->layers, "num_attention_heads", c->heads, "intermediate_size", c->inter,
+        "vocab_size", c->vocab, "max_position_embeddings", 8192, "local_attention", c->local,
+        "global_attn_every_n_layers", c->every, "global_rope_theta", 160000.0, "local_rope_theta", 10000.0,
+        "hidden_activation", "gelu", "norm_eps", 1e-05, "norm_bias", 0, "attention_bias", 0, "mlp_bias", 0,
+        "pad_token_id", c->pad, "cls_token_id", c->cls, "sep_token_id", c->sep, "bos_token_id", c->cls,
+        "eos_token_id", c->sep, "torch_dtype", "float32");
+    FORWARD_ERR(put_json(out, "config.json", cfg));
+    FORWARD_ERR(put_json(out, "1_Pooling/config.json",
+                         json_pack("{si sb sb sb sb sb sb sb}", "word_embedding_dimension", c->hidden,
+                                   "pooling_mode_cls_token", 0, "pooling_mode_mean_tokens", 0,
+                                   "pooling_mode_max_tokens", 0, "pooling_mode_mean_sqrt_len_tokens", 1,
+                                   "pooling_mode_weightedmean_tokens", 0, "pooling_mode_lasttoken", 0,
+                                   "include_prompt", 1)));
+    FORWARD_ERR(put_json(out, "2_Dense/config.json",
+                         json_pack("{si si sb ss}", "in_features", c->hidden, "out_features", c->hidden, "bias", 1,
+                                   "activation_function", "torch.nn.modules.activation.Tanh")));
 
     int n = 0, cap = 8 + 7 * c->layers;
     struct tensor *t = calloc((size_t)cap, sizeof *t);
