@@ -26,7 +26,8 @@ static void rope_apply(float *v, const float *c, const float *s, int d)
 }
 
 void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
-               const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len, int nt)
+               const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len,
+               const struct mm_deferred *dq, int nt)
 {
     int H = heads * d, H3 = 3 * H, half = d / 2;
     (void)seq_of;
@@ -46,6 +47,12 @@ void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_
         for (long it = 0; it < (long)n_seq * heads; it++) {
             int s = (int)(it / heads), h = (int)(it % heads);
             int s0 = seq_off[s], L = seq_off[s + 1] - s0;
+            if (dq && dq->acc)
+                for (int t = 0; t < L; t++) {
+                    float *row = qkv + (size_t)(s0 + t) * H3;
+                    for (int part = 0; part < 3; part++)
+                        mm_deferred_row(dq, s0 + t, part * H + h * d, part * H + (h + 1) * d, row, 0);
+                }
             /* RoPE on this item's own columns (head h of q and k, tokens of
              * sequence s): no separate parallel region, no barrier */
             if (cosv)
