@@ -3,8 +3,10 @@
  * optional rotary embeddings and a sliding window. Each (token, head) pair is
  * one independent work item: scores over the keys in its window only,
  * softmax in float32 (max subtracted; exp vectorised, ops.c), weighted sum
- * of values. RoPE is applied inside the same work item (one parallel region
- * per call).
+ * of values. RoPE (and at int8 the dequantization of q, k, v) is applied
+ * inside the same work item (one parallel region per call). The item is
+ * compiled per instruction set (K_CLONES): its loops have no reductions
+ * across lanes, so every clone gives the same bits.
  */
 #include <math.h>
 #include <string.h>
@@ -25,14 +27,71 @@ static void rope_apply(float *v, const float *c, const float *s, int d)
     }
 }
 
+/* attn_item: one (sequence, head) work item: tokens s0 .. s0+L of qkv,
+ * head h's columns; scratch sc[max_len] scores, kt[d][L] K^T */
+K_CLONES
+static void attn_item(float *qkv, int s0, int L, int h, int heads, int d, const float *cosv, const float *sinv,
+                      int window, float *ctx, float *sc, float *kt, const struct mm_deferred *dq)
+{
+    int H = heads * d, H3 = 3 * H, half = d / 2;
+    float scale = 1.0f / sqrtf((float)d);
+    if (dq && dq->acc)
+        for (int t = 0; t < L; t++) {
+            float *row = qkv + (size_t)(s0 + t) * H3;
+            for (int part = 0; part < 3; part++)
+                mm_deferred_row(dq, s0 + t, part * H + h * d, part * H + (h + 1) * d, row, 0);
+        }
+    /* RoPE on this item's own columns (head h of q and k, tokens of
+     * sequence s): no separate parallel region, no barrier */
+    if (cosv)
+        for (int t = 0; t < L; t++) {
+            float *row = qkv + (size_t)(s0 + t) * H3;
+            rope_apply(row + h * d, cosv + (size_t)t * half, sinv + (size_t)t * half, d);
+            rope_apply(row + H + h * d, cosv + (size_t)t * half, sinv + (size_t)t * half, d);
+        }
+    for (int j = 0; j < L; j++) {
+        const float *k = qkv + (size_t)(s0 + j) * H3 + H + h * d;
+        for (int i = 0; i < d; i++) kt[(size_t)i * L + j] = k[i];
+    }
+    for (int t = 0; t < L; t++) {
+        int j0 = 0, j1 = L;
+        if (window >= 0) {
+            if (t - window > j0) j0 = t - window;
+            if (t + window + 1 < j1) j1 = t + window + 1;
+        }
+        const float *q = qkv + (size_t)(s0 + t) * H3 + h * d;
+        int n = j1 - j0;
+        for (int j = 0; j < n; j++) sc[j] = 0;
+        for (int i = 0; i < d; i++) {
+            float qi = q[i];
+            const float *kr = kt + (size_t)i * L + j0;
+            #pragma omp simd
+            for (int j = 0; j < n; j++) sc[j] += qi * kr[j];
+        }
+        float mx = -INFINITY;
+        for (int j = 0; j < n; j++) {
+            sc[j] *= scale;
+            if (sc[j] > mx) mx = sc[j];
+        }
+        float sum = exp_sub_row(sc, n, mx);
+        float inv = 1.0f / sum;
+        float *o = ctx + (size_t)(s0 + t) * H + h * d;
+        for (int i = 0; i < d; i++) o[i] = 0;
+        for (int j = 0; j < n; j++) {
+            const float *v = qkv + (size_t)(s0 + j0 + j) * H3 + 2 * H + h * d;
+            float p = sc[j] * inv;
+            #pragma omp simd
+            for (int i = 0; i < d; i++) o[i] += p * v[i];
+        }
+    }
+}
+
 void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
                const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len,
                const struct mm_deferred *dq, int nt)
 {
-    int H = heads * d, H3 = 3 * H, half = d / 2;
     (void)seq_of;
     (void)T;
-    float scale = 1.0f / sqrtf((float)d);
     /* one work item per (sequence, head): K^T of that head is gathered into
      * [d][L] so that the scores of a query vectorise over keys */
     #pragma omp parallel num_threads(nt)
@@ -42,60 +101,11 @@ void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_
 #else
         float *sc = scratch;
 #endif
-        float *kt = sc + max_len;
         #pragma omp for schedule(dynamic, 1)
         for (long it = 0; it < (long)n_seq * heads; it++) {
             int s = (int)(it / heads), h = (int)(it % heads);
-            int s0 = seq_off[s], L = seq_off[s + 1] - s0;
-            if (dq && dq->acc)
-                for (int t = 0; t < L; t++) {
-                    float *row = qkv + (size_t)(s0 + t) * H3;
-                    for (int part = 0; part < 3; part++)
-                        mm_deferred_row(dq, s0 + t, part * H + h * d, part * H + (h + 1) * d, row, 0);
-                }
-            /* RoPE on this item's own columns (head h of q and k, tokens of
-             * sequence s): no separate parallel region, no barrier */
-            if (cosv)
-                for (int t = 0; t < L; t++) {
-                    float *row = qkv + (size_t)(s0 + t) * H3;
-                    rope_apply(row + h * d, cosv + (size_t)t * half, sinv + (size_t)t * half, d);
-                    rope_apply(row + H + h * d, cosv + (size_t)t * half, sinv + (size_t)t * half, d);
-                }
-            for (int j = 0; j < L; j++) {
-                const float *k = qkv + (size_t)(s0 + j) * H3 + H + h * d;
-                for (int i = 0; i < d; i++) kt[(size_t)i * L + j] = k[i];
-            }
-            for (int t = 0; t < L; t++) {
-                int j0 = 0, j1 = L;
-                if (window >= 0) {
-                    if (t - window > j0) j0 = t - window;
-                    if (t + window + 1 < j1) j1 = t + window + 1;
-                }
-                const float *q = qkv + (size_t)(s0 + t) * H3 + h * d;
-                int n = j1 - j0;
-                for (int j = 0; j < n; j++) sc[j] = 0;
-                for (int i = 0; i < d; i++) {
-                    float qi = q[i];
-                    const float *kr = kt + (size_t)i * L + j0;
-                    #pragma omp simd
-                    for (int j = 0; j < n; j++) sc[j] += qi * kr[j];
-                }
-                float mx = -INFINITY;
-                for (int j = 0; j < n; j++) {
-                    sc[j] *= scale;
-                    if (sc[j] > mx) mx = sc[j];
-                }
-                float sum = exp_sub_row(sc, n, mx);
-                float inv = 1.0f / sum;
-                float *o = ctx + (size_t)(s0 + t) * H + h * d;
-                for (int i = 0; i < d; i++) o[i] = 0;
-                for (int j = 0; j < n; j++) {
-                    const float *v = qkv + (size_t)(s0 + j0 + j) * H3 + 2 * H + h * d;
-                    float p = sc[j] * inv;
-                    #pragma omp simd
-                    for (int i = 0; i < d; i++) o[i] += p * v[i];
-                }
-            }
+            attn_item(qkv, seq_off[s], seq_off[s + 1] - seq_off[s], h, heads, d, cosv, sinv, window, ctx, sc,
+                      sc + max_len, dq);
         }
     }
 }

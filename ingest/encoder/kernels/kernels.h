@@ -15,6 +15,18 @@
 
 enum model_act;
 
+/* K_CLONES: compile a loop-heavy function once per instruction set (AVX-512F,
+ * AVX2, baseline) and pick the clone at load time from what the CPU reports
+ * (GCC's target_clones; feature names, not "arch=": an arch clone is taken
+ * only on that exact CPU model, so an AVX-512 Zen 4 or Sapphire Rapids got
+ * the AVX2 clone). The binary keeps the baseline ISA (no -march=native).
+ * Without FP contraction (ISO C's default) the clones give the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define K_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define K_CLONES
+#endif
+
 
 /* mm_xwt: y[M, N] (row stride ldy) = beta * y + x[M, K] @ W[N, K]^T (+ b[N]).
  * beta is 0 or 1 (1 fuses a residual add). */

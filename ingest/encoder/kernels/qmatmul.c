@@ -147,15 +147,9 @@ const char *mm_isa_name(void)
 }
 
 /* ---- elementwise: conversion and quantization (vectorised by the compiler,
- * one clone per ISA chosen at run time) ---- */
+ * one clone per ISA chosen at run time: K_CLONES) ---- */
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define QMM_CLONES __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
-#else
-#define QMM_CLONES
-#endif
-
-QMM_CLONES
+K_CLONES
 static void to_bf16_row(const float *x, uint16_t *o, int n)
 {
     #pragma omp simd
@@ -167,7 +161,7 @@ static void to_bf16_row(const float *x, uint16_t *o, int n)
     }
 }
 
-QMM_CLONES
+K_CLONES
 static void round_bf16_row(const float *x, float *o, int n)
 {
     #pragma omp simd
@@ -180,7 +174,7 @@ static void round_bf16_row(const float *x, float *o, int n)
     }
 }
 
-QMM_CLONES
+K_CLONES
 static float absmax_row(const float *x, int n)
 {
     float m = 0;
@@ -192,7 +186,7 @@ static float absmax_row(const float *x, int n)
     return m;
 }
 
-QMM_CLONES
+K_CLONES
 static float absmax_row_s(const float *x, const float *is, int n)
 {
     float m = 0;
@@ -253,7 +247,7 @@ static void quant_any(const float *x, const float *is, int8_t *q, int n, float i
     quant_scalar(x, is, q, n, inv);
 }
 
-QMM_CLONES
+K_CLONES
 static void dequant_row(const float *acc, float *y, int n, float s, const float *sw, const float *b, int beta)
 {
     if (beta) {
