@@ -65,6 +65,7 @@ void fwd_linear(struct fwd_ws *ws, int l, int slot, const float *x, int M, int K
  * that produces it (fwd_in_*), then fwd_gemm multiplies:
  *   fwd_in_norm   h += the pending residual; LayerNorm(h) rows (w, b, eps)
  *   fwd_in_rows   rows of x[T, K] (x == ws->h: the pending residual first)
+ *   fwd_in_target attention's output rows, written by attention itself
  *   fwd_in_geglu  act(mlp[:, :I]) * mlp[:, I:], mlp dequantized first when
  *                 d says it holds deferred int8 sums
  *   fwd_gemm      y = beta * y + input @ W^T (+ b). At int8 a residual
@@ -76,6 +77,10 @@ void fwd_linear(struct fwd_ws *ws, int l, int slot, const float *x, int M, int K
  * At f32 these are layernorm, geglu and mm_xwt as they are. */
 void fwd_in_norm(struct fwd_ws *ws, int l, int slot, int T, int H, const float *w, const float *b, float eps);
 void fwd_in_rows(struct fwd_ws *ws, int l, int slot, const float *x, int T, int K);
+/* fwd_in_target: where attention writes its output rows as the input of
+ * layer l's slot (p NULL at f32, where ctx itself is the input); when
+ * attention returns 0 the caller prepares them with fwd_in_rows */
+struct attn_out fwd_in_target(struct fwd_ws *ws, int l, int slot);
 void fwd_in_geglu(struct fwd_ws *ws, int l, int slot, const struct mm_deferred *d, int T, int I, enum model_act a);
 void fwd_gemm(struct fwd_ws *ws, int l, int slot, int T, int K, const float *W, int N, const float *b, float *y,
               int ldy, float beta, struct mm_deferred *def);

@@ -8,7 +8,7 @@
  * passes (mm_xwt_packed) that is two more sweeps over [T, N] and two more
  * parallel regions per GEMM: measured 0.30-0.44 of an int8 run. Here the
  * kernel that produces a GEMM's input writes it converted (LayerNorm, GeGLU,
- * a row copy for attention's output), and the kernel that consumes an int8
+ * attention for its output rows, else a row pass), and the kernel that consumes an int8
  * output dequantizes it while it reads it: attention its head's q, k, v
  * columns, GeGLU its row, the next LayerNorm the residual (h += deferred
  * sums, then normalise). oneDNN 2.6 cannot take the per-row scale itself:
@@ -81,6 +81,15 @@ void fwd_in_rows(struct fwd_ws *ws, int l, int slot, const float *x, int T, int 
         mm_prepare_row(p, x + (size_t)t * K, ws->in, sx, t);
     }
     if (h) ws->pend.acc = NULL;
+}
+
+struct attn_out fwd_in_target(struct fwd_ws *ws, int l, int slot)
+{
+    if (!ws->packed) {
+        ws->in_f32 = ws->ctx;
+        return (struct attn_out){ 0 };
+    }
+    return (struct attn_out){ packed(ws, l, slot), ws->in, ws->sx[ws->cur] };
 }
 
 void fwd_in_geglu(struct fwd_ws *ws, int l, int slot, const struct mm_deferred *d, int T, int I, enum model_act a)

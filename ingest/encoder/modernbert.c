@@ -42,10 +42,11 @@ void modernbert_forward(const struct model *m, struct fwd_ws *ws, int n_seq, int
             fwd_in_rows(ws, l, LIN_Q, ws->h, T, H);
         fwd_gemm(ws, l, LIN_Q, T, H, L->wq, 3 * H, L->bq, ws->qkv, 3 * H, 0, &dq);
         int global = l % c->global_every == 0;
-        attention(ws->qkv, T, ws->off, n_seq, ws->seq_of, c->heads, c->head_dim, global ? ws->cos_g : ws->cos_l,
-                  global ? ws->sin_g : ws->sin_l, global ? -1 : c->local_attention / 2, ws->ctx, ws->scratch,
-                  ws->max_len, &dq, nt);
-        fwd_in_rows(ws, l, LIN_O, ws->ctx, T, H);
+        struct attn_out ao = fwd_in_target(ws, l, LIN_O);
+        if (!attention(ws->qkv, T, ws->off, n_seq, ws->seq_of, c->heads, c->head_dim, global ? ws->cos_g : ws->cos_l,
+                       global ? ws->sin_g : ws->sin_l, global ? -1 : c->local_attention / 2, ws->ctx, ws->scratch,
+                       ws->max_len, &dq, &ao, nt))
+            fwd_in_rows(ws, l, LIN_O, ws->ctx, T, H);
         fwd_gemm(ws, l, LIN_O, T, H, L->wo, H, L->bo, ws->h, H, 1, NULL);
         fwd_in_norm(ws, l, LIN_I, T, H, L->ln2_w, L->ln2_b, c->norm_eps);
         fwd_gemm(ws, l, LIN_I, T, H, L->wi, 2 * I, L->bi, ws->mlp, 2 * I, 0, &di);

@@ -1,12 +1,15 @@
 /*
  * attn.c - multi-head attention over packed (unpadded) sequences, with
- * optional rotary embeddings and a sliding window. Each (token, head) pair is
- * one independent work item: scores over the keys in its window only,
- * softmax in float32 (max subtracted; exp vectorised, ops.c), weighted sum
- * of values. RoPE (and at int8 the dequantization of q, k, v) is applied
- * inside the same work item (one parallel region per call). The item is
- * compiled per instruction set (K_CLONES): its loops have no reductions
- * across lanes, so every clone gives the same bits.
+ * optional rotary embeddings and a sliding window. Each (sequence, head)
+ * pair is one independent work item: per token, scores over the keys in its
+ * window only, softmax in float32 (max subtracted; exp vectorised, ops.c),
+ * weighted sum of values. RoPE (and at int8 the dequantization of q, k, v)
+ * is applied inside the same work item (one parallel region per call). When
+ * the next GEMM's input is to be written here (bf16 / int8) and there are
+ * enough sequences, a work item is a whole sequence (all its heads), so it
+ * owns complete ctx rows and converts them itself. The (sequence, head)
+ * item is compiled per instruction set (K_CLONES): its loops have no
+ * reductions across lanes, so every clone gives the same bits.
  */
 #include <math.h>
 #include <string.h>
@@ -86,14 +89,16 @@ static void attn_item(float *qkv, int s0, int L, int h, int heads, int d, const 
     }
 }
 
-void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
-               const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len,
-               const struct mm_deferred *dq, int nt)
+int attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
+              const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len,
+              const struct mm_deferred *dq, const struct attn_out *out, int nt)
 {
     (void)seq_of;
     (void)T;
-    /* one work item per (sequence, head): K^T of that head is gathered into
-     * [d][L] so that the scores of a query vectorise over keys */
+    int H = heads * d;
+    /* per-sequence items (all heads, then the finished rows prepared for
+     * the next GEMM) when there are enough sequences to share out */
+    int whole = out && out->p && n_seq >= 4 * nt;
     #pragma omp parallel num_threads(nt)
     {
 #ifdef _OPENMP
@@ -101,11 +106,23 @@ void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_
 #else
         float *sc = scratch;
 #endif
-        #pragma omp for schedule(dynamic, 1)
-        for (long it = 0; it < (long)n_seq * heads; it++) {
-            int s = (int)(it / heads), h = (int)(it % heads);
-            attn_item(qkv, seq_off[s], seq_off[s + 1] - seq_off[s], h, heads, d, cosv, sinv, window, ctx, sc,
-                      sc + max_len, dq);
+        if (whole) {
+            #pragma omp for schedule(dynamic, 1)
+            for (int s = 0; s < n_seq; s++) {
+                int s0 = seq_off[s], L = seq_off[s + 1] - s0;
+                for (int h = 0; h < heads; h++)
+                    attn_item(qkv, s0, L, h, heads, d, cosv, sinv, window, ctx, sc, sc + max_len, dq);
+                for (int t = s0; t < s0 + L; t++) mm_prepare_row(out->p, ctx + (size_t)t * H, out->in, out->sx, t);
+            }
+        } else {
+            /* one work item per (sequence, head) */
+            #pragma omp for schedule(dynamic, 1)
+            for (long it = 0; it < (long)n_seq * heads; it++) {
+                int s = (int)(it / heads), h = (int)(it % heads);
+                attn_item(qkv, seq_off[s], seq_off[s + 1] - seq_off[s], h, heads, d, cosv, sinv, window, ctx, sc,
+                          sc + max_len, dq);
+            }
         }
     }
+    return whole;
 }

@@ -18,7 +18,7 @@ enum model_act;
 /* K_CLONES: compile a loop-heavy function once per instruction set (AVX-512F,
  * AVX2, baseline) and pick the clone at load time from what the CPU reports
  * (GCC's target_clones; feature names, not "arch=": an arch clone is taken
- * only on that exact CPU model, so an AVX-512 Zen 4 or Sapphire Rapids got
+ * only on that exact CPU model, so an AVX-512 Zen 4 or AMX Xeon got
  * the AVX2 clone). The binary keeps the baseline ISA (no -march=native).
  * Without FP contraction (ISO C's default) the clones give the same bits. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
@@ -145,10 +145,19 @@ void rope_table(float *cosv, float *sinv, int L, int d, double theta);
  * |i - j| <= window (window < 0: all). ctx[T, H] gets the heads concatenated.
  * scratch: nt * ATTN_SCRATCH(max_len, d) floats. dq (NULL: none): qkv holds
  * an int8 GEMM's deferred sums (dq->acc == qkv), dequantized in place by
- * the work item that owns them (its head's q, k, v columns) first. */
+ * the work item that owns them (its head's q, k, v columns) first.
+ * out (NULL: none): the next GEMM's input; with at least 4 sequences per
+ * thread the work items are whole sequences and each writes its finished
+ * ctx rows into out (mm_prepare_row), and attention returns 1; otherwise
+ * the items are (sequence, head) pairs, out is not written, it returns 0. */
+struct attn_out {
+    const struct mm_packed *p;
+    void *in;
+    float *sx;
+};
 #define ATTN_SCRATCH(max_len, d) ((size_t)(max_len) * (size_t)((d) + 1))
-void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
-               const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len,
-               const struct mm_deferred *dq, int nt);
+int attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
+              const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len,
+              const struct mm_deferred *dq, const struct attn_out *out, int nt);
 
 #endif
