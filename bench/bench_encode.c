@@ -40,7 +40,7 @@
 static const char usage[] =
     "usage: semindex bench encode --model DIR [--input FILE | --data DIR] [--threads N]\n"
     "                             [--batch-tokens N] [--limit N] [--naive-sentences N]\n"
-    "                             [--precision f32|bf16|int8]\n"
+    "                             [--precision f32|bf16|int8 [--interleave N]]\n"
     "\n"
     "Encoder throughput on KorSTS sentences (default DATA/korsts/sts-dev.tsv, DATA the\n"
     "first of --data, $SEMINDEX_DATA, ../shared/data and ../shared/data or\n"
@@ -52,7 +52,10 @@ static const char usage[] =
     "f32 in the same run, and prints both rates, their ratio, the cosine of each\n"
     "embedding to its f32 one (mean, min), recall@10 of the f32 nearest neighbours\n"
     "and the RSS of each (the reduced precision runs first, so its peak is its own);\n"
-    "the other baselines are skipped then.\n";
+    "the other baselines are skipped then. --interleave N then encodes the sentences\n"
+    "N more times in chunks of 256, alternating the two precisions chunk by chunk\n"
+    "(the first of each pair alternating too), so that both see the same machine\n"
+    "load, and prints that ratio as P_interleaved_speedup_vs_f32.\n";
 
 /* read_texts: the sentences of a KorSTS tsv, or one text per line */
 static int read_texts(const char *path, struct cli_texts *t)
@@ -151,16 +154,61 @@ static double gemm_alone(int backend, int M, int N, int K, int nt, const float *
     return best;
 }
 
+/* interleave: rounds more passes over the sentences in chunks of 256,
+ * alternating f32 (e) and prec chunk by chunk and which of the two goes
+ * first, so that a changing machine load falls on both alike. The prec
+ * encoder is created again here (after the f32 run's peak RSS was taken). */
+#define INTERLEAVE_CHUNK 256
+static int interleave(const char *model, const struct enc_options *eo, int prec, struct enc *e,
+                      const struct cli_texts *t, int rounds)
+{
+    struct enc_options po = *eo;
+    po.precision = prec;
+    struct enc *pe = NULL;
+    FORWARD_ERR(enc_create(model, &po, &pe));
+    float *out = mem_alloc_array(INTERLEAVE_CHUNK, (size_t)enc_dim(e) * sizeof *out);
+    double sec[2] = { 0, 0 }, gemm[2] = { 0, 0 }, conv = 0;
+    int rc = 0;
+    mm_stats(NULL, NULL, 1);
+    mm_conv_stats(NULL, 1);
+    for (int r = 0; r < rounds && rc == 0; r++)
+        for (size_t c0 = 0, i = 0; c0 < t->n && rc == 0; c0 += INTERLEAVE_CHUNK, i++) {
+            size_t k = t->n - c0 < INTERLEAVE_CHUNK ? t->n - c0 : INTERLEAVE_CHUNK;
+            for (int w = 0; w < 2 && rc == 0; w++) {
+                int lp = (int)((w + i + (size_t)r) & 1); /* 1: prec */
+                double t0 = now_sec(), g, cv;
+                rc = enc_encode(lp ? pe : e, (const char *const *)t->text + c0, t->len + c0, k, out, NULL);
+                sec[lp] += now_sec() - t0;
+                mm_stats(&g, NULL, 1);
+                mm_conv_stats(&cv, 1);
+                gemm[lp] += g;
+                if (lp) conv += cv;
+            }
+        }
+    if (rc == 0) {
+        const char *pn = enc_precision_name(prec);
+        double n = (double)t->n * rounds;
+        printf("interleaved_rounds %d\ninterleaved_f32_sentences_per_s %.2f\ninterleaved_f32_gemm_share %.3f\n"
+               "%s_interleaved_sentences_per_s %.2f\n%s_interleaved_speedup_vs_f32 %.2f\n"
+               "%s_interleaved_gemm_share %.3f\n%s_interleaved_convert_share %.3f\n",
+               rounds, n / sec[0], gemm[0] / sec[0], pn, n / sec[1], pn, sec[0] / sec[1], pn, gemm[1] / sec[1], pn,
+               conv / sec[1]);
+    }
+    mem_free(out);
+    enc_free(pe);
+    return rc;
+}
+
 int bench_encode(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "model", 1, 0, 'm' }, { "input", 1, 0, 'i' }, { "threads", 1, 0, 't' }, { "batch-tokens", 1, 0, 'b' },
         { "limit", 1, 0, 'l' }, { "naive-sentences", 1, 0, 'n' }, { "data", 1, 0, 'd' }, { "help", 0, 0, 'h' },
-        { "precision", 1, 0, 'P' }, { 0, 0, 0, 0 },
+        { "precision", 1, 0, 'P' }, { "interleave", 1, 0, 'I' }, { 0, 0, 0, 0 },
     };
     const char *model = NULL, *input = NULL, *data = NULL;
     struct enc_options eo = ENC_OPTIONS_INIT;
-    long v, limit = 0, naive_n = 8;
+    long v, limit = 0, naive_n = 8, rounds = 0;
     int c, prec = ENC_F32;
     optind = 1;
     opterr = 0;
@@ -187,10 +235,14 @@ int bench_encode(int argc, char **argv)
         case 'P':
             if (cli_precision(optarg, &prec) < 0) return cli_usage_error(usage, "--precision: %s", err_msg());
             break;
+        case 'I':
+            if (cli_parse_int(optarg, 0, 1000, &rounds) < 0) return cli_usage_error(usage, "--interleave: %s", err_msg());
+            break;
         default: return cli_bad_option(usage, c, argv);
         }
     }
     if (!model) return cli_usage_error(usage, "--model is required");
+    if (rounds && prec == ENC_F32) return cli_usage_error(usage, "--interleave needs --precision bf16 or int8");
     struct buf def = BUF_INIT;
     if (!input) {
         if (bench_data(data, "korsts/sts-dev.tsv", &def) < 0) return cli_fail(NULL);
@@ -328,6 +380,10 @@ int bench_encode(int argc, char **argv)
         mem_free(pout);
         double cv;
         mm_conv_stats(&cv, 1);
+        if (rounds && interleave(model, &eo, prec, e, &t, (int)rounds) < 0) {
+            enc_free(e);
+            return cli_fail(NULL);
+        }
     }
     fflush(stdout);
     if (prec != ENC_F32) {

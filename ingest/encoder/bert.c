@@ -44,7 +44,7 @@ void bert_forward(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fw
         fwd_linear(ws, l, LIN_K, ws->h, T, H, L->wk, H, L->bk, ws->qkv + H, 3 * H, 0);
         fwd_linear(ws, l, LIN_V, ws->h, T, H, L->wv, H, L->bv, ws->qkv + 2 * H, 3 * H, 0);
         attention(ws->qkv, T, ws->off, n_seq, ws->seq_of, c->heads, c->head_dim, NULL, NULL, -1, ws->ctx,
-                  ws->scratch, ws->max_len, nt);
+                  ws->scratch, ws->max_len, NULL, NULL, nt);
         fwd_linear(ws, l, LIN_O, ws->ctx, T, H, L->wo, H, L->bo, ws->h, H, 1);
         layernorm(ws->h, ws->h, T, H, L->ln1_w, L->ln1_b, c->norm_eps, nt);
         fwd_linear(ws, l, LIN_I, ws->h, T, H, L->wi, I, L->bi, ws->mlp, I, 0);

@@ -113,7 +113,13 @@ static int pack_model(struct enc *e)
     ws->packed = mem_calloc((size_t)ws->n_packed, sizeof *ws->packed);
     size_t K = (size_t)(H > I ? H : I);
     ws->qbuf = mem_aligned(64, mm_qbuf_size(ws->cap_tokens, (int)K, H));
-    if (!ws->packed || !ws->qbuf) return err_set(ERR_NOMEM, "out of memory for %s weights", enc_precision_name(e->opt.precision));
+    ws->sx[0] = mem_alloc_array((size_t)ws->cap_tokens, sizeof(float));
+    ws->sx[1] = mem_alloc_array((size_t)ws->cap_tokens, sizeof(float));
+    if (!ws->packed || !ws->qbuf || !ws->sx[0] || !ws->sx[1])
+        return err_set(ERR_NOMEM, "out of memory for %s weights", enc_precision_name(e->opt.precision));
+    /* fused.c's buffers: the input and the residual sums, in qbuf's halves */
+    ws->in = ws->qbuf;
+    ws->acc = (float *)((char *)ws->qbuf + mm_qin_size(ws->cap_tokens, (int)K));
     float *sq = mem_alloc_array((size_t)H, sizeof *sq), *si = mem_alloc_array((size_t)H, sizeof *si),
           *tmp = mem_alloc_array((size_t)H, sizeof *tmp);
     if (!sq || !si || !tmp) {

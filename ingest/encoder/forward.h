@@ -18,8 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ingest/encoder/kernels/kernels.h"
+
 struct model;
-struct mm_packed;
 
 /* at most this many sequences per batch (bounds the head buffers) */
 #define FWD_MAX_SEQS 256
@@ -41,6 +42,14 @@ struct fwd_ws {
     int n_packed;
     void *qbuf;
     int err;
+    /* fused.c: the prepared GEMM input (in_f32 at f32; in, sx[cur] below),
+     * the residual GEMMs' int8 sums (acc) and the residual not yet added to
+     * h (pend.acc != NULL) */
+    const float *in_f32;
+    void *in;
+    float *sx[2], *acc;
+    int cur;
+    struct mm_deferred pend;
 };
 
 /* Linear weights of a layer: ModernBERT uses LIN_Q for the fused Wqkv. */
@@ -50,6 +59,32 @@ enum { LIN_Q, LIN_K, LIN_V, LIN_O, LIN_I, LIN_O2, FWD_LIN };
  * workspace's precision (mm_xwt at f32). A failure is kept in ws->err. */
 void fwd_linear(struct fwd_ws *ws, int l, int slot, const float *x, int M, int K, const float *W, int N,
                 const float *b, float *y, int ldy, float beta);
+
+/* The Linear layers with their conversions fused into the neighbouring
+ * kernels (fused.c; ModernBERT). A GEMM's input is prepared by the kernel
+ * that produces it (fwd_in_*), then fwd_gemm multiplies:
+ *   fwd_in_norm   h += the pending residual; LayerNorm(h) rows (w, b, eps)
+ *   fwd_in_rows   rows of x[T, K] (x == ws->h: the pending residual first)
+ *   fwd_in_target attention's output rows, written by attention itself
+ *   fwd_in_geglu  act(mlp[:, :I]) * mlp[:, I:], mlp dequantized first when
+ *                 d says it holds deferred int8 sums
+ *   fwd_gemm      y = beta * y + input @ W^T (+ b). At int8 a residual
+ *                 (beta 1, y must be ws->h) stays pending until the next
+ *                 fwd_in_norm / fwd_in_rows(h) / fwd_settle; at beta 0 with
+ *                 def != NULL the sums are left in y for the consumer
+ *                 (def->acc == NULL: y is complete).
+ *   fwd_settle    h += the pending residual (before h is read otherwise).
+ * At f32 these are layernorm, geglu and mm_xwt as they are. */
+void fwd_in_norm(struct fwd_ws *ws, int l, int slot, int T, int H, const float *w, const float *b, float eps);
+void fwd_in_rows(struct fwd_ws *ws, int l, int slot, const float *x, int T, int K);
+/* fwd_in_target: where attention writes its output rows as the input of
+ * layer l's slot (p NULL at f32, where ctx itself is the input); when
+ * attention returns 0 the caller prepares them with fwd_in_rows */
+struct attn_out fwd_in_target(struct fwd_ws *ws, int l, int slot);
+void fwd_in_geglu(struct fwd_ws *ws, int l, int slot, const struct mm_deferred *d, int T, int I, enum model_act a);
+void fwd_gemm(struct fwd_ws *ws, int l, int slot, int T, int K, const float *W, int N, const float *b, float *y,
+              int ldy, float beta, struct mm_deferred *def);
+void fwd_settle(struct fwd_ws *ws, int T, int H);
 
 typedef void (*fwd_hook)(void *ctx, int state, const float *h, int T, int H);
 

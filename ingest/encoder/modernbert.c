@@ -13,7 +13,9 @@
  *   h = LN_final(h)
  *
  * LayerNorms have no bias unless norm_bias; residual adds are fused into the
- * GEMMs (beta = 1).
+ * GEMMs (beta = 1). At bf16 / int8 each GEMM's input conversion is fused into
+ * the kernel before it and the int8 dequantization into the kernel after it
+ * (fused.c): the residual of Wo / mlp.Wo is added to h by the next LayerNorm.
  */
 #include "forward.h"
 #include "ingest/encoder/kernels/kernels.h"
@@ -33,22 +35,28 @@ void modernbert_forward(const struct model *m, struct fwd_ws *ws, int n_seq, int
     if (hook) hook(hctx, 0, ws->h, T, H);
     for (int l = 0; l < c->layers; l++) {
         const struct model_layer *L = &m->layers[l];
-        const float *a = ws->h;
-        if (L->ln1_w) {
-            layernorm(ws->h, ws->x, T, H, L->ln1_w, L->ln1_b, c->norm_eps, nt);
-            a = ws->x;
-        }
-        fwd_linear(ws, l, LIN_Q, a, T, H, L->wq, 3 * H, L->bq, ws->qkv, 3 * H, 0);
+        struct mm_deferred dq, di;
+        if (L->ln1_w)
+            fwd_in_norm(ws, l, LIN_Q, T, H, L->ln1_w, L->ln1_b, c->norm_eps);
+        else
+            fwd_in_rows(ws, l, LIN_Q, ws->h, T, H);
+        fwd_gemm(ws, l, LIN_Q, T, H, L->wq, 3 * H, L->bq, ws->qkv, 3 * H, 0, &dq);
         int global = l % c->global_every == 0;
-        attention(ws->qkv, T, ws->off, n_seq, ws->seq_of, c->heads, c->head_dim, global ? ws->cos_g : ws->cos_l,
-                  global ? ws->sin_g : ws->sin_l, global ? -1 : c->local_attention / 2, ws->ctx, ws->scratch,
-                  ws->max_len, nt);
-        fwd_linear(ws, l, LIN_O, ws->ctx, T, H, L->wo, H, L->bo, ws->h, H, 1);
-        layernorm(ws->h, ws->x, T, H, L->ln2_w, L->ln2_b, c->norm_eps, nt);
-        fwd_linear(ws, l, LIN_I, ws->x, T, H, L->wi, 2 * I, L->bi, ws->mlp, 2 * I, 0);
-        geglu(ws->mlp, ws->gate, T, I, c->act, nt);
-        fwd_linear(ws, l, LIN_O2, ws->gate, T, I, L->wo2, H, L->bo2, ws->h, H, 1);
-        if (hook) hook(hctx, l + 1, ws->h, T, H);
+        struct attn_out ao = fwd_in_target(ws, l, LIN_O);
+        if (!attention(ws->qkv, T, ws->off, n_seq, ws->seq_of, c->heads, c->head_dim, global ? ws->cos_g : ws->cos_l,
+                       global ? ws->sin_g : ws->sin_l, global ? -1 : c->local_attention / 2, ws->ctx, ws->scratch,
+                       ws->max_len, &dq, &ao, nt))
+            fwd_in_rows(ws, l, LIN_O, ws->ctx, T, H);
+        fwd_gemm(ws, l, LIN_O, T, H, L->wo, H, L->bo, ws->h, H, 1, NULL);
+        fwd_in_norm(ws, l, LIN_I, T, H, L->ln2_w, L->ln2_b, c->norm_eps);
+        fwd_gemm(ws, l, LIN_I, T, H, L->wi, 2 * I, L->bi, ws->mlp, 2 * I, 0, &di);
+        fwd_in_geglu(ws, l, LIN_O2, &di, T, I, c->act);
+        fwd_gemm(ws, l, LIN_O2, T, I, L->wo2, H, L->bo2, ws->h, H, 1, NULL);
+        if (hook) {
+            fwd_settle(ws, T, H);
+            hook(hctx, l + 1, ws->h, T, H);
+        }
     }
+    fwd_settle(ws, T, H);
     layernorm(ws->h, ws->h, T, H, m->final_norm_w, m->final_norm_b, c->norm_eps, nt);
 }

@@ -79,6 +79,8 @@ void fwd_ws_release(struct fwd_ws *ws)
         for (int i = 0; i < ws->n_packed; i++) mm_packed_free(ws->packed[i]);
     mem_free(ws->packed);
     mem_free(ws->qbuf);
+    mem_free(ws->sx[0]);
+    mem_free(ws->sx[1]);
     if (ws->gate == ws->qkv) ws->gate = NULL;
     void *p[] = { ws->ids, ws->off, ws->seq_of, ws->pos, ws->h, ws->x, ws->qkv, ws->mlp, ws->gate,
                   ws->scratch, ws->pooled, ws->head_a, ws->head_b, ws->cos_g, ws->sin_g, ws->cos_l, ws->sin_l };

@@ -3,7 +3,9 @@
  *
  *   - kernels: mm_xwt_packed against the f32 GEMM on random data, every
  *     variant the forward passes use (bias or not, residual beta = 1, a
- *     row stride wider than N, run-time M below 256 and a static M above);
+ *     row stride wider than N, run-time M below 256 and a static M above),
+ *     and the split product of the fused forward (fused.c) bit for bit
+ *     against the unsplit one;
  *   - every shared fixture model (ModernBERT, BERT, XLM-R; f32, f16, bf16
  *     weights), the golden texts: min cosine to the f32 embeddings >= 0.998
  *     at bf16 and >= 0.99 at int8, and not bit-identical (the lower precision
@@ -72,6 +74,48 @@ static void test_kernel(int prec, int M, int N, int K, int with_bias, int beta, 
                mm_precision_name(prec), M, N, K, with_bias, beta, ldy, e, tol);
     mem_free(q);
     mm_packed_free(p);
+    free(x);
+    free(W);
+    free(b);
+    free(y0);
+    free(y1);
+}
+
+/* the split product the fused forward uses (mm_prepare_row per row,
+ * mm_run leaving the int8 sums deferred, mm_deferred_row over two column
+ * ranges, as attention does per head) gives the bits of mm_xwt_packed */
+static void test_split(int prec, int M, int N, int K, int with_bias, int beta)
+{
+    unsigned s = 999u + (unsigned)(M + N + K + prec);
+    float *x = malloc((size_t)M * K * sizeof *x), *W = malloc((size_t)N * K * sizeof *W), *b = malloc(N * sizeof *b);
+    float *y0 = malloc((size_t)M * N * sizeof *y0), *y1 = malloc((size_t)M * N * sizeof *y1);
+    for (size_t i = 0; i < (size_t)M * K; i++) x[i] = frand(&s);
+    for (size_t i = 0; i < (size_t)N * K; i++) W[i] = 0.05f * frand(&s);
+    for (int i = 0; i < N; i++) b[i] = frand(&s);
+    for (size_t i = 0; i < (size_t)M * N; i++) y0[i] = y1[i] = frand(&s);
+    struct mm_packed *p = NULL;
+    CHECK_OK(mm_pack(W, N, K, prec, NULL, &p));
+    void *q = mem_aligned(64, mm_qbuf_size(M, K, N)), *in = mem_aligned(64, mm_qin_size(M, K));
+    float *sx = malloc(M * sizeof *sx), *acc = malloc((size_t)M * N * sizeof *acc);
+    if (p) {
+        const float *bb = with_bias ? b : NULL;
+        CHECK_OK(mm_xwt_packed(x, M, p, bb, y0, N, (float)beta, q, 2));
+        for (int m = 0; m < M; m++) mm_prepare_row(p, x + (size_t)m * K, in, sx, m);
+        struct mm_deferred d;
+        CHECK_OK(mm_run(p, M, in, sx, bb, y1, N, (float)beta, acc, &d, 2));
+        CHECK_TRUE((d.acc != NULL) == (prec == MM_INT8));
+        if (d.acc)
+            for (int m = 0; m < M; m++) {
+                mm_deferred_row(&d, m, 0, N / 3, y1 + (size_t)m * N, beta);
+                mm_deferred_row(&d, m, N / 3, N, y1 + (size_t)m * N, beta);
+            }
+        CHECK_TRUE(memcmp(y0, y1, (size_t)M * N * sizeof *y0) == 0);
+    }
+    mm_packed_free(p);
+    mem_free(q);
+    mem_free(in);
+    free(sx);
+    free(acc);
     free(x);
     free(W);
     free(b);
@@ -229,6 +273,12 @@ int main(int argc, char **argv)
             test_kernel(prec, 37, 64, 96, 1, 1, 64, tol);
             test_kernel(prec, 300, 128, 64, 1, 1, 130, tol);
             test_kernel(prec, 300, 96, 160, 0, 0, 96, tol);
+        }
+    }
+    TEST("the split product of the fused forward gives the bits of mm_xwt_packed") {
+        for (int prec = MM_BF16; prec <= MM_INT8; prec++) {
+            test_split(prec, 37, 96, 64, 1, 0);
+            test_split(prec, 300, 96, 160, 0, 1);
         }
     }
     TEST("int8 smoothing: outlier input channels moved into the weights cut the error") {

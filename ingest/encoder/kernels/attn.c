@@ -1,10 +1,15 @@
 /*
  * attn.c - multi-head attention over packed (unpadded) sequences, with
- * optional rotary embeddings and a sliding window. Each (token, head) pair is
- * one independent work item: scores over the keys in its window only,
- * softmax in float32 (max subtracted; exp vectorised, ops.c), weighted sum
- * of values. RoPE is applied inside the same work item (one parallel region
- * per call).
+ * optional rotary embeddings and a sliding window. Each (sequence, head)
+ * pair is one independent work item: per token, scores over the keys in its
+ * window only, softmax in float32 (max subtracted; exp vectorised, ops.c),
+ * weighted sum of values. RoPE (and at int8 the dequantization of q, k, v)
+ * is applied inside the same work item (one parallel region per call). When
+ * the next GEMM's input is to be written here (bf16 / int8) and there are
+ * enough sequences, a work item is a whole sequence (all its heads), so it
+ * owns complete ctx rows and converts them itself. The (sequence, head)
+ * item is compiled per instruction set (K_CLONES): its loops have no
+ * reductions across lanes, so every clone gives the same bits.
  */
 #include <math.h>
 #include <string.h>
@@ -25,15 +30,75 @@ static void rope_apply(float *v, const float *c, const float *s, int d)
     }
 }
 
-void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
-               const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len, int nt)
+/* attn_item: one (sequence, head) work item: tokens s0 .. s0+L of qkv,
+ * head h's columns; scratch sc[max_len] scores, kt[d][L] K^T */
+K_CLONES
+static void attn_item(float *qkv, int s0, int L, int h, int heads, int d, const float *cosv, const float *sinv,
+                      int window, float *ctx, float *sc, float *kt, const struct mm_deferred *dq)
 {
     int H = heads * d, H3 = 3 * H, half = d / 2;
+    float scale = 1.0f / sqrtf((float)d);
+    if (dq && dq->acc)
+        for (int t = 0; t < L; t++) {
+            float *row = qkv + (size_t)(s0 + t) * H3;
+            for (int part = 0; part < 3; part++)
+                mm_deferred_row(dq, s0 + t, part * H + h * d, part * H + (h + 1) * d, row, 0);
+        }
+    /* RoPE on this item's own columns (head h of q and k, tokens of
+     * sequence s): no separate parallel region, no barrier */
+    if (cosv)
+        for (int t = 0; t < L; t++) {
+            float *row = qkv + (size_t)(s0 + t) * H3;
+            rope_apply(row + h * d, cosv + (size_t)t * half, sinv + (size_t)t * half, d);
+            rope_apply(row + H + h * d, cosv + (size_t)t * half, sinv + (size_t)t * half, d);
+        }
+    for (int j = 0; j < L; j++) {
+        const float *k = qkv + (size_t)(s0 + j) * H3 + H + h * d;
+        for (int i = 0; i < d; i++) kt[(size_t)i * L + j] = k[i];
+    }
+    for (int t = 0; t < L; t++) {
+        int j0 = 0, j1 = L;
+        if (window >= 0) {
+            if (t - window > j0) j0 = t - window;
+            if (t + window + 1 < j1) j1 = t + window + 1;
+        }
+        const float *q = qkv + (size_t)(s0 + t) * H3 + h * d;
+        int n = j1 - j0;
+        for (int j = 0; j < n; j++) sc[j] = 0;
+        for (int i = 0; i < d; i++) {
+            float qi = q[i];
+            const float *kr = kt + (size_t)i * L + j0;
+            #pragma omp simd
+            for (int j = 0; j < n; j++) sc[j] += qi * kr[j];
+        }
+        float mx = -INFINITY;
+        for (int j = 0; j < n; j++) {
+            sc[j] *= scale;
+            if (sc[j] > mx) mx = sc[j];
+        }
+        float sum = exp_sub_row(sc, n, mx);
+        float inv = 1.0f / sum;
+        float *o = ctx + (size_t)(s0 + t) * H + h * d;
+        for (int i = 0; i < d; i++) o[i] = 0;
+        for (int j = 0; j < n; j++) {
+            const float *v = qkv + (size_t)(s0 + j0 + j) * H3 + 2 * H + h * d;
+            float p = sc[j] * inv;
+            #pragma omp simd
+            for (int i = 0; i < d; i++) o[i] += p * v[i];
+        }
+    }
+}
+
+int attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
+              const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len,
+              const struct mm_deferred *dq, const struct attn_out *out, int nt)
+{
     (void)seq_of;
     (void)T;
-    float scale = 1.0f / sqrtf((float)d);
-    /* one work item per (sequence, head): K^T of that head is gathered into
-     * [d][L] so that the scores of a query vectorise over keys */
+    int H = heads * d;
+    /* per-sequence items (all heads, then the finished rows prepared for
+     * the next GEMM) when there are enough sequences to share out */
+    int whole = out && out->p && n_seq >= 4 * nt;
     #pragma omp parallel num_threads(nt)
     {
 #ifdef _OPENMP
@@ -41,54 +106,23 @@ void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_
 #else
         float *sc = scratch;
 #endif
-        float *kt = sc + max_len;
-        #pragma omp for schedule(dynamic, 1)
-        for (long it = 0; it < (long)n_seq * heads; it++) {
-            int s = (int)(it / heads), h = (int)(it % heads);
-            int s0 = seq_off[s], L = seq_off[s + 1] - s0;
-            /* RoPE on this item's own columns (head h of q and k, tokens of
-             * sequence s): no separate parallel region, no barrier */
-            if (cosv)
-                for (int t = 0; t < L; t++) {
-                    float *row = qkv + (size_t)(s0 + t) * H3;
-                    rope_apply(row + h * d, cosv + (size_t)t * half, sinv + (size_t)t * half, d);
-                    rope_apply(row + H + h * d, cosv + (size_t)t * half, sinv + (size_t)t * half, d);
-                }
-            for (int j = 0; j < L; j++) {
-                const float *k = qkv + (size_t)(s0 + j) * H3 + H + h * d;
-                for (int i = 0; i < d; i++) kt[(size_t)i * L + j] = k[i];
+        if (whole) {
+            #pragma omp for schedule(dynamic, 1)
+            for (int s = 0; s < n_seq; s++) {
+                int s0 = seq_off[s], L = seq_off[s + 1] - s0;
+                for (int h = 0; h < heads; h++)
+                    attn_item(qkv, s0, L, h, heads, d, cosv, sinv, window, ctx, sc, sc + max_len, dq);
+                for (int t = s0; t < s0 + L; t++) mm_prepare_row(out->p, ctx + (size_t)t * H, out->in, out->sx, t);
             }
-            for (int t = 0; t < L; t++) {
-                int j0 = 0, j1 = L;
-                if (window >= 0) {
-                    if (t - window > j0) j0 = t - window;
-                    if (t + window + 1 < j1) j1 = t + window + 1;
-                }
-                const float *q = qkv + (size_t)(s0 + t) * H3 + h * d;
-                int n = j1 - j0;
-                for (int j = 0; j < n; j++) sc[j] = 0;
-                for (int i = 0; i < d; i++) {
-                    float qi = q[i];
-                    const float *kr = kt + (size_t)i * L + j0;
-                    #pragma omp simd
-                    for (int j = 0; j < n; j++) sc[j] += qi * kr[j];
-                }
-                float mx = -INFINITY;
-                for (int j = 0; j < n; j++) {
-                    sc[j] *= scale;
-                    if (sc[j] > mx) mx = sc[j];
-                }
-                float sum = exp_sub_row(sc, n, mx);
-                float inv = 1.0f / sum;
-                float *o = ctx + (size_t)(s0 + t) * H + h * d;
-                for (int i = 0; i < d; i++) o[i] = 0;
-                for (int j = 0; j < n; j++) {
-                    const float *v = qkv + (size_t)(s0 + j0 + j) * H3 + 2 * H + h * d;
-                    float p = sc[j] * inv;
-                    #pragma omp simd
-                    for (int i = 0; i < d; i++) o[i] += p * v[i];
-                }
+        } else {
+            /* one work item per (sequence, head) */
+            #pragma omp for schedule(dynamic, 1)
+            for (long it = 0; it < (long)n_seq * heads; it++) {
+                int s = (int)(it / heads), h = (int)(it % heads);
+                attn_item(qkv, seq_off[s], seq_off[s + 1] - seq_off[s], h, heads, d, cosv, sinv, window, ctx, sc,
+                          sc + max_len, dq);
             }
         }
     }
+    return whole;
 }

@@ -15,6 +15,18 @@
 
 enum model_act;
 
+/* K_CLONES: compile a loop-heavy function once per instruction set (AVX-512F,
+ * AVX2, baseline) and pick the clone at load time from what the CPU reports
+ * (GCC's target_clones; feature names, not "arch=": an arch clone is taken
+ * only on that exact CPU model, so an AVX-512 Zen 4 or AMX Xeon got
+ * the AVX2 clone). The binary keeps the baseline ISA (no -march=native).
+ * Without FP contraction (ISO C's default) the clones give the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define K_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define K_CLONES
+#endif
+
 
 /* mm_xwt: y[M, N] (row stride ldy) = beta * y + x[M, K] @ W[N, K]^T (+ b[N]).
  * beta is 0 or 1 (1 fuses a residual add). */
@@ -58,6 +70,28 @@ size_t mm_qbuf_size(int M, int K, int N);
  * ERR_UNSUPPORTED (oneDNN failed). */
 int mm_xwt_packed(const float *x, int M, const struct mm_packed *p, const float *b, float *y, int ldy, float beta,
                   void *qbuf, int nt);
+/* ---- the same product in two halves, for forward passes that fuse the
+ * conversions into their neighbouring kernels (forward.h) ----
+ * An input of p is prepared row by row (mm_prepare_row, callable from
+ * inside a parallel region) into in (mm_qin_size(M, K) bytes, 64-aligned:
+ * s8 or bf16 rows; sx[M] the int8 row scales). mm_run multiplies. At int8
+ * the dequantization can be left to the consumer: with def != NULL the
+ * exact sums are written as f32 (into y at beta 0, into acc[M, N] at
+ * beta 1) and def says how to finish row m, columns [n0, n1):
+ *   y[n] = (beta ? y[n] : 0) + sx[m] * sw[n] * acc[m * ld + n] + b[n]
+ * (mm_deferred_row; y may be the acc row itself at beta 0). At bf16, and
+ * at int8 with def == NULL, y is complete on return and def->acc is NULL. */
+struct mm_deferred {
+    const float *acc; /* NULL: nothing deferred */
+    int ld;
+    const float *sx, *sw, *b;
+};
+size_t mm_qin_size(int M, int K);
+void mm_prepare_row(const struct mm_packed *p, const float *x, void *in, float *sx, int m);
+int mm_run(const struct mm_packed *p, int M, const void *in, const float *sx, const float *b, float *y, int ldy,
+           float beta, float *acc, struct mm_deferred *def, int nt);
+void mm_deferred_row(const struct mm_deferred *d, int m, int n0, int n1, float *y, int beta);
+
 /* mm_conv_stats: seconds this thread spent (inside mm_xwt_packed)
  * converting inputs to bf16/s8 and dequantizing outputs since the last reset. */
 void mm_conv_stats(double *seconds, int reset);
@@ -74,14 +108,18 @@ const char *mm_isa_name(void);
 /* mm_ref: the same product with plain loops (benchmark baseline, oracle). */
 void mm_ref(const float *x, int M, int K, const float *W, int N, const float *b, float *y, int ldy, float beta);
 
-/* layernorm: y[T, H] = (x - mean) / sqrt(var + eps) * w (+ b); y may be x. */
+/* layernorm: y[T, H] = (x - mean) / sqrt(var + eps) * w (+ b); y may be x.
+ * layernorm_row: one row of it (inside a caller's parallel region). */
 void layernorm(const float *x, float *y, int T, int H, const float *w, const float *b, float eps, int nt);
+void layernorm_row(const float *x, float *y, int H, const float *w, const float *b, float eps);
 
 /* act_inplace: x[n] = act(x[n]). */
 void act_inplace(float *x, size_t n, enum model_act a, int nt);
 
-/* geglu: out[T, n] = act(in[T, 0:n]) * in[T, n:2n] (n = n_inner). */
+/* geglu: out[T, n] = act(in[T, 0:n]) * in[T, n:2n] (n = n_inner);
+ * geglu_row: one row of it. */
 void geglu(const float *in, float *out, int T, int n_inner, enum model_act a, int nt);
+void geglu_row(const float *in, float *out, int n_inner, enum model_act a);
 
 float act_scalar(float x, enum model_act a);
 
@@ -107,9 +145,21 @@ void rope_table(float *cosv, float *sinv, int L, int d, double theta);
  * applied in place to q and k first when cosv != NULL, at each token's index
  * in its sequence. Token i attends to j in its own sequence with
  * |i - j| <= window (window < 0: all). ctx[T, H] gets the heads concatenated.
- * scratch: nt * ATTN_SCRATCH(max_len, d) floats. */
+ * scratch: nt * ATTN_SCRATCH(max_len, d) floats. dq (NULL: none): qkv holds
+ * an int8 GEMM's deferred sums (dq->acc == qkv), dequantized in place by
+ * the work item that owns them (its head's q, k, v columns) first.
+ * out (NULL: none): the next GEMM's input; with at least 4 sequences per
+ * thread the work items are whole sequences and each writes its finished
+ * ctx rows into out (mm_prepare_row), and attention returns 1; otherwise
+ * the items are (sequence, head) pairs, out is not written, it returns 0. */
+struct attn_out {
+    const struct mm_packed *p;
+    void *in;
+    float *sx;
+};
 #define ATTN_SCRATCH(max_len, d) ((size_t)(max_len) * (size_t)((d) + 1))
-void attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
-               const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len, int nt);
+int attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
+              const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len,
+              const struct mm_deferred *dq, const struct attn_out *out, int nt);
 
 #endif

@@ -147,28 +147,29 @@ float exp_sub_row(float *x, int n, float sub)
     return sum;
 }
 
+void layernorm_row(const float *xr, float *yr, int H, const float *w, const float *b, float eps)
+{
+    double s = 0, ss = 0;
+    #pragma omp simd reduction(+ : s)
+    for (int i = 0; i < H; i++) s += xr[i];
+    double mean = s / H;
+    #pragma omp simd reduction(+ : ss)
+    for (int i = 0; i < H; i++) {
+        double d = xr[i] - mean;
+        ss += d * d;
+    }
+    float rstd = (float)(1.0 / sqrt(ss / H + (double)eps));
+    float m = (float)mean;
+    if (b)
+        for (int i = 0; i < H; i++) yr[i] = (xr[i] - m) * rstd * w[i] + b[i];
+    else
+        for (int i = 0; i < H; i++) yr[i] = (xr[i] - m) * rstd * w[i];
+}
+
 void layernorm(const float *x, float *y, int T, int H, const float *w, const float *b, float eps, int nt)
 {
     #pragma omp parallel for schedule(static) num_threads(nt)
-    for (int t = 0; t < T; t++) {
-        const float *xr = x + (size_t)t * H;
-        float *yr = y + (size_t)t * H;
-        double s = 0, ss = 0;
-        #pragma omp simd reduction(+ : s)
-        for (int i = 0; i < H; i++) s += xr[i];
-        double mean = s / H;
-        #pragma omp simd reduction(+ : ss)
-        for (int i = 0; i < H; i++) {
-            double d = xr[i] - mean;
-            ss += d * d;
-        }
-        float rstd = (float)(1.0 / sqrt(ss / H + (double)eps));
-        float m = (float)mean;
-        if (b)
-            for (int i = 0; i < H; i++) yr[i] = (xr[i] - m) * rstd * w[i] + b[i];
-        else
-            for (int i = 0; i < H; i++) yr[i] = (xr[i] - m) * rstd * w[i];
-    }
+    for (int t = 0; t < T; t++) layernorm_row(x + (size_t)t * H, y + (size_t)t * H, H, w, b, eps);
 }
 
 float act_scalar(float x, enum model_act a)
@@ -205,18 +206,19 @@ void act_inplace(float *x, size_t n, enum model_act a, int nt)
     for (size_t i = 0; i < n; i++) x[i] = act_scalar(x[i], a);
 }
 
+void geglu_row(const float *r, float *o, int I, enum model_act a)
+{
+    if (a == ACT_GELU) {
+        gelu_row(r, r + I, o, I);
+        return;
+    }
+    for (int i = 0; i < I; i++) o[i] = act_scalar(r[i], a) * r[I + i];
+}
+
 void geglu(const float *in, float *out, int T, int I, enum model_act a, int nt)
 {
     #pragma omp parallel for schedule(static) num_threads(nt)
-    for (int t = 0; t < T; t++) {
-        const float *r = in + (size_t)t * 2 * I;
-        float *o = out + (size_t)t * I;
-        if (a == ACT_GELU) {
-            gelu_row(r, r + I, o, I);
-            continue;
-        }
-        for (int i = 0; i < I; i++) o[i] = act_scalar(r[i], a) * r[I + i];
-    }
+    for (int t = 0; t < T; t++) geglu_row(in + (size_t)t * 2 * I, out + (size_t)t * I, I, a);
 }
 
 void rope_table(float *cosv, float *sinv, int L, int d, double theta)

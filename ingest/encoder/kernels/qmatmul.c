@@ -147,15 +147,9 @@ const char *mm_isa_name(void)
 }
 
 /* ---- elementwise: conversion and quantization (vectorised by the compiler,
- * one clone per ISA chosen at run time) ---- */
+ * one clone per ISA chosen at run time: K_CLONES) ---- */
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define QMM_CLONES __attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
-#else
-#define QMM_CLONES
-#endif
-
-QMM_CLONES
+K_CLONES
 static void to_bf16_row(const float *x, uint16_t *o, int n)
 {
     #pragma omp simd
@@ -167,7 +161,7 @@ static void to_bf16_row(const float *x, uint16_t *o, int n)
     }
 }
 
-QMM_CLONES
+K_CLONES
 static void round_bf16_row(const float *x, float *o, int n)
 {
     #pragma omp simd
@@ -180,7 +174,7 @@ static void round_bf16_row(const float *x, float *o, int n)
     }
 }
 
-QMM_CLONES
+K_CLONES
 static float absmax_row(const float *x, int n)
 {
     float m = 0;
@@ -192,7 +186,7 @@ static float absmax_row(const float *x, int n)
     return m;
 }
 
-QMM_CLONES
+K_CLONES
 static float absmax_row_s(const float *x, const float *is, int n)
 {
     float m = 0;
@@ -253,7 +247,7 @@ static void quant_any(const float *x, const float *is, int8_t *q, int n, float i
     quant_scalar(x, is, q, n, inv);
 }
 
-QMM_CLONES
+K_CLONES
 static void dequant_row(const float *acc, float *y, int n, float s, const float *sw, const float *b, int beta)
 {
     if (beta) {
@@ -478,10 +472,35 @@ size_t mm_packed_bytes(const struct mm_packed *p)
 
 size_t mm_qbuf_size(int M, int K, int N)
 {
-    /* activations (s8 or bf16) | row scales | f32 accumulator for residual GEMMs */
-    size_t a = ((size_t)M * K * 4 + 63) & ~(size_t)63;
-    size_t s = ((size_t)M * sizeof(float) + 63) & ~(size_t)63;
-    return a + s + (size_t)M * N * sizeof(float);
+    /* activations (s8, bf16 or emulated-bf16 f32) | row scales | f32 accumulator for residual GEMMs */
+    return mm_qin_size(M, K) + (size_t)M * N * sizeof(float);
+}
+
+size_t mm_qin_size(int M, int K)
+{
+    return (((size_t)M * K * 4 + 63) & ~(size_t)63) + (((size_t)M * sizeof(float) + 63) & ~(size_t)63);
+}
+
+/* ---- row kernels: preparing one input row, dequantizing one output row ---- */
+
+void mm_prepare_row(const struct mm_packed *p, const float *x, void *in, float *sx, int m)
+{
+    int K = p->K;
+    if (p->emul) {
+        round_bf16_row(x, (float *)in + (size_t)m * K, K);
+    } else if (p->prec == MM_BF16) {
+        to_bf16_row(x, (uint16_t *)in + (size_t)m * K, K);
+    } else {
+        float a = p->ismooth ? absmax_row_s(x, p->ismooth, K) : absmax_row(x, K);
+        sx[m] = a / 127.f;
+        quant_any(x, p->ismooth, (int8_t *)in + (size_t)m * K, K, a > 0 ? 127.f / a : 0.f);
+    }
+}
+
+void mm_deferred_row(const struct mm_deferred *d, int m, int n0, int n1, float *y, int beta)
+{
+    dequant_row(d->acc + (size_t)m * d->ld + n0, y + n0, n1 - n0, d->sx[m], d->sw + n0, d->b ? d->b + n0 : NULL,
+                beta);
 }
 
 /* ---- execution ---- */
@@ -514,50 +533,23 @@ static int run(struct qctx *c, const struct mm_packed *p, dnnl_primitive_t prim,
     return st == dnnl_success ? 0 : -1;
 }
 
-int mm_xwt_packed(const float *x, int M, const struct mm_packed *p, const float *b, float *y, int ldy, float beta,
-                  void *qbuf, int nt)
+int mm_run(const struct mm_packed *p, int M, const void *in, const float *sx, const float *b, float *y, int ldy,
+           float beta, float *acc, struct mm_deferred *def, int nt)
 {
+    if (def) *def = (struct mm_deferred){ 0 };
     if (M <= 0) return 0;
-    struct qctx *c = qctx_get();
-    if (!c) return err_set(ERR_UNSUPPORTED, "oneDNN: no CPU engine");
     double t0 = now_sec();
-    int K = p->K, N = p->N;
-    unsigned char *qa = qbuf;
-    float *sx = (float *)(qa + (((size_t)M * K * 4 + 63) & ~(size_t)63));
+    int N = p->N, K = p->K;
     if (p->emul) {
-        float *xr = (float *)qa;
-        #pragma omp parallel for schedule(static) num_threads(nt)
-        for (int m = 0; m < M; m++) round_bf16_row(x + (size_t)m * K, xr + (size_t)m * K, K);
-        mm_xwt(xr, M, K, p->w, N, b, y, ldy, beta, nt);
+        mm_xwt(in, M, K, p->w, N, b, y, ldy, beta, nt);
         return 0;
     }
-    float *acc = (float *)((unsigned char *)sx + (((size_t)M * sizeof(float) + 63) & ~(size_t)63));
-    if (p->prec == MM_BF16) {
-        #pragma omp parallel for schedule(static) num_threads(nt)
-        for (int m = 0; m < M; m++) to_bf16_row(x + (size_t)m * K, (uint16_t *)qa + (size_t)m * K, K);
-    } else if (p->ismooth) {
-        #pragma omp parallel for schedule(static) num_threads(nt)
-        for (int m = 0; m < M; m++) {
-            const float *r = x + (size_t)m * K;
-            float a = absmax_row_s(r, p->ismooth, K);
-            sx[m] = a / 127.f;
-            quant_any(r, p->ismooth, (int8_t *)qa + (size_t)m * K, K, a > 0 ? 127.f / a : 0.f);
-        }
-    } else {
-        #pragma omp parallel for schedule(static) num_threads(nt)
-        for (int m = 0; m < M; m++) {
-            const float *r = x + (size_t)m * K;
-            float a = absmax_row(r, K);
-            sx[m] = a / 127.f;
-            quant_any(r, NULL, (int8_t *)qa + (size_t)m * K, K, a > 0 ? 127.f / a : 0.f);
-        }
-    }
-    double t1 = now_sec();
-    st_conv += t1 - t0;
+    struct qctx *c = qctx_get();
+    if (!c) return err_set(ERR_UNSUPPORTED, "oneDNN: no CPU engine");
     int runtime_m = M < QMM_MIN_STATIC_M;
     int i8 = p->prec == MM_INT8;
-    /* int8: the primitive writes the per-column-scaled accumulator; a
-     * residual GEMM writes it aside and the pass below adds it */
+    /* int8: the primitive writes the exact s32 sums as f32; a residual
+     * GEMM writes them aside (acc) and the dequantization adds them */
     float *out = i8 && beta != 0 ? acc : y;
     int ldo = i8 && beta != 0 ? N : ldy;
 #ifdef _OPENMP
@@ -565,19 +557,41 @@ int mm_xwt_packed(const float *x, int M, const struct mm_packed *p, const float 
     omp_set_num_threads(nt);
 #endif
     dnnl_primitive_t prim = qprim(c, p, runtime_m ? -1 : M, ldo, !i8 && b, !i8 && beta != 0, nt);
-    int rc = prim ? run(c, p, prim, qa, M, i8 ? NULL : b, out, ldo) : -1;
+    int rc = prim ? run(c, p, prim, in, M, i8 ? NULL : b, out, ldo) : -1;
 #ifdef _OPENMP
     omp_set_num_threads(old);
 #endif
     if (rc < 0) return dnnl_fail(i8 ? "int8 matmul" : "bf16 matmul", dnnl_runtime_error);
-    if (i8) {
-        double t2 = now_sec();
-        int bt = beta != 0;
-        #pragma omp parallel for schedule(static) num_threads(nt)
-        for (int m = 0; m < M; m++)
-            dequant_row(out + (size_t)m * ldo, y + (size_t)m * ldy, N, sx[m], p->scale, b, bt);
-        st_conv += now_sec() - t2;
-    }
     mm_stats_add(now_sec() - t0, 2.0 * M * N * K);
+    if (!i8) return 0;
+    struct mm_deferred d = { out, ldo, sx, p->scale, b };
+    if (def) {
+        *def = d;
+        return 0;
+    }
+    double t2 = now_sec();
+    int bt = beta != 0;
+    #pragma omp parallel for schedule(static) num_threads(nt)
+    for (int m = 0; m < M; m++) mm_deferred_row(&d, m, 0, N, y + (size_t)m * ldy, bt);
+    double dt = now_sec() - t2;
+    st_conv += dt;
+    mm_stats_add(dt, 0);
     return 0;
+}
+
+int mm_xwt_packed(const float *x, int M, const struct mm_packed *p, const float *b, float *y, int ldy, float beta,
+                  void *qbuf, int nt)
+{
+    if (M <= 0) return 0;
+    double t0 = now_sec();
+    int K = p->K;
+    unsigned char *qa = qbuf;
+    float *sx = (float *)(qa + (((size_t)M * K * 4 + 63) & ~(size_t)63));
+    float *acc = (float *)((unsigned char *)qbuf + mm_qin_size(M, K));
+    #pragma omp parallel for schedule(static) num_threads(nt)
+    for (int m = 0; m < M; m++) mm_prepare_row(p, x + (size_t)m * K, qa, sx, m);
+    double dt = now_sec() - t0;
+    st_conv += dt;
+    mm_stats_add(dt, 0);
+    return mm_run(p, M, qa, sx, b, y, ldy, beta, acc, NULL, nt);
 }
