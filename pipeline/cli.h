@@ -115,8 +115,8 @@ void cli_texts_release(struct cli_texts *t);
 #define CLI_OPT_THREADS(off_) \
     OPT("threads", 't', OPT_INT, off_, "N", "threads (default: all cores)", .lo = 1, .hi = 4096)
 #define CLI_OPT_TOKENIZER(off_)                                                                      \
-    OPT("model", 'm', OPT_STR, off_, "DIR", "sentence-transformers model directory, any directory\n" \
-        "with a tokenizer.json, or a tokenizer.json file", .flags = OPT_REQUIRED)
+    OPT("model", 'm', OPT_STR, off_, "DIR", "sentence-transformers model directory, any\n" \
+        "directory with a tokenizer.json, or that file", .flags = OPT_REQUIRED)
 #define CLI_OPT_BATCH_TOKENS(off_) \
     OPT("batch-tokens", 0, OPT_INT, off_, "N", "tokens per encoder batch", .lo = 1, .hi = 1 << 24, .def = "8192")
 

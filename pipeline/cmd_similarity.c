@@ -13,7 +13,6 @@
 #include "err.h"
 #include "index/ann/ann.h"
 #include "ingest/encoder/encoder.h"
-#include "log.h"
 #include "mem.h"
 #include "opts.h"
 
