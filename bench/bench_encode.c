@@ -18,8 +18,8 @@
  *
  * Output: "key value" lines (docs/performance.md quotes them).
  */
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,22 +37,40 @@
 #include "mem.h"
 #include "pipeline/cli.h"
 
-static const char usage[] =
-    "usage: semindex bench encode --model DIR [--input FILE | --data DIR] [--threads N]\n"
-    "                             [--batch-tokens N] [--limit N] [--naive-sentences N]\n"
-    "                             [--precision f32|bf16|int8]\n"
-    "\n"
-    "Encoder throughput on KorSTS sentences (default DATA/korsts/sts-dev.tsv, DATA the\n"
-    "first of --data, $SEMINDEX_DATA, ../shared/data and ../shared/data or\n"
-    "../../shared/data beside the executable: sentence1 and sentence2 of every pair)\n"
-    "against baselines measured in the same run: PyTorch-style padded batches of 32,\n"
-    "plain-loop GEMMs on one thread, and oneDNN / OpenBLAS alone at the model's GEMM\n"
-    "shapes. --input takes a .tsv of that layout or a file of one text per line.\n"
-    "--precision bf16|int8 first encodes every sentence at that precision, then at\n"
-    "f32 in the same run, and prints both rates, their ratio, the cosine of each\n"
-    "embedding to its f32 one (mean, min), recall@10 of the f32 nearest neighbours\n"
-    "and the RSS of each (the reduced precision runs first, so its peak is its own);\n"
-    "the other baselines are skipped then.\n";
+struct encode_options {
+    struct cli_encoder enc;
+    char *input, *data;
+    long batch_tokens;  /* 0: the encoder's */
+    long limit;         /* 0: every sentence */
+    long naive_n;
+};
+
+#define O(f) offsetof(struct encode_options, f)
+static const struct opt encode_opts[] = {
+    OPT("input", 'i', OPT_STR, O(input), "FILE", "a .tsv with sentence1 and sentence2 columns or\n"
+      "one text per line (default: --data's\nkorsts/sts-dev.tsv)"),
+    BENCH_OPT_DATA(O(data)),
+    CLI_OPT_BATCH_TOKENS(O(batch_tokens)),
+    OPT("limit", 0, OPT_INT, O(limit), "N", "the first N sentences only", .lo = 1, .hi = 1L << 30),
+    OPT("naive-sentences", 0, OPT_INT, O(naive_n), "N", "sentences of the plain-loop baseline",
+        .hi = 1L << 20, .def = "8"),
+};
+static const struct opt_group encode_groups[] = {
+    CLI_ENCODER_GROUP(O(enc)),
+    OPT_GROUP(encode_opts, 0, NULL),
+};
+#undef O
+static const struct opts_cmd encode_cmd = {
+    .name = "bench encode", .groups = encode_groups, .n_groups = 2,
+    .intro = "Encoder throughput on KorSTS sentences (sentence1 and sentence2 of every pair)\n"
+             "against baselines measured in the same run: PyTorch-style padded batches of 32,\n"
+             "plain-loop GEMMs on one thread, and oneDNN / OpenBLAS alone at the model's GEMM\n"
+             "shapes. --precision bf16|int8 first encodes every sentence at that precision,\n"
+             "then at f32 in the same run, and prints both rates, their ratio, the cosine of\n"
+             "each embedding to its f32 one (mean, min), recall@10 of the f32 nearest\n"
+             "neighbours and the RSS of each (the reduced precision runs first, so its peak\n"
+             "is its own); the other baselines are skipped then.\n",
+};
 
 /* read_texts: the sentences of a KorSTS tsv, or one text per line */
 static int read_texts(const char *path, struct cli_texts *t)
@@ -151,49 +169,19 @@ static double gemm_alone(int backend, int M, int N, int K, int nt, const float *
     return best;
 }
 
-int bench_encode(int argc, char **argv)
+/* encode: the benchmark; the exit status. */
+static int encode(const struct encode_options *o)
 {
-    static const struct option opts[] = {
-        { "model", 1, 0, 'm' }, { "input", 1, 0, 'i' }, { "threads", 1, 0, 't' }, { "batch-tokens", 1, 0, 'b' },
-        { "limit", 1, 0, 'l' }, { "naive-sentences", 1, 0, 'n' }, { "data", 1, 0, 'd' }, { "help", 0, 0, 'h' },
-        { "precision", 1, 0, 'P' }, { 0, 0, 0, 0 },
-    };
-    const char *model = NULL, *input = NULL, *data = NULL;
+    const char *input = o->input, *model = o->enc.model;
+    long limit = o->limit, naive_n = o->naive_n;
+    int prec = o->enc.precision;
     struct enc_options eo = ENC_OPTIONS_INIT;
-    long v, limit = 0, naive_n = 8;
-    int c, prec = ENC_F32;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":m:i:t:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'h': fputs(usage, stdout); return EXIT_OK;
-        case 'm': model = optarg; break;
-        case 'i': input = optarg; break;
-        case 'd': data = optarg; break;
-        case 't':
-            if (cli_parse_int(optarg, 1, 4096, &v) < 0) return cli_usage_error(usage, "--threads: %s", err_msg());
-            eo.n_threads = (int)v;
-            break;
-        case 'b':
-            if (cli_parse_int(optarg, 1, 1L << 24, &v) < 0) return cli_usage_error(usage, "--batch-tokens: %s", err_msg());
-            eo.batch_tokens = (size_t)v;
-            break;
-        case 'l':
-            if (cli_parse_int(optarg, 1, 1L << 30, &limit) < 0) return cli_usage_error(usage, "--limit: %s", err_msg());
-            break;
-        case 'n':
-            if (cli_parse_int(optarg, 0, 1L << 20, &naive_n) < 0) return cli_usage_error(usage, "--naive-sentences: %s", err_msg());
-            break;
-        case 'P':
-            if (cli_precision(optarg, &prec) < 0) return cli_usage_error(usage, "--precision: %s", err_msg());
-            break;
-        default: return cli_bad_option(usage, c, argv);
-        }
-    }
-    if (!model) return cli_usage_error(usage, "--model is required");
+    eo.batch_tokens = (size_t)o->batch_tokens;
+    struct cli_encoder f32 = o->enc; /* the run at f32: the baseline of a reduced precision */
+    f32.precision = ENC_F32;
     struct buf def = BUF_INIT;
     if (!input) {
-        if (bench_data(data, "korsts/sts-dev.tsv", &def) < 0) return cli_fail(NULL);
+        if (bench_data(o->data, "korsts/sts-dev.tsv", &def) < 0) return cli_fail(NULL);
         buf_puts(&def, "/korsts/sts-dev.tsv");
         input = def.data;
     }
@@ -210,11 +198,9 @@ int bench_encode(int argc, char **argv)
     double p_sps = 0, p_load = 0, p_share = 0, p_conv = 0;
     double p_peak = 0, p_rss = 0;
     if (prec != ENC_F32) {
-        struct enc_options po = eo;
-        po.precision = prec;
         struct enc *pe = NULL;
         double t1 = now_sec();
-        if (enc_create(model, &po, &pe) < 0) {
+        if (cli_encoder_create(&o->enc, &eo, &pe) < 0) {
             cli_texts_release(&t);
             return cli_fail(NULL);
         }
@@ -240,7 +226,7 @@ int bench_encode(int argc, char **argv)
     }
     struct enc *e = NULL;
     double t0 = now_sec();
-    if (enc_create(model, &eo, &e) < 0) {
+    if (cli_encoder_create(&f32, &eo, &e) < 0) {
         cli_texts_release(&t);
         return cli_fail(NULL);
     }
@@ -251,7 +237,7 @@ int bench_encode(int argc, char **argv)
         err_set(ERR_UNSUPPORTED, "'%s': bench encode needs a transformer model", model);
         return cli_fail(NULL);
     }
-    int nt = eo.n_threads > 0 ? eo.n_threads : 0;
+    int nt = (int)o->enc.threads;
 #ifdef _OPENMP
     extern int omp_get_num_procs(void);
     if (!nt) nt = omp_get_num_procs();
@@ -421,4 +407,14 @@ int bench_encode(int argc, char **argv)
     enc_free(e);
     cli_texts_release(&t);
     return EXIT_OK;
+}
+
+int bench_encode(int argc, char **argv)
+{
+    struct encode_options o = { .naive_n = 8 };
+    int first, rc = opts_parse(&encode_cmd, &o, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
+    rc = encode(&o);
+    opts_release(&encode_cmd, &o);
+    return rc;
 }
