@@ -112,14 +112,6 @@ int cli_parse_int(const char *s, long lo, long hi, long *out)
 
 const char *const cli_input_formats[] = { "jsonl", "lines", NULL };
 
-int cli_parse_input_format(const char *s, enum cli_input_format *out)
-{
-    if (!strcmp(s, "jsonl")) *out = CLI_IN_JSONL;
-    else if (!strcmp(s, "lines")) *out = CLI_IN_LINES;
-    else return err_set(ERR_INVALID, "unknown input format '%s' (use lines or jsonl)", s);
-    return 0;
-}
-
 
 void cli_precision_warn(int precision)
 {

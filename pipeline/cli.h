@@ -78,7 +78,6 @@ enum cli_input_format { CLI_IN_JSONL, CLI_IN_LINES };
 /* cli_input_formats: their names in the enum's order, NULL-terminated (an
  * OPT_ENUM's choices). */
 extern const char *const cli_input_formats[];
-int cli_parse_input_format(const char *s, enum cli_input_format *out);
 
 struct cli_texts {
     char **text;      /* owned, NUL-terminated, valid UTF-8 (invalid bytes -> U+FFFD) */
