@@ -172,7 +172,7 @@ static void rm_store(const char *dir)
     rmdir(dir);
 }
 
-/* ingest_bench: the benchmark, over shards[0..n_given) or a generated
+/* ingest_bench: the benchmark, over the shards given[0..n_given) or a generated
  * corpus when n_given is 0; the exit status. */
 static int ingest_bench(const struct ingest_bench_options *bo, const char *const *given, size_t n_given)
 {

@@ -4,10 +4,10 @@
 #include "cli.h"
 
 #include <errno.h>
-#include <stddef.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,7 +111,6 @@ int cli_parse_int(const char *s, long lo, long hi, long *out)
 }
 
 const char *const cli_input_formats[] = { "jsonl", "lines", NULL };
-
 
 void cli_precision_warn(int precision)
 {

@@ -1,6 +1,7 @@
 /*
  * cli.h - what every command file shares: exit codes, usage printing, the
- * common -q/-v/-h options, and reading input texts.
+ * common -q/-v/-h options, the option entries and groups several commands
+ * share (declared once, for their opts.h tables), and reading input texts.
  *
  * Manners (jq, zstd): results to stdout; diagnostics to stderr with an
  * "error: " or "warning: " prefix; -h/--help prints usage to stdout and
@@ -113,7 +114,7 @@ void cli_texts_release(struct cli_texts *t);
 #define CLI_OPT_STORE(off_) OPT("store", 's', OPT_STR, off_, "DIR", "the store", .flags = OPT_REQUIRED)
 #define CLI_OPT_THREADS(off_) \
     OPT("threads", 't', OPT_INT, off_, "N", "threads (default: all cores)", .lo = 1, .hi = 4096)
-#define CLI_OPT_TOKENIZER(off_)                                                                      \
+#define CLI_OPT_TOKENIZER(off_)                                                     \
     OPT("model", 'm', OPT_STR, off_, "DIR", "sentence-transformers model directory, any\n" \
         "directory with a tokenizer.json, or that file", .flags = OPT_REQUIRED)
 #define CLI_OPT_BATCH_TOKENS(off_) \
