@@ -23,7 +23,7 @@
 #include "index/store/store.h"            /* the LMDB store: chunks, texts, vectors */
 #include "index/build.h"                  /* FAISS index planning, training, manifest */
 #include "index/ann/ann.h"                /* FAISS through its C API */
-#include "query/search.h"                 /* store + index + encoder for lookups */
+#include "query/search.h"                 /* texts or a chunk -> nearest chunks (search_query) */
 #include "query/mine.h"                   /* paraphrase mining, clusters */
 #include "query/eval.h"                   /* STS evaluation */
 #include "query/report.h"                 /* tsv / jsonl / html reports */

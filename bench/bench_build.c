@@ -27,7 +27,6 @@
  * /tmp) and removed at the end unless --keep.
  */
 #include <cblas.h>
-#include <dirent.h>
 #include <stddef.h>
 #include <math.h>
 #include <stdio.h>
@@ -37,6 +36,7 @@
 
 #include "bench/bench.h"
 #include "err.h"
+#include "fsutil.h"
 #include "index/ann/ann.h"
 #include "index/build.h"
 #include "index/store/store.h"
@@ -147,22 +147,6 @@ static int write_store(const char *dir, int64_t n, int dim, int64_t clusters)
     mem_free(centres);
     mem_free(g.v);
     return rc;
-}
-
-/* the store directory is flat (LMDB files, the index and its manifest) */
-static void remove_store(const char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    struct buf p = BUF_INIT;
-    while (d && (e = readdir(d)))
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-            buf_reset(&p);
-            if (buf_printf(&p, "%s/%s", dir, e->d_name) == 0) unlink(p.data);
-        }
-    if (d) closedir(d);
-    buf_release(&p);
-    if (rmdir(dir) < 0) log_warn("cannot remove '%s'", dir);
 }
 
 static int cmp_score_desc(const void *x, const void *y)
@@ -312,8 +296,7 @@ static int build_bench(const struct build_bench_options *cfg)
     mo.top_k = (int)top_k;
     mo.threshold = (float)thr;
     mo.max_pairs = (size_t)n * (size_t)top_k;
-    struct mine_source msrc = { src.next, src.vector, src.ctx, src.rewind };
-    if (src.rewind(src.ctx) < 0 || mine_ann_stream(a, (int)dim, &msrc, &mo, &pairs, &np) < 0) {
+    if (src.rewind(src.ctx) < 0 || mine_ann_stream(a, (int)dim, &src, &mo, &pairs, &np) < 0) {
         cli_fail(NULL);
         goto out;
     }
@@ -353,7 +336,7 @@ out:
     mem_free(qid);
     mem_free(ts);
     buf_release(&path);
-    if (!keep) remove_store(dir);
+    if (!keep && fs_remove_tree(dir) < 0) log_warn("%s", err_msg());
     return rc;
 }
 

@@ -2,8 +2,8 @@
  * bench_ingest.c - `semindex bench ingest`: end-to-end ingest throughput
  * against the encoder alone on the same texts, in the same run.
  *
- * The corpus is generated (Korean-like sentences from a small vocabulary, a
- * share of them repeated) into tar.zst shards under a temporary directory,
+ * The corpus is generated (ingest/synth.h: Korean-like sentences from a small
+ * vocabulary, every 7th repeated) into tar.zst shards under a temporary directory,
  * or given with --shards. The texts the pipeline will see are collected with
  * the same reader and segmenter. Then, best of --repeat runs each:
  *   baseline  enc_encode() over the unique chunk texts in memory, batches of
@@ -14,8 +14,6 @@
  * (1.0 = ingest costs nothing beyond the encoder). It also checks that
  * duplicates were not encoded (encoded == unique texts).
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,9 +22,11 @@
 
 #include "bench/bench.h"
 #include "err.h"
+#include "fsutil.h"
 #include "hash.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
+#include "ingest/synth.h"
 #include "log.h"
 #include "mem.h"
 #include "pipeline/cli.h"
@@ -56,60 +56,27 @@ static const struct opts_cmd ingest_bench_cmd = {
     .args_help = "  SHARD...              use these shards instead of a generated corpus\n",
 };
 
-static const char *const vocab[] = { "하늘이", "바다를", "고양이가", "강아지는", "학교에서", "사람들이", "빠르게",
-                                     "천천히", "노래를", "책을", "먹었다", "달린다", "좋아요", "보았다", "오늘은",
-                                     "내일", "어제", "서울의", "부산에", "친구와", "함께", "조용히", "크게", "작은",
-                                     "새로운", "오래된", "도서관", "공원에서", "기차를", "타고", "갔다", "왔어요" };
-
+/* gen_shards: n_shards tar.zst shards of the synthetic corpus (ingest/synth.h)
+ * under dir, n_docs documents of 4 sentences in all, one docs.jsonl each */
 static int gen_shards(const char *dir, int n_shards, int n_docs, char ***paths)
 {
     *paths = mem_calloc((size_t)n_shards, sizeof **paths);
-    if (!*paths) return err_set(ERR_NOMEM, "out of memory");
+    if (!*paths) return err_nomem();
     struct buf b = BUF_INIT, p = BUF_INIT;
-    uint64_t x = 0x9E3779B97F4A7C15ull, prev[64] = { 0 };
-    int sent = 0;
-    for (int s = 0; s < n_shards; s++) {
+    int per = n_docs / n_shards, rc = 0;
+    for (int s = 0; s < n_shards && rc == 0; s++) {
         buf_reset(&p);
-        buf_printf(&p, "%s/bench-%02d.tar.zst", dir, s);
-        (*paths)[s] = mem_strdup(p.data);
-        struct archive *a = archive_write_new();
-        archive_write_set_format_pax_restricted(a);
-        archive_write_add_filter_zstd(a);
-        if (archive_write_open_filename(a, p.data) != ARCHIVE_OK) {
-            archive_write_free(a);
-            return err_set(ERR_IO, "cannot write '%s'", p.data);
-        }
         buf_reset(&b);
-        for (int d = 0; d < n_docs / n_shards; d++) {
-            buf_puts(&b, "{\"text\": \"");
-            for (int k = 0; k < 4; k++, sent++) {
-                /* every 10th sentence repeats one seen before */
-                uint64_t y = x = x * 6364136223846793005ull + 1442695040888963407ull;
-                if (sent % 10 == 9) y = prev[(y >> 33) % (sent < 64 ? (uint64_t)sent : 64)];
-                else prev[sent % 64] = y;
-                int nw = 6 + (int)(y >> 60);
-                for (int w = 0; w < nw; w++) {
-                    buf_puts(&b, vocab[(y >> (w * 5 % 59)) % 32]);
-                    buf_putc(&b, ' ');
-                }
-                buf_printf(&b, "%d. ", (int)(y % 997));
-            }
-            buf_puts(&b, "\"}\n");
-        }
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, "docs.jsonl");
-        archive_entry_set_size(e, (la_int64_t)b.len);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_write_header(a, e);
-        archive_write_data(a, b.data, b.len);
-        archive_entry_free(e);
-        archive_write_close(a);
-        archive_write_free(a);
+        buf_printf(&p, "%s/bench-%02d.tar.zst", dir, s);
+        struct synth_entry e = { "docs.jsonl", NULL, 0 };
+        if (!((*paths)[s] = mem_strdup(p.data))) rc = err_nomem();
+        if (rc == 0) rc = synth_docs(&b, (uint64_t)s * per, (uint64_t)s * per * 4, per, 4, 0);
+        e.data = b.data, e.len = b.len;
+        if (rc == 0) rc = synth_write_tar(p.data, &e, 1);
     }
     buf_release(&b);
     buf_release(&p);
-    return 0;
+    return rc;
 }
 
 /* collected chunk texts */
@@ -143,13 +110,9 @@ static int on_doc(void *ctx, const struct src_doc *d)
         const char *s = d->text + t->sp.v[i].start;
         size_t n = t->sp.v[i].end - t->sp.v[i].start;
         if (t->count == t->cap) {
-            size_t cap = t->cap ? t->cap * 2 : 4096;
-            char **s2 = mem_realloc(t->s, cap * sizeof *s2);
-            if (!s2) return err_set(ERR_NOMEM, "out of memory");
-            t->s = s2;
-            size_t *n2 = mem_realloc(t->n, cap * sizeof *n2);
-            if (!n2) return err_set(ERR_NOMEM, "out of memory");
-            t->n = n2;
+            size_t cap = mem_next_cap(t->cap, t->count + 1);
+            FORWARD_ERR(MEM_RESIZE(t->s, cap));
+            FORWARD_ERR(MEM_RESIZE(t->n, cap));
             t->cap = cap;
         }
         if (t->count * 2 >= t->seen_cap) return err_set(ERR_INVALID, "corpus larger than the bench's table");
@@ -159,17 +122,6 @@ static int on_doc(void *ctx, const struct src_doc *d)
         t->unique++;
     }
     return 0;
-}
-
-static void rm_store(const char *dir)
-{
-    char p[4096];
-    const char *f[] = { "data.mdb", "lock.mdb", "ingest.lock" };
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, f[i]);
-        unlink(p);
-    }
-    rmdir(dir);
 }
 
 /* ingest_bench: the benchmark, over the shards given[0..n_given) or a generated
@@ -209,7 +161,7 @@ static int ingest_bench(const struct ingest_bench_options *bo, const char *const
     tx.seg = &o.seg;
     tx.seen_cap = 1 << 24;
     tx.seen = mem_calloc(tx.seen_cap, sizeof *tx.seen);
-    if (!tx.seen) { err_set(ERR_NOMEM, "out of memory"); rc = cli_fail(NULL); goto out; }
+    if (!tx.seen) { err_nomem(); rc = cli_fail(NULL); goto out; }
     uint64_t total_chunks = 0;
     for (size_t i = 0; i < n; i++) {
         struct src_stats ss = { 0 };
@@ -217,7 +169,7 @@ static int ingest_bench(const struct ingest_bench_options *bo, const char *const
     }
     int dim = enc_dim(e);
     vec = mem_alloc_array((size_t)batch * (size_t)dim, sizeof *vec);
-    if (!vec) { err_set(ERR_NOMEM, "out of memory"); rc = cli_fail(NULL); goto out; }
+    if (!vec) { err_nomem(); rc = cli_fail(NULL); goto out; }
 
     double best_base = 1e30, best_ing = 1e30;
     struct ingest_stats best_st = { 0 };
@@ -235,7 +187,7 @@ static int ingest_bench(const struct ingest_bench_options *bo, const char *const
 
         char sd[4200];
         snprintf(sd, sizeof sd, "%s/store", dir);
-        rm_store(sd);
+        fs_remove_tree(sd);
         struct store *s;
         if (store_open(sd, STORE_CREATE, &s) < 0) { rc = cli_fail(NULL); goto out; }
         struct ingest_stats st = { 0 };
@@ -247,7 +199,7 @@ static int ingest_bench(const struct ingest_bench_options *bo, const char *const
             best_st = st;
         }
         total_chunks = st.chunks;
-        rm_store(sd);
+        fs_remove_tree(sd);
     }
     printf("model              %s (dim %d)\n", model, dim);
     printf("shards             %zu\n", n);

@@ -91,7 +91,7 @@ static int naive_mine(const float *x, size_t n, int dim, const struct mine_optio
     int64_t *lc = mem_alloc_array((size_t)k, sizeof *lc);
     size_t cap = n * (size_t)k, m = 0;
     struct mine_pair *p = mem_alloc_array(cap ? cap : 1, sizeof *p);
-    if (!ls || !lc || !p) { mem_free(ls); mem_free(lc); mem_free(p); return err_set(ERR_NOMEM, "out of memory"); }
+    if (!ls || !lc || !p) { mem_free(ls); mem_free(lc); mem_free(p); return err_nomem(); }
     for (size_t i = 0; i < n; i++) {
         for (int t = 0; t < k; t++) ls[t] = -INFINITY, lc[t] = -1;
         for (size_t j = 0; j < n; j++) {

@@ -93,7 +93,7 @@ int bench_tokenize(int argc, char **argv)
     status = EXIT_FAIL;
     if (bench_data(o.data, DATA_FILES[0], &datadir) < 0) { cli_fail(NULL); goto out; }
     const char *data = datadir.data;
-    if (!enc) { err_set(ERR_NOMEM, "out of memory"); cli_fail(NULL); goto out; }
+    if (!enc) { err_nomem(); cli_fail(NULL); goto out; }
     if (tok_load(model, &t) < 0) { cli_fail(NULL); goto out; }
     for (size_t i = 0; i < sizeof DATA_FILES / sizeof DATA_FILES[0]; i++) {
         buf_reset(&path);

@@ -45,6 +45,11 @@ int err_set(int code, const char *fmt, ...)
     return code;
 }
 
+int err_nomem(void)
+{
+    return err_set(ERR_NOMEM, "out of memory");
+}
+
 int err_prefix(int code, const char *fmt, ...)
 {
     char old[ERR_MSG_CAP];

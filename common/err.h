@@ -42,6 +42,10 @@ const char *err_str(int code);
 int err_set(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int err_vset(int code, const char *fmt, va_list ap);
 
+/* err_nomem: err_set(ERR_NOMEM, "out of memory"): the one way an allocation
+ * failure is reported, so err_msg() never shows an older, unrelated message. */
+int err_nomem(void);
+
 /* err_prefix: prepend "prefix: " to the current message (for adding context,
  * such as the file name, as an error travels up). Returns code. */
 int err_prefix(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -96,7 +97,7 @@ void fs_map_close(struct fs_map *m)
 int fs_fsync_dir(const char *path)
 {
     char *dup = mem_strdup(path);
-    if (!dup) return err_set(ERR_NOMEM, "out of memory");
+    if (!dup) return err_nomem();
     char *slash = strrchr(dup, '/');
     const char *dir = ".";
     if (slash == dup) dir = "/";
@@ -133,7 +134,7 @@ static int named_fd(const char *path)
 static int resolve_link(const char *path, char **out)
 {
     char *cur = mem_strdup(path);
-    if (!cur) return err_set(ERR_NOMEM, "out of memory");
+    if (!cur) return err_nomem();
     for (int hop = 0; hop < 40; hop++) {
         struct stat st;
         if (lstat(cur, &st) < 0 || !S_ISLNK(st.st_mode)) {
@@ -145,7 +146,7 @@ static int resolve_link(const char *path, char **out)
             mem_free(cur);
             *out = mem_strdup(real);
             free(real);
-            return *out ? 0 : err_set(ERR_NOMEM, "out of memory");
+            return *out ? 0 : err_nomem();
         }
         char target[4096];
         ssize_t k = readlink(cur, target, sizeof target - 1);
@@ -161,7 +162,7 @@ static int resolve_link(const char *path, char **out)
         else buf_printf(&next, "%.*s/%s", (int)(slash - cur), cur, target);
         mem_free(cur);
         cur = buf_detach(&next, NULL);
-        if (!cur) return err_set(ERR_NOMEM, "out of memory");
+        if (!cur) return err_nomem();
     }
     int rc = err_set(ERR_IO, "cannot write '%s': too many levels of symbolic links", path);
     mem_free(cur);
@@ -221,7 +222,7 @@ int fs_atomic_open(struct fs_atomic *rf, const char *path)
     if (path && !*path) return err_set(ERR_INVALID, "empty output path");
     if (named_fd(path) >= 0) {
         rf->path = mem_strdup(path ? path : "-");
-        if (!rf->path) return err_set(ERR_NOMEM, "out of memory");
+        if (!rf->path) return err_nomem();
         int rc = open_stream(rf, path, NULL);
         if (rc < 0) fs_atomic_abort(rf);
         return rc;
@@ -248,12 +249,12 @@ int fs_atomic_open(struct fs_atomic *rf, const char *path)
     struct buf t = BUF_INIT;
     if (buf_printf(&t, "%s.tmp", target) < 0) {
         fs_atomic_abort(rf);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     rf->tmp = buf_detach(&t, NULL);
     if (!rf->tmp) {
         fs_atomic_abort(rf);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     /* A leftover "<path>.tmp" (a killed run, or something planted: a symlink
      * to elsewhere) is removed, never followed: O_EXCL|O_NOFOLLOW. */
@@ -336,7 +337,7 @@ int fs_write_atomic(const char *path, const void *data, size_t n)
 int fs_mkdir_p(const char *dir)
 {
     char *d = mem_strdup(dir);
-    if (!d) return err_set(ERR_NOMEM, "out of memory");
+    if (!d) return err_nomem();
     int rc = 0;
     for (char *p = d + 1;; p++) {
         if (*p == '/' || *p == 0) {
@@ -352,6 +353,22 @@ int fs_mkdir_p(const char *dir)
     }
     mem_free(d);
     if (rc == 0 && !fs_is_dir(dir)) rc = err_set(ERR_IO, "'%s' exists and is not a directory", dir);
+    return rc;
+}
+
+static int remove_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    if (type == FTW_NS && errno == ENOENT) return 0; /* gone meanwhile */
+    if (remove(path) == 0 || errno == ENOENT) return 0;
+    return err_set(ERR_IO, "cannot remove '%s': %s", path, strerror(errno));
+}
+
+int fs_remove_tree(const char *dir)
+{
+    struct stat sb;
+    if (lstat(dir, &sb) < 0 && errno == ENOENT) return 0;
+    int rc = nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+    if (rc == -1) return err_set(ERR_IO, "cannot remove '%s': %s", dir, strerror(errno));
     return rc;
 }
 

@@ -88,6 +88,12 @@ int fs_fsync_dir(const char *path);
 /* fs_mkdir_p: create dir and its parents (mode 0755); existing is fine. */
 int fs_mkdir_p(const char *dir);
 
+/* fs_remove_tree: remove dir and everything under it, depth first, symbolic
+ * links removed and never followed (a store directory, a test's scratch
+ * tree). A missing dir is fine. ERR_IO naming the first path that could not
+ * be removed (the rest is left). */
+int fs_remove_tree(const char *dir);
+
 /* fs_exists: 1 if path exists, 0 otherwise. fs_is_dir: 1 if a directory. */
 int fs_exists(const char *path);
 int fs_is_dir(const char *path);

@@ -79,6 +79,6 @@ static int dump_cb(const char *p, size_t n, void *ctx) { return buf_append(ctx, 
 
 int json_dump_buf(const json_t *v, size_t flags, struct buf *out)
 {
-    if (!v || json_dump_callback(v, dump_cb, out, flags) < 0) return err_set(ERR_NOMEM, "out of memory");
+    if (!v || json_dump_callback(v, dump_cb, out, flags) < 0) return err_nomem();
     return 0;
 }

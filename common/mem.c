@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "err.h"
+
 static _Atomic long fail_countdown = -1;
 static _Atomic long n_allocs;
 
@@ -55,6 +57,32 @@ void *mem_aligned(size_t align, size_t n)
     void *p = NULL;
     if (posix_memalign(&p, align, n ? n : align) != 0) return NULL;
     return p;
+}
+
+size_t mem_next_cap(size_t cap, size_t need)
+{
+    size_t c = cap ? (cap > SIZE_MAX / 2 ? SIZE_MAX : 2 * cap) : 16;
+    return c > need ? c : need;
+}
+
+int mem_resize(void *pp, size_t n, size_t size)
+{
+    void *p;
+    memcpy(&p, pp, sizeof p);  /* pp is the address of some T *: copied, not type-punned */
+    if (size && n > SIZE_MAX / size) return err_nomem();
+    p = mem_realloc(p, n * size);
+    if (!p) return err_nomem();
+    memcpy(pp, &p, sizeof p);
+    return 0;
+}
+
+int mem_grow(void *pp, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap) return 0;
+    size_t c = mem_next_cap(*cap, need);
+    FORWARD_ERR(mem_resize(pp, c, size));
+    *cap = c;
+    return 0;
 }
 
 char *mem_strndup(const char *s, size_t n)

@@ -16,7 +16,6 @@
  */
 #include "build.h"
 
-#include <cblas.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -32,6 +31,7 @@
 #include "fsutil.h"
 #include "hash.h"
 #include "index/ann/ann.h"
+#include "index/topk.h"
 #include "json.h"
 #include "log.h"
 #include "mem.h"
@@ -234,33 +234,21 @@ int build_plan_factory(const char *factory, int64_t n, int dim, struct build_pla
 
 /* ---------------- sources ---------------- */
 
-struct idrow { int64_t id, row; };
-
 static int cmp_idrow(const void *x, const void *y)
 {
-    const struct idrow *a = x, *b = y;
+    const struct build_idrow *a = x, *b = y;
     return (a->id > b->id) - (a->id < b->id);
 }
 
-/* an in-memory array as a build_source (build_index, build_update, the
- * recall measurement); rows in array order, ids NULL = row numbers */
-struct arr_src {
-    const float *x;
-    const int64_t *ids;
-    int64_t n, at;
-    int dim;
-    struct idrow *by_id;   /* built on the first vector() call */
-};
-
 static int arr_rewind(void *ctx)
 {
-    ((struct arr_src *)ctx)->at = 0;
+    ((struct build_array *)ctx)->at = 0;
     return 0;
 }
 
 static long arr_next(void *ctx, int64_t *ids, float *x, size_t cap)
 {
-    struct arr_src *a = ctx;
+    struct build_array *a = ctx;
     int64_t m = a->n - a->at < (int64_t)cap ? a->n - a->at : (int64_t)cap;
     memcpy(x, a->x + a->at * a->dim, (size_t)m * (size_t)a->dim * sizeof *x);
     for (int64_t i = 0; i < m; i++) ids[i] = a->ids ? a->ids[a->at + i] : a->at + i;
@@ -270,16 +258,16 @@ static long arr_next(void *ctx, int64_t *ids, float *x, size_t cap)
 
 static int arr_vector(void *ctx, int64_t id, float *x)
 {
-    struct arr_src *a = ctx;
+    struct build_array *a = ctx;
     int64_t row = id;
     if (a->ids) {
         if (!a->by_id) {
             a->by_id = mem_alloc_array((size_t)(a->n ? a->n : 1), sizeof *a->by_id);
             RETURN_ERR_IF(!a->by_id, ERR_NOMEM, "out of memory for %lld ids", (long long)a->n);
-            for (int64_t i = 0; i < a->n; i++) a->by_id[i] = (struct idrow){ a->ids[i], i };
+            for (int64_t i = 0; i < a->n; i++) a->by_id[i] = (struct build_idrow){ a->ids[i], i };
             qsort(a->by_id, (size_t)a->n, sizeof *a->by_id, cmp_idrow);
         }
-        struct idrow key = { id, 0 }, *f = bsearch(&key, a->by_id, (size_t)a->n, sizeof key, cmp_idrow);
+        struct build_idrow key = { id, 0 }, *f = bsearch(&key, a->by_id, (size_t)a->n, sizeof key, cmp_idrow);
         row = f ? f->row : -1;
     }
     RETURN_ERR_IF(row < 0 || row >= a->n, ERR_NOTFOUND, "no vector with id %lld", (long long)id);
@@ -287,10 +275,17 @@ static int arr_vector(void *ctx, int64_t id, float *x)
     return 0;
 }
 
-static struct build_source arr_source(struct arr_src *a, const float *x, const int64_t *ids, int64_t n, int dim)
+struct build_source build_array_source(struct build_array *a, const float *x, const int64_t *ids, int64_t n,
+                                       int dim)
 {
-    *a = (struct arr_src){ x, ids, n, 0, dim, NULL };
+    *a = (struct build_array){ x, ids, n, 0, dim, NULL };
     return (struct build_source){ n, arr_rewind, arr_next, arr_vector, a };
+}
+
+void build_array_release(struct build_array *a)
+{
+    mem_free(a->by_id);
+    a->by_id = NULL;
 }
 
 /* evenly spaced rows: row floor(i n / m) for i in [0, m) */
@@ -371,25 +366,12 @@ static int read_sample(const struct build_source *src, int dim, size_t batch, in
 
 /* ---------------- exact ground truth and recall ---------------- */
 
-static inline void top_insert(float *ls, int64_t *lc, float s, int64_t id)
-{
-    if (lc[K_RECALL - 1] >= 0 && s <= ls[K_RECALL - 1]) return;
-    int p = K_RECALL - 1;
-    while (p > 0 && (lc[p - 1] < 0 || s > ls[p - 1])) {
-        ls[p] = ls[p - 1];
-        lc[p] = lc[p - 1];
-        p--;
-    }
-    ls[p] = s;
-    lc[p] = id;
-}
-
 /* truth: the exact top 10 of nq queries (scores ts, ids tl: nq x 10), by
- * a blocked sgemm over one pass of the source */
+ * a blocked sgemm over one pass of the source (index/topk.h) */
 static int exact_top10(const struct build_source *src, int dim, size_t batch, const float *q, int nq, float *ts,
                        int64_t *tl)
 {
-    for (int64_t i = 0; i < (int64_t)nq * K_RECALL; i++) ts[i] = -INFINITY, tl[i] = -1;
+    topk_reset(ts, tl, NULL, (size_t)nq, K_RECALL);
     size_t C = batch;
     float *S = mem_alloc_array((size_t)nq * C, sizeof *S);
     RETURN_ERR_IF(!S, ERR_NOMEM, "out of memory for recall measurement");
@@ -397,12 +379,8 @@ static int exact_top10(const struct build_source *src, int dim, size_t batch, co
     int rc = pass_open(&ps, src, dim, C);
     if (rc < 0) { mem_free(S); return rc; }
     long b = 0;
-    while ((b = pass_next(&ps, b)) > 0) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nq, (int)b, dim, 1.0f, q, dim, ps.x, dim, 0.0f,
-                    S, (int)b);
-        for (int r = 0; r < nq; r++)
-            for (long j = 0; j < b; j++) top_insert(ts + r * K_RECALL, tl + r * K_RECALL, S[(size_t)r * b + j], ps.ids[j]);
-    }
+    while ((b = pass_next(&ps, b)) > 0)
+        topk_block(q, NULL, (size_t)nq, ps.x, ps.ids, (size_t)b, dim, K_RECALL, -INFINITY, S, ts, tl, NULL);
     pass_close(&ps);
     mem_free(S);
     return b < 0 ? (int)b : 0;
@@ -456,8 +434,8 @@ int build_recall_at_10(const struct ann *index, const float *x, const int64_t *i
 {
     *recall = 0;
     if (nq < 1 || n < 1) return 0;
-    struct arr_src a;
-    struct build_source src = arr_source(&a, x, ids, n, dim);
+    struct build_array a;
+    struct build_source src = build_array_source(&a, x, ids, n, dim);
     float *ts = mem_alloc_array((size_t)nq * K_RECALL, sizeof *ts);
     int64_t *tl = mem_alloc_array((size_t)nq * K_RECALL, sizeof *tl);
     int rc = !ts || !tl ? err_set(ERR_NOMEM, "out of memory for recall measurement") : 0;
@@ -465,7 +443,7 @@ int build_recall_at_10(const struct ann *index, const float *x, const int64_t *i
     if (rc == 0) rc = recall_from(index, &src, dim, q, nq, ts, tl, recall);
     mem_free(ts);
     mem_free(tl);
-    mem_free(a.by_id);
+    build_array_release(&a);
     return rc;
 }
 
@@ -723,12 +701,12 @@ static int write_pair(const char *path, const struct ann *a, struct manifest *m)
 {
     struct buf nw = BUF_INIT, dp = BUF_INIT, lt = BUF_INIT;
     int rc = buf_printf(&nw, "%s.new", path) < 0 || buf_printf(&lt, "%s.link.tmp", path) < 0
-                 ? err_set(ERR_NOMEM, "out of memory") : 0;
+                 ? err_nomem() : 0;
     if (rc == 0) rc = ann_write(a, nw.data);
     if (rc == 0) rc = file_checksum(nw.data, m->checksum);
     if (rc == 0) {
         snprintf(m->file, sizeof m->file, "%s.%.16s", base_of(path), m->checksum);
-        rc = data_path(&dp, path, m) < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+        rc = data_path(&dp, path, m) < 0 ? err_nomem() : 0;
     }
     if (rc == 0 && rename(nw.data, dp.data) < 0)
         rc = err_set(ERR_IO, "cannot rename '%s' to '%s': %s", nw.data, dp.data, strerror(errno));
@@ -998,10 +976,10 @@ typedef int (*stream_build_fn)(const char *, const struct build_source *, int, c
 static int build_array(stream_build_fn fn, const char *path, const float *x, const int64_t *ids, int64_t n, int dim,
                        const struct build_meta *meta, const struct build_options *o, struct build_result *r)
 {
-    struct arr_src a;
-    struct build_source src = arr_source(&a, x, ids, n, dim);
+    struct build_array a;
+    struct build_source src = build_array_source(&a, x, ids, n, dim);
     int rc = fn(path, &src, dim, meta, o, r);
-    mem_free(a.by_id);
+    build_array_release(&a);
     r->streamed = 0;
     return rc;
 }
@@ -1057,7 +1035,7 @@ static int open_index(const char *path, const char *fp, int dim, int strict, uin
                          path, (long long)m.ntotal, (long long)ntotal);
             break;
         }
-        if ((rc = data_path(&dp, path, &m)) < 0) { rc = err_set(ERR_NOMEM, "out of memory"); break; }
+        if ((rc = data_path(&dp, path, &m)) < 0) { rc = err_nomem(); break; }
         char sum[33];
         rc = file_checksum(dp.data, sum);
         if (rc == ERR_NOTFOUND && m.file[0] && attempt < 3) { rc = 0; continue; } /* replaced meanwhile */

@@ -161,6 +161,22 @@ struct build_source {
     void *ctx;
 };
 
+/* build_array_source: the n rows of x (dim floats each, L2-normalized)
+ * under ids (NULL = row numbers) as a source, rows in array order (mining
+ * takes any ids; the build wants them ascending); a holds its state and,
+ * after the first vector() call, an id index (build_array_release). */
+struct build_idrow { int64_t id, row; };
+struct build_array {
+    const float *x;
+    const int64_t *ids;
+    int64_t n, at;
+    int dim;
+    struct build_idrow *by_id;
+};
+struct build_source build_array_source(struct build_array *a, const float *x, const int64_t *ids, int64_t n,
+                                       int dim);
+void build_array_release(struct build_array *a);
+
 int build_index_stream(const char *path, const struct build_source *src, int dim, const struct build_meta *meta,
                        const struct build_options *o, struct build_result *r);
 int build_update_stream(const char *path, const struct build_source *src, int dim, const struct build_meta *meta,

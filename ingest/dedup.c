@@ -49,14 +49,14 @@ static int sets_push(struct dedup *d, uint64_t committed, uint64_t seq, uint32_t
     if (d->n_sets == d->cap_sets) {
         size_t cap = d->cap_sets ? d->cap_sets * 2 : 16;
         struct dedup_set *v = mem_realloc(d->sets, cap * sizeof *v);
-        if (!v) return err_set(ERR_NOMEM, "out of memory");
+        if (!v) return err_nomem();
         d->sets = v;
         d->cap_sets = cap;
     }
     size_t sz = 16;
     while (sz < n * 2) sz *= 2;
     struct dedup_set cur = { seq, shard, mem_calloc(sz, sizeof(struct dedup_entry)), sz - 1 };
-    if (!cur.slot) return err_set(ERR_NOMEM, "out of memory");
+    if (!cur.slot) return err_nomem();
     d->sets[d->n_sets++] = cur;
     return 0;
 }
@@ -66,7 +66,7 @@ int dedup_mark(struct dedup *d, struct store *s, uint64_t committed, struct batc
     FORWARD_ERR(sets_push(d, committed, b->seq, b->shard, b->n_chunks));
     struct dedup_set *cur = &d->sets[d->n_sets - 1];
     b->vecs = mem_alloc_array(b->n_chunks * (size_t)dim, sizeof(float));
-    if (!b->vecs) return err_set(ERR_NOMEM, "out of memory");
+    if (!b->vecs) return err_nomem();
     struct store_txn *t;
     FORWARD_ERR(store_read_begin_pending(s, &t));
     int rc = 0;
@@ -120,7 +120,7 @@ int dedup_vector(struct dedup *d, struct store_txn *t, const uint64_t *ordinal, 
         if (d->n_bad == d->cap_bad) {
             size_t cap = d->cap_bad ? 2 * d->cap_bad : 16;
             struct hash128 *p = mem_realloc(d->bad, cap * sizeof *p);
-            if (!p) return err_set(ERR_NOMEM, "out of memory");
+            if (!p) return err_nomem();
             d->bad = p;
             d->cap_bad = cap;
         }

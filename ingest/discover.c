@@ -4,7 +4,6 @@
 #include "discover.h"
 
 #include <errno.h>
-#include <fts.h>
 #include <glob.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,8 +12,11 @@
 #include <sys/stat.h>
 
 #include "err.h"
+#include "fswalk.h"
 #include "log.h"
 #include "mem.h"
+
+enum { MAX_DEPTH = 64 }; /* directory levels walked under a pattern */
 
 static const char *const shard_exts[] = {
     ".tar", ".tar.gz", ".tgz", ".tar.zst", ".tzst", ".tar.xz", ".txz", ".tar.bz2", ".zip", ".7z",
@@ -35,51 +37,22 @@ static int list_add(struct shard_list *l, const char *path)
 {
     char *real = realpath(path, NULL);
     if (!real) {
-        if (errno == ENOMEM) return err_set(ERR_NOMEM, "out of memory");
+        if (errno == ENOMEM) return err_nomem();
         real = mem_strdup(path);
-        if (!real) return err_set(ERR_NOMEM, "out of memory");
+        if (!real) return err_nomem();
     }
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        char **p = mem_realloc(l->path, cap * sizeof *p);
-        if (!p) {
-            free(real);
-            return err_set(ERR_NOMEM, "out of memory");
-        }
-        l->path = p;
-        l->cap = cap;
+    if (MEM_GROW(l->path, l->n + 1, l->cap) < 0) {
+        free(real);
+        return ERR_NOMEM;
     }
     l->path[l->n++] = real;
     return 0;
 }
 
-struct seen {
-    struct { dev_t dev; ino_t ino; } *v;
-    size_t n, cap;
-};
-
-/* seen_add: 1 if the file was listed before (same device and inode: a hard
- * link, a symlink, a second path), else remembers it: 0, or ERR_NOMEM. */
-static int seen_add(struct seen *s, const struct stat *sb)
+static int add_file(struct shard_list *l, struct fs_seen *seen, const char *path, const struct stat *sb,
+                    size_t *found)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (s->v[i].dev == sb->st_dev && s->v[i].ino == sb->st_ino) return 1;
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? 2 * s->cap : 64;
-        void *p = mem_realloc(s->v, cap * sizeof *s->v);
-        if (!p) return err_set(ERR_NOMEM, "out of memory");
-        s->v = p;
-        s->cap = cap;
-    }
-    s->v[s->n].dev = sb->st_dev;
-    s->v[s->n].ino = sb->st_ino;
-    s->n++;
-    return 0;
-}
-
-static int add_file(struct shard_list *l, struct seen *seen, const char *path, const struct stat *sb, size_t *found)
-{
-    int d = seen_add(seen, sb);
+    int d = fs_seen_add(seen, sb);
     if (d < 0) return d;
     if (d) {
         log_debug("'%s': the same file as one listed before, skipped", path);
@@ -91,62 +64,41 @@ static int add_file(struct shard_list *l, struct seen *seen, const char *path, c
     return rc;
 }
 
-/* walk: add every shard file under dir with fts(3). Symbolic links are not
- * followed (FTS_PHYSICAL) unless follow (FTS_LOGICAL: a link back up the tree
- * is reported as a cycle, FTS_DC, and skipped); every file is listed once by
- * device and inode, so neither a loop nor a second path repeats or hangs. */
-static int walk(const char *dir, int follow, struct shard_list *l, struct discover_stats *st, struct seen *seen,
-                size_t *found)
+struct walk {
+    struct shard_list *l;
+    struct fs_seen *seen;   /* the files listed so far, over every pattern */
+    struct discover_stats *st;
+    size_t *found;
+};
+
+/* on_entry: one entry of a directory walk (fs_walk: links not followed
+ * unless asked, loops reported, hidden names skipped): every shard file is
+ * listed once (by device and inode, across patterns), everything else
+ * counted */
+static int on_entry(void *ctx, const struct fs_walk_entry *e)
 {
-    char *const roots[] = { (char *)dir, NULL };
-    FTS *f = fts_open(roots, (follow ? FTS_LOGICAL : FTS_PHYSICAL | FTS_COMFOLLOW) | FTS_NOCHDIR, NULL);
-    if (!f) {
-        log_warn("cannot read directory '%s': %s", dir, strerror(errno));
-        st->unreadable++;
+    struct walk *w = ctx;
+    switch (e->kind) {
+    case FS_WALK_FILE:
+        if (!shard_ext_known(e->name)) break;
+        return add_file(w->l, w->seen, e->path, e->sb, w->found);
+    case FS_WALK_ERROR:
+        log_warn("cannot read '%s': %s", e->path, strerror(e->err));
+        /* fall through */
+    case FS_WALK_DEEP:
+        w->st->unreadable++;
         return 0;
+    case FS_WALK_LOOP:
+        w->st->skipped_files++;
+        return 0;
+    default:
+        break;
     }
-    int rc = 0;
-    FTSENT *e;
-    while (rc == 0 && (e = fts_read(f))) {
-        if (e->fts_level > FTS_ROOTLEVEL && e->fts_name[0] == '.') {
-            /* hidden files and directories, in-progress uploads */
-            if (e->fts_info == FTS_D) fts_set(f, e, FTS_SKIP);
-            continue;
-        }
-        switch (e->fts_info) {
-        case FTS_DP:
-            break;
-        case FTS_D:
-            if (e->fts_level > 64) {
-                log_warn("not descending into '%s': deeper than 64 levels", e->fts_path);
-                st->unreadable++;
-                fts_set(f, e, FTS_SKIP);
-            }
-            break;
-        case FTS_DC:
-            log_warn("'%s': symbolic link loop back to '%s', not followed", e->fts_path, e->fts_cycle->fts_path);
-            st->skipped_files++;
-            break;
-        case FTS_DNR: case FTS_ERR: case FTS_NS:
-            log_warn("cannot read '%s': %s", e->fts_path, strerror(e->fts_errno));
-            st->unreadable++;
-            break;
-        case FTS_F:
-            if (shard_ext_known(e->fts_name)) {
-                rc = add_file(l, seen, e->fts_path, e->fts_statp, found);
-                break;
-            }
-            /* fall through */
-        default:
-            log_debug("skipping '%s': %s", e->fts_path,
-                      e->fts_info == FTS_SL || e->fts_info == FTS_SLNONE ? "symbolic link (--follow-symlinks)"
-                                                                       : "not a shard file");
-            st->skipped_files++;
-            break;
-        }
-    }
-    fts_close(f);
-    return rc;
+    log_debug("skipping '%s': %s", e->path,
+              e->kind == FS_WALK_SYMLINK || e->kind == FS_WALK_DANGLING ? "symbolic link (--follow-symlinks)"
+                                                                        : "not a shard file");
+    w->st->skipped_files++;
+    return 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -160,18 +112,12 @@ static int globerr(const char *path, int e)
     return 0; /* go on */
 }
 
-int discover_shards(const char *const *patterns, size_t n, struct shard_list *out,
-                    struct discover_stats *st)
-{
-    return discover_shards_ex(patterns, n, 0, out, st);
-}
-
-int discover_shards_ex(const char *const *patterns, size_t n, int follow_symlinks, struct shard_list *out,
+int discover_shards(const char *const *patterns, size_t n, int follow_symlinks, struct shard_list *out,
                        struct discover_stats *st)
 {
     struct discover_stats dummy = { 0 };
     if (!st) st = &dummy;
-    struct seen seen = { 0 };
+    struct fs_seen seen = FS_SEEN_INIT;
     int rc = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
         st->patterns++;
@@ -191,7 +137,8 @@ int discover_shards_ex(const char *const *patterns, size_t n, int follow_symlink
                     log_warn("cannot stat '%s': %s", p, strerror(errno));
                     st->unreadable++;
                 } else if (S_ISDIR(sb.st_mode)) {
-                    rc = walk(p, follow_symlinks, out, st, &seen, &found);
+                    struct walk w = { out, &seen, st, &found };
+                    rc = fs_walk(p, follow_symlinks, MAX_DEPTH, NULL, on_entry, &w);
                 } else {
                     /* a file named explicitly (or by a glob) is taken whatever its
                      * extension and type: the reader decides and reports what it
@@ -206,7 +153,7 @@ int discover_shards_ex(const char *const *patterns, size_t n, int follow_symlink
             st->empty_patterns++;
         }
     }
-    mem_free(seen.v);
+    fs_seen_release(&seen);
     if (rc < 0) return rc;
     if (out->n > 1) qsort(out->path, out->n, sizeof *out->path, cmp_str);
     size_t w = 0;

@@ -2,7 +2,7 @@
  * discover.h - find the shards a nightly run should look at.
  *
  * Each pattern is a path, a glob (glob(3) with braces: "/data/night-*.tar.zst",
- * "/data/{news,web}/"), or a directory, walked recursively with fts(3):
+ * "/data/{news,web}/"), or a directory, walked recursively (fs_walk, common/fswalk.h):
  * symbolic links under it are not followed unless follow_symlinks (then a
  * loop is a warning, FTS_DC), and a file reached twice (same device and
  * inode) is listed once, so no tree repeats a file or hangs. Every regular file
@@ -14,7 +14,7 @@
  *
  *     struct shard_list l = { 0 };
  *     struct discover_stats st = { 0 };
- *     if (discover_shards(patterns, n, &l, &st) < 0) die(err_msg());
+ *     if (discover_shards(patterns, n, follow_symlinks, &l, &st) < 0) die(err_msg());
  *     for (size_t i = 0; i < l.n; i++) ingest(l.path[i]);
  *     shard_list_release(&l);
  *
@@ -44,13 +44,11 @@ struct discover_stats {
 int shard_ext_known(const char *name);
 
 /* discover_shards: expand patterns[0..n) into out (appended, then sorted and
- * deduplicated). Returns 0, ERR_NOMEM, or ERR_INVALID for a malformed glob. */
-int discover_shards(const char *const *patterns, size_t n, struct shard_list *out,
+ * deduplicated), following symbolic links under directories when
+ * follow_symlinks. st may be NULL. Returns 0, ERR_NOMEM, ERR_IO for a glob
+ * read error, or ERR_INVALID for a malformed glob. */
+int discover_shards(const char *const *patterns, size_t n, int follow_symlinks, struct shard_list *out,
                     struct discover_stats *st);
-/* discover_shards_ex: the same, following symbolic links under directories
- * when follow_symlinks. */
-int discover_shards_ex(const char *const *patterns, size_t n, int follow_symlinks, struct shard_list *out,
-                       struct discover_stats *st);
 void shard_list_release(struct shard_list *l);
 
 #endif

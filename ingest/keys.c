@@ -114,13 +114,13 @@ int ingest_shard_keys(struct ingest_job *j, const char *const *shards, const cha
         if (!have) FORWARD_ERR(part_common_root(shards, j->n, root, sizeof root));
     }
     struct keyed *kv = mem_calloc(j->n, sizeof *kv);
-    if (!kv) return err_set(ERR_NOMEM, "out of memory");
+    if (!kv) return err_nomem();
     struct buf kb = BUF_INIT;
     int rc = 0;
     for (size_t i = 0; i < j->n && rc == 0; i++) {
         kv[i].path = shards[i];
         if ((rc = part_key(shards[i], root, &kb)) == 0 && !(kv[i].key = mem_strdup(kb.data)))
-            rc = err_set(ERR_NOMEM, "out of memory");
+            rc = err_nomem();
     }
     buf_release(&kb);
     if (rc == 0) {

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "err.h"
+#include "log.h"
 #include "mem.h"
 
 /* abs_path: realpath, or for a path that does not exist (an unreadable shard
@@ -147,7 +148,7 @@ int part_key(const char *path, const char *root, struct buf *out)
         return rc;
     }
     free(rp);
-    return rc < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+    return rc < 0 ? err_nomem() : 0;
 }
 
 struct ent {
@@ -177,14 +178,14 @@ int part_select(const char *const *paths, size_t n, const char *root, const stru
     struct ent *e = mem_calloc(n ? n : 1, sizeof *e);
     uint64_t *load = mem_calloc((size_t)p->count, sizeof *load);
     size_t *out = mem_calloc(n ? n : 1, sizeof *out);
-    int rc = e && load && out ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = e && load && out ? 0 : err_nomem();
     struct buf kb = BUF_INIT;
     for (size_t i = 0; i < n && rc == 0; i++) {
         e[i].i = i;
         struct stat sb;
         e[i].size = stat(paths[i], &sb) == 0 ? (uint64_t)sb.st_size : 0;
         if ((rc = part_key(paths[i], root, &kb)) == 0 && !(e[i].key = mem_strdup(kb.data)))
-            rc = err_set(ERR_NOMEM, "out of memory");
+            rc = err_nomem();
     }
     buf_release(&kb);
     if (rc == 0) {
@@ -211,4 +212,33 @@ int part_select(const char *const *paths, size_t n, const char *root, const stru
     mem_free(load);
     mem_free(out);
     return rc;
+}
+
+int part_filter(struct shard_list *l, const struct part_spec *p, const char *root, char *root_out,
+                size_t root_cap)
+{
+    const char *const *paths = (const char *const *)l->path;
+    RETURN_ERR_IF(root_cap == 0, ERR_INVALID, "part_filter: no room for the root");
+    root_out[0] = '\0';
+    if (root) RETURN_ERR_IF((size_t)snprintf(root_out, root_cap, "%s", root) >= root_cap, ERR_INVALID,
+                            "root '%s' is too long", root);
+    else if (l->n) FORWARD_ERR(part_common_root(paths, l->n, root_out, root_cap));
+    size_t *idx = NULL, k = 0;
+    FORWARD_ERR(part_select(paths, l->n, root_out, p, &idx, &k));
+    char **keep = mem_calloc(k ? k : 1, sizeof *keep);
+    if (!keep) {
+        mem_free(idx);
+        return err_nomem();
+    }
+    for (size_t i = 0; i < k; i++) {
+        keep[i] = l->path[idx[i]];
+        l->path[idx[i]] = NULL;
+    }
+    for (size_t i = 0; i < l->n; i++) free(l->path[i]);
+    free(l->path);
+    log_info("part %d of %d: %zu of %zu shards (root '%s')", p->index, p->count, k, l->n, root_out);
+    l->path = keep;
+    l->n = l->cap = k;
+    mem_free(idx);
+    return 0;
 }

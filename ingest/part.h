@@ -19,6 +19,9 @@
  *     part_common_root(paths, n, root, sizeof root);
  *     size_t *idx; size_t k;
  *     part_select(paths, n, root, &p, &idx, &k);           // indices into paths
+ *
+ * part_filter does the last three steps on a discovered shard list in place
+ * (what `ingest --part` and `run --part` both do).
  */
 #ifndef SEMINDEX_PART_H
 #define SEMINDEX_PART_H
@@ -26,6 +29,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "discover.h"
 
 struct part_spec {
     int index, count;   /* 0 <= index < count */
@@ -52,5 +56,13 @@ int part_key(const char *path, const char *root, struct buf *out);
  * 0 bytes: every task sees the same error later). */
 int part_select(const char *const *paths, size_t n, const char *root, const struct part_spec *p, size_t **idx,
                 size_t *k);
+
+/* part_filter: keep only part p of the discovered shard list l, in place: the
+ * other paths are freed, the kept ones stay in key order. The corpus root is
+ * root when given, else the common root of l's paths (left "" when l is empty);
+ * it is written to root_out (root_cap bytes). Returns 0, ERR_NOMEM, or the
+ * errors of part_common_root and part_select; l is unchanged on error. */
+int part_filter(struct shard_list *l, const struct part_spec *p, const char *root, char *root_out,
+                size_t root_cap);
 
 #endif

@@ -34,7 +34,7 @@ struct batch *batch_create(enum batch_kind k, uint32_t shard)
 {
     struct batch *b = mem_calloc(1, sizeof *b);
     if (!b) {
-        err_set(ERR_NOMEM, "out of memory");
+        err_nomem();
         return NULL;
     }
     b->kind = k;
@@ -91,7 +91,7 @@ static int grow(void **ptr, size_t *cap, size_t need, size_t size)
     size_t c = *cap ? *cap : 64;
     while (c < need) c *= 2;
     void *v = mem_realloc(*ptr, c * size);
-    if (!v) return err_set(ERR_NOMEM, "out of memory");
+    if (!v) return err_nomem();
     *ptr = v;
     *cap = c;
     return 0;
@@ -109,10 +109,10 @@ static int add_doc(struct prep *p, struct batch *b, const struct src_doc *d, siz
     dr->n_chunks = (uint32_t)n_chunks;
     dr->entry_off = b->arena.len;
     dr->entry_len = strlen(d->entry);
-    if (buf_append(&b->arena, d->entry, dr->entry_len) < 0) return err_set(ERR_NOMEM, "out of memory");
+    if (buf_append(&b->arena, d->entry, dr->entry_len) < 0) return err_nomem();
     dr->id_off = b->arena.len;
     dr->id_len = d->ext_id ? d->ext_id_len : 0;
-    if (dr->id_len && buf_append(&b->arena, d->ext_id, dr->id_len) < 0) return err_set(ERR_NOMEM, "out of memory");
+    if (dr->id_len && buf_append(&b->arena, d->ext_id, dr->id_len) < 0) return err_nomem();
     return 0;
 }
 
@@ -129,7 +129,7 @@ static int add_chunk(struct prep *p, struct batch *b, const char *s, size_t n, u
     c->end = end;
     c->off = b->arena.len;
     c->len = n;
-    if (buf_append(&b->arena, s, n) < 0) return err_set(ERR_NOMEM, "out of memory");
+    if (buf_append(&b->arena, s, n) < 0) return err_nomem();
     c->h = hash128(s, n);
     FORWARD_ERR(ingest_count_tokens(p->j->tok, s, n, &p->te, &c->n_tokens, &c->truncated));
     if (p->j->tok) {

@@ -90,7 +90,7 @@ static int reembed(struct rctx *c0)
     c.vecs = mem_alloc_array((size_t)B * (size_t)c.dim, sizeof *c.vecs);
     const char **tx = mem_alloc_array(B, sizeof *tx);
     size_t *ln = mem_alloc_array(B, sizeof *ln);
-    rc = c.ids && c.texts && c.n_tokens && c.truncated && c.vecs && tx && ln ? 0 : err_set(ERR_NOMEM, "out of memory");
+    rc = c.ids && c.texts && c.n_tokens && c.truncated && c.vecs && tx && ln ? 0 : err_nomem();
     const struct tok *tok = enc_tokenizer(c.e);
     struct tok_encoding te = TOK_ENCODING_INIT;
     log_info("re-encoding the store with '%s'", enc_name(c.e));

@@ -19,13 +19,7 @@ static int push(struct seg_spans *o, const char *text, size_t start, size_t end)
 {
     size_t len, off = py_strip(text + start, end - start, &len);
     if (len == 0) return 0;
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 16;
-        struct seg_span *v = mem_realloc(o->v, cap * sizeof *v);
-        if (!v) return err_set(ERR_NOMEM, "out of memory");
-        o->v = v;
-        o->cap = cap;
-    }
+    FORWARD_ERR(MEM_GROW(o->v, o->n + 1, o->cap));
     o->v[o->n++] = (struct seg_span){ start + off, start + off + len };
     return 0;
 }
@@ -36,19 +30,19 @@ void seg_spans_release(struct seg_spans *s)
     memset(s, 0, sizeof *s);
 }
 
-static const char *const mode_names[] = { "doc", "line", "sentence", "paragraph", "window" };
+const char *const seg_mode_names[] = { "doc", "line", "sentence", "paragraph", "window", NULL };
 
 int seg_parse_mode(const char *s, enum seg_mode *out)
 {
     for (int i = 0; i < 5; i++)
-        if (!strcmp(s, mode_names[i])) {
+        if (!strcmp(s, seg_mode_names[i])) {
             *out = (enum seg_mode)i;
             return 0;
         }
     return err_set(ERR_INVALID, "unknown segmentation '%s' (use doc, line, sentence, paragraph or window)", s);
 }
 
-const char *seg_mode_name(enum seg_mode m) { return (unsigned)m < 5 ? mode_names[m] : "?"; }
+const char *seg_mode_name(enum seg_mode m) { return (unsigned)m < 5 ? seg_mode_names[m] : "?"; }
 
 /* ---- lines and paragraphs -------------------------------------------------- */
 
@@ -271,7 +265,7 @@ static int windows(const struct seg_options *opt, const char *t, size_t n, struc
         if (rc == 0) {
             st = mem_alloc_array(e.n ? e.n : 1, sizeof *st);
             en = mem_alloc_array(e.n ? e.n : 1, sizeof *en);
-            if (!st || !en) rc = err_set(ERR_NOMEM, "out of memory");
+            if (!st || !en) rc = err_nomem();
             for (size_t i = 0; rc == 0 && i < e.n; i++) {
                 int32_t a = e.offsets[2 * i], b = e.offsets[2 * i + 1];
                 if (a < 0 || b < a || (size_t)b > n) continue;
@@ -292,11 +286,9 @@ static int windows(const struct seg_options *opt, const char *t, size_t n, struc
             size_t a = i;
             while (i < n && !py_isspace(cp_at(t, n, i, &k))) i += k;
             if (cnt == cap) {
-                cap = cap ? cap * 2 : 256;
-                size_t *s2 = mem_realloc(st, cap * sizeof *st), *e2 = s2 ? mem_realloc(en, cap * sizeof *en) : NULL;
-                if (s2) st = s2;
-                if (e2) en = e2;
-                if (!s2 || !e2) { rc = err_set(ERR_NOMEM, "out of memory"); break; }
+                size_t nc = mem_next_cap(cap, cnt + 1);
+                if ((rc = MEM_RESIZE(st, nc)) < 0 || (rc = MEM_RESIZE(en, nc)) < 0) break;
+                cap = nc;
             }
             st[cnt] = a;
             en[cnt] = i;

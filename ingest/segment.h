@@ -73,5 +73,7 @@ void seg_spans_release(struct seg_spans *s);
 /* seg_parse_mode: "doc" "line" "sentence" "paragraph" "window". */
 int seg_parse_mode(const char *s, enum seg_mode *out);
 const char *seg_mode_name(enum seg_mode m);
+/* seg_mode_names: the names in enum seg_mode's order, NULL-terminated. */
+extern const char *const seg_mode_names[];
 
 #endif

@@ -85,7 +85,7 @@ int ingest_save_settings(struct ingest_job *j)
     /* token windows are cut by the model's tokenizer; other chunks are not
      * (--reembed recomputes token counts and vectors of stored chunks) */
     if (rc == 0 && j->o->seg.mode == SEG_WINDOW && buf_printf(&b, "\nmodel %s", enc_fingerprint(j->e)) < 0)
-        rc = err_set(ERR_NOMEM, "out of memory");
+        rc = err_nomem();
     if (rc == 0) {
         struct hash128 h = hash128(b.data, b.len);
         j->settings = h.lo ? h.lo : 1;

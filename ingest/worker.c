@@ -58,7 +58,7 @@ static int encode_batch(struct ingest_job *j, struct batch *b)
     const int32_t **ids = mem_alloc_array(k, sizeof *ids);
     size_t *lens = mem_alloc_array(k, sizeof *lens), *idx = mem_alloc_array(k, sizeof *idx);
     float *out = mem_alloc_array(k * (size_t)j->dim, sizeof *out);
-    int rc = texts && ids && lens && idx && out ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = texts && ids && lens && idx && out ? 0 : err_nomem();
     if (rc == 0) {
         size_t m = 0;
         for (size_t i = 0; i < b->n_chunks; i++) {
@@ -155,7 +155,7 @@ int ingest_run(struct store *s, struct enc *e, const char *const *shards, size_t
     if (rc < 0) goto out;
     j.keys = mem_calloc(n ? n : 1, sizeof *j.keys);
     sorted = mem_calloc(n ? n : 1, sizeof *sorted);
-    if (!j.keys || !sorted) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
+    if (!j.keys || !sorted) { rc = err_nomem(); goto out; }
     if (n && (rc = ingest_shard_keys(&j, shards, sorted)) < 0) goto out;
     j.paths = sorted;
     queue_init(&j.q_enc, QCAP);
@@ -204,6 +204,6 @@ json_t *ingest_stats_json(const struct ingest_stats *st)
                           "encode_wait_seconds", MS(st->t_encode_wait), "write_seconds", MS(st->t_write));
 #undef U
 #undef MS
-    if (!j) err_set(ERR_NOMEM, "out of memory");
+    if (!j) err_nomem();
     return j;
 }

@@ -72,7 +72,7 @@ static int put_docs(struct store_txn *t, const struct batch *b, uint64_t ord)
         buf_reset(&d.ext_id);
         if (buf_append(&d.entry, b->arena.data + dr->entry_off, dr->entry_len) < 0 ||
             buf_append(&d.ext_id, b->arena.data + dr->id_off, dr->id_len) < 0)
-            rc = err_set(ERR_NOMEM, "out of memory");
+            rc = err_nomem();
         else
             rc = store_put_doc(t, &d);
     }
@@ -201,7 +201,7 @@ static int hold(struct writer *w, struct batch *b)
         struct batch **v = mem_realloc(w->held, cap * sizeof *v);
         if (!v) {
             batch_free(b);
-            return err_set(ERR_NOMEM, "out of memory");
+            return err_nomem();
         }
         w->held = v;
         w->cap_held = cap;
@@ -233,7 +233,7 @@ void *ingest_write_main(void *arg)
     struct ingest_job *j = w.j;
     progress_init(&w.p, "ingest", j->n);
     w.ordinal = mem_calloc(j->n ? j->n : 1, sizeof *w.ordinal);
-    int rc = w.ordinal ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = w.ordinal ? 0 : err_nomem();
     int sampling = rc == 0 ? store_dict_wanted(j->s) : 0;
     if (sampling < 0) rc = sampling;
     while (rc == 0) {

@@ -131,13 +131,9 @@ int cli_precision(const char *s, int *out)
 int cli_texts_push(struct cli_texts *t, const char *s, size_t n)
 {
     if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 256;
-        char **nt = mem_realloc(t->text, cap * sizeof *nt);
-        if (!nt) return err_set(ERR_NOMEM, "out of memory reading texts");
-        t->text = nt;
-        size_t *nl = mem_realloc(t->len, cap * sizeof *nl);
-        if (!nl) return err_set(ERR_NOMEM, "out of memory reading texts");
-        t->len = nl;
+        size_t cap = mem_next_cap(t->cap, t->n + 1);
+        FORWARD_ERR(MEM_RESIZE(t->text, cap));
+        FORWARD_ERR(MEM_RESIZE(t->len, cap));
         t->cap = cap;
     }
     struct buf b = BUF_INIT;

@@ -9,12 +9,8 @@
  * --memory-budget. Besides the index facts it prints the plan's estimates,
  * the time per stage and the peak resident memory (VmHWM).
  */
-#include <getopt.h>
-#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "err.h"
@@ -24,68 +20,37 @@
 #include "index/store/store.h"
 #include "log.h"
 #include "mem.h"
+#include "opts.h"
 #include "query/search.h"
+#include "stage_opts.h"
 
-static const char usage_str[] =
-    "usage: semindex build --store DIR [--index auto|FACTORY] [--memory-budget SIZE] [--recall R]\n"
-    "                      [--rebuild] [--growth F]\n"
-    "\n"
-    "  -s, --store DIR       the store; the index is written to DIR/index.faiss (+ .manifest.json)\n"
-    "  --index auto|FACTORY  auto (default): Flat, HNSW, IVF or IVF-PQ by size and budget;\n"
-    "                        or a FAISS factory string such as IVF1024,Flat or IDMap,HNSW32\n"
-    "  --memory-budget SIZE  memory the build may use: index + training sample + one batch of\n"
-    "                        vectors (read from the store in batches), e.g. 8G (default: half the RAM)\n"
-    "  --recall R            recall@10 target for tuning nprobe / efSearch (default 0.95)\n"
-    "  --rebuild             rebuild from scratch even when new vectors could be added\n"
-    "  --growth F            add to the trained index while the store is at most F times\n"
-    "                        the size it was trained at, retrain beyond (default 2)\n"
-    "  -q, -v                quieter, more verbose\n";
+struct build_cmd_options {
+    char *store;
+    int rebuild;
+    struct build_settings b;
+};
 
-int cmd_build(int argc, char **argv)
+#define O(f) offsetof(struct build_cmd_options, f)
+static const struct opt build_cmd_opts[] = {
+    OPT("store", 's', OPT_STR, O(store), "DIR", "the store; the index is written to DIR/index.faiss\n"
+      "(+ .manifest.json)", .flags = OPT_REQUIRED),
+    OPT("rebuild", 0, OPT_FLAG, O(rebuild), NULL, "rebuild from scratch even when new vectors could be added"),
+};
+static const struct opt_group build_groups[] = {
+    OPT_GROUP(build_cmd_opts, 0, NULL),
+    BUILD_GROUP(O(b), NULL),
+};
+#undef O
+static const struct opts_cmd build_cmd = {
+    .name = "build", .groups = build_groups, .n_groups = sizeof build_groups / sizeof build_groups[0],
+};
+
+/* build: the index of the store c->store; the exit status. */
+static int build(const struct build_cmd_options *c)
 {
-    static const struct option longopts[] = {
-        { "store", required_argument, NULL, 's' },
-        { "index", required_argument, NULL, 'i' },
-        { "memory-budget", required_argument, NULL, 'm' },
-        { "recall", required_argument, NULL, 'r' },
-        { "rebuild", no_argument, NULL, 'R' },
-        { "growth", required_argument, NULL, 'g' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *dir = NULL;
+    const char *dir = c->store;
     struct build_options o = BUILD_OPTIONS_INIT;
-    int rebuild = 0, c;
-    o.memory_budget = cli_default_memory_budget();
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":s:hqv", longopts, NULL)) != -1) {
-        char *end;
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'i': o.factory = optarg; break;
-        case 'm':
-            if (cli_parse_size(optarg, &o.memory_budget) < 0 || o.memory_budget == 0)
-                return cli_usage_error(usage_str, "bad --memory-budget '%s'", optarg);
-            break;
-        case 'r':
-            o.recall_target = strtod(optarg, &end);
-            if (end == optarg || *end || !(o.recall_target > 0 && o.recall_target <= 1))
-                return cli_usage_error(usage_str, "--recall must be in (0, 1], got '%s'", optarg);
-            break;
-        case 'g':
-            o.growth_factor = strtod(optarg, &end);
-            if (end == optarg || *end || !(o.growth_factor >= 1) || !isfinite(o.growth_factor))
-                return cli_usage_error(usage_str, "--growth must be a number >= 1, got '%s'", optarg);
-            break;
-        case 'R': rebuild = 1; break;
-        case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_bad_option(usage_str, c, argv);
-        }
-    }
-    if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
-    if (!dir) return cli_usage_error(usage_str, "--store is required");
-
+    build_settings_apply(&c->b, &o);
     int rc = EXIT_FAIL;
     struct store *s = NULL;
     struct store_txn *t = NULL;
@@ -108,7 +73,7 @@ int cmd_build(int argc, char **argv)
     search_index_path(&path, dir);
     struct build_meta meta = { in.fingerprint, in.generation };
     struct build_result r;
-    int brc = rebuild ? build_index_stream(path.data, &src, in.dim, &meta, &o, &r)
+    int brc = c->rebuild ? build_index_stream(path.data, &src, in.dim, &meta, &o, &r)
                       : build_update_stream(path.data, &src, in.dim, &meta, &o, &r);
     if (brc < 0) { rc = cli_fail(NULL); goto out; }
     printf("index %s\nfactory %s\nntotal %lld\ndim %d\nrecall_at_10 %.4f\n", path.data, r.plan.factory,
@@ -128,5 +93,16 @@ out:
     fs_lock_release(&lock);
     store_close(s);
     buf_release(&path);
+    return rc;
+}
+
+int cmd_build(int argc, char **argv)
+{
+    struct build_cmd_options o = { 0 };
+    build_settings_init(&o.b);
+    int first, rc = opts_parse(&build_cmd, &o, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
+    rc = build(&o);
+    opts_release(&build_cmd, &o);
     return rc;
 }

@@ -21,6 +21,7 @@
 #include "ingest/encoder/encoder.h"
 #include "log.h"
 #include "mem.h"
+#include "npy.h"
 #include "opts.h"
 
 #define CHUNK 1024 /* texts per encoder call: also the progress step */
@@ -62,21 +63,6 @@ static const struct opts_cmd embed_cmd = {
              "status is 3.\n"
              CLI_OUTPUT_PATHS_HELP,
 };
-
-static int write_npy_header(FILE *f, size_t n, int dim)
-{
-    char dict[128];
-    int k = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%zu, %d), }", n, dim);
-    int total = 10 + k + 1;
-    int pad = (64 - total % 64) % 64;
-    unsigned short hl = (unsigned short)(k + pad + 1);
-    unsigned char magic[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hl & 0xff),
-                                (unsigned char)(hl >> 8) };
-    if (fwrite(magic, 1, 10, f) != 10 || fwrite(dict, 1, (size_t)k, f) != (size_t)k) return -1;
-    for (int i = 0; i < pad; i++) fputc(' ', f);
-    fputc('\n', f);
-    return 0;
-}
 
 static int row_finite(const float *v, int dim)
 {
@@ -135,7 +121,7 @@ int cmd_embed(int argc, char **argv)
     vec = mem_alloc_array(chunk ? chunk : 1, (size_t)dim * sizeof *vec);
     info = mem_alloc_array(chunk ? chunk : 1, sizeof *info);
     if (!vec || !info) {
-        err_set(ERR_NOMEM, "out of memory");
+        err_nomem();
         rc = cli_fail(NULL);
         goto out;
     }
@@ -144,7 +130,7 @@ int cmd_embed(int argc, char **argv)
         goto out;
     }
     f = out.f;
-    if (ofmt == OUT_NPY && write_npy_header(f, t.n, dim) < 0) goto write_error;
+    if (ofmt == OUT_NPY && npy_write_header(f, t.n, dim) < 0) goto write_error;
     size_t truncated = 0, bad = 0;
     struct progress pg;
     progress_init(&pg, "embed", t.n);

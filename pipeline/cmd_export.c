@@ -3,16 +3,18 @@
  * to numpy, FAISS or anything else.
  *
  *   jsonl  one object per chunk in chunk-id order:
- *          {"id", "doc", "text", "start", "end", "n_tokens", "truncated",
- *           "vector": [floats as stored], "shard", "entry", "record", "ext_id"}
+ *          {"id", "doc", "text", "n_tokens", "truncated", "vector": [floats
+ *           as stored], "shard", "entry", "record", "offset", "ext_id",
+ *           "start", "end"}
  *   npy    FILE.npy: NumPy format 1.0, '<f4', shape (n, dim), rows in chunk-id
  *          order; beside it FILE.jsonl with {"row", "id", "doc", "text",
- *          "shard", "entry", "record", "ext_id", "start", "end"} per row.
+ *          "shard", "entry", "record", "offset", "ext_id", "start", "end"}
+ *          per row.
  *          Both go through fs_atomic (common/fsutil.h): files are written to
  *          temporary names and renamed at the end; to a stream (/dev/null, a
  *          FIFO, /dev/stdout) only the .npy bytes are written.
- * The provenance fields (query/report.h) are null for a chunk whose document
- * record is missing.
+ * The provenance fields are query/report.h's (report_json_prov): the five of
+ * the document record are null for a chunk whose document record is missing.
  *
  * Everything comes from one read snapshot, so an ingest running meanwhile
  * neither blocks the export nor tears it.
@@ -29,8 +31,10 @@
 #include "index/store/store.h"
 #include "log.h"
 #include "mem.h"
+#include "npy.h"
 #include "opts.h"
 #include "query/report.h"
+#include "query/search.h"
 #include "jsonl.h"
 
 struct export_options {
@@ -74,51 +78,16 @@ static int write_buf(FILE *f, struct buf *b)
     return 0;
 }
 
-/* npy_header: format 1.0, header padded so the data starts at a multiple of 64. */
-static int npy_header(FILE *f, uint64_t n, int dim)
-{
-    char dict[128];
-    int dn = snprintf(dict, sizeof dict, "{'descr': '<f4', 'fortran_order': False, 'shape': (%llu, %d), }",
-                      (unsigned long long)n, dim);
-    size_t total = 10 + (size_t)dn + 1;
-    size_t pad = (64 - total % 64) % 64;
-    size_t hlen = (size_t)dn + pad + 1;
-    unsigned char pre[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
-                              (unsigned char)(hlen >> 8) };
-    if (fwrite(pre, 1, 10, f) != 10 || fwrite(dict, 1, (size_t)dn, f) != (size_t)dn) goto fail;
-    for (size_t i = 0; i < pad; i++)
-        if (fputc(' ', f) == EOF) goto fail;
-    if (fputc('\n', f) == EOF) goto fail;
-    return 0;
-fail:
-    return err_set(ERR_IO, "write failed: %s", strerror(errno));
-}
-
 /* doc_prov: the provenance of chunk c into src (its doc record is read
  * once for consecutive chunks of one document) */
 static int doc_prov(struct store_txn *t, const struct store_chunk *c, struct report_src *src, uint64_t *cached)
 {
+    src->doc = c->doc;
     src->start = c->start;
     src->end = c->end;
     if (*cached == c->doc + 1) return 0;
-    buf_reset(&src->shard); buf_reset(&src->entry); buf_reset(&src->ext_id);
-    src->known = 0;
-    struct store_doc d = STORE_DOC_INIT;
-    int rc = store_get_doc(t, c->doc, &d);
-    if (rc == 0) {
-        src->known = 1;
-        src->doc = c->doc;
-        src->record = d.record;
-        src->offset = d.offset;
-        buf_append(&src->shard, d.shard.data ? d.shard.data : "", d.shard.len);
-        buf_append(&src->entry, d.entry.data ? d.entry.data : "", d.entry.len);
-        rc = buf_append(&src->ext_id, d.ext_id.data ? d.ext_id.data : "", d.ext_id.len);
-    } else if (rc == ERR_NOTFOUND) {
-        rc = 0;
-    }
-    store_doc_release(&d);
     *cached = c->doc + 1;
-    return rc;
+    return search_src_doc(t, c->doc, src);
 }
 
 static int export_jsonl(struct store_txn *t, int dim, FILE *f)
@@ -130,31 +99,19 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
     struct report_src src = REPORT_SRC_INIT;
     uint64_t cached = 0;
     float *v = mem_alloc_array((size_t)(dim > 0 ? dim : 1), sizeof *v);
-    int rc = v ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = v ? 0 : err_nomem();
     while (rc == 0 && (rc = store_iter_next_chunk(it, &c, &text)) == 1) {
         if ((rc = doc_prov(t, &c, &src, &cached)) < 0) break;
         buf_printf(&out, "{\"id\": %llu, \"doc\": %llu, \"text\": ", (unsigned long long)c.id,
                    (unsigned long long)c.doc);
         jsonl_str(&out, text.data, text.len);
-        buf_printf(&out, ", \"start\": %llu, \"end\": %llu, \"n_tokens\": %d, \"truncated\": %s, ",
-                   (unsigned long long)c.start, (unsigned long long)c.end, c.n_tokens,
-                   c.truncated ? "true" : "false");
+        buf_printf(&out, ", \"n_tokens\": %d, \"truncated\": %s, ", c.n_tokens, c.truncated ? "true" : "false");
         buf_puts(&out, "\"vector\": ");
         int vr = dim > 0 ? store_get_vector(t, c.id, v) : ERR_NOTFOUND;
         if (vr == 0) put_floats(&out, v, dim);
         else if (vr == ERR_NOTFOUND) buf_puts(&out, "null");
         else rc = vr;
-        if (src.known) {
-            buf_puts(&out, ", \"shard\": ");
-            jsonl_str(&out, src.shard.data ? src.shard.data : "", src.shard.len);
-            buf_puts(&out, ", \"entry\": ");
-            jsonl_str(&out, src.entry.data ? src.entry.data : "", src.entry.len);
-            buf_printf(&out, ", \"record\": %llu, \"offset\": %llu, \"ext_id\": ", (unsigned long long)src.record,
-                       (unsigned long long)src.offset);
-            jsonl_str(&out, src.ext_id.data ? src.ext_id.data : "", src.ext_id.len);
-        } else {
-            buf_puts(&out, ", \"shard\": null, \"entry\": null, \"record\": null, \"offset\": null, \"ext_id\": null");
-        }
+        report_json_prov(&out, &src, "", 0);
         buf_puts(&out, "}\n");
         if (out.len > (1 << 20) && rc == 0) rc = write_buf(f, &out);
     }
@@ -169,14 +126,14 @@ static int export_jsonl(struct store_txn *t, int dim, FILE *f)
 
 static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv, FILE *fj)
 {
-    FORWARD_ERR(npy_header(fv, in->n_vectors, in->dim));
+    FORWARD_ERR(npy_write_header(fv, in->n_vectors, in->dim));
     struct store_iter *it;
     FORWARD_ERR(store_iter_open(t, 0, &it));
     float *v = mem_alloc_array((size_t)in->dim, sizeof *v);
     struct buf text = BUF_INIT, out = BUF_INIT;
     struct report_src src = REPORT_SRC_INIT;
     uint64_t id, row = 0, cached = 0;
-    int rc = v ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = v ? 0 : err_nomem();
     while (rc == 0 && (rc = store_iter_next(it, &id, v)) == 1) {
         rc = 0;
         if (fwrite(v, sizeof *v, (size_t)in->dim, fv) != (size_t)in->dim) {

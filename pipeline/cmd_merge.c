@@ -3,7 +3,7 @@
  *
  * Exit: 0 merged; 1 failure (a part refused, store error, lock held); 2 usage.
  */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,48 +11,39 @@
 #include "err.h"
 #include "index/store/merge.h"
 #include "log.h"
+#include "opts.h"
 
-static const char usage_str[] =
-    "usage: semindex merge --store OUT [options] PART_STORE...\n"
-    "\n"
-    "  -s, --store OUT     the merged store (created when absent)\n"
-    "  --stats-json FILE   write the merge's statistics as JSON to FILE ('-' = stdout)\n"
-    "  -q, -v              quieter, more verbose\n"
-    "\n"
-    "Merges the stores of `semindex ingest --part I/N` into OUT so that it equals one\n"
-    "ingest of the whole corpus (the same ids, texts, provenance and vectors). The order\n"
-    "of the parts does not matter; vectors are copied, never re-embedded. Run again, it\n"
-    "adds only the shards OUT lacks (new parts, a re-run task), and a merge killed at any\n"
-    "point and run again gives the same store. A part with another model, dimension,\n"
-    "vector type, segmentation settings or schema, or with a shard still in progress,\n"
-    "is refused by name.\n";
+struct merge_options {
+    char *store, *stats_json;
+};
 
-int cmd_merge(int argc, char **argv)
+#define O(f) offsetof(struct merge_options, f)
+static const struct opt merge_opts[] = {
+    OPT("store", 's', OPT_STR, O(store), "OUT", "the merged store (created when absent)", .flags = OPT_REQUIRED),
+    OPT("stats-json", 0, OPT_STR, O(stats_json), "FILE", "write the merge's statistics as JSON to FILE ('-' = stdout)"),
+};
+#undef O
+static const struct opt_group merge_groups[] = { OPT_GROUP(merge_opts, 0, NULL) };
+static const struct opts_cmd merge_cmd = {
+    .name = "merge", .groups = merge_groups, .n_groups = 1,
+    .synopsis = "--store OUT [options] PART_STORE...", .args = "PART_STORE...",
+    .outro = "Merges the stores of `semindex ingest --part I/N` into OUT so that it equals one\n"
+             "ingest of the whole corpus (the same ids, texts, provenance and vectors). The order\n"
+             "of the parts does not matter; vectors are copied, never re-embedded. Run again, it\n"
+             "adds only the shards OUT lacks (new parts, a re-run task), and a merge killed at any\n"
+             "point and run again gives the same store. A part with another model, dimension,\n"
+             "vector type, segmentation settings or schema, or with a shard still in progress,\n"
+             "is refused by name.\n",
+};
+
+/* merge: parts[0..n) into out_dir; the exit status. */
+static int merge(const char *out_dir, const char *stats_json, char **parts, int n)
 {
-    static const struct option longopts[] = {
-        { "store", required_argument, NULL, 's' },
-        { "stats-json", required_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *out_dir = NULL, *stats_json = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":s:hqv", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's': out_dir = optarg; break;
-        case 'j': stats_json = optarg; break;
-        case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_bad_option(usage_str, c, argv);
-        }
-    }
-    if (!out_dir) return cli_usage_error(usage_str, "--store is required");
-    if (optind >= argc) return cli_usage_error(usage_str, "no part stores given");
+    if (n == 0) return opts_error(&merge_cmd, "no part stores given");
     struct store *s = NULL;
     if (store_open(out_dir, STORE_CREATE, &s) < 0) return cli_fail(NULL);
     struct merge_stats st = { 0 };
-    int rc = store_merge(s, (const char *const *)argv + optind, (size_t)(argc - optind), &st);
+    int rc = store_merge(s, (const char *const *)parts, (size_t)n, &st);
     log_info("merge: %llu parts, %llu shards (%llu new, %llu changed, %llu resumed, %llu already merged), "
              "%llu docs, %llu chunks (%llu took the vector of a text already merged), %.2fs",
              (unsigned long long)st.parts, (unsigned long long)st.shards_seen, (unsigned long long)st.shards_new,
@@ -79,4 +70,14 @@ int cmd_merge(int argc, char **argv)
     int ex = rc < 0 ? cli_fail(NULL) : EXIT_OK;
     store_close(s);
     return ex;
+}
+
+int cmd_merge(int argc, char **argv)
+{
+    struct merge_options o = { 0 };
+    int first, rc = opts_parse(&merge_cmd, &o, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
+    rc = merge(o.store, o.stats_json, argv + first, argc - first);
+    opts_release(&merge_cmd, &o);
+    return rc;
 }

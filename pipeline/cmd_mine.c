@@ -11,8 +11,8 @@
  * the faster by measured throughput (mine_auto_choose, query/mine.h): ANN when
  * there is an index and exact is estimated at over twice its time and 30 s.
  */
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,37 +27,50 @@
 #include "mem.h"
 #include "query/mine.h"
 #include "query/report.h"
+#include "opts.h"
 #include "query/search.h"
+#include "stage_opts.h"
 
-static const char usage_str[] =
-    "usage: semindex mine --store DIR [--threshold S] [--top-k K] [--max-pairs N] [--exact|--ann]\n"
-    "                     [--clusters|--communities] [--cluster-threshold S] [--min-cluster-size N]\n"
-    "                     [--output FILE.tsv|.jsonl|.html] [--format tsv|jsonl|html]\n"
-    "                     [--duplicates-output FILE.jsonl]\n"
-    "                     [--include-identical] [--lang TAG]\n"
-    "\n"
-    "  -s, --store DIR          the store\n"
-    "  --threshold S            keep pairs with cosine >= S (default: all)\n"
-    "  --top-k K                neighbours looked at per chunk (default 100)\n"
-    "  --max-pairs N            pairs kept at most, best first (default 500000)\n"
-    "  --exact                  brute force in bounded blocks (default: unless measured 2x slower than --ann)\n"
-    "  --ann                    neighbours from the store's index (run 'semindex build' first)\n"
-    "  --clusters               connected components of the pairs at the cluster threshold\n"
-    "  --communities            sentence-transformers' community detection (exact)\n"
-    "  --cluster-threshold S    cosine for clusters (default: --threshold, else 0.75)\n"
-    "  --min-cluster-size N     smallest cluster kept (default 2; communities 10)\n"
-    "  --clusters-output FILE   clusters as jsonl: {\"cluster\", \"size\", \"ids\"}\n"
-    "  -o, --output FILE        .tsv (default, stdout), .jsonl or .html (one self-contained report)\n"
-    "  --format F               tsv, jsonl or html, whatever the output's name (default: by\n"
-    "                           its extension; tsv on stdout)\n"
-    "  --duplicates-output FILE texts stored more than once, one group per line (jsonl); default\n"
-    "                           <output stem>.duplicates.jsonl beside --output, none on stdout\n"
-    "  --include-identical      keep pairs of identical texts and repeats of a pair of texts\n"
-    "                           (by default they are left out and the duplicates grouped)\n"
-    "  --lang TAG               the html report's language (default: ko if the texts are\n"
-    "                           mostly Hangul, else en)\n"
-    "  -q, -v                   quieter, more verbose\n"
-    CLI_OUTPUT_PATHS_HELP;
+struct mine_cmd_options {
+    char *store;
+    int exact, ann, clusters, communities;
+    double cluster_threshold;   /* NAN: --threshold if above -1, else 0.75 */
+    char *clusters_output, *duplicates_output;
+    int format;                 /* enum report_format; -1: by the output's extension */
+    struct mine_settings m;
+};
+
+static const char *const formats[] = { "tsv", "jsonl", "html", NULL }; /* enum report_format */
+
+#define O(f) offsetof(struct mine_cmd_options, f)
+static const struct opt mine_store_opts[] = {
+    OPT("store", 's', OPT_STR, O(store), "DIR", "the store", .flags = OPT_REQUIRED),
+};
+static const struct opt mine_cmd_opts[] = {
+    OPT("exact", 0, OPT_FLAG, O(exact), NULL, "brute force in bounded blocks\n"
+      "(default: unless measured 2x slower than --ann)"),
+    OPT("ann", 0, OPT_FLAG, O(ann), NULL, "neighbours from the store's index\n(run 'semindex build' first)"),
+    OPT("clusters", 0, OPT_FLAG, O(clusters), NULL, "connected components of the pairs at the\ncluster threshold"),
+    OPT("communities", 0, OPT_FLAG, O(communities), NULL, "sentence-transformers' community detection (exact)"),
+    OPT("cluster-threshold", 0, OPT_NUM, O(cluster_threshold), "S", "cosine for clusters (default:\n"
+      "--threshold if above -1, else 0.75)", .lo = -1.0, .hi = 1.0),
+    OPT("clusters-output", 0, OPT_STR, O(clusters_output), "FILE", "clusters as jsonl: {\"cluster\", \"size\", \"ids\"}"),
+    OPT("format", 0, OPT_ENUM, O(format), "F", "tsv, jsonl or html, whatever the output's name\n"
+      "(default: by its extension; tsv on stdout)", .choices = formats),
+    OPT("duplicates-output", 0, OPT_STR, O(duplicates_output), "FILE", "texts stored more than once, one group\n"
+      "per line (jsonl); default <output stem>.duplicates.jsonl\n"
+      "beside --output, none on stdout"),
+};
+static const struct opt_group mine_groups[] = {
+    OPT_GROUP(mine_store_opts, 0, NULL),
+    MINE_GROUP(O(m), NULL, NULL),
+    OPT_GROUP(mine_cmd_opts, 0, NULL),
+};
+#undef O
+static const struct opts_cmd mine_cmd = {
+    .name = "mine", .groups = mine_groups, .n_groups = sizeof mine_groups / sizeof mine_groups[0],
+    .outro = CLI_OUTPUT_PATHS_HELP + 1, /* the paragraph without its leading blank line */
+};
 
 static int write_clusters(const char *path, const struct mine_clusters *cl)
 {
@@ -72,105 +85,33 @@ static int write_clusters(const char *path, const struct mine_clusters *cl)
     return fs_atomic_commit(&rf);
 }
 
-int cmd_mine(int argc, char **argv)
+/* mine: the command once its options are parsed; the exit status. */
+static int mine(const struct mine_cmd_options *c)
 {
-    static const struct option longopts[] = {
-        { "store", required_argument, NULL, 's' },
-        { "threshold", required_argument, NULL, 'T' },
-        { "top-k", required_argument, NULL, 'k' },
-        { "max-pairs", required_argument, NULL, 'n' },
-        { "exact", no_argument, NULL, 'E' },
-        { "ann", no_argument, NULL, 'A' },
-        { "clusters", no_argument, NULL, 'c' },
-        { "communities", no_argument, NULL, 'C' },
-        { "cluster-threshold", required_argument, NULL, 'x' },
-        { "min-cluster-size", required_argument, NULL, 'z' },
-        { "clusters-output", required_argument, NULL, 'O' },
-        { "output", required_argument, NULL, 'o' },
-        { "format", required_argument, NULL, 'f' },
-        { "duplicates-output", required_argument, NULL, 'D' },
-        { "include-identical", no_argument, NULL, 'I' },
-        { "lang", required_argument, NULL, 'L' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *dir = NULL, *output = NULL, *cl_output = NULL, *dups_output = NULL, *lang = NULL;
-    int include_identical = 0, format = 0; /* 1 + enum report_format, 0 = by extension */
-    struct mine_options mo = MINE_OPTIONS_INIT;
-    int mode = 0 /* 0 auto, 1 exact, 2 ann */, clusters = 0 /* 1 components, 2 communities */, c;
-    double thr = NAN, cthr = NAN;
-    long v, min_size = -1;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":s:o:hqv", longopts, NULL)) != -1) {
-        char *end;
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'T': case 'x': {
-            double d = strtod(optarg, &end);
-            if (end == optarg || *end || !(d >= -1 && d <= 1))
-                return cli_usage_error(usage_str, "a threshold must be in [-1, 1], got '%s'", optarg);
-            if (c == 'T') thr = d;
-            else cthr = d;
-            break;
-        }
-        case 'k':
-            if (cli_parse_int(optarg, 1, 100000, &v) < 0) return cli_usage_error(usage_str, "--top-k: %s", err_msg());
-            mo.top_k = (int)v;
-            break;
-        case 'n':
-            if (cli_parse_int(optarg, 1, 1000000000, &v) < 0)
-                return cli_usage_error(usage_str, "--max-pairs: %s", err_msg());
-            mo.max_pairs = (size_t)v;
-            break;
-        case 'E': case 'A':
-            if (mode && mode != (c == 'E' ? 1 : 2)) return cli_usage_error(usage_str, "--exact and --ann exclude each other");
-            mode = c == 'E' ? 1 : 2;
-            break;
-        case 'c': case 'C':
-            if (clusters && clusters != (c == 'c' ? 1 : 2))
-                return cli_usage_error(usage_str, "--clusters and --communities exclude each other");
-            clusters = c == 'c' ? 1 : 2;
-            break;
-        case 'z':
-            if (cli_parse_int(optarg, 1, 1000000000, &min_size) < 0)
-                return cli_usage_error(usage_str, "--min-cluster-size: %s", err_msg());
-            break;
-        case 'O': cl_output = optarg; break;
-        case 'o': output = optarg; break;
-        case 'f':
-            if (!strcmp(optarg, "tsv")) format = 1 + REPORT_TSV;
-            else if (!strcmp(optarg, "jsonl")) format = 1 + REPORT_JSONL;
-            else if (!strcmp(optarg, "html")) format = 1 + REPORT_HTML;
-            else return cli_usage_error(usage_str, "unknown --format '%s' (use tsv, jsonl or html)", optarg);
-            break;
-        case 'D': dups_output = optarg; break;
-        case 'I': include_identical = 1; break;
-        case 'L':
-            if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") !=
-                strlen(optarg))
-                return cli_usage_error(usage_str, "bad --lang '%s' (a language tag such as ko or en)", optarg);
-            lang = optarg;
-            break;
-        case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_bad_option(usage_str, c, argv);
-        }
-    }
-    if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
-    if (!dir) return cli_usage_error(usage_str, "--store is required");
+    const char *dir = c->store, *output = c->m.output, *cl_output = c->clusters_output;
+    const char *dups_output = c->duplicates_output;
+    int include_identical = c->m.include_identical, format = c->format < 0 ? 0 : 1 + c->format;
+    if (c->exact && c->ann) return opts_error(&mine_cmd, "--exact and --ann exclude each other");
+    if (c->clusters && c->communities) return opts_error(&mine_cmd, "--clusters and --communities exclude each other");
+    int mode = c->exact ? 1 : c->ann ? 2 : 0; /* 0 auto, 1 exact, 2 ann */
+    int clusters = c->clusters ? 1 : c->communities ? 2 : 0; /* 1 components, 2 communities */
+    if (mine_settings_check(&c->m, "") < 0) return opts_error(&mine_cmd, "%s", err_msg());
     enum report_format fmt;
-    if (!format && report_format_of(output, &fmt) < 0) return cli_usage_error(usage_str, "%s", err_msg());
+    if (!format && report_format_of(output, &fmt) < 0) return opts_error(&mine_cmd, "%s", err_msg());
     if (dups_output && include_identical)
-        return cli_usage_error(usage_str, "--duplicates-output and --include-identical exclude each other");
+        return opts_error(&mine_cmd, "--duplicates-output and --include-identical exclude each other");
     if (dups_output && (!strcmp(dups_output, "-") || (output && !strcmp(dups_output, output))))
-        return cli_usage_error(usage_str, "--duplicates-output needs a file of its own");
-    if (cl_output && !clusters) return cli_usage_error(usage_str, "--clusters-output needs --clusters or --communities");
+        return opts_error(&mine_cmd, "--duplicates-output needs a file of its own");
+    if (cl_output && !clusters) return opts_error(&mine_cmd, "--clusters-output needs --clusters or --communities");
     /* the outputs are checked before the mining, not after it */
     if (fs_check_output(output) < 0 || fs_check_output(dups_output) < 0 || fs_check_output(cl_output) < 0)
         return cli_fail(NULL);
-    if (!isnan(thr)) mo.threshold = (float)thr;
-    if (isnan(cthr)) cthr = isnan(thr) ? 0.75 : thr;
-    if (min_size < 0) min_size = clusters == 2 ? 10 : 2;
+    struct mine_options mo = MINE_OPTIONS_INIT;
+    mine_settings_apply(&c->m, &mo);
+    double cthr = c->cluster_threshold;
+    if (isnan(cthr)) cthr = c->m.threshold > -1 ? c->m.threshold : 0.75;
+    long min_size = c->m.min_cluster ? c->m.min_cluster : clusters == 2 ? 10 : 2;
+    const char *lang = c->m.lang;
 
     int rc = EXIT_FAIL;
     struct store *s = NULL;
@@ -204,10 +145,8 @@ int cmd_mine(int argc, char **argv)
     if (search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups) < 0) { rc = cli_fail(NULL); goto out; }
     /* the store's vectors, normalized, streamed and by id (query/search.h) */
     struct search_src ss = { NULL, NULL, 0 };
-    struct build_source bs;
-    struct mine_source src = { 0 };
-    int mrc = search_source(&ss, t, &in, &bs);
-    if (mrc == 0) src = (struct mine_source){ bs.next, bs.vector, bs.ctx, bs.rewind };
+    struct build_source src;
+    int mrc = search_source(&ss, t, &in, &src);
     if (mrc == 0 && mode == 0 && clusters != 2) {
         /* auto: exact or ANN by measured throughput (query/mine.h) */
         struct mine_auto au;
@@ -227,7 +166,7 @@ int cmd_mine(int argc, char **argv)
     double t0 = now_sec();
     if (mrc == 0 && a) mrc = mine_ann_stream(a, in.dim, &src, &mo, &pairs, &np);
     else if (mrc == 0 && x) mrc = mine_exact(x, ids, n, in.dim, &mo, &pairs, &np);
-    else if (mrc == 0) mrc = mine_exact_stream(&src, n, in.dim, &mo, &pairs, &np);
+    else if (mrc == 0) mrc = mine_exact_stream(&src, in.dim, &mo, &pairs, &np);
     search_source_release(&ss);
     if (mrc < 0) { rc = cli_fail(NULL); goto out; }
     if (clusters == 1 && mine_components(pairs, np, (float)cthr, (size_t)min_size, &cl) < 0) { rc = cli_fail(NULL); goto out; }
@@ -259,5 +198,16 @@ out:
     mem_free(pairs);
     mine_clusters_release(&cl);
     mine_clusters_release(&dups);
+    return rc;
+}
+
+int cmd_mine(int argc, char **argv)
+{
+    struct mine_cmd_options o = { .cluster_threshold = NAN, .format = -1 };
+    mine_settings_init(&o.m);
+    int first, rc = opts_parse(&mine_cmd, &o, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
+    rc = mine(&o);
+    opts_release(&mine_cmd, &o);
     return rc;
 }

@@ -16,8 +16,9 @@
  *          (a header line first; text fields escaped as in report.h: \\ \t
  *          \n \r)
  *   jsonl  {"query": i, "rank": r, "score": s, "id": chunk, "doc": doc, "text":
- *          "...", "shard", "entry", "record", "ext_id", "start", "end",
- *          "newer_than_index": n}   (n: search.h struct search_staleness .newer)
+ *          "...", "shard", "entry", "record", "offset", "ext_id", "start",
+ *          "end", "newer_than_index": n}   (n: search.h struct
+ *          search_staleness .newer)
  */
 #include <math.h>
 #include <stddef.h>
@@ -28,7 +29,6 @@
 #include "cli.h"
 #include "err.h"
 #include "index/ann/ann.h"
-#include "index/store/store.h"
 #include "ingest/encoder/encoder.h"
 #include "log.h"
 #include "mem.h"
@@ -81,6 +81,46 @@ static const struct opts_cmd query_cmd = {
              "'semindex show' prints more about a hit.\n",
 };
 
+struct query_out {
+    int jsonl;
+    long long newer;    /* chunks newer than the index ("newer_than_index") */
+    struct buf line;
+    int started;        /* the tsv header is out */
+};
+
+/* start: the tsv header, once, when the first hit or the end of a search
+ * that failed nowhere comes */
+static void start(struct query_out *o)
+{
+    if (!o->jsonl && !o->started)
+        printf("query\trank\tscore\tid\tdoc\ttext\tshard\tentry\trecord\text_id\tstart\tend\n");
+    o->started = 1;
+}
+
+static int print_hit(void *ctx, const struct search_hit *h)
+{
+    struct query_out *o = ctx;
+    const struct report_src *s = h->src;
+    start(o);
+    if (o->jsonl) {
+        buf_reset(&o->line);
+        buf_printf(&o->line, "{\"query\": %zu, \"rank\": %d, \"score\": %.6f, \"id\": %lld, \"doc\": %llu, \"text\": ",
+                   h->query, h->rank, h->score, (long long)h->id, (unsigned long long)s->doc);
+        jsonl_str(&o->line, s->text.data ? s->text.data : "", s->text.len);
+        report_json_prov(&o->line, s, "", 0);
+        buf_printf(&o->line, ", \"newer_than_index\": %lld}\n", o->newer);
+        fwrite(o->line.data, 1, o->line.len, stdout);
+    } else {
+        printf("%zu\t%d\t%.6f\t%lld\t%llu\t", h->query, h->rank, h->score, (long long)h->id,
+               (unsigned long long)s->doc);
+        report_tsv_field(stdout, s->text.data ? s->text.data : "", s->text.len);
+        putchar('\t');
+        report_tsv_prov(stdout, s, 0);
+        putchar('\n');
+    }
+    return 0;
+}
+
 /* check_sources: at most one of --text, --input and --id, and --id a chunk
  * id (into *qid); OPTS_CONTINUE, or the status of the usage error printed. */
 static int check_sources(const struct query_options *o, uint64_t *qid)
@@ -99,10 +139,8 @@ int cmd_query(int argc, char **argv)
     struct query_options o = { .in = CLI_INPUT_INIT, .top_k = 10, .threshold = -INFINITY, .precision = -1 };
     int first, rc = opts_parse(&query_cmd, &o, argc, argv, &first);
     if (rc != OPTS_CONTINUE) return rc;
-    const char *dir = o.store, *text = o.text, *idstr = o.id, *model = o.model;
-    long k = o.top_k, threads = o.threads;
-    double threshold = o.threshold;
-    int jsonl = o.format == QUERY_JSONL, mmap = o.mmap, prec = o.precision;
+    const char *dir = o.store, *text = o.text, *idstr = o.id;
+    int prec = o.precision;
     uint64_t qid = 0;
     if ((rc = check_sources(&o, &qid)) != OPTS_CONTINUE) {
         opts_release(&query_cmd, &o);
@@ -110,41 +148,37 @@ int cmd_query(int argc, char **argv)
     }
     if (prec >= 0) cli_precision_warn(prec);
 
-    rc = EXIT_FAIL;
-    struct store *s = NULL;
-    struct store_txn *t = NULL;
-    struct ann *a = NULL;
-    struct enc *e = NULL;
+    struct search_options so = SEARCH_OPTIONS_INIT;
+    so.flags = o.mmap ? ANN_READ_MMAP : 0;
+    so.model = o.model;
+    so.n_threads = (int)o.threads;
+    so.precision = prec;
+    struct search_request rq = SEARCH_REQUEST_INIT;
+    rq.k = (int)o.top_k;
+    rq.threshold = o.threshold;
+    rq.by_id = idstr != NULL;
+    rq.id = qid;
+    struct search *se = NULL;
     struct cli_texts q = { 0 };
-    float *qv = NULL, *sc = NULL;
-    int64_t *lab = NULL;
-    struct report_src hit = REPORT_SRC_INIT;
-    struct store_info in;
-    size_t nq = 0;
-    struct search_staleness stale;
-    if (store_open(dir, STORE_RDONLY, &s) < 0 || store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0 ||
-        search_open_index_stale(dir, t, &in, mmap ? ANN_READ_MMAP : 0, &a, &stale) < 0) {
+    struct query_out qo = { o.format == QUERY_JSONL, 0, BUF_INIT, 0 };
+    rc = EXIT_FAIL;
+    if (search_open(dir, &so, &se) < 0) {
         rc = cli_fail(NULL);
         goto out;
     }
-    if (stale.newer || stale.gone)
+    const struct search_staleness *stale = search_stale(se);
+    qo.newer = stale->newer;
+    if (stale->newer || stale->gone)
         fprintf(stderr, "note: the index of '%s' was built at store generation %llu, the store is at %llu: %lld "
                 "chunks are newer than the index and not searched, %lld indexed chunks are gone (run 'semindex "
-                "build --store %s')\n", dir, (unsigned long long)stale.index_generation,
-                (unsigned long long)stale.store_generation, (long long)stale.newer, (long long)stale.gone, dir);
-    /* room to skip the query chunk itself and the hits of deleted chunks */
-    int kk = (int)k + (idstr ? 1 : 0) + (int)(stale.gone < 1000 ? stale.gone : 1000);
-    if (idstr) {
-        nq = 1;
-        qv = mem_alloc_array((size_t)in.dim, sizeof *qv);
-        if (!qv) { err_set(ERR_NOMEM, "out of memory"); rc = cli_fail(NULL); goto out; }
-        if (store_get_vector(t, qid, qv) < 0) { rc = cli_fail(NULL); goto out; }
-    } else {
+                "build --store %s')\n", dir, (unsigned long long)stale->index_generation,
+                (unsigned long long)stale->store_generation, (long long)stale->newer, (long long)stale->gone, dir);
+    if (!idstr) {
         if (text) {
             q.text = mem_calloc(1, sizeof *q.text);
             q.len = mem_calloc(1, sizeof *q.len);
             if (!q.text || !q.len || !(q.text[0] = mem_strdup(text))) {
-                err_set(ERR_NOMEM, "out of memory");
+                err_nomem();
                 rc = cli_fail(NULL);
                 goto out;
             }
@@ -154,75 +188,24 @@ int cmd_query(int argc, char **argv)
             rc = cli_fail(NULL);
             goto out;
         }
-        nq = q.n;
         if (prec < 0) {
             int sp = ENC_F32;
-            if (enc_precision_parse(in.precision, &sp) == 0) cli_precision_warn(sp);
+            if (enc_precision_parse(search_info(se)->precision, &sp) == 0) cli_precision_warn(sp);
         }
-        if (search_open_encoder(&in, model, (int)threads, prec, &e) < 0) { rc = cli_fail(NULL); goto out; }
-        qv = mem_alloc_array(nq ? nq : 1, (size_t)in.dim * sizeof *qv);
-        if (!qv) { err_set(ERR_NOMEM, "out of memory for %zu queries", nq); rc = cli_fail(NULL); goto out; }
-        if (nq && enc_encode(e, (const char *const *)q.text, q.len, nq, qv, NULL) < 0) {
-            rc = cli_fail("cannot encode the queries");
-            goto out;
-        }
+        rq.text = (const char *const *)q.text;
+        rq.len = q.len;
+        rq.n = q.n;
     }
-    ann_normalize(qv, (int64_t)nq, in.dim);
-    /* every hit's score is mine_score with the stored vector (the same on
-     * every index type); compressed codes (SQ8, PQ): 4 kk candidates */
-    int kc = ann_compressed(a) ? 4 * kk : kk;
-    sc = mem_alloc_array(nq ? nq : 1, (size_t)kc * sizeof *sc);
-    lab = mem_alloc_array(nq ? nq : 1, (size_t)kc * sizeof *lab);
-    if (!sc || !lab) { err_set(ERR_NOMEM, "out of memory for results"); rc = cli_fail(NULL); goto out; }
-    if (nq && ann_search(a, qv, (int64_t)nq, kc, sc, lab) < 0) { rc = cli_fail(NULL); goto out; }
-    if (nq && search_rescore(t, in.dim, qv, nq, kc, kk, sc, lab) < 0) { rc = cli_fail(NULL); goto out; }
-    if (!jsonl) printf("query\trank\tscore\tid\tdoc\ttext\tshard\tentry\trecord\text_id\tstart\tend\n");
-    struct buf line = BUF_INIT;
-    for (size_t i = 0; i < nq; i++) {
-        int rank = 0;
-        for (int r = 0; r < kk && rank < k; r++) {
-            int64_t id = lab[i * kk + r];
-            if (id < 0 || sc[i * kk + r] < threshold) continue;
-            if (idstr && (uint64_t)id == qid) continue;
-            report_src_reset(&hit);
-            int grc = search_src(t, id, &hit);
-            if (grc == ERR_NOTFOUND && stale.gone) continue; /* deleted since the build */
-            if (grc < 0) {
-                buf_release(&line);
-                rc = cli_fail("index and store disagree");
-                goto out;
-            }
-            rank++;
-            if (jsonl) {
-                buf_reset(&line);
-                buf_printf(&line, "{\"query\": %zu, \"rank\": %d, \"score\": %.6f, \"id\": %lld, \"doc\": %llu, \"text\": ",
-                           i, rank, sc[i * kk + r], (long long)id, (unsigned long long)hit.doc);
-                jsonl_str(&line, hit.text.data ? hit.text.data : "", hit.text.len);
-                report_json_prov(&line, &hit, "", 0);
-                buf_printf(&line, ", \"newer_than_index\": %lld}\n", (long long)stale.newer);
-                fwrite(line.data, 1, line.len, stdout);
-            } else {
-                printf("%zu\t%d\t%.6f\t%lld\t%llu\t", i, rank, sc[i * kk + r], (long long)id,
-                       (unsigned long long)hit.doc);
-                report_tsv_field(stdout, hit.text.data ? hit.text.data : "", hit.text.len);
-                putchar('\t');
-                report_tsv_prov(stdout, &hit);
-                putchar('\n');
-            }
-        }
+    if (search_query(se, &rq, print_hit, &qo) < 0) {
+        rc = cli_fail(NULL);
+        goto out;
     }
-    buf_release(&line);
+    start(&qo);
     rc = EXIT_OK;
 out:
-    store_read_end(t);
-    store_close(s);
-    ann_free(a);
-    enc_free(e);
+    search_close(se);
     if (q.text) cli_texts_release(&q);
-    mem_free(qv);
-    mem_free(sc);
-    mem_free(lab);
-    report_src_release(&hit);
+    buf_release(&qo.line);
     opts_release(&query_cmd, &o);
     return rc;
 }

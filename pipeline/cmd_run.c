@@ -37,7 +37,12 @@
 #include "query/search.h"
 #include "run_opts.h"
 
-struct run {
+/* the stages of a run, in order; t_stage and the report use these */
+enum run_stage { ST_DISCOVER, ST_INGEST, ST_INDEX, ST_MINE, ST_REPORT, N_STAGES };
+
+/* run_state: one `semindex run`: its options, the store, and what each stage
+ * found, for the report */
+struct run_state {
     struct run_options o;
     struct store *s;
     struct shard_list shards;
@@ -50,7 +55,7 @@ struct run {
     const char *mine_mode;
     int mine_done;
     struct store_info before, after;
-    double t_stage[5];
+    double t_stage[N_STAGES];
     const char *failed_stage;
     char *error;
     char started[32];
@@ -66,7 +71,7 @@ struct run {
 
 static void on_reject(void *ctx, const char *shard, const char *entry, uint64_t record, const char *reason)
 {
-    struct run *r = ctx;
+    struct run_state *r = ctx;
     pthread_mutex_lock(&r->rej_mu);
     if (r->n_rej >= RUN_REJECTED_MAX) {
         r->rej_unlisted++;
@@ -83,10 +88,9 @@ static void on_reject(void *ctx, const char *shard, const char *entry, uint64_t 
     pthread_mutex_unlock(&r->rej_mu);
 }
 
-enum { ST_DISCOVER, ST_INGEST, ST_INDEX, ST_MINE, ST_REPORT };
 static const char *const stage_names[] = { "discover", "ingest", "index", "mine", "report" };
 
-static int fail(struct run *r, int stage)
+static int fail(struct run_state *r, int stage)
 {
     r->failed_stage = stage_names[stage];
     r->error = mem_strdup(err_msg());
@@ -96,7 +100,7 @@ static int fail(struct run *r, int stage)
 
 /* ---- stages ------------------------------------------------------------ */
 
-static int stage_ingest(struct run *r)
+static int stage_ingest(struct run_state *r)
 {
     struct run_options *o = &r->o;
     const char *model = o->model ? o->model : r->before.model[0] ? r->before.model : ENC_BUILTIN_NGRAM;
@@ -111,27 +115,11 @@ static int stage_ingest(struct run *r)
     struct enc *e = NULL;
     if (enc_create(model, &eo, &e) < 0) return fail(r, ST_INGEST);
     struct ingest_options io = INGEST_OPTIONS_INIT;
-    if (o->text_field) io.src.text_field = o->text_field;
-    if (o->id_field) io.src.id_field = o->id_field;
-    if (o->column) io.src.column = o->column;
-    io.src.strict = o->strict;
+    ingest_settings_apply(&o->ingest, &io);
     io.src.on_reject = on_reject;
     io.src.reject_ctx = r;
-    io.src.follow_symlinks = o->follow_symlinks;
-    io.reembed = o->reembed;
-    io.src.max_entry = o->max_entry;
-    io.src.max_shard = o->max_shard;
-    io.src.max_record = (size_t)o->max_record;
-    io.batch_tokens = (size_t)o->batch_tokens;
-    io.dtype = o->f16 ? STORE_F16 : STORE_F32;
     io.progress = 1;
-    io.root = r->root[0] ? r->root : o->root;
-    io.seg.window = (int)o->window;
-    io.seg.overlap = (int)o->overlap;
-    if (o->segment && seg_parse_mode(o->segment, &io.seg.mode) < 0) {
-        enc_free(e);
-        return fail(r, ST_INGEST);
-    }
+    if (r->root[0]) io.root = r->root;
     int rc = ingest_run(r->s, e, (const char *const *)r->shards.path, r->shards.n, &io, &r->ing);
     enc_free(e);
     return rc < 0 ? fail(r, ST_INGEST) : 0;
@@ -139,16 +127,13 @@ static int stage_ingest(struct run *r)
 
 /* The index and mining both stream the store's vectors (query/search.h
  * search_source): memory is the index and a batch, not the corpus. */
-static int stage_index(struct run *r)
+static int stage_index(struct run_state *r)
 {
     struct run_options *o = &r->o;
     struct buf path = BUF_INIT;
     search_index_path(&path, o->store);
     struct build_options bo = BUILD_OPTIONS_INIT;
-    bo.factory = o->index_type && strcmp(o->index_type, "auto") ? o->index_type : NULL;
-    bo.memory_budget = o->memory_budget;
-    bo.recall_target = o->recall;
-    bo.growth_factor = o->grow_factor;
+    build_settings_apply(&o->index, &bo);
     struct build_meta meta = { r->after.fingerprint, r->after.generation };
     struct store_txn *t = NULL;
     struct search_src ss = { NULL, NULL, 0 };
@@ -166,12 +151,12 @@ static int stage_index(struct run *r)
     return 0;
 }
 
-static int stage_mine(struct run *r)
+static int stage_mine(struct run_state *r)
 {
     struct run_options *o = &r->o;
     size_t n = (size_t)r->after.n_vectors;
     struct buf def = BUF_INIT;
-    const char *out = o->mine_output;
+    const char *out = o->mine.output;
     if (!out) { /* <store>/reports/ does not exist yet on a first run */
         buf_printf(&def, "%s/reports", o->store);
         if (fs_mkdir_p(def.data) < 0) {
@@ -182,39 +167,33 @@ static int stage_mine(struct run *r)
         out = def.data;
     }
     struct mine_options mo = MINE_OPTIONS_INIT;
-    mo.top_k = (int)o->mine_top_k;
-    mo.max_pairs = (size_t)o->mine_max_pairs;
-    mo.threshold = (float)o->mine_threshold;
+    mine_settings_apply(&o->mine, &mo);
     struct ann *a = NULL;
     if (search_open_index(o->store, &r->after, 0, &a) < 0) log_info("mine: %s; mining exactly", err_msg());
     struct mine_pair *p = NULL;
     size_t np = 0;
     struct mine_clusters cl = { 0 }, dups = { 0 };
-    struct search_report ro = { out, NULL, o->mine_include_identical, mo.max_pairs, 0 };
+    struct search_report ro = { out, NULL, o->mine.include_identical, mo.max_pairs, 0 };
     struct store_txn *t = NULL;
     double t0 = now_sec();
     struct search_src ss = { NULL, NULL, 0 };
-    struct build_source bs;
-    struct mine_source src = { 0 };
+    struct build_source src;
     struct mine_auto au;
     int rc = store_read_begin(r->s, &t);
-    if (rc == 0) rc = search_source(&ss, t, &r->after, &bs);
-    if (rc == 0) {
-        src = (struct mine_source){ bs.next, bs.vector, bs.ctx, bs.rewind };
-        rc = search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups);
-    }
+    if (rc == 0) rc = search_source(&ss, t, &r->after, &src);
+    if (rc == 0) rc = search_report_prepare(t, &ro, mo.top_k, &mo.max_pairs, &dups);
     /* exact or ANN by measured throughput (query/mine.h) */
     if (rc == 0) rc = mine_auto_choose(a, &src, n, r->after.dim, &mo, &au);
     if (rc == 0 && a) log_info("mine: estimated exact %.0fs, ann %.0fs", au.exact_seconds, au.ann_seconds);
     if (rc == 0 && !au.use_ann) { ann_free(a); a = NULL; }
     r->mine_mode = a ? "ann" : "exact";
     if (rc == 0) rc = a ? mine_ann_stream(a, r->after.dim, &src, &mo, &p, &np)
-                        : mine_exact_stream(&src, n, r->after.dim, &mo, &p, &np);
-    if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine_min_cluster, &cl);
+                        : mine_exact_stream(&src, r->after.dim, &mo, &p, &np);
+    if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine.min_cluster, &cl);
     if (rc == 0) {
         struct report_summary sm = { .title = o->store, .model = r->after.model, .mode = r->mine_mode,
                                      .n_vectors = n, .top_k = mo.top_k, .max_pairs = ro.max_pairs,
-                                     .threshold = mo.threshold, .seconds = now_sec() - t0, .lang = o->mine_lang };
+                                     .threshold = mo.threshold, .seconds = now_sec() - t0, .lang = o->mine.lang };
         rc = search_write_pairs(t, &ro, &sm, p, &np, &cl, &dups);
         r->mine_identical = sm.identical_dropped;
         r->mine_repeated = sm.repeated_dropped;
@@ -226,7 +205,7 @@ static int stage_mine(struct run *r)
         r->mine_pairs = np;
         r->mine_clusters = cl.n;
         r->mine_done = 1;
-        log_info("mine: %zu pairs >= %.2f, %zu clusters (%s) -> %s", np, o->mine_threshold, cl.n,
+        log_info("mine: %zu pairs >= %.2f, %zu clusters (%s) -> %s", np, o->mine.threshold, cl.n,
                  r->mine_mode, out);
     }
     ann_free(a);
@@ -247,7 +226,7 @@ static void utc_now(char *out, size_t n, const char *fmt)
     strftime(out, n, fmt, &tm);
 }
 
-static int exit_code(const struct run *r)
+static int exit_code(const struct run_state *r)
 {
     if (r->failed_stage) return EXIT_FAIL;
     /* a glob that matched nothing or a missing path is a rejected input:
@@ -265,7 +244,7 @@ static int set(json_t *obj, const char *key, json_t *v)
 
 #define MS(x) json_real(round((x) * 1000) / 1000)
 
-static int report_json(struct run *r, struct buf *b, int code)
+static int report_json(struct run_state *r, struct buf *b, int code)
 {
     char finished[32];
     utc_now(finished, sizeof finished, "%Y-%m-%dT%H:%M:%SZ");
@@ -322,12 +301,12 @@ static int report_json(struct run *r, struct buf *b, int code)
     if (rc == 0) rc = json_dump_buf(j, JSON_DUMP_FLAGS | JSON_INDENT(2), b);
     if (rc == 0 && buf_putc(b, '\n') < 0) rc = -1;
     json_decref(j);
-    return rc < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+    return rc < 0 ? err_nomem() : 0;
 }
 
 /* summary: the human summary on stderr (docs/run.md); -q drops it (a
  * failure was already logged as an error) */
-static void summary(const struct run *r, int code)
+static void summary(const struct run_state *r, int code)
 {
     if (log_level < LOG_INFO) return;
     FILE *f = stderr;
@@ -349,14 +328,14 @@ static void summary(const struct run *r, int code)
     if (r->mine_done) fprintf(f, "  mine       %zu pairs, %zu clusters (%s)\n", r->mine_pairs, r->mine_clusters, r->mine_mode);
     fprintf(f, "  store      %llu docs, %llu chunks, generation %llu\n", (unsigned long long)r->after.n_docs,
            (unsigned long long)r->after.n_chunks, (unsigned long long)r->after.generation);
-    fprintf(f, "  time       discover %.1fs, ingest %.1fs, index %.1fs, mine %.1fs, total %.1fs\n", r->t_stage[0],
-           r->t_stage[1], r->t_stage[2], r->t_stage[3], now_sec() - r->t0);
+    fprintf(f, "  time       discover %.1fs, ingest %.1fs, index %.1fs, mine %.1fs, total %.1fs\n", r->t_stage[ST_DISCOVER],
+           r->t_stage[ST_INGEST], r->t_stage[ST_INDEX], r->t_stage[ST_MINE], now_sec() - r->t0);
     fflush(f);
 }
 
 /* write_report: the JSON to o->report or reports/run-<time>.json, and a copy
  * as reports/last-run.json. A failure to write it is logged, not fatal. */
-static int write_report(struct run *r, int code)
+static int write_report(struct run_state *r, int code)
 {
     struct buf json = BUF_INIT, dir = BUF_INIT, path = BUF_INIT, last = BUF_INIT;
     int rc = report_json(r, &json, code);
@@ -380,37 +359,18 @@ static int write_report(struct run *r, int code)
 
 /* select_part: --part: keep only this task's part of the discovered shards
  * (every task discovers the same list, so all compute the same split). */
-static int select_part(struct run *r)
+static int select_part(struct run_state *r)
 {
     struct part_spec p;
-    FORWARD_ERR(part_parse(r->o.part, &p));
-    if (r->o.root) snprintf(r->root, sizeof r->root, "%s", r->o.root);
-    else if (r->shards.n) FORWARD_ERR(part_common_root((const char *const *)r->shards.path, r->shards.n, r->root, sizeof r->root));
-    size_t *idx = NULL, k = 0;
-    FORWARD_ERR(part_select((const char *const *)r->shards.path, r->shards.n, r->root, &p, &idx, &k));
-    char **keep = calloc(k ? k : 1, sizeof *keep);
-    if (!keep) {
-        mem_free(idx);
-        return err_set(ERR_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < k; i++) {
-        keep[i] = r->shards.path[idx[i]];
-        r->shards.path[idx[i]] = NULL;
-    }
-    for (size_t i = 0; i < r->shards.n; i++) free(r->shards.path[i]);
-    free(r->shards.path);
-    r->shards.path = keep;
-    r->shards.n = r->shards.cap = k;
-    mem_free(idx);
-    log_info("part %d of %d: %zu shards (root '%s')", p.index, p.count, k, r->root);
-    return 0;
+    FORWARD_ERR(part_parse(r->o.ingest.part, &p));
+    return part_filter(&r->shards, &p, r->o.ingest.root, r->root, sizeof r->root);
 }
 
 /* ---- the command ------------------------------------------------------- */
 
 int cmd_run(int argc, char **argv)
 {
-    struct run r;
+    struct run_state r;
     memset(&r, 0, sizeof r);
     run_options_init(&r.o);
     int prc = run_options_parse(&r.o, argc, argv);
@@ -442,13 +402,13 @@ int cmd_run(int argc, char **argv)
     }
 
     double t = now_sec();
-    if (discover_shards_ex((const char *const *)o->shards.v, o->shards.n, o->follow_symlinks, &r.shards, &r.disc) < 0) {
+    if (discover_shards((const char *const *)o->shards.v, o->shards.n, o->ingest.follow_symlinks, &r.shards, &r.disc) < 0) {
         fail(&r, ST_DISCOVER);
         goto report;
     }
     r.t_stage[ST_DISCOVER] = now_sec() - t;
     log_info("discover: %zu shards from %zu patterns", r.shards.n, o->shards.n);
-    if (o->part && select_part(&r) < 0) {
+    if (o->ingest.part && select_part(&r) < 0) {
         fail(&r, ST_DISCOVER);
         goto report;
     }

@@ -74,7 +74,7 @@ static void put_field(const char *name, const struct buf *b)
 
 static int json_line(json_t *o)
 {
-    if (!o) return err_set(ERR_NOMEM, "out of memory");
+    if (!o) return err_nomem();
     int rc = json_dumpf(o, stdout, JSON_PRESERVE_ORDER) < 0 ? err_set(ERR_IO, "cannot write the output") : 0;
     putchar('\n');
     json_decref(o);
@@ -137,7 +137,7 @@ static int show_doc(struct store_txn *t, uint64_t id, int json)
     if (json) {
         o = json_object();
         chunks = json_array();
-        if (!o || !chunks) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
+        if (!o || !chunks) { rc = err_nomem(); goto out; }
         json_object_set_new(o, "doc", json_integer((json_int_t)id));
         json_object_set_new(o, "shard", report_json_text(d.shard.data, d.shard.len));
         json_object_set_new(o, "entry", report_json_text(d.entry.data, d.entry.len));
@@ -171,7 +171,7 @@ static int show_doc(struct store_txn *t, uint64_t id, int json)
         if ((rc = store_get_chunk(t, c.id, &c, &text)) < 0) break;
         if (json) {
             json_t *cj = chunk_json(&c, &text, NULL, 0);
-            if (!cj || json_array_append_new(chunks, cj) < 0) { rc = err_set(ERR_NOMEM, "out of memory"); break; }
+            if (!cj || json_array_append_new(chunks, cj) < 0) { rc = err_nomem(); break; }
         } else {
             printf("chunk %llu %llu %llu ", (unsigned long long)c.id, (unsigned long long)c.start,
                    (unsigned long long)c.end);

@@ -17,8 +17,8 @@
  * Exit: 0 written (and submitted); 1 failure (sbatch failed, unwritable
  * directory); 2 usage.
  */
-#include <getopt.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,23 +31,36 @@
 #include "err.h"
 #include "fsutil.h"
 #include "log.h"
+#include "opts.h"
 #include "run_opts.h"
 
-static const char usage_str[] =
-    "usage: semindex slurm --config FILE [options]\n"
-    "\n"
-    "  --config FILE       the run's settings (semindex run --help); its store gets the result\n"
-    "  --tasks N           array tasks, each ingesting 1/N of the shards (default 4)\n"
-    "  --cpus-per-task C   CPUs (and encoder threads) per task (default 1)\n"
-    "  --dir DIR           job directory on the shared filesystem: scripts, part stores,\n"
-    "                      logs (default <store>.slurm)\n"
-    "  --sbatch-args ARGS  extra sbatch options written into both scripts (e.g.\n"
-    "                      \"--partition=cpu --time=4:00:00\")\n"
-    "  --submit            submit the array job and the merge job (sbatch)\n"
-    "  -q, -v              quieter, more verbose\n"
-    "\n"
-    "A task that failed or was cancelled is run again with `sbatch --array=I DIR/ingest.sbatch`;\n"
-    "then `sbatch DIR/merge.sbatch` (merging again adds only what is new). See docs/operations.md.\n";
+struct slurm_options {
+    char *config, *dir, *sbatch_args;
+    long tasks, cpus;
+    int submit;
+};
+
+#define O(f) offsetof(struct slurm_options, f)
+static const struct opt slurm_opts[] = {
+    OPT("config", 0, OPT_STR, O(config), "FILE", "the run's settings (semindex run --help); its store\n"
+      "gets the result", .flags = OPT_REQUIRED),
+    OPT("tasks", 0, OPT_INT, O(tasks), "N", "array tasks, each ingesting 1/N of the shards",
+        .lo = 1, .hi = 65536, .def = "4"),
+    OPT("cpus-per-task", 0, OPT_INT, O(cpus), "C", "CPUs (and encoder threads) per task",
+        .lo = 1, .hi = 4096, .def = "1"),
+    OPT("dir", 0, OPT_STR, O(dir), "DIR", "job directory on the shared filesystem: scripts, part\n"
+      "stores, logs (default <store>.slurm)"),
+    OPT("sbatch-args", 0, OPT_STR, O(sbatch_args), "ARGS", "extra sbatch options written into both scripts\n"
+      "(e.g. \"--partition=cpu --time=4:00:00\")"),
+    OPT("submit", 0, OPT_FLAG, O(submit), NULL, "submit the array job and the merge job (sbatch)"),
+};
+#undef O
+static const struct opt_group slurm_groups[] = { OPT_GROUP(slurm_opts, 0, NULL) };
+static const struct opts_cmd slurm_cmd = {
+    .name = "slurm", .groups = slurm_groups, .n_groups = 1, .synopsis = "--config FILE [options]",
+    .outro = "A task that failed or was cancelled is run again with `sbatch --array=I DIR/ingest.sbatch`;\n"
+             "then `sbatch DIR/merge.sbatch` (merging again adds only what is new). See docs/operations.md.\n",
+};
 
 /* abs_of: path made absolute against the current directory (it may not exist yet). */
 static int abs_of(const char *path, struct buf *out)
@@ -101,38 +114,11 @@ static int sbatch(const char *args, char *id, size_t cap)
     return rc;
 }
 
-int cmd_slurm(int argc, char **argv)
+/* slurm: write (and submit) the job of c; the exit status. */
+static int slurm(const struct slurm_options *c)
 {
-    static const struct option longopts[] = {
-        { "config", required_argument, NULL, 'c' }, { "tasks", required_argument, NULL, 'n' },
-        { "cpus-per-task", required_argument, NULL, 'C' }, { "dir", required_argument, NULL, 'd' },
-        { "sbatch-args", required_argument, NULL, 'a' }, { "submit", no_argument, NULL, 'S' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-    };
-    const char *config = NULL, *dir = NULL, *extra = NULL;
-    long tasks = 4, cpus = 1;
-    int submit = 0, c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'n':
-            if (cli_parse_int(optarg, 1, 65536, &tasks) < 0) return cli_usage_error(usage_str, "--tasks: %s", err_msg());
-            break;
-        case 'C':
-            if (cli_parse_int(optarg, 1, 4096, &cpus) < 0)
-                return cli_usage_error(usage_str, "--cpus-per-task: %s", err_msg());
-            break;
-        case 'd': dir = optarg; break;
-        case 'a': extra = optarg; break;
-        case 'S': submit = 1; break;
-        case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_bad_option(usage_str, c, argv);
-        }
-    }
-    if (!config) return cli_usage_error(usage_str, "--config is required");
-    if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
+    const char *config = c->config, *dir = c->dir, *extra = c->sbatch_args;
+    long tasks = c->tasks, cpus = c->cpus;
     /* the config must parse and name a store: the tasks would fail later otherwise */
     struct run_options o;
     run_options_init(&o);
@@ -216,7 +202,7 @@ int cmd_slurm(int argc, char **argv)
     if (write_script(jd.data, "submit.sh", &s) < 0) goto fail;
     log_info("slurm: wrote %s/{ingest.sbatch,merge.sbatch,submit.sh} (%ld tasks x %ld CPUs)", jd.data, tasks, cpus);
 
-    if (submit) {
+    if (c->submit) {
         char j[64], m[64];
         buf_reset(&p);
         buf_printf(&p, "%s/ingest.sbatch", jd.data);
@@ -245,4 +231,14 @@ out:
     buf_release(&p);
     run_options_release(&o);
     return ex;
+}
+
+int cmd_slurm(int argc, char **argv)
+{
+    struct slurm_options o = { .tasks = 4, .cpus = 1 };
+    int first, rc = opts_parse(&slurm_cmd, &o, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
+    rc = slurm(&o);
+    opts_release(&slurm_cmd, &o);
+    return rc;
 }

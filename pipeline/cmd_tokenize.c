@@ -85,7 +85,7 @@ int cmd_tokenize(int argc, char **argv)
     }
     enc = mem_calloc(BATCH, sizeof *enc);
     if (!enc) {
-        err_set(ERR_NOMEM, "out of memory");
+        err_nomem();
         cli_fail(NULL);
         goto out;
     }

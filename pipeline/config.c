@@ -21,13 +21,7 @@ static char *trim(char *s, char *end)
 
 static int push(struct config *c, const char *section, const char *key, const char *value, int line)
 {
-    if (c->n == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 16;
-        struct config_entry *ne = mem_realloc(c->e, cap * sizeof *ne);
-        if (!ne) return err_set(ERR_NOMEM, "out of memory");
-        c->e = ne;
-        c->cap = cap;
-    }
+    FORWARD_ERR(MEM_GROW(c->e, c->n + 1, c->cap));
     struct buf k = BUF_INIT;
     if (*section) FORWARD_ERR(buf_printf(&k, "%s-%s", section, key));
     else FORWARD_ERR(buf_puts(&k, key));
@@ -40,7 +34,7 @@ static int push(struct config *c, const char *section, const char *key, const ch
     if (!e->key || !e->value) {
         mem_free(e->key);
         mem_free(e->value);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     c->n++;
     return 0;

@@ -48,6 +48,8 @@ static void print_name(FILE *f, const char *name)
     for (const char *p = name; *p; p++) fputc(*p == '_' ? '-' : *p, f);
 }
 
+enum { SUMMARY_COLUMN = 13 }; /* command names are padded to this width */
+
 static void list_commands(FILE *f)
 {
     fprintf(f, "\ncommands:\n");
@@ -55,7 +57,7 @@ static void list_commands(FILE *f)
         int w = (int)strlen(commands[i].name);
         fputs("  ", f);
         print_name(f, commands[i].name);
-        fprintf(f, "%*s%s\n", 13 - w, "", commands[i].summary);
+        fprintf(f, "%*s%s\n", SUMMARY_COLUMN - w, "", commands[i].summary);
     }
     fprintf(f, "\n'semindex help <command>' or 'semindex <command> --help' shows a command's options.\n"
                "Exit status: 0 success, 1 failure, 2 usage error, 3 finished with rejected inputs.\n");

@@ -57,7 +57,7 @@ int opt_set(void *o, const struct opt *op, const char *value, int *replace_list)
     switch (op->type) {
     case OPT_STR: {
         char *s = mem_strdup(value);
-        if (!s) return err_set(ERR_NOMEM, "out of memory");
+        if (!s) return err_nomem();
         mem_free(*(char **)p);
         *(char **)p = s;
         return 0;
@@ -71,11 +71,11 @@ int opt_set(void *o, const struct opt *op, const char *value, int *replace_list)
         if (l->n == l->cap) {
             size_t cap = l->cap ? 2 * l->cap : 8;
             char **v = mem_realloc(l->v, cap * sizeof *v);
-            if (!v) return err_set(ERR_NOMEM, "out of memory");
+            if (!v) return err_nomem();
             l->v = v;
             l->cap = cap;
         }
-        if (!(l->v[l->n] = mem_strdup(value))) return err_set(ERR_NOMEM, "out of memory");
+        if (!(l->v[l->n] = mem_strdup(value))) return err_nomem();
         l->n++;
         return 0;
     }
@@ -94,10 +94,14 @@ int opt_set(void *o, const struct opt *op, const char *value, int *replace_list)
         *(double *)p = v;
         return 0;
     }
-    case OPT_SIZE:
-        if (cli_parse_size(value, p) < 0)
+    case OPT_SIZE: {
+        uint64_t v;
+        if (cli_parse_size(value, &v) < 0)
             return err_set(ERR_INVALID, "'%s' is not a size (e.g. 512M, 4G)", value);
+        if ((double)v < op->lo) return err_set(ERR_INVALID, "'%s' is too small (at least %.0f)", value, op->lo);
+        *(uint64_t *)p = v;
         return 0;
+    }
     case OPT_BOOL:
         return parse_bool(value, p);
     case OPT_FLAG:
@@ -128,11 +132,32 @@ void opts_release(const struct opts_cmd *cmd, void *base)
         opt_release((char *)base + cmd->groups[g].base_off, cmd->groups[g].t, cmd->groups[g].n);
 }
 
+/* base_name: the entry's name in g before the prefix: its key under a prefix. */
+static const char *base_name(const struct opt_group *g, const struct opt *op)
+{
+    return g->prefix && op->key ? op->key : op->name;
+}
+
 /* full_name: the entry's prefixed name into out. */
 static const char *full_name(const struct opt_group *g, const struct opt *op, char *out, size_t size)
 {
-    snprintf(out, size, "%s%s", g->prefix ? g->prefix : "", op->name);
+    snprintf(out, size, "%s%s", g->prefix ? g->prefix : "", base_name(g, op));
     return out;
+}
+
+/* short_of: the entry's short flag in g: none under a prefix (a group is a
+ * section of a larger command there, whose letters are its own). */
+static int short_of(const struct opt_group *g, const struct opt *op)
+{
+    return g->prefix ? 0 : op->short_flag;
+}
+
+/* def_of: the default g shows for op: its defs' override, else op->def. */
+static const char *def_of(const struct opt_group *g, const struct opt *op)
+{
+    for (const struct opt_def *d = g->defs; d && d->name; d++)
+        if (!strcmp(d->name, op->name)) return d->def;
+    return op->def;
 }
 
 const struct opt *opts_find(const struct opts_cmd *cmd, void *base, const char *name, void **field_base)
@@ -158,6 +183,7 @@ struct ent {
     void *field_base;
     char *name;        /* prefixed, owned */
     const char *alias; /* the name without its prefix (OPTS_SHORT_NAMES), or NULL */
+    int short_flag;    /* op->short_flag in an unprefixed group, else 0 */
     int alias_dropped; /* another entry has that name: the alias is not a flag */
 };
 
@@ -194,7 +220,7 @@ static int add_long(struct parser *p, size_t *k, const char *name, int neg, int 
     const char *s = name;
     if (neg) {
         char *t = mem_alloc(strlen(name) + 4);
-        if (!t) return err_set(ERR_NOMEM, "out of memory");
+        if (!t) return err_nomem();
         sprintf(t, "no-%s", name);
         p->strs[p->n_strs++] = t;
         s = t;
@@ -210,7 +236,7 @@ static int parser_init(struct parser *p, const struct opts_cmd *cmd, void *base)
     p->e = mem_calloc(n ? n : 1, sizeof *p->e);
     p->lo = mem_calloc(4 * n + 2, sizeof *p->lo);
     p->strs = mem_calloc(2 * n + 1, sizeof *p->strs);
-    if (!p->e || !p->lo || !p->strs) return err_set(ERR_NOMEM, "out of memory");
+    if (!p->e || !p->lo || !p->strs) return err_nomem();
     char full[128];
     for (size_t g = 0; g < cmd->n_groups; g++)
         for (size_t i = 0; i < cmd->groups[g].n; i++) {
@@ -218,8 +244,10 @@ static int parser_init(struct parser *p, const struct opts_cmd *cmd, void *base)
             e->op = &cmd->groups[g].t[i];
             e->field_base = (char *)base + cmd->groups[g].base_off;
             if (!(e->name = mem_strdup(full_name(&cmd->groups[g], e->op, full, sizeof full))))
-                return err_set(ERR_NOMEM, "out of memory");
-            if ((cmd->flags & OPTS_SHORT_NAMES) && cmd->groups[g].prefix) e->alias = e->op->name;
+                return err_nomem();
+            if ((cmd->flags & OPTS_SHORT_NAMES) && cmd->groups[g].prefix)
+                e->alias = base_name(&cmd->groups[g], e->op);
+            e->short_flag = short_of(&cmd->groups[g], e->op);
         }
     /* a short name is dropped when it is another entry's name or short name */
     for (size_t i = 0; i < p->n; i++)
@@ -240,8 +268,8 @@ static int parser_init(struct parser *p, const struct opts_cmd *cmd, void *base)
                 FORWARD_ERR(add_long(p, &k, names[a], 1, no_argument, VAL_NEG + (int)i));
         }
         CHECK(!op->short_flag || !strchr("hqv", op->short_flag)); /* the driver's own */
-        if (op->short_flag && ns + 3 < sizeof p->shorts) {
-            p->shorts[ns++] = (char)op->short_flag;
+        if (p->e[i].short_flag && ns + 3 < sizeof p->shorts) {
+            p->shorts[ns++] = (char)p->e[i].short_flag;
             if (takes_value(op)) p->shorts[ns++] = ':';
         }
     }
@@ -256,7 +284,7 @@ static struct ent *ent_of(struct parser *p, int c, int *neg)
     *neg = c >= VAL_NEG;
     if (c >= VAL_SET) return &p->e[c - (*neg ? VAL_NEG : VAL_SET)];
     for (size_t i = 0; i < p->n; i++)
-        if (p->e[i].op->short_flag == c) return &p->e[i];
+        if (p->e[i].short_flag == c) return &p->e[i];
     return NULL;
 }
 
@@ -266,7 +294,7 @@ int opts_apply(const struct opts_cmd *cmd, void *base, int argc, char **argv, in
     struct parser p;
     int rc = parser_init(&p, cmd, base), c, neg, n_config = 0;
     unsigned char *given = mem_calloc(p.n ? p.n : 1, 1);
-    if (rc == 0 && !given) rc = err_set(ERR_NOMEM, "out of memory");
+    if (rc == 0 && !given) rc = err_nomem();
     /* pass 1: --help, then the config file before the flags that override it */
     const char *config_path = NULL;
     for (optind = 0; rc == 0 && (c = getopt_long(argc, argv, p.shorts, p.lo, NULL)) != -1;) {
@@ -362,10 +390,11 @@ void opts_check_defaults(const struct opts_cmd *cmd, const void *base)
     char full[128];
     for (size_t g = 0; g < cmd->n_groups; g++)
         for (size_t i = 0; i < cmd->groups[g].n; i++) {
-            const struct opt *op = &cmd->groups[g].t[i];
-            if (!def_differs((const char *)base + cmd->groups[g].base_off, op)) continue;
+            struct opt op = cmd->groups[g].t[i];
+            op.def = def_of(&cmd->groups[g], &op);
+            if (!def_differs((const char *)base + cmd->groups[g].base_off, &op)) continue;
             fprintf(stderr, "semindex %s: bug: --%s: the help says default %s, the command sets another\n",
-                    cmd->name, full_name(&cmd->groups[g], op, full, sizeof full), op->def);
+                    cmd->name, full_name(&cmd->groups[g], &op, full, sizeof full), op.def);
             abort();
         }
 }
@@ -386,10 +415,11 @@ static void put_synopsis_item(FILE *f, const char *word, size_t *col, size_t ind
     *col += n;
 }
 
-static void left_column(const struct opt *op, const char *name, char *out, size_t size)
+static void left_column(const struct opt_group *g, const struct opt *op, char *out, size_t size)
 {
-    char sh[8] = "    ";
-    if (op->short_flag) snprintf(sh, sizeof sh, "-%c, ", op->short_flag);
+    char sh[8] = "    ", name[128];
+    full_name(g, op, name, sizeof name);
+    if (short_of(g, op)) snprintf(sh, sizeof sh, "-%c, ", short_of(g, op));
     if (op->type == OPT_BOOL) snprintf(out, size, "%s--[no-]%s", sh, name);
     else if (op->type == OPT_FLAG) snprintf(out, size, "%s--%s", sh, name);
     else snprintf(out, size, "%s--%s %s", sh, name, op->arg ? op->arg : "VALUE");
@@ -432,7 +462,7 @@ void opts_usage(const struct opts_cmd *cmd, FILE *f)
     for (size_t g = 0; g < cmd->n_groups; g++)
         for (size_t i = 0; i < cmd->groups[g].n; i++) {
             const struct opt *op = &cmd->groups[g].t[i];
-            left_column(op, full_name(&cmd->groups[g], op, full, sizeof full), left, sizeof left);
+            left_column(&cmd->groups[g], op, left, sizeof left);
             if ((int)strlen(left) > width) width = (int)strlen(left);
         }
     if (width > 34) width = 34;
@@ -440,8 +470,8 @@ void opts_usage(const struct opts_cmd *cmd, FILE *f)
     for (size_t g = 0; g < cmd->n_groups; g++)
         for (size_t i = 0; i < cmd->groups[g].n; i++) {
             const struct opt *op = &cmd->groups[g].t[i];
-            left_column(op, full_name(&cmd->groups[g], op, full, sizeof full), left, sizeof left);
-            put_help_line(f, left, op->help, op->def, width);
+            left_column(&cmd->groups[g], op, left, sizeof left);
+            put_help_line(f, left, op->help, def_of(&cmd->groups[g], op), width);
         }
     if (cmd->args_help) fputs(cmd->args_help, f);
     put_help_line(f, "-q, -v", "quieter, more verbose", NULL, width);

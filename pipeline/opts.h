@@ -21,7 +21,9 @@
  *     opts_release(&stats_cmd, &o);                (at the out: label)
  *
  * Rules the driver applies, so every command behaves the same:
- * - flags: --NAME (with the group prefix), -X when short_flag is set,
+ * - flags: --NAME (with the group prefix), -X when short_flag is set
+ *   (in unprefixed groups only: a prefixed group is a section of a larger
+ *   command, whose letters are its own: run has no -o for --mine-output),
  *   --no-NAME for OPT_BOOL; getopt_long's unique abbreviations; -q, -v
  *   (cli_common_opt) and -h/--help are added to every command. With
  *   OPTS_SHORT_NAMES a prefixed name may also be given without its prefix
@@ -47,6 +49,11 @@
  *   then the outro.
  * - config keys (run): the entry's prefixed name ("ingest-segment", written
  *   "segment" in section [ingest]); OPT_CLI_ONLY entries have none.
+ * - shared groups (pipeline/stage_opts.h): one table serves a command
+ *   unprefixed and run prefixed. Where the two spell a setting differently,
+ *   the entry's key is its name under a prefix (build --index, run
+ *   --index-type); where their defaults differ, the group's defs give the
+ *   command's default for the help (and opts_check_defaults).
  *
  * Ownership: OPT_STR values are owned copies (mem_strdup), OPT_LIST values a
  * struct opt_list of owned copies; opts_release / opt_release free them, so
@@ -83,7 +90,7 @@ enum opt_type {
     OPT_LIST,  /* struct opt_list, repeatable */
     OPT_INT,   /* long in [lo, hi] */
     OPT_NUM,   /* double in [lo, hi] */
-    OPT_SIZE,  /* uint64_t, "512M", "4G" (cli_parse_size) */
+    OPT_SIZE,  /* uint64_t, "512M", "4G" (cli_parse_size); at least lo */
     OPT_BOOL,  /* int: --NAME / --no-NAME; as a value yes/no, true/false, on/off, 1/0 */
     OPT_FLAG,  /* int set to 1 by --NAME; takes no value, has no --no-NAME */
     OPT_ENUM,  /* int: the index of the value in choices (a NULL-terminated list) */
@@ -111,6 +118,8 @@ struct opt {
     const char *def;    /* shown as " (default DEF)" after the help, or NULL */
     unsigned flags;     /* enum opt_flags */
     const char *const *choices; /* OPT_ENUM's values, NULL-terminated */
+    const char *key;    /* in a prefixed group, the name instead of name (flag, short name, config
+                           key): build's --index is run's index-type; NULL: name */
 };
 
 /* OPT: one entry; the rest by designation: .lo/.hi (range), .def, .flags,
@@ -119,13 +128,20 @@ struct opt {
 #define OPT(name_, short_, type_, off_, arg_, help_, ...) \
     { .name = name_, .short_flag = short_, .type = type_, .off = off_, .arg = arg_, .help = help_, __VA_ARGS__ }
 
+/* opt_def: a group's default shown for one entry (by name) in one command,
+ * instead of the entry's def: run mines at threshold 0.8, mine keeps all. */
+struct opt_def {
+    const char *name, *def;
+};
+
 struct opt_group {
     const struct opt *t;
     size_t n;
     size_t base_off;    /* offsetof the group's struct in the command's options struct */
     const char *prefix; /* "ingest-" before every name (flags and config keys), or NULL */
+    const struct opt_def *defs; /* NULL, or overrides of def ending with { NULL } */
 };
-#define OPT_GROUP(table, base_off, prefix) { table, sizeof table / sizeof table[0], base_off, prefix }
+#define OPT_GROUP(table, base_off, prefix) { table, sizeof table / sizeof table[0], base_off, prefix, NULL }
 
 enum opts_cmd_flags {
     OPTS_SHORT_NAMES = 1 << 0, /* a prefixed name also without its prefix when unique */

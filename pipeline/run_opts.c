@@ -13,10 +13,7 @@
 #include "buf.h"
 #include "err.h"
 #include "mem.h"
-#include "query/mine.h"
 
-/* The groups are flat in struct run_options for now (base_off 0); the
- * prefix gives the section: "ingest-" + "segment". */
 #define O(f) offsetof(struct run_options, f)
 static const struct opt top_opts[] = {
     OPT("config", 'c', OPT_STR, O(config), "FILE", "the settings file (docs/run.md); flags override it",
@@ -30,69 +27,36 @@ static const struct opt top_opts[] = {
       "(default: the store's, else f32; another one needs --reembed)"),
     OPT("report", 0, OPT_STR, O(report), "FILE", "run report JSON (default <store>/reports/run-<time>.json)",
         .flags = OPT_PATH),
-    OPT("root", 0, OPT_STR, O(root), "DIR", "corpus root: shard keys are paths relative to it\n"
-      "(default: the store's recorded root, else the deepest directory holding every shard)", .flags = OPT_PATH),
-    OPT("part", 0, OPT_STR, O(part), "I/N", "ingest only part I of N (slurm: the array task's; see ingest --part)"),
 };
-static const struct opt ingest_opts[] = {
+static const struct opt shards_opts[] = {
     OPT("shards", 0, OPT_LIST, O(shards), "GLOB", "shard files, globs or directories (repeatable)",
         .flags = OPT_PATH),
-    OPT("segment", 0, OPT_STR, O(segment), "MODE", "doc|line|sentence|paragraph|window",
-        .def = "sentence"),
-    OPT("window", 0, OPT_INT, O(window), "N", "tokens per window chunk (segment window)",
-        .lo = 1, .hi = 1 << 20, .def = "256"),
-    OPT("overlap", 0, OPT_INT, O(overlap), "N", "tokens shared by consecutive windows", .hi = 1 << 20, .def = "32"),
-    OPT("text-field", 0, OPT_STR, O(text_field), "NAME", "JSON field holding the text", .def = "text"),
-    OPT("id-field", 0, OPT_STR, O(id_field), "NAME", "JSON field holding the document id"),
-    OPT("column", 0, OPT_STR, O(column), "NAME|N", "TSV/CSV column holding the text"),
-    OPT("strict", 0, OPT_BOOL, O(strict), NULL, "a rejected input fails the run"),
-    OPT("follow-symlinks", 0, OPT_BOOL, O(follow_symlinks), NULL, "follow symbolic links in directories\n"
-      "(loops are reported and skipped; default: links are not followed)"),
-    OPT("max-entry", 0, OPT_SIZE, O(max_entry), "SIZE", "cap on decompressed bytes per archive entry",
-        .def = "4G"),
-    OPT("max-shard", 0, OPT_SIZE, O(max_shard), "SIZE", "cap on decompressed bytes per shard",
-        .def = "64G"),
-    OPT("max-record", 0, OPT_SIZE, O(max_record), "SIZE", "longest record (line or document) kept",
-        .def = "32M"),
-    OPT("batch-tokens", 0, OPT_INT, O(batch_tokens), "N", "tokens per encoder batch",
-        .lo = 1, .hi = 1 << 24, .def = "16384"),
-    OPT("reembed", 0, OPT_BOOL, O(reembed), NULL, "re-embed everything when the model changed"),
-    OPT("f16", 0, OPT_BOOL, O(f16), NULL, "store vectors as float16 (new stores only)"),
 };
 static const struct opt index_opts[] = {
     OPT("enabled", 0, OPT_BOOL, O(index_enabled), NULL, "build or update the FAISS index", .def = "yes"),
-    OPT("type", 0, OPT_STR, O(index_type), "auto|FACTORY", "index type", .def = "auto"),
-    OPT("memory-budget", 0, OPT_SIZE, O(memory_budget), "SIZE", "memory the index may use (default: half the RAM)"),
-    OPT("recall", 0, OPT_NUM, O(recall), "R", "recall@10 target when tuning",
-        .lo = 0.01, .hi = 1.0, .def = "0.95"),
-    OPT("grow-factor", 0, OPT_NUM, O(grow_factor), "F", "add to a trained index until the corpus\n"
-      "grew by this factor since training, then retrain", .lo = 1.0, .hi = 1e9, .def = "2"),
 };
-static const struct opt mine_opts[] = {
+static const struct opt mine_on_opts[] = {
     OPT("enabled", 0, OPT_BOOL, O(mine_enabled), NULL, "mine paraphrase pairs into a report",
         .def = "no"),
-    OPT("output", 0, OPT_STR, O(mine_output), "FILE", "report: .html, .jsonl or .tsv\n"
-      "(default <store>/reports/pairs.html)", .flags = OPT_PATH),
-    OPT("threshold", 0, OPT_NUM, O(mine_threshold), "S", "minimum cosine of a pair",
-        .lo = -1.0, .hi = 1.0, .def = "0.8"),
-    OPT("top-k", 0, OPT_INT, O(mine_top_k), "K", "neighbours considered per chunk",
-        .lo = 1, .hi = 10000, .def = "100"),
-    OPT("max-pairs", 0, OPT_INT, O(mine_max_pairs), "N", "most pairs reported",
-        .lo = 1, .hi = 1L << 40, .def = "500000"),
-    OPT("min-cluster", 0, OPT_INT, O(mine_min_cluster), "N", "smallest cluster reported",
-        .lo = 2, .hi = 1L << 40, .def = "3"),
-    OPT("include-identical", 0, OPT_BOOL, O(mine_include_identical), NULL, "keep pairs of identical texts\n"
-      "(default no: left out, grouped in <output stem>.duplicates.jsonl)"),
-    OPT("lang", 0, OPT_STR, O(mine_lang), "TAG", "html report language (default: ko for mostly\n"
-      "Hangul texts, else en)"),
 };
-#undef O
+/* where run mines otherwise than `mine`: a nightly html report of close pairs */
+static const struct opt_def run_mine_defs[] = {
+    { "output", "<store>/reports/pairs.html" },
+    { "threshold", "0.8" },
+    { "min-cluster-size", "3" },
+    { NULL, NULL },
+};
 static const struct opt_group run_groups[] = {
     OPT_GROUP(top_opts, 0, NULL),
-    OPT_GROUP(ingest_opts, 0, "ingest-"),
+    INGEST_SCOPE_GROUP(O(ingest)),
+    OPT_GROUP(shards_opts, 0, "ingest-"),
+    INGEST_GROUP(O(ingest), "ingest-"),
     OPT_GROUP(index_opts, 0, "index-"),
-    OPT_GROUP(mine_opts, 0, "mine-"),
+    BUILD_GROUP(O(index), "index-"),
+    OPT_GROUP(mine_on_opts, 0, "mine-"),
+    MINE_GROUP(O(mine), "mine-", run_mine_defs),
 };
+#undef O
 static const struct opts_cmd run_cmd = {
     .name = "run",
     .groups = run_groups,
@@ -116,17 +80,12 @@ static const struct opts_cmd run_cmd = {
 void run_options_init(struct run_options *o)
 {
     memset(o, 0, sizeof *o);
+    ingest_settings_init(&o->ingest);
     o->index_enabled = 1;
-    o->memory_budget = cli_default_memory_budget();
-    o->recall = 0.95;
-    o->grow_factor = 2.0;
-    o->window = 256;
-    o->overlap = 32;
-    o->mine_threshold = 0.8;
-    struct mine_options mo = MINE_OPTIONS_INIT;
-    o->mine_top_k = mo.top_k;
-    o->mine_max_pairs = (long)mo.max_pairs;
-    o->mine_min_cluster = 3;
+    build_settings_init(&o->index);
+    mine_settings_init(&o->mine);
+    o->mine.threshold = 0.8;
+    o->mine.min_cluster = 3;
 }
 
 void run_options_release(struct run_options *o)
@@ -170,15 +129,17 @@ static int apply_config(void *base, const char *path)
     buf_release(&v);
     if (rc == 0) {
         mem_free(o->config);
-        if (!(o->config = mem_strdup(path))) rc = err_set(ERR_NOMEM, "out of memory");
+        if (!(o->config = mem_strdup(path))) rc = err_nomem();
     }
     return rc;
 }
 
 int run_options_parse(struct run_options *o, int argc, char **argv)
 {
-    int first;
-    return opts_apply(&run_cmd, o, argc, argv, &first, apply_config);
+    int first, rc = opts_apply(&run_cmd, o, argc, argv, &first, apply_config);
+    if (rc == 0) rc = ingest_settings_check(&o->ingest, "ingest-");
+    if (rc == 0) rc = mine_settings_check(&o->mine, "mine-");
+    return rc;
 }
 
 void run_options_usage(const struct run_options *o, FILE *f)

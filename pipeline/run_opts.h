@@ -8,9 +8,11 @@
  * over the file; a list setting (ingest-shards) given on the command line
  * replaces the file's list. docs/run.md is the commented reference and
  * demo/demo.ini an example; `semindex run --help` prints the table. The
- * table is an opts.h command of four groups (top level, ingest-, index-,
- * mine-) with OPTS_SHORT_NAMES and OPTS_BOOL_VALUES; the file is read
- * through opts_apply's config hook, so flags override it.
+ * table is an opts.h command of groups (top level, ingest-, index-, mine-)
+ * with OPTS_SHORT_NAMES and OPTS_BOOL_VALUES; the ingest, index and mine
+ * settings are the groups of the commands run stands for (stage_opts.h),
+ * so each is declared once. The file is read through opts_apply's config
+ * hook, so flags override it.
  */
 #ifndef SEMINDEX_RUN_OPTS_H
 #define SEMINDEX_RUN_OPTS_H
@@ -20,6 +22,7 @@
 #include <stdio.h>
 
 #include "opts.h"
+#include "stage_opts.h"
 
 
 struct run_options {
@@ -30,35 +33,19 @@ struct run_options {
     long threads;            /* 0 = all cores */
     char *precision;         /* f32|bf16|int8; default: the store's, else f32 */
     char *report;            /* run report JSON path; default <store>/reports/run-<time>.json */
-    char *root;              /* corpus root of the shard keys (ingest --root) */
-    char *part;              /* I/N, slurm or k8s:N: ingest only that part (ingest --part) */
-    /* [ingest] */
+    /* [ingest], and root and part at the top level (ingest --root, --part) */
     struct opt_list shards;  /* globs, directories, files */
-    char *segment;           /* doc|line|sentence|paragraph|window */
-    long window, overlap;
-    char *text_field, *id_field, *column;
-    int strict, reembed, f16;
-    int follow_symlinks;
-    uint64_t max_entry, max_shard, max_record; /* ingest --max-*; 0 = ingest's default */
-    long batch_tokens;       /* tokens per encoder batch; 0 = ingest's default */
+    struct ingest_settings ingest;
     /* [index] */
     int index_enabled;
-    char *index_type;        /* auto or a FAISS factory string */
-    uint64_t memory_budget;
-    double recall;
-    double grow_factor;      /* retrain when the corpus grew beyond this factor */
+    struct build_settings index;
     /* [mine] */
     int mine_enabled;
-    char *mine_output;       /* .html, .jsonl or .tsv */
-    double mine_threshold;
-    long mine_top_k, mine_max_pairs, mine_min_cluster;
-    int mine_include_identical;
-    char *mine_lang;         /* html lang; NULL = guessed from the texts */
+    struct mine_settings mine; /* output NULL: <store>/reports/pairs.html */
 };
 
-/* run_options_init: the defaults, the same as the commands run stands for
- * (mine's top-k and max-pairs from MINE_OPTIONS_INIT, build's memory budget
- * from cli_default_memory_budget). */
+/* run_options_init: the defaults, those of the commands run stands for
+ * (stage_opts.h), except mining: threshold 0.8, clusters of 3 or more. */
 void run_options_init(struct run_options *o);
 void run_options_release(struct run_options *o);
 
@@ -68,7 +55,8 @@ void run_options_release(struct run_options *o);
  * section ("--reembed", the spelling of the command run stands for) when no
  * other setting has that name. Returns 0, OPTS_HELP when --help was given
  * (nothing printed), or a negative error with the message naming the file
- * and line or the flag. */
+ * and line or the flag; the groups' checks (ingest_settings_check,
+ * mine_settings_check) are applied after the flags. */
 int run_options_parse(struct run_options *o, int argc, char **argv);
 
 /* run_options_usage: the usage text with every setting (for --help); o as

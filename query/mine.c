@@ -28,6 +28,7 @@
 
 #include "err.h"
 #include "index/ann/ann.h"
+#include "index/topk.h"
 #include "log.h"
 #include "mem.h"
 
@@ -42,12 +43,7 @@ struct cand {
     int full;              /* floor is valid */
 };
 
-float mine_score(const float *a, const float *b, int dim)
-{
-    double s = 0;
-    for (int j = 0; j < dim; j++) s += (double)a[j] * b[j];
-    return (float)s;
-}
+float mine_score(const float *a, const float *b, int dim) { return topk_score(a, b, dim); }
 
 int mine_pair_cmp(const void *x, const void *y)
 {
@@ -111,23 +107,6 @@ static void cand_push(struct cand *c, float s, int64_t i, int64_t j)
     p->b = i < j ? j : i;
 }
 
-/* ---------------- per-row top-k lists ---------------- */
-
-/* list of k (score, column) sorted best first; unused slots have col -1 */
-static inline void topk_insert(float *ls, int64_t *lc, int k, float s, int64_t col)
-{
-    /* worse than the last kept entry (score, then column) */
-    if (lc[k - 1] >= 0 && (s < ls[k - 1] || (s == ls[k - 1] && col > lc[k - 1]))) return;
-    int p = k - 1;
-    while (p > 0 && (lc[p - 1] < 0 || s > ls[p - 1] || (s == ls[p - 1] && col < lc[p - 1]))) {
-        ls[p] = ls[p - 1];
-        lc[p] = lc[p - 1];
-        p--;
-    }
-    ls[p] = s;
-    lc[p] = col;
-}
-
 static int check_opts(const struct mine_options *o, size_t n, int dim)
 {
     RETURN_ERR_IF(o->top_k < 1, ERR_INVALID, "top_k must be at least 1, got %d", o->top_k);
@@ -155,66 +134,8 @@ static int finish(struct cand *c, struct mine_pair **out, size_t *n_out)
 
 /* ---------------- exact ---------------- */
 
-int mine_exact(const float *x, const int64_t *ids, size_t n, int dim, const struct mine_options *o,
-               struct mine_pair **out, size_t *n_out)
-{
-    *out = NULL;
-    *n_out = 0;
-    FORWARD_ERR(check_opts(o, n, dim));
-    size_t Q = o->query_chunk < n ? o->query_chunk : n, C = o->corpus_chunk < n ? o->corpus_chunk : n;
-    if (n < 2) return 0;
-    int k = (size_t)o->top_k < n - 1 ? o->top_k : (int)(n - 1); /* no more neighbours than others */
-    struct cand c;
-    FORWARD_ERR(cand_init(&c, o->max_pairs, o->threshold));
-    float *S = mem_alloc_array(Q * C, sizeof *S);
-    float *ls = mem_alloc_array(Q * (size_t)k, sizeof *ls);
-    int64_t *lc = mem_alloc_array(Q * (size_t)k, sizeof *lc);
-    if (!S || !ls || !lc) {
-        mem_free(S); mem_free(ls); mem_free(lc); mem_free(c.p);
-        return err_set(ERR_NOMEM, "out of memory for a %zu x %zu score block", Q, C);
-    }
-    const float thr = o->threshold - MINE_RESCORE_MARGIN;
-    struct progress pr;
-    progress_init(&pr, "mine", n);
-    for (size_t q0 = 0; q0 < n; q0 += Q) {
-        size_t qn = n - q0 < Q ? n - q0 : Q;
-        for (size_t i = 0; i < qn * (size_t)k; i++) ls[i] = -INFINITY, lc[i] = -1;
-        for (size_t c0 = 0; c0 < n; c0 += C) {
-            size_t cn = n - c0 < C ? n - c0 : C;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qn, (int)cn, dim, 1.0f,
-                        x + q0 * (size_t)dim, dim, x + c0 * (size_t)dim, dim, 0.0f, S, (int)cn);
-#pragma omp parallel for schedule(static)
-            for (size_t r = 0; r < qn; r++) {
-                const float *row = S + r * cn;
-                float *rs = ls + r * (size_t)k;
-                int64_t *rc = lc + r * (size_t)k;
-                for (size_t j = 0; j < cn; j++) {
-                    float s = row[j];
-                    if (s < thr || c0 + j == q0 + r) continue;
-                    topk_insert(rs, rc, k, s, (int64_t)(c0 + j));
-                }
-            }
-        }
-        for (size_t r = 0; r < qn; r++)
-            for (int t = 0; t < k && lc[r * k + t] >= 0; t++) {
-                size_t col = (size_t)lc[r * k + t];
-                if (!cand_nominee(&c, ls[r * k + t])) continue;
-                float s = mine_score(x + (q0 + r) * (size_t)dim, x + col * (size_t)dim, dim);
-                cand_push(&c, s, id_of(ids, q0 + r), id_of(ids, col));
-            }
-        progress_update(&pr, q0 + qn, "%zu candidate pairs", c.n);
-    }
-    progress_done(&pr);
-    mem_free(S);
-    mem_free(ls);
-    mem_free(lc);
-    return finish(&c, out, n_out);
-}
-
-/* ---------------- exact, streamed ---------------- */
-
 /* read_rows: up to cap rows from the source (several next() calls) */
-static long read_rows(const struct mine_source *src, int64_t *ids, float *x, size_t cap, int dim)
+static long read_rows(const struct build_source *src, int64_t *ids, float *x, size_t cap, int dim)
 {
     size_t m = 0;
     while (m < cap) {
@@ -226,25 +147,36 @@ static long read_rows(const struct mine_source *src, int64_t *ids, float *x, siz
     return (long)m;
 }
 
-int mine_exact_stream(const struct mine_source *src, size_t n, int dim, const struct mine_options *o,
+int mine_exact(const float *x, const int64_t *ids, size_t n, int dim, const struct mine_options *o,
+               struct mine_pair **out, size_t *n_out)
+{
+    struct build_array a;
+    struct build_source src = build_array_source(&a, x, ids, (int64_t)n, dim);
+    int rc = mine_exact_stream(&src, dim, o, out, n_out);
+    build_array_release(&a);
+    return rc;
+}
+
+int mine_exact_stream(const struct build_source *src, int dim, const struct mine_options *o,
                       struct mine_pair **out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;
+    size_t n = src->n > 0 ? (size_t)src->n : 0;
     FORWARD_ERR(check_opts(o, n, dim));
     RETURN_ERR_IF(!src->rewind, ERR_INVALID, "streamed exact mining needs a source that can rewind");
     if (n < 2) return 0;
     size_t Q = o->query_chunk < n ? o->query_chunk : n, C = o->corpus_chunk < n ? o->corpus_chunk : n;
-    int k = (size_t)o->top_k < n - 1 ? o->top_k : (int)(n - 1);
+    int k = (size_t)o->top_k < n - 1 ? o->top_k : (int)(n - 1); /* no more neighbours than others */
     struct cand c;
     FORWARD_ERR(cand_init(&c, o->max_pairs, o->threshold));
     float *S = mem_alloc_array(Q * C, sizeof *S), *cx = mem_alloc_array(C, (size_t)dim * sizeof *cx);
     float *qx[2] = { mem_alloc_array(Q, (size_t)dim * sizeof(float)), mem_alloc_array(Q, (size_t)dim * sizeof(float)) };
     int64_t *qid[2] = { mem_alloc_array(Q, sizeof(int64_t)), mem_alloc_array(Q, sizeof(int64_t)) };
     int64_t *cid = mem_alloc_array(C, sizeof *cid), *lc = mem_alloc_array(Q * (size_t)k, sizeof *lc);
-    float *ls = mem_alloc_array(Q * (size_t)k, sizeof *ls), *other = mem_alloc_array((size_t)dim, sizeof *other);
+    float *ls = mem_alloc_array(Q * (size_t)k, sizeof *ls), *le = mem_alloc_array(Q * (size_t)k, sizeof *le);
     int rc = 0;
-    if (!S || !cx || !qx[0] || !qx[1] || !qid[0] || !qid[1] || !cid || !lc || !ls || !other) {
+    if (!S || !cx || !qx[0] || !qx[1] || !qid[0] || !qid[1] || !cid || !lc || !ls || !le) {
         rc = err_set(ERR_NOMEM, "out of memory for a %zu x %zu score block", Q, C);
         goto out;
     }
@@ -262,23 +194,13 @@ int mine_exact_stream(const struct mine_source *src, size_t n, int dim, const st
         float *nx = qx[!cur];
         int64_t *ni = qid[!cur];
         size_t nn = 0, c0 = 0, next0 = q0 + (size_t)qn; /* the next block: rows [next0, next0 + Q) */
-        for (size_t i = 0; i < (size_t)qn * (size_t)k; i++) ls[i] = -INFINITY, lc[i] = -1;
+        topk_reset(ls, lc, le, (size_t)qn, k);
         if ((rc = src->rewind(src->ctx)) < 0) goto out;
         long cn;
         while ((cn = read_rows(src, cid, cx, C, dim)) > 0) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)qn, (int)cn, dim, 1.0f, q, dim, cx, dim,
-                        0.0f, S, (int)cn);
-#pragma omp parallel for schedule(static)
-            for (long r = 0; r < qn; r++) {
-                const float *row = S + (size_t)r * (size_t)cn;
-                float *rs = ls + (size_t)r * (size_t)k;
-                int64_t *rl = lc + (size_t)r * (size_t)k;
-                for (long j = 0; j < cn; j++) {
-                    float s = row[j];
-                    if (s < thr || cid[j] == qi[r]) continue;
-                    topk_insert(rs, rl, k, s, cid[j]); /* ids ascend with rows: ties prefer the lower row */
-                }
-            }
+            /* the lists keep the exact scores (le) of their rows: no
+             * vector is read again for the nominees */
+            topk_block(q, qi, (size_t)qn, cx, cid, (size_t)cn, dim, k, thr, S, ls, lc, le);
             for (long j = 0; j < cn; j++) {
                 size_t row = c0 + (size_t)j;
                 if (row >= next0 && row < next0 + Q) {
@@ -294,12 +216,9 @@ int mine_exact_stream(const struct mine_source *src, size_t n, int dim, const st
             goto out;
         }
         for (long r = 0; r < qn; r++)
-            for (int t = 0; t < k && lc[(size_t)r * k + t] >= 0; t++) {
-                if (!cand_nominee(&c, ls[(size_t)r * k + t])) continue;
-                int64_t j = lc[(size_t)r * k + t];
-                if ((rc = src->vector(src->ctx, j, other)) < 0) goto out;
-                cand_push(&c, mine_score(q + (size_t)r * dim, other, dim), qi[r], j);
-            }
+            for (int t = 0; t < k && lc[(size_t)r * k + t] >= 0; t++)
+                if (cand_nominee(&c, ls[(size_t)r * k + t]))
+                    cand_push(&c, le[(size_t)r * k + t], qi[r], lc[(size_t)r * k + t]);
         progress_update(&pr, q0 + (size_t)qn, "%zu candidate pairs", c.n);
         qn = (long)nn;
         cur = !cur;
@@ -307,7 +226,7 @@ int mine_exact_stream(const struct mine_source *src, size_t n, int dim, const st
     progress_done(&pr);
 out:
     mem_free(S); mem_free(cx); mem_free(qx[0]); mem_free(qx[1]); mem_free(qid[0]); mem_free(qid[1]);
-    mem_free(cid); mem_free(lc); mem_free(ls); mem_free(other);
+    mem_free(cid); mem_free(lc); mem_free(ls); mem_free(le);
     if (rc < 0) {
         mem_free(c.p);
         return rc;
@@ -319,7 +238,7 @@ out:
 
 #define ANN_QUERY_CHUNK 4096
 
-int mine_ann_stream(const struct ann *index, int dim, const struct mine_source *src,
+int mine_ann_stream(const struct ann *index, int dim, const struct build_source *src,
                     const struct mine_options *o, struct mine_pair **out, size_t *n_out)
 {
     *out = NULL;
@@ -386,64 +305,16 @@ out:
     return finish(&c, out, n_out);
 }
 
-/* the array behind mine_ann, served in batches; by_id: (id, row) sorted by
- * id when the caller gave ids */
-struct id_row { int64_t id; size_t row; };
-struct array_src {
-    const float *x;
-    const int64_t *ids;
-    size_t n, at;
-    int dim;
-    struct id_row *by_id;
-};
-
-static int cmp_id_row(const void *x, const void *y)
-{
-    const struct id_row *p = x, *q = y;
-    return (p->id > q->id) - (p->id < q->id);
-}
-
-static int array_vector(void *ctx, int64_t id, float *x)
-{
-    struct array_src *a = ctx;
-    size_t row = (size_t)id;
-    if (a->by_id) {
-        struct id_row key = { id, 0 }, *f = bsearch(&key, a->by_id, a->n, sizeof key, cmp_id_row);
-        RETURN_ERR_IF(!f, ERR_INVALID, "the index holds id %lld, which is not among the vectors", (long long)id);
-        row = f->row;
-    }
-    RETURN_ERR_IF(id < 0 || row >= a->n, ERR_INVALID, "the index holds id %lld, which is not among the vectors",
-                  (long long)id);
-    memcpy(x, a->x + row * (size_t)a->dim, (size_t)a->dim * sizeof *x);
-    return 0;
-}
-
-static long array_next(void *ctx, int64_t *ids, float *x, size_t cap)
-{
-    struct array_src *a = ctx;
-    size_t m = a->n - a->at < cap ? a->n - a->at : cap;
-    memcpy(x, a->x + a->at * (size_t)a->dim, m * (size_t)a->dim * sizeof *x);
-    for (size_t i = 0; i < m; i++) ids[i] = id_of(a->ids, a->at + i);
-    a->at += m;
-    return (long)m;
-}
-
 int mine_ann(const struct ann *index, const float *x, const int64_t *ids, size_t n, int dim,
              const struct mine_options *o, struct mine_pair **out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;
     if (n < 2) return check_opts(o, n, dim);
-    struct array_src a = { x, ids, n, 0, dim, NULL };
-    if (ids) {
-        a.by_id = mem_alloc_array(n, sizeof *a.by_id);
-        if (!a.by_id) return err_set(ERR_NOMEM, "out of memory for %zu ids", n);
-        for (size_t i = 0; i < n; i++) a.by_id[i] = (struct id_row){ ids[i], i };
-        qsort(a.by_id, n, sizeof *a.by_id, cmp_id_row);
-    }
-    struct mine_source src = { array_next, array_vector, &a, NULL };
+    struct build_array a;
+    struct build_source src = build_array_source(&a, x, ids, (int64_t)n, dim);
     int rc = mine_ann_stream(index, dim, &src, o, out, n_out);
-    mem_free(a.by_id);
+    build_array_release(&a);
     return rc;
 }
 
@@ -616,20 +487,9 @@ int mine_communities(const float *x, const int64_t *ids, size_t n, int dim, floa
                     if (S[j] >= threshold) row[m++] = (struct prop){ S[j], c0 + j };
             }
             qsort(row, m, sizeof *row, cmp_prop);
-            if (mem_n + m > mem_cap) {
-                size_t nc = mem_cap ? 2 * mem_cap : 4096;
-                while (nc < mem_n + m) nc *= 2;
-                size_t *t = mem_realloc(mem, nc * sizeof *mem);
-                if (!t) { rc = err_set(ERR_NOMEM, "out of memory for community members"); goto out; }
-                mem = t;
-                mem_cap = nc;
-            }
-            if (ns == sp_cap) {
-                size_t nc = sp_cap ? 2 * sp_cap : 256;
-                struct span *t = mem_realloc(sp, nc * sizeof *sp);
-                if (!t) { rc = err_set(ERR_NOMEM, "out of memory for communities"); goto out; }
-                sp = t;
-                sp_cap = nc;
+            if ((rc = MEM_GROW(mem, mem_n + m, mem_cap)) < 0 || (rc = MEM_GROW(sp, ns + 1, sp_cap)) < 0) {
+                err_prefix(rc, "communities");
+                goto out;
             }
             sp[ns] = (struct span){ mem_n, m, ns };
             ns++;
@@ -685,7 +545,7 @@ out:
 #define AUTO_QUERIES 256 /* query rows of the measured sgemm and search */
 #define AUTO_RESCORE 32  /* queries whose candidates are re-scored (compressed codes) */
 
-int mine_auto_choose(const struct ann *index, const struct mine_source *src, size_t n, int dim,
+int mine_auto_choose(const struct ann *index, const struct build_source *src, size_t n, int dim,
                      const struct mine_options *o, struct mine_auto *out)
 {
     memset(out, 0, sizeof *out);

@@ -66,6 +66,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "index/build.h"
+
 struct ann;
 
 struct mine_pair {
@@ -99,34 +101,32 @@ int mine_exact(const float *x, const int64_t *ids, size_t n, int dim, const stru
 int mine_ann(const struct ann *index, const float *x, const int64_t *ids, size_t n, int dim,
              const struct mine_options *o, struct mine_pair **out, size_t *n_out);
 
-/* mine_ann_stream: mine_ann with the query vectors (L2-normalized, with
- * their ids) pulled in batches from src->next(ctx, ids, x, cap), which fills
- * up to cap rows and returns their count, 0 at the end, or a negative error
- * (returned as is). src->vector(ctx, id, x) fills the vector of one id (the
- * other side of a candidate pair, for its exact score; 0, ERR_NOTFOUND
- * when the id left the source since the index was built (the pair is
- * skipped), or another negative error). Memory: one batch, not the corpus, so a store of millions of
+/* Streamed mining reads the vectors from a struct build_source
+ * (index/build.h; the store's: query/search.h search_source; an array's:
+ * build_array_source): src->next(ctx, ids, x, cap) fills up to cap rows
+ * (L2-normalized) and returns their count, 0 at the end, or a negative error
+ * (returned as is); src->vector(ctx, id, x) fills the vector of one id (0,
+ * ERR_NOTFOUND when the id left the source since the index was built: the
+ * pair is skipped, or another negative error); src->rewind starts next()
+ * over (mine_exact_stream and mine_auto_choose).
+ *
+ * mine_ann_stream: mine_ann with the query vectors pulled in batches from
+ * src, the other side of a candidate pair by src->vector for its exact
+ * score. Memory: one batch, not the corpus, so a store of millions of
  * vectors is mined without loading it (semindex mine --ann). */
-typedef long (*mine_batch_fn)(void *ctx, int64_t *ids, float *x, size_t cap);
-typedef int (*mine_vector_fn)(void *ctx, int64_t id, float *x);
-struct mine_source {
-    mine_batch_fn next;
-    mine_vector_fn vector;
-    void *ctx;
-    int (*rewind)(void *ctx);   /* start next() over (mine_exact_stream only) */
-};
-int mine_ann_stream(const struct ann *index, int dim, const struct mine_source *src,
+int mine_ann_stream(const struct ann *index, int dim, const struct build_source *src,
                     const struct mine_options *o, struct mine_pair **out, size_t *n_out);
 
-/* mine_exact_stream: mine_exact over n vectors streamed from src in id
- * order (ids ascending, so ties prefer the lower id as mine_exact prefers
- * the lower row): one pass for each block of query_chunk rows, scoring it
- * against corpus_chunk rows at a time (the pass also collects the next
- * query block); nominees' second vectors come from src->vector. Memory:
- * two query blocks, one corpus block, the score block and the top-k lists,
- * independent of n (semindex mine --exact). The pairs equal mine_exact's
- * over the same vectors. ERR_MISMATCH when the source does not yield n rows. */
-int mine_exact_stream(const struct mine_source *src, size_t n, int dim, const struct mine_options *o,
+/* mine_exact_stream: mine_exact over the src->n vectors of src in id order
+ * (ids ascending, so ties prefer the lower id as mine_exact prefers the
+ * lower row): one pass for each block of query_chunk rows, scoring it
+ * against corpus_chunk rows at a time (index/topk.h; the pass also collects
+ * the next query block, and the lists keep the exact scores of their rows,
+ * so no vector is read by id). Memory: two query blocks, one corpus block,
+ * the score block and the top-k lists, independent of n (semindex mine
+ * --exact). mine_exact is this over an array (build_array_source).
+ * ERR_MISMATCH when the source does not yield src->n rows. */
+int mine_exact_stream(const struct build_source *src, int dim, const struct mine_options *o,
                       struct mine_pair **out, size_t *n_out);
 
 /* The auto choice between exact and ANN mining (semindex mine and run
@@ -151,7 +151,7 @@ struct mine_auto {
     double ann_seconds;         /* estimated ANN mining time for n; 0 without index */
     int use_ann;
 };
-int mine_auto_choose(const struct ann *index, const struct mine_source *src, size_t n, int dim,
+int mine_auto_choose(const struct ann *index, const struct build_source *src, size_t n, int dim,
                      const struct mine_options *o, struct mine_auto *out);
 
 /* mine_score: the score every mining path reports for a pair, the inner

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -37,7 +38,7 @@ void report_src_reset(struct report_src *s)
     buf_reset(&s->shard);
     buf_reset(&s->entry);
     buf_reset(&s->ext_id);
-    s->known = 0;
+    s->known = s->missing = 0;
     s->doc = s->record = s->offset = s->start = s->end = 0;
 }
 
@@ -53,9 +54,16 @@ void report_src_release(struct report_src *s)
 static int get_src(report_src_fn src, void *ctx, int64_t id, struct report_src *b)
 {
     report_src_reset(b);
-    if (!src) return 0;
+    if (!src) {
+        b->missing = 1;
+        return 0;
+    }
     int rc = src(ctx, id, b);
-    if (rc == ERR_NOTFOUND) { report_src_reset(b); return 0; }
+    if (rc == ERR_NOTFOUND) {
+        report_src_reset(b);
+        b->missing = 1;
+        return 0;
+    }
     return rc < 0 ? rc : 0;
 }
 
@@ -70,16 +78,59 @@ static int tsv_text(FILE *f, const struct buf *s, struct buf *clean)
     return report_tsv_field(f, bdata(clean), clean->len);
 }
 
-int report_tsv_prov(FILE *f, const struct report_src *s)
+/* ---- provenance: one field list, three serializers ---------------------- */
+
+/* The provenance fields in output order. from_doc: read from the doc record,
+ * unknown (TSV empty, JSON null) when it is missing (known == 0); the others
+ * come from the chunk record and are always written. tsv: a TSV column (the
+ * TSV columns are positional and fixed by report.h's contract, which has no
+ * offset). */
+enum prov_type { PROV_NUM, PROV_STR };
+static const struct prov_field {
+    const char *name;
+    enum prov_type type;
+    int from_doc, tsv;
+    size_t at;               /* offsetof in struct report_src: uint64_t or struct buf */
+} prov[] = {
+    { "doc", PROV_NUM, 0, 1, offsetof(struct report_src, doc) },
+    { "shard", PROV_STR, 1, 1, offsetof(struct report_src, shard) },
+    { "entry", PROV_STR, 1, 1, offsetof(struct report_src, entry) },
+    { "record", PROV_NUM, 1, 1, offsetof(struct report_src, record) },
+    { "offset", PROV_NUM, 1, 0, offsetof(struct report_src, offset) },
+    { "ext_id", PROV_STR, 1, 1, offsetof(struct report_src, ext_id) },
+    { "start", PROV_NUM, 0, 1, offsetof(struct report_src, start) },
+    { "end", PROV_NUM, 0, 1, offsetof(struct report_src, end) },
+};
+#define N_PROV (sizeof prov / sizeof *prov)
+
+static uint64_t prov_num(const struct report_src *s, const struct prov_field *f)
 {
-    if (!s->known) { fputs("\t\t\t\t\t", f); return 0; }
+    return *(const uint64_t *)(const void *)((const char *)s + f->at);
+}
+
+static const struct buf *prov_str(const struct report_src *s, const struct prov_field *f)
+{
+    return (const struct buf *)(const void *)((const char *)s + f->at);
+}
+
+static int prov_known(const struct report_src *s, const struct prov_field *f)
+{
+    return f->from_doc ? s->known : !s->missing;
+}
+
+int report_tsv_prov(FILE *f, const struct report_src *s, int with_doc)
+{
     struct buf clean = BUF_INIT;
-    int rc = tsv_text(f, &s->shard, &clean);
-    putc('\t', f);
-    if (rc == 0) rc = tsv_text(f, &s->entry, &clean);
-    fprintf(f, "\t%llu\t", (unsigned long long)s->record);
-    if (rc == 0) rc = tsv_text(f, &s->ext_id, &clean);
-    fprintf(f, "\t%llu\t%llu", (unsigned long long)s->start, (unsigned long long)s->end);
+    int rc = 0, first = 1;
+    for (size_t i = with_doc ? 0 : 1; i < N_PROV && rc == 0; i++) {
+        const struct prov_field *p = &prov[i];
+        if (!p->tsv) continue;
+        if (!first) putc('\t', f);
+        first = 0;
+        if (!prov_known(s, p)) continue;
+        if (p->type == PROV_NUM) fprintf(f, "%llu", (unsigned long long)prov_num(s, p));
+        else rc = tsv_text(f, prov_str(s, p), &clean);
+    }
     buf_release(&clean);
     return rc;
 }
@@ -87,22 +138,14 @@ int report_tsv_prov(FILE *f, const struct report_src *s)
 int report_json_prov(struct buf *out, const struct report_src *s, const char *suffix, int with_doc)
 {
     int rc = 0;
-    if (!s->known) {
-        if (with_doc) rc = buf_printf(out, ", \"doc%s\": null", suffix);
-        const char *names[] = { "shard", "entry", "record", "ext_id", "start", "end" };
-        for (int i = 0; i < 6 && rc == 0; i++) rc = buf_printf(out, ", \"%s%s\": null", names[i], suffix);
-        return rc;
+    for (size_t i = with_doc ? 0 : 1; i < N_PROV && rc == 0; i++) {
+        const struct prov_field *p = &prov[i];
+        rc = buf_printf(out, ", \"%s%s\": ", p->name, suffix);
+        if (rc < 0) break;
+        if (!prov_known(s, p)) rc = buf_puts(out, "null");
+        else if (p->type == PROV_NUM) rc = buf_printf(out, "%llu", (unsigned long long)prov_num(s, p));
+        else rc = jsonl_str(out, bdata(prov_str(s, p)), prov_str(s, p)->len);
     }
-    if (with_doc) rc = buf_printf(out, ", \"doc%s\": %llu", suffix, (unsigned long long)s->doc);
-    if (rc == 0) rc = buf_printf(out, ", \"shard%s\": ", suffix);
-    if (rc == 0) rc = jsonl_str(out, bdata(&s->shard), s->shard.len);
-    if (rc == 0) rc = buf_printf(out, ", \"entry%s\": ", suffix);
-    if (rc == 0) rc = jsonl_str(out, bdata(&s->entry), s->entry.len);
-    if (rc == 0) rc = buf_printf(out, ", \"record%s\": %llu, \"ext_id%s\": ", suffix,
-                                 (unsigned long long)s->record, suffix);
-    if (rc == 0) rc = jsonl_str(out, bdata(&s->ext_id), s->ext_id.len);
-    if (rc == 0) rc = buf_printf(out, ", \"start%s\": %llu, \"end%s\": %llu", suffix,
-                                 (unsigned long long)s->start, suffix, (unsigned long long)s->end);
     return rc;
 }
 
@@ -119,15 +162,14 @@ json_t *report_src_json(int64_t id, const struct report_src *s)
 {
     json_t *o = json_object();
     if (!o) return NULL;
-    int k = s->known, bad = json_object_set_new(o, "id", json_integer(id));
-    bad |= json_object_set_new(o, "doc", json_integer((json_int_t)s->doc));
-    bad |= json_object_set_new(o, "shard", k ? report_json_text(s->shard.data, s->shard.len) : json_null());
-    bad |= json_object_set_new(o, "entry", k ? report_json_text(s->entry.data, s->entry.len) : json_null());
-    bad |= json_object_set_new(o, "record", k ? json_integer((json_int_t)s->record) : json_null());
-    bad |= json_object_set_new(o, "offset", k ? json_integer((json_int_t)s->offset) : json_null());
-    bad |= json_object_set_new(o, "ext_id", k ? report_json_text(s->ext_id.data, s->ext_id.len) : json_null());
-    bad |= json_object_set_new(o, "start", json_integer((json_int_t)s->start));
-    bad |= json_object_set_new(o, "end", json_integer((json_int_t)s->end));
+    int bad = json_object_set_new(o, "id", json_integer(id));
+    for (size_t i = 0; i < N_PROV; i++) {
+        const struct prov_field *p = &prov[i];
+        json_t *v = !prov_known(s, p) ? json_null()
+                    : p->type == PROV_NUM ? json_integer((json_int_t)prov_num(s, p))
+                    : report_json_text(prov_str(s, p)->data, prov_str(s, p)->len);
+        bad |= json_object_set_new(o, p->name, v);
+    }
     if (bad) { json_decref(o); return NULL; }
     return o;
 }
@@ -170,10 +212,8 @@ int report_write_tsv(FILE *f, const struct mine_pair *p, size_t n, report_src_fn
         putc('\t', f);
         if ((rc = tsv_text(f, &sb.text, &clean)) < 0) break;
         for (int k = 0; k < 2 && rc == 0; k++) {
-            const struct report_src *x = k ? &sb : &sa;
-            if (x->known) fprintf(f, "\t%llu\t", (unsigned long long)x->doc);
-            else fputs("\t\t", f);
-            rc = report_tsv_prov(f, x);
+            putc('\t', f);
+            rc = report_tsv_prov(f, k ? &sb : &sa, 1);
         }
         putc('\n', f);
     }
@@ -213,14 +253,14 @@ int report_write_dups_jsonl(FILE *f, const struct mine_clusters *dups, size_t ca
     for (size_t g = 0; dups && g < dups->n && rc == 0; g++) {
         size_t a = dups->start[g], b = dups->start[g + 1], m;
         json_t *o = json_object(), *members = json_array();
-        if (!o || !members) { json_decref(o); json_decref(members); rc = err_set(ERR_NOMEM, "out of memory"); break; }
+        if (!o || !members) { json_decref(o); json_decref(members); rc = err_nomem(); break; }
         json_object_set_new(o, "group", json_integer((json_int_t)g));
         json_object_set_new(o, "count", json_integer((json_int_t)(b - a)));
         for (m = a; m < b && (cap == 0 || m < a + cap) && rc == 0; m++) {
             if ((rc = get_src(src, ctx, dups->member[m], &x)) < 0) break;
             if (m == a) json_object_set_new(o, "text", report_json_text(x.text.data, x.text.len));
             json_t *mj = report_src_json(dups->member[m], &x);
-            if (!mj || json_array_append_new(members, mj) < 0) rc = err_set(ERR_NOMEM, "out of memory");
+            if (!mj || json_array_append_new(members, mj) < 0) rc = err_nomem();
         }
         json_object_set_new(o, "members", members);
         json_object_set_new(o, "more", json_integer((json_int_t)(b - m)));
@@ -300,7 +340,10 @@ const char *report_lang_pick(size_t hangul, size_t letters)
 static int put_where(struct buf *h, int64_t id, const struct report_src *x)
 {
     int rc = buf_printf(h, " <span class=\"id\">#%lld</span>", (long long)id);
-    if (rc < 0 || !x->known) return rc;
+    if (rc < 0) return rc;
+    if (!x->known && !x->missing) /* the doc record is missing: what the chunk says */
+        return buf_printf(h, "<span class=\"src\">doc %llu &#183; bytes [%llu, %llu)</span>",
+                          (unsigned long long)x->doc, (unsigned long long)x->start, (unsigned long long)x->end);
     const char *base = strrchr(bdata(&x->shard), '/');
     base = base ? base + 1 : bdata(&x->shard);
     rc = buf_puts(h, "<span class=\"src\" title=\"");

@@ -13,13 +13,16 @@
  *            doc_b shard_b entry_b record_b ext_id_b start_b end_b
  *          the score with 6 decimals; in text fields a backslash, TAB, LF and
  *          CR are written as \\, \t, \n and \r so a line is one pair; a
- *          chunk without provenance has empty provenance fields;
+ *          chunk without its doc record has empty shard, entry, record and
+ *          ext_id fields;
  *   jsonl  one object per pair: {"score", "a", "b", "text_a", "text_b",
- *          "doc_a", "shard_a", "entry_a", "record_a", "ext_id_a", "start_a",
- *          "end_a", the same six with _b}; invalid UTF-8 becomes U+FFFD;
+ *          "doc_a", "shard_a", "entry_a", "record_a", "offset_a", "ext_id_a",
+ *          "start_a", "end_a", the same eight with _b}; invalid UTF-8 becomes
+ *          U+FFFD;
  *   dups   (report_write_dups_jsonl) one object per group of identical texts:
  *          {"group", "count", "text", "members": [{"id", "doc", "shard",
- *          "entry", "record", "ext_id", "start", "end"}...], "more"}, at most
+ *          "entry", "record", "offset", "ext_id", "start", "end"}...],
+ *          "more"}, at most
  *          `cap` members listed, "more" the ones left out;
  *   html   one file, no external resources (inline CSS, inline SVG): the
  *          summary numbers, a histogram of the pair scores, the top pairs
@@ -56,11 +59,13 @@
  * when it knows them, sets known = 1 and fills the provenance. */
 struct report_src {
     struct buf text;
-    int known;                /* 0: provenance unknown (written empty / null) */
+    int known;                /* 0: the doc record's fields unknown (written empty / null) */
+    int missing;              /* the chunk itself is unknown (the callback's ERR_NOTFOUND):
+                                 doc, start and end too */
     uint64_t doc, record, offset, start, end;
     struct buf shard, entry, ext_id;
 };
-#define REPORT_SRC_INIT { BUF_INIT, 0, 0, 0, 0, 0, 0, BUF_INIT, BUF_INIT, BUF_INIT }
+#define REPORT_SRC_INIT { BUF_INIT, 0, 0, 0, 0, 0, 0, 0, BUF_INIT, BUF_INIT, BUF_INIT }
 void report_src_reset(struct report_src *s);
 void report_src_release(struct report_src *s);
 
@@ -115,15 +120,22 @@ int report_write_html(FILE *f, const struct report_summary *s, const struct mine
 void report_lang_count(const char *s, size_t n, size_t *hangul, size_t *letters);
 const char *report_lang_pick(size_t hangul, size_t letters);
 
-/* report_tsv_prov: the six provenance fields of s, TAB-separated, no TAB
- * before or after: shard entry record ext_id start end (empty when unknown).
- * report_json_prov: the same as JSON members appended to an object being
- * written into out, each name followed by suffix (", \"shard_a\": ..."),
- * null when unknown; doc too when with_doc.
- * report_src_json: a new jansson object {"id", "doc", "shard", "entry",
- * "record", "offset", "ext_id", "start", "end"}, the five from the doc
- * record null when unknown (NULL on ERR_NOMEM). */
-int report_tsv_prov(FILE *f, const struct report_src *s);
+/* The provenance of a chunk, written by the three functions below from one
+ * field list, in this order in every output (query, mine, export, show,
+ * the duplicate groups):
+ *     doc shard entry record offset ext_id start end
+ * doc, start and end come from the chunk record and are written unless the
+ * chunk is unknown (missing); shard, entry, record, offset and ext_id from
+ * the doc record, empty (TSV) or null (JSON) when it is missing (known == 0). TSV columns are
+ * positional and fixed by the contracts above, so TSV has no offset.
+ * report_tsv_prov: the TSV columns of s, TAB-separated, no TAB before or
+ * after: [doc] shard entry record ext_id start end (doc when with_doc).
+ * report_json_prov: the JSON members appended to an object being written
+ * into out, each name followed by suffix (", \"doc_a\": 7, \"shard_a\": ..."),
+ * doc when with_doc (query and export write it earlier, beside the id).
+ * report_src_json: a new jansson object {"id", then the members}; NULL on
+ * ERR_NOMEM. */
+int report_tsv_prov(FILE *f, const struct report_src *s, int with_doc);
 int report_json_prov(struct buf *out, const struct report_src *s, const char *suffix, int with_doc);
 struct json_t;
 struct json_t *report_src_json(int64_t id, const struct report_src *s);

@@ -1,6 +1,7 @@
 /*
- * search.c - store <-> index <-> encoder plumbing for query, mine and build
- * (see search.h).
+ * search.c - the search of query texts or a stored chunk through the index
+ * (search_open, search_query), and the store <-> index <-> encoder plumbing
+ * for query, mine and build (see search.h).
  */
 #include "search.h"
 
@@ -214,16 +215,15 @@ int search_open_encoder(const struct store_info *in, const char *model, int n_th
     return 0;
 }
 
-int search_src(void *ctx, int64_t id, struct report_src *out)
+int search_src_doc(struct store_txn *t, uint64_t doc, struct report_src *out)
 {
-    struct store_txn *t = ctx;
-    struct store_chunk ch;
-    FORWARD_ERR(store_get_chunk(t, (uint64_t)id, &ch, &out->text));
-    out->doc = ch.doc;
-    out->start = ch.start;
-    out->end = ch.end;
+    buf_reset(&out->shard);
+    buf_reset(&out->entry);
+    buf_reset(&out->ext_id);
+    out->known = 0;
+    out->record = out->offset = 0;
     struct store_doc d = STORE_DOC_INIT;
-    int rc = store_get_doc(t, ch.doc, &d);
+    int rc = store_get_doc(t, doc, &d);
     if (rc == 0) {
         out->known = 1;
         out->record = d.record;
@@ -237,6 +237,141 @@ int search_src(void *ctx, int64_t id, struct report_src *out)
     store_doc_release(&d);
     return rc;
 }
+
+int search_src(void *ctx, int64_t id, struct report_src *out)
+{
+    struct store_txn *t = ctx;
+    struct store_chunk ch;
+    FORWARD_ERR(store_get_chunk(t, (uint64_t)id, &ch, &out->text));
+    out->doc = ch.doc;
+    out->start = ch.start;
+    out->end = ch.end;
+    return search_src_doc(t, ch.doc, out);
+}
+
+/* ---- search ---------------------------------------------------------- */
+
+struct search {
+    struct store *s;
+    struct store_txn *t;
+    struct store_info in;
+    struct ann *index;
+    struct search_staleness stale;
+    struct enc *enc;           /* created by the first query by text */
+    struct search_options o;
+    char *model;               /* o.model's copy */
+};
+
+int search_open(const char *store_dir, const struct search_options *o, struct search **out)
+{
+    *out = NULL;
+    struct search *se = mem_calloc(1, sizeof *se);
+    RETURN_ERR_IF(!se, ERR_NOMEM, "out of memory");
+    se->o = o ? *o : (struct search_options)SEARCH_OPTIONS_INIT;
+    int rc = 0;
+    if (se->o.model && !(se->model = mem_strdup(se->o.model))) rc = err_nomem();
+    se->o.model = se->model;
+    if (rc == 0) rc = store_open(store_dir, STORE_RDONLY, &se->s);
+    if (rc == 0) rc = store_read_begin(se->s, &se->t);
+    if (rc == 0) rc = store_txn_info(se->t, &se->in);
+    if (rc == 0) rc = search_open_index_stale(store_dir, se->t, &se->in, se->o.flags, &se->index, &se->stale);
+    if (rc < 0) {
+        search_close(se);
+        return rc;
+    }
+    *out = se;
+    return 0;
+}
+
+void search_close(struct search *se)
+{
+    if (!se) return;
+    store_read_end(se->t);
+    store_close(se->s);
+    ann_free(se->index);
+    enc_free(se->enc);
+    mem_free(se->model);
+    mem_free(se);
+}
+
+const struct store_info *search_info(const struct search *se) { return &se->in; }
+
+const struct search_staleness *search_stale(const struct search *se) { return &se->stale; }
+
+/* query_vectors: the request's query vectors, L2-normalized: nq rows of dim
+ * into *out (owned) */
+static int query_vectors(struct search *se, const struct search_request *rq, float **out, size_t *nq)
+{
+    size_t dim = (size_t)se->in.dim, n = rq->by_id ? 1 : rq->n;
+    float *q = mem_alloc_array(n ? n : 1, dim * sizeof *q);
+    size_t *len = NULL;
+    int rc = q ? 0 : err_set(ERR_NOMEM, "out of memory for %zu queries", n);
+    if (rc == 0 && rq->by_id) {
+        rc = store_get_vector(se->t, rq->id, q);
+    } else if (rc == 0) {
+        if (!se->enc) rc = search_open_encoder(&se->in, se->o.model, se->o.n_threads, se->o.precision, &se->enc);
+        if (rc == 0 && n && !rq->len && !(len = mem_alloc_array(n, sizeof *len)))
+            rc = err_set(ERR_NOMEM, "out of memory for %zu queries", n);
+        for (size_t i = 0; rc == 0 && len && i < n; i++) len[i] = strlen(rq->text[i]);
+        if (rc == 0 && n && (rc = enc_encode(se->enc, rq->text, rq->len ? rq->len : len, n, q, NULL)) < 0)
+            err_prefix(rc, "cannot encode the queries");
+    }
+    mem_free(len);
+    if (rc < 0) {
+        mem_free(q);
+        return rc;
+    }
+    ann_normalize(q, (int64_t)n, (int)dim);
+    *out = q;
+    *nq = n;
+    return 0;
+}
+
+int search_query(struct search *se, const struct search_request *rq, search_hit_fn fn, void *ctx)
+{
+    RETURN_ERR_IF(rq->k < 1, ERR_INVALID, "k must be at least 1, got %d", rq->k);
+    RETURN_ERR_IF(isnan(rq->threshold), ERR_INVALID, "bad threshold");
+    float *q = NULL, *sc = NULL;
+    int64_t *lab = NULL;
+    size_t nq = 0;
+    struct report_src src = REPORT_SRC_INIT;
+    FORWARD_ERR(query_vectors(se, rq, &q, &nq));
+    /* room to skip the query chunk itself and the hits of deleted chunks */
+    int64_t gone = se->stale.gone;
+    int kk = rq->k + (rq->by_id ? 1 : 0) + (int)(gone < 1000 ? gone : 1000);
+    /* every hit's score is mine_score with the stored vector (the same on
+     * every index type); compressed codes (SQ8, PQ): 4 kk candidates */
+    int kc = ann_compressed(se->index) ? 4 * kk : kk;
+    sc = mem_alloc_array(nq ? nq : 1, (size_t)kc * sizeof *sc);
+    lab = mem_alloc_array(nq ? nq : 1, (size_t)kc * sizeof *lab);
+    int rc = sc && lab ? 0 : err_set(ERR_NOMEM, "out of memory for results");
+    if (rc == 0 && nq) rc = ann_search(se->index, q, (int64_t)nq, kc, sc, lab);
+    if (rc == 0 && nq) rc = search_rescore(se->t, se->in.dim, q, nq, kc, kk, sc, lab);
+    for (size_t i = 0; rc == 0 && i < nq; i++) {
+        int rank = 0;
+        for (int r = 0; rc == 0 && r < kk && rank < rq->k; r++) {
+            int64_t id = lab[i * kk + r];
+            if (id < 0 || sc[i * kk + r] < rq->threshold) continue;
+            if (rq->by_id && (uint64_t)id == rq->id) continue;
+            report_src_reset(&src);
+            rc = search_src(se->t, id, &src);
+            if (rc == ERR_NOTFOUND && gone) { rc = 0; continue; } /* deleted since the build */
+            if (rc < 0) {
+                err_prefix(rc, "index and store disagree");
+                break;
+            }
+            struct search_hit h = { i, ++rank, sc[i * kk + r], id, &src };
+            rc = fn(ctx, &h);
+        }
+    }
+    mem_free(q);
+    mem_free(sc);
+    mem_free(lab);
+    report_src_release(&src);
+    return rc;
+}
+
+/* ---- mining reports ------------------------------------------------------ */
 
 static int hash_cmp(struct hash128 a, struct hash128 b)
 {
@@ -266,27 +401,57 @@ static int text_pair_cmp(const void *x, const void *y)
     return c;
 }
 
+/* an id's text hash */
+struct id_hash {
+    int64_t id;
+    struct hash128 h;
+};
+
+static int id_hash_cmp(const void *x, const void *y)
+{
+    const struct id_hash *a = x, *b = y;
+    return (a->id > b->id) - (a->id < b->id);
+}
+
+static struct hash128 hash_of(const struct id_hash *v, size_t n, int64_t id)
+{
+    struct id_hash key = { id, { 0, 0 } }, *f = bsearch(&key, v, n, sizeof key, id_hash_cmp);
+    return f->h; /* every id of the pairs was read */
+}
+
 int search_drop_identical(struct store_txn *t, struct mine_pair *p, size_t *np, size_t *identical,
                           size_t *repeated)
 {
-    size_t n = *np, m = 0;
+    size_t n = *np, m = 0, nu = 0;
     *identical = *repeated = 0;
     if (n == 0) return 0;
     struct text_pair *tp = mem_alloc_array(n, sizeof *tp);
     unsigned char *keep = mem_calloc(n, 1);
+    struct id_hash *u = mem_alloc_array(2 * n, sizeof *u);
     int rc = 0;
-    if (!tp || !keep) { rc = err_set(ERR_NOMEM, "out of memory for %zu pairs", n); goto out; }
+    if (!tp || !keep || !u) { rc = err_set(ERR_NOMEM, "out of memory for %zu pairs", n); goto out; }
+    /* each chunk's text hash read once, however many pairs it is in */
     for (size_t i = 0; i < n; i++) {
-        struct store_chunk ca, cb;
-        if ((rc = store_get_chunk(t, (uint64_t)p[i].a, &ca, NULL)) < 0 ||
-            (rc = store_get_chunk(t, (uint64_t)p[i].b, &cb, NULL)) < 0) {
-            err_prefix(rc, "pair %lld, %lld", (long long)p[i].a, (long long)p[i].b);
+        u[2 * i].id = p[i].a;
+        u[2 * i + 1].id = p[i].b;
+    }
+    qsort(u, 2 * n, sizeof *u, id_hash_cmp);
+    for (size_t i = 0; i < 2 * n; i++) {
+        if (nu && u[nu - 1].id == u[i].id) continue;
+        struct store_chunk c;
+        if ((rc = store_get_chunk(t, (uint64_t)u[i].id, &c, NULL)) < 0) {
+            err_prefix(rc, "chunk %lld of a mined pair", (long long)u[i].id);
             goto out;
         }
-        if (hash_eq(ca.text_hash, cb.text_hash)) { (*identical)++; continue; }
-        int lt = hash_cmp(ca.text_hash, cb.text_hash) < 0;
-        tp[m].lo = lt ? ca.text_hash : cb.text_hash;
-        tp[m].hi = lt ? cb.text_hash : ca.text_hash;
+        u[nu].id = u[i].id;
+        u[nu++].h = c.text_hash;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct hash128 ha = hash_of(u, nu, p[i].a), hb = hash_of(u, nu, p[i].b);
+        if (hash_eq(ha, hb)) { (*identical)++; continue; }
+        int lt = hash_cmp(ha, hb) < 0;
+        tp[m].lo = lt ? ha : hb;
+        tp[m].hi = lt ? hb : ha;
         tp[m].a = p[i].a;
         tp[m].b = p[i].b;
         tp[m].idx = i;
@@ -304,6 +469,7 @@ int search_drop_identical(struct store_txn *t, struct mine_pair *p, size_t *np, 
 out:
     mem_free(tp);
     mem_free(keep);
+    mem_free(u);
     return rc;
 }
 
@@ -347,12 +513,7 @@ int search_duplicate_groups(struct store_txn *t, struct mine_clusters *out)
     struct store_chunk c;
     while (rc == 0 && (rc = store_iter_next_chunk(it, &c, NULL)) == 1) {
         rc = 0;
-        if (n == cap) {
-            struct text_id *nt = mem_realloc(ti, 2 * cap * sizeof *ti);
-            if (!nt) { rc = err_set(ERR_NOMEM, "out of memory for %zu chunk hashes", 2 * cap); break; }
-            ti = nt;
-            cap *= 2;
-        }
+        if ((rc = MEM_GROW(ti, n + 1, cap)) < 0) break;
         ti[n].h = c.text_hash;
         ti[n].id = (int64_t)c.id;
         n++;

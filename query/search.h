@@ -1,6 +1,8 @@
 /*
- * search.h - the reading side's plumbing between a store and its index:
- * load the store's vectors, open the index that belongs to the store (its
+ * search.h - the reading side: the nearest chunks of query texts or of a
+ * stored chunk (search_open, search_query: what `semindex query` does), and
+ * the plumbing between a store and its index under it: load the store's
+ * vectors, open the index that belongs to the store (its
  * manifest checked against the store's model fingerprint, generation,
  * dimension and vector count; or, for query, an index of an older
  * generation, with how far it is behind), encode queries with the store's
@@ -16,11 +18,22 @@
  *     struct enc *e;
  *     search_open_encoder(&in, NULL, 0, -1, &e);    // refuses another model
  *
- * Threading: as the store and the encoder (one thread per txn / enc).
+ * A search, from a C program:
+ *
+ *     struct search *se;
+ *     if (search_open(dir, NULL, &se) < 0) die(err_msg());
+ *     struct search_request rq = SEARCH_REQUEST_INIT;
+ *     rq.text = texts; rq.len = lens; rq.n = 2; rq.k = 5;
+ *     search_query(se, &rq, on_hit, ctx);   // on_hit(ctx, &hit) per hit, rank 1 first
+ *     search_close(se);
+ *
+ * Threading: as the store and the encoder (one thread per txn / enc, so one
+ * thread per struct search).
  */
 #ifndef SEMINDEX_SEARCH_H
 #define SEMINDEX_SEARCH_H
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -91,23 +104,97 @@ int search_open_index_stale(const char *store_dir, struct store_txn *t, const st
 int search_open_encoder(const struct store_info *in, const char *model, int n_threads, int precision,
                         struct enc **out);
 
-struct report_summary;
+/* ---- search ---------------------------------------------------------- */
+
+/* search_open's options (NULL = all defaults) */
+struct search_options {
+    int flags;            /* ann_read's (ANN_READ_MMAP) */
+    const char *model;    /* the store's model moved here (checked); NULL = the store's */
+    int n_threads;        /* encoder threads, 0 = all cores */
+    int precision;        /* enum enc_precision for queries; -1 = the store's */
+};
+#define SEARCH_OPTIONS_INIT { 0, NULL, 0, -1 }
+
+struct search;
+
+/* search_open: open the store at store_dir read-only, a read snapshot of it
+ * and its index (search_open_index_stale: an index of an older generation
+ * serves, search_stale says how far behind). The encoder is created on the
+ * first query by text (search_open_encoder). ERR_NOTFOUND (no store, no
+ * index), ERR_MISMATCH, ERR_STORE, ERR_NOMEM. *out is owned: search_close. */
+int search_open(const char *store_dir, const struct search_options *o, struct search **out);
+
+/* search_close: end the snapshot, close index, encoder and store; NULL is
+ * fine. */
+void search_close(struct search *se);
+
+/* The snapshot's facts and the index's staleness; borrowed, valid until
+ * search_close. */
+const struct store_info *search_info(const struct search *se);
+const struct search_staleness *search_stale(const struct search *se);
+
+/* One search: n texts (len[i] bytes each; len NULL = NUL-terminated), or,
+ * with by_id, the stored vector of chunk id (that chunk itself is not a
+ * hit). k hits per query at most, scores below threshold dropped. */
+struct search_request {
+    const char *const *text;
+    const size_t *len;
+    size_t n;
+    int by_id;
+    uint64_t id;
+    int k;
+    double threshold;
+};
+#define SEARCH_REQUEST_INIT { NULL, NULL, 0, 0, 0, 10, -INFINITY }
+
+/* A hit as search_query reports it: query i (0 for by_id), rank r (1 =
+ * best), the exact score (mine_score of the normalized vectors, the same on
+ * every index type), the chunk id and its text and provenance (borrowed for
+ * the callback's duration). */
 struct report_src;
+struct search_hit {
+    size_t query;
+    int rank;
+    float score;
+    int64_t id;
+    const struct report_src *src;
+};
+typedef int (*search_hit_fn)(void *ctx, const struct search_hit *h);
+
+/* search_query: encode the texts (or read the chunk's vector), normalize,
+ * search the index (4 k candidates for compressed codes), score the
+ * candidates exactly (search_rescore), skip the query's own chunk, hits
+ * below the threshold and hits deleted since the build (an index that is
+ * behind), and call fn for each hit, query by query, rank 1 first; a
+ * non-zero return of fn stops the search and is returned. Errors: the
+ * store's and the encoder's ("cannot encode the queries: ..."), ERR_NOTFOUND
+ * for an id the store lacks, or, prefixed "index and store disagree", when
+ * the index names a chunk the store lacks although no indexed chunk is
+ * gone; ERR_ANN, ERR_NOMEM. */
+int search_query(struct search *se, const struct search_request *rq, search_hit_fn fn, void *ctx);
+
+/* ---- mining reports ------------------------------------------------------ */
+
+struct report_summary;
 struct mine_pair;
 struct mine_clusters;
 
 /* search_src: report.h's report_src_fn over a store snapshot (ctx is the
  * struct store_txn *): the chunk's text and its provenance (doc id, shard
  * key, entry, record number and offset, external id, byte span). A chunk
- * whose doc record is missing has its text but known = 0. */
+ * whose doc record is missing has its text but known = 0.
+ * search_src_doc: the doc record's part of it (known, shard, entry, record,
+ * offset, ext_id) for document doc, replacing what out held of it. */
 int search_src(void *ctx, int64_t id, struct report_src *out);
+int search_src_doc(struct store_txn *t, uint64_t doc, struct report_src *out);
 
 /* search_drop_identical: remove, in place and keeping the order, the pairs
  * whose two chunks have the same text hash (identical texts), and the pairs
  * whose two texts already form a better pair (a duplicate of a or of b paired
  * with the same other text): each pair of distinct texts is kept once, as the
  * pair of the lowest chunk ids (a, then b: the same pair whatever order or
- * mining mode gave them). Counts what left in *identical and *repeated. */
+ * mining mode gave them). Counts what left in *identical and *repeated.
+ * Each chunk's record is read once, however many pairs name it. */
 int search_drop_identical(struct store_txn *t, struct mine_pair *p, size_t *np, size_t *identical,
                           size_t *repeated);
 

@@ -57,10 +57,18 @@ static float normal(double std)
     return (float)(std * sqrt(-2 * log(u)) * cos(6.283185307179586 * v));
 }
 
+/* how a tensor's values are drawn (write_st) */
+enum tensor_kind {
+    T_NORM,        /* 1 + N(0, 0.05), with outlier dimensions */
+    T_EMBEDDING,   /* N(0, 0.25) */
+    T_PROJECTION,  /* N(0, 0.02) */
+    T_BIAS,        /* N(0, 0.02) */
+};
+
 struct tensor {
     char name[96];
     int64_t d0, d1;  /* d1 = 0: vector */
-    int kind;        /* 0 norm, 1 embedding, 2 projection, 3 bias */
+    enum tensor_kind kind;
 };
 
 static int write_st(const char *path, const struct tensor *t, int n)
@@ -97,9 +105,9 @@ static int write_st(const char *path, const struct tensor *t, int n)
         while (cnt) {
             size_t k = cnt < (1 << 18) ? (size_t)cnt : (1 << 18);
             for (size_t j = 0; j < k; j++)
-                buf[j] = t[i].kind == 0 ? 1.0f + normal(0.05) : t[i].kind == 1 ? normal(0.25)
-                       : t[i].kind == 2 ? normal(0.02) : normal(0.02);
-            if (t[i].kind == 0) /* outlier dimensions: 37 + 97 i (mod H) */
+                buf[j] = t[i].kind == T_NORM ? 1.0f + normal(0.05) : t[i].kind == T_EMBEDDING ? normal(0.25)
+                                                                                    : normal(0.02);
+            if (t[i].kind == T_NORM) /* outlier dimensions: 37 + 97 i (mod H) */
                 for (int o = 0; o < n_outliers; o++) buf[(37 + 97 * (size_t)o) % k] *= (float)outlier_scale;
             fwrite(buf, 4, k, f);
             cnt -= k;
@@ -182,22 +190,22 @@ static int make(const struct cfg *c, const char *tokdir, const char *out)
     struct tensor *t = calloc((size_t)cap, sizeof *t);
     int64_t H = c->hidden, I = c->inter;
 #define ADD(k, a, b, ...) (snprintf(t[n].name, sizeof t[n].name, __VA_ARGS__), t[n].d0 = (a), t[n].d1 = (b), t[n++].kind = (k))
-    ADD(1, c->vocab, H, "embeddings.tok_embeddings.weight");
-    ADD(0, H, 0, "embeddings.norm.weight");
+    ADD(T_EMBEDDING, c->vocab, H, "embeddings.tok_embeddings.weight");
+    ADD(T_NORM, H, 0, "embeddings.norm.weight");
     for (int l = 0; l < c->layers; l++) {
-        if (l) ADD(0, H, 0, "layers.%d.attn_norm.weight", l);
-        ADD(2, 3 * H, H, "layers.%d.attn.Wqkv.weight", l);
-        ADD(2, H, H, "layers.%d.attn.Wo.weight", l);
-        ADD(0, H, 0, "layers.%d.mlp_norm.weight", l);
-        ADD(2, 2 * I, H, "layers.%d.mlp.Wi.weight", l);
-        ADD(2, H, I, "layers.%d.mlp.Wo.weight", l);
+        if (l) ADD(T_NORM, H, 0, "layers.%d.attn_norm.weight", l);
+        ADD(T_PROJECTION, 3 * H, H, "layers.%d.attn.Wqkv.weight", l);
+        ADD(T_PROJECTION, H, H, "layers.%d.attn.Wo.weight", l);
+        ADD(T_NORM, H, 0, "layers.%d.mlp_norm.weight", l);
+        ADD(T_PROJECTION, 2 * I, H, "layers.%d.mlp.Wi.weight", l);
+        ADD(T_PROJECTION, H, I, "layers.%d.mlp.Wo.weight", l);
     }
-    ADD(0, H, 0, "final_norm.weight");
+    ADD(T_NORM, H, 0, "final_norm.weight");
     snprintf(sub, sizeof sub, "%s/model.safetensors", out);
     int rc = write_st(sub, t, n);
     n = 0;
-    ADD(2, H, H, "linear.weight");
-    ADD(3, H, 0, "linear.bias");
+    ADD(T_PROJECTION, H, H, "linear.weight");
+    ADD(T_BIAS, H, 0, "linear.bias");
 #undef ADD
     snprintf(sub, sizeof sub, "%s/2_Dense/model.safetensors", out);
     if (rc == 0) rc = write_st(sub, t, n);

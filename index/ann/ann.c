@@ -59,7 +59,7 @@ static int wrap(FaissIndex *index, struct ann **out)
     struct ann *a = mem_calloc(1, sizeof *a);
     if (!a) {
         faiss_Index_free(index);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     a->index = index;
     *out = a;

@@ -138,7 +138,7 @@ static int copy_shard(struct store *out, struct part *p, const struct todo *td, 
     c.d = (struct store_doc)STORE_DOC_INIT;
     c.v = mem_alloc_array((size_t)dim, sizeof(float));
     c.w = mem_alloc_array((size_t)dim, sizeof(float));
-    int rc = c.v && c.w ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = c.v && c.w ? 0 : err_nomem();
     if (rc == 0) rc = store_shard_begin(out, td->key, &td->rec, &c.ordinal, &c.deleted);
     st->deleted += (uint64_t)c.deleted;
     for (c.from = 0, c.done = 0; rc == 0 && !c.done; c.from = c.next) {
@@ -254,7 +254,7 @@ int store_merge(struct store *out, const char *const *dirs, size_t n, struct mer
     memset(&self, 0, sizeof self);
     struct buf rootv = BUF_INIT;   /* before the first goto out */
     size_t m = 0;
-    int rc = parts && keys && recs && n_keys ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = parts && keys && recs && n_keys ? 0 : err_nomem();
     if (rc < 0) goto out;
     if ((rc = store_lock_writer(store_dir(out), &lock)) < 0) goto out;
     for (size_t i = 0; i < n; i++) parts[i].dir = dirs[i];
@@ -331,7 +331,7 @@ int store_merge(struct store *out, const char *const *dirs, size_t n, struct mer
     size_t total = 0;
     for (size_t i = 0; i < n; i++) total += n_keys[i];
     td = mem_calloc(total ? total : 1, sizeof *td);
-    if (!td) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
+    if (!td) { rc = err_nomem(); goto out; }
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n_keys[i]; j++) td[n_td++] = (struct todo){ keys[i][j], i, recs[i][j] };
     qsort(td, n_td, sizeof *td, by_key_part);

@@ -49,6 +49,10 @@
 #define DEFAULT_MAP (1ull << 30)
 #define MAX_TEXT (1u << 30)
 
+/* reads between releases of the pages read (drop_read below) */
+#define ITER_RELEASE_EVERY 1024
+#define GET_RELEASE_EVERY 256
+
 struct store {
     char *dir;
     MDB_env *env;
@@ -60,8 +64,6 @@ struct store {
     ZSTD_DDict *ddict;
     uint32_t dict_id;
     ZSTD_CCtx *cctx;             /* used inside write transactions only (serialized) */
-    uintptr_t map0, map1;        /* LMDB's mapping of data.mdb (drop_pages), 0 = unknown */
-    unsigned long gets;          /* store_get_vector calls (drop_pages every GET_RELEASE_EVERY) */
     /* the dictionary sample (store_dict_*; the single writer's thread only) */
     enum { DICT_UNKNOWN, DICT_SAMPLING, DICT_SETTLED } dict_state;
     struct buf sample;           /* the texts offered, back to back */
@@ -81,6 +83,9 @@ struct store_txn {
     int all;                     /* sees the chunks of shards in progress (writes, ingest) */
     uint64_t *pending;           /* otherwise: the ordinals of shards in progress, hidden */
     size_t n_pending;
+    uintptr_t got[GET_RELEASE_EVERY][2];       /* values read by id, not yet released ([start, end)) */
+    unsigned n_got;
+    uintptr_t seen_lo, seen_hi;  /* the lowest and highest address read (drop_read) */
 };
 
 struct store_iter {
@@ -96,52 +101,71 @@ struct store_iter {
 /* Vector reads (a scan for the index build or mining, reads by id for
  * tuning and re-scoring) touch pages that then stay mapped into the process
  * and count in its resident memory although nothing reads them again (and
- * the kernel maps up to 64 KiB around each faulting page). So the mapped
- * range of what was read is released: every 1024 vectors of a scan (their
- * 64 KiB-aligned windows), and the whole map every 256 reads by id
- * (MADV_DONTNEED, within LMDB's map of data.mdb as /proc/self/maps shows it: the environment is mapped read-only and shared, so this
- * only drops the mapping; the page cache keeps the data and a later read
- * faults it back in). */
-#define ITER_RELEASE_EVERY 1024
-#define GET_RELEASE_EVERY 256   /* reads by id between releases of the whole map */
-/* map_find: the mapping of /proc/self/maps that holds address a */
-static void map_find(struct store *s, uintptr_t a)
+ * the kernel maps up to 64 KiB around each faulting page). So the pages of
+ * what was read are released (MADV_DONTNEED): a scan's range every
+ * ITER_RELEASE_EVERY vectors, the reads by id of a transaction every
+ * GET_RELEASE_EVERY reads and at its end, each widened to its 64 KiB
+ * windows as far as it stays between the lowest and the highest address the
+ * transaction read (LMDB maps data.mdb as one range, so all between two of
+ * its addresses is in the map; the map's own address is not known:
+ * mdb_env_info's me_mapaddr is set only for MDB_FIXEDMAP). The environment
+ * is mapped read-only and shared, so this only drops the mapping; the page
+ * cache keeps the data and a later read faults it back in. Only a read
+ * transaction's values are released: they always lie in the map, while a
+ * write transaction's may lie in its dirty pages (heap memory, which
+ * MADV_DONTNEED would zero). */
+
+/* saw_read: note that t read [a, b) */
+static void saw_read(struct store_txn *t, uintptr_t a, uintptr_t b)
 {
-    s->map0 = s->map1 = 0;
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && a >= lo && a < hi && strstr(line, "data.mdb")) {
-            s->map0 = lo;
-            s->map1 = hi;
-            break;
-        }
-    }
-    if (f) fclose(f);
+    if (!t->seen_lo || a < t->seen_lo) t->seen_lo = a;
+    if (b > t->seen_hi) t->seen_hi = b;
 }
 
-static void drop_pages(struct store *s, uintptr_t a, uintptr_t b)
+/* drop_read: release the pages holding [a, b), read through t */
+static void drop_read(const struct store_txn *t, uintptr_t a, uintptr_t b)
 {
-    if (a < s->map0 || a >= s->map1) {
-        pthread_mutex_lock(&s->mu_dict);
-        if (a < s->map0 || a >= s->map1) map_find(s, a);
-        pthread_mutex_unlock(&s->mu_dict);
-    }
-    uintptr_t m0 = s->map0, m1 = s->map1, w = 65536;
-    if (a < m0 || a >= m1) return; /* not in the map (a write transaction's dirty page) */
+    const uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), w = 65536;
+    if (t->write || b <= a) return;
+    uintptr_t lo = t->seen_lo & ~(pg - 1), hi = (t->seen_hi + pg - 1) & ~(pg - 1);
     a &= ~(w - 1);
     b = (b + w - 1) & ~(w - 1);
-    if (a < m0) a = m0;
-    if (b > m1) b = m1;
+    if (a < lo) a = lo;
+    if (b > hi) b = hi;
     if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
 static void iter_release(struct store_iter *it)
 {
-    if (it->pending && it->hi > it->lo) drop_pages(it->t->s, it->lo, it->hi);
+    if (it->pending) drop_read(it->t, it->lo, it->hi);
     it->pending = 0;
     it->lo = it->hi = 0;
+}
+
+static int cmp_range(const void *x, const void *y)
+{
+    const uintptr_t *a = x, *b = y;
+    return (a[0] > b[0]) - (a[0] < b[0]);
+}
+
+/* got_release: release the values read by id since the last release, as
+ * few ranges as they merge into */
+static void got_release(struct store_txn *t)
+{
+    if (!t->n_got) return;
+    qsort(t->got, t->n_got, sizeof *t->got, cmp_range);
+    uintptr_t lo = t->got[0][0], hi = t->got[0][1];
+    for (unsigned i = 1; i < t->n_got; i++) {
+        if (t->got[i][0] <= hi) {
+            if (t->got[i][1] > hi) hi = t->got[i][1];
+            continue;
+        }
+        drop_read(t, lo, hi);
+        lo = t->got[i][0];
+        hi = t->got[i][1];
+    }
+    drop_read(t, lo, hi);
+    t->n_got = 0;
 }
 
 /* ---- little helpers -------------------------------------------------------- */
@@ -356,7 +380,7 @@ int store_open(const char *dir, int flags, struct store **out)
     struct store *s = mem_calloc(1, sizeof *s);
     if (!s || !(s->dir = mem_strdup(dir))) {
         mem_free(s);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     s->rdonly = rdonly;
     pthread_rwlockattr_t ra;
@@ -492,7 +516,7 @@ static int txn_begin(struct store *s, int write, int all, struct store_txn **out
 {
     *out = NULL;
     struct store_txn *t = mem_calloc(1, sizeof *t);
-    if (!t) return err_set(ERR_NOMEM, "out of memory");
+    if (!t) return err_nomem();
     t->s = s;
     t->write = write;
     t->all = write || all;
@@ -537,6 +561,7 @@ int store_read_begin_pending(struct store *s, struct store_txn **out) { return t
 void store_read_end(struct store_txn *t)
 {
     if (!t) return;
+    got_release(t);
     mdb_txn_abort(t->txn);
     pthread_rwlock_unlock(&t->s->rw_map);
     txn_free(t);
@@ -568,16 +593,11 @@ static int parse_pending(struct store_txn *t, const MDB_val *v, uint64_t **out, 
             *n = 0;
             return err_set(ERR_FORMAT, "store '%s': meta 'pending' is not a list of ordinals", t->s->dir);
         }
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 4;
-            uint64_t *nv = mem_realloc(*out, cap * sizeof *nv);
-            if (!nv) {
-                mem_free(*out);
-                *out = NULL;
-                *n = 0;
-                return err_set(ERR_NOMEM, "out of memory");
-            }
-            *out = nv;
+        if (MEM_GROW(*out, *n + 1, cap) < 0) {
+            mem_free(*out);
+            *out = NULL;
+            *n = 0;
+            return ERR_NOMEM;
         }
         (*out)[(*n)++] = x;
         p = q;
@@ -603,17 +623,12 @@ static int get_pending(struct store_txn *t, uint64_t **out, size_t *n)
     for (int op = MDB_FIRST; mdb_cursor_get(c, &k, &v, op) == 0; op = MDB_NEXT) {
         const unsigned char *p = v.mv_data;
         if (v.mv_size < SHARD_VAL || p[1] != STORE_SHARD_OPEN) continue;
-        if (*n == cap) {
-            cap = cap ? cap * 2 : 4;
-            uint64_t *nv = mem_realloc(*out, cap * sizeof *nv);
-            if (!nv) {
-                mdb_cursor_close(c);
-                mem_free(*out);
-                *out = NULL;
-                *n = 0;
-                return err_set(ERR_NOMEM, "out of memory");
-            }
-            *out = nv;
+        if (MEM_GROW(*out, *n + 1, cap) < 0) {
+            mdb_cursor_close(c);
+            mem_free(*out);
+            *out = NULL;
+            *n = 0;
+            return ERR_NOMEM;
         }
         (*out)[(*n)++] = get_u64(p + 8);
     }
@@ -673,7 +688,7 @@ static int set_pending(struct store_txn *t, uint64_t o, int on)
     mem_free(v);
     if (rc < 0) {
         buf_release(&b);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     rc = store_put_meta(t, "pending", b.data ? b.data : "", b.len);
     buf_release(&b);
@@ -774,7 +789,7 @@ int store_get_meta(struct store_txn *t, const char *key, struct buf *out)
     int rc = get(t, t->s->meta, key, strlen(key), &v);
     if (rc == ERR_NOTFOUND) return err_set(ERR_NOTFOUND, "store '%s': no meta '%s'", t->s->dir, key);
     if (rc < 0) return rc;
-    return buf_append(out, v.mv_data, v.mv_size) < 0 ? err_set(ERR_NOMEM, "out of memory") : 0;
+    return buf_append(out, v.mv_data, v.mv_size) < 0 ? err_nomem() : 0;
 }
 
 /* ---- zstd dictionary ------------------------------------------------------- */
@@ -829,7 +844,7 @@ int store_train_dict(struct store *s, const char *const *texts, const size_t *le
     size_t cap = total / 10 < 4096 ? 4096 : total / 10 > 112640 ? 112640 : total / 10;
     void *dict = mem_alloc(cap);
     int rc = 0;
-    if (!cat || !sz || !dict) { rc = err_set(ERR_NOMEM, "out of memory"); goto out; }
+    if (!cat || !sz || !dict) { rc = err_nomem(); goto out; }
     size_t off = 0;
     for (size_t i = 0; i < n; i++) {
         memcpy(cat + off, texts[i], lens[i]);
@@ -890,11 +905,11 @@ int store_dict_offer(struct store *s, const char *text, size_t len)
     if (s->n_sample == s->cap_sample) {
         size_t cap = s->cap_sample ? 2 * s->cap_sample : 256;
         size_t *v = mem_realloc(s->sample_lens, cap * sizeof *v);
-        if (!v) return err_set(ERR_NOMEM, "out of memory");
+        if (!v) return err_nomem();
         s->sample_lens = v;
         s->cap_sample = cap;
     }
-    if (buf_append(&s->sample, text, len) < 0) return err_set(ERR_NOMEM, "out of memory");
+    if (buf_append(&s->sample, text, len) < 0) return err_nomem();
     s->sample_lens[s->n_sample++] = len;
     if (s->n_sample < STORE_DICT_TEXTS && s->sample.len < STORE_DICT_BYTES) return 1;
     FORWARD_ERR(store_dict_finish(s));
@@ -909,7 +924,7 @@ int store_dict_finish(struct store *s)
     }
     size_t n = s->n_sample;
     const char **texts = mem_alloc_array(n, sizeof *texts);
-    if (!texts) return err_set(ERR_NOMEM, "out of memory");
+    if (!texts) return err_nomem();
     for (size_t i = 0, off = 0; i < n; off += s->sample_lens[i++]) texts[i] = s->sample.data + off;
     double t0 = now_sec();
     int rc = store_train_dict(s, texts, s->sample_lens, n);
@@ -1082,7 +1097,7 @@ int store_put_doc(struct store_txn *t, const struct store_doc *d)
     RETURN_ERR_IF(en > 65535 || xn > 65535, ERR_INVALID, "doc %llu: entry name or id too long",
                   (unsigned long long)d->id);
     buf_reset(&t->scratch);
-    if (buf_reserve(&t->scratch, DOC_HDR + en + xn) < 0) return err_set(ERR_NOMEM, "out of memory");
+    if (buf_reserve(&t->scratch, DOC_HDR + en + xn) < 0) return err_nomem();
     unsigned char *p = (unsigned char *)t->scratch.data;
     memset(p, 0, DOC_HDR);
     p[0] = 1;
@@ -1121,13 +1136,13 @@ int store_get_doc(struct store_txn *t, uint64_t id, struct store_doc *d)
     buf_reset(&d->entry);
     buf_reset(&d->ext_id);
     if (buf_append(&d->entry, p + DOC_HDR, en) < 0 || buf_append(&d->ext_id, p + DOC_HDR + en, xn) < 0)
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     put_be64(k, store_shard_of(id));
     if (get(t, t->s->shardids, k, 8, &v) == 0 && buf_append(&d->shard, v.mv_data, v.mv_size) < 0)
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     if ((!d->shard.data && buf_puts(&d->shard, "") < 0) || (!d->entry.data && buf_puts(&d->entry, "") < 0) ||
         (!d->ext_id.data && buf_puts(&d->ext_id, "") < 0))
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     return 0;
 bad:
     return err_set(ERR_FORMAT, "store '%s': doc %llu: bad record", t->s->dir, (unsigned long long)id);
@@ -1162,7 +1177,7 @@ static int parse_chunk(struct store_txn *t, uint64_t id, const MDB_val *v, struc
                            (unsigned long long)id, zn, tn);
         memcpy(text->data, z, tn);
     } else {
-        if (!t->dctx && !(t->dctx = ZSTD_createDCtx())) return err_set(ERR_NOMEM, "out of memory");
+        if (!t->dctx && !(t->dctx = ZSTD_createDCtx())) return err_nomem();
         size_t r;
         if (p[1] & CHUNK_DICT) {
             FORWARD_ERR(dict_load(t));
@@ -1203,10 +1218,10 @@ int store_put_chunk(struct store_txn *t, struct store_chunk *c, const char *text
     RETURN_ERR_IF(len > MAX_TEXT, ERR_INVALID, "chunk %llu: text of %zu bytes is too long",
                   (unsigned long long)c->id, len);
     FORWARD_ERR(dict_load(t));
-    if (!s->cctx && !(s->cctx = ZSTD_createCCtx())) return err_set(ERR_NOMEM, "out of memory");
+    if (!s->cctx && !(s->cctx = ZSTD_createCCtx())) return err_nomem();
     size_t bound = ZSTD_compressBound(len);
     buf_reset(&t->scratch);
-    if (buf_reserve(&t->scratch, CHUNK_HDR + bound) < 0) return err_set(ERR_NOMEM, "out of memory");
+    if (buf_reserve(&t->scratch, CHUNK_HDR + bound) < 0) return err_nomem();
     unsigned char *p = (unsigned char *)t->scratch.data;
     memset(p, 0, CHUNK_HDR);
     c->text_hash = hash128(text, len);
@@ -1284,7 +1299,7 @@ int store_put_vector(struct store_txn *t, uint64_t id, const float *vec)
     int rc;
     if (t->dtype == STORE_F16) {
         buf_reset(&t->scratch);
-        if (buf_reserve(&t->scratch, n * 2) < 0) return err_set(ERR_NOMEM, "out of memory");
+        if (buf_reserve(&t->scratch, n * 2) < 0) return err_nomem();
         uint16_t *h = (uint16_t *)(void *)t->scratch.data;
         for (size_t i = 0; i < n; i++) h[i] = store_f32_to_f16(vec[i]);
         rc = put_id(t, t->s->vectors, k, h, n * 2, "put vector");
@@ -1324,10 +1339,10 @@ int store_get_vector(struct store_txn *t, uint64_t id, float *out)
         return err_set(ERR_NOTFOUND, "store '%s': no vector %llu", t->s->dir, (unsigned long long)id);
     if (rc < 0) return rc;
     rc = decode_vector(t, id, &v, out);
-    if (__atomic_add_fetch(&t->s->gets, 1, __ATOMIC_RELAXED) % GET_RELEASE_EVERY == 0) {
-        drop_pages(t->s, (uintptr_t)v.mv_data, (uintptr_t)v.mv_data + 1); /* finds the map */
-        drop_pages(t->s, t->s->map0, t->s->map1);
-    }
+    t->got[t->n_got][0] = (uintptr_t)v.mv_data;
+    t->got[t->n_got][1] = (uintptr_t)v.mv_data + v.mv_size;
+    saw_read(t, t->got[t->n_got][0], t->got[t->n_got][1]);
+    if (++t->n_got == GET_RELEASE_EVERY) got_release(t);
     return rc;
 }
 
@@ -1402,7 +1417,7 @@ static int iter_open(struct store_txn *t, uint64_t from, int chunks, struct stor
 {
     *out = NULL;
     struct store_iter *it = mem_calloc(1, sizeof *it);
-    if (!it) return err_set(ERR_NOMEM, "out of memory");
+    if (!it) return err_nomem();
     int rc = mdb_cursor_open(t->txn, chunks ? t->s->chunks : t->s->vectors, &it->c);
     if (rc) {
         mem_free(it);
@@ -1462,6 +1477,7 @@ int store_iter_next(struct store_iter *it, uint64_t *id, float *vec)
     uintptr_t a = (uintptr_t)v.mv_data;
     if (!it->pending || a < it->lo) it->lo = a;
     if (!it->pending || a + v.mv_size > it->hi) it->hi = a + v.mv_size;
+    saw_read(it->t, a, a + v.mv_size);
     if (++it->pending == ITER_RELEASE_EVERY) iter_release(it);
     return 1;
 }
@@ -1509,15 +1525,11 @@ int store_list_shards(struct store_txn *t, char ***keys, struct store_shard **re
     while ((rc = mdb_cursor_get(c, &kv, &vv, op)) == 0) {
         op = MDB_NEXT;
         if (m == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **k2 = mem_realloc(k, cap * sizeof *k2);
-            if (k2) k = k2;
-            struct store_shard *r2 = k2 ? mem_realloc(r, cap * sizeof *r2) : NULL;
-            if (r2) r = r2;
-            if (!k2 || !r2) { err = err_set(ERR_NOMEM, "out of memory"); break; }
+            cap = mem_next_cap(cap, m + 1);
+            if ((err = MEM_RESIZE(k, cap)) < 0 || (err = MEM_RESIZE(r, cap)) < 0) break;
         }
         k[m] = mem_alloc(kv.mv_size + 1);
-        if (!k[m]) { err = err_set(ERR_NOMEM, "out of memory"); break; }
+        if (!k[m]) { err = err_nomem(); break; }
         memcpy(k[m], kv.mv_data, kv.mv_size);
         k[m][kv.mv_size] = 0;
         m++;

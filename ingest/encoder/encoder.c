@@ -120,7 +120,7 @@ static int pack_model(struct enc *e)
         mem_free(sq);
         mem_free(si);
         mem_free(tmp);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     int rc = 0;
     for (int l = 0; l < c->layers && rc == 0; l++) {
@@ -179,7 +179,7 @@ int enc_create(const char *model, const struct enc_options *opt, struct enc **ou
     struct enc *e = mem_calloc(1, sizeof *e);
     if (!e || !(e->name = mem_strdup(model))) {
         mem_free(e);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     e->opt = *opt;
     if (opt->precision < ENC_F32 || opt->precision > ENC_INT8) {
@@ -309,7 +309,7 @@ int enc_encode_debug(struct enc *e, const int32_t *const *ids, const size_t *n_i
     if (dbg && n != 1 && (dbg->tokens || dbg->hook))
         return err_set(ERR_INVALID, "per-token debug output needs exactly one input");
     size_t *order = mem_alloc_array(n ? n : 1, sizeof *order);
-    if (!order) return err_set(ERR_NOMEM, "out of memory");
+    if (!order) return err_nomem();
     for (size_t i = 0; i < n; i++) order[i] = i;
     qsort_r(order, n, sizeof *order, cmp_len_desc, (void *)n_ids);
     size_t i = 0;
@@ -358,7 +358,7 @@ int enc_encode(struct enc *e, const char *const *texts, const size_t *lens, size
     struct tok_encoding *te = mem_calloc(n, sizeof *te);
     const int32_t **ids = mem_alloc_array(n, sizeof *ids);
     size_t *n_ids = mem_alloc_array(n, sizeof *n_ids);
-    int rc = te && ids && n_ids ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = te && ids && n_ids ? 0 : err_nomem();
     if (rc == 0) rc = tok_encode_batch(e->tok, texts, lens, n, 0, te, e->nt);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         ids[i] = te[i].ids;

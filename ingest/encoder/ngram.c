@@ -25,7 +25,7 @@ long ngram_embed(const char *text, size_t len, float *out)
     memset(out, 0, NGRAM_DIM * sizeof *out);
     /* 1. NFC (utf8proc maps invalid input to an error; sanitize first) */
     struct buf clean = BUF_INIT;
-    if (utf8_sanitize(&clean, text, len) < 0) return ERR_NOMEM;
+    if (utf8_sanitize(&clean, text, len) < 0) return err_nomem();
     utf8proc_uint8_t *nfc = NULL;
     utf8proc_ssize_t nn = utf8proc_map((const utf8proc_uint8_t *)(clean.data ? clean.data : ""),
                                        (utf8proc_ssize_t)clean.len, &nfc, UTF8PROC_STABLE | UTF8PROC_COMPOSE);

@@ -213,15 +213,9 @@ int mdl_parse_pooling(json_t *j, const char *what, int hidden, struct model_pool
 static int keep(struct model *m, float *owned)
 {
     if (!owned) return 0;
-    if (m->n_owned == m->cap_owned) {
-        int cap = m->cap_owned ? 2 * m->cap_owned : 64;
-        float **p = mem_realloc(m->owned, (size_t)cap * sizeof *p);
-        if (!p) {
-            mem_free(owned);
-            return err_set(ERR_NOMEM, "out of memory");
-        }
-        m->owned = p;
-        m->cap_owned = cap;
+    if (MEM_GROW(m->owned, m->n_owned + 1, m->cap_owned) < 0) {
+        mem_free(owned);
+        return ERR_NOMEM;
     }
     m->owned[m->n_owned++] = owned;
     return 0;
@@ -395,7 +389,7 @@ static int load_transformer(struct model *m, struct hash_stream *h, const char *
     m->max_seq_length = (int)msl;
     if ((rc = st_open(tdir, &m->st)) < 0) goto out;
     if (!(m->layers = mem_calloc((size_t)m->cfg.layers, sizeof *m->layers))) {
-        rc = err_set(ERR_NOMEM, "out of memory");
+        rc = err_nomem();
         goto out;
     }
     const char *pre = weight_prefix(m->st, &m->cfg);
@@ -416,7 +410,7 @@ static int load_dense(struct model *m, struct hash_stream *h, const char *ddir, 
     if (rc < 0) goto out;
     struct model_dense *d = mem_realloc(m->dense, (size_t)(m->n_dense + 1) * sizeof *d);
     if (!d) {
-        rc = err_set(ERR_NOMEM, "out of memory");
+        rc = err_nomem();
         goto out;
     }
     m->dense = d;
@@ -467,7 +461,7 @@ static int inside_dir(const char *modules_json, size_t i, const char *path, cons
     char *rdir = realpath(dir, NULL), *rsub = realpath(sub, NULL);
     int rc = 0;
     if (!rdir || !rsub) {
-        if (errno == ENOMEM) rc = err_set(ERR_NOMEM, "out of memory");
+        if (errno == ENOMEM) rc = err_nomem();
     } else {
         size_t n = strlen(rdir);
         int under = !strncmp(rsub, rdir, n) && (rsub[n] == '/' || rsub[n] == 0 || (n == 1 && rdir[0] == '/'));
@@ -563,7 +557,7 @@ int mdl_load(const char *dir, struct model **out)
     if (!m || !h || !(m->dir = mem_strdup(dir))) {
         mem_free(m);
         if (h) hash_stream_free(h);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     int rc = load_modules(m, h, dir);
     if (rc < 0) {
@@ -580,7 +574,7 @@ int mdl_load(const char *dir, struct model **out)
 void mdl_free(struct model *m)
 {
     if (!m) return;
-    for (int i = 0; i < m->n_owned; i++) mem_free(m->owned[i]);
+    for (size_t i = 0; i < m->n_owned; i++) mem_free(m->owned[i]);
     mem_free(m->owned);
     for (int i = 0; i < m->n_dense; i++) st_close(m->dense[i].st);
     mem_free(m->dense);

@@ -96,7 +96,7 @@ struct model {
     int out_dim;             /* width of the final embedding */
     char fingerprint[33];    /* hash of configs and weights */
     float **owned;           /* converted tensors to free */
-    int n_owned, cap_owned;
+    size_t n_owned, cap_owned;
 };
 
 /* mdl_load: load dir. Errors: ERR_NOTFOUND, ERR_FORMAT, ERR_UNSUPPORTED, ERR_NOMEM. */

@@ -71,13 +71,7 @@ float st_bf16_to_f32(uint16_t h)
 
 static int add_tensor(struct st_set *s, struct st_tensor *t)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 64;
-        struct st_tensor *p = mem_realloc(s->t, cap * sizeof *p);
-        if (!p) return err_set(ERR_NOMEM, "out of memory");
-        s->t = p;
-        s->cap = cap;
-    }
+    FORWARD_ERR(MEM_GROW(s->t, s->n + 1, s->cap));
     s->t[s->n++] = *t;
     return 0;
 }
@@ -164,7 +158,7 @@ static int parse_file(struct st_set *s, int fi, const uint8_t *p, size_t size, c
     const uint8_t *data = p + 8 + n;
     size_t n_spans = json_object_size(h), k = 0;
     struct span *sp = mem_alloc_array(n_spans ? n_spans : 1, sizeof *sp);
-    int rc = sp ? 0 : err_set(ERR_NOMEM, "out of memory");
+    int rc = sp ? 0 : err_nomem();
     const char *key;
     json_t *v;
     json_object_foreach(h, key, v) {
@@ -178,7 +172,7 @@ static int parse_file(struct st_set *s, int fi, const uint8_t *p, size_t size, c
         rc = parse_entry(fname, key, v, data_size, data, &t, &b, &e);
         if (rc < 0) break;
         t.file = fi;
-        if (!(t.name = mem_strdup(key))) { rc = err_set(ERR_NOMEM, "out of memory"); break; }
+        if (!(t.name = mem_strdup(key))) { rc = err_nomem(); break; }
         if ((rc = add_tensor(s, &t)) < 0) { mem_free((char *)t.name); break; }
         sp[k++] = (struct span){ b, e, s->n - 1 };
     }
@@ -203,11 +197,11 @@ static int parse_file(struct st_set *s, int fi, const uint8_t *p, size_t size, c
 static int add_file(struct st_set *s, const char *path)
 {
     struct st_file *f = mem_realloc(s->files, (size_t)(s->n_files + 1) * sizeof *f);
-    if (!f) return err_set(ERR_NOMEM, "out of memory");
+    if (!f) return err_nomem();
     s->files = f;
     f = &s->files[s->n_files];
     memset(f, 0, sizeof *f);
-    if (!(f->path = mem_strdup(path))) return err_set(ERR_NOMEM, "out of memory");
+    if (!(f->path = mem_strdup(path))) return err_nomem();
     s->n_files++;
     int rc = fs_map_open(&f->map, path);
     if (rc < 0) return rc;
@@ -275,7 +269,7 @@ int st_open(const char *path, struct st_set **out)
 {
     *out = NULL;
     struct st_set *s = mem_calloc(1, sizeof *s);
-    if (!s) return err_set(ERR_NOMEM, "out of memory");
+    if (!s) return err_nomem();
     struct buf p = BUF_INIT;
     int rc;
     if (fs_is_dir(path)) {
@@ -307,10 +301,10 @@ int st_parse(const void *data, size_t size, const char *name, struct st_set **ou
 {
     *out = NULL;
     struct st_set *s = mem_calloc(1, sizeof *s);
-    if (!s) return err_set(ERR_NOMEM, "out of memory");
+    if (!s) return err_nomem();
     int rc = 0;
     if (!(s->files = mem_calloc(1, sizeof *s->files)) || !(s->files[0].path = mem_strdup(name)))
-        rc = err_set(ERR_NOMEM, "out of memory");
+        rc = err_nomem();
     else {
         s->n_files = 1;
         rc = parse_file(s, 0, data, size, name);

@@ -19,7 +19,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fts.h>
 #include <time.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 
 #include "buf.h"
 #include "err.h"
+#include "fswalk.h"
 #include "log.h"
 #include "mem.h"
 #include "utf8.h"
@@ -388,7 +388,7 @@ static int record_jsonl_big(struct rd *r, struct entry *e, char *s, size_t n, in
     if (big_text(s, n, r->o->text_field, &a, &b) < 0 || js_unescape(NULL, s + a + 1, b - a - 1) < 0) return 0;
     struct buf small = BUF_INIT;
     if (buf_reserve(&small, n - (b - a) + 2) < 0) {
-        *rc = r->err = err_set(ERR_NOMEM, "out of memory");
+        *rc = r->err = err_nomem();
         return 1;
     }
     buf_append(&small, s, a);
@@ -444,7 +444,7 @@ static int record_jsonl_doc(struct rd *r, struct entry *e, json_t *j, const char
                  (unsigned long long)e->rec_line, r->o->id_field,
                  json_is_object(jid) ? "an object" : json_is_array(jid) ? "an array"
                  : json_is_real(jid) ? "a float" : "a boolean");
-        if (br < 0) return r->err = err_set(ERR_NOMEM, "out of memory");
+        if (br < 0) return r->err = err_nomem();
         if (r->id.len) {
             /* ids are short labels: NUL would cut them; replace it */
             for (size_t i = 0; i < r->id.len; i++)
@@ -455,7 +455,7 @@ static int record_jsonl_doc(struct rd *r, struct entry *e, json_t *j, const char
     }
     size_t tn;
     const char *tx = clean(r, e, text, len, &tn);
-    if (!tx) return r->err = err_set(ERR_NOMEM, "out of memory");
+    if (!tx) return r->err = err_nomem();
     rc = emit(r, e, tx, tn, e->rec_line, e->rec_off, id, id_len);
     return rc;
 }
@@ -465,7 +465,7 @@ static int record_jsonl_doc(struct rd *r, struct entry *e, json_t *j, const char
 static int field(const char *s, size_t n, long idx, int csv, struct buf *out)
 {
     buf_reset(out);
-    if (buf_reserve(out, n + 1) < 0) return err_set(ERR_NOMEM, "out of memory"); /* putc never grows */
+    if (buf_reserve(out, n + 1) < 0) return err_nomem(); /* putc never grows */
     long f = 0;
     size_t i = 0;
     for (;;) {
@@ -554,7 +554,7 @@ static int record_table(struct rd *r, struct entry *e, const char *s, size_t n)
              (unsigned long long)e->rec_line, nf, e->n_cols);
     size_t tn;
     const char *tx = clean(r, e, r->id.data, r->id.len, &tn); /* r->id holds the field */
-    if (!tx) return r->err = err_set(ERR_NOMEM, "out of memory");
+    if (!tx) return r->err = err_nomem();
     return emit(r, e, tx, tn, e->rec_line, e->rec_off, NULL, 0);
 }
 
@@ -573,7 +573,7 @@ static int record_end(struct rd *r, struct entry *e)
         if (e->kind == REC_JSONL) {
             /* jansson needs valid UTF-8: repair first (NUL bytes raw in a line are repaired too) */
             s = clean(r, e, s, n, &cn);
-            if (!s) return r->err = err_set(ERR_NOMEM, "out of memory");
+            if (!s) return r->err = err_nomem();
             if (s == r->clean.data) {
                 struct buf keep = r->clean;  /* record_jsonl reuses r->clean */
                 r->clean = (struct buf)BUF_INIT;
@@ -622,7 +622,7 @@ static int split(struct rd *r, struct entry *e, const char *p, size_t n)
                 e->overlong = 1;
                 buf_release(&e->rec);
             } else if (buf_append(&e->rec, p + i, seg) < 0) {
-                return r->err = err_set(ERR_NOMEM, "out of memory");
+                return r->err = err_nomem();
             }
         }
         i = j + end;
@@ -675,7 +675,7 @@ static int feed(struct rd *r, struct entry *e, const char *p, size_t n)
     r->st->bytes += n;
     while (n && !e->binary_checked && !e->broken) {
         size_t k = SNIFF - e->sniff.len < n ? SNIFF - e->sniff.len : n;
-        if (buf_append(&e->sniff, p, k) < 0) return r->err = err_set(ERR_NOMEM, "out of memory");
+        if (buf_append(&e->sniff, p, k) < 0) return r->err = err_nomem();
         e->bytes += k;
         p += k;
         n -= k;
@@ -720,7 +720,7 @@ static int entry_finish(struct rd *r, struct entry *e)
                 else {
                     size_t cn;
                     const char *s = clean(r, e, e->rec.data ? e->rec.data : "", e->rec.len, &cn);
-                    if (!s) r->err = err_set(ERR_NOMEM, "out of memory");
+                    if (!s) r->err = err_nomem();
                     else emit(r, e, s, cn, 0, 0, NULL, 0);
                 }
             } else if (e->rec.len || e->overlong) {
@@ -783,14 +783,14 @@ static int read_archive(struct rd *r, const char *path, const char *prefix, enum
                         const void *mem, size_t mem_n)
 {
     struct archive *a = archive_read_new();
-    if (!a) return r->err = err_set(ERR_NOMEM, "out of memory");
+    if (!a) return r->err = err_nomem();
     archive_read_support_filter_all(a);
     if (mode == MODE_ARCHIVE) archive_read_support_format_all(a);
     else archive_read_support_format_raw(a);
     char *buf = mem_alloc(BLOCK);
     struct buf name = BUF_INIT;
     int afd = -1;
-    if (!buf) { r->err = err_set(ERR_NOMEM, "out of memory"); goto out; }
+    if (!buf) { r->err = err_nomem(); goto out; }
     const char *why;
     int fd = -1;
     if (mem) {
@@ -845,7 +845,7 @@ static int read_archive(struct rd *r, const char *path, const char *prefix, enum
         buf_reset(&lastb);
         if (br == 0) br = buf_puts(&lastb, name.data);
         if (br < 0) {
-            r->err = err_set(ERR_NOMEM, "out of memory");
+            r->err = err_nomem();
             break;
         }
         last = lastb.data;
@@ -907,7 +907,7 @@ static int read_plain(struct rd *r, const char *path, const char *entry)
     char *buf = mem_alloc(BLOCK);
     if (!buf) {
         close(fd);
-        return r->err = err_set(ERR_NOMEM, "out of memory");
+        return r->err = err_nomem();
     }
     struct entry e;
     entry_init(&e, entry, kind);
@@ -937,7 +937,7 @@ static int read_file(struct rd *r, const char *path, const char *rel)
     if (m == MODE_PLAIN) return read_plain(r, path, rel ? rel : base_name(path));
     if (m == MODE_COMPRESSED && rel) {
         struct buf nm = BUF_INIT;
-        if (buf_append(&nm, rel, strlen(rel) - suffix) < 0) return r->err = err_set(ERR_NOMEM, "out of memory");
+        if (buf_append(&nm, rel, strlen(rel) - suffix) < 0) return r->err = err_nomem();
         int rc = read_archive(r, path, nm.data, m, suffix, NULL, 0);
         buf_release(&nm);
         return rc;
@@ -945,91 +945,44 @@ static int read_file(struct rd *r, const char *path, const char *rel)
     return read_archive(r, path, rel, m, suffix, NULL, 0);
 }
 
-static int cmp_fts(const FTSENT **a, const FTSENT **b)
-{
-    return strcmp((*a)->fts_name, (*b)->fts_name);
-}
-
-struct devino {
-    dev_t dev;
-    ino_t ino;
+struct walk {
+    int (*visit)(void *ctx, const char *path, const char *rel, int err);
+    void *ctx;
 };
 
-/* seen_add: 1 if (dev, ino) was seen before, else remembers it (0) or ERR_NOMEM. */
-static int seen_add(struct devino **v, size_t *n, size_t *cap, const struct stat *sb)
+/* walk_entry: one entry of fs_walk as visit(path, rel, err): regular files
+ * (err 0), unreadable entries and dangling links to follow (-errno); files
+ * reached before, links not followed, loops and other kinds are skipped */
+static int walk_entry(void *ctx, const struct fs_walk_entry *e)
 {
-    for (size_t i = 0; i < *n; i++)
-        if ((*v)[i].dev == sb->st_dev && (*v)[i].ino == sb->st_ino) return 1;
-    if (*n == *cap) {
-        size_t c = *cap ? 2 * *cap : 64;
-        struct devino *p = mem_realloc(*v, c * sizeof *p);
-        if (!p) return err_set(ERR_NOMEM, "out of memory");
-        *v = p;
-        *cap = c;
+    struct walk *w = ctx;
+    switch (e->kind) {
+    case FS_WALK_FILE:
+        return w->visit(w->ctx, e->path, e->rel, 0);
+    case FS_WALK_ERROR:
+        return w->visit(w->ctx, e->path, e->rel, -e->err);
+    case FS_WALK_DANGLING:
+        return w->visit(w->ctx, e->path, e->rel, -ENOENT);
+    case FS_WALK_SAME:
+        log_info("'%s': the same file as one read before (link), skipped", e->path);
+        return 0;
+    case FS_WALK_SYMLINK:
+        log_debug("'%s': symbolic link not followed (--follow-symlinks)", e->path);
+        return 0;
+    default:
+        return 0; /* FIFOs, devices, sockets: never read inside a directory; loops (warned) */
     }
-    (*v)[(*n)++] = (struct devino){ sb->st_dev, sb->st_ino };
-    return 0;
 }
 
 /* walk: visit(path, rel, err) for every regular file under dir in byte order
- * of names (hidden names skipped), with fts(3): symbolic links are not
- * followed unless follow (then a link back up the tree is reported as a
- * cycle and skipped), and a file reached twice (hard link, or two links) is
- * visited once, so no tree can loop or repeat. */
+ * of names (fs_walk: hidden names skipped, symbolic links not followed unless
+ * follow, a loop reported and skipped, a file reached twice visited once) */
 static int walk(const char *dir, int follow, int (*visit)(void *, const char *, const char *, int), void *ctx)
 {
-    char *const roots[] = { (char *)dir, NULL };
-    FTS *f = fts_open(roots, (follow ? FTS_LOGICAL : FTS_PHYSICAL | FTS_COMFOLLOW) | FTS_NOCHDIR, cmp_fts);
-    if (!f) return visit(ctx, dir, ".", -errno);
-    int rc = 0;
-    size_t base = 0;
-    struct devino *seen = NULL;
-    size_t n_seen = 0, cap_seen = 0;
-    FTSENT *e;
-    while (rc >= 0 && (e = fts_read(f))) {
-        if (e->fts_level == FTS_ROOTLEVEL) {
-            base = e->fts_pathlen;
-            if (base && e->fts_path[base - 1] == '/') base--;
-            if (e->fts_info == FTS_DNR || e->fts_info == FTS_ERR || e->fts_info == FTS_NS)
-                rc = visit(ctx, e->fts_path, ".", -(e->fts_errno ? e->fts_errno : EIO));
-            continue;
-        }
-        const char *rel = e->fts_path + base + 1;
-        if (e->fts_name[0] == '.') {
-            if (e->fts_info == FTS_D) fts_set(f, e, FTS_SKIP);
-            continue;
-        }
-        switch (e->fts_info) {
-        case FTS_D:
-            break;
-        case FTS_DC:
-            log_warn("'%s': symbolic link loop back to '%s', not followed", e->fts_path, e->fts_cycle->fts_path);
-            break;
-        case FTS_DNR: case FTS_ERR: case FTS_NS:
-            rc = visit(ctx, e->fts_path, rel, -(e->fts_errno ? e->fts_errno : EIO));
-            break;
-        case FTS_F: {
-            int dup = seen_add(&seen, &n_seen, &cap_seen, e->fts_statp);
-            if (dup < 0) rc = dup;
-            else if (dup) log_info("'%s': the same file as one read before (link), skipped", e->fts_path);
-            else rc = visit(ctx, e->fts_path, rel, 0);
-            break;
-        }
-        case FTS_SLNONE:
-            if (follow) { /* a dangling link to follow: unreadable */
-                rc = visit(ctx, e->fts_path, rel, -ENOENT);
-                break;
-            }
-            /* fall through */
-        case FTS_SL:
-            log_debug("'%s': symbolic link not followed (--follow-symlinks)", e->fts_path);
-            break;
-        default:
-            break; /* FIFOs, devices, sockets: never read inside a directory */
-        }
-    }
-    mem_free(seen);
-    fts_close(f);
+    struct walk w = { visit, ctx };
+    struct fs_seen seen = FS_SEEN_INIT;
+    int rc = fs_walk(dir, follow, 0, &seen, walk_entry, &w);
+    fs_seen_release(&seen);
     return rc;
 }
 
@@ -1128,7 +1081,7 @@ static int hash_file(struct hash_stream *h, const char *path, uint64_t *bytes)
     char *buf = mem_alloc(1 << 20);
     if (!buf) {
         close(fd);
-        return err_set(ERR_NOMEM, "out of memory");
+        return err_nomem();
     }
     int rc = 0;
     for (;;) {
@@ -1181,7 +1134,7 @@ int src_hash_opt(const char *path, const struct src_options *opt, struct hash128
 {
     *bytes = 0;
     struct hash_stream *h = hash_stream_create();
-    if (!h) return err_set(ERR_NOMEM, "out of memory");
+    if (!h) return err_nomem();
     struct stat sb;
     int rc = 0;
     if (stat(path, &sb) != 0) rc = err_set(ERR_IO, "cannot read '%s': %s", path, strerror(errno));

@@ -7,7 +7,7 @@
  *                                    archives: every regular entry is read
  *   .gz .zst .xz .bz2               one compressed file; the entry is the name
  *                                    without that suffix ("a.jsonl.zst" -> "a.jsonl")
- *   a directory                      walked recursively (fts) in byte order of names,
+ *   a directory                      walked recursively (fs_walk) in byte order of names,
  *                                    hidden names skipped; each file is read as a shard
  *                                    of its own and its entries are "rel/path[/inner]";
  *                                    symbolic links are skipped unless follow_symlinks

@@ -112,11 +112,11 @@ static int added_add(struct tok *t, const struct tok_added_token *in)
     for (size_t k = 0; k < a->n; k++)
         if (a->tok[k].len == in->len && !memcmp(a->tok[k].content, in->content, in->len)) return 0;
     struct tok_added_token *nt = mem_realloc(a->tok, (a->n + 1) * sizeof *nt);
-    if (!nt) return ERR_NOMEM;
+    if (!nt) return err_nomem();
     a->tok = nt;
     struct tok_added_token *tk = &a->tok[a->n];
     *tk = *in;
-    if (!(tk->content = mem_strndup(in->content, in->len))) return ERR_NOMEM;
+    if (!(tk->content = mem_strndup(in->content, in->len))) return err_nomem();
     int32_t vid = tok_strmap_get(&t->model.vocab, in->content, in->len);
     if (vid >= 0) {
         tk->id = vid;
@@ -191,7 +191,7 @@ int tok_added_load_config(struct tok *t, json_t *config, json_t *special_map, co
     if (json_is_object(dec)) {
         size_t n = json_object_size(dec), k = 0;
         long long *ids = mem_alloc_array(n ? n : 1, sizeof *ids);
-        if (!ids) return ERR_NOMEM;
+        if (!ids) return err_nomem();
         const char *key;
         json_t *v;
         json_object_foreach(dec, key, v) ids[k++] = strtoll(key, NULL, 10);

@@ -73,18 +73,6 @@ static int get_merge(const struct tok_model *m, int32_t a, int32_t b, uint32_t *
     return 1;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (*cap >= need) return 0;
-    size_t c = *cap ? *cap : 64;
-    while (c < need) c *= 2;
-    void *q = mem_realloc(*p, c * size);
-    if (!q) return ERR_NOMEM;
-    *p = q;
-    *cap = c;
-    return 0;
-}
-
 static void sym_add(struct sym *s, size_t *n, int32_t c, uint32_t start, uint32_t len)
 {
     size_t i = (*n)++;
@@ -133,7 +121,7 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
         if (id >= 0) return tok_tokens_push(&w->tk, id, 0, (uint32_t)n);
     }
     /* at most 4 symbols per byte with byte fallback (never more than n) */
-    FORWARD_ERR(grow(&w->scratch, &w->capscratch, n + 1, sizeof(struct sym)));
+    FORWARD_ERR(mem_grow(&w->scratch, &w->capscratch, n + 1, sizeof(struct sym)));
     struct sym *sy = w->scratch;
     size_t ns = 0;
     size_t plen = m->prefix ? strlen(m->prefix) : 0, slen = m->suffix ? strlen(m->suffix) : 0;
@@ -150,7 +138,7 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
         if ((!first && plen) || (last && slen)) {
             size_t need = k + (!first ? plen : 0) + (last ? slen : 0);
             char *d = need <= sizeof stack ? stack : (heap = mem_alloc(need));
-            if (!d) return ERR_NOMEM;
+            if (!d) return err_nomem();
             size_t o = 0;
             if (!first && plen) { memcpy(d, m->prefix, plen); o += plen; }
             memcpy(d + o, s + i, k);
@@ -175,7 +163,7 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
                 if (b == klen) {
                     if (klen > k) {
                         /* byte tokens get length 1 each; keep offsets inside the char */
-                        FORWARD_ERR(grow(&w->scratch, &w->capscratch, ns + klen + (n - i) + 1,
+                        FORWARD_ERR(mem_grow(&w->scratch, &w->capscratch, ns + klen + (n - i) + 1,
                                          sizeof(struct sym)));
                         sy = w->scratch;
                     }
@@ -202,7 +190,7 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
     }
     if (have_unk) sym_add(sy, &ns, m->unk_id, unk_start, unk_len);
     if (ns == 0) return 0;
-    FORWARD_ERR(grow(&w->scratch2, &w->capscratch2, ns + 2, sizeof(struct merge)));
+    FORWARD_ERR(mem_grow(&w->scratch2, &w->capscratch2, ns + 2, sizeof(struct merge)));
     struct merge *hp = w->scratch2;
     size_t nh = 0;
     for (size_t i = 0; i + 1 < ns; i++) {
@@ -228,7 +216,7 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
         sy[next_pos].len = 0;
         if (right.next >= 0) sy[right.next].prev = (int32_t)top.pos;
         if (nh + 2 > cap_heap) {
-            FORWARD_ERR(grow(&w->scratch2, &w->capscratch2, nh + 2, sizeof(struct merge)));
+            FORWARD_ERR(mem_grow(&w->scratch2, &w->capscratch2, nh + 2, sizeof(struct merge)));
             hp = w->scratch2;
             cap_heap = w->capscratch2;
         }
@@ -277,7 +265,7 @@ static int opt_str(json_t *j, const char *key, char **out, const char *what)
     if (!json_is_string(v)) return err_set(ERR_FORMAT, "%s: model.%s must be a string", what, key);
     if (!json_string_length(v)) return 0;
     *out = mem_strdup(json_string_value(v));
-    return *out ? 0 : ERR_NOMEM;
+    return *out ? 0 : err_nomem();
 }
 
 int tok_bpe_load(struct tok_model *m, json_t *j, const char *what)
@@ -305,7 +293,7 @@ int tok_bpe_load(struct tok_model *m, json_t *j, const char *what)
     }
     if (!m->prefix && !m->suffix) {
         m->char_id = mem_alloc_array(0x800, sizeof *m->char_id);
-        if (!m->char_id) return ERR_NOMEM;
+        if (!m->char_id) return err_nomem();
         for (int32_t c = 0; c < 0x800; c++) {
             char u[4];
             size_t k = utf8_encode(c, u);
@@ -333,7 +321,7 @@ int tok_bpe_load(struct tok_model *m, json_t *j, const char *what)
         }
         buf_reset(&nt);
         if (buf_append(&nt, a, la) < 0 || buf_append(&nt, b + plen, lb - plen) < 0) {
-            rc = ERR_NOMEM;
+            rc = err_nomem();
             break;
         }
         int32_t in = tok_strmap_get(&m->vocab, nt.data, nt.len);

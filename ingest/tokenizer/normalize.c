@@ -344,7 +344,7 @@ static int load_precompiled(struct tok_norm *n, const char *b64, const char *wha
 {
     size_t len = strlen(b64);
     unsigned char *raw = mem_alloc(len / 4 * 3 + 3);
-    if (!raw) return ERR_NOMEM;
+    if (!raw) return err_nomem();
     size_t nr = 0;
     uint32_t acc = 0;
     int bits = 0;
@@ -379,7 +379,7 @@ static int load_precompiled(struct tok_norm *n, const char *b64, const char *wha
     n->pc_norm = mem_alloc(n->pc_nnorm + 1);
     if (!n->pc_trie || !n->pc_norm) {
         mem_free(raw);
-        return ERR_NOMEM;
+        return err_nomem();
     }
     for (size_t i = 0; i < n->pc_ntrie; i++) {
         const unsigned char *p = raw + 4 + 4 * i;
@@ -519,7 +519,7 @@ static int utf8_to_cps(const char *s, int32_t **out, size_t *n)
 {
     size_t len = strlen(s), k = 0;
     int32_t *c = mem_alloc_array(len + 1, sizeof *c);
-    if (!c) return ERR_NOMEM;
+    if (!c) return err_nomem();
     for (size_t i = 0; i < len;) {
         int32_t cp;
         i += utf8_decode(s + i, len - i, &cp);
@@ -587,7 +587,7 @@ int tok_norm_load(struct tok_norm *n, json_t *j, const char *what)
         if (!json_is_array(arr)) return err_set(ERR_FORMAT, "%s: Sequence without \"normalizers\"", what);
         n->nsub = json_array_size(arr);
         n->sub = mem_calloc(n->nsub ? n->nsub : 1, sizeof *n->sub);
-        if (!n->sub) return ERR_NOMEM;
+        if (!n->sub) return err_nomem();
         for (size_t i = 0; i < n->nsub; i++) {
             int rc = tok_norm_load(&n->sub[i], json_array_get(arr, i), what);
             if (rc < 0) {

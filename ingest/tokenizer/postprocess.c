@@ -20,7 +20,7 @@ int32_t tok_token_to_id(const struct tok *t, const char *token);
 static int add_item(struct tok_post *p, int is_seq, const int32_t *ids, size_t nids)
 {
     struct tok_piece *it = mem_realloc(p->item, (p->nitem + 1) * sizeof *it);
-    if (!it) return ERR_NOMEM;
+    if (!it) return err_nomem();
     p->item = it;
     it = &p->item[p->nitem++];
     it->is_seq = is_seq;
@@ -28,7 +28,7 @@ static int add_item(struct tok_post *p, int is_seq, const int32_t *ids, size_t n
     it->ids = NULL;
     if (nids) {
         it->ids = mem_alloc_array(nids, sizeof *ids);
-        if (!it->ids) return ERR_NOMEM;
+        if (!it->ids) return err_nomem();
         memcpy(it->ids, ids, nids * sizeof *ids);
     }
     return 0;
@@ -65,7 +65,7 @@ static int load_template(struct tok_post *p, json_t *j, const char *what)
             return err_set(ERR_FORMAT, "%s: template special token '%s' missing from special_tokens", what, name);
         size_t n = json_array_size(ids);
         int32_t *v = mem_alloc_array(n ? n : 1, sizeof *v);
-        if (!v) return ERR_NOMEM;
+        if (!v) return err_nomem();
         for (size_t k = 0; k < n; k++) {
             json_t *x = json_array_get(ids, k);
             if (!json_is_integer(x)) {
@@ -110,7 +110,7 @@ int tok_post_load(struct tok *t, struct tok_post *p, json_t *j, const char *what
         if (!json_is_array(arr)) return err_set(ERR_FORMAT, "%s: Sequence without \"processors\"", what);
         p->nsub = json_array_size(arr);
         p->sub = mem_calloc(p->nsub ? p->nsub : 1, sizeof *p->sub);
-        if (!p->sub) return ERR_NOMEM;
+        if (!p->sub) return err_nomem();
         for (size_t i = 0; i < p->nsub; i++) {
             int rc = tok_post_load(t, &p->sub[i], json_array_get(arr, i), what);
             if (rc < 0) {

@@ -129,7 +129,7 @@ static int gpt2_split(struct tok_work *w, size_t off, size_t len)
 {
     if (w->capcls < len + 1) {
         char *p = mem_realloc(w->cls, len + 1);
-        if (!p) return ERR_NOMEM;
+        if (!p) return err_nomem();
         w->cls = p;
         w->capcls = len + 1;
     }
@@ -302,7 +302,7 @@ int tok_pretok_load(struct tok_pretok *p, json_t *j, const char *what)
         if (!json_is_array(arr)) return err_set(ERR_FORMAT, "%s: Sequence without \"pretokenizers\"", what);
         p->nsub = json_array_size(arr);
         p->sub = mem_calloc(p->nsub ? p->nsub : 1, sizeof *p->sub);
-        if (!p->sub) return ERR_NOMEM;
+        if (!p->sub) return err_nomem();
         for (size_t i = 0; i < p->nsub; i++) {
             int rc = tok_pretok_load(&p->sub[i], json_array_get(arr, i), what);
             if (rc < 0) {

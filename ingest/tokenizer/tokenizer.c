@@ -186,7 +186,7 @@ static int build_id_table(struct tok *t, const char *what)
         return err_set(ERR_FORMAT, "%s: token id %zu out of range for %zu tokens", what, size - 1, entries);
     t->vocab_size = size;
     t->id_to_token = mem_calloc(size ? size : 1, sizeof *t->id_to_token);
-    if (!t->id_to_token) return ERR_NOMEM;
+    if (!t->id_to_token) return err_nomem();
     for (size_t i = 0; i < v->n; i++) t->id_to_token[v->val[i]] = v->blob.data + v->koff[i];
     for (size_t i = 0; i < t->added.n; i++) t->id_to_token[t->added.tok[i].id] = t->added.tok[i].content;
     return 0;
@@ -198,17 +198,17 @@ static int tok_load_json(struct tok *t, json_t *root, const char *what)
     FORWARD_ERR(tok_model_load(&t->model, json_object_get(root, "model"), what));
     json_t *n = json_object_get(root, "normalizer");
     if (n && !json_is_null(n)) {
-        if (!(t->norm = mem_calloc(1, sizeof *t->norm))) return ERR_NOMEM;
+        if (!(t->norm = mem_calloc(1, sizeof *t->norm))) return err_nomem();
         FORWARD_ERR(tok_norm_load(t->norm, n, what));
     }
     json_t *p = json_object_get(root, "pre_tokenizer");
     if (p && !json_is_null(p)) {
-        if (!(t->pre = mem_calloc(1, sizeof *t->pre))) return ERR_NOMEM;
+        if (!(t->pre = mem_calloc(1, sizeof *t->pre))) return err_nomem();
         FORWARD_ERR(tok_pretok_load(t->pre, p, what));
     }
     json_t *pp = json_object_get(root, "post_processor");
     if (pp && !json_is_null(pp)) {
-        if (!(t->post = mem_calloc(1, sizeof *t->post))) return ERR_NOMEM;
+        if (!(t->post = mem_calloc(1, sizeof *t->post))) return err_nomem();
         FORWARD_ERR(tok_post_load(t, t->post, pp, what));
     }
     FORWARD_ERR(tok_added_load(t, json_object_get(root, "added_tokens"), what));
@@ -243,7 +243,7 @@ int tok_load(const char *dir, struct tok **out)
 {
     *out = NULL;
     struct tok *t = mem_calloc(1, sizeof *t);
-    if (!t) return ERR_NOMEM;
+    if (!t) return err_nomem();
     tok_uc_init();
     struct buf path = BUF_INIT;
     json_t *root = NULL;
@@ -258,7 +258,7 @@ int tok_load(const char *dir, struct tok **out)
     if (rc == 0) rc = tok_added_build(t);
     if (rc == 0) rc = build_id_table(t, path.data);
     if (rc == 0 && is_dir) rc = load_sbert_config(t, dir);
-    if (rc == 0 && !(t->path = buf_detach(&path, NULL))) rc = ERR_NOMEM;
+    if (rc == 0 && !(t->path = buf_detach(&path, NULL))) rc = err_nomem();
     json_decref(root);
     buf_release(&path);
     if (rc < 0) {
@@ -273,7 +273,7 @@ int tok_load_mem(const void *data, size_t size, const char *name, struct tok **o
 {
     *out = NULL;
     struct tok *t = mem_calloc(1, sizeof *t);
-    if (!t) return ERR_NOMEM;
+    if (!t) return err_nomem();
     tok_uc_init();
     json_error_t je;
     json_t *root = json_loadb(data, size, 0, &je);
@@ -281,7 +281,7 @@ int tok_load_mem(const void *data, size_t size, const char *name, struct tok **o
     if (rc == 0) rc = tok_load_json(t, root, name);
     if (rc == 0) rc = tok_added_build(t);
     if (rc == 0) rc = build_id_table(t, name);
-    if (rc == 0 && !(t->path = mem_strdup(name))) rc = ERR_NOMEM;
+    if (rc == 0 && !(t->path = mem_strdup(name))) rc = err_nomem();
     json_decref(root);
     if (rc < 0) {
         tok_free(t);
@@ -330,14 +330,9 @@ const char *tok_id_to_token(const struct tok *t, int32_t id)
 static int enc_reserve(struct tok_encoding *e, size_t need)
 {
     if (need <= e->cap) return 0;
-    size_t cap = e->cap ? e->cap : 64;
-    while (cap < need) cap *= 2;
-    int32_t *ids = mem_realloc(e->ids, cap * sizeof *ids);
-    if (!ids) return ERR_NOMEM;
-    e->ids = ids;
-    int32_t *off = mem_realloc(e->offsets, 2 * cap * sizeof *off);
-    if (!off) return ERR_NOMEM;
-    e->offsets = off;
+    size_t cap = mem_next_cap(e->cap, need);
+    FORWARD_ERR(MEM_RESIZE(e->ids, cap));
+    FORWARD_ERR(MEM_RESIZE(e->offsets, 2 * cap));   /* (start, end) pairs */
     e->cap = cap;
     return 0;
 }

@@ -20,7 +20,7 @@ static int strmap_grow(struct tok_strmap *m)
 {
     size_t nslot = m->nslot ? m->nslot * 2 : 1024;
     uint32_t *slot = mem_calloc(nslot, sizeof *slot);
-    if (!slot) return ERR_NOMEM;
+    if (!slot) return err_nomem();
     for (size_t i = 0; i < m->n; i++) {
         uint64_t h = hash64(m->blob.data + m->koff[i], m->klen[i], 0);
         size_t j = h & (nslot - 1);
@@ -48,7 +48,7 @@ int32_t tok_strmap_get(const struct tok_strmap *m, const char *key, size_t len)
 int tok_strmap_put(struct tok_strmap *m, const char *key, size_t len, int32_t val)
 {
     if (len > UINT32_MAX) return err_set(ERR_FORMAT, "token of %zu bytes", len);
-    if ((m->n + 1) * 2 > m->nslot && strmap_grow(m) < 0) return ERR_NOMEM;
+    if ((m->n + 1) * 2 > m->nslot && strmap_grow(m) < 0) return err_nomem();
     size_t j = hash64(key, len, 0) & (m->nslot - 1);
     while (m->slot[j]) {
         size_t i = m->slot[j] - 1;
@@ -59,23 +59,17 @@ int tok_strmap_put(struct tok_strmap *m, const char *key, size_t len, int32_t va
         j = (j + 1) & (m->nslot - 1);
     }
     if (m->n == m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 1024;
-        uint32_t *ko = mem_realloc(m->koff, cap * sizeof *ko);
-        if (!ko) return ERR_NOMEM;
-        m->koff = ko;
-        uint32_t *kl = mem_realloc(m->klen, cap * sizeof *kl);
-        if (!kl) return ERR_NOMEM;
-        m->klen = kl;
-        int32_t *v = mem_realloc(m->val, cap * sizeof *v);
-        if (!v) return ERR_NOMEM;
-        m->val = v;
+        size_t cap = mem_next_cap(m->cap, m->n + 1);
+        FORWARD_ERR(MEM_RESIZE(m->koff, cap));
+        FORWARD_ERR(MEM_RESIZE(m->klen, cap));
+        FORWARD_ERR(MEM_RESIZE(m->val, cap));
         m->cap = cap;
     }
     if (m->blob.len > UINT32_MAX - len - 1) return err_set(ERR_FORMAT, "vocabulary too large");
     m->koff[m->n] = (uint32_t)m->blob.len;
     m->klen[m->n] = (uint32_t)len;
     m->val[m->n] = val;
-    if (buf_append(&m->blob, key, len) < 0 || buf_putc(&m->blob, 0) < 0) return ERR_NOMEM;
+    if (buf_append(&m->blob, key, len) < 0 || buf_putc(&m->blob, 0) < 0) return err_nomem();
     m->slot[j] = (uint32_t)++m->n;
     return 0;
 }
@@ -108,7 +102,7 @@ int tok_u64map_put(struct tok_u64map *m, uint64_t key, uint64_t val)
         if (!k || !v) {
             mem_free(k);
             mem_free(v);
-            return ERR_NOMEM;
+            return err_nomem();
         }
         for (size_t i = 0; m->mask && i <= m->mask; i++) {
             if (!m->key[i]) continue;
@@ -156,13 +150,7 @@ void tok_u64map_free(struct tok_u64map *m)
 
 static int trie_new_node(struct tok_trie *t)
 {
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 256;
-        int32_t *v = mem_realloc(t->val, cap * sizeof *v);
-        if (!v) return ERR_NOMEM;
-        t->val = v;
-        t->cap = cap;
-    }
+    FORWARD_ERR(MEM_GROW(t->val, t->n + 1, t->cap));
     t->val[t->n] = -1;
     return (int)t->n++;
 }
@@ -170,7 +158,7 @@ static int trie_new_node(struct tok_trie *t)
 int tok_trie_init(struct tok_trie *t)
 {
     memset(t, 0, sizeof *t);
-    return trie_new_node(t) < 0 ? ERR_NOMEM : 0;
+    return trie_new_node(t) < 0 ? err_nomem() : 0;
 }
 
 int32_t tok_trie_step(const struct tok_trie *t, int32_t node, unsigned char b)
@@ -209,24 +197,17 @@ void tok_trie_free(struct tok_trie *t)
 int tok_ws_reserve(struct tok_work *w, size_t extra)
 {
     if (w->n + extra <= w->cap) return 0;
-    size_t cap = w->cap ? w->cap : 256;
-    while (cap < w->n + extra) cap *= 2;
-    int32_t *cp = mem_realloc(w->cp, cap * sizeof *cp);
-    if (!cp) return ERR_NOMEM;
-    w->cp = cp;
-    uint32_t *os = mem_realloc(w->os, cap * sizeof *os);
-    if (!os) return ERR_NOMEM;
-    w->os = os;
-    uint32_t *oe = mem_realloc(w->oe, cap * sizeof *oe);
-    if (!oe) return ERR_NOMEM;
-    w->oe = oe;
+    size_t cap = mem_next_cap(w->cap, w->n + extra);
+    FORWARD_ERR(MEM_RESIZE(w->cp, cap));
+    FORWARD_ERR(MEM_RESIZE(w->os, cap));
+    FORWARD_ERR(MEM_RESIZE(w->oe, cap));
     w->cap = cap;
     return 0;
 }
 
 int tok_ws_push(struct tok_work *w, int32_t cp, uint32_t os, uint32_t oe)
 {
-    if (w->n == w->cap && tok_ws_reserve(w, 1) < 0) return ERR_NOMEM;
+    if (w->n == w->cap) FORWARD_ERR(tok_ws_reserve(w, 1));
     w->cp[w->n] = cp;
     w->os[w->n] = os;
     w->oe[w->n] = oe;
@@ -236,13 +217,7 @@ int tok_ws_push(struct tok_work *w, int32_t cp, uint32_t os, uint32_t oe)
 
 int tok_ws_add_split(struct tok_work *w, size_t off, size_t len, int32_t id)
 {
-    if (w->nsp2 == w->capsp2) {
-        size_t cap = w->capsp2 ? w->capsp2 * 2 : 64;
-        struct tok_split *s = mem_realloc(w->sp2, cap * sizeof *s);
-        if (!s) return ERR_NOMEM;
-        w->sp2 = s;
-        w->capsp2 = cap;
-    }
+    FORWARD_ERR(MEM_GROW(w->sp2, w->nsp2 + 1, w->capsp2));
     w->sp2[w->nsp2++] = (struct tok_split){ off, len, id };
     return 0;
 }
@@ -261,13 +236,7 @@ void tok_ws_swap_splits(struct tok_work *w)
 
 int tok_ws_add_match(struct tok_work *w, size_t s, size_t e, int is_match)
 {
-    if (w->nmt == w->capmt) {
-        size_t cap = w->capmt ? w->capmt * 2 : 64;
-        struct tok_match *m = mem_realloc(w->mt, cap * sizeof *m);
-        if (!m) return ERR_NOMEM;
-        w->mt = m;
-        w->capmt = cap;
-    }
+    FORWARD_ERR(MEM_GROW(w->mt, w->nmt + 1, w->capmt));
     w->mt[w->nmt++] = (struct tok_match){ s, e, is_match };
     return 0;
 }
@@ -275,11 +244,11 @@ int tok_ws_add_match(struct tok_work *w, size_t s, size_t e, int is_match)
 int tok_ws_utf8(struct tok_work *w, size_t off, size_t len)
 {
     buf_reset(&w->u8);
-    if (buf_reserve(&w->u8, len * 4) < 0) return ERR_NOMEM;
+    if (buf_reserve(&w->u8, len * 4) < 0) return err_nomem();
     if (w->capu8cp < len * 4 + 1) {
         size_t cap = len * 4 + 1;
         uint32_t *m = mem_realloc(w->u8cp, cap * sizeof *m);
-        if (!m) return ERR_NOMEM;
+        if (!m) return err_nomem();
         w->u8cp = m;
         w->capu8cp = cap;
     }
@@ -299,16 +268,10 @@ int tok_ws_utf8(struct tok_work *w, size_t off, size_t len)
 int tok_tokens_push(struct tok_tokens *t, int32_t id, uint32_t bs, uint32_t be)
 {
     if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 64;
-        int32_t *i = mem_realloc(t->id, cap * sizeof *i);
-        if (!i) return ERR_NOMEM;
-        t->id = i;
-        uint32_t *s = mem_realloc(t->bs, cap * sizeof *s);
-        if (!s) return ERR_NOMEM;
-        t->bs = s;
-        uint32_t *e = mem_realloc(t->be, cap * sizeof *e);
-        if (!e) return ERR_NOMEM;
-        t->be = e;
+        size_t cap = mem_next_cap(t->cap, t->n + 1);
+        FORWARD_ERR(MEM_RESIZE(t->id, cap));
+        FORWARD_ERR(MEM_RESIZE(t->bs, cap));
+        FORWARD_ERR(MEM_RESIZE(t->be, cap));
         t->cap = cap;
     }
     t->id[t->n] = id;
@@ -394,7 +357,7 @@ static int rewrite_props(const char *pat, size_t len, struct buf *out)
                (pat[i + 3] == 'L' || pat[i + 3] == 'N') && pat[i + 4] == '}';
     if (!need) return buf_append(out, pat, len);
     pthread_once(&class_once, class_init);
-    if (!class_l || !class_n) return ERR_NOMEM;
+    if (!class_l || !class_n) return err_nomem();
     for (size_t i = 0; i < len; i++) {
         if (pat[i] != '\\' || i + 1 >= len) {
             FORWARD_ERR(buf_putc(out, pat[i]));
@@ -454,7 +417,7 @@ int tok_regex_literal(regex_t **re, const char *s, size_t len, const char *what)
                     c >= 0x80;
         if ((!alnum && buf_putc(&b, '\\') < 0) || buf_putc(&b, c) < 0) {
             buf_release(&b);
-            return ERR_NOMEM;
+            return err_nomem();
         }
     }
     int rc = tok_regex_new(re, b.data ? b.data : "", b.len, what);
@@ -470,7 +433,7 @@ int tok_regex_find_matches(struct tok_work *w, regex_t *re, size_t off, size_t l
     w->nmt = 0;
     if (len == 0) return tok_ws_add_match(w, 0, 0, 0);
     FORWARD_ERR(tok_ws_utf8(w, off, len));
-    if (!w->region && !(w->region = onig_region_new())) return ERR_NOMEM;
+    if (!w->region && !(w->region = onig_region_new())) return err_nomem();
     const UChar *s = (const UChar *)w->u8.data, *end = s + w->u8.len;
     size_t nb = w->u8.len, last_end = 0, prev = 0;
     long last_match_end = -1;

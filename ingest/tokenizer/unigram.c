@@ -50,7 +50,7 @@ int tok_unigram_tokenize(const struct tok_model *m, struct tok_work *w, const ch
     if (!n) return 0;
     if (w->capscratch < n + 1) {
         void *p = mem_realloc(w->scratch, (n + 1) * sizeof(struct node));
-        if (!p) return ERR_NOMEM;
+        if (!p) return err_nomem();
         w->scratch = p;
         w->capscratch = n + 1;
     }
@@ -108,7 +108,7 @@ int tok_unigram_tokenize(const struct tok_model *m, struct tok_work *w, const ch
     /* the spans were pushed in reverse: take them out and re-emit */
     size_t cnt = w->tk.n - mark;
     uint32_t *spans = mem_alloc_array(cnt ? 2 * cnt : 1, sizeof *spans);
-    if (!spans) return ERR_NOMEM;
+    if (!spans) return err_nomem();
     for (size_t i = 0; i < cnt; i++) {
         spans[2 * i] = w->tk.bs[w->tk.n - 1 - i];
         spans[2 * i + 1] = w->tk.be[w->tk.n - 1 - i];
@@ -127,7 +127,7 @@ int tok_unigram_load(struct tok_model *m, json_t *j, const char *what)
     if (!json_is_array(vocab)) return err_set(ERR_FORMAT, "%s: Unigram model.vocab must be an array", what);
     m->n_pieces = json_array_size(vocab);
     m->score = mem_alloc_array(m->n_pieces ? m->n_pieces : 1, sizeof *m->score);
-    if (!m->score) return ERR_NOMEM;
+    if (!m->score) return err_nomem();
     FORWARD_ERR(tok_trie_init(&m->trie));
     m->min_score = m->n_pieces ? DBL_MAX : 0.0;
     for (size_t i = 0; i < m->n_pieces; i++) {

@@ -22,7 +22,7 @@ int tok_wordpiece_tokenize(const struct tok_model *m, struct tok_work *w, const 
     if (nchars > m->max_chars) return tok_tokens_push(&w->tk, m->unk_id, 0, (uint32_t)n);
     size_t plen = m->prefix ? strlen(m->prefix) : 0, mark = w->tk.n;
     char *key = mem_alloc(plen + n + 1);
-    if (!key) return ERR_NOMEM;
+    if (!key) return err_nomem();
     if (plen) memcpy(key, m->prefix, plen);
     size_t start = 0;
     int rc = 0;
@@ -73,7 +73,7 @@ int tok_wordpiece_load(struct tok_model *m, json_t *j, const char *what)
     m->max_chars = (size_t)maxc;
     m->unk_id = tok_strmap_get(&m->vocab, unk, strlen(unk));
     if (m->unk_id < 0) return err_set(ERR_FORMAT, "%s: unk_token '%s' is not in the vocabulary", what, unk);
-    if (*prefix && !(m->prefix = mem_strdup(prefix))) return ERR_NOMEM;
+    if (*prefix && !(m->prefix = mem_strdup(prefix))) return err_nomem();
     for (size_t i = 0; i < m->vocab.n; i++)
         if (m->vocab.klen[i] > m->max_key) m->max_key = m->vocab.klen[i];
     return 0;

@@ -32,6 +32,28 @@ static void *produce(void *arg)
 
 int main(void)
 {
+    TEST("MEM_GROW doubles and keeps the array on failure; the message is set") {
+        int *v = NULL;
+        size_t cap = 0;
+        CHECK_OK(MEM_GROW(v, 1, cap));
+        CHECK_INT(cap, 16);
+        for (int i = 0; i < 1000; i++) {
+            CHECK_OK(MEM_GROW(v, (size_t)i + 1, cap));
+            v[i] = i;
+        }
+        CHECK_INT(cap, 1024);
+        CHECK_INT(mem_next_cap(1024, 5000), 5000);
+        err_set(ERR_FORMAT, "an older message");
+        mem_fail_after(0);
+        CHECK_INT(MEM_GROW(v, 1025, cap), ERR_NOMEM);
+        mem_fail_after(-1);
+        CHECK_STR(err_msg(), "out of memory");
+        CHECK_INT(cap, 1024);
+        CHECK_INT(v[999], 999);
+        CHECK_INT(MEM_RESIZE(v, SIZE_MAX / 2), ERR_NOMEM);   /* overflow-checked */
+        CHECK_INT(v[999], 999);
+        mem_free(v);
+    }
     TEST("utf8 replaces maximal invalid subparts like Python errors='replace'") {
         /* b"a\xf0\x9f\x98b\xed\xa0\x80c\xc0\xafd\xff" decodes in Python to
          * 'a\ufffdb\ufffd\ufffd\ufffdc\ufffd\ufffdd\ufffd' */

@@ -54,7 +54,7 @@ int main(void)
         struct shard_list l = { 0 };
         struct discover_stats st = { 0 };
         const char *pat[] = { root };
-        CHECK_OK(discover_shards(pat, 1, &l, &st));
+        CHECK_OK(discover_shards(pat, 1, 0, &l, &st));
         CHECK_INT(l.n, 4);
         if (l.n == 4) {
             CHECK_TRUE(ends_with(l.path[0], "/b-sub/a.jsonl"));
@@ -75,7 +75,7 @@ int main(void)
         const char *pat[] = { g1, g2, g3 };
         struct shard_list l = { 0 };
         struct discover_stats st = { 0 };
-        CHECK_OK(discover_shards(pat, 3, &l, &st));
+        CHECK_OK(discover_shards(pat, 3, 0, &l, &st));
         CHECK_INT(l.n, 4);
         CHECK_INT(st.patterns, 3);
         shard_list_release(&l);
@@ -87,7 +87,7 @@ int main(void)
         const char *pat[] = { g };
         struct shard_list l = { 0 };
         struct discover_stats st = { 0 };
-        CHECK_OK(discover_shards(pat, 1, &l, &st));
+        CHECK_OK(discover_shards(pat, 1, 0, &l, &st));
         CHECK_INT(l.n, 0);
         CHECK_INT(st.empty_patterns, 1);
         shard_list_release(&l);
@@ -108,7 +108,7 @@ int main(void)
             struct shard_list l = { 0 };
             struct discover_stats st = { 0 };
             const char *pat[] = { d, p1 };
-            CHECK_OK(discover_shards_ex(pat, 2, follow, &l, &st));
+            CHECK_OK(discover_shards(pat, 2, follow, &l, &st));
             CHECK_INT(l.n, 1);
             if (l.n == 1) CHECK_TRUE(ends_with(l.path[0], "/a.jsonl") || ends_with(l.path[0], "/hard.jsonl"));
             shard_list_release(&l);

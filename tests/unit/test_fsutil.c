@@ -3,6 +3,9 @@
  * are replaced atomically with their mode kept, a planted .tmp is never
  * followed, symlinks are kept and their targets replaced, devices, FIFOs,
  * sockets and /dev/fd/N are written straight through, directories refused.
+ * The directory walk (fs_walk): byte order, hidden names skipped, hard links
+ * and loops reported once, links followed only when asked; the (device,
+ * inode) set over many entries.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +18,7 @@
 #include "check.h"
 #include "err.h"
 #include "fsutil.h"
+#include "fswalk.h"
 
 static const char *tpath(struct buf *b, const char *name)
 {
@@ -26,6 +30,20 @@ static int read_text(const char *path, struct buf *out)
 {
     buf_reset(out);
     return fs_read_file(path, out, 0);
+}
+
+/* walk_log: each entry as "<kind>:<rel>;" */
+static int walk_log(void *ctx, const struct fs_walk_entry *e)
+{
+    static const char *const kind[] = { "file", "same", "symlink", "dangling", "other", "loop", "deep", "error" };
+    buf_printf(ctx, "%s:%s;", kind[e->kind], e->rel);
+    return 0;
+}
+
+static int walk_stop(void *ctx, const struct fs_walk_entry *e)
+{
+    (*(int *)ctx)++;
+    return ERR_INVALID;
 }
 
 int main(void)
@@ -191,6 +209,76 @@ int main(void)
         CHECK_STR(r.data, "old");
         buf_printf(&p, ".tmp");
         CHECK_TRUE(!fs_exists(p.data));
+    }
+    TEST("fs_seen: many (device, inode) pairs, each once") {
+        struct fs_seen s = FS_SEEN_INIT;
+        struct stat sb;
+        memset(&sb, 0, sizeof sb);
+        int fresh = 0, again = 0;
+        for (int round = 0; round < 2; round++)
+            for (int i = 0; i < 100000; i++) {
+                sb.st_dev = (dev_t)(i % 3);
+                sb.st_ino = (ino_t)(i / 3) * 4096;
+                int d = fs_seen_add(&s, &sb);
+                CHECK_TRUE(d == 0 || d == 1);
+                fresh += d == 0;
+                again += d == 1;
+            }
+        CHECK_INT(fresh, 100000);
+        CHECK_INT(again, 100000);
+        CHECK_TRUE(s.n == 100000);
+        fs_seen_release(&s);
+    }
+    TEST("fs_walk: byte order, hidden names, hard links, loops, links only when asked") {
+        /* walk/ a.txt b/hard.txt (= a.txt) b/sub/z.txt b/up -> .. c.txt (= .hidden/h.txt) gone -> nowhere */
+        const char *d = tpath(&p, "walk");
+        const char *dirs[] = { "b/sub", ".hidden" }, *files[] = { "a.txt", "b/sub/z.txt", ".hidden/h.txt" };
+        const char *links[][2] = { { "a.txt", "b/hard.txt" }, { ".hidden/h.txt", "c.txt" } };
+        const char *syms[][2] = { { "..", "b/up" }, { "nowhere", "gone" } };
+        for (int i = 0; i < 2; i++) {
+            fs_join(&q, d, dirs[i]);
+            CHECK_OK(fs_mkdir_p(q.data));
+        }
+        for (int i = 0; i < 3; i++) {
+            fs_join(&q, d, files[i]);
+            CHECK_OK(fs_write_atomic(q.data, "x", 1));
+        }
+        for (int i = 0; i < 2; i++) {
+            fs_join(&q, d, links[i][0]);
+            fs_join(&r, d, links[i][1]);
+            CHECK_INT(link(q.data, r.data), 0);
+            fs_join(&r, d, syms[i][1]);
+            CHECK_INT(symlink(syms[i][0], r.data), 0);
+        }
+        struct buf log = BUF_INIT;
+        struct fs_seen s = FS_SEEN_INIT;
+        CHECK_OK(fs_walk(d, 0, 0, &s, walk_log, &log));
+        CHECK_STR(log.data, "file:a.txt;same:b/hard.txt;file:b/sub/z.txt;symlink:b/up;file:c.txt;symlink:gone;");
+        fs_seen_release(&s);
+        buf_reset(&log);
+        CHECK_OK(fs_walk(d, 1, 0, &s, walk_log, &log));
+        CHECK_STR(log.data, "file:a.txt;same:b/hard.txt;file:b/sub/z.txt;loop:b/up;file:c.txt;dangling:gone;");
+        fs_seen_release(&s);
+        buf_reset(&log);
+        CHECK_OK(fs_walk(d, 0, 1, NULL, walk_log, &log));
+        CHECK_STR(log.data, "file:a.txt;file:b/hard.txt;deep:b/sub;symlink:b/up;file:c.txt;symlink:gone;");
+        int calls = 0;
+        CHECK_INT(fs_walk(d, 0, 0, NULL, walk_stop, &calls), ERR_INVALID);
+        CHECK_INT(calls, 1);
+        buf_reset(&log);
+        fs_join(&q, d, "missing");
+        CHECK_OK(fs_walk(q.data, 0, 0, NULL, walk_log, &log));
+        CHECK_STR(log.data, "error:.;");
+        buf_release(&log);
+        /* fs_remove_tree: the whole tree, links removed (not followed), then gone is fine */
+        fs_join(&r, test_tmpdir(), "outside");
+        CHECK_OK(fs_write_atomic(r.data, "keep", 4));
+        fs_join(&q, d, "b/out");
+        CHECK_INT(symlink(r.data, q.data), 0);
+        CHECK_OK(fs_remove_tree(d));
+        CHECK_INT(fs_exists(d), 0);
+        CHECK_INT(fs_exists(r.data), 1);
+        CHECK_OK(fs_remove_tree(d));
     }
     buf_release(&p);
     buf_release(&q);

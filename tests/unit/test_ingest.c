@@ -7,8 +7,6 @@
  * ingest at random moments (>= 20 times), resume, and compare the whole store
  * with one clean run.
  */
-#include <archive.h>
-#include <archive_entry.h>
 #include <lmdb.h>
 #include <signal.h>
 #include <stdint.h>
@@ -21,6 +19,7 @@
 #include "fsutil.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
+#include "ingest/synth.h"
 #include "log.h"
 
 static const char *path_of(const char *name)
@@ -32,59 +31,29 @@ static const char *path_of(const char *name)
     return p[k];
 }
 
-static const char *const words[] = { "하늘", "바다", "고양이가", "강아지는", "학교에", "사람들이", "빠르게",
-                                     "천천히", "노래를", "책을", "먹었다", "달린다", "좋아요", "보았다" };
-
-/* sentence i of a deterministic corpus; every 7th repeats an earlier one */
+/* sentence i of the synthetic corpus (ingest/synth.h): every 7th repeats an earlier one */
 static void sentence(char *out, size_t cap, int i)
 {
-    if (i % 7 == 6) i -= 5;
-    unsigned x = (unsigned)i * 2654435761u;
-    snprintf(out, cap, "%s %s %s %s %d.", words[x % 14], words[(x >> 8) % 14], words[(x >> 16) % 14],
-             words[(x >> 24) % 14], i % 50);
+    struct buf b = BUF_INIT;
+    CHECK_OK(synth_sentence(&b, (uint64_t)i));
+    snprintf(out, cap, "%s", b.data);
+    buf_release(&b);
 }
 
-/* write_shard: a tar.zst of jsonl files with n_docs documents of 3 sentences,
- * plus one txt; salt changes the content (a new version of the shard). */
+/* write_shard: a tar.zst of two jsonl files with n_docs documents of 3
+ * sentences, plus one txt; salt changes the content (a new version). */
 static void write_shard(const char *path, int first, int n_docs, int salt)
 {
-    struct archive *a = archive_write_new();
-    archive_write_set_format_pax_restricted(a);
-    archive_write_add_filter_zstd(a);
-    archive_write_open_filename(a, path);
-    struct buf b = BUF_INIT;
-    for (int part = 0; part < 2; part++) {
-        buf_reset(&b);
-        for (int d = part * n_docs / 2; d < (part + 1) * n_docs / 2; d++) {
-            char s1[200], s2[200], s3[200];
-            sentence(s1, sizeof s1, first + d * 3);
-            sentence(s2, sizeof s2, first + d * 3 + 1 + salt);
-            sentence(s3, sizeof s3, first + d * 3 + 2);
-            buf_printf(&b, "{\"id\": \"d%d\", \"text\": \"%s %s %s\"}\n", first + d, s1, s2, s3);
-        }
-        char name[64];
-        snprintf(name, sizeof name, "part%d.jsonl", part);
-        struct archive_entry *e = archive_entry_new();
-        archive_entry_set_pathname(e, name);
-        archive_entry_set_size(e, (la_int64_t)b.len);
-        archive_entry_set_filetype(e, AE_IFREG);
-        archive_entry_set_perm(e, 0644);
-        archive_write_header(a, e);
-        archive_write_data(a, b.data, b.len);
-        archive_entry_free(e);
-    }
+    struct buf b[2] = { BUF_INIT, BUF_INIT };
+    int half = n_docs / 2;
+    CHECK_OK(synth_docs(&b[0], (uint64_t)first, (uint64_t)first, half, 3, salt));
+    CHECK_OK(synth_docs(&b[1], (uint64_t)(first + half), (uint64_t)(first + 3 * half), half, 3, salt));
     const char *txt = "텍스트 문서의 첫 문장이다. 두 번째 문장이다!\n\n새 문단.";
-    struct archive_entry *e = archive_entry_new();
-    archive_entry_set_pathname(e, "notes.txt");
-    archive_entry_set_size(e, (la_int64_t)strlen(txt));
-    archive_entry_set_filetype(e, AE_IFREG);
-    archive_entry_set_perm(e, 0644);
-    archive_write_header(a, e);
-    archive_write_data(a, txt, strlen(txt));
-    archive_entry_free(e);
-    archive_write_close(a);
-    archive_write_free(a);
-    buf_release(&b);
+    struct synth_entry e[] = { { "part0.jsonl", b[0].data, b[0].len }, { "part1.jsonl", b[1].data, b[1].len },
+                               { "notes.txt", txt, strlen(txt) } };
+    CHECK_OK(synth_write_tar(path, e, 3));
+    buf_release(&b[0]);
+    buf_release(&b[1]);
 }
 
 static int run_ingest(const char *dir, const char *const *shards, size_t n, struct ingest_options *o,
@@ -102,17 +71,6 @@ static int run_ingest(const char *dir, const char *const *shards, size_t n, stru
     }
     enc_free(e);
     return rc;
-}
-
-static void rm_store(const char *dir)
-{
-    char p[700];
-    const char *files[] = { "data.mdb", "lock.mdb", "ingest.lock" };
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
-        unlink(p);
-    }
-    rmdir(dir);
 }
 
 /* compare_stores: every chunk (facts, text, vector bytes), doc and shard of a
@@ -558,7 +516,7 @@ int main(void)
         CHECK_OK(run_ingest(S3, one, 1, &o3, &st4));
         CHECK_INT(st4.rejected, 1);
         CHECK_INT(st4.chunks, 1);
-        rm_store(S3);
+        fs_remove_tree(S3);
         o3.src.strict = 1;
         struct ingest_stats st5 = { 0 };
         CHECK_INT(run_ingest(S3, one, 1, &o3, &st5), ERR_FORMAT);
@@ -609,7 +567,7 @@ int main(void)
         srand((unsigned)time(NULL) ^ 0x5a5a);
         int kills = 0, bad = 0;
         for (int it = 0; it < 3 && !bad; it++) {
-            rm_store(S5);
+            fs_remove_tree(S5);
             struct ingest_stats st = { 0 };
             CHECK_OK(run_ingest(S5, one, 1, &o, &st));
             pid_t pid = fork();
@@ -663,7 +621,7 @@ int main(void)
 
     TEST("a store of an older semindex (80-byte shard records, no pending list): skips, then replaces on new settings") {
         const char *L = path_of("legacy");
-        rm_store(L);
+        fs_remove_tree(L);
         struct ingest_stats st = { 0 };
         CHECK_OK(run_ingest(L, shards3, 3, &o, &st));
         CHECK_INT(make_legacy(L), 3);
@@ -695,7 +653,7 @@ int main(void)
         oi.batch_chunks = 16; /* many commits inside the shard */
         int done = 0;
         for (int attempt = 0; attempt < 3 && !done; attempt++) {
-            rm_store(W);
+            fs_remove_tree(W);
             write_shard(X, 0, 600, 0);
             struct ingest_stats st = { 0 };
             CHECK_OK(run_ingest(W, &X, 1, &oi, &st));
@@ -778,7 +736,7 @@ int main(void)
             store_close(s);
             /* a first-time shard stopped mid-way: nothing of it */
             const char *W2 = path_of("iso-new");
-            rm_store(W2);
+            fs_remove_tree(W2);
             pid = stop_mid_shard(W2, X, key, &oi, -1, &nord);
             if (pid > 0) {
                 CHECK_OK(store_open(W2, STORE_RDONLY, &s));
@@ -811,7 +769,7 @@ int main(void)
         struct ingest_options oc = o;
         oc.batch_chunks = 16; /* many small transactions: more moments to die in */
         struct ingest_stats st = { 0 };
-        rm_store(REF);
+        fs_remove_tree(REF);
         write_shard(A, 0, 40, 0);
         CHECK_OK(run_ingest(REF, shards3, 3, &oc, &st));
         write_shard(A, 0, 30, 1);
@@ -821,7 +779,7 @@ int main(void)
         srand((unsigned)time(NULL));
         int kills = 0, landed = 0, bad = 0;
         for (int it = 0; (landed < 20 || kills < 20) && it < 60 && !bad; it++) {
-            rm_store(CR);
+            fs_remove_tree(CR);
             write_shard(A, 0, 40, 0);
             struct ingest_stats s1 = { 0 };
             CHECK_OK(run_ingest(CR, shards3, 3, &oc, &s1));

@@ -65,7 +65,7 @@ static size_t naive(const float *x, const int64_t *ids, int n, int d, int top_k,
 }
 
 /* a batch source that serves n rows 7 at a time, then fails if asked to */
-struct src { const float *x; size_t n, at; int dim, fail; };
+struct src { const float *x; size_t n, at; int dim, fail; size_t by_id; /* vector() calls */ };
 static long src_next(void *ctx, int64_t *ids, float *x, size_t cap)
 {
     struct src *s = ctx;
@@ -82,6 +82,7 @@ static long src_next(void *ctx, int64_t *ids, float *x, size_t cap)
 static int src_vector(void *ctx, int64_t id, float *x)
 {
     struct src *s = ctx;
+    s->by_id++;
     int64_t row = id - ((int64_t)1 << 35);
     if (row < 0 || (size_t)row >= s->n) return err_set(ERR_STORE, "no vector %lld", (long long)id);
     memcpy(x, s->x + row * s->dim, s->dim * sizeof *x);
@@ -185,10 +186,11 @@ int main(void)
             struct mine_pair *p = NULL, *q = NULL;
             size_t np = 0, nq = 0;
             CHECK_OK(mine_exact(x, sids, NS, DS, &o, &p, &np));
-            struct src s = { x, NS, 0, DS, 0 };
-            struct mine_source ms = { src_next, src_vector, &s, src_rewind };
-            CHECK_OK(mine_exact_stream(&ms, NS, DS, &o, &q, &nq));
+            struct src s = { x, NS, 0, DS, 0, 0 };
+            struct build_source ms = { NS, src_rewind, src_next, src_vector, &s };
+            CHECK_OK(mine_exact_stream(&ms, DS, &o, &q, &nq));
             CHECK_TRUE(np > 0 && np == nq);
+            CHECK_INT(s.by_id, 0); /* the exact scores come from the pass itself */
             int same = np == nq;
             for (size_t i = 0; same && i < np; i++) /* same pairs, same bits, same order */
                 same = p[i].a == q[i].a && p[i].b == q[i].b && !memcmp(&p[i].score, &q[i].score, sizeof p[i].score);
@@ -197,14 +199,14 @@ int main(void)
             mem_free(q);
         }
         /* a source with fewer rows than announced is refused */
-        struct src s = { x, NS - 5, 0, DS, 0 };
-        struct mine_source ms = { src_next, src_vector, &s, src_rewind };
+        struct src s = { x, NS - 5, 0, DS, 0, 0 };
+        struct build_source ms = { NS, src_rewind, src_next, src_vector, &s };
         struct mine_options o = MINE_OPTIONS_INIT;
         struct mine_pair *q = NULL;
         size_t nq = 0;
-        CHECK_INT(mine_exact_stream(&ms, NS, DS, &o, &q, &nq), ERR_MISMATCH);
-        struct mine_source nr = { src_next, src_vector, &s, NULL };
-        CHECK_INT(mine_exact_stream(&nr, NS, DS, &o, &q, &nq), ERR_INVALID);
+        CHECK_INT(mine_exact_stream(&ms, DS, &o, &q, &nq), ERR_MISMATCH);
+        struct build_source nr = { NS, NULL, src_next, src_vector, &s };
+        CHECK_INT(mine_exact_stream(&nr, DS, &o, &q, &nq), ERR_INVALID);
         free(x);
         free(sids);
     }
@@ -255,8 +257,8 @@ int main(void)
         /* the same through a streaming source in small batches */
         struct mine_pair *ps = NULL;
         size_t ns = 0;
-        struct src sr = { x, NA, 0, DA, 0 };
-        struct mine_source msr = { src_next, src_vector, &sr, NULL };
+        struct src sr = { x, NA, 0, DA, 0, 0 };
+        struct build_source msr = { NA, NULL, src_next, src_vector, &sr };
         CHECK_OK(mine_ann_stream(a, DA, &msr, &o, &ps, &ns));
         CHECK_INT(ns, na);
         /* same pairs, same scores to the bit, same order: the reported score
@@ -282,8 +284,8 @@ int main(void)
         CHECK_TRUE(shared > 1000);
         free(pab);
         mem_free(ps);
-        struct src bad = { x, 100, 0, DA, 1 };
-        struct mine_source mbad = { src_next, src_vector, &bad, NULL };
+        struct src bad = { x, 100, 0, DA, 1, 0 };
+        struct build_source mbad = { 100, NULL, src_next, src_vector, &bad };
         CHECK_INT(mine_ann_stream(a, DA, &mbad, &o, &ps, &ns), ERR_STORE);
         CHECK_TRUE(ps == NULL);
         /* the auto choice measures both ways on the source's first rows:
@@ -291,8 +293,8 @@ int main(void)
          * (exact quadratic, ANN linear) through the index, none without one;
          * the source is rewound */
         struct mine_auto au;
-        struct src sa = { x, NA, 0, DA, 0 };
-        struct mine_source msa = { src_next, src_vector, &sa, src_rewind };
+        struct src sa = { x, NA, 0, DA, 0, 0 };
+        struct build_source msa = { NA, src_rewind, src_next, src_vector, &sa };
         CHECK_OK(mine_auto_choose(a, &msa, NA, DA, &o, &au));
         CHECK_TRUE(au.read_rows_per_s > 0 && au.exact_pairs_per_s > 0 && au.ann_queries_per_s > 0);
         CHECK_TRUE(au.exact_seconds > 0 && au.ann_seconds > 0 && !au.use_ann);

@@ -515,8 +515,6 @@ int main(void)
         CHECK_INT(a, ACT_GELU);
         CHECK_INT(mdl_act_from_name("mish", &a), ERR_UNSUPPORTED);
     }
-    char cmd[1100];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", test_tmpdir());
-    sh(cmd);
+    fs_remove_tree(test_tmpdir());
     return test_summary();
 }

@@ -3,9 +3,11 @@
  * groups (one of them prefixed "ingest-"), short flags, --no-BOOL, a list
  * filled by flags and positional arguments, a size, an enum, defaults left
  * alone, the error line of each bad command line, --help before values, the
- * config hook, one group declared once used twice under two prefixes, the
- * help's defaults checked against the struct, and the groups several
- * commands share (pipeline/cli.h: the encoder's and the input's).
+ * config hook, one group declared once used twice under two prefixes, a
+ * shared group's key, short flag, default and size minimum under a prefix
+ * (build's --index as run's --index-type), the help's defaults checked
+ * against the struct, and the groups several commands share (pipeline/cli.h:
+ * the encoder's and the input's).
  */
 #include <signal.h>
 #include <stddef.h>
@@ -89,6 +91,31 @@ static const struct opt_group shared_groups[] = {
     CLI_INPUT_GROUP(offsetof(struct shared, in)),
 };
 static const struct opts_cmd shared_cmd = { .name = "shared", .groups = shared_groups, .n_groups = 2 };
+
+/* a group whose command spells two settings otherwise than run (build's
+ * --index is run's index-type), with a short flag, a size with a minimum,
+ * and run's own default for one entry */
+struct kgrp {
+    char *type;
+    double growth;
+    uint64_t budget;
+};
+#define K(f) offsetof(struct kgrp, f)
+static const struct opt kgrp_opts[] = {
+    OPT("index", 'i', OPT_STR, K(type), "FACTORY", "index type", .key = "type"),
+    OPT("growth", 0, OPT_NUM, K(growth), "F", "retrain beyond", .lo = 1, .hi = 10, .def = "2",
+        .key = "grow-factor"),
+    OPT("budget", 0, OPT_SIZE, K(budget), "SIZE", "memory", .lo = 1),
+};
+#undef K
+static const struct opt_group kcmd_groups[] = { OPT_GROUP(kgrp_opts, 0, NULL) };
+static const struct opts_cmd kcmd = { .name = "k", .groups = kcmd_groups, .n_groups = 1 };
+static const struct opt_def krun_defs[] = { { "growth", "3" }, { NULL, NULL } };
+static const struct opt_group krun_groups[] = {
+    { kgrp_opts, sizeof kgrp_opts / sizeof kgrp_opts[0], 0, "index-", krun_defs },
+};
+static const struct opts_cmd krun = { .name = "krun", .groups = krun_groups, .n_groups = 1,
+                                      .flags = OPTS_SHORT_NAMES };
 
 static void t_init(struct tcmd *o)
 {
@@ -211,6 +238,47 @@ int main(void)
         CHECK_INT(parse(&two_cmd, &w, NULL, NULL, (const char *[]){ "--window", "3", NULL }), ERR_INVALID);
         CHECK_STR(err_msg(), "unknown option '--window'");
         opts_release(&two_cmd, &w);
+    }
+
+    TEST("a shared group: the key under a prefix, no short flag there, run's own default, a size's minimum") {
+        struct kgrp k = { .growth = 2 };
+        CHECK_OK(parse(&kcmd, &k, NULL, NULL, (const char *[]){ "-i", "IVF8,Flat", "--growth", "4", NULL }));
+        CHECK_STR(k.type, "IVF8,Flat");
+        CHECK_NEAR(k.growth, 4, 0);
+        CHECK_INT(parse(&kcmd, &k, NULL, NULL, (const char *[]){ "--type", "Flat", NULL }), ERR_INVALID);
+        CHECK_STR(err_msg(), "unknown option '--type'");
+        CHECK_INT(parse(&kcmd, &k, NULL, NULL, (const char *[]){ "--budget", "0", NULL }), ERR_INVALID);
+        CHECK_STR(err_msg(), "--budget: '0' is too small (at least 1)");
+        opts_release(&kcmd, &k);
+        k = (struct kgrp){ .growth = 3 };
+        CHECK_OK(parse(&krun, &k, NULL, NULL, (const char *[]){ "--index-type", "HNSW32", "--grow-factor", "5",
+                                                                "--budget=1k", NULL }));
+        CHECK_STR(k.type, "HNSW32");
+        CHECK_NEAR(k.growth, 5, 0);
+        CHECK_INT(k.budget, 1024);
+        CHECK_OK(parse(&krun, &k, NULL, NULL, (const char *[]){ "--type", "Flat", NULL }));
+        CHECK_STR(k.type, "Flat");
+        const char *refused[][2] = { { "-i", "Flat" }, { "--index-index", "Flat" }, { "--growth", "2" } };
+        for (size_t i = 0; i < 3; i++)
+            CHECK_INT(parse(&krun, &k, NULL, NULL, (const char *[]){ refused[i][0], refused[i][1], NULL }),
+                      ERR_INVALID);
+        void *fb;
+        CHECK_TRUE(opts_find(&krun, &k, "index-grow-factor", &fb) == &kgrp_opts[1]);
+        CHECK_TRUE(opts_find(&krun, &k, "index-growth", &fb) == NULL);
+        opts_release(&krun, &k);
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        opts_usage(&krun, f);
+        opts_usage(&kcmd, f);
+        fclose(f);
+        const char *want[] = { "\n      --index-type FACTORY", "\n      --index-grow-factor F  retrain beyond (default 3)\n",
+                               "\n  -i, --index FACTORY", "\n      --growth F       retrain beyond (default 2)\n" };
+        for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+            if (!strstr(text, want[i])) T_FAIL("no '%s' in:\n%s", want[i], text);
+        free(text);
+        k = (struct kgrp){ .growth = 3 };
+        opts_check_defaults(&krun, &k); /* run's 3, not the table's 2: no abort */
     }
 
     TEST("the config hook runs first, flags override it, its error is returned") {

@@ -130,7 +130,7 @@ int main(void)
             "\t101\t/s/shard.tar\te\\t1.jsonl\t2\tx1\t10\t17\n"
             "0.900000\t2\t3\t<script>alert('x')</script> & \"quotes\"\tbad utf8 \xef\xbf\xbd\xef\xbf\xbd end"
             "\t102\t/s/shard.tar\te\\t2.jsonl\t3\tx2\t20\t27"
-            "\t\t\t\t\t\t\t\n"
+            "\t103\t\t\t\t\t30\t37\n"   /* chunk 3: doc and span, no doc record */
             "0.800000\t1\t4\ttab\\there and\\nnewline \\\\ backslash\t한국어 문장입니다."
             "\t101\t/s/shard.tar\te\\t1.jsonl\t2\tx1\t10\t17"
             "\t104\t/s/shard.tar\te\\t4.jsonl\t5\tx4\t40\t47\n"
@@ -176,14 +176,15 @@ int main(void)
                 CHECK_INT(json_integer_value(json_object_get(j, "start_b")), 10);
                 CHECK_INT(json_integer_value(json_object_get(j, "end_b")), 17);
             }
-            if (lines == 1) { /* chunk 3 has no doc record: null provenance */
+            if (lines == 1) { /* chunk 3 has no doc record: null doc-record fields */
                 CHECK_TRUE(json_is_null(json_object_get(j, "shard_b")));
-                CHECK_TRUE(json_is_null(json_object_get(j, "doc_b")));
-                CHECK_TRUE(json_is_null(json_object_get(j, "end_b")));
+                CHECK_TRUE(json_is_null(json_object_get(j, "offset_b")));
+                CHECK_INT(json_integer_value(json_object_get(j, "doc_b")), 103);
+                CHECK_INT(json_integer_value(json_object_get(j, "end_b")), 37);
                 CHECK_INT(json_integer_value(json_object_get(j, "record_a")), 3);
             }
-            const char *keys[] = { "doc", "shard", "entry", "record", "ext_id", "start", "end" };
-            for (int k = 0; k < 7; k++) {
+            const char *keys[] = { "doc", "shard", "entry", "record", "offset", "ext_id", "start", "end" };
+            for (int k = 0; k < 8; k++) {
                 char ka[16], kb[16];
                 snprintf(ka, sizeof ka, "%s_a", keys[k]);
                 snprintf(kb, sizeof kb, "%s_b", keys[k]);
@@ -368,8 +369,8 @@ int main(void)
         CHECK_INT(sm.repeated_dropped, 1);
         char *pj = slurp(path);
         CHECK_TRUE(pj && strstr(pj, "\"text_a\": \"A text.\", \"text_b\": \"B text!\", \"doc_a\": ") != NULL);
-        CHECK_TRUE(pj && strstr(pj, "\"entry_b\": \"e.jsonl\", \"record_b\": 4, \"ext_id_b\": \"d0\", "
-                                    "\"start_b\": 24, \"end_b\": 31}\n") != NULL);
+        CHECK_TRUE(pj && strstr(pj, "\"entry_b\": \"e.jsonl\", \"record_b\": 4, \"offset_b\": 300, "
+                                    "\"ext_id_b\": \"d0\", \"start_b\": 24, \"end_b\": 31}\n") != NULL);
         free(pj);
         snprintf(path, sizeof path, "%s/pairs.duplicates.jsonl", test_tmpdir());
         char *dj = slurp(path);

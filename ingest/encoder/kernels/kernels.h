@@ -23,8 +23,10 @@ void mm_xwt(const float *x, int M, int K, const float *W, int N, const float *b,
 
 /* mm_backend: "onednn" or "openblas" (which library mm_xwt uses). */
 const char *mm_backend(void);
-/* mm_set_backend: 0 = oneDNN, 1 = OpenBLAS, 2 = plain loops (benchmarks). */
-void mm_set_backend(int which);
+/* mm_set_backend: which library mm_xwt uses from now on (benchmarks); the
+ * default is oneDNN, or OpenBLAS when SEMINDEX_GEMM=openblas. */
+enum mm_gemm { MM_GEMM_ONEDNN, MM_GEMM_OPENBLAS, MM_GEMM_LOOPS };
+void mm_set_backend(enum mm_gemm which);
 /* mm_stats: seconds spent in mm_xwt and flops done on this thread since
  * the last reset. */
 void mm_stats(double *seconds, double *flops, int reset);

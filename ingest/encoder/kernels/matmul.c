@@ -26,24 +26,28 @@
 
 void openblas_set_num_threads(int num_threads);
 
-static int backend = -1; /* 0 oneDNN, 1 OpenBLAS, 2 plain loops */
+static int backend = -1; /* an enum mm_gemm, or -1 before the first call */
 static _Thread_local double st_sec, st_flop;
 
-static int get_backend(void)
+static enum mm_gemm get_backend(void)
 {
     if (backend < 0) {
         const char *e = getenv("SEMINDEX_GEMM");
-        backend = e && !strcmp(e, "openblas") ? 1 : 0;
+        backend = e && !strcmp(e, "openblas") ? MM_GEMM_OPENBLAS : MM_GEMM_ONEDNN;
     }
-    return backend;
+    return (enum mm_gemm)backend;
 }
 
 const char *mm_backend(void)
 {
-    static const char *names[] = { "onednn", "openblas", "loops" };
+    static const char *const names[] = { [MM_GEMM_ONEDNN] = "onednn", [MM_GEMM_OPENBLAS] = "openblas",
+                                         [MM_GEMM_LOOPS] = "loops" };
     return names[get_backend()];
 }
-void mm_set_backend(int which) { backend = which >= 0 && which <= 2 ? which : 0; }
+void mm_set_backend(enum mm_gemm which)
+{
+    backend = which >= MM_GEMM_ONEDNN && which <= MM_GEMM_LOOPS ? (int)which : MM_GEMM_ONEDNN;
+}
 
 void mm_stats(double *seconds, double *flops, int reset)
 {
@@ -205,10 +209,10 @@ void mm_xwt(const float *x, int M, int K, const float *W, int N, const float *b,
     if (M <= 0 || N <= 0) return;
     double t0 = now_sec();
     st_flop += 2.0 * M * N * K;
-    int be = get_backend();
-    if (be == 2) {
+    enum mm_gemm be = get_backend();
+    if (be == MM_GEMM_LOOPS) {
         mm_ref(x, M, K, W, N, b, y, ldy, beta);
-    } else if (be == 1 || mm_dnnl(x, M, K, W, N, b, y, ldy, beta, nt) != 0) {
+    } else if (be == MM_GEMM_OPENBLAS || mm_dnnl(x, M, K, W, N, b, y, ldy, beta, nt) != 0) {
         openblas_set_num_threads(nt);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1.0f, x, K, W, K, beta, y, ldy);
         if (b) {

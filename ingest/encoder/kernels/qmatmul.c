@@ -375,7 +375,7 @@ int mm_pack(const float *W, int N, int K, int prec, const float *smooth, struct 
     struct qctx *c = qctx_get();
     if (!c) return err_set(ERR_UNSUPPORTED, "oneDNN: no CPU engine");
     struct mm_packed *p = mem_calloc(1, sizeof *p);
-    if (!p) return err_set(ERR_NOMEM, "out of memory");
+    if (!p) return err_nomem();
     p->prec = prec;
     p->N = N;
     p->K = K;

@@ -86,7 +86,7 @@ T, S = sys.argv[1], sys.argv[2]
 for l in open(T + "/q.jsonl", encoding="utf-8"):
     r = json.loads(l)
     sh = json.loads(subprocess.check_output([S, "show", "--store", T + "/st", "--json", str(r["id"])]))
-    for k in ("doc", "shard", "entry", "record", "ext_id", "start", "end", "text"):
+    for k in ("doc", "shard", "entry", "record", "offset", "ext_id", "start", "end", "text"):
         assert r[k] == sh[k], (k, r, sh)
 PY
 # export --format npy: the sidecar rows carry the provenance too
@@ -97,12 +97,25 @@ T = sys.argv[1]
 x = {r["id"]: r for r in map(json.loads, open(T + "/x.jsonl", encoding="utf-8"))}
 for l in open(T + "/v.jsonl", encoding="utf-8"):
     r = json.loads(l)
-    for k in ("shard", "entry", "record", "ext_id", "start", "end"):
+    for k in ("doc", "shard", "entry", "record", "offset", "ext_id", "start", "end", "text"):
         assert r[k] == x[r["id"]][k], (k, r)
 PY
 # mine: both chunks' provenance in tsv and jsonl
 "$S" -q mine --store "$T/st" --threshold 0.1 > "$T/m.tsv" || fail "mine"
 awk -F'\t' 'NR>1 && (NF != 19 || $7 !~ /shard\.tar$/ || $14 !~ /shard\.tar$/ || $10 !~ /^doc-/ || $17 !~ /^doc-/) {bad=1} END{exit bad}' "$T/m.tsv" || fail "mine tsv provenance: $(cat "$T/m.tsv")"
+# mine jsonl: the same provenance members as show and export, for a and b
+"$S" -q mine --store "$T/st" --threshold 0.1 --output "$T/m.jsonl" || fail "mine jsonl"
+python3 - "$T" <<'PY' || fail "mine jsonl provenance"
+import json, sys
+T = sys.argv[1]
+x = {r["id"]: r for r in map(json.loads, open(T + "/x.jsonl", encoding="utf-8"))}
+rows = [json.loads(l) for l in open(T + "/m.jsonl", encoding="utf-8")]
+assert rows
+for r in rows:
+    for side in ("a", "b"):
+        for k in ("doc", "shard", "entry", "record", "offset", "ext_id", "start", "end", "text"):
+            assert r[k + "_" + side] == x[r[side]][k], (k, side, r)
+PY
 # errors
 "$S" show --store "$T/st" 999999 2>"$T/err"; [ $? -eq 1 ] || fail "unknown chunk: expected 1"
 grep -q "no chunk 999999 in store" "$T/err" || fail "unknown chunk message: $(cat "$T/err")"
