@@ -59,7 +59,7 @@ static const struct opt build_bench_opts[] = {
     OPT("n", 0, OPT_INT, O(n), "N", "vectors in the synthetic store", .lo = 2, .hi = 1e9, .def = "1000000"),
     OPT("dim", 0, OPT_INT, O(dim), "D", "dimension", .lo = 2, .hi = 4096, .def = "768"),
     OPT("memory-budget", 0, OPT_SIZE, O(memory_budget), "SIZE", "the build's budget, as for semindex build",
-        .def = "2G"),
+        .lo = 1, .def = "2G"),
     OPT("clusters", 0, OPT_INT, O(clusters), "C", "cluster centres (default N / 10)", .lo = 1, .hi = 1e9),
     OPT("top-k", 0, OPT_INT, O(top_k), "K", "neighbours per vector when mining", .lo = 1, .hi = 1000,
         .def = "10"),
@@ -346,7 +346,7 @@ int bench_build(int argc, char **argv)
                                        .memory_budget = 2ull << 30, .threshold = 0.8 };
     int first, rc = opts_parse(&build_bench_cmd, &cfg, argc, argv, &first);
     if (rc != OPTS_CONTINUE) return rc;
-    rc = cfg.memory_budget ? build_bench(&cfg) : opts_error(&build_bench_cmd, "--memory-budget: must be more than 0");
+    rc = build_bench(&cfg);
     opts_release(&build_bench_cmd, &cfg);
     return rc;
 }

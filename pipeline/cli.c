@@ -59,12 +59,6 @@ int cli_option_error(int c, char **argv)
     return err_set(ERR_INVALID, "unknown option '%s'", a);
 }
 
-int cli_bad_option(const char *usage, int c, char **argv)
-{
-    cli_option_error(c, argv);
-    return cli_usage_error(usage, "%s", err_msg());
-}
-
 int cli_fail(const char *context)
 {
     if (context) fprintf(stderr, "error: %s: %s\n", context, err_msg());

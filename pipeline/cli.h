@@ -44,12 +44,10 @@ enum {
  * the usage text ("usage: semindex CMD ..."); returns EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* cli_bad_option: the error for getopt_long's '?' or ':' (c; the option
+/* cli_option_error: the error for getopt_long's '?' or ':' (c; the option
  * string starts with ':' and main sets opterr = 0, so getopt prints
  * nothing): "unknown option '--x'", "option '--x' needs a value" or
- * "option '--x' takes no value", through cli_usage_error. */
-int cli_bad_option(const char *usage, int c, char **argv);
-/* cli_option_error: that message alone, through err_set; returns ERR_INVALID. */
+ * "option '--x' takes no value", through err_set; returns ERR_INVALID. */
 int cli_option_error(int c, char **argv);
 
 /* cli_fail: print "error: <err_msg()>" (with an optional context prefix) and
