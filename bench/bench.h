@@ -21,6 +21,12 @@
 #include "bench/benches.h"
 #undef BENCH
 
+/* BENCH_OPT_DATA: the --data DIR entry of an option table (pipeline/opts.h)
+ * for bench_data's given (char *, off_ its offsetof). */
+#define BENCH_OPT_DATA(off_)                                                                       \
+    OPT("data", 'd', OPT_STR, off_, "DIR", "KorSTS/KorNLI folder (default: the first of\n"           \
+        "$SEMINDEX_DATA, ../shared/data, and ../shared/data\nor ../../shared/data beside the executable)")
+
 /* bench_data: the KorSTS/KorNLI folder, into out: given (--data) if not
  * NULL, else the first of $SEMINDEX_DATA, ../shared/data (from the current
  * directory), <executable's dir>/../shared/data and <executable's

@@ -35,7 +35,7 @@
  * /tmp) and removed at the end unless --keep.
  */
 #include <cblas.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,20 +55,37 @@
 #include "query/mine.h"
 #include "query/search.h"
 
-static const char usage_str[] =
-    "usage: semindex bench build [--n N] [--dim D] [--memory-budget SIZE] [--clusters C] [--topics T]\n"
-    "                            [--top-k K] [--threshold S] [--sample Q] [--dir DIR] [--keep]\n"
-    "\n"
-    "  --n N                 vectors in the synthetic store (default 1000000)\n"
-    "  --dim D               dimension (default 768)\n"
-    "  --memory-budget SIZE  the build's budget, as for semindex build (default 2G)\n"
-    "  --clusters C          cluster centres (default N / 32)\n"
-    "  --topics T            topics the centres lie around (default C / 32; 0: uniform centres)\n"
-    "  --top-k K             neighbours per vector when mining (default 10)\n"
-    "  --threshold S         pairs kept from this cosine (default 0.8)\n"
-    "  --sample Q            vectors searched exactly for the pair recall (default 200)\n"
-    "  --dir DIR             where to write the store (default: a new directory in $TMPDIR)\n"
-    "  --keep                keep the store (and its index) afterwards\n";
+struct build_bench_options {
+    long n, dim, clusters, topics, top_k, sample;
+    uint64_t memory_budget;
+    double threshold;
+    char *dir;
+    int keep;
+};
+
+#define O(f) offsetof(struct build_bench_options, f)
+static const struct opt build_bench_opts[] = {
+    OPT("n", 0, OPT_INT, O(n), "N", "vectors in the synthetic store", .lo = 2, .hi = 1e9, .def = "1000000"),
+    OPT("dim", 0, OPT_INT, O(dim), "D", "dimension", .lo = 2, .hi = 4096, .def = "768"),
+    OPT("memory-budget", 0, OPT_SIZE, O(memory_budget), "SIZE", "the build's budget, as for semindex build",
+        .lo = 1, .def = "2G"),
+    OPT("clusters", 0, OPT_INT, O(clusters), "C", "cluster centres (default N / 32)", .lo = 1, .hi = 1e9),
+    OPT("topics", 0, OPT_INT, O(topics), "T", "topics the centres lie around (default C / 32;\n0: uniform centres)",
+        .lo = 0, .hi = 1e9),
+    OPT("top-k", 0, OPT_INT, O(top_k), "K", "neighbours per vector when mining", .lo = 1, .hi = 1000,
+        .def = "10"),
+    OPT("threshold", 0, OPT_NUM, O(threshold), "S", "pairs kept from this cosine", .lo = -1, .hi = 1,
+        .def = "0.8"),
+    OPT("sample", 0, OPT_INT, O(sample), "Q", "vectors searched exactly for the pair recall", .lo = 1,
+        .hi = 100000, .def = "200"),
+    OPT("dir", 0, OPT_STR, O(dir), "DIR", "where to write the store (default: a new directory\nin $TMPDIR)"),
+    OPT("keep", 0, OPT_FLAG, O(keep), NULL, "keep the store (and its index) afterwards"),
+};
+#undef O
+static const struct opt_group build_bench_groups[] = { OPT_GROUP(build_bench_opts, 0, NULL) };
+static const struct opts_cmd build_bench_cmd = {
+    .name = "bench build", .groups = build_bench_groups, .n_groups = 1,
+};
 
 #define FINGERPRINT "00000000000000000000000000bench0"
 #define WRITE_TXN_ROWS 65536
@@ -231,50 +248,14 @@ static double sample_pair_recall(const struct mine_pair *p, size_t np, const int
     return ref ? (double)hit / (double)ref : 1.0;
 }
 
-int bench_build(int argc, char **argv)
+/* build_bench: the benchmark; the exit status. */
+static int build_bench(const struct build_bench_options *cfg)
 {
-    static const struct option longopts[] = {
-        { "n", required_argument, NULL, 'n' }, { "dim", required_argument, NULL, 'd' },
-        { "memory-budget", required_argument, NULL, 'm' }, { "clusters", required_argument, NULL, 'c' },
-        { "topics", required_argument, NULL, 'T' },
-        { "top-k", required_argument, NULL, 'k' }, { "threshold", required_argument, NULL, 't' },
-        { "sample", required_argument, NULL, 'S' }, { "dir", required_argument, NULL, 'D' },
-        { "keep", no_argument, NULL, 'K' }, { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-    };
-    long n = 1000000, dim = 768, clusters = 0, topics = -1, top_k = 10, sample = 200;
-    uint64_t budget = 2ull << 30;
-    double thr = 0.8;
-    const char *dir = NULL;
-    int keep = 0, c;
-    char *end;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "hqv", longopts, NULL)) != -1) {
-        long *dst = NULL, lo = 1, hi = 1000000000;
-        switch (c) {
-        case 'n': dst = &n; lo = 2; break;
-        case 'd': dst = &dim; lo = 2; hi = 4096; break;
-        case 'c': dst = &clusters; break;
-        case 'T': dst = &topics; lo = 0; break;
-        case 'k': dst = &top_k; hi = 1000; break;
-        case 'S': dst = &sample; hi = 100000; break;
-        case 'm':
-            if (cli_parse_size(optarg, &budget) < 0 || budget == 0)
-                return cli_usage_error(usage_str, "bad --memory-budget '%s'", optarg);
-            break;
-        case 't':
-            thr = strtod(optarg, &end);
-            if (end == optarg || *end || !(thr >= -1 && thr <= 1))
-                return cli_usage_error(usage_str, "--threshold must be in [-1, 1], got '%s'", optarg);
-            break;
-        case 'D': dir = optarg; break;
-        case 'K': keep = 1; break;
-        case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_usage_error(usage_str, "bad option");
-        }
-        if (dst && cli_parse_int(optarg, lo, hi, dst) < 0) return cli_usage_error(usage_str, "%s", err_msg());
-    }
-    if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
+    long n = cfg->n, dim = cfg->dim, clusters = cfg->clusters, topics = cfg->topics, top_k = cfg->top_k, sample = cfg->sample;
+    uint64_t budget = cfg->memory_budget;
+    double thr = cfg->threshold;
+    const char *dir = cfg->dir;
+    int keep = cfg->keep;
     if (!clusters) clusters = n / 32 ? n / 32 : 1;
     if (clusters > n) clusters = n;
     if (topics < 0) topics = clusters / 32 ? clusters / 32 : 1;
@@ -396,5 +377,16 @@ out:
     mem_free(ts);
     buf_release(&path);
     if (!keep && fs_remove_tree(dir) < 0) log_warn("%s", err_msg());
+    return rc;
+}
+
+int bench_build(int argc, char **argv)
+{
+    struct build_bench_options cfg = { .n = 1000000, .dim = 768, .topics = -1, .top_k = 10, .sample = 200,
+                                       .memory_budget = 2ull << 30, .threshold = 0.8 };
+    int first, rc = opts_parse(&build_bench_cmd, &cfg, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
+    rc = build_bench(&cfg);
+    opts_release(&build_bench_cmd, &cfg);
     return rc;
 }

@@ -18,8 +18,8 @@
  *
  * Output: "key value" lines (docs/performance.md quotes them).
  */
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,25 +37,46 @@
 #include "mem.h"
 #include "pipeline/cli.h"
 
-static const char usage[] =
-    "usage: semindex bench encode --model DIR [--input FILE | --data DIR] [--threads N]\n"
-    "                             [--batch-tokens N] [--limit N] [--naive-sentences N]\n"
-    "                             [--precision f32|bf16|int8 [--interleave N]]\n"
-    "\n"
-    "Encoder throughput on KorSTS sentences (default DATA/korsts/sts-dev.tsv, DATA the\n"
-    "first of --data, $SEMINDEX_DATA, ../shared/data and ../shared/data or\n"
-    "../../shared/data beside the executable: sentence1 and sentence2 of every pair)\n"
-    "against baselines measured in the same run: PyTorch-style padded batches of 32,\n"
-    "plain-loop GEMMs on one thread, and oneDNN / OpenBLAS alone at the model's GEMM\n"
-    "shapes. --input takes a .tsv of that layout or a file of one text per line.\n"
-    "--precision bf16|int8 first encodes every sentence at that precision, then at\n"
-    "f32 in the same run, and prints both rates, their ratio, the cosine of each\n"
-    "embedding to its f32 one (mean, min), recall@10 of the f32 nearest neighbours\n"
-    "and the RSS of each (the reduced precision runs first, so its peak is its own);\n"
-    "the other baselines are skipped then. --interleave N then encodes the sentences\n"
-    "N more times in chunks of 256, alternating the two precisions chunk by chunk\n"
-    "(the first of each pair alternating too), so that both see the same machine\n"
-    "load, and prints that ratio as P_interleaved_speedup_vs_f32.\n";
+struct encode_options {
+    struct cli_encoder enc;
+    char *input, *data;
+    long batch_tokens;  /* 0: the encoder's */
+    long limit;         /* 0: every sentence */
+    long naive_n;
+    long rounds;        /* --interleave */
+};
+
+#define O(f) offsetof(struct encode_options, f)
+static const struct opt encode_opts[] = {
+    OPT("input", 'i', OPT_STR, O(input), "FILE", "a .tsv with sentence1 and sentence2 columns or\n"
+      "one text per line (default: --data's\nkorsts/sts-dev.tsv)"),
+    BENCH_OPT_DATA(O(data)),
+    CLI_OPT_BATCH_TOKENS(O(batch_tokens)),
+    OPT("limit", 0, OPT_INT, O(limit), "N", "the first N sentences only", .lo = 1, .hi = 1L << 30),
+    OPT("naive-sentences", 0, OPT_INT, O(naive_n), "N", "sentences of the plain-loop baseline",
+        .hi = 1L << 20, .def = "8"),
+    OPT("interleave", 0, OPT_INT, O(rounds), "N", "N more passes alternating the precision and f32\n"
+        "chunk by chunk (needs --precision bf16|int8)", .hi = 1000),
+};
+static const struct opt_group encode_groups[] = {
+    CLI_ENCODER_GROUP(O(enc)),
+    OPT_GROUP(encode_opts, 0, NULL),
+};
+#undef O
+static const struct opts_cmd encode_cmd = {
+    .name = "bench encode", .groups = encode_groups, .n_groups = 2,
+    .intro = "Encoder throughput on KorSTS sentences (sentence1 and sentence2 of every pair)\n"
+             "against baselines measured in the same run: PyTorch-style padded batches of 32,\n"
+             "plain-loop GEMMs on one thread, and oneDNN / OpenBLAS alone at the model's GEMM\n"
+             "shapes. --precision bf16|int8 first encodes every sentence at that precision,\n"
+             "then at f32 in the same run, and prints both rates, their ratio, the cosine of\n"
+             "each embedding to its f32 one (mean, min), recall@10 of the f32 nearest\n"
+             "neighbours and the RSS of each (the reduced precision runs first, so its peak\n"
+             "is its own); the other baselines are skipped then. --interleave N then encodes\n"
+             "the sentences N more times in chunks of 256, alternating the two precisions\n"
+             "chunk by chunk (the first of each pair alternating too), so that both see the\n"
+             "same machine load, and prints that ratio as P_interleaved_speedup_vs_f32.\n",
+};
 
 /* read_texts: the sentences of a KorSTS tsv, or one text per line */
 static int read_texts(const char *path, struct cli_texts *t)
@@ -159,13 +180,12 @@ static double gemm_alone(int backend, int M, int N, int K, int nt, const float *
  * first, so that a changing machine load falls on both alike. The prec
  * encoder is created again here (after the f32 run's peak RSS was taken). */
 #define INTERLEAVE_CHUNK 256
-static int interleave(const char *model, const struct enc_options *eo, int prec, struct enc *e,
+static int interleave(const struct cli_encoder *pc, const struct enc_options *eo, struct enc *e,
                       const struct cli_texts *t, int rounds)
 {
-    struct enc_options po = *eo;
-    po.precision = prec;
+    int prec = pc->precision;
     struct enc *pe = NULL;
-    FORWARD_ERR(enc_create(model, &po, &pe));
+    FORWARD_ERR(cli_encoder_create(pc, eo, &pe));
     float *out = mem_alloc_array(INTERLEAVE_CHUNK, (size_t)enc_dim(e) * sizeof *out);
     double sec[2] = { 0, 0 }, gemm[2] = { 0, 0 }, conv = 0;
     int rc = 0;
@@ -199,53 +219,19 @@ static int interleave(const char *model, const struct enc_options *eo, int prec,
     return rc;
 }
 
-int bench_encode(int argc, char **argv)
+/* encode: the benchmark; the exit status. */
+static int encode(const struct encode_options *o)
 {
-    static const struct option opts[] = {
-        { "model", 1, 0, 'm' }, { "input", 1, 0, 'i' }, { "threads", 1, 0, 't' }, { "batch-tokens", 1, 0, 'b' },
-        { "limit", 1, 0, 'l' }, { "naive-sentences", 1, 0, 'n' }, { "data", 1, 0, 'd' }, { "help", 0, 0, 'h' },
-        { "precision", 1, 0, 'P' }, { "interleave", 1, 0, 'I' }, { 0, 0, 0, 0 },
-    };
-    const char *model = NULL, *input = NULL, *data = NULL;
+    const char *input = o->input, *model = o->enc.model;
+    long limit = o->limit, naive_n = o->naive_n, rounds = o->rounds;
+    int prec = o->enc.precision;
     struct enc_options eo = ENC_OPTIONS_INIT;
-    long v, limit = 0, naive_n = 8, rounds = 0;
-    int c, prec = ENC_F32;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":m:i:t:h", opts, NULL)) != -1) {
-        switch (c) {
-        case 'h': fputs(usage, stdout); return EXIT_OK;
-        case 'm': model = optarg; break;
-        case 'i': input = optarg; break;
-        case 'd': data = optarg; break;
-        case 't':
-            if (cli_parse_int(optarg, 1, 4096, &v) < 0) return cli_usage_error(usage, "--threads: %s", err_msg());
-            eo.n_threads = (int)v;
-            break;
-        case 'b':
-            if (cli_parse_int(optarg, 1, 1L << 24, &v) < 0) return cli_usage_error(usage, "--batch-tokens: %s", err_msg());
-            eo.batch_tokens = (size_t)v;
-            break;
-        case 'l':
-            if (cli_parse_int(optarg, 1, 1L << 30, &limit) < 0) return cli_usage_error(usage, "--limit: %s", err_msg());
-            break;
-        case 'n':
-            if (cli_parse_int(optarg, 0, 1L << 20, &naive_n) < 0) return cli_usage_error(usage, "--naive-sentences: %s", err_msg());
-            break;
-        case 'P':
-            if (cli_precision(optarg, &prec) < 0) return cli_usage_error(usage, "--precision: %s", err_msg());
-            break;
-        case 'I':
-            if (cli_parse_int(optarg, 0, 1000, &rounds) < 0) return cli_usage_error(usage, "--interleave: %s", err_msg());
-            break;
-        default: return cli_bad_option(usage, c, argv);
-        }
-    }
-    if (!model) return cli_usage_error(usage, "--model is required");
-    if (rounds && prec == ENC_F32) return cli_usage_error(usage, "--interleave needs --precision bf16 or int8");
+    eo.batch_tokens = (size_t)o->batch_tokens;
+    struct cli_encoder f32 = o->enc; /* the run at f32: the baseline of a reduced precision */
+    f32.precision = ENC_F32;
     struct buf def = BUF_INIT;
     if (!input) {
-        if (bench_data(data, "korsts/sts-dev.tsv", &def) < 0) return cli_fail(NULL);
+        if (bench_data(o->data, "korsts/sts-dev.tsv", &def) < 0) return cli_fail(NULL);
         buf_puts(&def, "/korsts/sts-dev.tsv");
         input = def.data;
     }
@@ -262,11 +248,9 @@ int bench_encode(int argc, char **argv)
     double p_sps = 0, p_load = 0, p_share = 0, p_conv = 0;
     double p_peak = 0, p_rss = 0;
     if (prec != ENC_F32) {
-        struct enc_options po = eo;
-        po.precision = prec;
         struct enc *pe = NULL;
         double t1 = now_sec();
-        if (enc_create(model, &po, &pe) < 0) {
+        if (cli_encoder_create(&o->enc, &eo, &pe) < 0) {
             cli_texts_release(&t);
             return cli_fail(NULL);
         }
@@ -292,7 +276,7 @@ int bench_encode(int argc, char **argv)
     }
     struct enc *e = NULL;
     double t0 = now_sec();
-    if (enc_create(model, &eo, &e) < 0) {
+    if (cli_encoder_create(&f32, &eo, &e) < 0) {
         cli_texts_release(&t);
         return cli_fail(NULL);
     }
@@ -303,7 +287,7 @@ int bench_encode(int argc, char **argv)
         err_set(ERR_UNSUPPORTED, "'%s': bench encode needs a transformer model", model);
         return cli_fail(NULL);
     }
-    int nt = eo.n_threads > 0 ? eo.n_threads : 0;
+    int nt = (int)o->enc.threads;
 #ifdef _OPENMP
     extern int omp_get_num_procs(void);
     if (!nt) nt = omp_get_num_procs();
@@ -380,7 +364,7 @@ int bench_encode(int argc, char **argv)
         mem_free(pout);
         double cv;
         mm_conv_stats(&cv, 1);
-        if (rounds && interleave(model, &eo, prec, e, &t, (int)rounds) < 0) {
+        if (rounds && interleave(&o->enc, &eo, e, &t, (int)rounds) < 0) {
             enc_free(e);
             return cli_fail(NULL);
         }
@@ -477,4 +461,15 @@ int bench_encode(int argc, char **argv)
     enc_free(e);
     cli_texts_release(&t);
     return EXIT_OK;
+}
+
+int bench_encode(int argc, char **argv)
+{
+    struct encode_options o = { .naive_n = 8 };
+    int first, rc = opts_parse(&encode_cmd, &o, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
+    if (o.rounds && o.enc.precision == ENC_F32) rc = opts_error(&encode_cmd, "--interleave needs --precision bf16 or int8");
+    else rc = encode(&o);
+    opts_release(&encode_cmd, &o);
+    return rc;
 }

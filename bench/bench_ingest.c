@@ -14,7 +14,7 @@
  * (1.0 = ingest costs nothing beyond the encoder). It also checks that
  * duplicates were not encoded (encoded == unique texts).
  */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,18 +31,30 @@
 #include "mem.h"
 #include "pipeline/cli.h"
 
-static const char usage_str[] =
-    "usage: semindex bench ingest [--model DIR] [--docs N] [--shards N] [--repeat N] [--threads N]\n"
-    "                             [--batch-chunks N] [--segment MODE] [--keep DIR] [SHARD...]\n"
-    "\n"
-    "  -m, --model DIR    encoder (default builtin:ngram)\n"
-    "  --docs N           generated documents (default 6000, 4 sentences each)\n"
-    "  --shards N         generated shards (default 4)\n"
-    "  --repeat N         runs of each measurement, the best is kept (default 3)\n"
-    "  -t, --threads N    encoder threads (default: all cores)\n"
-    "  --batch-chunks N   chunks per encoder batch (default 1024)\n"
-    "  --segment MODE     segmentation (default sentence)\n"
-    "  SHARD...           use these shards instead of a generated corpus\n";
+struct ingest_bench_options {
+    char *model, *segment;
+    long docs, shards, repeat, threads, batch_chunks;
+};
+
+#define O(f) offsetof(struct ingest_bench_options, f)
+static const struct opt ingest_bench_opts[] = {
+    OPT("model", 'm', OPT_STR, O(model), "DIR", "encoder", .def = ENC_BUILTIN_NGRAM),
+    OPT("docs", 0, OPT_INT, O(docs), "N", "generated documents, 4 sentences each", .lo = 1, .hi = 1 << 24,
+        .def = "6000"),
+    OPT("shards", 0, OPT_INT, O(shards), "N", "generated shards", .lo = 1, .hi = 1 << 24, .def = "4"),
+    OPT("repeat", 0, OPT_INT, O(repeat), "N", "runs of each measurement, the best is kept", .lo = 1,
+        .hi = 1 << 24, .def = "3"),
+    CLI_OPT_THREADS(O(threads)),
+    OPT("batch-chunks", 0, OPT_INT, O(batch_chunks), "N", "chunks per encoder batch", .lo = 1, .hi = 1 << 24,
+        .def = "1024"),
+    OPT("segment", 0, OPT_STR, O(segment), "MODE", "doc, line, sentence, paragraph or window", .def = "sentence"),
+};
+#undef O
+static const struct opt_group ingest_bench_groups[] = { OPT_GROUP(ingest_bench_opts, 0, NULL) };
+static const struct opts_cmd ingest_bench_cmd = {
+    .name = "bench ingest", .groups = ingest_bench_groups, .n_groups = 1, .args = "[SHARD...]",
+    .args_help = "  SHARD...              use these shards instead of a generated corpus\n",
+};
 
 /* gen_shards: n_shards tar.zst shards of the synthetic corpus (ingest/synth.h)
  * under dir, n_docs documents of 4 sentences in all, one docs.jsonl each */
@@ -112,39 +124,15 @@ static int on_doc(void *ctx, const struct src_doc *d)
     return 0;
 }
 
-int bench_ingest(int argc, char **argv)
+/* ingest_bench: the benchmark, over the shards given[0..n_given) or a generated
+ * corpus when n_given is 0; the exit status. */
+static int ingest_bench(const struct ingest_bench_options *bo, const char *const *given, size_t n_given)
 {
-    static const struct option longopts[] = {
-        { "model", required_argument, NULL, 'm' },   { "docs", required_argument, NULL, 'd' },
-        { "shards", required_argument, NULL, 's' },  { "repeat", required_argument, NULL, 'r' },
-        { "threads", required_argument, NULL, 't' }, { "batch-chunks", required_argument, NULL, 'b' },
-        { "segment", required_argument, NULL, 'S' }, { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *model = ENC_BUILTIN_NGRAM;
-    long docs = 6000, n_shards = 4, repeat = 3, threads = 0, batch = 1024;
+    const char *model = bo->model ? bo->model : ENC_BUILTIN_NGRAM;
+    long docs = bo->docs, n_shards = bo->shards, repeat = bo->repeat, batch = bo->batch_chunks;
     struct ingest_options o = INGEST_OPTIONS_INIT;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":m:t:hqv", longopts, NULL)) != -1) {
-        long *dst = NULL;
-        switch (c) {
-        case 'm': model = optarg; break;
-        case 'd': dst = &docs; break;
-        case 's': dst = &n_shards; break;
-        case 'r': dst = &repeat; break;
-        case 't': dst = &threads; break;
-        case 'b': dst = &batch; break;
-        case 'S':
-            if (seg_parse_mode(optarg, &o.seg.mode) < 0) return cli_usage_error(usage_str, "%s", err_msg());
-            break;
-        case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_bad_option(usage_str, c, argv);
-        }
-        if (dst && cli_parse_int(optarg, c == 't' ? 0 : 1, 1 << 24, dst) < 0)
-            return cli_usage_error(usage_str, "%s", err_msg());
-    }
+    if (bo->segment && seg_parse_mode(bo->segment, &o.seg.mode) < 0)
+        return opts_error(&ingest_bench_cmd, "%s", err_msg());
     o.batch_chunks = (size_t)batch;
     o.batch_tokens = (size_t)1 << 30; /* batches by chunk count, like the baseline */
 
@@ -154,16 +142,16 @@ int bench_ingest(int argc, char **argv)
     char **gen = NULL;
     const char *const *shards;
     size_t n;
-    if (optind < argc) {
-        shards = (const char *const *)argv + optind;
-        n = (size_t)(argc - optind);
+    if (n_given) {
+        shards = given;
+        n = n_given;
     } else {
         if (gen_shards(dir, (int)n_shards, (int)docs, &gen) < 0) return cli_fail(NULL);
         shards = (const char *const *)gen;
         n = (size_t)n_shards;
     }
     struct enc_options eo = ENC_OPTIONS_INIT;
-    eo.n_threads = (int)threads;
+    eo.n_threads = (int)bo->threads;
     struct enc *e = NULL;
     int rc = EXIT_FAIL;
     struct texts tx = { 0 };
@@ -243,5 +231,15 @@ out:
         mem_free(gen);
     }
     rmdir(dir);
+    return rc;
+}
+
+int bench_ingest(int argc, char **argv)
+{
+    struct ingest_bench_options bo = { .docs = 6000, .shards = 4, .repeat = 3, .batch_chunks = 1024 };
+    int first, rc = opts_parse(&ingest_bench_cmd, &bo, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
+    rc = ingest_bench(&bo, (const char *const *)argv + first, (size_t)(argc - first));
+    opts_release(&ingest_bench_cmd, &bo);
     return rc;
 }

@@ -18,8 +18,8 @@
  * that there are many pairs above the threshold) or --random (uniform on
  * the sphere). Seeded, so runs are repeatable.
  */
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,19 +32,29 @@
 #include "pipeline/cli.h"
 #include "query/mine.h"
 
-static const char usage_str[] =
-    "usage: semindex bench mine [--n N] [--dim D] [--exact-n N] [--naive-n N] [--random|--clustered]\n"
-    "                           [--top-k K] [--threshold S] [--nlist K] [--nprobe P]\n"
-    "\n"
-    "  --n N          vectors for the ANN run (default 1000000)\n"
-    "  --dim D        dimension (default 32)\n"
-    "  --exact-n N    vectors for exact vs ANN (default 100000)\n"
-    "  --naive-n N    vectors for naive vs exact (default 10000)\n"
-    "  --random       uniform random unit vectors (default: --clustered)\n"
-    "  --top-k K      neighbours per vector (default 10)\n"
-    "  --threshold S  pairs kept from this cosine (default 0.8)\n"
-    "  --nlist K      IVF lists (default 4 sqrt(n), a power of two)\n"
-    "  --nprobe P     IVF lists searched (default 16)\n";
+struct mine_bench_options {
+    long n, dim, exact_n, naive_n, top_k, nlist, nprobe;
+    int random, clustered;
+    double threshold;
+};
+
+#define O(f) offsetof(struct mine_bench_options, f)
+static const struct opt mine_bench_opts[] = {
+    OPT("n", 0, OPT_INT, O(n), "N", "vectors for the ANN run", .lo = 2, .hi = 1e8, .def = "1000000"),
+    OPT("dim", 0, OPT_INT, O(dim), "D", "dimension", .lo = 1, .hi = 4096, .def = "32"),
+    OPT("exact-n", 0, OPT_INT, O(exact_n), "N", "vectors for exact vs ANN", .lo = 2, .hi = 1e8, .def = "100000"),
+    OPT("naive-n", 0, OPT_INT, O(naive_n), "N", "vectors for naive vs exact", .lo = 2, .hi = 1e8, .def = "10000"),
+    OPT("random", 0, OPT_FLAG, O(random), NULL, "uniform random unit vectors"),
+    OPT("clustered", 0, OPT_FLAG, O(clustered), NULL, "vectors around n/100 centres (the default)"),
+    OPT("top-k", 0, OPT_INT, O(top_k), "K", "neighbours per vector", .lo = 1, .hi = 1000, .def = "10"),
+    OPT("threshold", 0, OPT_NUM, O(threshold), "S", "pairs kept from this cosine", .lo = -1, .hi = 1,
+        .def = "0.8"),
+    OPT("nlist", 0, OPT_INT, O(nlist), "K", "IVF lists (default 4 sqrt(n), a power of two)", .lo = 1, .hi = 1e8),
+    OPT("nprobe", 0, OPT_INT, O(nprobe), "P", "IVF lists searched", .lo = 1, .hi = 1e8, .def = "16"),
+};
+#undef O
+static const struct opt_group mine_bench_groups[] = { OPT_GROUP(mine_bench_opts, 0, NULL) };
+static const struct opts_cmd mine_bench_cmd = { .name = "bench mine", .groups = mine_bench_groups, .n_groups = 1 };
 
 static uint64_t rng_state;
 static uint64_t rnd(void)
@@ -161,36 +171,15 @@ static int ann_run(const float *x, size_t n, int dim, int64_t nlist, int nprobe,
 
 int bench_mine(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "n", required_argument, NULL, 'n' }, { "dim", required_argument, NULL, 'd' },
-        { "exact-n", required_argument, NULL, 'e' }, { "naive-n", required_argument, NULL, 'N' },
-        { "random", no_argument, NULL, 'r' }, { "clustered", no_argument, NULL, 'c' },
-        { "top-k", required_argument, NULL, 'k' }, { "threshold", required_argument, NULL, 't' },
-        { "nlist", required_argument, NULL, 'l' }, { "nprobe", required_argument, NULL, 'p' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-    };
-    long n = 1000000, dim = 32, exact_n = 100000, naive_n = 10000, top_k = 10, nlist = 0, nprobe = 16;
-    int clustered = 1, c;
-    double thr = 0.8;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
-        long *dst = NULL, lo = 1, hi = 100000000;
-        switch (c) {
-        case 'n': dst = &n; lo = 2; break;
-        case 'd': dst = &dim; hi = 4096; break;
-        case 'e': dst = &exact_n; lo = 2; break;
-        case 'N': dst = &naive_n; lo = 2; break;
-        case 'k': dst = &top_k; hi = 1000; break;
-        case 'l': dst = &nlist; break;
-        case 'p': dst = &nprobe; break;
-        case 'r': clustered = 0; break;
-        case 'c': clustered = 1; break;
-        case 't': thr = atof(optarg); break;
-        case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        default: return cli_bad_option(usage_str, c, argv);
-        }
-        if (dst && cli_parse_int(optarg, lo, hi, dst) < 0) return cli_usage_error(usage_str, "%s", err_msg());
-    }
+    struct mine_bench_options bo = { .n = 1000000, .dim = 32, .exact_n = 100000, .naive_n = 10000, .top_k = 10,
+                                     .nprobe = 16, .threshold = 0.8 };
+    int first, rc = opts_parse(&mine_bench_cmd, &bo, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
+    if (bo.random && bo.clustered) return opts_error(&mine_bench_cmd, "give one of --random and --clustered");
+    long n = bo.n, dim = bo.dim, exact_n = bo.exact_n, naive_n = bo.naive_n, top_k = bo.top_k, nlist = bo.nlist,
+         nprobe = bo.nprobe;
+    int clustered = !bo.random;
+    double thr = bo.threshold;
     if (exact_n > n) exact_n = n;
     if (naive_n > exact_n) naive_n = exact_n;
     struct mine_options o = MINE_OPTIONS_INIT;

@@ -7,7 +7,7 @@
  * best of 3 passes); the ratio is semindex / HF. Without node or the
  * oracle the baseline is reported as unavailable (no ratio).
  */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,15 +23,26 @@
 #include "mem.h"
 #include "pipeline/cli.h"
 
-static const char usage_str[] =
-    "usage: semindex bench tokenize --model DIR [--data DIR] [--oracle DIR] [--repeat N]\n"
-    "\n"
-    "  -m, --model DIR    model directory (tokenizer.json, sentence_bert_config.json)\n"
-    "  -d, --data DIR     KorSTS/KorNLI folder (default: the first of $SEMINDEX_DATA,\n"
-    "                     ../shared/data, ../shared/data or ../../shared/data beside\n"
-    "                     the executable)\n"
-    "      --oracle DIR   the HF tokenizers Node oracle (default: tests/oracle)\n"
-    "  -r, --repeat N     passes over the texts, best one reported (default 3)\n";
+struct tokenize_options {
+    char *model, *data, *oracle;
+    long repeat;
+};
+
+#define O(f) offsetof(struct tokenize_options, f)
+static const struct opt tokenize_opts[] = {
+    CLI_OPT_TOKENIZER(O(model)),
+    BENCH_OPT_DATA(O(data)),
+    OPT("oracle", 0, OPT_STR, O(oracle), "DIR", "the HF tokenizers Node oracle", .def = "tests/oracle"),
+    OPT("repeat", 'r', OPT_INT, O(repeat), "N", "passes over the texts, the best one reported",
+        .lo = 1, .hi = 1000, .def = "3"),
+};
+#undef O
+static const struct opt_group tokenize_groups[] = { OPT_GROUP(tokenize_opts, 0, NULL) };
+static const struct opts_cmd tokenize_cmd = {
+    .name = "bench tokenize", .groups = tokenize_groups, .n_groups = 1,
+    .intro = "Single-thread tokenizer throughput (MB/s, texts/s) over every KorSTS and KorNLI\n"
+             "sentence, against the HF tokenizers core on the same texts in the same run.\n",
+};
 
 static const char *const DATA_FILES[] = {
     "korsts/sts-train.tsv", "korsts/sts-dev.tsv", "korsts/sts-test.tsv",
@@ -67,41 +78,21 @@ out:
 
 int bench_tokenize(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "model", required_argument, NULL, 'm' }, { "data", required_argument, NULL, 'd' },
-        { "oracle", required_argument, NULL, 'O' }, { "repeat", required_argument, NULL, 'r' },
-        { "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 },
-    };
-    const char *model = NULL, *data = NULL, *oracle = "tests/oracle";
-    long repeat = 3;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":m:d:r:hqv", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': model = optarg; break;
-        case 'd': data = optarg; break;
-        case 'O': oracle = optarg; break;
-        case 'r':
-            if (cli_parse_int(optarg, 1, 1000, &repeat) < 0)
-                return cli_usage_error(usage_str, "--repeat must be in [1, 1000]");
-            break;
-        case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        default:
-            if (cli_common_opt(c)) break;
-            return cli_bad_option(usage_str, c, argv);
-        }
-    }
-    if (!model) return cli_usage_error(usage_str, "--model is required");
+    struct tokenize_options o = { .repeat = 3 };
+    int first, status = opts_parse(&tokenize_cmd, &o, argc, argv, &first);
+    if (status != OPTS_CONTINUE) return status;
+    const char *model = o.model, *oracle = o.oracle ? o.oracle : "tests/oracle";
+    long repeat = o.repeat;
     struct buf datadir = BUF_INIT;
-    if (bench_data(data, DATA_FILES[0], &datadir) < 0) return cli_fail(NULL);
-    data = datadir.data;
-
     struct tok *t = NULL;
     struct cli_texts tx = { 0 };
     struct buf jsonl = BUF_INIT, path = BUF_INIT, tj = BUF_INIT;
     struct tok_encoding *enc = mem_calloc(1000, sizeof *enc);
     char tmp[] = "/tmp/semindex-bench-XXXXXX";
-    int status = EXIT_FAIL, fd = -1;
+    int fd = -1;
+    status = EXIT_FAIL;
+    if (bench_data(o.data, DATA_FILES[0], &datadir) < 0) { cli_fail(NULL); goto out; }
+    const char *data = datadir.data;
     if (!enc) { err_nomem(); cli_fail(NULL); goto out; }
     if (tok_load(model, &t) < 0) { cli_fail(NULL); goto out; }
     for (size_t i = 0; i < sizeof DATA_FILES / sizeof DATA_FILES[0]; i++) {
@@ -165,5 +156,6 @@ out:
     buf_release(&tj);
     buf_release(&datadir);
     tok_free(t);
+    opts_release(&tokenize_cmd, &o);
     return status;
 }

@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,12 +59,6 @@ int cli_option_error(int c, char **argv)
     return err_set(ERR_INVALID, "unknown option '%s'", a);
 }
 
-int cli_bad_option(const char *usage, int c, char **argv)
-{
-    cli_option_error(c, argv);
-    return cli_usage_error(usage, "%s", err_msg());
-}
-
 int cli_fail(const char *context)
 {
     if (context) fprintf(stderr, "error: %s: %s\n", context, err_msg());
@@ -110,14 +105,6 @@ int cli_parse_int(const char *s, long lo, long hi, long *out)
 }
 
 const char *const cli_input_formats[] = { "jsonl", "lines", NULL };
-
-int cli_parse_input_format(const char *s, enum cli_input_format *out)
-{
-    if (!strcmp(s, "jsonl")) *out = CLI_IN_JSONL;
-    else if (!strcmp(s, "lines")) *out = CLI_IN_LINES;
-    else return err_set(ERR_INVALID, "unknown input format '%s' (use lines or jsonl)", s);
-    return 0;
-}
 
 void cli_precision_warn(int precision)
 {
@@ -214,6 +201,47 @@ void cli_texts_release(struct cli_texts *t)
     mem_free(t->text);
     mem_free(t->len);
     memset(t, 0, sizeof *t);
+}
+
+/* ---- options several commands share ------------------------------------ */
+
+const char *const cli_precisions[] = { "f32", "bf16", "int8", NULL };
+
+#define O(f) offsetof(struct cli_encoder, f)
+const struct opt cli_encoder_opts[3] = {
+    OPT("model", 'm', OPT_STR, O(model), "DIR", "sentence-transformers model directory\n"
+      "or builtin:ngram", .flags = OPT_REQUIRED),
+    CLI_OPT_THREADS(O(threads)),
+    OPT("precision", 0, OPT_ENUM, O(precision), "f32|bf16|int8", "precision of the transformer's Linear\n"
+      "layers: bf16 and int8 are faster than f32,\nnot exact (docs/encoder.md)", .def = "f32",
+        .choices = cli_precisions),
+};
+#undef O
+
+int cli_encoder_create(const struct cli_encoder *c, const struct enc_options *eo, struct enc **out)
+{
+    struct enc_options o = ENC_OPTIONS_INIT;
+    if (eo) o = *eo;
+    o.n_threads = (int)c->threads;
+    o.precision = c->precision;
+    cli_precision_warn(c->precision);
+    return enc_create(c->model, &o, out);
+}
+
+#define O(f) offsetof(struct cli_input, f)
+const struct opt cli_input_opts[3] = {
+    OPT("input", 'i', OPT_STR, O(path), "FILE", "input texts (default: stdin)"),
+    OPT("input-format", 'f', OPT_ENUM, O(format), "lines|jsonl", "lines: a text per line; jsonl: a JSON\n"
+      "object per line with --field", .def = "lines", .choices = cli_input_formats),
+    OPT("field", 0, OPT_STR, O(field), "NAME", "jsonl field holding the text", .def = "text"),
+};
+#undef O
+
+int cli_input_read(const struct cli_input *in, struct cli_texts *out)
+{
+    FORWARD_ERR(cli_read_texts(in->path, in->format, in->field, out));
+    if (out->n_replaced) log_warn("%ld invalid UTF-8 sequences replaced by U+FFFD", out->n_replaced);
+    return 0;
 }
 
 int cli_common_opt(int c)

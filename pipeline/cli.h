@@ -1,6 +1,7 @@
 /*
  * cli.h - what every command file shares: exit codes, usage printing, the
- * common -q/-v/-h options, and reading input texts.
+ * common -q/-v/-h options, the option entries and groups several commands
+ * share (declared once, for their opts.h tables), and reading input texts.
  *
  * Manners (jq, zstd): results to stdout; diagnostics to stderr with an
  * "error: " or "warning: " prefix; -h/--help prints usage to stdout and
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "opts.h"
 
 /* Exit status, documented in docs/semindex.1.md (EXIT STATUS). */
 enum {
@@ -42,12 +44,10 @@ enum {
  * the usage text ("usage: semindex CMD ..."); returns EXIT_USAGE. */
 int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* cli_bad_option: the error for getopt_long's '?' or ':' (c; the option
+/* cli_option_error: the error for getopt_long's '?' or ':' (c; the option
  * string starts with ':' and main sets opterr = 0, so getopt prints
  * nothing): "unknown option '--x'", "option '--x' needs a value" or
- * "option '--x' takes no value", through cli_usage_error. */
-int cli_bad_option(const char *usage, int c, char **argv);
-/* cli_option_error: that message alone, through err_set; returns ERR_INVALID. */
+ * "option '--x' takes no value", through err_set; returns ERR_INVALID. */
 int cli_option_error(int c, char **argv);
 
 /* cli_fail: print "error: <err_msg()>" (with an optional context prefix) and
@@ -77,7 +77,6 @@ enum cli_input_format { CLI_IN_JSONL, CLI_IN_LINES };
 /* cli_input_formats: their names in the enum's order, NULL-terminated (an
  * OPT_ENUM's choices). */
 extern const char *const cli_input_formats[];
-int cli_parse_input_format(const char *s, enum cli_input_format *out);
 
 struct cli_texts {
     char **text;      /* owned, NUL-terminated, valid UTF-8 (invalid bytes -> U+FFFD) */
@@ -93,6 +92,66 @@ int cli_read_texts(const char *path, enum cli_input_format fmt, const char *fiel
  * above); 0 or ERR_NOMEM. */
 int cli_texts_push(struct cli_texts *t, const char *s, size_t n);
 void cli_texts_release(struct cli_texts *t);
+
+/* ---- options several commands share ------------------------------------
+ *
+ * Declared once here, used by the commands' option tables (opts.h) so that
+ * --store, --threads, --model, --precision and --input mean the same, with
+ * the same short flag, range and help, in every command that has them.
+ *
+ * Single entries, for a command's own table (off_ = offsetof its field):
+ *   CLI_OPT_STORE      -s, --store DIR, required (char *)
+ *   CLI_OPT_THREADS    -t, --threads N, 1..4096 (long; not given: 0, all cores)
+ *   CLI_OPT_TOKENIZER  -m, --model DIR of a tokenizer, required (char *)
+ *   CLI_OPT_BATCH_TOKENS --batch-tokens N, encoder batch budget (long; 0 =
+ *                      the encoder's 8192)
+ * Groups, added with their struct: CLI_ENCODER_GROUP (struct cli_encoder:
+ * --model, --threads, --precision) and CLI_INPUT_GROUP (struct cli_input:
+ * --input, --input-format, --field), each with the one function that uses
+ * it (cli_encoder_create, cli_input_read). */
+#define CLI_OPT_STORE(off_) OPT("store", 's', OPT_STR, off_, "DIR", "the store", .flags = OPT_REQUIRED)
+#define CLI_OPT_THREADS(off_) \
+    OPT("threads", 't', OPT_INT, off_, "N", "threads (default: all cores)", .lo = 1, .hi = 4096)
+#define CLI_OPT_TOKENIZER(off_)                                                     \
+    OPT("model", 'm', OPT_STR, off_, "DIR", "sentence-transformers model directory, any\n" \
+        "directory with a tokenizer.json, or that file", .flags = OPT_REQUIRED)
+#define CLI_OPT_BATCH_TOKENS(off_) \
+    OPT("batch-tokens", 0, OPT_INT, off_, "N", "tokens per encoder batch", .lo = 1, .hi = 1 << 24, .def = "8192")
+
+struct enc;
+struct enc_options;
+
+/* struct cli_encoder: the encoder a command loads. Initialize with { 0 }
+ * (f32); model is required. */
+struct cli_encoder {
+    char *model;     /* model directory or builtin:ngram */
+    long threads;    /* 0: all cores */
+    int precision;   /* enum enc_precision */
+};
+extern const struct opt cli_encoder_opts[3];
+#define CLI_ENCODER_GROUP(base_off) OPT_GROUP(cli_encoder_opts, base_off, NULL)
+/* cli_precisions: enum enc_precision's names in its order, NULL-terminated. */
+extern const char *const cli_precisions[];
+
+/* cli_encoder_create: enc_create(c->model) with eo's other settings (eo may
+ * be NULL: the defaults) and c's threads and precision; warns once when the
+ * CPU lacks native instructions for the precision. Errors as enc_create. */
+int cli_encoder_create(const struct cli_encoder *c, const struct enc_options *eo, struct enc **out);
+
+/* struct cli_input: where a command's texts come from. Initialize with
+ * CLI_INPUT_INIT (lines from stdin). */
+struct cli_input {
+    char *path;      /* NULL or "-": stdin */
+    int format;      /* enum cli_input_format */
+    char *field;     /* jsonl: the string field; NULL: "text" */
+};
+#define CLI_INPUT_INIT { .format = CLI_IN_LINES }
+extern const struct opt cli_input_opts[3];
+#define CLI_INPUT_GROUP(base_off) OPT_GROUP(cli_input_opts, base_off, NULL)
+
+/* cli_input_read: cli_read_texts from in, with a warning counting the
+ * invalid UTF-8 sequences replaced. */
+int cli_input_read(const struct cli_input *in, struct cli_texts *out);
 
 /* cli_common_opt: handle -q / -v (returns 1 if consumed). */
 int cli_common_opt(int c);

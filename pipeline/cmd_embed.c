@@ -9,8 +9,8 @@
  * half-written file behind.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,39 +23,47 @@
 #include "log.h"
 #include "mem.h"
 #include "npy.h"
+#include "opts.h"
 
 #define CHUNK 1024 /* texts per encoder call: also the progress step */
 
-static const char usage[] =
-    "usage: semindex embed --model DIR [--input FILE] [--input-format lines|jsonl] [--field NAME]\n"
-    "                      [--output FILE] [--format jsonl|f32|npy] [--batch-tokens N]\n"
-    "                      [--threads N] [--normalize] [--precision f32|bf16|int8]\n"
-    "\n"
-    "Embed texts with a sentence-transformers model directory (or builtin:ngram).\n"
-    "\n"
-    "  -m, --model DIR      model directory as saved by sentence-transformers\n"
-    "  -i, --input FILE     texts to embed (default: stdin)\n"
-    "  --input-format F     lines (one text per line, default) or jsonl\n"
-    "  --field NAME         jsonl field holding the text (default: text)\n"
-    "  -o, --output FILE    where to write (default: stdout)\n"
-    "  --format F           jsonl: {\"embedding\":[...]} per line (default);\n"
-    "                       f32: raw little-endian float32 rows, no header;\n"
-    "                       npy: a NumPy .npy file [n, dim] float32\n"
-    "  --batch-tokens N     tokens per forward batch (default 8192)\n"
-    "  -t, --threads N      threads (default: all cores)\n"
-    "  --normalize          L2-normalize the embeddings (the model's Normalize\n"
-    "                       module does this anyway when it has one)\n"
-    "  --precision P        f32 (exact, default), bf16 or int8: the transformer's\n"
-    "                       Linear layers at lower precision (faster; see\n"
-    "                       docs/encoder.md for what each costs in accuracy)\n"
-    "\n"
-    "Rows are in input order. The number of inputs cut to the model's\n"
-    "max_seq_length is reported on stderr. A row the model turns into NaN or Inf\n"
-    "is named on stderr, written as {\"embedding\":null,...} in jsonl, and the exit\n"
-    "status is 3.\n"
-    CLI_OUTPUT_PATHS_HELP;
+struct embed_options {
+    struct cli_encoder enc;
+    struct cli_input in;
+    char *output;
+    int format;          /* enum out_format */
+    long batch_tokens;   /* 0: the encoder's */
+    int normalize;
+};
 
 enum out_format { OUT_JSONL, OUT_F32, OUT_NPY };
+static const char *const out_formats[] = { "jsonl", "f32", "npy", NULL };
+
+#define O(f) offsetof(struct embed_options, f)
+static const struct opt embed_opts[] = {
+    OPT("output", 'o', OPT_STR, O(output), "FILE", "where to write (default: stdout)"),
+    OPT("format", 0, OPT_ENUM, O(format), "jsonl|f32|npy", "jsonl: {\"embedding\":[...]} per line;\n"
+      "f32: raw little-endian float32 rows;\nnpy: .npy [n, dim] float32",
+        .def = "jsonl", .choices = out_formats),
+    CLI_OPT_BATCH_TOKENS(O(batch_tokens)),
+    OPT("normalize", 0, OPT_FLAG, O(normalize), NULL, "L2-normalize the embeddings (the model's\n"
+      "Normalize module does it anyway if it has one)"),
+};
+static const struct opt_group embed_groups[] = {
+    CLI_ENCODER_GROUP(O(enc)),
+    CLI_INPUT_GROUP(O(in)),
+    OPT_GROUP(embed_opts, 0, NULL),
+};
+#undef O
+static const struct opts_cmd embed_cmd = {
+    .name = "embed", .groups = embed_groups, .n_groups = 3,
+    .intro = "Embed texts with a sentence-transformers model directory (or builtin:ngram).\n",
+    .outro = "Rows are in input order. The number of inputs cut to the model's\n"
+             "max_seq_length is reported on stderr. A row the model turns into NaN or Inf\n"
+             "is named on stderr, written as {\"embedding\":null,...} in jsonl, and the exit\n"
+             "status is 3.\n"
+             CLI_OUTPUT_PATHS_HELP,
+};
 
 static int row_finite(const float *v, int dim)
 {
@@ -96,68 +104,22 @@ static int write_rows(FILE *f, enum out_format fmt, const float *v, size_t n, in
 
 int cmd_embed(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        { "model", required_argument, 0, 'm' },        { "input", required_argument, 0, 'i' },
-        { "input-format", required_argument, 0, 'I' }, { "field", required_argument, 0, 'F' },
-        { "output", required_argument, 0, 'o' },       { "format", required_argument, 0, 'f' },
-        { "batch-tokens", required_argument, 0, 'b' }, { "threads", required_argument, 0, 't' },
-        { "normalize", no_argument, 0, 'n' },          { "help", no_argument, 0, 'h' },
-        { "precision", required_argument, 0, 'P' },
-        { 0, 0, 0, 0 },
-    };
-    const char *model = NULL, *input = NULL, *output = NULL, *field = "text";
-    enum cli_input_format ifmt = CLI_IN_LINES;
-    enum out_format ofmt = OUT_JSONL;
+    struct embed_options o = { .in = CLI_INPUT_INIT };
+    int first, rc = opts_parse(&embed_cmd, &o, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
     struct enc_options eo = ENC_OPTIONS_INIT;
-    long v;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":m:i:o:t:hqv", opts, NULL)) != -1) {
-        switch (c) {
-        case 'h': fputs(usage, stdout); return EXIT_OK;
-        case 'm': model = optarg; break;
-        case 'i': input = optarg; break;
-        case 'F': field = optarg; break;
-        case 'o': output = optarg; break;
-        case 'I':
-            if (cli_parse_input_format(optarg, &ifmt) < 0) return cli_usage_error(usage, "%s", err_msg());
-            break;
-        case 'f':
-            if (!strcmp(optarg, "jsonl")) ofmt = OUT_JSONL;
-            else if (!strcmp(optarg, "f32")) ofmt = OUT_F32;
-            else if (!strcmp(optarg, "npy")) ofmt = OUT_NPY;
-            else return cli_usage_error(usage, "unknown output format '%s' (use jsonl, f32 or npy)", optarg);
-            break;
-        case 'b':
-            if (cli_parse_int(optarg, 1, 1L << 24, &v) < 0) return cli_usage_error(usage, "--batch-tokens: %s", err_msg());
-            eo.batch_tokens = (size_t)v;
-            break;
-        case 't':
-            if (cli_parse_int(optarg, 1, 4096, &v) < 0) return cli_usage_error(usage, "--threads: %s", err_msg());
-            eo.n_threads = (int)v;
-            break;
-        case 'n': eo.normalize = 1; break;
-        case 'P':
-            if (cli_precision(optarg, &eo.precision) < 0) return cli_usage_error(usage, "--precision: %s", err_msg());
-            break;
-        case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_bad_option(usage, c, argv);
-        }
-    }
-    if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-    if (!model) return cli_usage_error(usage, "--model is required");
+    eo.batch_tokens = (size_t)o.batch_tokens;
+    eo.normalize = o.normalize;
+    enum out_format ofmt = o.format;
 
-    struct cli_texts t;
-    if (cli_read_texts(input, ifmt, field, &t) < 0) return cli_fail(NULL);
-    if (t.n_replaced) log_warn("%ld invalid UTF-8 sequences replaced by U+FFFD", t.n_replaced);
+    struct cli_texts t = { 0 };
     struct enc *e = NULL;
-    int rc = EXIT_OK;
     struct fs_atomic out = { 0 };
     FILE *f = NULL;
     float *vec = NULL;
     struct enc_item_info *info = NULL;
-    if (enc_create(model, &eo, &e) < 0) {
+    rc = EXIT_OK;
+    if (cli_input_read(&o.in, &t) < 0 || cli_encoder_create(&o.enc, &eo, &e) < 0) {
         rc = cli_fail(NULL);
         goto out;
     }
@@ -170,7 +132,7 @@ int cmd_embed(int argc, char **argv)
         rc = cli_fail(NULL);
         goto out;
     }
-    if (fs_atomic_open(&out, output) < 0) {
+    if (fs_atomic_open(&out, o.output) < 0) {
         rc = cli_fail(NULL);
         goto out;
     }
@@ -206,5 +168,6 @@ out:
     mem_free(info);
     enc_free(e);
     cli_texts_release(&t);
+    opts_release(&embed_cmd, &o);
     return rc;
 }

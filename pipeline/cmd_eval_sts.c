@@ -10,8 +10,8 @@
  * correlations do not depend on it).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,20 +22,31 @@
 #include "jsonl.h"
 #include "log.h"
 #include "mem.h"
+#include "opts.h"
 #include "query/eval.h"
 #include "utf8.h"
 
-static const char usage_str[] =
-    "usage: semindex eval-sts --model DIR --pairs FILE [--score-scale S] [--json]\n"
-    "\n"
-    "  -m, --model DIR    sentence-transformers model directory or builtin:ngram\n"
-    "  --pairs FILE       tab-separated pairs with a header: score, sentence1, sentence2\n"
-    "                     ('-' = stdin)\n"
-    "  --score-scale S    divide gold scores by S (default 5)\n"
-    "  -t, --threads N    encoder threads (default: all cores)\n"
-    "  --precision P      encoder precision: f32 (default), bf16 or int8\n"
-    "  --json             print one JSON object instead of '<metric> <value>' lines\n"
-    "  -q, -v             quieter, more verbose\n";
+struct eval_sts_options {
+    struct cli_encoder enc;
+    char *pairs;
+    double score_scale;
+    int json;
+};
+
+#define O(f) offsetof(struct eval_sts_options, f)
+static const struct opt eval_sts_opts[] = {
+    OPT("pairs", 0, OPT_STR, O(pairs), "FILE", "tab-separated pairs with a header naming\n"
+      "score, sentence1, sentence2 ('-' = stdin)", .flags = OPT_REQUIRED),
+    OPT("score-scale", 0, OPT_NUM, O(score_scale), "S", "divide gold scores by S", .lo = 1e-9, .hi = 1e9,
+        .def = "5"),
+    OPT("json", 0, OPT_FLAG, O(json), NULL, "one JSON object instead of '<metric> <value>'\nlines"),
+};
+static const struct opt_group eval_sts_groups[] = {
+    CLI_ENCODER_GROUP(O(enc)),
+    OPT_GROUP(eval_sts_opts, 0, NULL),
+};
+#undef O
+static const struct opts_cmd eval_sts_cmd = { .name = "eval-sts", .groups = eval_sts_groups, .n_groups = 2 };
 
 struct sts_pairs {
     char **s1, **s2;
@@ -178,81 +189,39 @@ static int print_metrics(const struct eval_sts *r, int json)
 
 int cmd_eval_sts(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "model", required_argument, NULL, 'm' },
-        { "pairs", required_argument, NULL, 'p' },
-        { "score-scale", required_argument, NULL, 's' },
-        { "threads", required_argument, NULL, 't' },
-        { "precision", required_argument, NULL, 'P' },
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *model = NULL, *pairs_path = NULL;
-    double scale = 5.0;
-    int json = 0;
-    long threads = 0;
-    int prec = ENC_F32;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":m:t:hqv", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'm': model = optarg; break;
-        case 'p': pairs_path = optarg; break;
-        case 's': {
-            char *end;
-            scale = strtod(optarg, &end);
-            if (end == optarg || *end || !(scale > 0) || !isfinite(scale))
-                return cli_usage_error(usage_str, "bad --score-scale '%s'", optarg);
-            break;
-        }
-        case 't':
-            if (cli_parse_int(optarg, 0, 4096, &threads) < 0)
-                return cli_usage_error(usage_str, "--threads: %s", err_msg());
-            break;
-        case 'j': json = 1; break;
-        case 'P':
-            if (cli_precision(optarg, &prec) < 0) return cli_usage_error(usage_str, "--precision: %s", err_msg());
-            break;
-        case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_bad_option(usage_str, c, argv);
-        }
-    }
-    if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
-    if (!model) return cli_usage_error(usage_str, "--model is required");
-    if (!pairs_path) return cli_usage_error(usage_str, "--pairs is required");
+    struct eval_sts_options o = { .score_scale = 5.0 };
+    int first, rc = opts_parse(&eval_sts_cmd, &o, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
+    const char *pairs_path = o.pairs;
 
-    int rc = EXIT_FAIL;
-    struct sts_pairs p;
+    rc = EXIT_FAIL;
+    struct sts_pairs p = { 0 };
     struct enc *e = NULL;
     float *emb = NULL;
-    if (read_pairs(pairs_path, &p) < 0) return cli_fail(NULL);
+    if (read_pairs(pairs_path, &p) < 0) { rc = cli_fail(NULL); goto out; }
     if (p.n < 2) {
         fprintf(stderr, "error: '%s': need at least 2 pairs, found %zu\n", pairs_path, p.n);
         goto out;
     }
-    struct enc_options o = ENC_OPTIONS_INIT;
-    o.n_threads = (int)threads;
-    o.precision = prec;
-    if (enc_create(model, &o, &e) < 0) { rc = cli_fail(NULL); goto out; }
+    if (cli_encoder_create(&o.enc, NULL, &e) < 0) { rc = cli_fail(NULL); goto out; }
     size_t dim = (size_t)enc_dim(e);
     emb = mem_alloc_array(2 * p.n, dim * sizeof(float));
     if (!emb) { err_set(ERR_NOMEM, "out of memory for %zu embeddings", 2 * p.n); rc = cli_fail(NULL); goto out; }
-    log_info("eval-sts: %zu pairs from '%s', model '%s' (dim %zu)", p.n, pairs_path, model, dim);
+    log_info("eval-sts: %zu pairs from '%s', model '%s' (dim %zu)", p.n, pairs_path, o.enc.model, dim);
     if (enc_encode(e, (const char *const *)p.s1, p.l1, p.n, emb, NULL) < 0 ||
         enc_encode(e, (const char *const *)p.s2, p.l2, p.n, emb + p.n * dim, NULL) < 0) {
         rc = cli_fail("cannot encode");
         goto out;
     }
-    for (size_t i = 0; i < p.n; i++) p.gold[i] /= scale;
+    for (size_t i = 0; i < p.n; i++) p.gold[i] /= o.score_scale;
     struct eval_sts r;
     if (eval_sts(emb, emb + p.n * dim, p.n, (int)dim, p.gold, &r) < 0) { rc = cli_fail(NULL); goto out; }
-    if (print_metrics(&r, json) < 0) { rc = cli_fail(NULL); goto out; }
+    if (print_metrics(&r, o.json) < 0) { rc = cli_fail(NULL); goto out; }
     rc = EXIT_OK;
 out:
     mem_free(emb);
     enc_free(e);
     pairs_release(&p);
+    opts_release(&eval_sts_cmd, &o);
     return rc;
 }

@@ -21,7 +21,7 @@
  * neither blocks the export nor tears it.
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,22 +33,37 @@
 #include "log.h"
 #include "mem.h"
 #include "npy.h"
+#include "opts.h"
 #include "query/report.h"
 #include "query/search.h"
 #include "jsonl.h"
 
-static const char usage_str[] =
-    "usage: semindex export --store DIR [--format jsonl|npy] [--output FILE]\n"
-    "\n"
-    "  -s, --store DIR     the store\n"
-    "  --format F          jsonl (default): one object per chunk with id, doc, text, vector and\n"
-    "                      its source (shard, entry, record, ext_id, byte span);\n"
-    "                      npy: the vectors as a NumPy .npy file plus a sibling .jsonl of ids,\n"
-    "                      texts and sources (no sibling when FILE is a stream such as a FIFO\n"
-    "                      or /dev/null)\n"
-    "  -o, --output FILE   where to write (jsonl: default stdout; npy: required, e.g. vectors.npy)\n"
-    "  -q, -v              quieter, more verbose\n"
-    CLI_OUTPUT_PATHS_HELP;
+struct export_options {
+    char *store, *output;
+    int format; /* enum export_format */
+};
+
+enum export_format { EXPORT_JSONL, EXPORT_NPY };
+static const char *const export_formats[] = { "jsonl", "npy", NULL };
+
+#define O(f) offsetof(struct export_options, f)
+static const struct opt export_opts[] = {
+    CLI_OPT_STORE(O(store)),
+    OPT("format", 0, OPT_ENUM, O(format), "jsonl|npy", "jsonl: one object per chunk: id, doc, text,\n"
+      "vector and source (shard, entry, record,\n"
+      "ext_id, byte span); npy: the vectors as a\n"
+      "NumPy .npy file and a sibling .jsonl of ids,\n"
+      "texts and sources (none when FILE is a\n"
+      "stream such as a FIFO or /dev/null)", .def = "jsonl", .choices = export_formats),
+    OPT("output", 'o', OPT_STR, O(output), "FILE", "where to write (jsonl: default stdout;\n"
+      "npy: required, e.g. vectors.npy)"),
+};
+#undef O
+static const struct opt_group export_groups[] = { OPT_GROUP(export_opts, 0, NULL) };
+static const struct opts_cmd export_cmd = {
+    .name = "export", .groups = export_groups, .n_groups = 1,
+    .outro = CLI_OUTPUT_PATHS_HELP + 1, /* its first line is blank, as the outro's is */
+};
 
 static int write_buf(FILE *f, struct buf *b)
 {
@@ -148,33 +163,11 @@ static int export_npy(struct store_txn *t, const struct store_info *in, FILE *fv
     return rc;
 }
 
-int cmd_export(int argc, char **argv)
+/* export: the store at dir in format to output; the exit status. */
+static int export(const char *dir, enum export_format format, const char *output)
 {
-    static const struct option longopts[] = {
-        { "store", required_argument, NULL, 's' },
-        { "format", required_argument, NULL, 'f' },
-        { "output", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *dir = NULL, *format = "jsonl", *output = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":s:o:hqv", longopts, NULL)) != -1) {
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'f': format = optarg; break;
-        case 'o': output = optarg; break;
-        case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_bad_option(usage_str, c, argv);
-        }
-    }
-    if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
-    if (!dir) return cli_usage_error(usage_str, "--store is required");
-    int npy = !strcmp(format, "npy");
-    if (!npy && strcmp(format, "jsonl")) return cli_usage_error(usage_str, "unknown format '%s' (use jsonl or npy)", format);
-    if (npy && (!output || !strcmp(output, "-"))) return cli_usage_error(usage_str, "--format npy needs --output FILE");
+    int npy = format == EXPORT_NPY;
+    if (npy && (!output || !strcmp(output, "-"))) return opts_error(&export_cmd, "--format npy needs --output FILE");
 
     struct store *s;
     if (store_open(dir, STORE_RDONLY, &s) < 0) return cli_fail(NULL);
@@ -217,4 +210,14 @@ out:
     store_read_end(t);
     store_close(s);
     return rc < 0 ? cli_fail(NULL) : EXIT_OK;
+}
+
+int cmd_export(int argc, char **argv)
+{
+    struct export_options o = { 0 };
+    int first, rc = opts_parse(&export_cmd, &o, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
+    rc = export(o.store, o.format, o.output);
+    opts_release(&export_cmd, &o);
+    return rc;
 }

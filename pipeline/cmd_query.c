@@ -20,8 +20,8 @@
  *          "end", "newer_than_index": n}   (n: search.h struct
  *          search_staleness .newer)
  */
-#include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,29 +32,54 @@
 #include "ingest/encoder/encoder.h"
 #include "log.h"
 #include "mem.h"
+#include "opts.h"
 #include "query/report.h"
 #include "query/search.h"
 #include "jsonl.h"
 
-static const char usage_str[] =
-    "usage: semindex query --store DIR [-k N] [--threshold S] [--text T | --input FILE | --id CHUNK]\n"
-    "                      [--input-format lines|jsonl] [--format tsv|jsonl] [--mmap] [--model DIR]\n"
-    "\n"
-    "  -s, --store DIR     the store (its index: run 'semindex build' first)\n"
-    "  -k N                hits per query (default 10)\n"
-    "  --threshold S       drop hits with a cosine score below S\n"
-    "  --text T            one query text\n"
-    "  -i, --input FILE    query texts, one per line ('-' = stdin), searched as one batch;\n"
-    "                      without --text, --input or --id the texts are read from stdin\n"
-    "  --input-format F    lines (default) or jsonl (field \"text\")\n"
-    "  --id CHUNK          the stored chunk's own vector as the query (the chunk itself is skipped)\n"
-    "  --format F          tsv (default) or jsonl; each hit with its source (shard, entry,\n"
-    "                      record, ext_id, byte span: docs/formats.md); 'semindex show' for more\n"
-    "  --mmap              map the index's inverted lists instead of reading them (IVF)\n"
-    "  -t, --threads N     encoder threads (default: all cores)\n"
-    "  --precision P       encode queries at f32, bf16 or int8 (default: the store's precision)\n"
-    "  -m, --model DIR     the store's model moved to DIR (checked against the store's fingerprint)\n"
-    "  -q, -v              quieter, more verbose\n";
+struct query_options {
+    char *store, *text, *id, *model;
+    struct cli_input in;
+    long top_k, threads;
+    double threshold;
+    int format;     /* enum query_format */
+    int mmap;
+    int precision;  /* enum enc_precision; -1: the store's */
+};
+
+enum query_format { QUERY_TSV, QUERY_JSONL };
+static const char *const query_formats[] = { "tsv", "jsonl", NULL };
+
+#define O(f) offsetof(struct query_options, f)
+static const struct opt query_opts[] = {
+    CLI_OPT_STORE(O(store)),
+    OPT("top-k", 'k', OPT_INT, O(top_k), "N", "hits per query", .lo = 1, .hi = 10000, .def = "10"),
+    OPT("threshold", 0, OPT_NUM, O(threshold), "S", "drop hits with a cosine score below S", .lo = -INFINITY,
+        .hi = INFINITY),
+    OPT("text", 0, OPT_STR, O(text), "T", "one query text"),
+    OPT("id", 0, OPT_STR, O(id), "CHUNK", "the stored chunk's own vector as the query\n"
+      "(the chunk itself is skipped)"),
+    OPT("format", 0, OPT_ENUM, O(format), "tsv|jsonl", "each hit with its source (shard, entry, record,\n"
+      "ext_id, byte span: docs/formats.md)", .def = "tsv", .choices = query_formats),
+    OPT("mmap", 0, OPT_FLAG, O(mmap), NULL, "map the index's inverted lists instead of\nreading them (IVF)"),
+    CLI_OPT_THREADS(O(threads)),
+    OPT("precision", 0, OPT_ENUM, O(precision), "f32|bf16|int8", "encode the queries at this precision\n"
+      "(default: the store's)", .choices = cli_precisions),
+    OPT("model", 'm', OPT_STR, O(model), "DIR", "the store's model moved to DIR (checked\n"
+      "against the store's fingerprint)"),
+};
+static const struct opt_group query_groups[] = {
+    OPT_GROUP(query_opts, 0, NULL),
+    CLI_INPUT_GROUP(O(in)),
+};
+#undef O
+static const struct opts_cmd query_cmd = {
+    .name = "query", .groups = query_groups, .n_groups = 2,
+    .intro = "The nearest stored chunks of each query through the store's index (run\n"
+             "'semindex build' first). The queries are one of --text, --input (searched as\n"
+             "one batch) or --id; without any of them, texts are read from stdin.\n"
+             "'semindex show' prints more about a hit.\n",
+};
 
 struct query_out {
     int jsonl;
@@ -102,91 +127,47 @@ static int print_hit(void *ctx, const struct search_hit *h)
     return 0;
 }
 
+/* check_sources: at most one of --text, --input and --id, and --id a chunk
+ * id (into *qid); OPTS_CONTINUE, or the status of the usage error printed. */
+static int check_sources(const struct query_options *o, uint64_t *qid)
+{
+    if ((o->text != NULL) + (o->in.path != NULL) + (o->id != NULL) > 1)
+        return opts_error(&query_cmd, "give at most one of --text, --input and --id");
+    if (!o->id) return OPTS_CONTINUE;
+    char *end;
+    *qid = strtoull(o->id, &end, 10);
+    if (end == o->id || *end || o->id[0] == '-') return opts_error(&query_cmd, "bad --id '%s'", o->id);
+    return OPTS_CONTINUE;
+}
+
 int cmd_query(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        { "store", required_argument, NULL, 's' },
-        { "threshold", required_argument, NULL, 'T' },
-        { "text", required_argument, NULL, 'x' },
-        { "input", required_argument, NULL, 'i' },
-        { "input-format", required_argument, NULL, 'F' },
-        { "id", required_argument, NULL, 'I' },
-        { "format", required_argument, NULL, 'f' },
-        { "mmap", no_argument, NULL, 'M' },
-        { "threads", required_argument, NULL, 't' },
-        { "precision", required_argument, NULL, 'P' },
-        { "model", required_argument, NULL, 'm' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    const char *dir = NULL, *text = NULL, *input = NULL, *idstr = NULL, *model = NULL;
-    enum cli_input_format infmt = CLI_IN_LINES;
-    long k = 10, threads = 0;
-    double threshold = -INFINITY;
-    int jsonl = 0, mmap = 0, c, n_src = 0, prec = -1;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":s:i:t:m:hqvk:", longopts, NULL)) != -1) {
-        char *end;
-        switch (c) {
-        case 's': dir = optarg; break;
-        case 'k':
-            if (cli_parse_int(optarg, 1, 10000, &k) < 0) return cli_usage_error(usage_str, "-k: %s", err_msg());
-            break;
-        case 'T':
-            threshold = strtod(optarg, &end);
-            if (end == optarg || *end || isnan(threshold))
-                return cli_usage_error(usage_str, "bad --threshold '%s'", optarg);
-            break;
-        case 'x': text = optarg; n_src++; break;
-        case 'm': model = optarg; break;
-        case 'i': input = optarg; n_src++; break;
-        case 'I': idstr = optarg; n_src++; break;
-        case 'F':
-            if (cli_parse_input_format(optarg, &infmt) < 0) return cli_usage_error(usage_str, "%s", err_msg());
-            break;
-        case 'f':
-            if (!strcmp(optarg, "jsonl")) jsonl = 1;
-            else if (!strcmp(optarg, "tsv")) jsonl = 0;
-            else return cli_usage_error(usage_str, "unknown --format '%s' (use tsv or jsonl)", optarg);
-            break;
-        case 'M': mmap = 1; break;
-        case 't':
-            if (cli_parse_int(optarg, 0, 4096, &threads) < 0)
-                return cli_usage_error(usage_str, "--threads: %s", err_msg());
-            break;
-        case 'P':
-            if (cli_precision(optarg, &prec) < 0) return cli_usage_error(usage_str, "--precision: %s", err_msg());
-            break;
-        case 'h': fputs(usage_str, stdout); return EXIT_OK;
-        case 'q': case 'v': cli_common_opt(c); break;
-        default: return cli_bad_option(usage_str, c, argv);
-        }
-    }
-    if (optind < argc) return cli_usage_error(usage_str, "unexpected argument '%s'", argv[optind]);
-    if (!dir) return cli_usage_error(usage_str, "--store is required");
-    if (n_src == 0) input = "-", n_src = 1; /* like the other commands: texts from stdin */
-    if (n_src != 1) return cli_usage_error(usage_str, "give at most one of --text, --input and --id");
+    struct query_options o = { .in = CLI_INPUT_INIT, .top_k = 10, .threshold = -INFINITY, .precision = -1 };
+    int first, rc = opts_parse(&query_cmd, &o, argc, argv, &first);
+    if (rc != OPTS_CONTINUE) return rc;
+    const char *dir = o.store, *text = o.text, *idstr = o.id;
+    int prec = o.precision;
     uint64_t qid = 0;
-    if (idstr) {
-        char *end;
-        qid = strtoull(idstr, &end, 10);
-        if (end == idstr || *end || idstr[0] == '-') return cli_usage_error(usage_str, "bad --id '%s'", idstr);
+    if ((rc = check_sources(&o, &qid)) != OPTS_CONTINUE) {
+        opts_release(&query_cmd, &o);
+        return rc;
     }
+    if (prec >= 0) cli_precision_warn(prec);
 
     struct search_options so = SEARCH_OPTIONS_INIT;
-    so.flags = mmap ? ANN_READ_MMAP : 0;
-    so.model = model;
-    so.n_threads = (int)threads;
+    so.flags = o.mmap ? ANN_READ_MMAP : 0;
+    so.model = o.model;
+    so.n_threads = (int)o.threads;
     so.precision = prec;
     struct search_request rq = SEARCH_REQUEST_INIT;
-    rq.k = (int)k;
-    rq.threshold = threshold;
+    rq.k = (int)o.top_k;
+    rq.threshold = o.threshold;
     rq.by_id = idstr != NULL;
     rq.id = qid;
     struct search *se = NULL;
     struct cli_texts q = { 0 };
-    struct query_out qo = { jsonl, 0, BUF_INIT, 0 };
-    int rc = EXIT_FAIL;
+    struct query_out qo = { o.format == QUERY_JSONL, 0, BUF_INIT, 0 };
+    rc = EXIT_FAIL;
     if (search_open(dir, &so, &se) < 0) {
         rc = cli_fail(NULL);
         goto out;
@@ -209,7 +190,7 @@ int cmd_query(int argc, char **argv)
             }
             q.len[0] = strlen(text);
             q.n = q.cap = 1;
-        } else if (cli_read_texts(input, infmt, "text", &q) < 0) {
+        } else if (cli_input_read(&o.in, &q) < 0) {
             rc = cli_fail(NULL);
             goto out;
         }
@@ -231,5 +212,6 @@ out:
     search_close(se);
     if (q.text) cli_texts_release(&q);
     buf_release(&qo.line);
+    opts_release(&query_cmd, &o);
     return rc;
 }

@@ -52,7 +52,7 @@ struct show_options {
 
 #define O(f) offsetof(struct show_options, f)
 static const struct opt show_opts[] = {
-    OPT("store", 's', OPT_STR, O(store), "DIR", "the store", .flags = OPT_REQUIRED),
+    CLI_OPT_STORE(O(store)),
     OPT("doc", 0, OPT_FLAG, O(doc), NULL, "show documents: their source and all their chunks"),
     OPT("json", 0, OPT_FLAG, O(json), NULL, "one JSON object per id and line"),
 };

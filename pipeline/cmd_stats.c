@@ -21,7 +21,7 @@ struct stats_options {
 
 #define O(f) offsetof(struct stats_options, f)
 static const struct opt stats_opts[] = {
-    OPT("store", 's', OPT_STR, O(store), "DIR", "the store", .flags = OPT_REQUIRED),
+    CLI_OPT_STORE(O(store)),
     OPT("json", 0, OPT_FLAG, O(json), NULL, "one JSON object instead of text"),
 };
 #undef O

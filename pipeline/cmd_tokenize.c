@@ -16,8 +16,8 @@
 #include "opts.h"
 
 struct tokenize_options {
-    char *model, *input;
-    int input_format;  /* enum cli_input_format */
+    char *model;
+    struct cli_input in;
     long max_length;   /* 0: the model's max_seq_length */
     int no_truncate, offsets;
     long threads;      /* 0: all cores */
@@ -25,21 +25,21 @@ struct tokenize_options {
 
 #define O(f) offsetof(struct tokenize_options, f)
 static const struct opt tokenize_opts[] = {
-    OPT("model", 'm', OPT_STR, O(model), "DIR", "sentence-transformers model directory, any directory\n"
-      "with a tokenizer.json, or a tokenizer.json file", .flags = OPT_REQUIRED),
-    OPT("input", 'i', OPT_STR, O(input), "FILE", "input texts (default: stdin)"),
-    OPT("input-format", 'f', OPT_ENUM, O(input_format), "FMT", "lines: one text per line (default, as embed, query\n"
-      "and similarity); jsonl: one object per line with a\n\"text\" string", .choices = cli_input_formats),
     OPT("max-length", 0, OPT_INT, O(max_length), "N", "truncate to N tokens (special tokens included)\n"
       "instead of the model's max_seq_length", .lo = 1, .hi = 1L << 30),
     OPT("no-truncate", 0, OPT_FLAG, O(no_truncate), NULL, "do not truncate to max_seq_length"),
-    OPT("offsets", 0, OPT_FLAG, O(offsets), NULL, "add \"offsets\": [start,end) byte spans in the stripped text"),
-    OPT("threads", 't', OPT_INT, O(threads), "N", "tokenizer threads (default: all cores)", .hi = 4096),
+    OPT("offsets", 0, OPT_FLAG, O(offsets), NULL, "add \"offsets\": [start,end) byte spans in the\nstripped text"),
+    CLI_OPT_THREADS(O(threads)),
+};
+static const struct opt model_opt[] = { CLI_OPT_TOKENIZER(O(model)) };
+static const struct opt_group tokenize_groups[] = {
+    OPT_GROUP(model_opt, 0, NULL),
+    CLI_INPUT_GROUP(O(in)),
+    OPT_GROUP(tokenize_opts, 0, NULL),
 };
 #undef O
-static const struct opt_group tokenize_groups[] = { OPT_GROUP(tokenize_opts, 0, NULL) };
 static const struct opts_cmd tokenize_cmd = {
-    .name = "tokenize", .groups = tokenize_groups, .n_groups = 1,
+    .name = "tokenize", .groups = tokenize_groups, .n_groups = 3,
     .intro = "Tokenize texts exactly as sentence-transformers does (str.strip(), the model's\n"
              "tokenizer.json, truncation to max_seq_length) and print one JSON line per text:\n"
              "  {\"ids\":[...],\"n_untruncated\":N,\"truncated\":false}\n",
@@ -62,7 +62,7 @@ static int write_encoding(struct buf *o, const struct tok_encoding *e, int offse
 
 int cmd_tokenize(int argc, char **argv)
 {
-    struct tokenize_options o = { .input_format = CLI_IN_LINES };
+    struct tokenize_options o = { .in = CLI_INPUT_INIT };
     int first, status = opts_parse(&tokenize_cmd, &o, argc, argv, &first);
     if (status != OPTS_CONTINUE) return status;
     int flags = (o.no_truncate ? TOK_NO_TRUNCATE : 0) | (o.offsets ? TOK_OFFSETS : 0);
@@ -77,12 +77,10 @@ int cmd_tokenize(int argc, char **argv)
         goto out;
     }
     if (o.max_length > 0) tok_set_max_length(t, (int)o.max_length);
-    if (cli_read_texts(o.input, o.input_format, "text", &in) < 0) {
+    if (cli_input_read(&o.in, &in) < 0) {
         cli_fail(NULL);
         goto out;
     }
-    if (in.n_replaced)
-        log_warn("%ld invalid UTF-8 sequences replaced by U+FFFD", in.n_replaced);
     enc = mem_calloc(BATCH, sizeof *enc);
     if (!enc) {
         err_nomem();

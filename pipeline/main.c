@@ -164,7 +164,7 @@ int main(int argc, char **argv)
     const struct command *c = find_command(argv[i]);
     if (!c) return unknown_command(argv[i]);
     fflush(stdout);
-    opterr = 0; /* commands report bad options themselves (cli_bad_option) */
+    opterr = 0; /* commands report bad options themselves (opts.c, cli_option_error) */
     int rc = c->fn(argc - i, argv + i);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "error: cannot write the output\n");

@@ -59,9 +59,10 @@
  * struct opt_list of owned copies; opts_release / opt_release free them, so
  * string defaults must be NULL (the command applies its default after
  * parsing) or an owned copy. Not thread-safe (getopt's globals). Only
- * pipeline/ uses this file.
+ * pipeline/ and bench/ use this file.
  *
- * How to convert a command (cmd_stats.c, cmd_show.c, cmd_tokenize.c are done):
+ * How to give a command its options (every command has a table; cmd_stats.c
+ * is the smallest):
  * 1. Put the settings in a struct <cmd>_options; STR fields become char *
  *    (owned), switches int (OPT_FLAG when there is no --no-X today, else
  *    OPT_BOOL), counts long, sizes uint64_t, reals double, word lists int
@@ -70,7 +71,9 @@
  *    O(f) = offsetof, one per flag; the help without its "(default X)" tail,
  *    which goes to .def; .flags = OPT_REQUIRED for mandatory ones. Settings
  *    shared with run: a group declared next to their struct, added with
- *    OPT_GROUP(table, offsetof, prefix).
+ *    OPT_GROUP(table, offsetof, prefix). Options other commands have too:
+ *    cli.h's entries (CLI_OPT_STORE, CLI_OPT_THREADS, ...) and groups
+ *    (CLI_ENCODER_GROUP, CLI_INPUT_GROUP), so they read the same everywhere.
  * 3. Write `static const struct opts_cmd <cmd>_cmd` (name, groups, args,
  *    intro, outro) and delete usage_str, the longopts array and the switch.
  * 4. Set the defaults, call opts_parse as above, keep the checks the table

@@ -5,8 +5,9 @@
  * alone, the error line of each bad command line, --help before values, the
  * config hook, one group declared once used twice under two prefixes, a
  * shared group's key, short flag, default and size minimum under a prefix
- * (build's --index as run's --index-type), and the help's defaults checked
- * against the struct.
+ * (build's --index as run's --index-type), the help's defaults checked
+ * against the struct, and the groups several commands share (pipeline/cli.h:
+ * the encoder's and the input's).
  */
 #include <signal.h>
 #include <stddef.h>
@@ -15,7 +16,9 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "ingest/encoder/encoder.h"
 #include "mem.h"
+#include "pipeline/cli.h"
 #include "pipeline/opts.h"
 
 /* a reusable group, as struct ingest_options will be */
@@ -77,6 +80,17 @@ static const struct opt_group two_groups[] = {
 };
 static const struct opts_cmd two_cmd = { .name = "two", .groups = two_groups, .n_groups = 2,
                                          .flags = OPTS_SHORT_NAMES | OPTS_BOOL_VALUES };
+
+/* a command of cli.h's shared groups, as embed and similarity are */
+struct shared {
+    struct cli_encoder enc;
+    struct cli_input in;
+};
+static const struct opt_group shared_groups[] = {
+    CLI_ENCODER_GROUP(offsetof(struct shared, enc)),
+    CLI_INPUT_GROUP(offsetof(struct shared, in)),
+};
+static const struct opts_cmd shared_cmd = { .name = "shared", .groups = shared_groups, .n_groups = 2 };
 
 /* a group whose command spells two settings otherwise than run (build's
  * --index is run's index-type), with a short flag, a size with a minimum,
@@ -324,6 +338,64 @@ int main(void)
         int st = 0;
         waitpid(pid, &st, 0);
         CHECK_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
+    }
+
+    TEST("cli.h's shared groups: --model, --threads, --precision, --input, --input-format, --field") {
+        struct shared sh = { .in = CLI_INPUT_INIT };
+        CHECK_OK(parse(&shared_cmd, &sh, NULL, NULL, (const char *[]){ "-m", "dir", NULL }));
+        CHECK_STR(sh.enc.model, "dir");
+        CHECK_INT(sh.enc.threads, 0); /* not given: all cores */
+        CHECK_INT(sh.enc.precision, ENC_F32);
+        CHECK_INT(sh.in.format, CLI_IN_LINES);
+        CHECK_TRUE(sh.in.path == NULL && sh.in.field == NULL);
+        opts_release(&shared_cmd, &sh);
+        CHECK_OK(parse(&shared_cmd, &sh, NULL, NULL, (const char *[]){ "--model", "d", "-t", "3", "--precision",
+                                                                       "int8", "-i", "x.jsonl", "-f", "jsonl",
+                                                                       "--field", "body", NULL }));
+        CHECK_INT(sh.enc.threads, 3);
+        CHECK_INT(sh.enc.precision, ENC_INT8);
+        CHECK_STR(sh.in.path, "x.jsonl");
+        CHECK_INT(sh.in.format, CLI_IN_JSONL);
+        CHECK_STR(sh.in.field, "body");
+        opts_release(&shared_cmd, &sh);
+        static const struct {
+            const char *args[4], *msg;
+        } bad[] = {
+            { { "-t", "2" }, "--model is required" },
+            { { "-m", "d", "--threads", "0" }, "--threads: '0' is not an integer in [1, 4096]" },
+            { { "-m", "d", "--precision", "int4" }, "--precision: 'int4' is not f32, bf16 or int8" },
+            { { "-m", "d", "--input-format", "xml" }, "--input-format: 'xml' is not jsonl or lines" },
+        };
+        for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+            struct shared b = { .in = CLI_INPUT_INIT };
+            CHECK_INT(parse(&shared_cmd, &b, NULL, NULL, (const char **)bad[i].args), ERR_INVALID);
+            CHECK_STR(err_msg(), bad[i].msg);
+            opts_release(&shared_cmd, &b);
+        }
+        /* the choices are the encoder's names, in enum enc_precision's order */
+        for (int p = ENC_F32; p <= ENC_INT8; p++) CHECK_STR(cli_precisions[p], enc_precision_name(p));
+        CHECK_TRUE(cli_precisions[ENC_INT8 + 1] == NULL);
+    }
+
+    TEST("cli_input_read: the jsonl field --field names, else \"text\"") {
+        char path[] = "/tmp/test_opts-XXXXXX";
+        int fd = mkstemp(path);
+        CHECK_TRUE(fd >= 0);
+        static const char rows[] = "{\"text\": \"no\", \"body\": \"one\"}\n\n{\"body\": \"two\"}\n";
+        CHECK_TRUE(write(fd, rows, sizeof rows - 1) == (ssize_t)(sizeof rows - 1));
+        close(fd);
+        struct cli_input in = { .path = path, .format = CLI_IN_JSONL, .field = "body" };
+        struct cli_texts t;
+        CHECK_OK(cli_input_read(&in, &t));
+        CHECK_INT(t.n, 2);
+        if (t.n == 2) {
+            CHECK_STR(t.text[0], "one");
+            CHECK_STR(t.text[1], "two");
+        }
+        cli_texts_release(&t);
+        in.field = NULL; /* "text": the second row has none */
+        CHECK_INT(cli_input_read(&in, &t), ERR_FORMAT);
+        unlink(path);
     }
     return test_summary();
 }
