@@ -825,6 +825,20 @@ static int finish(const char *path, struct ann *a, const struct build_plan *p, c
     return 0;
 }
 
+/* add_finish: the tail of a full build and of an append: add the source's
+ * vectors from position `from` on in batches of p->batch (timed as
+ * add_seconds), then finish (tune, write index and manifest) */
+static int add_finish(const char *path, struct ann *a, const struct build_plan *p, const struct build_source *src,
+                      int dim, int64_t from, int64_t trained_ntotal, const struct build_meta *meta,
+                      const struct build_options *o, struct add_state *st, struct build_result *r)
+{
+    double t0 = now_sec();
+    FORWARD_ERR(add_pass(a, src, dim, (size_t)p->batch, from, o->n_tune_queries, st));
+    r->add_seconds = now_sec() - t0;
+    r->streamed = 1;
+    return finish(path, a, p, src, st, dim, meta, o, trained_ntotal, r);
+}
+
 int build_index_stream(const char *path, const struct build_source *src, int dim, const struct build_meta *meta,
                        const struct build_options *o, struct build_result *r)
 {
@@ -858,14 +872,8 @@ int build_index_stream(const char *path, const struct build_source *src, int dim
         r->train_seconds = now_sec() - tt;
         p.n_train = nt;
     }
-    double ta = now_sec();
-    if ((rc = add_pass(a, src, dim, (size_t)p.batch, 0, o->n_tune_queries, &st)) < 0) goto out;
-    r->add_seconds = now_sec() - ta;
-    double keep = r->train_seconds;
-    rc = finish(path, a, &p, src, &st, dim, meta, o, n, r);
-    r->train_seconds = keep;
+    rc = add_finish(path, a, &p, src, dim, 0, n, meta, o, &st, r);
     r->rebuilt = 1;
-    r->streamed = 1;
     r->seconds = now_sec() - t0;
 out:
     mem_free(st.q);
@@ -955,13 +963,9 @@ int build_update_stream(const char *path, const struct build_source *src, int di
     if (m.recall_target != o->recall_target)
         log_info("index: re-tuning for recall@10 %.3f (was %.3f)", o->recall_target, m.recall_target);
     log_info("index: adding %lld vectors to %lld (%s)", (long long)(n - m.ntotal), (long long)m.ntotal, m.factory);
-    double ta = now_sec();
     p.batch = build_batch_rows(n, dim, o->memory_budget);
-    if ((rc = add_pass(a, src, dim, (size_t)p.batch, m.ntotal, o->n_tune_queries, &st)) < 0) goto out;
-    r->add_seconds = now_sec() - ta;
-    rc = finish(path, a, &p, src, &st, dim, meta, o, m.trained_ntotal, r);
+    rc = add_finish(path, a, &p, src, dim, m.ntotal, m.trained_ntotal, meta, o, &st, r);
     r->rebuilt = 0;
-    r->streamed = 1;
     r->seconds = now_sec() - t0;
 out:
     mem_free(st.q);
