@@ -4,9 +4,7 @@
 # the key-value lines of docs/performance.md (time and peak RSS per stage,
 # recall_at_10, pair_recall); the store is removed unless --keep, and kept
 # with it (a store `semindex build` and `mine` then use).
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 TMPDIR=$T "$S" -q bench build --n 25000 --dim 32 --memory-budget 1M --sample 40 >"$T/out" 2>"$T/err" ||
     fail "bench build failed: $(cat "$T/err")"
 for k in write_seconds build_seconds train_seconds add_seconds mine_seconds build_and_mine_seconds \
