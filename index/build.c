@@ -835,6 +835,24 @@ static int finish(const char *path, struct ann *a, const struct build_plan *p, c
     return 0;
 }
 
+/* add_finish: the tail of a full build (from 0: r->rebuilt) and of an
+ * append (from the indexed count on): add the source's vectors from position
+ * `from` in batches of p->batch (timed as add_seconds), then finish (tune,
+ * write index and manifest); r->seconds counts from t0, the build's start */
+static int add_finish(const char *path, struct ann *a, const struct build_plan *p, const struct build_source *src,
+                      int dim, int64_t from, int64_t trained_ntotal, const struct build_meta *meta,
+                      const struct build_options *o, struct add_state *st, double t0, struct build_result *r)
+{
+    double ta = now_sec();
+    FORWARD_ERR(add_pass(a, src, dim, (size_t)p->batch, from, o->n_tune_queries, st));
+    r->add_seconds = now_sec() - ta;
+    int rc = finish(path, a, p, src, st, dim, meta, o, trained_ntotal, r);
+    r->rebuilt = from == 0;
+    r->streamed = 1;
+    r->seconds = now_sec() - t0;
+    return rc;
+}
+
 int build_index_stream(const char *path, const struct build_source *src, int dim, const struct build_meta *meta,
                        const struct build_options *o, struct build_result *r)
 {
@@ -868,15 +886,7 @@ int build_index_stream(const char *path, const struct build_source *src, int dim
         r->train_seconds = now_sec() - tt;
         p.n_train = nt;
     }
-    double ta = now_sec();
-    if ((rc = add_pass(a, src, dim, (size_t)p.batch, 0, o->n_tune_queries, &st)) < 0) goto out;
-    r->add_seconds = now_sec() - ta;
-    double keep = r->train_seconds;
-    rc = finish(path, a, &p, src, &st, dim, meta, o, n, r);
-    r->train_seconds = keep;
-    r->rebuilt = 1;
-    r->streamed = 1;
-    r->seconds = now_sec() - t0;
+    rc = add_finish(path, a, &p, src, dim, 0, n, meta, o, &st, t0, r);
 out:
     mem_free(st.q);
     ann_free(a);
@@ -965,14 +975,8 @@ int build_update_stream(const char *path, const struct build_source *src, int di
     if (m.recall_target != o->recall_target)
         log_info("index: re-tuning for recall@10 %.3f (was %.3f)", o->recall_target, m.recall_target);
     log_info("index: adding %lld vectors to %lld (%s)", (long long)(n - m.ntotal), (long long)m.ntotal, m.factory);
-    double ta = now_sec();
     p.batch = build_batch_rows(n, dim, o->memory_budget);
-    if ((rc = add_pass(a, src, dim, (size_t)p.batch, m.ntotal, o->n_tune_queries, &st)) < 0) goto out;
-    r->add_seconds = now_sec() - ta;
-    rc = finish(path, a, &p, src, &st, dim, meta, o, m.trained_ntotal, r);
-    r->rebuilt = 0;
-    r->streamed = 1;
-    r->seconds = now_sec() - t0;
+    rc = add_finish(path, a, &p, src, dim, m.ntotal, m.trained_ntotal, meta, o, &st, t0, r);
 out:
     mem_free(st.q);
     ann_free(a);

@@ -149,12 +149,7 @@ int ingest_check_model(struct store *s, struct enc *e, const struct ingest_optio
 {
     struct store_info in;
     FORWARD_ERR(store_info(s, &in));
-    struct rctx c;
-    memset(&c, 0, sizeof c);
-    c.s = s;
-    c.e = e;
-    c.o = o;
-    c.st = st;
+    struct rctx c = { .s = s, .e = e, .o = o, .st = st };
     /* a model directory is recorded by its absolute path, so the store can
      * be used from anywhere (builtin: names as they are) */
     char real[PATH_MAX];

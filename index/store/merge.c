@@ -129,13 +129,7 @@ static int chunks_fn(struct store_txn *t, void *ctx)
 
 static int copy_shard(struct store *out, struct part *p, const struct todo *td, int dim, struct merge_stats *st)
 {
-    struct wctx c;
-    memset(&c, 0, sizeof c);
-    c.out = out;
-    c.p = p;
-    c.td = td;
-    c.dim = dim;
-    c.d = (struct store_doc)STORE_DOC_INIT;
+    struct wctx c = { .out = out, .p = p, .td = td, .dim = dim, .d = STORE_DOC_INIT };
     c.v = mem_alloc_array((size_t)dim, sizeof(float));
     c.w = mem_alloc_array((size_t)dim, sizeof(float));
     int rc = c.v && c.w ? 0 : err_nomem();

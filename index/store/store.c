@@ -705,6 +705,19 @@ static int hidden(const struct store_txn *t, uint64_t id)
     return 0;
 }
 
+/* get_visible: the value of id in db as t sees it (an id of a shard in
+ * progress is hidden); ERR_NOTFOUND names the store, what (doc, chunk,
+ * vector) and the id. v is borrowed, as from get(). */
+static int get_visible(struct store_txn *t, MDB_dbi db, const char *what, uint64_t id, MDB_val *v)
+{
+    unsigned char k[8];
+    put_be64(k, id);
+    int rc = hidden(t, id) ? ERR_NOTFOUND : get(t, db, k, 8, v);
+    if (rc == ERR_NOTFOUND)
+        return err_set(ERR_NOTFOUND, "store '%s': no %s %llu", t->s->dir, what, (unsigned long long)id);
+    return rc;
+}
+
 /* set_pending: add (on) or remove ordinal o in meta "pending". */
 static int set_pending(struct store_txn *t, uint64_t o, int on)
 {
@@ -1158,12 +1171,8 @@ int store_put_doc(struct store_txn *t, const struct store_doc *d)
 
 int store_get_doc(struct store_txn *t, uint64_t id, struct store_doc *d)
 {
-    unsigned char k[8];
-    put_be64(k, id);
     MDB_val v;
-    int rc = hidden(t, id) ? ERR_NOTFOUND : get(t, t->s->docs, k, 8, &v);
-    if (rc == ERR_NOTFOUND)
-        return err_set(ERR_NOTFOUND, "store '%s': no doc %llu", t->s->dir, (unsigned long long)id);
+    int rc = get_visible(t, t->s->docs, "doc", id, &v);
     if (rc < 0) return rc;
     const unsigned char *p = v.mv_data;
     if (v.mv_size < DOC_HDR || p[0] != 1) goto bad;
@@ -1179,6 +1188,7 @@ int store_get_doc(struct store_txn *t, uint64_t id, struct store_doc *d)
     buf_reset(&d->ext_id);
     if (buf_append(&d->entry, p + DOC_HDR, en) < 0 || buf_append(&d->ext_id, p + DOC_HDR + en, xn) < 0)
         return err_nomem();
+    unsigned char k[8];
     put_be64(k, store_shard_of(id));
     if (get(t, t->s->shardids, k, 8, &v) == 0 && buf_append(&d->shard, v.mv_data, v.mv_size) < 0)
         return err_nomem();
@@ -1244,12 +1254,8 @@ static int parse_chunk(struct store_txn *t, uint64_t id, const MDB_val *v, struc
 
 int store_get_chunk(struct store_txn *t, uint64_t id, struct store_chunk *c, struct buf *text)
 {
-    unsigned char k[8];
-    put_be64(k, id);
     MDB_val v;
-    int rc = hidden(t, id) ? ERR_NOTFOUND : get(t, t->s->chunks, k, 8, &v);
-    if (rc == ERR_NOTFOUND)
-        return err_set(ERR_NOTFOUND, "store '%s': no chunk %llu", t->s->dir, (unsigned long long)id);
+    int rc = get_visible(t, t->s->chunks, "chunk", id, &v);
     if (rc < 0) return rc;
     return parse_chunk(t, id, &v, c, text);
 }
@@ -1373,12 +1379,8 @@ static int decode_vector(struct store_txn *t, uint64_t id, const MDB_val *v, flo
 
 int store_get_vector(struct store_txn *t, uint64_t id, float *out)
 {
-    unsigned char k[8];
-    put_be64(k, id);
     MDB_val v;
-    int rc = hidden(t, id) ? ERR_NOTFOUND : get(t, t->s->vectors, k, 8, &v);
-    if (rc == ERR_NOTFOUND)
-        return err_set(ERR_NOTFOUND, "store '%s': no vector %llu", t->s->dir, (unsigned long long)id);
+    int rc = get_visible(t, t->s->vectors, "vector", id, &v);
     if (rc < 0) return rc;
     rc = decode_vector(t, id, &v, out);
     t->got[t->n_got][0] = (uintptr_t)v.mv_data;

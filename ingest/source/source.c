@@ -127,6 +127,13 @@ static void notes_end(struct rd *r)
                  r->n_notes - NOTES_MAX, NOTES_MAX);
 }
 
+/* vwarn: format the message into msg (cap bytes) and warn with it (shard_warn) */
+static void vwarn(struct rd *r, const char *entry, char *msg, size_t cap, const char *fmt, va_list ap)
+{
+    vsnprintf(msg, cap, fmt, ap);
+    shard_warn(r, entry, msg);
+}
+
 /* note: a warning about a record that is still used (an id field that is not
  * an id, extra columns); capped as shard_warn. */
 static void note(struct rd *r, const char *entry, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -135,9 +142,8 @@ static void note(struct rd *r, const char *entry, const char *fmt, ...)
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vwarn(r, entry, msg, sizeof msg, fmt, ap);
     va_end(ap);
-    shard_warn(r, entry, msg);
 }
 
 /* reject: message and count; with strict, the read stops. */
@@ -147,10 +153,9 @@ static int reject(struct rd *r, const char *entry, const char *fmt, ...)
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vwarn(r, entry, msg, sizeof msg, fmt, ap);
     va_end(ap);
     r->st->n_rejected++;
-    shard_warn(r, entry, msg);
     if (r->o->on_reject) {
         uint64_t rec = !strncmp(msg, "line ", 5) ? strtoull(msg + 5, NULL, 10) : 0;
         r->o->on_reject(r->o->reject_ctx, r->shard, entry, rec, msg);

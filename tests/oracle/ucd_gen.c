@@ -88,6 +88,31 @@ static int skip(int k, int32_t c)
     return 0;
 }
 
+/* runs: print a set of code points as "{ lo, hi }," range lines. Feed
+ * runs_add every code point 0..N in order (N itself as not in the set, to
+ * close the last run); runs_end ends the table ({ -1, -1 } for an empty set,
+ * as C has no empty array). */
+struct runs {
+    long start;
+    int any;
+};
+
+static void runs_add(struct runs *r, long c, int in)
+{
+    if (in && r->start < 0) r->start = c;
+    if (!in && r->start >= 0) {
+        printf("    { 0x%04lX, 0x%04lX },\n", r->start, c - 1);
+        r->start = -1;
+        r->any = 1;
+    }
+}
+
+static void runs_end(const struct runs *r)
+{
+    if (!r->any) printf("    { -1, -1 },\n");
+    printf("};\n\n");
+}
+
 int main(void)
 {
     char name[16];
@@ -148,19 +173,10 @@ int main(void)
             printf("/* %s: HF says %s where utf8proc says %s */\n", what[k], want ? "yes" : "no",
                    want ? "no" : "yes");
             printf("static const struct range %s_%s[] = {\n", upper[k], want ? "YES" : "NO");
-            long start = -1;
-            int any = 0;
-            for (long c = 0; c <= N; c++) {
-                int diff = c < N && !skip(k, (int32_t)c) && hf[k][c] == want && base(k, (int32_t)c) != want;
-                if (diff && start < 0) start = c;
-                if (!diff && start >= 0) {
-                    printf("    { 0x%04lX, 0x%04lX },\n", start, c - 1);
-                    start = -1;
-                    any = 1;
-                }
-            }
-            if (!any) printf("    { -1, -1 },\n");
-            printf("};\n\n");
+            struct runs r = { -1, 0 };
+            for (long c = 0; c <= N; c++)
+                runs_add(&r, c, c < N && !skip(k, (int32_t)c) && hf[k][c] == want && base(k, (int32_t)c) != want);
+            runs_end(&r);
         }
     }
     /* decompositions: HF's unicode-normalization tables are older than utf8proc's */
@@ -196,8 +212,7 @@ int main(void)
     /* combining classes HF does not know (it treats them as 0) */
     printf("/* canonical combining class: HF's tables give 0 where utf8proc does not */\n"
            "static const struct range CCC_ZERO[] = {\n");
-    long start = -1;
-    int any = 0;
+    struct runs r = { -1, 0 };
     for (long c = 0; c <= N; c++) {
         int diff = 0;
         if (c < N && c >= 0x300 && !(c >= 0xD800 && c <= 0xDFFF) && c != 0x345) {
@@ -207,15 +222,9 @@ int main(void)
             int single = utf8proc_decompose_char((int32_t)c, d, 32, UTF8PROC_DECOMPOSE, &bc) == 1 && d[0] == c;
             diff = single && cc > 0 && cc < 240 && !ccc_lt240[c];
         }
-        if (diff && start < 0) start = c;
-        if (!diff && start >= 0) {
-            printf("    { 0x%04lX, 0x%04lX },\n", start, c - 1);
-            start = -1;
-            any = 1;
-        }
+        runs_add(&r, c, diff);
     }
-    if (!any) printf("    { -1, -1 },\n");
-    printf("};\n\n");
+    runs_end(&r);
     printf("/* Lowercase (Rust char::to_lowercase) where utf8proc_tolower differs */\n"
            "static const struct { int32_t cp, n, lo[3]; } LOWER[] = {\n");
     for (long c = 0x80; c < N; c++) {

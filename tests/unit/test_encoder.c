@@ -91,6 +91,16 @@ static void fx_free(struct fx *f)
     json_decref(f->man);
 }
 
+/* index_entry: entry k of a manifest array index: the text, its first row in
+ * the array and its token count */
+static void index_entry(json_t *index, size_t k, size_t *text, size_t *off, size_t *n_tokens)
+{
+    json_t *x = json_array_get(index, k);
+    *text = (size_t)json_integer_value(json_object_get(x, "text"));
+    *off = (size_t)json_integer_value(json_object_get(x, "row_offset"));
+    *n_tokens = (size_t)json_integer_value(json_object_get(x, "n_tokens"));
+}
+
 /* max |a - b| over n, and the worst excess over atol + rtol * |b| */
 static double maxdiff(const float *a, const float *b, size_t n, double rtol, double atol, int *bad)
 {
@@ -183,10 +193,8 @@ static void test_fixture(const char *root, const char *name)
     double d_tok = 0;
     int badt = 0;
     for (size_t k = 0; k < json_array_size(ti); k++) {
-        json_t *x = json_array_get(ti, k);
-        size_t t = (size_t)json_integer_value(json_object_get(x, "text"));
-        size_t off = (size_t)json_integer_value(json_object_get(x, "row_offset"));
-        size_t nt = (size_t)json_integer_value(json_object_get(x, "n_tokens"));
+        size_t t, off, nt;
+        index_entry(ti, k, &t, &off, &nt);
         CHECK_INT(nt, f.n_ids[t]);
         if (nt != f.n_ids[t] || (off + nt) * H > f.tokens_n) continue;
         float *tok = calloc(nt * H, sizeof *tok), v[4096];
@@ -203,11 +211,9 @@ static void test_fixture(const char *root, const char *name)
     json_t *li = json_object_get(json_object_get(arrays, "layer_states"), "index");
     double d_lay = 0;
     for (size_t k = 0; k < json_array_size(li); k++) {
-        json_t *x = json_array_get(li, k);
-        size_t t = (size_t)json_integer_value(json_object_get(x, "text"));
-        size_t off = (size_t)json_integer_value(json_object_get(x, "row_offset"));
-        size_t nt = (size_t)json_integer_value(json_object_get(x, "n_tokens"));
-        size_t ns = (size_t)json_integer_value(json_object_get(x, "n_states"));
+        size_t t, off, nt;
+        index_entry(li, k, &t, &off, &nt);
+        size_t ns = (size_t)json_integer_value(json_object_get(json_array_get(li, k), "n_states"));
         CHECK_INT(ns, m->cfg.layers + 1);
         if ((off + ns * nt) * H > f.layers_n || nt != f.n_ids[t]) continue;
         struct layer_cmp lc = { f.layers + off * H, (int)nt, 0, 0 };

@@ -53,6 +53,11 @@ static int parse_str(const char *hdr, size_t dn)
         if (r_ < 0 && !strstr(err_msg(), needle)) T_FAIL("message '%s' lacks '%s'", err_msg(), needle); \
     } while (0)
 
+/* TENSOR: one safetensors header entry,
+ * "name": {"dtype": "..", "shape": [..], "data_offsets": [..]} */
+#define TENSOR(name, dtype, shape, offsets) \
+    "\"" name "\": {\"dtype\": \"" dtype "\", \"shape\": " shape ", \"data_offsets\": " offsets "}"
+
 static void test_hostile_safetensors(void)
 {
     struct st_set *s = NULL;
@@ -64,26 +69,19 @@ static void test_hostile_safetensors(void)
     CHECK_ERR(st_parse(past, sizeof past, "x.safetensors", &s), ERR_FORMAT, "beyond the end");
     CHECK_ERR(parse_str("{\"a\": {\"dtype\": \"F32\", ", 0), ERR_FORMAT, "malformed header");
     CHECK_ERR(parse_str("[1, 2]", 0), ERR_FORMAT, "not a JSON object");
-    CHECK_ERR(parse_str("{\"w\": {\"dtype\": \"F32\", \"shape\": [4], \"data_offsets\": [0, 16]}}", 8),
-              ERR_FORMAT, "'w': data_offsets [0, 16] outside");
-    CHECK_ERR(parse_str("{\"w\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 0]}}", 16),
-              ERR_FORMAT, "outside");
-    CHECK_ERR(parse_str("{\"w\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [-8, 0]}}", 16),
-              ERR_FORMAT, "outside");
-    CHECK_ERR(parse_str("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]},"
-                        " \"b\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [4, 12]}}", 16),
+    CHECK_ERR(parse_str("{" TENSOR("w", "F32", "[4]", "[0, 16]") "}", 8), ERR_FORMAT,
+              "'w': data_offsets [0, 16] outside");
+    CHECK_ERR(parse_str("{" TENSOR("w", "F32", "[2]", "[8, 0]") "}", 16), ERR_FORMAT, "outside");
+    CHECK_ERR(parse_str("{" TENSOR("w", "F32", "[2]", "[-8, 0]") "}", 16), ERR_FORMAT, "outside");
+    CHECK_ERR(parse_str("{" TENSOR("a", "F32", "[2]", "[0, 8]") ", " TENSOR("b", "F32", "[2]", "[4, 12]") "}", 16),
               ERR_FORMAT, "overlap");
-    CHECK_ERR(parse_str("{\"a\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 8]}}", 16),
-              ERR_FORMAT, "needs 12 bytes");
-    CHECK_ERR(parse_str("{\"a\": {\"dtype\": \"Q4\", \"shape\": [2], \"data_offsets\": [0, 8]}}", 16),
-              ERR_FORMAT, "unknown dtype 'Q4'");
-    CHECK_ERR(parse_str("{\"a\": {\"dtype\": \"F32\", \"shape\": [4294967296, 4294967296, 4294967296], "
-                        "\"data_offsets\": [0, 8]}}", 16), ERR_FORMAT, "too large");
-    CHECK_ERR(parse_str("{\"a\": {\"dtype\": \"F32\", \"shape\": [-1], \"data_offsets\": [0, 8]}}", 16),
-              ERR_FORMAT, "non-negative");
+    CHECK_ERR(parse_str("{" TENSOR("a", "F32", "[3]", "[0, 8]") "}", 16), ERR_FORMAT, "needs 12 bytes");
+    CHECK_ERR(parse_str("{" TENSOR("a", "Q4", "[2]", "[0, 8]") "}", 16), ERR_FORMAT, "unknown dtype 'Q4'");
+    CHECK_ERR(parse_str("{" TENSOR("a", "F32", "[4294967296, 4294967296, 4294967296]", "[0, 8]") "}", 16),
+              ERR_FORMAT, "too large");
+    CHECK_ERR(parse_str("{" TENSOR("a", "F32", "[-1]", "[0, 8]") "}", 16), ERR_FORMAT, "non-negative");
     CHECK_ERR(parse_str("{\"a\": 3}", 16), ERR_FORMAT, "not an object");
-    CHECK_ERR(parse_str("{\"a\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0]}}", 16), ERR_FORMAT,
-              "data_offsets");
+    CHECK_ERR(parse_str("{" TENSOR("a", "F32", "[2]", "[0]") "}", 16), ERR_FORMAT, "data_offsets");
 
     /* a valid file: lookups, dtype and shape checks, conversions */
     uint16_t h16[4] = { 0x3c00, 0xc000, 0x0001, 0x7c00 };  /* 1, -2, 2^-24, inf */

@@ -105,6 +105,16 @@ static int fill_store(struct store_txn *t, void *ctx)
     return 0;
 }
 
+/* parse_line: one line of jsonl output as a JSON value (a failed check and
+ * NULL when it is not JSON); the caller decrefs it */
+static json_t *parse_line(const char *line)
+{
+    json_error_t je;
+    json_t *j = json_loads(line, 0, &je);
+    CHECK_TRUE(j != NULL);
+    return j;
+}
+
 static char *slurp(const char *path)
 {
     struct buf b = BUF_INIT;
@@ -154,9 +164,7 @@ int main(void)
         CHECK_OK(rc);
         int lines = 0;
         for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
-            json_error_t je;
-            json_t *j = json_loads(line, 0, &je);
-            CHECK_TRUE(j != NULL);
+            json_t *j = parse_line(line);
             if (!j) continue;
             CHECK_TRUE(json_is_real(json_object_get(j, "score")));
             CHECK_INT(json_integer_value(json_object_get(j, "a")), p[lines].a);
@@ -275,9 +283,7 @@ int main(void)
         CHECK_OK(rc);
         int lines = 0;
         for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), lines++) {
-            json_error_t je;
-            json_t *j = json_loads(line, 0, &je);
-            CHECK_TRUE(j != NULL);
+            json_t *j = parse_line(line);
             if (!j) continue;
             CHECK_INT(json_integer_value(json_object_get(j, "group")), lines);
             json_t *m = json_object_get(j, "members");

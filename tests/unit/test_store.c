@@ -114,6 +114,19 @@ static int fill_fn(struct store_txn *t, void *ctx)
     return 0;
 }
 
+/* open_new: create the store test_tmpdir()/name (its path into dir, cap
+ * bytes) and open it; with_model: record the model and doc 0 of ordinal 0
+ * (fill_fn, no chunks). NULL when that fails (a failed check). */
+static struct store *open_new(char *dir, size_t cap, const char *name, int with_model)
+{
+    snprintf(dir, cap, "%s/%s", test_tmpdir(), name);
+    struct store *t = NULL;
+    CHECK_OK(store_open(dir, STORE_CREATE, &t));
+    struct fill f0 = { 0, 0, DIM };
+    if (t && with_model) CHECK_OK(store_write(t, fill_fn, &f0));
+    return t;
+}
+
 static int del_fn(struct store_txn *t, void *ctx)
 {
     long n = store_delete_ordinal(t, *(uint64_t *)ctx);
@@ -468,11 +481,7 @@ int main(void)
 
     TEST("a shard in progress is invisible to readers until the commit that marks it done") {
         char d2[512];
-        snprintf(d2, sizeof d2, "%s/st-pending", test_tmpdir());
-        struct store *t = NULL;
-        CHECK_OK(store_open(d2, STORE_CREATE, &t));
-        struct fill f0 = { 0, 0, DIM };
-        CHECK_OK(store_write(t, fill_fn, &f0)); /* the model (and doc 0 of ordinal 0) */
+        struct store *t = open_new(d2, sizeof d2, "st-pending", 1);
         /* version 1 of /d/a: ordinal 0, 5 chunks, done */
         struct shard_step a1 = { "/d/a", STORE_SHARD_OPEN, 0, 0, 0, 5, 0 };
         CHECK_OK(store_write(t, shard_step_fn, &a1));
@@ -536,11 +545,7 @@ int main(void)
 
     TEST("shard lifecycle: begin hides, done swaps versions at once, abort and clear_pending drop partial chunks") {
         char d2[512];
-        snprintf(d2, sizeof d2, "%s/st-life", test_tmpdir());
-        struct store *t = NULL;
-        CHECK_OK(store_open(d2, STORE_CREATE, &t));
-        struct fill f0 = { 0, 0, DIM };
-        CHECK_OK(store_write(t, fill_fn, &f0)); /* the model */
+        struct store *t = open_new(d2, sizeof d2, "st-life", 1);
         struct store_shard in = { 0 };
         in.hash = (struct hash128){ 1, 1 };
         in.n_docs = 1;
@@ -617,9 +622,7 @@ int main(void)
 
     TEST("dictionary sampling: the store takes texts until its sample is full, then trains once") {
         char d2[512];
-        snprintf(d2, sizeof d2, "%s/st-dict", test_tmpdir());
-        struct store *t = NULL;
-        CHECK_OK(store_open(d2, STORE_CREATE, &t));
+        struct store *t = open_new(d2, sizeof d2, "st-dict", 0);
         CHECK_INT(store_dict_wanted(t), 1);
         char text[256];
         int rc = 1, i = 0;
@@ -639,8 +642,7 @@ int main(void)
         CHECK_OK(store_open(d2, 0, &t));
         CHECK_INT(store_dict_wanted(t), 0);
         store_close(t);
-        snprintf(d2, sizeof d2, "%s/st-dict2", test_tmpdir());
-        CHECK_OK(store_open(d2, STORE_CREATE, &t));
+        t = open_new(d2, sizeof d2, "st-dict2", 0);
         CHECK_INT(store_dict_offer(t, "짧다", strlen("짧다")), 1);
         CHECK_OK(store_dict_finish(t));
         CHECK_INT(store_dict_wanted(t), 0);

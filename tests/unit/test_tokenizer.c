@@ -101,45 +101,43 @@ struct comp_case {
     size_t n;
 };
 #define WORDLEVEL "{\"type\":\"WordLevel\",\"vocab\":{\"[UNK]\":0,\"a\":1,\"b\":2,\"c\":3,\"-\":4,\"--\":5,\"a-\":6,\"b-\":7,\"c-\":8,\"-b\":9,\"-c\":10,\"ab\":11,\"123\":12,\"1\":13,\"2\":14,\"3\":15,\"4\":16,\"hi\":17,\"!\":18,\"?\":19,\"x\":20,\"▁hello\":21,\"▁world\":22,\"world\":23,\"<x>\":24,\"hello\":25,\"▁\":26,\"abc\":27},\"unk_token\":\"[UNK]\"}"
+/* TOK_JSON: a whole tokenizer.json with the WORDLEVEL model; SPLIT and
+ * METASPACE: one with that pre-tokenizer only (METASPACE with the added
+ * special token <x>, id 24) */
+#define TOK_JSON(added, normalizer, pre_tokenizer)                                                                  \
+    "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[" added "],\"normalizer\":"      \
+    normalizer ",\"pre_tokenizer\":" pre_tokenizer ",\"post_processor\":null,\"decoder\":null,\"model\":" WORDLEVEL "}"
+#define SPLIT(pattern, behavior, invert)                                                                           \
+    TOK_JSON("", "null",                                                                                           \
+             "{\"type\":\"Split\",\"pattern\":{" pattern "},\"behavior\":\"" behavior "\",\"invert\":" invert "}")
+#define ADDED_X                                                                                                    \
+    "{\"id\":24,\"content\":\"<x>\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,"  \
+    "\"special\":true}"
+#define METASPACE(scheme)                                                                                          \
+    TOK_JSON(ADDED_X, "null",                                                                                      \
+             "{\"type\":\"Metaspace\",\"replacement\":\"▁\",\"prepend_scheme\":\"" scheme "\",\"split\":true}")
 static const struct comp_case COMP[] = {
-    { "split-Removed",
-      "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"String\":\"-\"},\"behavior\":\"Removed\",\"invert\":false},\"post_processor\":null,\"decoder\":null,\"model\":" WORDLEVEL "}",
-      "a-b--c-", { 1, 2, 3 }, 3 },
-    { "split-Isolated",
-      "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"String\":\"-\"},\"behavior\":\"Isolated\",\"invert\":false},\"post_processor\":null,\"decoder\":null,\"model\":" WORDLEVEL "}",
-      "a-b--c-", { 1, 4, 2, 4, 4, 3, 4 }, 7 },
-    { "split-MergedWithPrevious",
-      "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"String\":\"-\"},\"behavior\":\"MergedWithPrevious\",\"invert\":false},\"post_processor\":null,\"decoder\":null,\"model\":" WORDLEVEL "}",
-      "a-b--c-", { 6, 7, 4, 8 }, 4 },
-    { "split-MergedWithNext",
-      "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"String\":\"-\"},\"behavior\":\"MergedWithNext\",\"invert\":false},\"post_processor\":null,\"decoder\":null,\"model\":" WORDLEVEL "}",
-      "a-b--c-", { 1, 9, 4, 10, 4 }, 5 },
-    { "split-Contiguous",
-      "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"String\":\"-\"},\"behavior\":\"Contiguous\",\"invert\":false},\"post_processor\":null,\"decoder\":null,\"model\":" WORDLEVEL "}",
-      "a-b--c-", { 1, 4, 2, 5, 3, 4 }, 6 },
-    { "split-invert",
-      "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Split\",\"pattern\":{\"Regex\":\"[a-c]\"},\"behavior\":\"Removed\",\"invert\":true},\"post_processor\":null,\"decoder\":null,\"model\":" WORDLEVEL "}",
-      "a-b--c-", { 1, 2, 3 }, 3 },
-    { "digits-1",
-      "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Digits\",\"individual_digits\":true},\"post_processor\":null,\"decoder\":null,\"model\":" WORDLEVEL "}",
-      "ab123c4", { 11, 13, 14, 15, 3, 16 }, 6 },
-    { "digits-0",
-      "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Digits\",\"individual_digits\":false},\"post_processor\":null,\"decoder\":null,\"model\":" WORDLEVEL "}",
-      "ab123c4", { 11, 12, 3, 16 }, 4 },
-    { "punct",
-      "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Punctuation\",\"behavior\":\"Isolated\"},\"post_processor\":null,\"decoder\":null,\"model\":" WORDLEVEL "}",
-      "hi!!?x", { 17, 18, 18, 19, 20 }, 5 },
-    { "meta-first",
-      "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[{\"id\":24,\"content\":\"<x>\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true}],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"▁\",\"prepend_scheme\":\"first\",\"split\":true},\"post_processor\":null,\"decoder\":null,\"model\":" WORDLEVEL "}",
-      "hello <x>world hello", { 21, 26, 24, 23, 21 }, 5 },
-    { "meta-always",
-      "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[{\"id\":24,\"content\":\"<x>\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true}],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"▁\",\"prepend_scheme\":\"always\",\"split\":true},\"post_processor\":null,\"decoder\":null,\"model\":" WORDLEVEL "}",
-      "hello <x>world hello", { 21, 26, 24, 22, 21 }, 5 },
-    { "meta-never",
-      "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[{\"id\":24,\"content\":\"<x>\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,\"special\":true}],\"normalizer\":null,\"pre_tokenizer\":{\"type\":\"Metaspace\",\"replacement\":\"▁\",\"prepend_scheme\":\"never\",\"split\":true},\"post_processor\":null,\"decoder\":null,\"model\":" WORDLEVEL "}",
-      "hello <x>world hello", { 25, 26, 24, 23, 21 }, 5 },
+    { "split-Removed", SPLIT("\"String\":\"-\"", "Removed", "false"), "a-b--c-", { 1, 2, 3 }, 3 },
+    { "split-Isolated", SPLIT("\"String\":\"-\"", "Isolated", "false"), "a-b--c-", { 1, 4, 2, 4, 4, 3, 4 }, 7 },
+    { "split-MergedWithPrevious", SPLIT("\"String\":\"-\"", "MergedWithPrevious", "false"), "a-b--c-",
+      { 6, 7, 4, 8 }, 4 },
+    { "split-MergedWithNext", SPLIT("\"String\":\"-\"", "MergedWithNext", "false"), "a-b--c-", { 1, 9, 4, 10, 4 }, 5 },
+    { "split-Contiguous", SPLIT("\"String\":\"-\"", "Contiguous", "false"), "a-b--c-", { 1, 4, 2, 5, 3, 4 }, 6 },
+    { "split-invert", SPLIT("\"Regex\":\"[a-c]\"", "Removed", "true"), "a-b--c-", { 1, 2, 3 }, 3 },
+    { "digits-1", TOK_JSON("", "null", "{\"type\":\"Digits\",\"individual_digits\":true}"), "ab123c4",
+      { 11, 13, 14, 15, 3, 16 }, 6 },
+    { "digits-0", TOK_JSON("", "null", "{\"type\":\"Digits\",\"individual_digits\":false}"), "ab123c4",
+      { 11, 12, 3, 16 }, 4 },
+    { "punct", TOK_JSON("", "null", "{\"type\":\"Punctuation\",\"behavior\":\"Isolated\"}"), "hi!!?x",
+      { 17, 18, 18, 19, 20 }, 5 },
+    { "meta-first", METASPACE("first"), "hello <x>world hello", { 21, 26, 24, 23, 21 }, 5 },
+    { "meta-always", METASPACE("always"), "hello <x>world hello", { 21, 26, 24, 22, 21 }, 5 },
+    { "meta-never", METASPACE("never"), "hello <x>world hello", { 25, 26, 24, 23, 21 }, 5 },
     { "strip-replace",
-      "{\"version\":\"1.0\",\"truncation\":null,\"padding\":null,\"added_tokens\":[],\"normalizer\":{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Strip\",\"strip_left\":true,\"strip_right\":true},{\"type\":\"Replace\",\"pattern\":{\"String\":\"-\"},\"content\":\"\"},{\"type\":\"Lowercase\"}]},\"pre_tokenizer\":{\"type\":\"WhitespaceSplit\"},\"post_processor\":null,\"decoder\":null,\"model\":" WORDLEVEL "}",
+      TOK_JSON("",
+               "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"Strip\",\"strip_left\":true,\"strip_right\":true},"
+               "{\"type\":\"Replace\",\"pattern\":{\"String\":\"-\"},\"content\":\"\"},{\"type\":\"Lowercase\"}]}",
+               "{\"type\":\"WhitespaceSplit\"}"),
       "  A-B-C  abc ", { 27, 27 }, 2 },
 };
 

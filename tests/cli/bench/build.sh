@@ -4,9 +4,7 @@
 # the key-value lines of docs/performance.md (time and peak RSS per stage,
 # recall_at_10, pair_recall); the store is removed unless --keep, and kept
 # with it (a store `semindex build` and `mine` then use).
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 # --clusters 2500 (clusters of ~10): at dim 32 a 1 MiB budget means PQ8 codes,
 # too coarse to rank the 31 mates of the default clusters of ~32 (mining takes
 # each vector's top-k by code rank); the 768-d runs in docs/performance.md

@@ -3,15 +3,13 @@
 # is --data, else $SEMINDEX_DATA, else ../shared/data from the current
 # directory, else ../shared/data or ../../shared/data beside the executable;
 # with none of them an error names --data.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 DATA=${SEMINDEX_DATA:-../shared/data}
 FIX=${SEMINDEX_FIXTURES:-../shared/fixtures}
 M=$FIX/bert-tiny-ko/model
 [ -f "$DATA/korsts/sts-dev.tsv" ] || { echo "KorSTS not found at $DATA"; exit 77; }
 [ -d "$M" ] || { echo "fixture model not found at $M"; exit 77; }
 DATA=$(cd "$DATA" && pwd); M=$(cd "$M" && pwd)
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
 # a copy of the program in T/opt/bin (the executable's path is where it really
 # is, so a symlink would not do), the data at T/shared/data for the
 # executable-relative case

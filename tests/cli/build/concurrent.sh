@@ -3,11 +3,9 @@
 # stopped (SIGSTOP) while it holds the store lock; a second `build --rebuild`
 # and an `ingest` are refused naming its pid, with no ingest summary; the
 # first one, continued, finishes, and the store and index are usable.
-S=${SEMINDEX_BIN:?}
-C=$(cd "$(dirname "$0")/../../.." && pwd)/demo/corpus
-T=$(mktemp -d); P=
+. "$(dirname "$0")/../lib.sh"
+P=
 trap '[ -n "$P" ] && kill -CONT $P 2>/dev/null; rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
 "$S" -q ingest --store "$T/st" --model builtin:ngram "$C/korsts-part1.tar.zst" || fail "ingest"
 L="$T/st/ingest.lock"
 # catch_holder CMD...: start CMD in the background and stop it as soon as its

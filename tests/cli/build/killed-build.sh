@@ -3,11 +3,8 @@
 # killed (SIGKILL, strace fault injection) at its 1st, 2nd, 3rd, 4th or 5th
 # rename leaves an index that queries use (the old pair or the new one), and
 # the next build removes the temp files the killed one left.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 command -v strace >/dev/null || { echo "strace not installed"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
-C=$(cd "$(dirname "$0")/../../.." && pwd)/demo/corpus
 "$S" -q ingest --store "$T/st" --model builtin:ngram "$C/korsts-part1.tar.zst" || fail "ingest"
 "$S" -q build --store "$T/st" >/dev/null || fail "first build"
 q="한 남자가 기타를 치고 있다."

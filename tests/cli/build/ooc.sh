@@ -5,9 +5,7 @@
 # budget); query and ANN mining over it re-score candidates exactly and so
 # return the results of the exact (Flat) index of the same store: the same
 # ids (up to the index's recall) with bit-identical scores.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 awk 'BEGIN { srand(7)
   for (i = 0; i < 1500; i++) { w = ""; for (j = 0; j < 5 + int(rand() * 4); j++) w = w sprintf("%c", 97 + int(rand() * 26)); v[i] = w }
   for (l = 0; l < 6000; l++) {

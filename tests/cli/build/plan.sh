@@ -3,11 +3,7 @@
 # take ids (Flat, HNSW32) is wrapped in IDMap; a changed --index or
 # --memory-budget replans (rebuilds) instead of being ignored until --rebuild;
 # a changed --recall re-tunes. The query works on every index.
-S=${SEMINDEX_BIN:?}
-C=$(cd "$(dirname "$0")/../../.." && pwd)/demo/corpus
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 "$S" -q ingest --store "$T/st" --model builtin:ngram "$C/korsts-part1.tar.zst" || fail "ingest"
 Q="한 남자가 기타를 치고 있다."
 for f in Flat HNSW16 PQ8np; do

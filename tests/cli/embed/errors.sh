@@ -1,9 +1,7 @@
 #!/bin/sh
 # embed: usage errors exit 2, a missing or broken model exits 1 with one
 # "error:" line naming it, and no partial output file is left behind.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
 echo hello > "$T/in.txt"
 "$S" embed --input "$T/in.txt" 2> "$T/err"; [ $? -eq 2 ] || { echo "no --model: want 2"; exit 1; }
 grep -q "^semindex embed: --model is required" "$T/err" || exit 1

@@ -3,12 +3,10 @@
 # and long texts included) as jsonl in, raw f32 out; every value within 1e-4
 # of the sentence-transformers golden embeddings.f32, and the truncated
 # inputs counted on stderr.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 FX=${SEMINDEX_FIXTURES:?}/modernbert-tiny
 [ -d "$FX" ] || { echo "fixtures not found"; exit 77; }
 command -v jq >/dev/null || { echo "jq not installed"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 jq -c '.texts[] | {text: .text}' "$FX/manifest.json" > "$T/in.jsonl"
 "$S" embed --model "$FX/model" --input "$T/in.jsonl" --input-format jsonl --format f32 \
     --output "$T/out.f32" --threads 2 2> "$T/err" || { cat "$T/err"; exit 1; }

@@ -2,12 +2,10 @@
 # embed: the KorSTS sentences of bert-tiny-ko (BERT + Normalize) one per
 # line, written as .npy (header checked) and as jsonl; both agree with the
 # golden embeddings.f32 within 1e-4 and rows stay in input order.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 FX=${SEMINDEX_FIXTURES:?}/bert-tiny-ko
 [ -d "$FX" ] || { echo "fixtures not found"; exit 77; }
 command -v jq >/dev/null || { echo "jq not installed"; exit 77; }
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
 jq -r '.texts[] | select(.source | startswith("korsts")) | .text' "$FX/manifest.json" > "$T/in.txt"
 jq -r '.texts[] | select(.source | startswith("korsts")) | .i' "$FX/manifest.json" > "$T/rows"
 n=$(wc -l < "$T/in.txt")

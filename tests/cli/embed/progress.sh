@@ -3,10 +3,7 @@
 # one line per SEMINDEX_PROGRESS_INTERVAL seconds with the count, the
 # percentage, the rate and the ETA (here interval 0: a line per batch of
 # 1024 texts); -q shows none; the vectors are the same either way.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 awk 'BEGIN { for (i = 0; i < 3000; i++) printf "문장 번호 %d 입니다\n", i }' > "$T/in.txt"
 SEMINDEX_PROGRESS_INTERVAL=0 "$S" embed --model builtin:ngram --input "$T/in.txt" --output "$T/a.npy" 2>"$T/err" ||
     fail "embed: $(cat "$T/err")"

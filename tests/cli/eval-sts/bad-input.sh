@@ -1,8 +1,7 @@
 #!/bin/sh
 # eval-sts refuses bad usage (exit 2) and bad pair files (exit 1, message
 # naming the file and line), and never crashes on them.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
 expect() { # expect <exit> <stderr pattern> <args...>
     want=$1; pat=$2; shift 2
     "$S" -q eval-sts "$@" >"$T/out" 2>"$T/err"; rc=$?

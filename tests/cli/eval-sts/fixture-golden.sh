@@ -6,13 +6,12 @@
 # computed here in Python from the golden embeddings (its own Pearson and
 # Spearman with average ranks for ties) and must match `semindex eval-sts`,
 # which encodes the sentences itself.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 F=${SEMINDEX_FIXTURES:-../shared/fixtures}
 P=${SEMINDEX_DATA:-../shared/data}/korsts/sts-dev.tsv
 [ -d "$F" ] || { echo "fixtures not found at $F"; exit 77; }
 [ -f "$P" ] || { echo "KorSTS dev not found at $P"; exit 77; }
 command -v python3 >/dev/null || { echo "no python3 for the reference computation"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 for m in bert-tiny-ko modernbert-ko-tiny xlmr-tiny; do
     [ -d "$F/$m/model" ] || continue
     python3 - "$F/$m" "$P" "$T/pairs.tsv" "$T/want" <<'PY' || { echo "$m: reference failed"; exit 1; }

@@ -2,8 +2,7 @@
 # a corrupt shard next to good ones: the good ones are stored, the bad one is
 # named in a warning, exit 3; --strict makes it exit 1; usage errors exit 2;
 # another model on the same store exits 1 unless --reembed.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
 printf '{"text": "좋은 문서입니다. 두 문장."}\n{"text": 5}\n' > "$T/good.jsonl"
 printf 'not a tar archive, not zstd either' > "$T/bad.tar.zst"
 printf '첫 줄\n둘째 줄\n' > "$T/plain.txt"

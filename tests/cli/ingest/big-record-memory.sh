@@ -4,10 +4,9 @@
 # its size. builtin:ngram with 20000-word windows keeps encoding and the
 # store small, so what is measured is the reading side: line buffer, JSON
 # parse, segmentation and per-chunk copies (152 MB before, 92 MB now).
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 [ -x /usr/bin/time ] || { echo "skip: /usr/bin/time (Debian package time) is not installed"; exit 77; }
 grep -q __asan_init "$S" && { echo "skip: memory is measured on the optimised build, not under AddressSanitizer"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 awk 'BEGIN {
     split("하늘이 바다는 고양이가 강아지는 학교에 사람들이 빠르게 천천히 노래를 책을 먹었다 달린다 좋아요 보았다 the quick brown fox", w, " ");
     srand(7); n = 0; printf "{\"id\": \"big\", \"text\": \"";

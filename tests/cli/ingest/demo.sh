@@ -1,9 +1,7 @@
 #!/bin/sh
 # ingest the demo corpus, stats --json, rerun skips, export jsonl and npy
 # (real NumPy 1.0 header, sibling .jsonl of ids and texts).
-S=${SEMINDEX_BIN:?}
-here=$(cd "$(dirname "$0")/../../.." && pwd)
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
 set -e
 "$S" ingest --store "$T/st" --model builtin:ngram --stats-json "$T/run.json" "$here"/demo/corpus/*.tar.zst 2>"$T/err" \
     || { echo "ingest failed"; cat "$T/err"; exit 1; }

@@ -2,9 +2,8 @@
 # a store on a full file system: ingest exits 1 with a message that says the
 # disk is full and names the store (not a bare "Input/output error"). Needs a
 # small tmpfs (root); skipped otherwise.
-S=${SEMINDEX_BIN:?}
-C=$(cd "$(dirname "$0")/../../.." && pwd)/demo/corpus
-T=$(mktemp -d); M=
+. "$(dirname "$0")/../lib.sh"
+M=
 trap '[ -n "$M" ] && umount "$M"; rm -rf "$T"' EXIT
 mkdir "$T/mnt"
 mount -t tmpfs -o size=600k tmpfs "$T/mnt" 2>/dev/null || { echo "cannot mount a tmpfs (not root?)"; exit 77; }

@@ -6,9 +6,7 @@
 # holds every batch for the dictionary sample, so the duplicate is always in
 # flight here. The run must finish: the later shard done with its chunk, the
 # unread one not (exit 3), and the next run equal to a store without it.
-S=${SEMINDEX_BIN:?}
-here=$(cd "$(dirname "$0")/../../.." && pwd)
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
 src="$here/demo/corpus/korsts-part1.tar.zst"
 [ -f "$src" ] || { echo "no demo corpus at $src"; exit 77; }
 mkdir "$T/e" "$T/x" "$T/c"

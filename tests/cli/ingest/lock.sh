@@ -4,9 +4,9 @@
 # the lock and print no ingest summary; a lock file holding a pid of a live
 # process ("echo 1 > ingest.lock") blocks nothing; a holder killed with
 # SIGKILL releases the lock; the lock file is never removed.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 command -v flock >/dev/null || { echo "flock(1) not installed"; exit 77; }
-T=$(mktemp -d); H=
+H=
 trap '[ -n "$H" ] && kill -9 $H 2>/dev/null; rm -rf "$T"' EXIT
 printf '{"text": "첫 문서입니다. 두 문장."}\n{"text": "둘째 문서."}\n' > "$T/a.jsonl"
 printf '{"text": "셋째 문서입니다."}\n' > "$T/b.jsonl"

@@ -4,8 +4,7 @@
 # --allow-streams reads a FIFO; a directory with symlink loops is walked once
 # per file (links not followed by default; --follow-symlinks reports the loop).
 # Every command runs under `timeout 20` so a regression fails instead of hanging.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
 fail() { echo "$*"; cat "$T/err" 2>/dev/null; exit 1; }
 printf '{"text": "좋은 문서입니다."}\n' > "$T/good.jsonl"
 mkfifo "$T/p.jsonl" || { echo "mkfifo unavailable"; exit 77; }

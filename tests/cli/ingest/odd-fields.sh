@@ -3,9 +3,7 @@
 # per shard: an --id-field holding an object or a float (the record gets no
 # id), a tsv/csv row with more fields than its header (the extra ones are
 # ignored). The records are still stored; exit 0.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 printf '{"text": "하나", "id": {"a": 1}}\n{"text": "둘", "id": 2.5}\n{"text": "셋", "id": "x3"}\n{"text": "넷", "id": 4}\n' > "$T/a.jsonl"
 printf 'text\tlabel\n하나\t1\n둘\t2\textra\n' > "$T/b.tsv"
 printf 'text,label\n"하나, 둘",1\n셋,2,3\n' > "$T/c.csv"

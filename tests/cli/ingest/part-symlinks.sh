@@ -3,8 +3,7 @@
 # whose second half sits behind a symlinked directory is ingested whole by
 # --part 0/1 --follow-symlinks (and only its real half without the flag, as
 # the same ingest without --part reads it).
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
 fail() { echo "$*"; cat "$T/err" 2>/dev/null; exit 1; }
 mkdir -p "$T/c" "$T/elsewhere"
 printf '첫 문서.\n' > "$T/c/a.txt"

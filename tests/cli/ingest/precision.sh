@@ -4,12 +4,10 @@
 # --reembed re-encodes at the new one; query embeds at the store's precision
 # unless told otherwise (a stored text finds itself with score 1.000000 only
 # at the store's precision); a bad value is a usage error.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 F=${SEMINDEX_FIXTURES:-}
 [ -d "$F/modernbert-ko-tiny/model" ] || { echo "fixtures not found"; exit 77; }
 M="$F/modernbert-ko-tiny/model"
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
 q="한 남자가 기타를 치고 있다."
 printf '%s\n고양이가 잔다.\n한 여성이 양파를 자르고 있다.\n두 남자가 축구를 하고 있다.\n' "$q" > "$T/a.txt"
 "$S" -q ingest --store "$T/st" --model "$M" --precision int8 --threads 2 "$T/a.txt" || fail "int8 ingest exited $?"

@@ -4,8 +4,7 @@
 # exit 3 again on the next night; the corrected run stores the documents; an
 # identical rerun skips; another --text-field or --segment re-ingests the
 # shard and replaces its old chunks.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
 printf '{"text": "첫 문서입니다. 둘째 문장입니다.", "body": "본문 하나."}\n{"text": "둘째 문서.", "body": "본문 둘."}\n' > "$T/a.jsonl"
 chunks() { "$S" stats --store "$T/st" --json | sed 's/.*"chunks": \([0-9]*\).*/\1/'; }
 for night in 1 2; do

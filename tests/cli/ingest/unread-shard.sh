@@ -3,9 +3,7 @@
 # a truncated archive is reported and exits 3 on every night until it is
 # whole; a file of no record format (a.json, a tar through /dev/stdin) is a
 # warning and a rejected input (exit 3), also every night.
-S=${SEMINDEX_BIN:?}
-here=$(cd "$(dirname "$0")/../../.." && pwd)
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
 src="$here/demo/corpus/korsts-part1.tar.zst"
 [ -f "$src" ] || { echo "no demo corpus at $src"; exit 77; }
 head -c 12000 "$src" > "$T/night.tar.zst"

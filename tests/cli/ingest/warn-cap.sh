@@ -2,10 +2,7 @@
 # per-record warnings are capped per shard (issue 14 item 5): rejected
 # records warn like the other per-record warnings, the first 10 of a shard
 # shown, then one line counting the rest; another shard has its own 10.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 { i=0; while [ $i -lt 25 ]; do printf '{"text": "문장 %d"\n' $i; i=$((i + 1)); done
   printf '{"text": "좋은 문장 하나"}\n{"text": "좋은 문장 둘"}\n'; } > "$T/a.jsonl"
 { i=0; while [ $i -lt 12 ]; do printf '{"txt": "문장 %d"}\n' $i; i=$((i + 1)); done

@@ -4,8 +4,7 @@
 # and after it is killed, `export` and `stats` show exactly the old version;
 # after the rerun, exactly the new one. Progress is read from the store's
 # generation (one per committed batch), not from a clock.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d)
+. "$(dirname "$0")/../lib.sh"
 pid=
 trap '[ -n "$pid" ] && kill -9 $pid 2>/dev/null; rm -rf "$T"' EXIT
 awk 'BEGIN { for (i = 0; i < 4000; i++) printf "첫 판의 문장 %d 번입니다\n", i }' > "$T/s.txt"

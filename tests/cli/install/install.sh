@@ -2,15 +2,12 @@
 # Issue 14 item 9: `make install PREFIX=... [DESTDIR=...]` installs the
 # program, libsemindex.a with <semindex.h>, a pkg-config file, the man page
 # and the bash completion, and each of them works from the install tree.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 B=${SEMINDEX_BUILD:-$(dirname "$S")}
-here=$(cd "$(dirname "$0")/../../.." && pwd)
 for t in lowdown man pkg-config bash; do
     command -v $t >/dev/null || { echo "$t not installed (bash .ci/deps.sh --test)"; exit 77; }
 done
 grep -q __asan_init "$S" && { echo "install is tested on the optimised build, not the sanitizer one"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
 P=$T/prefix
 make -s -C "$here" BUILD="$B" install PREFIX="$P" > "$T/make.log" 2>&1 || { tail -20 "$T/make.log"; fail "make install failed"; }
 for f in bin/semindex lib/libsemindex.a include/semindex.h include/semindex/common/err.h \

@@ -2,10 +2,8 @@
 # a merge killed (kill -9) at several moments and run again each time ends
 # with the same store as one uninterrupted merge (the partial shard is redone
 # with its ordinal; the stale lock is taken over).
-S=${SEMINDEX_BIN:?}
-here=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$(dirname "$0")/../lib.sh"
 . "$here/tests/cli/merge/lib.sh"
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 set -e
 make_corpus "$T/c"
 for i in 0 1 2; do "$S" -q ingest --store "$T/p$i" --model builtin:ngram --part $i/3 "$T/c"; done

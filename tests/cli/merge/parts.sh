@@ -3,10 +3,8 @@
 # shuffled order: the export (ids, texts, provenance, vectors) equals one
 # ingest of the whole corpus, also when the map grows during the merge;
 # merging again changes nothing; a merge re-run with more parts adds them.
-S=${SEMINDEX_BIN:?}
-here=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$(dirname "$0")/../lib.sh"
 . "$here/tests/cli/merge/lib.sh"
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 set -e
 make_corpus "$T/c"
 # the single-machine ingest, arguments in reverse order (ordinals follow keys)

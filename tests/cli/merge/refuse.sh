@@ -2,10 +2,8 @@
 # merge refuses, naming the part, a part of another model, with other
 # segmentation settings, or with other vector storage, and OUT given as its
 # own part; the merged store is left as it was.
-S=${SEMINDEX_BIN:?}
-here=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$(dirname "$0")/../lib.sh"
 . "$here/tests/cli/merge/lib.sh"
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 set -e
 make_corpus "$T/c"
 "$S" -q ingest --store "$T/p0" --model builtin:ngram --part 0/2 "$T/c"

@@ -2,10 +2,7 @@
 # mine over the demo store: the tsv / jsonl contracts (header, a < b, score
 # descending), max-pairs, exact and ANN (Flat index) agree, clusters, the
 # html report is one self-contained, escaped file; bad usage exits 2.
-S=${SEMINDEX_BIN:?}
-C=$(cd "$(dirname "$0")/../../.." && pwd)/demo/corpus
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 "$S" -q ingest --store "$T/st" --model builtin:ngram "$C/korsts-part1.tar.zst" "$C/korsts-part2.tar.zst" || fail "ingest exited $?"
 "$S" -q mine --store "$T/st" --threshold 0.7 --top-k 10 > "$T/p.tsv" || fail "mine exited $?"
 [ "$(head -1 "$T/p.tsv" | cut -f1-5)" = "$(printf 'score\ta\tb\ttext_a\ttext_b')" ] || fail "bad header"

@@ -7,11 +7,8 @@
 # lang is guessed from the texts ("ko") or given by --lang; `semindex run`
 # writes the same (and counts them in its run report).
 # --include-identical gives the pairs as mined (copies included, no groups).
-S=${SEMINDEX_BIN:?}
-C=$(cd "$(dirname "$0")/../../.." && pwd)/demo/corpus
+. "$(dirname "$0")/../lib.sh"
 command -v python3 >/dev/null || { echo "python3 needed to read the JSON"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
 "$S" -q ingest --store "$T/st" --model builtin:ngram --id-field id "$C/korsts-part1.tar.zst" "$C/korsts-part2.tar.zst" || fail "ingest exited $?"
 "$S" -q mine --store "$T/st" --threshold 0.7 --top-k 10 --output "$T/p.jsonl" || fail "mine exited $?"
 [ -s "$T/p.duplicates.jsonl" ] || fail "no duplicates file beside the report"

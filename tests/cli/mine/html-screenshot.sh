@@ -9,14 +9,12 @@
 # cells break between words (computed word-break: keep-all); a screenshot is
 # taken (kept as $SEMINDEX_SCREENSHOT when set, for a look).
 # Skipped when no Chromium is installed (bash .ci/deps.sh --test installs it).
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 R=$(cd "$(dirname "$0")/../../.." && pwd)
 B=
 for b in chromium chromium-browser google-chrome; do command -v $b >/dev/null 2>&1 && { B=$b; break; }; done
 [ -n "$B" ] || { echo "no chromium to render the html report"; exit 77; }
 command -v python3 >/dev/null || { echo "python3 needed to read the DOM"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
 "$S" -q run --config "$R/demo/demo.ini" --store "$T/store" --mine-output "$T/pairs.html" >/dev/null
 rc=$?; [ $rc -eq 0 ] || [ $rc -eq 3 ] || fail "demo run exited $rc"
 [ -s "$T/pairs.html" ] && [ -s "$T/pairs.duplicates.jsonl" ] || fail "no report or no duplicates file"

@@ -3,11 +3,7 @@
 # --output (or --duplicates-output, --clusters-output) in a directory that
 # does not exist, or that is a directory, fails at once naming the path and
 # the directory, before the "mine:" stage starts; nothing is written.
-S=${SEMINDEX_BIN:?}
-C=$(cd "$(dirname "$0")/../../.." && pwd)/demo/corpus
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 "$S" -q ingest --store "$T/st" --model builtin:ngram "$C/korsts-part1.tar.zst" || fail "ingest"
 "$S" mine --store "$T/st" --output "$T/nonexistent/dir/p.html" >"$T/out" 2>"$T/err"
 [ $? -eq 1 ] || fail "expected exit 1: $(cat "$T/err")"

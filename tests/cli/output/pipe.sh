@@ -4,11 +4,7 @@
 # end quietly, exit 0 or 141 (SIGPIPE), nothing on stderr, no file left in
 # the store, and the store is intact - also when the parent ignores SIGPIPE
 # (a service manager, a Python subprocess), where writes fail with EPIPE.
-S=${SEMINDEX_BIN:?}
-C=$(cd "$(dirname "$0")/../../.." && pwd)/demo/corpus
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 "$S" -q ingest --store "$T/st" --model builtin:ngram "$C/korsts-part1.tar.zst" || fail "ingest"
 "$S" -q build --store "$T/st" >/dev/null || fail "build"
 awk 'NR <= 200' "$C/../demo.ini" > "$T/q.txt"

@@ -2,10 +2,7 @@
 # query over the demo store: tsv and jsonl contracts, a text from the corpus
 # finds itself first, batch input, --id, --threshold; a store grown after
 # the build is still served, with a note; no index is an error.
-S=${SEMINDEX_BIN:?}
-C=$(cd "$(dirname "$0")/../../.." && pwd)/demo/corpus
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 "$S" -q ingest --store "$T/st" --model builtin:ngram "$C/korsts-part1.tar.zst" || fail "ingest exited $?"
 "$S" -q query --store "$T/st" --text "x" 2>"$T/err"; [ $? -eq 1 ] || fail "no index: expected 1"
 grep -q "semindex build" "$T/err" || fail "no hint to build: $(cat "$T/err")"

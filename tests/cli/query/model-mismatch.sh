@@ -3,11 +3,9 @@
 # model works end to end (ingest, build, query finds the text itself), and
 # when the model directory changes afterwards (another fingerprint) the
 # query is refused instead of searching with foreign vectors.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 F=${SEMINDEX_FIXTURES:-../shared/fixtures}
 [ -d "$F/bert-tiny-ko/model" ] || { echo "fixtures not found at $F"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
 cp -r "$F/bert-tiny-ko/model" "$T/model"
 printf '한 남자가 기타를 치고 있다.\n고양이가 소파 위에서 잔다.\n두 여자가 공원에서 걷고 있다.\n한 남자가 피아노를 연주한다.\n' > "$T/docs.txt"
 "$S" -q ingest --store "$T/st" --model "$T/model" --segment line "$T/docs.txt" || fail "ingest exited $?"

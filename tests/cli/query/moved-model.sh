@@ -4,11 +4,9 @@
 # from another directory works; when the model moves, the query fails
 # naming the recorded path and --model, and query --model NEWDIR works; a
 # different model given with --model is refused naming both fingerprints.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 F=${SEMINDEX_FIXTURES:-../shared/fixtures}
 [ -d "$F/bert-tiny-ko/model" ] && [ -d "$F/xlmr-tiny/model" ] || { echo "fixtures not found at $F"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
 mkdir "$T/w" "$T/elsewhere"
 cp -r "$F/bert-tiny-ko/model" "$T/w/mcopy"
 printf '한 남자가 기타를 치고 있다.\n고양이가 소파 위에서 잔다.\n두 여자가 공원에서 걷고 있다.\n' > "$T/w/docs.txt"

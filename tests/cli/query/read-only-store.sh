@@ -3,13 +3,10 @@
 # mine read it (LMDB MDB_RDONLY + MDB_NOLOCK); ingest is refused with an
 # error. Runs the readers as 'nobody' (needs root and setpriv); skipped
 # otherwise.
-S=${SEMINDEX_BIN:?}
-C=$(cd "$(dirname "$0")/../../.." && pwd)/demo/corpus
+. "$(dirname "$0")/../lib.sh"
 [ "$(id -u)" -eq 0 ] || { echo "needs root to run as another user"; exit 77; }
 command -v setpriv >/dev/null || { echo "setpriv not installed"; exit 77; }
 id nobody >/dev/null 2>&1 || { echo "no user nobody"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
 "$S" -q ingest --store "$T/st" --model builtin:ngram "$C/korsts-part1.tar.zst" || fail "ingest"
 "$S" -q build --store "$T/st" >/dev/null || fail "build"
 mkdir "$T/out"; chmod 0755 "$T"; chmod 0777 "$T/out"; chmod 0555 "$T/st"

@@ -4,9 +4,7 @@
 # note on stderr), hits of chunks deleted since (a changed shard) are dropped;
 # only a real incompatibility (checksum, model) refuses it; a build makes it
 # current again.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 printf '{"text": "고양이가 소파 위에서 잔다."}\n{"text": "한 남자가 기타를 치고 있다."}\n{"text": "두 여자가 공원에서 걷고 있다."}\n' > "$T/a.jsonl"
 printf '{"text": "비행기가 활주로에 착륙했다."}\n{"text": "아이들이 눈사람을 만들고 있다."}\n' > "$T/b.jsonl"
 I="ingest --store $T/st --model builtin:ngram --segment doc"

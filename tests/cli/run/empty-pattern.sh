@@ -2,10 +2,8 @@
 # a shards pattern that matches nothing (a glob with no match, a missing
 # directory) is a rejected input: the run stores what the other patterns
 # found and exits 3, naming the pattern; the report counts it.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 command -v jq >/dev/null || { echo "jq not installed"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
 mkdir "$T/in"
 printf '{"text": "첫 문서입니다."}\n' > "$T/in/a.jsonl"
 "$S" -q run --store "$T/st" --model builtin:ngram "$T/in/a.jsonl" >/dev/null 2>&1 || fail "a good run exited $?"

@@ -7,7 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 F=${SEMINDEX_FIXTURES:-}
 [ -d "$F/modernbert-ko-tiny/model" ] || { echo "fixtures not found"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 fail() { echo "run/flags: $*"; exit 1; }
 make_shards "$T/in" 1 1 40
 "$S" -q run --store "$T/st" --model builtin:ngram --no-index-enabled --mine-enabled --mine-threshold -1 \

@@ -2,7 +2,6 @@
 # Two nightly runs on a growing corpus: the second embeds only the new shard,
 # and the store and index equal those of one run over the whole corpus.
 . "$(dirname "$0")/lib.sh"
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 make_shards "$T/corpus" 1 3 300
 cat > "$T/night.ini" <<INI
 store = store

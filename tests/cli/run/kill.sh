@@ -2,7 +2,6 @@
 # `semindex run` killed with SIGKILL at random points, then run again until it
 # finishes: the store, index and report equal those of an uninterrupted run.
 . "$(dirname "$0")/lib.sh"
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 make_shards "$T/corpus" 1 8 700
 for s in clean killed; do
     cat > "$T/$s.ini" <<INI

@@ -1,7 +1,7 @@
 # lib.sh - shared by the `semindex run` CLI cases (sourced, not a case).
 # make_shards DIR N: N tsv shards night-01.tsv .. from KorSTS train (sentence1
 # and sentence2 columns), exit 77 when the data is absent.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 DATA=${SEMINDEX_DATA:-../shared/data}
 TRAIN="$DATA/korsts/sts-train.tsv"
 [ -f "$TRAIN" ] || { echo "KorSTS train not found at $TRAIN"; exit 77; }

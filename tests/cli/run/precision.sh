@@ -5,8 +5,6 @@
 . "$(dirname "$0")/lib.sh"
 F=${SEMINDEX_FIXTURES:-}
 [ -d "$F/modernbert-ko-tiny/model" ] || { echo "fixtures not found"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
 make_shards "$T/in" 1 2 20
 cat > "$T/a.ini" <<INI
 store = $T/st

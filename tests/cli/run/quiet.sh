@@ -3,11 +3,7 @@
 # docs/run.md says (stdout stays empty: `semindex run | head -4` reads
 # nothing), and -q drops it; with -q every command's stderr is empty on
 # success, and holds only error lines on a failure.
-S=${SEMINDEX_BIN:?}
-C=$(cd "$(dirname "$0")/../../.." && pwd)/demo/corpus
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 "$S" run --store "$T/st" --model builtin:ngram "$C/korsts-part1.tar.zst" >"$T/out" 2>"$T/err" || fail "run: $(cat "$T/err")"
 [ -s "$T/out" ] && fail "run wrote to stdout: $(cat "$T/out")"
 grep -q "^semindex run: ok (exit 0)" "$T/err" || fail "no summary on stderr: $(cat "$T/err")"

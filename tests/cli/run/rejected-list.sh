@@ -4,10 +4,7 @@
 # (the 1-based line, null when the input is not a record) and reason, all of
 # them, also those beyond the 10 warnings shown per shard; past 1000 the
 # rest are counted in "rejected_not_listed". A clean run has an empty list.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
+. "$(dirname "$0")/../lib.sh"
 mkdir "$T/in"
 printf '{"text": "좋은 문장 하나"}\n{"text": "broken"\n{"txt": "x"}\n{"text": "좋은 문장 둘"}\n' > "$T/in/a.jsonl"
 "$S" -q run --store "$T/st" --model builtin:ngram "$T/in/a.jsonl" >/dev/null 2>&1

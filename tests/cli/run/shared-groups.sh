@@ -5,8 +5,7 @@
 # has (--ingest-allow-streams reads a FIFO as ingest --allow-streams does).
 # Every command runs under `timeout 20` so a FIFO left unread fails instead
 # of hanging.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
 fail() { echo "run/shared-groups: $*"; exit 1; }
 # usage: the error line of CMD ARGS... is exactly MSG, exit 2
 usage() {

@@ -6,10 +6,8 @@
 # or --json; the same facts appear in query (tsv, jsonl), export (jsonl, npy
 # sidecar) and mine (tsv, jsonl) rows; the span cuts the chunk's text out of
 # the source record. Unknown ids exit 1 naming the id, bad ones 2.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 command -v python3 >/dev/null || { echo "python3 needed to read the JSON"; exit 77; }
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-fail() { echo "$*"; exit 1; }
 mkdir -p "$T/src/sub"
 cat > "$T/src/sub/a.jsonl" <<'J'
 {"id": "doc-a1", "text": "한 남자가 기타를 치고 있다. 고양이가 소파에서 잔다."}

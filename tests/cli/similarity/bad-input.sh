@@ -1,7 +1,6 @@
 #!/bin/sh
 # similarity: usage errors exit 2; bad input files exit 1 naming the line.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
 "$S" similarity --input /dev/null 2>"$T/err"; [ $? -eq 2 ] || { echo "no --model: expected exit 2"; exit 1; }
 grep -q "model is required" "$T/err" || exit 1
 "$S" similarity --model builtin:ngram --input-format xml 2>"$T/err"; [ $? -eq 2 ] || { echo "bad format: expected 2"; exit 1; }

@@ -1,8 +1,7 @@
 #!/bin/sh
 # similarity prints an n x n symmetric matrix with ones on the diagonal;
 # identical texts score 1; lines and jsonl input give the same matrix.
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
 printf '한 남자가 기타를 치고 있다.\n한 남자가 기타를 연주하고 있다.\n고양이가 잔다.\n한 남자가 기타를 치고 있다.\n' > "$T/in.txt"
 "$S" -q similarity --model builtin:ngram --input "$T/in.txt" > "$T/m" || { echo "exit $?"; exit 1; }
 [ $(wc -l < "$T/m") -eq 4 ] || { echo "expected 4 rows"; cat "$T/m"; exit 1; }

@@ -7,10 +7,8 @@
 # identical, vectors within 1e-6; same index factory; identical `mine
 # --exact` pairs). Then one array task cancelled (scancel) and resubmitted
 # alone with sbatch, merged: the same result.
-S=${SEMINDEX_BIN:?}
-here=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$(dirname "$0")/../lib.sh"
 . "$here/tests/cli/merge/lib.sh"
-T=$(mktemp -d)
 cleanup() { sh "$here/tests/slurm/stop.sh" "$T/slurm"; rm -rf "$T"; }
 trap cleanup EXIT
 sh "$here/tests/slurm/start.sh" "$T/slurm" > "$T/start.log" 2>&1

@@ -3,10 +3,8 @@
 # --requeue and per-task logs, an afterok merge job) run by hand as Slurm would
 # (SLURM_ARRAY_TASK_ID=I sh ingest.sbatch; sh merge.sbatch) give the store of
 # one `run`; a config without a store is refused.
-S=${SEMINDEX_BIN:?}
-here=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$(dirname "$0")/../lib.sh"
 . "$here/tests/cli/merge/lib.sh"
-T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 set -e
 make_corpus "$T/c"
 printf 'store = %s\nmodel = builtin:ngram\n[ingest]\nshards = %s/c/\n[index]\ntype = auto\n' "$T/one" "$T" > "$T/one.ini"

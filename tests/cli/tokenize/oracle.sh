@@ -3,15 +3,14 @@
 # binding in tests/oracle): every KorSTS and KorNLI sentence plus 3000
 # generated adversarial strings, for every distinct fixture tokenizer, with
 # sentence-transformers' truncation and without it: ids must be identical.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 FX=${SEMINDEX_FIXTURES:?}
 DATA=${SEMINDEX_DATA:-}
 O=$(pwd)/tests/oracle
 command -v node >/dev/null 2>&1 || { echo "node not installed"; exit 77; }
 [ -d "$O/node_modules/tokenizers" ] || { echo "oracle not installed (cd tests/oracle && npm install)"; exit 77; }
 [ -d "$FX" ] || { echo "no fixtures at $FX"; exit 77; }
-T=$(mktemp -d) || exit 1
-[ -n "${ORACLE_KEEP:-}" ] && echo "keeping $T" || trap 'rm -rf "$T"' EXIT
+[ -n "${ORACLE_KEEP:-}" ] && { echo "keeping $T"; trap - EXIT; }
 files=""
 for f in korsts/sts-train.tsv korsts/sts-dev.tsv korsts/sts-test.tsv kornli/xnli.dev.ko.tsv kornli/xnli.test.ko.tsv; do
     [ -n "$DATA" ] && [ -f "$DATA/$f" ] && files="$files $DATA/$f"

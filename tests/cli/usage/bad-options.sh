@@ -3,9 +3,7 @@
 # unknown option, a missing value, a value given to a flag or a malformed
 # value, prints exactly one line "semindex CMD: ... (see 'semindex CMD
 # --help')" to stderr and exits 2 (getopt prints nothing of its own).
-S=${SEMINDEX_BIN:?}
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
 die() { echo "bad-options: $*"; exit 1; }
 check() { # want-message cmd args...
     want=$1; shift

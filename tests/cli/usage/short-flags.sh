@@ -3,12 +3,10 @@
 # -i --input, -o --output, -t --threads mean the same in every command that
 # has the long option (`embed -m` works as `tokenize -m` does), and query
 # reads its texts from stdin when given no --text/--input/--id.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 FX=${SEMINDEX_FIXTURES:?}
 M=$FX/bert-tiny-ko/model
 [ -d "$M" ] || { echo "no fixtures at $FX"; exit 77; }
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
 die() { echo "short-flags: $*"; exit 1; }
 printf '남자가 기타를 연주한다.\n고양이가 잠을 잔다.\n주식 시장이 하락했다.\n' > "$T/in.txt"
 "$S" -q embed -m "$M" -i "$T/in.txt" -o "$T/e1" -t 1 || die "embed -m -i -o -t failed"

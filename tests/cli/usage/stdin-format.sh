@@ -1,11 +1,9 @@
 #!/bin/sh
 # issue 14.7: '-' reads stdin wherever a file is read (eval-sts --pairs -),
 # and mine --format tsv|jsonl|html overrides the output's extension.
-S=${SEMINDEX_BIN:?}
+. "$(dirname "$0")/../lib.sh"
 P=${SEMINDEX_DATA:-../shared/data}/korsts/sts-dev.tsv
 [ -f "$P" ] || { echo "KorSTS dev not found at $P"; exit 77; }
-T=$(mktemp -d) || exit 1
-trap 'rm -rf "$T"' EXIT
 die() { echo "stdin-format: $*"; exit 1; }
 head -n 60 "$P" > "$T/pairs.tsv"
 "$S" -q eval-sts -m builtin:ngram --pairs "$T/pairs.tsv" --json > "$T/a" || die "eval-sts file"
