@@ -37,7 +37,7 @@ endif
 
 OPENBLAS_DIR := /usr/lib/x86_64-linux-gnu/openblas-openmp
 
-CPPFLAGS := -I. -Icommon -D_GNU_SOURCE -DSEMINDEX_VERSION='"$(VERSION)"' $(if $(FAISS_PREFIX),-I$(FAISS_PREFIX)/include)
+CPPFLAGS := -I. -D_GNU_SOURCE -DSEMINDEX_VERSION='"$(VERSION)"' $(if $(FAISS_PREFIX),-I$(FAISS_PREFIX)/include)
 CFLAGS := -std=c11 $(OPT) -g $(WARN) $(ARCH) $(OMP) $(SAN) -MMD -MP $(XCFLAGS)
 CXXFLAGS := -std=c++17 $(OPT) -g -Wall -Wextra -Wno-unused-parameter $(ARCH) $(OMP) $(SAN) -MMD -MP $(XCFLAGS)
 LDFLAGS := $(OMP) $(SAN) $(if $(FAISS_PREFIX),-L$(FAISS_PREFIX)/lib -Wl$(,)-rpath$(,)$(FAISS_PREFIX)/lib) $(XLDFLAGS)

@@ -12,20 +12,20 @@
 #ifndef SEMINDEX_H
 #define SEMINDEX_H
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/log.h"
 #include "common/mem.h"
-#include "common/buf.h"
-#include "ingest/tokenizer/tokenizer.h"   /* tokenizer.json -> token ids */
-#include "ingest/encoder/encoder.h"       /* model directory -> sentence vectors */
-#include "ingest/discover.h"              /* globs and directories -> shard files */
-#include "ingest/ingest.h"                /* shards -> chunks -> vectors -> store */
-#include "index/store/store.h"            /* the LMDB store: chunks, texts, vectors */
-#include "index/build.h"                  /* FAISS index planning, training, manifest */
 #include "index/ann/ann.h"                /* FAISS through its C API */
-#include "query/search.h"                 /* texts or a chunk -> nearest chunks (search_query) */
-#include "query/mine.h"                   /* paraphrase mining, clusters */
+#include "index/build.h"                  /* FAISS index planning, training, manifest */
+#include "index/store/store.h"            /* the LMDB store: chunks, texts, vectors */
+#include "ingest/discover.h"              /* globs and directories -> shard files */
+#include "ingest/encoder/encoder.h"       /* model directory -> sentence vectors */
+#include "ingest/ingest.h"                /* shards -> chunks -> vectors -> store */
+#include "ingest/tokenizer/tokenizer.h"   /* tokenizer.json -> token ids */
 #include "query/eval.h"                   /* STS evaluation */
+#include "query/mine.h"                   /* paraphrase mining, clusters */
 #include "query/report.h"                 /* tsv / jsonl / html reports */
+#include "query/search.h"                 /* texts or a chunk -> nearest chunks (search_query) */
 
 #endif

@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
-#include "buf.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
 #include "pipeline/cli.h"
 
 int bench_data(const char *given, const char *probe, struct buf *out)

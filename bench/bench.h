@@ -13,7 +13,7 @@
 #ifndef SEMINDEX_BENCH_H
 #define SEMINDEX_BENCH_H
 
-#include "buf.h"
+#include "common/buf.h"
 
 /* bench_<name>(argc, argv), argv[0] = name, for each entry of benches.h;
  * returns the exit status (pipeline/cli.h). */

@@ -44,13 +44,13 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "index/ann/ann.h"
 #include "index/build.h"
 #include "index/store/store.h"
-#include "log.h"
-#include "mem.h"
 #include "pipeline/cli.h"
 #include "query/mine.h"
 #include "query/search.h"

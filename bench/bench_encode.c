@@ -25,16 +25,16 @@
 #include <string.h>
 
 #include "bench/bench.h"
-#include "buf.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/encoder/encoder_internal.h"
 #include "ingest/model/model.h"
 #include "ingest/model/safetensors.h"
 #include "ingest/tokenizer/tokenizer.h"
-#include "log.h"
-#include "mem.h"
 #include "pipeline/cli.h"
 
 struct encode_options {

@@ -21,14 +21,14 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
-#include "err.h"
-#include "fsutil.h"
-#include "hash.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/hash.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
 #include "ingest/synth.h"
-#include "log.h"
-#include "mem.h"
 #include "pipeline/cli.h"
 
 struct ingest_bench_options {

@@ -25,10 +25,10 @@
 #include <string.h>
 
 #include "bench/bench.h"
-#include "err.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "index/ann/ann.h"
-#include "log.h"
-#include "mem.h"
 #include "pipeline/cli.h"
 #include "query/mine.h"
 

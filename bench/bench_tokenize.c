@@ -14,13 +14,13 @@
 #include <unistd.h>
 
 #include "bench/bench.h"
-#include "buf.h"
-#include "jsonl.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/jsonl.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "ingest/tokenizer/tokenizer.h"
-#include "log.h"
-#include "mem.h"
 #include "pipeline/cli.h"
 
 struct tokenize_options {

@@ -1,15 +1,15 @@
 /*
  * buf.c - growable byte buffer (see buf.h).
  */
-#include "buf.h"
+#include "common/buf.h"
 
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
-#include "mem.h"
+#include "common/err.h"
+#include "common/mem.h"
 
 int buf_reserve(struct buf *b, size_t extra)
 {

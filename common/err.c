@@ -1,7 +1,7 @@
 /*
  * err.c - per-thread error messages (see err.h).
  */
-#include "err.h"
+#include "common/err.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /*
  * fsutil.c - whole-file reads, read-only maps, atomic replace, flock(2) locks.
  */
-#include "fsutil.h"
+#include "common/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -18,10 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "err.h"
-#include "log.h"
-#include "mem.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
 
 int fs_read_file(const char *path, struct buf *out, size_t max)
 {

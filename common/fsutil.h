@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "buf.h"
+#include "common/buf.h"
 
 /* fs_read_file: read all of path into out (appended; NUL-terminated). max
  * bounds the size (0 = no bound): a larger file is ERR_FORMAT. */

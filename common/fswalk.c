@@ -6,16 +6,16 @@
  * a walk over n files costs O(n) expected set work (the two walkers it
  * replaced scanned a list: n^2/2 comparisons, 5e11 for a million files).
  */
-#include "fswalk.h"
+#include "common/fswalk.h"
 
 #include <errno.h>
 #include <fts.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "err.h"
-#include "log.h"
-#include "mem.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
 
 /* ---- the (device, inode) set ------------------------------------------- */
 

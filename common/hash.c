@@ -1,7 +1,7 @@
 /*
  * hash.c - xxHash3 wrappers (see hash.h).
  */
-#include "hash.h"
+#include "common/hash.h"
 
 #include <stdio.h>
 #include <xxhash.h>

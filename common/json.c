@@ -1,12 +1,12 @@
 /*
  * json.c - jansson helpers (see json.h).
  */
-#include "json.h"
+#include "common/json.h"
 
-#include "buf.h"
-#include "err.h"
-#include "fsutil.h"
-#include "utf8.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/utf8.h"
 
 int json_load_path(const char *path, size_t max_bytes, json_t **out)
 {

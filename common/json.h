@@ -13,7 +13,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "common/buf.h"
 
 /* json_load_path: parse a JSON file (at most max_bytes; 0 = 256 MiB). On
  * success *out is a new reference (json_decref it). ERR_NOTFOUND when the

@@ -2,7 +2,7 @@
  * jsonl.c - JSON string literals and the row writer of the streaming
  * outputs (jsonl.h).
  */
-#include "jsonl.h"
+#include "common/jsonl.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -10,8 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
-#include "utf8.h"
+#include "common/err.h"
+#include "common/utf8.h"
 
 int jsonl_str(struct buf *b, const char *s, size_t n)
 {

@@ -1,7 +1,7 @@
 /*
  * log.c - stderr diagnostics and progress lines (see log.h).
  */
-#include "log.h"
+#include "common/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

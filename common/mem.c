@@ -1,13 +1,13 @@
 /*
  * mem.c - allocation wrappers with a fault-injection hook (see mem.h).
  */
-#include "mem.h"
+#include "common/mem.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "common/err.h"
 
 static _Atomic long fail_countdown = -1;
 static _Atomic long n_allocs;

@@ -1,12 +1,12 @@
 /*
  * npy.c - the NumPy format 1.0 header of a float32 matrix (npy.h).
  */
-#include "npy.h"
+#include "common/npy.h"
 
 #include <errno.h>
 #include <string.h>
 
-#include "err.h"
+#include "common/err.h"
 
 int npy_write_header(FILE *f, uint64_t rows, int cols)
 {

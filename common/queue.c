@@ -1,7 +1,7 @@
 /*
  * queue.c - the bounded blocking queue of queue.h.
  */
-#include "queue.h"
+#include "common/queue.h"
 
 #include <string.h>
 

@@ -1,9 +1,9 @@
 /*
  * utf8.c - strict UTF-8 decoding, U+FFFD replacement, Python str.strip().
  */
-#include "utf8.h"
+#include "common/utf8.h"
 
-#include "err.h"
+#include "common/err.h"
 
 size_t utf8_decode(const char *str, size_t n, int32_t *cp)
 {

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "common/buf.h"
 
 /* utf8_decode: decode one code point from s (n > 0 bytes available). Returns
  * the bytes consumed (>= 1); *cp is the code point or -1 when the bytes at s

@@ -14,7 +14,7 @@
  * pre-filtering, which semindex does not do); it costs about 40 s of CPU for
  * 8 sub-quantizers even on 3000 vectors (measured with FAISS 1.7.3).
  */
-#include "build.h"
+#include "index/build.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -26,15 +26,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "err.h"
-#include "fsutil.h"
-#include "hash.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/hash.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "index/ann/ann.h"
 #include "index/topk.h"
-#include "json.h"
-#include "log.h"
-#include "mem.h"
 
 #define FLAT_MAX_N 20000
 #define HNSW_MAX_N 2000000

@@ -5,7 +5,7 @@
  * CPU in its last bits; the lists are ordered by it (it is all the block
  * has), and callers that report scores use the exact le instead.
  */
-#include "topk.h"
+#include "index/topk.h"
 
 #include <cblas.h>
 #include <math.h>

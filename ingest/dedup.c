@@ -6,10 +6,10 @@
 
 #include <string.h>
 
-#include "err.h"
+#include "common/err.h"
+#include "common/mem.h"
 #include "index/store/store.h"
 #include "ingest/job.h"
-#include "mem.h"
 
 static int hash_eq(struct hash128 a, struct hash128 b) { return a.lo == b.lo && a.hi == b.hi; }
 

@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hash.h"
+#include "common/hash.h"
 
 struct batch;
 struct batch_chunk;

@@ -1,7 +1,7 @@
 /*
  * discover.c - globs and directory walks into a sorted list of shard files.
  */
-#include "discover.h"
+#include "ingest/discover.h"
 
 #include <errno.h>
 #include <glob.h>
@@ -11,10 +11,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "err.h"
-#include "fswalk.h"
-#include "log.h"
-#include "mem.h"
+#include "common/err.h"
+#include "common/fswalk.h"
+#include "common/log.h"
+#include "common/mem.h"
 
 enum { MAX_DEPTH = 64 }; /* directory levels walked under a pattern */
 

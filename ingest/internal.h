@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "err.h"
+#include "common/err.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
 #include "ingest/tokenizer/tokenizer.h"

@@ -27,11 +27,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "hash.h"
+#include "common/buf.h"
+#include "common/hash.h"
+#include "common/queue.h"
 #include "ingest/dedup.h"
 #include "ingest/ingest.h"
-#include "queue.h"
 
 enum batch_kind { BATCH_BEGIN, BATCH_DATA, BATCH_END };
 

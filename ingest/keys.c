@@ -8,13 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "fsutil.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "ingest/internal.h"
 #include "ingest/job.h"
 #include "ingest/part.h"
-#include "log.h"
-#include "mem.h"
 
 struct keyed {
     char *key;

@@ -2,7 +2,7 @@
  * part.c - shard keys relative to a corpus root; deterministic size-balanced
  * parts of a shard list (part.h).
  */
-#include "part.h"
+#include "ingest/part.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -11,9 +11,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "err.h"
-#include "log.h"
-#include "mem.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
 
 /* abs_path: realpath, or for a path that does not exist (an unreadable shard
  * is reported later, by the reader) the real path of its directory plus its

@@ -28,8 +28,8 @@
 
 #include <stddef.h>
 
-#include "buf.h"
-#include "discover.h"
+#include "common/buf.h"
+#include "ingest/discover.h"
 
 struct part_spec {
     int index, count;   /* 0 <= index < count */

@@ -12,11 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "ingest/internal.h"
 #include "ingest/job.h"
-#include "log.h"
-#include "mem.h"
 
 /* the prep thread's own state */
 struct prep {

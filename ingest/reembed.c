@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "err.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "ingest/internal.h"
-#include "log.h"
-#include "mem.h"
 
 /* rctx: the model being recorded and, for --reembed, one batch of chunks
  * with their new token counts (counted once, while preparing the batch). */

@@ -6,14 +6,14 @@
  * the ones Korean corpora need most, not a trained model (kss, KoNLPy) and
  * not Unicode UAX #29 sentence boundaries.
  */
-#include "segment.h"
+#include "ingest/segment.h"
 
 #include <string.h>
 
-#include "err.h"
+#include "common/err.h"
+#include "common/mem.h"
+#include "common/utf8.h"
 #include "ingest/tokenizer/tokenizer.h"
-#include "mem.h"
-#include "utf8.h"
 
 static int push(struct seg_spans *o, const char *text, size_t start, size_t end)
 {

@@ -7,11 +7,11 @@
 #include <jansson.h>
 #include <string.h>
 
-#include "err.h"
-#include "json.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/log.h"
 #include "ingest/internal.h"
 #include "ingest/job.h"
-#include "log.h"
 
 static int settings_fn(struct store_txn *t, void *ctx)
 {

@@ -1,15 +1,15 @@
 /*
  * synth.c - the synthetic corpus of the tests and benchmarks (synth.h).
  */
-#include "synth.h"
+#include "ingest/synth.h"
 
 #include <archive.h>
 #include <archive_entry.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
-#include "jsonl.h"
+#include "common/err.h"
+#include "common/jsonl.h"
 
 static const char *const vocab[32] = {
     "하늘이", "바다를", "고양이가", "강아지는", "학교에서", "사람들이", "빠르게", "천천히",

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
+#include "common/buf.h"
 
 /* synth_sentence: sentence i, appended to out. 0 or ERR_NOMEM. */
 int synth_sentence(struct buf *out, uint64_t i);

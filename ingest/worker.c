@@ -14,7 +14,7 @@
  * Does not: decide dedup (dedup.c), read shards (prep.c) or write the store
  * (writer.c, and the store's shard lifecycle in index/store/shard.c).
  */
-#include "ingest.h"
+#include "ingest/ingest.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -22,13 +22,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "err.h"
-#include "fsutil.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/internal.h"
 #include "ingest/job.h"
-#include "log.h"
-#include "mem.h"
 
 #define QCAP 4
 

@@ -18,10 +18,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "err.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "ingest/job.h"
-#include "log.h"
-#include "mem.h"
 
 /* the writer thread's own state */
 struct writer {

@@ -1,7 +1,7 @@
 /*
  * cli.c - shared command-line helpers (see cli.h).
  */
-#include "cli.h"
+#include "pipeline/cli.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -13,11 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/utf8.h"
 #include "ingest/encoder/encoder.h"
-#include "log.h"
-#include "mem.h"
-#include "utf8.h"
 
 /* the command a usage text is for: "usage: semindex bench mine ..." ->
  * "bench mine", "usage: semindex query ..." -> "query". */

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "opts.h"
+#include "common/buf.h"
+#include "pipeline/opts.h"
 
 /* Exit status, documented in docs/semindex.1.md (EXIT STATUS). */
 enum {
@@ -25,7 +25,7 @@ enum {
 };
 
 #define CMD(name, fn, summary) int fn(int argc, char **argv);
-#include "commands.h"
+#include "pipeline/commands.h"
 #undef CMD
 
 /* CLI_OUTPUT_PATHS_HELP: the paragraph every command with an output path

@@ -12,17 +12,17 @@
 #include <stddef.h>
 #include <stdio.h>
 
-#include "cli.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "index/ann/ann.h"
 #include "index/build.h"
 #include "index/store/store.h"
-#include "log.h"
-#include "mem.h"
-#include "opts.h"
+#include "pipeline/cli.h"
+#include "pipeline/opts.h"
+#include "pipeline/stage_opts.h"
 #include "query/search.h"
-#include "stage_opts.h"
 
 struct build_cmd_options {
     char *store;

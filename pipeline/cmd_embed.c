@@ -15,15 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/jsonl.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/npy.h"
 #include "ingest/encoder/encoder.h"
-#include "jsonl.h"
-#include "log.h"
-#include "mem.h"
-#include "npy.h"
-#include "opts.h"
+#include "pipeline/cli.h"
+#include "pipeline/opts.h"
 
 #define CHUNK 1024 /* texts per encoder call: also the progress step */
 

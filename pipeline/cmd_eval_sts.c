@@ -16,15 +16,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "err.h"
+#include "common/err.h"
+#include "common/jsonl.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/utf8.h"
 #include "ingest/encoder/encoder.h"
-#include "jsonl.h"
-#include "log.h"
-#include "mem.h"
-#include "opts.h"
+#include "pipeline/cli.h"
+#include "pipeline/opts.h"
 #include "query/eval.h"
-#include "utf8.h"
 
 struct eval_sts_options {
     struct cli_encoder enc;

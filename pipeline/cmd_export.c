@@ -26,17 +26,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/jsonl.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/npy.h"
 #include "index/store/store.h"
-#include "log.h"
-#include "mem.h"
-#include "npy.h"
-#include "opts.h"
+#include "pipeline/cli.h"
+#include "pipeline/opts.h"
 #include "query/report.h"
 #include "query/search.h"
-#include "jsonl.h"
 
 struct export_options {
     char *store, *output;

@@ -11,19 +11,19 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
-#include "err.h"
-#include "fsutil.h"
-#include "json.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "index/store/store.h"
-#include "ingest/encoder/encoder.h"
 #include "ingest/discover.h"
+#include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
 #include "ingest/part.h"
-#include "log.h"
-#include "mem.h"
-#include "opts.h"
-#include "stage_opts.h"
+#include "pipeline/cli.h"
+#include "pipeline/opts.h"
+#include "pipeline/stage_opts.h"
 
 struct ingest_cmd_options {
     char *store, *model;

@@ -8,13 +8,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/json.h"
+#include "common/log.h"
 #include "index/store/merge.h"
-#include "json.h"
-#include "log.h"
-#include "opts.h"
+#include "pipeline/cli.h"
+#include "pipeline/opts.h"
 
 struct merge_options {
     char *store, *stats_json;

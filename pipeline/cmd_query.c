@@ -26,16 +26,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "err.h"
+#include "common/err.h"
+#include "common/jsonl.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "index/ann/ann.h"
 #include "ingest/encoder/encoder.h"
-#include "log.h"
-#include "mem.h"
-#include "opts.h"
+#include "pipeline/cli.h"
+#include "pipeline/opts.h"
 #include "query/report.h"
 #include "query/search.h"
-#include "jsonl.h"
 
 struct query_options {
     char *store, *text, *id, *model;

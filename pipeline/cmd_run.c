@@ -19,23 +19,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "err.h"
-#include "fsutil.h"
-#include "json.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/json.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "index/ann/ann.h"
 #include "index/build.h"
 #include "index/store/store.h"
 #include "ingest/discover.h"
-#include "ingest/part.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
-#include "log.h"
-#include "mem.h"
+#include "ingest/part.h"
+#include "pipeline/cli.h"
+#include "pipeline/run_opts.h"
 #include "query/mine.h"
 #include "query/report.h"
 #include "query/search.h"
-#include "run_opts.h"
 
 /* the stages of a run, in order; t_stage and the report use these */
 enum run_stage { ST_DISCOVER, ST_INGEST, ST_INDEX, ST_MINE, ST_REPORT, N_STAGES };

@@ -37,11 +37,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "err.h"
+#include "common/err.h"
+#include "common/log.h"
 #include "index/store/store.h"
-#include "log.h"
-#include "opts.h"
+#include "pipeline/cli.h"
+#include "pipeline/opts.h"
 #include "query/report.h"
 #include "query/search.h"
 

@@ -9,12 +9,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "err.h"
+#include "common/err.h"
+#include "common/mem.h"
 #include "index/ann/ann.h"
 #include "ingest/encoder/encoder.h"
-#include "mem.h"
-#include "opts.h"
+#include "pipeline/cli.h"
+#include "pipeline/opts.h"
 
 struct similarity_options {
     struct cli_encoder enc;

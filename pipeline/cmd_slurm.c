@@ -26,13 +26,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "opts.h"
-#include "run_opts.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "pipeline/cli.h"
+#include "pipeline/opts.h"
+#include "pipeline/run_opts.h"
 
 struct slurm_options {
     char *config, *dir, *sbatch_args;

@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "err.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/log.h"
 #include "index/store/store.h"
-#include "log.h"
-#include "json.h"
-#include "opts.h"
+#include "pipeline/cli.h"
+#include "pipeline/opts.h"
 
 struct stats_options {
     char *store;

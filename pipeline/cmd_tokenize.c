@@ -6,14 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "err.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/jsonl.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "ingest/tokenizer/tokenizer.h"
-#include "jsonl.h"
-#include "log.h"
-#include "mem.h"
-#include "opts.h"
+#include "pipeline/cli.h"
+#include "pipeline/opts.h"
 
 struct tokenize_options {
     char *model;

@@ -1,15 +1,15 @@
 /*
  * config.c - split an INI-like file into (section-key, value, line) entries.
  */
-#include "config.h"
+#include "pipeline/config.h"
 
 #include <ctype.h>
 #include <string.h>
 
-#include "buf.h"
-#include "err.h"
-#include "fsutil.h"
-#include "mem.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/mem.h"
 
 static char *trim(char *s, char *end)
 {

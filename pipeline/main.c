@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "log.h"
+#include "common/log.h"
+#include "pipeline/cli.h"
 
 struct command {
     const char *name;
@@ -22,7 +22,7 @@ struct command {
 
 static const struct command commands[] = {
 #define CMD(name, fn, summary) { #name, fn, summary },
-#include "commands.h"
+#include "pipeline/commands.h"
 #undef CMD
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])

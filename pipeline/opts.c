@@ -6,7 +6,7 @@
  * --config (so help never depends on other values and a config file is read
  * before the flags that override it), the second applies everything else.
  */
-#include "opts.h"
+#include "pipeline/opts.h"
 
 #include <getopt.h>
 #include <stdarg.h>
@@ -15,10 +15,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "buf.h"
-#include "cli.h"
-#include "err.h"
-#include "mem.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/mem.h"
+#include "pipeline/cli.h"
 
 /* ---- values ------------------------------------------------------------ */
 

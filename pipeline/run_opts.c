@@ -1,18 +1,18 @@
 /*
  * run_opts.c - the settings table of `semindex run`: config keys and flags.
  */
-#include "run_opts.h"
-#include "opts.h"
+#include "pipeline/run_opts.h"
+#include "pipeline/opts.h"
 
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "config.h"
-#include "buf.h"
-#include "err.h"
-#include "mem.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/mem.h"
+#include "pipeline/cli.h"
+#include "pipeline/config.h"
 
 #define O(f) offsetof(struct run_options, f)
 static const struct opt top_opts[] = {

@@ -21,8 +21,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "opts.h"
-#include "stage_opts.h"
+#include "pipeline/opts.h"
+#include "pipeline/stage_opts.h"
 
 
 struct run_options {

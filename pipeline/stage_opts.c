@@ -3,16 +3,16 @@
  * run (see stage_opts.h): the tables, their defaults and the conversion
  * into the library's option structs.
  */
-#include "stage_opts.h"
+#include "pipeline/stage_opts.h"
 
 #include <stddef.h>
 #include <string.h>
 
-#include "cli.h"
-#include "err.h"
+#include "common/err.h"
 #include "index/build.h"
 #include "ingest/ingest.h"
 #include "ingest/segment.h"
+#include "pipeline/cli.h"
 #include "query/mine.h"
 
 /* ---- ingest ------------------------------------------------------------- */

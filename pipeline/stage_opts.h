@@ -33,7 +33,7 @@
 
 #include <stdint.h>
 
-#include "opts.h"
+#include "pipeline/opts.h"
 
 struct ingest_options;
 struct build_options;

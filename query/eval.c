@@ -5,13 +5,13 @@
  * scipy.stats.rankdata(method="average") for ties; the four pair scores
  * follow sentence-transformers' EmbeddingSimilarityEvaluator.
  */
-#include "eval.h"
+#include "query/eval.h"
 
 #include <math.h>
 #include <stdlib.h>
 
-#include "err.h"
-#include "mem.h"
+#include "common/err.h"
+#include "common/mem.h"
 
 static const char *const metric_names[EVAL_STS_N_METRICS] = {
     "pearson_cosine",    "spearman_cosine",    "pearson_euclidean", "spearman_euclidean",

@@ -19,18 +19,18 @@
  * (within MINE_RESCORE_MARGIN below the threshold or the floor); each
  * nominee is scored again by mine_score() and judged on that score alone.
  */
-#include "mine.h"
+#include "query/mine.h"
 
 #include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "index/ann/ann.h"
 #include "index/topk.h"
-#include "log.h"
-#include "mem.h"
 
 /* ---------------- candidate pairs ---------------- */
 

@@ -5,7 +5,7 @@
  * (no scripts, fonts or images from elsewhere), so it can be mailed or
  * archived next to the nightly log and opened in any browser.
  */
-#include "report.h"
+#include "query/report.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -14,11 +14,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "mem.h"
-#include "utf8.h"
-#include "jsonl.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/jsonl.h"
+#include "common/mem.h"
+#include "common/utf8.h"
 
 int report_format_of(const char *path, enum report_format *out)
 {

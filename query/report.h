@@ -53,7 +53,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "buf.h"
+#include "common/buf.h"
 #include "query/mine.h"
 
 /* report_src: what a report says about one chunk. The writers reset it

@@ -3,19 +3,19 @@
  * (search_open, search_query), and the store <-> index <-> encoder plumbing
  * for query, mine and build (see search.h).
  */
-#include "search.h"
+#include "query/search.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "fsutil.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "index/ann/ann.h"
 #include "index/build.h"
 #include "ingest/encoder/encoder.h"
-#include "log.h"
-#include "mem.h"
 #include "query/mine.h"
 #include "query/report.h"
 

@@ -24,7 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "err.h"
+#include "common/err.h"
 
 static int t_passed, t_failed, t_skipped;
 static int t_cur_failed, t_cur_skipped;

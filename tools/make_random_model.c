@@ -31,10 +31,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "err.h"
-#include "fsutil.h"
-#include "json.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/json.h"
 
 struct cfg {
     int layers, hidden, heads, inter, local, every, max_seq, vocab, pad, cls, sep;

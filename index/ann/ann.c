@@ -4,7 +4,7 @@
  * faiss_get_last_error()'s text, copied at once (the C API's buffer is only
  * valid until the next FAISS call).
  */
-#include "ann.h"
+#include "index/ann/ann.h"
 
 #include <errno.h>
 #include <math.h>
@@ -18,10 +18,10 @@
 #include <faiss/c_api/index_factory_c.h>
 #include <faiss/c_api/index_io_c.h>
 
-#include "buf.h"
-#include "err.h"
-#include "fsutil.h"
-#include "mem.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/mem.h"
 
 /* FAISS 1.7.3's C++ faiss::IO_FLAG_MMAP (index_io.h: IO_FLAG_SKIP_IVF_DATA |
  * 0x646f0000). The C header's FAISS_IO_FLAG_MMAP (1) means nothing to the

@@ -1,16 +1,16 @@
 /*
  * merge.c - part stores into one store (merge.h).
  */
-#include "merge.h"
+#include "index/store/merge.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "mem.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/mem.h"
 
 #define BATCH_CHUNKS 1024
 #define BATCH_DOCS 4096

@@ -8,12 +8,12 @@
  * Does not: write docs or chunks (the caller's store_write transactions do,
  * numbered with the ordinal store_shard_begin hands out).
  */
-#include "store.h"
+#include "index/store/store.h"
 
 #include <string.h>
 
-#include "err.h"
-#include "mem.h"
+#include "common/err.h"
+#include "common/mem.h"
 
 struct shard_ctx {
     const char *key;

@@ -12,7 +12,7 @@
  * Does not: compact the file (mdb_copy -c does), or keep more than one
  * dictionary.
  */
-#include "store.h"
+#include "index/store/store.h"
 
 #include <errno.h>
 #include <lmdb.h>
@@ -28,10 +28,10 @@
 #include <zdict.h>
 #include <zstd.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "log.h"
-#include "mem.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
+#include "common/mem.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "store.c assumes a little-endian host (vectors are stored as LE floats)"

@@ -134,8 +134,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "hash.h"
+#include "common/buf.h"
+#include "common/hash.h"
 
 #define STORE_SCHEMA 1
 #define STORE_ID_SHIFT 40

@@ -12,7 +12,7 @@
  * padding_idx + 1, padding_idx + 2, ... and gives padding tokens
  * padding_idx (transformers' create_position_ids_from_input_ids).
  */
-#include "forward.h"
+#include "ingest/encoder/forward.h"
 #include "ingest/encoder/kernels/kernels.h"
 #include "ingest/model/model.h"
 

@@ -11,7 +11,7 @@
  *   3. forward pass (modernbert.c / bert.c) -> pooling -> Dense/Normalize;
  *   4. scatter each row back to its input position.
  */
-#include "encoder.h"
+#include "ingest/encoder/encoder.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -22,16 +22,16 @@
 #include <omp.h>
 #endif
 
-#include "encoder_internal.h"
-#include "err.h"
-#include "forward.h"
-#include "hash.h"
-#include "mem.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/mem.h"
+#include "common/utf8.h"
+#include "ingest/encoder/encoder_internal.h"
+#include "ingest/encoder/forward.h"
 #include "ingest/encoder/kernels/kernels.h"
+#include "ingest/encoder/ngram.h"
 #include "ingest/model/model.h"
-#include "ngram.h"
 #include "ingest/tokenizer/tokenizer.h"
-#include "utf8.h"
 
 #define DEFAULT_BATCH_TOKENS 8192
 #define PAR_MIN_FLOPS 2e7

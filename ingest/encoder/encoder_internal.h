@@ -15,9 +15,9 @@
 #ifndef SEMINDEX_ENCODER_INTERNAL_H
 #define SEMINDEX_ENCODER_INTERNAL_H
 
-#include "encoder.h"
-#include "forward.h"
-#include "kernels/kernels.h"
+#include "ingest/encoder/encoder.h"
+#include "ingest/encoder/forward.h"
+#include "ingest/encoder/kernels/kernels.h"
 
 struct model;
 

@@ -23,7 +23,7 @@
  * being prepared and of the one the last GEMM read (a consumer reads one
  * while the next input writes the other), ws->acc the residual GEMMs' sums.
  */
-#include "forward.h"
+#include "ingest/encoder/forward.h"
 
 #include "ingest/encoder/kernels/kernels.h"
 #include "ingest/model/model.h"

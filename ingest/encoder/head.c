@@ -10,7 +10,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "forward.h"
+#include "ingest/encoder/forward.h"
 #include "ingest/encoder/kernels/kernels.h"
 #include "ingest/model/model.h"
 

@@ -17,7 +17,7 @@
  * the kernel before it and the int8 dequantization into the kernel after it
  * (fused.c): the residual of Wo / mlp.Wo is added to h by the next LayerNorm.
  */
-#include "forward.h"
+#include "ingest/encoder/forward.h"
 #include "ingest/encoder/kernels/kernels.h"
 #include "ingest/model/model.h"
 

@@ -1,7 +1,7 @@
 /*
  * ngram.c - builtin:ngram, character n-gram feature hashing (see ngram.h).
  */
-#include "ngram.h"
+#include "ingest/encoder/ngram.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -9,10 +9,10 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "err.h"
-#include "hash.h"
-#include "mem.h"
-#include "utf8.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/mem.h"
+#include "common/utf8.h"
 
 static int cmp_u64(const void *a, const void *b)
 {

@@ -6,10 +6,10 @@
  */
 #include <string.h>
 
-#include "err.h"
-#include "forward.h"
+#include "common/err.h"
+#include "common/mem.h"
+#include "ingest/encoder/forward.h"
 #include "ingest/encoder/kernels/kernels.h"
-#include "mem.h"
 #include "ingest/model/model.h"
 
 static void *alloc_f(size_t n) { return mem_aligned(64, (n ? n : 1) * sizeof(float)); }

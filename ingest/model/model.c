@@ -6,7 +6,7 @@
  * -> Pooling -> Dense* -> Normalize. Every file that is read is also fed to
  * the fingerprint hash, followed by every tensor's bytes.
  */
-#include "model.h"
+#include "ingest/model/model.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -15,13 +15,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
-#include "err.h"
-#include "fsutil.h"
-#include "hash.h"
-#include "json.h"
-#include "mem.h"
-#include "safetensors.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/hash.h"
+#include "common/json.h"
+#include "common/mem.h"
+#include "ingest/model/safetensors.h"
 
 #define MODULE_PREFIX "sentence_transformers.models."
 

@@ -3,18 +3,18 @@
  * layout). Nothing is trusted: every length, offset and shape from the file is
  * checked against the file size before any tensor byte is touched.
  */
-#include "safetensors.h"
+#include "ingest/model/safetensors.h"
 
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "err.h"
-#include "fsutil.h"
-#include "hash.h"
-#include "json.h"
-#include "mem.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/hash.h"
+#include "common/json.h"
+#include "common/mem.h"
 
 struct st_file {
     char *path;

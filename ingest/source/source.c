@@ -12,7 +12,7 @@
  * Does not: guess encodings (UTF-16 files look binary and are skipped),
  * follow symbolic links inside archives, or decrypt zip entries.
  */
-#include "source.h"
+#include "ingest/source/source.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -27,12 +27,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "err.h"
-#include "fswalk.h"
-#include "log.h"
-#include "mem.h"
-#include "utf8.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fswalk.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "common/utf8.h"
 
 #define BLOCK (64 * 1024)
 #define SNIFF 8192

@@ -57,7 +57,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hash.h"
+#include "common/hash.h"
 
 struct src_options {
     const char *text_field;   /* jsonl: "text" */

@@ -17,10 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "mem.h"
-#include "tok_impl.h"
-#include "utf8.h"
+#include "common/err.h"
+#include "common/mem.h"
+#include "common/utf8.h"
+#include "ingest/tokenizer/tok_impl.h"
 
 static int32_t cp_before(const struct tok_work *w, size_t off, size_t i)
 {

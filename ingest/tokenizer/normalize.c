@@ -20,10 +20,10 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "err.h"
-#include "mem.h"
-#include "tok_impl.h"
-#include "utf8.h"
+#include "common/err.h"
+#include "common/mem.h"
+#include "common/utf8.h"
+#include "ingest/tokenizer/tok_impl.h"
 
 /* ---- Unicode normalization forms with alignment ---- */
 

@@ -11,9 +11,9 @@
  */
 #include <string.h>
 
-#include "err.h"
-#include "mem.h"
-#include "tok_impl.h"
+#include "common/err.h"
+#include "common/mem.h"
+#include "ingest/tokenizer/tok_impl.h"
 
 int32_t tok_token_to_id(const struct tok *t, const char *token);
 

@@ -15,10 +15,10 @@
  */
 #include <string.h>
 
-#include "err.h"
-#include "mem.h"
-#include "tok_impl.h"
-#include "utf8.h"
+#include "common/err.h"
+#include "common/mem.h"
+#include "common/utf8.h"
+#include "ingest/tokenizer/tok_impl.h"
 
 int tok_load_pattern(json_t *pat, regex_t **re, const char *what);
 

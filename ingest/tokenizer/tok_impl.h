@@ -24,8 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "json.h"
+#include "common/buf.h"
+#include "common/json.h"
 
 /* ---- string -> int32 map (vocabularies), open addressing over xxh3 ---- */
 struct tok_strmap {

@@ -17,12 +17,12 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "err.h"
-#include "fsutil.h"
-#include "mem.h"
-#include "tok_impl.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/mem.h"
+#include "common/utf8.h"
+#include "ingest/tokenizer/tok_impl.h"
 #include "ingest/tokenizer/tokenizer.h"
-#include "utf8.h"
 
 /* ---- models ---- */
 

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <utf8proc.h>
 
-#include "err.h"
-#include "hash.h"
-#include "mem.h"
-#include "tok_impl.h"
-#include "utf8.h"
+#include "common/err.h"
+#include "common/hash.h"
+#include "common/mem.h"
+#include "common/utf8.h"
+#include "ingest/tokenizer/tok_impl.h"
 
 /* ---- string map ---- */
 

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tok_impl.h"
+#include "ingest/tokenizer/tok_impl.h"
 
 struct range {
     int32_t lo, hi;

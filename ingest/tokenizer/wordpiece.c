@@ -10,10 +10,10 @@
  */
 #include <string.h>
 
-#include "err.h"
-#include "mem.h"
-#include "tok_impl.h"
-#include "utf8.h"
+#include "common/err.h"
+#include "common/mem.h"
+#include "common/utf8.h"
+#include "ingest/tokenizer/tok_impl.h"
 
 int tok_wordpiece_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n)
 {

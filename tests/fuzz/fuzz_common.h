@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/utf8.h"
 #include "ingest/source/source.h"
-#include "utf8.h"
 
 static int fuzz_on_doc(void *ctx, const struct src_doc *d)
 {

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/mem.h"
 #include "ingest/model/safetensors.h"
-#include "mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

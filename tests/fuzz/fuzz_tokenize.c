@@ -13,9 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "err.h"
+#include "common/err.h"
+#include "common/log.h"
 #include "ingest/tokenizer/tokenizer.h"
-#include "log.h"
 
 static struct tok *toks[3];
 

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/log.h"
 #include "ingest/tokenizer/tokenizer.h"
-#include "log.h"
 
 static void check(const struct tok *t, const char *s, size_t n)
 {

@@ -16,9 +16,9 @@
 #include <faiss/c_api/index_factory_c.h>
 #include <faiss/c_api/index_io_c.h>
 
-#include "check.h"
-#include "err.h"
+#include "common/err.h"
 #include "index/ann/ann.h"
+#include "tests/check.h"
 
 extern const int semindex_faiss_c_shim __attribute__((weak));
 

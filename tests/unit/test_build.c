@@ -11,11 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/err.h"
+#include "common/fsutil.h"
 #include "index/ann/ann.h"
 #include "index/build.h"
+#include "tests/check.h"
 
 static uint64_t rng = 0x2545F4914F6CDD1Dull;
 static uint64_t next(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }

@@ -10,16 +10,16 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "json.h"
-#include "jsonl.h"
-#include "check.h"
-#include "err.h"
-#include "fsutil.h"
-#include "hash.h"
-#include "mem.h"
-#include "queue.h"
-#include "utf8.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/hash.h"
+#include "common/json.h"
+#include "common/jsonl.h"
+#include "common/mem.h"
+#include "common/queue.h"
+#include "common/utf8.h"
+#include "tests/check.h"
 
 /* producer of the queue test: pushes 1..1000 then closes. */
 static void *produce(void *arg)

@@ -5,9 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "common/log.h"
 #include "ingest/discover.h"
-#include "log.h"
+#include "tests/check.h"
 
 static void touch(const char *dir, const char *name)
 {

@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/json.h"
+#include "common/mem.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/encoder/encoder_internal.h"
 #include "ingest/model/model.h"
-#include "json.h"
-#include "mem.h"
+#include "tests/check.h"
 
 static const char *fixtures[] = { "modernbert-tiny", "modernbert-tiny-f16", "modernbert-tiny-bf16",
                                   "modernbert-ko-tiny", "bert-tiny-ko", "xlmr-tiny" };

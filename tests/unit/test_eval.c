@@ -7,9 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "check.h"
-#include "err.h"
+#include "common/err.h"
 #include "query/eval.h"
+#include "tests/check.h"
 
 /* Pearson by the one-pass textbook formula (independent of eval.c's) */
 static double pearson_textbook(const double *x, const double *y, int n)

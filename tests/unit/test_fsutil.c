@@ -14,11 +14,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "check.h"
-#include "err.h"
-#include "fsutil.h"
-#include "fswalk.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/fswalk.h"
+#include "tests/check.h"
 
 static const char *tpath(struct buf *b, const char *name)
 {

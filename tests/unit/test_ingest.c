@@ -14,13 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
 #include "ingest/synth.h"
-#include "log.h"
+#include "tests/check.h"
 
 static const char *path_of(const char *name)
 {

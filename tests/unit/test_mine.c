@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
-#include "err.h"
+#include "common/err.h"
+#include "common/mem.h"
 #include "index/ann/ann.h"
-#include "mem.h"
 #include "query/mine.h"
+#include "tests/check.h"
 
 static uint64_t rng = 88172645463325252ull;
 static uint64_t next(void) { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng; }

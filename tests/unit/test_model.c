@@ -12,15 +12,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/json.h"
+#include "common/mem.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/encoder/encoder_internal.h"
 #include "ingest/model/model.h"
 #include "ingest/model/safetensors.h"
-#include "json.h"
-#include "mem.h"
+#include "tests/check.h"
 
 /* st_image: 8-byte length + header + data into a malloc'ed buffer. */
 static unsigned char *st_image(const char *hdr, const void *data, size_t dn, size_t *n)

@@ -17,13 +17,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/err.h"
+#include "common/fsutil.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
 #include "ingest/model/safetensors.h"
 #include "ingest/tokenizer/tokenizer.h"
+#include "tests/check.h"
 
 #define POISON "zqxjv"
 

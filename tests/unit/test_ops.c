@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "check.h"
 #include "ingest/encoder/kernels/kernels.h"
+#include "tests/check.h"
 
 static double gelu_ref(double x)
 {

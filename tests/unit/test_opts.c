@@ -15,11 +15,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check.h"
+#include "common/mem.h"
 #include "ingest/encoder/encoder.h"
-#include "mem.h"
 #include "pipeline/cli.h"
 #include "pipeline/opts.h"
+#include "tests/check.h"
 
 /* a reusable group, as struct ingest_options will be */
 struct grp {

@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/err.h"
+#include "common/fsutil.h"
+#include "common/log.h"
 #include "index/store/store.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/ingest.h"
 #include "ingest/part.h"
-#include "log.h"
+#include "tests/check.h"
 
 static const char *path_of(const char *name)
 {

@@ -22,12 +22,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "err.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/mem.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/encoder/kernels/kernels.h"
-#include "json.h"
-#include "mem.h"
+#include "tests/check.h"
 
 static const char *fixtures[] = { "modernbert-tiny", "modernbert-tiny-f16", "modernbert-tiny-bf16",
                                   "modernbert-ko-tiny", "bert-tiny-ko", "xlmr-tiny" };

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check.h"
 #include "semindex.h"
+#include "tests/check.h"
 
 /* the hits search_query reports, in order */
 struct hits {

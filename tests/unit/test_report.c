@@ -10,13 +10,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "check.h"
-#include "err.h"
-#include "fsutil.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/fsutil.h"
 #include "index/store/store.h"
 #include "query/report.h"
 #include "query/search.h"
+#include "tests/check.h"
 
 static const char *texts[] = {
     "plain text",

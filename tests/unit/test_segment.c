@@ -5,10 +5,10 @@
  */
 #include <stdint.h>
 
-#include "check.h"
-#include "err.h"
+#include "common/err.h"
 #include "ingest/segment.h"
 #include "ingest/tokenizer/tokenizer.h"
+#include "tests/check.h"
 
 /* split text and compare with want[] (NULL-terminated) */
 static int check_split(const struct seg_options *o, const char *text, const char *const *want)

@@ -12,12 +12,12 @@
 #include <stdint.h>
 #include <unistd.h>
 
-#include "buf.h"
-#include "check.h"
-#include "err.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
 #include "ingest/source/source.h"
-#include "log.h"
-#include "mem.h"
+#include "tests/check.h"
 
 struct ent {
     const char *name;

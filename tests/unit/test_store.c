@@ -9,10 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "check.h"
-#include "err.h"
+#include "common/err.h"
+#include "common/mem.h"
 #include "index/store/store.h"
-#include "mem.h"
+#include "tests/check.h"
 
 #define DIM 8
 

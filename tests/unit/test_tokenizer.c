@@ -12,13 +12,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check.h"
-#include "err.h"
-#include "json.h"
-#include "buf.h"
-#include "mem.h"
+#include "common/buf.h"
+#include "common/err.h"
+#include "common/json.h"
+#include "common/mem.h"
+#include "common/utf8.h"
 #include "ingest/tokenizer/tokenizer.h"
-#include "utf8.h"
+#include "tests/check.h"
 
 static const char *FIXTURES[] = {
     "modernbert-tiny", "modernbert-tiny-f16", "modernbert-tiny-bf16",

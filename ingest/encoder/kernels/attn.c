@@ -14,7 +14,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "kernels.h"
+#include "ingest/encoder/kernels/kernels.h"
 
 #ifdef _OPENMP
 #include <omp.h>

@@ -17,8 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels.h"
-#include "log.h"
+#include "common/log.h"
+#include "ingest/encoder/kernels/kernels.h"
 
 #ifdef _OPENMP
 #include <omp.h>

@@ -13,7 +13,7 @@
 #include <math.h>
 #include <stddef.h>
 
-#include "kernels.h"
+#include "ingest/encoder/kernels/kernels.h"
 #include "ingest/model/model.h"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)

@@ -35,10 +35,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "kernels.h"
-#include "log.h"
-#include "mem.h"
+#include "common/err.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "ingest/encoder/kernels/kernels.h"
 
 #ifdef _OPENMP
 #include <omp.h>
