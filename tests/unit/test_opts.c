@@ -359,7 +359,7 @@ int main(void)
         CHECK_STR(sh.in.field, "body");
         opts_release(&shared_cmd, &sh);
         static const struct {
-            const char *args[4], *msg;
+            const char *args[5], *msg; /* NULL-terminated */
         } bad[] = {
             { { "-t", "2" }, "--model is required" },
             { { "-m", "d", "--threads", "0" }, "--threads: '0' is not an integer in [1, 4096]" },
