@@ -149,16 +149,20 @@ const char *mm_isa_name(void)
 /* ---- elementwise: conversion and quantization (vectorised by the compiler,
  * one clone per ISA chosen at run time: K_CLONES) ---- */
 
+/* bf16_bits: x rounded to bf16 (nearest even, finite inputs), in the high
+ * 16 bits of its f32 pattern */
+static inline uint32_t bf16_bits(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, 4);
+    return (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+}
+
 K_CLONES
 static void to_bf16_row(const float *x, uint16_t *o, int n)
 {
     #pragma omp simd
-    for (int i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &x[i], 4);
-        u += 0x7fffu + ((u >> 16) & 1u); /* round to nearest even (finite inputs) */
-        o[i] = (uint16_t)(u >> 16);
-    }
+    for (int i = 0; i < n; i++) o[i] = (uint16_t)(bf16_bits(x[i]) >> 16);
 }
 
 K_CLONES
@@ -166,10 +170,7 @@ static void round_bf16_row(const float *x, float *o, int n)
 {
     #pragma omp simd
     for (int i = 0; i < n; i++) {
-        uint32_t u;
-        memcpy(&u, &x[i], 4);
-        u += 0x7fffu + ((u >> 16) & 1u);
-        u &= 0xffff0000u;
+        uint32_t u = bf16_bits(x[i]);
         memcpy(&o[i], &u, 4);
     }
 }
