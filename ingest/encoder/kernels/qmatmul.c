@@ -23,8 +23,8 @@
  *
  * Execution primitives are created with the packed weights' exact memory
  * descriptor (so every M uses the same packed copy) and cached per thread by
- * shape, like matmul.c: run-time M below QMM_MIN_STATIC_M, one JIT'ed kernel
- * per M above.
+ * shape, like matmul.c: run-time M below QMM_MIN_STATIC_M (bf16 only: int8
+ * of run-time M is ref_int8 in oneDNN 2.6), one JIT'ed kernel per M above.
  *
  * oneDNN 2.6 has no bf16 matmul below AVX-512: there bf16 is emulated with
  * the same rounding (weights and inputs rounded to bf16, f32 products and
@@ -547,8 +547,12 @@ int mm_run(const struct mm_packed *p, int M, const void *in, const float *sx, co
     }
     struct qctx *c = qctx_get();
     if (!c) return err_set(ERR_UNSUPPORTED, "oneDNN: no CPU engine");
-    int runtime_m = M < QMM_MIN_STATIC_M;
     int i8 = p->prec == MM_INT8;
+    /* int8 never takes a run-time M: oneDNN 2.6 serves an s8 matmul of
+     * run-time M only with ref_int8 (measured on AMX: ~5 s per 300 x 768 x
+     * 2304 call, 3000 KorSTS sentences 330 s instead of ~10 s when the last
+     * batch had under 256 tokens) */
+    int runtime_m = !i8 && M < QMM_MIN_STATIC_M;
     /* int8: the primitive writes the exact s32 sums as f32; a residual
      * GEMM writes them aside (acc) and the dequantization adds them */
     float *out = i8 && beta != 0 ? acc : y;
