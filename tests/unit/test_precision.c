@@ -238,8 +238,8 @@ int main(int argc, char **argv)
         }
         TEST("avx2: kernels") {
             test_kernel(MM_BF16, 37, 96, 64, 1, 1, 100, 0.01);
-            test_kernel(MM_INT8, 37, 96, 64, 1, 1, 100, 0.05);
-            test_kernel(MM_INT8, 300, 64, 128, 0, 0, 64, 0.05);
+            test_kernel(MM_INT8, 37, 96, 64, 1, 1, 100, 0.03);
+            test_kernel(MM_INT8, 300, 64, 128, 0, 0, 64, 0.03);
         }
         fixture_tests(root, "avx2: ", 1);
         return test_summary();
