@@ -64,7 +64,7 @@ struct store {
     ZSTD_DDict *ddict;
     uint32_t dict_id;
     ZSTD_CCtx *cctx;             /* used inside write transactions only (serialized) */
-    uintptr_t map0, map1;        /* LMDB's mapping of data.mdb (release_map), 0 = unknown */
+    uintptr_t map0, map1;        /* LMDB's mapping of data.mdb (map_range), 0 = unknown */
     /* the dictionary sample (store_dict_*; the single writer's thread only) */
     enum { DICT_UNKNOWN, DICT_SAMPLING, DICT_SETTLED } dict_state;
     struct buf sample;           /* the texts offered, back to back */
@@ -86,7 +86,6 @@ struct store_txn {
     size_t n_pending;
     uintptr_t got[GET_RELEASE_EVERY][2];       /* values read by id, not yet released ([start, end)) */
     unsigned n_got;
-    uintptr_t seen_lo, seen_hi;  /* the lowest and highest address read (drop_read) */
 };
 
 struct store_iter {
@@ -106,46 +105,25 @@ struct store_iter {
  * what was read are released (MADV_DONTNEED): a scan's range every
  * ITER_RELEASE_EVERY vectors, the reads by id of a transaction every
  * GET_RELEASE_EVERY reads and at its end, each widened to its 64 KiB
- * windows as far as it stays between the lowest and the highest address the
- * transaction read (LMDB maps data.mdb as one range, so all between two of
- * its addresses is in the map; the map's own address is not known:
- * mdb_env_info's me_mapaddr is set only for MDB_FIXEDMAP). The environment
- * is mapped read-only and shared, so this only drops the mapping; the page
- * cache keeps the data and a later read faults it back in. Only a read
- * transaction's values are released: they always lie in the map, while a
- * write transaction's may lie in its dirty pages (heap memory, which
- * MADV_DONTNEED would zero). Write transactions read through the map too
- * (the B-tree paths they descend, with the kernel's fault-around): without a
- * release after each commit, writing 2M x 768 f16 vectors left 3.1 GB of the
- * file resident (bench build, write_peak_rss_mb), so a commit releases the
- * whole map (release_map), found once in /proc/self/maps by the file's inode
- * and again after the map size changes. */
-
-/* saw_read: note that t read [a, b) */
-static void saw_read(struct store_txn *t, uintptr_t a, uintptr_t b)
-{
-    if (!t->seen_lo || a < t->seen_lo) t->seen_lo = a;
-    if (b > t->seen_hi) t->seen_hi = b;
-}
-
-/* drop_read: release the pages holding [a, b), read through t */
-static void drop_read(const struct store_txn *t, uintptr_t a, uintptr_t b)
-{
-    const uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), w = 65536;
-    if (t->write || b <= a) return;
-    uintptr_t lo = t->seen_lo & ~(pg - 1), hi = (t->seen_hi + pg - 1) & ~(pg - 1);
-    a &= ~(w - 1);
-    b = (b + w - 1) & ~(w - 1);
-    if (a < lo) a = lo;
-    if (b > hi) b = hi;
-    if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
-}
+ * windows within LMDB's map of data.mdb. Write transactions read through the
+ * map too (the B-tree paths they descend, with the kernel's fault-around):
+ * without a release after each commit, writing 2M x 768 f16 vectors left
+ * 3.1 GB of the file resident (bench build, write_peak_rss_mb), so a commit
+ * releases the whole map. The environment is mapped read-only and shared, so
+ * this only drops the mapping; the page cache keeps the data and a later read
+ * faults it back in. Only a read transaction's values are released: they
+ * always lie in the map, while a write transaction's may lie in its dirty
+ * pages (heap memory, which MADV_DONTNEED would zero).
+ *
+ * Where the map is: mdb_env_info's me_mapaddr is set only for MDB_FIXEDMAP,
+ * so map_find looks the file's inode up in /proc/self/maps, once, and again
+ * after the map size changes (LMDB may map the file elsewhere). */
 
 /* map_find: LMDB's mapping of this store's data.mdb in /proc/self/maps (by
- * inode); map0 = map1 = 0 when it cannot be found */
+ * inode); map0 = map1 = 0 when it cannot be found. Under mu_dict. */
 static void map_find(struct store *s)
 {
-    s->map0 = s->map1 = 0;
+    uintptr_t m0 = 0, m1 = 0;
     struct stat st;
     mdb_filehandle_t fd;
     if (mdb_env_get_fd(s->env, &fd) != 0 || fstat(fd, &st) < 0) return;
@@ -155,24 +133,52 @@ static void map_find(struct store *s)
         unsigned long lo, hi, ino;
         if (sscanf(line, "%lx-%lx %*s %*s %*s %lu", &lo, &hi, &ino) == 3 && ino == (unsigned long)st.st_ino &&
             strstr(line, "data.mdb")) {
-            s->map0 = lo;
-            s->map1 = hi;
+            m0 = lo;
+            m1 = hi;
             break;
         }
     }
     if (f) fclose(f);
+    s->map0 = m0;
+    s->map1 = m1;
+}
+
+/* map_range: the map of data.mdb, found on first use; 0 when unknown */
+static int map_range(struct store *s, uintptr_t *m0, uintptr_t *m1)
+{
+    pthread_mutex_lock(&s->mu_dict);
+    if (!s->map0) map_find(s);
+    *m0 = s->map0;
+    *m1 = s->map1;
+    pthread_mutex_unlock(&s->mu_dict);
+    return *m1 > *m0;
+}
+
+/* drop_read: release the pages holding [a, b), read through t: its 64 KiB
+ * windows within the map (only its own pages when the map is unknown) */
+static void drop_read(const struct store_txn *t, uintptr_t a, uintptr_t b)
+{
+    const uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), w = 65536;
+    if (t->write || b <= a) return;
+    uintptr_t m0, m1;
+    if (map_range(t->s, &m0, &m1) && a >= m0 && b <= m1) {
+        a &= ~(w - 1);
+        b = (b + w - 1) & ~(w - 1);
+        if (a < m0) a = m0;
+        if (b > m1) b = m1;
+    } else {
+        a = (a + pg - 1) & ~(pg - 1); /* whole pages of [a, b) only */
+        b &= ~(pg - 1);
+    }
+    if (b > a) madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
 /* release_map: drop the whole map of data.mdb from the process (after a
  * write commit: no transaction of this writer reads it any more) */
 static void release_map(struct store *s)
 {
-    if (!s->map0) {
-        pthread_mutex_lock(&s->mu_dict);
-        if (!s->map0) map_find(s);
-        pthread_mutex_unlock(&s->mu_dict);
-    }
-    if (s->map1 > s->map0) madvise((void *)s->map0, s->map1 - s->map0, MADV_DONTNEED);
+    uintptr_t m0, m1;
+    if (map_range(s, &m0, &m1)) madvise((void *)m0, m1 - m0, MADV_DONTNEED);
 }
 
 static void iter_release(struct store_iter *it)
@@ -532,7 +538,7 @@ static int map_change(struct store *s, int grow)
     } else {
         rc = mdb_env_set_mapsize(s->env, 0);
     }
-    s->map0 = s->map1 = 0; /* LMDB may have mapped the file elsewhere: release_map finds it again */
+    s->map0 = s->map1 = 0; /* LMDB may have mapped the file elsewhere: map_range finds it again */
     pthread_rwlock_unlock(&s->rw_map);
     return rc ? err_set(ERR_STORE, "store '%s': cannot set map size: %s", s->dir, mdb_strerror(rc)) : 0;
 }
@@ -1385,7 +1391,6 @@ int store_get_vector(struct store_txn *t, uint64_t id, float *out)
     rc = decode_vector(t, id, &v, out);
     t->got[t->n_got][0] = (uintptr_t)v.mv_data;
     t->got[t->n_got][1] = (uintptr_t)v.mv_data + v.mv_size;
-    saw_read(t, t->got[t->n_got][0], t->got[t->n_got][1]);
     if (++t->n_got == GET_RELEASE_EVERY) got_release(t);
     return rc;
 }
@@ -1521,7 +1526,6 @@ int store_iter_next(struct store_iter *it, uint64_t *id, float *vec)
     uintptr_t a = (uintptr_t)v.mv_data;
     if (!it->pending || a < it->lo) it->lo = a;
     if (!it->pending || a + v.mv_size > it->hi) it->hi = a + v.mv_size;
-    saw_read(it->t, a, a + v.mv_size);
     if (++it->pending == ITER_RELEASE_EVERY) iter_release(it);
     return 1;
 }
