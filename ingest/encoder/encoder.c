@@ -226,9 +226,8 @@ int enc_precision(const struct enc *e) { return e->opt.precision; }
 
 int enc_precision_parse(const char *s, int *out)
 {
-    static const char *names[] = { "f32", "bf16", "int8" };
-    for (int i = 0; i < 3; i++)
-        if (!strcmp(s, names[i])) {
+    for (int i = ENC_F32; i <= ENC_INT8; i++)
+        if (!strcmp(s, enc_precision_name(i))) {
             *out = i;
             return 0;
         }
