@@ -1,9 +1,10 @@
 #!/bin/sh
 # a reader that stops early is a normal end of output (issue 14 item 6):
 # `export | head -1`, `query | head -1`, `mine | head -1` and `run | head -4`
-# end quietly, exit 0 or 141 (SIGPIPE), nothing on stderr, no file left in
-# the store, and the store is intact - also when the parent ignores SIGPIPE
-# (a service manager, a Python subprocess), where writes fail with EPIPE.
+# end quietly: exit 141 (SIGPIPE), nothing on stderr, no file left in the
+# store, the store intact - also when the parent ignores SIGPIPE (a service
+# manager, a Python subprocess), where writes would fail with EPIPE and print
+# errors: semindex restores the default SIGPIPE (pipeline/main.c).
 . "$(dirname "$0")/../lib.sh"
 "$S" -q ingest --store "$T/st" --model builtin:ngram "$C/korsts-part1.tar.zst" || fail "ingest"
 "$S" -q build --store "$T/st" >/dev/null || fail "build"
@@ -17,7 +18,10 @@ for ign in no yes; do
             { "$S" $cmd 2>"$T/err"; echo $? >"$T/rc"; } | head -1 >"$T/out"
         fi
         rc=$(cat "$T/rc")
-        [ "$rc" = 0 ] || [ "$rc" = 141 ] || fail "$cmd (SIGPIPE ignored: $ign): exit $rc: $(cat "$T/err")"
+        # every output is far over a pipe's 64 KiB (export 4.2 MB, query 140 kB,
+        # mine 19 MB), so the reader's end is always met, and semindex restores
+        # the default SIGPIPE (main.c) even when its parent ignored it: 141
+        [ "$rc" = 141 ] || fail "$cmd (SIGPIPE ignored: $ign): exit $rc, want 141: $(cat "$T/err")"
         grep -v "^mine: " "$T/err" | grep . && fail "$cmd (SIGPIPE ignored: $ign): stderr: $(cat "$T/err")"
         [ -s "$T/out" ] || fail "$cmd: no first line"
     done
