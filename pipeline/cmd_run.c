@@ -317,6 +317,10 @@ static void summary(const struct run_state *r, int code)
            r->shards.n, (unsigned long long)g->shards_new, (unsigned long long)g->shards_changed,
            (unsigned long long)g->shards_resumed, (unsigned long long)g->shards_skipped,
            (unsigned long long)g->shards_failed);
+    if (r->disc.empty_patterns || r->disc.unreadable) /* what made the exit 3 when ingest rejected nothing */
+        fprintf(f, "  discover   %llu of %llu patterns matched nothing, %llu paths unreadable\n",
+                (unsigned long long)r->disc.empty_patterns, (unsigned long long)r->disc.patterns,
+                (unsigned long long)r->disc.unreadable);
     fprintf(f, "  ingest     %llu docs, %llu chunks (%llu duplicates not embedded, %llu truncated), %llu rejected inputs\n",
            (unsigned long long)g->docs, (unsigned long long)g->chunks, (unsigned long long)g->duplicates,
            (unsigned long long)g->truncated, (unsigned long long)g->rejected);

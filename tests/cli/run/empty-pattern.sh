@@ -10,6 +10,7 @@ printf '{"text": "첫 문서입니다."}\n' > "$T/in/a.jsonl"
 "$S" run --store "$T/st" --model builtin:ngram "$T/in/a.jsonl" "$T/in/night-*.tsv" >/dev/null 2>"$T/err"
 rc=$?; [ $rc -eq 3 ] || fail "glob matching nothing: expected exit 3, got $rc: $(cat "$T/err")"
 grep -q "night-\*.tsv' matched no shard" "$T/err" || fail "the pattern is not named: $(cat "$T/err")"
+grep -q "^  discover   1 of 2 patterns matched nothing" "$T/err" || fail "the summary does not say why it exits 3: $(cat "$T/err")"
 jq -e '.discover.empty_patterns == 1 and .status == "partial"' "$T/st/reports/last-run.json" >/dev/null ||
     fail "report: $(jq -c .discover "$T/st/reports/last-run.json")"
 "$S" run --store "$T/st" --model builtin:ngram "$T/missing-dir" >/dev/null 2>"$T/err"
