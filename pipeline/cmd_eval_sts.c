@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/err.h"
 #include "common/jsonl.h"
 #include "common/log.h"
@@ -31,6 +32,7 @@ struct eval_sts_options {
     char *pairs;
     double score_scale;
     int json;
+    int compare;    /* --compare-f32: a reduced precision's table beside f32's */
 };
 
 #define O(f) offsetof(struct eval_sts_options, f)
@@ -40,6 +42,8 @@ static const struct opt eval_sts_opts[] = {
     OPT("score-scale", 0, OPT_NUM, O(score_scale), "S", "divide gold scores by S", .lo = 1e-9, .hi = 1e9,
         .def = "5"),
     OPT("json", 0, OPT_FLAG, O(json), NULL, "one JSON object instead of '<metric> <value>'\nlines"),
+    OPT("compare-f32", 0, OPT_BOOL, O(compare), NULL, "with --precision bf16|int8, also encode at f32\n"
+        "in the same run and print its table beside,\nas f32_<metric>", .def = "yes"),
 };
 static const struct opt_group eval_sts_groups[] = {
     CLI_ENCODER_GROUP(O(enc)),
@@ -168,59 +172,86 @@ static int read_pairs(const char *path, struct sts_pairs *out)
 }
 
 /* print_metrics: "name value" lines, or with json one object on one line
- * (10 significant digits; an undefined correlation is nan / null) */
-static int print_metrics(const struct eval_sts *r, int json)
+ * (10 significant digits; an undefined correlation is nan / null); ref, when
+ * given, is f32's table, printed after it as "f32_<name> value" */
+static int print_metrics(const struct eval_sts *r, const struct eval_sts *ref, int json)
 {
+    const struct eval_sts *tab[2] = { r, ref };
     if (!json) {
-        for (int i = 0; i < EVAL_STS_N_METRICS; i++)
-            if (isnan(r->value[i])) printf("%s nan\n", eval_sts_metric_name(i));
-            else printf("%s %.10g\n", eval_sts_metric_name(i), r->value[i]);
+        for (int t = 0; t < 2 && tab[t]; t++)
+            for (int i = 0; i < EVAL_STS_N_METRICS; i++) {
+                double v = tab[t]->value[i];
+                printf("%s%s ", t ? "f32_" : "", eval_sts_metric_name(i));
+                if (isnan(v)) printf("nan\n");
+                else printf("%.10g\n", v);
+            }
         return 0;
     }
-    struct buf line = BUF_INIT;
+    struct buf line = BUF_INIT, key = BUF_INIT;
     struct jsonl_row row;
     jsonl_begin(&row, &line);
-    for (int i = 0; i < EVAL_STS_N_METRICS; i++) jsonl_real(&row, eval_sts_metric_name(i), r->value[i], 10);
+    for (int t = 0; t < 2 && tab[t]; t++)
+        for (int i = 0; i < EVAL_STS_N_METRICS; i++) {
+            buf_reset(&key);
+            buf_printf(&key, "%s%s", t ? "f32_" : "", eval_sts_metric_name(i));
+            jsonl_real(&row, key.data, tab[t]->value[i], 10);
+        }
     int rc = jsonl_end(&row);
     if (rc == 0) fwrite(line.data, 1, line.len, stdout);
     buf_release(&line);
+    buf_release(&key);
+    return rc;
+}
+
+/* evaluate: encode both columns of p with the encoder o describes and
+ * score them into r (emb: 2 n x dim floats of scratch) */
+static int evaluate(const struct cli_encoder *o, const struct sts_pairs *p, struct eval_sts *r)
+{
+    struct enc *e = NULL;
+    float *emb = NULL;
+    int rc = cli_encoder_create(o, NULL, &e);
+    if (rc < 0) return rc;
+    size_t dim = (size_t)enc_dim(e);
+    emb = mem_alloc_array(2 * p->n, dim * sizeof(float));
+    if (!emb) rc = err_set(ERR_NOMEM, "out of memory for %zu embeddings", 2 * p->n);
+    if (rc == 0) {
+        log_info("eval-sts: %zu pairs, model '%s' (dim %zu, %s)", p->n, o->model, dim,
+                 enc_precision_name(o->precision));
+        if ((rc = enc_encode(e, (const char *const *)p->s1, p->l1, p->n, emb, NULL)) == 0)
+            rc = enc_encode(e, (const char *const *)p->s2, p->l2, p->n, emb + p->n * dim, NULL);
+    }
+    if (rc == 0) rc = eval_sts(emb, emb + p->n * dim, p->n, (int)dim, p->gold, r);
+    mem_free(emb);
+    enc_free(e);
     return rc;
 }
 
 int cmd_eval_sts(int argc, char **argv)
 {
-    struct eval_sts_options o = { .score_scale = 5.0 };
+    struct eval_sts_options o = { .score_scale = 5.0, .compare = 1 };
     int first, rc = opts_parse(&eval_sts_cmd, &o, argc, argv, &first);
     if (rc != OPTS_CONTINUE) return rc;
     const char *pairs_path = o.pairs;
 
     rc = EXIT_FAIL;
     struct sts_pairs p = { 0 };
-    struct enc *e = NULL;
-    float *emb = NULL;
     if (read_pairs(pairs_path, &p) < 0) { rc = cli_fail(NULL); goto out; }
     if (p.n < 2) {
         fprintf(stderr, "error: '%s': need at least 2 pairs, found %zu\n", pairs_path, p.n);
         goto out;
     }
-    if (cli_encoder_create(&o.enc, NULL, &e) < 0) { rc = cli_fail(NULL); goto out; }
-    size_t dim = (size_t)enc_dim(e);
-    emb = mem_alloc_array(2 * p.n, dim * sizeof(float));
-    if (!emb) { err_set(ERR_NOMEM, "out of memory for %zu embeddings", 2 * p.n); rc = cli_fail(NULL); goto out; }
-    log_info("eval-sts: %zu pairs from '%s', model '%s' (dim %zu)", p.n, pairs_path, o.enc.model, dim);
-    if (enc_encode(e, (const char *const *)p.s1, p.l1, p.n, emb, NULL) < 0 ||
-        enc_encode(e, (const char *const *)p.s2, p.l2, p.n, emb + p.n * dim, NULL) < 0) {
-        rc = cli_fail("cannot encode");
-        goto out;
-    }
     for (size_t i = 0; i < p.n; i++) p.gold[i] /= o.score_scale;
-    struct eval_sts r;
-    if (eval_sts(emb, emb + p.n * dim, p.n, (int)dim, p.gold, &r) < 0) { rc = cli_fail(NULL); goto out; }
-    if (print_metrics(&r, o.json) < 0) { rc = cli_fail(NULL); goto out; }
+    struct eval_sts r, ref;
+    int with_ref = o.compare && o.enc.precision != ENC_F32;
+    if (evaluate(&o.enc, &p, &r) < 0) { rc = cli_fail(NULL); goto out; }
+    if (with_ref) {
+        struct cli_encoder f32 = o.enc;
+        f32.precision = ENC_F32;
+        if (evaluate(&f32, &p, &ref) < 0) { rc = cli_fail("at f32"); goto out; }
+    }
+    if (print_metrics(&r, with_ref ? &ref : NULL, o.json) < 0) { rc = cli_fail(NULL); goto out; }
     rc = EXIT_OK;
 out:
-    mem_free(emb);
-    enc_free(e);
     pairs_release(&p);
     opts_release(&eval_sts_cmd, &o);
     return rc;
