@@ -26,9 +26,8 @@
 #include "pipeline/stage_opts.h"
 
 struct ingest_cmd_options {
-    char *store, *model;
-    long threads;            /* 0: all cores */
-    char *precision;         /* f32 (NULL), bf16, int8 */
+    char *store;
+    struct cli_encoder enc;  /* --model, --threads, --precision */
     char *stats_json;
     struct ingest_settings s;
 };
@@ -36,17 +35,13 @@ struct ingest_cmd_options {
 #define O(f) offsetof(struct ingest_cmd_options, f)
 static const struct opt ingest_cmd_opts[] = {
     OPT("store", 's', OPT_STR, O(store), "DIR", "the store (created when absent)", .flags = OPT_REQUIRED),
-    OPT("model", 'm', OPT_STR, O(model), "DIR", "sentence-transformers model directory or builtin:ngram",
-        .flags = OPT_REQUIRED),
-    OPT("threads", 't', OPT_INT, O(threads), "N", "encoder threads (default: all cores)", .hi = 4096),
-    OPT("precision", 0, OPT_STR, O(precision), "P", "encoder precision: f32, bf16 or int8; a store keeps\n"
-      "one precision (another one needs --reembed)", .def = "f32"),
 };
 static const struct opt ingest_out_opts[] = {
     OPT("stats-json", 0, OPT_STR, O(stats_json), "FILE", "write the run's statistics as JSON to FILE ('-' = stdout)"),
 };
 static const struct opt_group ingest_groups[] = {
     OPT_GROUP(ingest_cmd_opts, 0, NULL),
+    CLI_ENCODER_GROUP(O(enc)),
     INGEST_GROUP(O(s), NULL),
     INGEST_SCOPE_GROUP(O(s)),
     OPT_GROUP(ingest_out_opts, 0, NULL),
@@ -88,9 +83,6 @@ static int ingest(struct ingest_cmd_options *c, char **args, int n_args)
     if (ingest_settings_check(&c->s, "") < 0) return opts_error(&ingest_cmd, "%s", err_msg());
     struct part_spec part = { 0, 1 };
     if (c->s.part && part_parse(c->s.part, &part) < 0) return opts_error(&ingest_cmd, "%s", err_msg());
-    int prec = ENC_F32;
-    if (c->precision && cli_precision(c->precision, &prec) < 0)
-        return opts_error(&ingest_cmd, "--precision: %s", err_msg());
     struct ingest_options o = INGEST_OPTIONS_INIT;
     ingest_settings_apply(&c->s, &o);
     o.progress = 1;
@@ -123,15 +115,12 @@ static int ingest(struct ingest_cmd_options *c, char **args, int n_args)
         shards = (const char *const *)all.path;
         n_shards = all.n;
     }
-    struct enc_options eo = ENC_OPTIONS_INIT;
-    eo.n_threads = (int)c->threads;
-    eo.precision = prec;
     struct enc *e = NULL;
     struct store *s = NULL;
     struct ingest_stats st = { 0 };
     int rc = EXIT_FAIL;
     struct fs_lock lock = { -1, NULL };
-    if (enc_create(c->model, &eo, &e) < 0) {
+    if (cli_encoder_create(&c->enc, NULL, &e) < 0) {
         rc = cli_fail(NULL);
         goto out;
     }
