@@ -121,7 +121,7 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
         if (id >= 0) return tok_tokens_push(&w->tk, id, 0, (uint32_t)n);
     }
     /* at most 4 symbols per byte with byte fallback (never more than n) */
-    FORWARD_ERR(mem_grow(&w->scratch, &w->capscratch, n + 1, sizeof(struct sym)));
+    FORWARD_ERR(mem_grow(&w->scratch, &w->capscratch, (n + 1) * sizeof(struct sym), 1));
     struct sym *sy = w->scratch;
     size_t ns = 0;
     size_t plen = m->prefix ? strlen(m->prefix) : 0, slen = m->suffix ? strlen(m->suffix) : 0;
@@ -163,8 +163,8 @@ static int bpe_merge(const struct tok_model *m, struct tok_work *w, const char *
                 if (b == klen) {
                     if (klen > k) {
                         /* byte tokens get length 1 each; keep offsets inside the char */
-                        FORWARD_ERR(mem_grow(&w->scratch, &w->capscratch, ns + klen + (n - i) + 1,
-                                         sizeof(struct sym)));
+                        FORWARD_ERR(mem_grow(&w->scratch, &w->capscratch,
+                                             (ns + klen + (n - i) + 1) * sizeof(struct sym), 1));
                         sy = w->scratch;
                     }
                     for (b = 0; b < klen; b++) {

@@ -92,7 +92,7 @@ struct tok_work {
     OnigRegion *region;
     struct tok_tokens tk;
     void *scratch;          /* model scratch (bpe symbols, unigram lattice) */
-    size_t capscratch;
+    size_t capscratch;      /* in bytes: the models' items differ in size */
     void *scratch2;
     size_t capscratch2;
     char *cls;              /* ByteLevel regex classes of a split */

@@ -48,12 +48,7 @@ static int emit(const struct tok_model *m, struct tok_work *w, const char *s, ui
 int tok_unigram_tokenize(const struct tok_model *m, struct tok_work *w, const char *s, size_t n)
 {
     if (!n) return 0;
-    if (w->capscratch < n + 1) {
-        void *p = mem_realloc(w->scratch, (n + 1) * sizeof(struct node));
-        if (!p) return err_nomem();
-        w->scratch = p;
-        w->capscratch = n + 1;
-    }
+    FORWARD_ERR(mem_grow(&w->scratch, &w->capscratch, (n + 1) * sizeof(struct node), 1));
     struct node *best = w->scratch;
     for (size_t i = 0; i <= n; i++) best[i] = (struct node){ 0.0, -1, 0 };
     double unk_score = m->min_score - UNK_PENALTY;
