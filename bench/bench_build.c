@@ -32,7 +32,9 @@
  *      reference pair's (so equal-score neighbours are interchangeable,
  *      as in build_recall_at_10).
  * The store is written to --dir (default a new directory under $TMPDIR or
- * /tmp) and removed at the end unless --keep.
+ * /tmp) and removed at the end unless --keep. --reuse skips stages 1 and 2
+ * and mines the store and index a --keep run left in --dir (to measure
+ * the mining again without writing and building millions of vectors).
  */
 #include <cblas.h>
 #include <stddef.h>
@@ -60,7 +62,7 @@ struct build_bench_options {
     uint64_t memory_budget;
     double threshold;
     char *dir;
-    int keep;
+    int keep, reuse;
 };
 
 #define O(f) offsetof(struct build_bench_options, f)
@@ -80,6 +82,7 @@ static const struct opt build_bench_opts[] = {
         .hi = 100000, .def = "200"),
     OPT("dir", 0, OPT_STR, O(dir), "DIR", "where to write the store (default: a new directory\nin $TMPDIR)"),
     OPT("keep", 0, OPT_FLAG, O(keep), NULL, "keep the store (and its index) afterwards"),
+    OPT("reuse", 0, OPT_FLAG, O(reuse), NULL, "mine the store and index a --keep run left in --dir:\nno write, no build (implies --keep)"),
 };
 #undef O
 static const struct opt_group build_bench_groups[] = { OPT_GROUP(build_bench_opts, 0, NULL) };
@@ -255,7 +258,11 @@ static int build_bench(const struct build_bench_options *cfg)
     uint64_t budget = cfg->memory_budget;
     double thr = cfg->threshold;
     const char *dir = cfg->dir;
-    int keep = cfg->keep;
+    int keep = cfg->keep || cfg->reuse, reuse = cfg->reuse;
+    if (reuse && !dir) {
+        fprintf(stderr, "error: --reuse needs --dir (a store kept by --keep)\n");
+        return EXIT_USAGE;
+    }
     if (!clusters) clusters = n / 32 ? n / 32 : 1;
     if (clusters > n) clusters = n;
     if (topics < 0) topics = clusters / 32 ? clusters / 32 : 1;
@@ -292,22 +299,36 @@ static int build_bench(const struct build_bench_options *cfg)
     /* 1. write */
     cli_peak_reset();
     double t0 = now_sec(), c0 = cpu_sec();
+    if (reuse) goto opened;
     if (write_store(dir, n, (int)dim, clusters, topics) < 0) { cli_fail(NULL); goto out; }
     double tw = now_sec() - t0;
     printf("write_seconds %.2f\nwrite_cpu_seconds %.2f\nwrite_rows_per_second %.0f\nwrite_peak_rss_mb %.0f\n", tw,
            cpu_sec() - c0, n / tw, cli_peak_rss_mb());
     fflush(stdout);
 
+opened:
     if (store_open(dir, STORE_RDONLY, &s) < 0 || store_read_begin(s, &t) < 0 || store_txn_info(t, &in) < 0 ||
         search_source(&ss, t, &in, &src) < 0) {
         cli_fail(NULL);
         goto out;
     }
     printf("store_mb %.0f\n", (double)in.file_size / 1048576.0);
+    struct build_meta meta = { in.fingerprint, in.generation };
+    double cb = 0;
+    if (reuse) {
+        if ((long)in.dim != dim) {
+            fprintf(stderr, "error: the store in '%s' has dimension %d, not %ld\n", dir, (int)in.dim, dim);
+            goto out;
+        }
+        n = (long)in.n_vectors;
+        if (sample > n) sample = n;
+        search_index_path(&path, dir);
+        printf("reused %ld vectors\n", n);
+        goto mine;
+    }
 
     /* 2. build */
     search_index_path(&path, dir);
-    struct build_meta meta = { in.fingerprint, in.generation };
     struct build_options bo = BUILD_OPTIONS_INIT;
     bo.memory_budget = budget;
     struct build_result br;
@@ -315,7 +336,8 @@ static int build_bench(const struct build_bench_options *cfg)
     t0 = now_sec();
     c0 = cpu_sec();
     if (build_index_stream(path.data, &src, (int)dim, &meta, &bo, &br) < 0) { cli_fail(NULL); goto out; }
-    double tb = now_sec() - t0, cb = cpu_sec() - c0;
+    double tb = now_sec() - t0;
+    cb = cpu_sec() - c0;
     total += tb;
     printf("factory %s\nnprobe %d\nn_train %lld\nest_index_mb %.0f\nest_work_mb %.0f\ntrain_seconds %.2f\n"
            "add_seconds %.2f\ntune_seconds %.2f\nbuild_seconds %.2f\nbuild_cpu_seconds %.2f\n"
@@ -327,6 +349,7 @@ static int build_bench(const struct build_bench_options *cfg)
     fflush(stdout);
 
     /* 3. ANN mine, the store streamed */
+mine:
     cli_peak_reset();
     t0 = now_sec();
     c0 = cpu_sec();
@@ -341,9 +364,9 @@ static int build_bench(const struct build_bench_options *cfg)
     }
     double tm = now_sec() - t0, cm = cpu_sec() - c0;
     total += tm;
-    printf("mine_seconds %.2f\nmine_cpu_seconds %.2f\nmine_pairs %zu\nmine_peak_rss_mb %.0f\n"
-           "build_and_mine_seconds %.2f\nbuild_and_mine_cpu_seconds %.2f\n", tm, cm, np, pk = cli_peak_rss_mb(), total,
-           cb + cm);
+    printf("mine_seconds %.2f\nmine_cpu_seconds %.2f\nmine_pairs %zu\nmine_peak_rss_mb %.0f\n", tm, cm, np,
+           pk = cli_peak_rss_mb());
+    if (!reuse) printf("build_and_mine_seconds %.2f\nbuild_and_mine_cpu_seconds %.2f\n", total, cb + cm);
     if (pk > peak) peak = pk;
     fflush(stdout);
 
@@ -363,7 +386,8 @@ static int build_bench(const struct build_bench_options *cfg)
     printf("sample %ld\nsample_exact_seconds %.2f\nsample_pairs %zu\npair_recall %.4f\n", sample, now_sec() - t0,
            nref, prec);
     /* the larger of the build's and the mining's peaks (the store writer's
-     * and the sample check's are reported on their own) */
+     * and the sample check's are reported on their own; with --reuse the
+     * mining's) */
     printf("peak_rss_mb %.0f\n", peak);
     rc = EXIT_OK;
 out:

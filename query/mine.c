@@ -255,8 +255,8 @@ static int cmp_pair_score_desc(const void *x, const void *y)
     return (a->b > b->b) - (a->b < b->b);
 }
 
-int mine_ann_stream(const struct ann *index, int dim, const struct build_source *src,
-                    const struct mine_options *o, struct mine_pair **out, size_t *n_out)
+int mine_ann_queries(const struct ann *index, int dim, const struct build_source *src,
+                     const struct mine_options *o, struct mine_pair **out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;
@@ -327,6 +327,236 @@ out:
         return rc;
     }
     return finish(&c, out, n_out);
+}
+
+/* ---------------- list-wise (IVF) ---------------- */
+
+/* One inverted list's vectors read from the source, ids ascending; a cache
+ * of them (lists_get) bounded by MINE_LIST_CACHE_BYTES, least recently used
+ * out first, never the list being mined (pin) nor the one being loaded. */
+struct list_vecs {
+    float *x;          /* n rows of dim */
+    int64_t *ids;      /* n ids, ascending */
+    size_t n;
+    uint64_t used;     /* stamp of the last use; 0: not loaded */
+};
+
+struct lists {
+    struct list_vecs *l;  /* nlist entries */
+    int64_t nlist, pin;
+    size_t bytes;
+    uint64_t stamp;
+    int dim;
+};
+
+static int cmp_id(const void *x, const void *y)
+{
+    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
+    return (a > b) - (a < b);
+}
+
+static size_t list_row_bytes(const struct lists *c) { return (size_t)c->dim * sizeof(float) + sizeof(int64_t); }
+
+static void lists_drop(struct lists *c, int64_t i)
+{
+    struct list_vecs *v = &c->l[i];
+    c->bytes -= v->n * list_row_bytes(c);
+    mem_free(v->x);
+    mem_free(v->ids);
+    memset(v, 0, sizeof *v);
+}
+
+static void lists_evict(struct lists *c, size_t need)
+{
+    while (c->bytes + need > MINE_LIST_CACHE_BYTES) {
+        int64_t lru = -1;
+        for (int64_t i = 0; i < c->nlist; i++)
+            if (c->l[i].used && i != c->pin && (lru < 0 || c->l[i].used < c->l[lru].used)) lru = i;
+        if (lru < 0) return; /* only the pinned list is left */
+        lists_drop(c, lru);
+    }
+}
+
+/* lists_get: list l's vectors, read from src by id if not cached; ids the
+ * source no longer has (deleted since the build) are left out. */
+static int lists_get(struct lists *c, const struct ann *index, const struct build_source *src, int64_t l,
+                     struct list_vecs **out)
+{
+    struct list_vecs *v = &c->l[l];
+    *out = v;
+    if (v->used) {
+        v->used = ++c->stamp;
+        return 0;
+    }
+    int64_t m = ann_list_size(index, l);
+    if (m < 0) return (int)m;
+    lists_evict(c, (size_t)m * list_row_bytes(c));
+    v->ids = mem_alloc_array((size_t)m + 1, sizeof *v->ids);
+    v->x = mem_alloc_array((size_t)m + 1, (size_t)c->dim * sizeof *v->x);
+    if (!v->ids || !v->x) {
+        mem_free(v->ids); mem_free(v->x);
+        memset(v, 0, sizeof *v);
+        return err_set(ERR_NOMEM, "out of memory for inverted list %lld (%lld vectors)", (long long)l, (long long)m);
+    }
+    int rc = ann_list_ids(index, l, v->ids);
+    if (rc == 0) qsort(v->ids, (size_t)m, sizeof *v->ids, cmp_id); /* store order: fewer pages, lower id first on ties */
+    size_t w = 0;
+    for (int64_t i = 0; i < m && rc == 0; i++) {
+        rc = src->vector(src->ctx, v->ids[i], v->x + w * (size_t)c->dim);
+        if (rc == ERR_NOTFOUND) { rc = 0; continue; }
+        if (rc == 0) v->ids[w++] = v->ids[i];
+    }
+    if (rc < 0) {
+        mem_free(v->ids); mem_free(v->x);
+        memset(v, 0, sizeof *v);
+        return rc;
+    }
+    v->n = w;
+    v->used = ++c->stamp;
+    c->bytes += w * list_row_bytes(c);
+    return 0;
+}
+
+static void lists_release(struct lists *c)
+{
+    for (int64_t i = 0; c->l && i < c->nlist; i++)
+        if (c->l[i].used) lists_drop(c, i);
+    mem_free(c->l);
+}
+
+/* the candidate lists of list l (ascending, l included): the union of the
+ * nprobe lists a search of each of its vectors probes */
+static int probe_union(const struct ann *index, const struct list_vecs *q, int64_t l, int np, int64_t **pb,
+                       size_t *pb_cap, unsigned char *mark, int64_t *cl, size_t *ncl)
+{
+    *ncl = 0;
+    cl[(*ncl)++] = l;
+    mark[l] = 1;
+    if (np > 1 && q->n > 0) {
+        FORWARD_ERR(MEM_GROW(*pb, q->n * (size_t)np, *pb_cap));
+        FORWARD_ERR(ann_probe_lists(index, q->x, (int64_t)q->n, np, *pb));
+        for (size_t i = 0; i < q->n * (size_t)np; i++) {
+            int64_t m = (*pb)[i];
+            if (m >= 0 && !mark[m]) { mark[m] = 1; cl[(*ncl)++] = m; }
+        }
+    }
+    for (size_t i = 0; i < *ncl; i++) mark[cl[i]] = 0;
+    qsort(cl, *ncl, sizeof *cl, cmp_id);
+    return 0;
+}
+
+/* score_block: list q's rows (blocks of Q) against the m candidates x / ids
+ * (blocks of C columns), into q's top-k lists */
+static void score_block(const struct list_vecs *q, const float *x, const int64_t *ids, size_t m, int dim, int k,
+                        size_t Q, size_t C, float thr, float *S, float *ls, int64_t *lk, float *le)
+{
+    for (size_t q0 = 0; q0 < q->n; q0 += Q) {
+        size_t bq = q->n - q0 < Q ? q->n - q0 : Q;
+        for (size_t c0 = 0; c0 < m; c0 += C) {
+            size_t cn = m - c0 < C ? m - c0 : C;
+            topk_block(q->x + q0 * (size_t)dim, q->ids + q0, bq, x + c0 * (size_t)dim, ids + c0, cn, dim, k, thr, S,
+                       ls + q0 * (size_t)k, lk + q0 * (size_t)k, le + q0 * (size_t)k);
+        }
+    }
+}
+
+int mine_ann_lists(const struct ann *index, int dim, const struct build_source *src,
+                   const struct mine_options *o, struct mine_pair **out, size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    FORWARD_ERR(check_opts(o, 0, dim));
+    RETURN_ERR_IF(ann_dim(index) != dim, ERR_INVALID, "index dimension %d differs from vectors' %d",
+                  ann_dim(index), dim);
+    int64_t nl = ann_nlist(index), nt = ann_ntotal(index);
+    RETURN_ERR_IF(nl < 1, ERR_INVALID, "list-wise mining needs an IVF index");
+    RETURN_ERR_IF(!src->vector, ERR_INVALID, "list-wise mining reads vectors by id");
+    if (nt < 2) return 0;
+    int np = ann_nprobe(index);
+    np = np < 1 ? 1 : np > nl ? (int)nl : np;
+    int k = o->top_k < nt - 1 ? o->top_k : (int)(nt - 1);
+    size_t Q = o->query_chunk, C = o->corpus_chunk;
+    struct cand c;
+    FORWARD_ERR(cand_init(&c, o->max_pairs, o->threshold));
+    struct lists lc = { mem_calloc((size_t)nl, sizeof(struct list_vecs)), nl, -1, 0, 0, dim };
+    unsigned char *mark = mem_calloc((size_t)nl, 1);
+    int64_t *cl = mem_alloc_array((size_t)nl, sizeof *cl), *pb = NULL, *lk = NULL, *gid = NULL;
+    float *S = mem_alloc_array(Q * C, sizeof *S), *ls = NULL, *le = NULL, *gx = NULL;
+    size_t pb_cap = 0, lk_cap = 0, ls_cap = 0, le_cap = 0;
+    int rc = 0;
+    if (!lc.l || !mark || !cl || !S) {
+        rc = err_set(ERR_NOMEM, "out of memory for list-wise mining (%lld lists, %zu x %zu scores)", (long long)nl,
+                     Q, C);
+        goto out;
+    }
+    const float thr = o->threshold - MINE_RESCORE_MARGIN;
+    struct progress pr;
+    progress_init(&pr, "mine (lists)", (uint64_t)nl);
+    for (int64_t l = 0; l < nl; l++) {
+        int64_t m = ann_list_size(index, l);
+        if (m < 0) { rc = (int)m; goto out; }
+        if (m == 0) continue;
+        struct list_vecs *ql, *cv;
+        lc.pin = l;
+        if ((rc = lists_get(&lc, index, src, l, &ql)) < 0) goto out;
+        size_t ncl, qn = ql->n;
+        /* the candidates: every vector of the lists its vectors' searches
+         * probe (with nprobe 1, l itself: each vector was added to its
+         * nearest centroid's list, the one a search of it probes) */
+        if ((rc = probe_union(index, ql, l, np, &pb, &pb_cap, mark, cl, &ncl)) < 0) goto out;
+        if ((rc = MEM_GROW(ls, qn * (size_t)k, ls_cap)) < 0 || (rc = MEM_GROW(le, qn * (size_t)k, le_cap)) < 0 ||
+            (rc = MEM_GROW(lk, qn * (size_t)k, lk_cap)) < 0)
+            goto out;
+        topk_reset(ls, lk, le, qn, k);
+        /* a candidate list of C rows or more is scored in place; smaller
+         * ones are gathered into blocks of up to C rows first (many small
+         * lists would otherwise mean many tiny sgemm calls) */
+        size_t gn = 0;
+        for (size_t p = 0; p <= ncl; p++) {
+            cv = NULL;
+            if (p < ncl && (rc = lists_get(&lc, index, src, cl[p], &cv)) < 0) goto out;
+            if (cv && cv->n < C && ncl > 1) {
+                if (!gx && (!(gx = mem_alloc_array(C, (size_t)dim * sizeof *gx)) ||
+                            !(gid = mem_alloc_array(C, sizeof *gid)))) {
+                    rc = err_set(ERR_NOMEM, "out of memory for a block of %zu candidates", C);
+                    goto out;
+                }
+                if (gn + cv->n > C) {
+                    score_block(ql, gx, gid, gn, dim, k, Q, C, thr, S, ls, lk, le);
+                    gn = 0;
+                }
+                memcpy(gx + gn * (size_t)dim, cv->x, cv->n * (size_t)dim * sizeof *gx);
+                memcpy(gid + gn, cv->ids, cv->n * sizeof *gid);
+                gn += cv->n;
+                continue;
+            }
+            if (cv) score_block(ql, cv->x, cv->ids, cv->n, dim, k, Q, C, thr, S, ls, lk, le);
+            else if (gn) score_block(ql, gx, gid, gn, dim, k, Q, C, thr, S, ls, lk, le);
+        }
+        for (size_t r = 0; r < qn; r++)
+            for (int t = 0; t < k && lk[r * (size_t)k + t] >= 0; t++)
+                if (cand_nominee(&c, ls[r * (size_t)k + t]))
+                    cand_push(&c, le[r * (size_t)k + t], ql->ids[r], lk[r * (size_t)k + t]);
+        if (np == 1) lists_drop(&lc, l); /* nobody else probes it */
+        progress_update(&pr, (uint64_t)l + 1, "%zu candidate pairs", c.n);
+    }
+    progress_done(&pr);
+out:
+    lists_release(&lc);
+    mem_free(mark); mem_free(cl); mem_free(pb); mem_free(lk); mem_free(S); mem_free(ls); mem_free(le);
+    mem_free(gx); mem_free(gid);
+    if (rc < 0) {
+        mem_free(c.p);
+        return rc;
+    }
+    return finish(&c, out, n_out);
+}
+
+int mine_ann_stream(const struct ann *index, int dim, const struct build_source *src,
+                    const struct mine_options *o, struct mine_pair **out, size_t *n_out)
+{
+    if (ann_nlist(index) > 0 && src->vector) return mine_ann_lists(index, dim, src, o, out, n_out);
+    return mine_ann_queries(index, dim, src, o, out, n_out);
 }
 
 int mine_ann(const struct ann *index, const float *x, const int64_t *ids, size_t n, int dim,
@@ -610,7 +840,51 @@ int mine_auto_choose(const struct ann *index, const struct build_source *src, si
      * query block */
     double passes = ceil((double)n / (double)o->query_chunk);
     out->exact_seconds = (double)n * (double)n / out->exact_pairs_per_s + passes * (double)n / out->read_rows_per_s;
-    if (index) {
+    if (index && ann_nlist(index) > 0 && src->vector) {
+        /* list-wise: sum over lists of |l| x (the vectors of the lists it
+         * probes) scores at the measured sgemm + scan rate (exactly
+         * sum |l|^2 with nprobe 1; nprobe times that otherwise, as if the
+         * lists probed for l were l's size and shared by all its vectors,
+         * plus n x nlist scores for the probes), scaled from the index's
+         * ntotal to n,
+         * plus every vector read once by id (measured on ids of lists
+         * spread over the index, not the first rows, whose pages are warm) */
+        int64_t nl = ann_nlist(index), nt = ann_ntotal(index);
+        double sq = 0;
+        for (int64_t l = 0; l < nl && rc == 0; l++) {
+            int64_t sz = ann_list_size(index, l);
+            if (sz < 0) rc = (int)sz;
+            else sq += (double)sz * (double)sz;
+        }
+        if (rc < 0) goto out;
+        int np = ann_nprobe(index);
+        double scale = nt > 0 ? (double)n / (double)nt : 1.0;
+        double pairs = sq * (np > 1 ? np : 1) * scale * scale;
+        if (np > 1) pairs += (double)n * (double)nl; /* each vector's probe: a search of the centroids */
+        size_t nr = 0;
+        double t_id = 0;
+        for (int t = 0; t < 8 && rc == 0; t++) {
+            int64_t l = (int64_t)t * nl / 8, sz = ann_list_size(index, l);
+            if (sz <= 0) continue;
+            int64_t *lid = mem_alloc_array((size_t)sz, sizeof *lid);
+            if (!lid) { rc = err_nomem(); break; }
+            if ((rc = ann_list_ids(index, l, lid)) == 0) {
+                t0 = now_sec();
+                for (int64_t i = 0; i < sz && i < AUTO_RESCORE && rc == 0; i++, nr++) {
+                    rc = src->vector(src->ctx, lid[i], other);
+                    if (rc == ERR_NOTFOUND) rc = 0;
+                }
+                t_id += now_sec() - t0;
+            }
+            mem_free(lid);
+        }
+        if (rc < 0) goto out;
+        double per_read = nr ? t_id / (double)nr : 1.0 / out->read_rows_per_s;
+        out->ann_seconds = pairs / out->exact_pairs_per_s + (double)n * per_read;
+        out->ann_queries_per_s = (double)n / (out->ann_seconds > 1e-9 ? out->ann_seconds : 1e-9);
+        out->use_ann = out->exact_seconds > MINE_AUTO_EXACT_FACTOR * out->ann_seconds &&
+                       out->exact_seconds > MINE_AUTO_EXACT_FLOOR;
+    } else if (index) {
         int kk = (int64_t)k <= ann_ntotal(index) ? k : (int)ann_ntotal(index);
         double t_s = 0;
         for (int rep = 0; rep < 2 && rc == 0 && kk > 0; rep++) {

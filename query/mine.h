@@ -120,6 +120,38 @@ int mine_ann(const struct ann *index, const float *x, const int64_t *ids, size_t
 int mine_ann_stream(const struct ann *index, int dim, const struct build_source *src,
                     const struct mine_options *o, struct mine_pair **out, size_t *n_out);
 
+/* mine_ann_stream runs one of two ways:
+ *
+ * mine_ann_lists (an IVF index, ann_nlist > 0, and src->vector): by
+ * inverted list. For each list l, its vectors Q_l (read from src by id, the
+ * stored vectors, not the index's codes) are scored against every vector
+ * of the union of the lists the searches of Q_l's vectors probe
+ * (ann_probe_lists, nprobe each; with nprobe 1 just l: each vector was
+ * added to the list of its nearest centroid, which is what a search of it
+ * probes, so no probe is computed) by blocked cblas_sgemm (index/topk.h
+ * topk_block, query_chunk rows x corpus_chunk columns), each row keeping
+ * its top_k with their exact scores (mine_score of the two stored vectors,
+ * as mine_exact_stream), then the bounded candidate pairs as everywhere.
+ * Each vector's candidates include all those FAISS would scan for it, scored
+ * on the stored vectors, so compressed codes (SQ8, PQ) cost nothing in
+ * accuracy here: the codes only chose the lists. Lists are read once each
+ * when nprobe is 1; otherwise a cache of lists, least recently used out
+ * first, holds at most MINE_LIST_CACHE_BYTES (beyond it only list l and
+ * the one being scored). Memory: the cache, the score block, l's top-k
+ * lists and the pairs; never n x dim. Progress counts lists. Ties in a row
+ * prefer the candidate seen first (lists ascending, ids ascending within a
+ * list). ERR_INVALID without lists or src->vector.
+ *
+ * mine_ann_queries (every other index: Flat, HNSW; the reference path):
+ * one FAISS search per batch of query vectors from src->next, the
+ * candidates' vectors read by id for their exact scores (compressed codes:
+ * MINE_COMPRESSED_FETCH x top_k candidates, best top_k by exact score). */
+#define MINE_LIST_CACHE_BYTES ((size_t)256 << 20)
+int mine_ann_lists(const struct ann *index, int dim, const struct build_source *src,
+                   const struct mine_options *o, struct mine_pair **out, size_t *n_out);
+int mine_ann_queries(const struct ann *index, int dim, const struct build_source *src,
+                     const struct mine_options *o, struct mine_pair **out, size_t *n_out);
+
 /* mine_exact_stream: mine_exact over the src->n vectors of src in id order
  * (ids ascending, so ties prefer the lower id as mine_exact prefers the
  * lower row): one pass for each block of query_chunk rows, scoring it
@@ -140,7 +172,15 @@ int mine_exact_stream(const struct build_source *src, int dim, const struct mine
  * + 1 neighbours, plus, for compressed codes, the exact re-scoring of their
  * candidates with vectors read by id (queries/s). Estimates for n vectors:
  *   exact  n^2 / pairs_per_s + ceil(n / query_chunk) passes of n reads
- *   ann    n / queries_per_s + one pass of n reads
+ *   ann    the path mine_ann_stream takes:
+ *          per query (mine_ann_queries: Flat, HNSW): n / queries_per_s +
+ *          one pass of n reads;
+ *          list-wise (mine_ann_lists: IVF): sum over lists of |l|^2 (times
+ *          nprobe when above 1, as if the lists probed for l were l's size
+ *          and shared by all its vectors: a lower bound, plus n x nlist for
+ *          the probes), scaled by (n / ntotal)^2, at the measured pairs_per_s (the same
+ *          sgemm + scan), + n reads by id at the rate measured on ids of 8
+ *          lists spread over the index; ann_queries_per_s is n / that
  * ANN is chosen when there is an index and the exact estimate exceeds
  * MINE_AUTO_EXACT_FACTOR times the ANN's and MINE_AUTO_EXACT_FLOOR
  * seconds: exact answers are worth some wait. src is rewound at the end. */

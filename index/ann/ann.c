@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <faiss/c_api/AutoTune_c.h>
+#include <faiss/c_api/IndexIVF_c.h>
 #include <faiss/c_api/Index_c.h>
 #include <faiss/c_api/error_c.h>
 #include <faiss/c_api/index_factory_c.h>
@@ -168,6 +169,57 @@ int ann_set_param(struct ann *a, const char *name, double value)
                        m ? m : "rejected");
     }
     return 0;
+}
+
+/* ---------------- inverted lists ---------------- */
+
+static FaissIndexIVF *ivf(const struct ann *a) { return faiss_IndexIVF_cast(a->index); }
+
+int64_t ann_nlist(const struct ann *a)
+{
+    FaissIndexIVF *v = ivf(a);
+    return v ? (int64_t)faiss_IndexIVF_nlist(v) : 0;
+}
+
+int ann_nprobe(const struct ann *a)
+{
+    FaissIndexIVF *v = ivf(a);
+    return v ? (int)faiss_IndexIVF_nprobe(v) : 0;
+}
+
+static int check_list(const struct ann *a, int64_t l)
+{
+    int64_t nl = ann_nlist(a);
+    RETURN_ERR_IF(nl == 0, ERR_INVALID, "the index has no inverted lists");
+    RETURN_ERR_IF(l < 0 || l >= nl, ERR_INVALID, "inverted list %lld out of range (%lld lists)", (long long)l,
+                  (long long)nl);
+    return 0;
+}
+
+int64_t ann_list_size(const struct ann *a, int64_t l)
+{
+    FORWARD_ERR(check_list(a, l));
+    return (int64_t)faiss_IndexIVF_get_list_size(ivf(a), (size_t)l);
+}
+
+int ann_list_ids(const struct ann *a, int64_t l, int64_t *ids)
+{
+    FORWARD_ERR(check_list(a, l));
+    faiss_IndexIVF_invlists_get_ids(ivf(a), (size_t)l, ids);
+    return 0;
+}
+
+int ann_probe_lists(const struct ann *a, const float *x, int64_t nq, int m, int64_t *lists)
+{
+    int64_t nl = ann_nlist(a);
+    RETURN_ERR_IF(nl == 0, ERR_INVALID, "the index has no inverted lists");
+    RETURN_ERR_IF(m < 1 || m > nl || nq < 0, ERR_INVALID, "cannot probe %d of %lld lists", m, (long long)nl);
+    if (nq == 0) return 0;
+    float *sc = mem_alloc_array((size_t)nq * (size_t)m, sizeof *sc);
+    if (!sc) return err_nomem();
+    int rc = fcall(faiss_Index_search(faiss_IndexIVF_quantizer(ivf(a)), nq, x, m, sc, lists), "probe lists");
+    mem_free(sc);
+    return rc;
 }
 
 void ann_normalize(float *x, int64_t n, int dim)

@@ -91,6 +91,24 @@ void ann_set_factory(struct ann *a, const char *factory);
  * such parameter. */
 int ann_set_param(struct ann *a, const char *name, double value);
 
+/* Inverted lists of an IVF index (IVF{k},Flat / SQ8 / PQ..., also read with
+ * ANN_READ_MMAP), as plain arrays, for list-wise mining (query/mine.c):
+ *   ann_nlist        the number of lists k; 0 when the index has none
+ *                    (Flat, HNSW, IDMap, a pre-transform such as OPQ);
+ *   ann_nprobe       the lists a search probes (the tuned nprobe); 0 without;
+ *   ann_list_size    the vectors in list l (0 <= l < nlist);
+ *   ann_list_ids     their ids into ids[ann_list_size(l)], in list order;
+ *   ann_probe_lists  for each of nq vectors x (nq x dim), the m lists an
+ *                    IVF search with nprobe m probes (the quantizer's best
+ *                    centroids by inner product) into lists[nq x m], best
+ *                    first; m <= nlist.
+ * ERR_INVALID for an index without lists or a list number out of range. */
+int64_t ann_nlist(const struct ann *a);
+int ann_nprobe(const struct ann *a);
+int64_t ann_list_size(const struct ann *a, int64_t l);
+int ann_list_ids(const struct ann *a, int64_t l, int64_t *ids);
+int ann_probe_lists(const struct ann *a, const float *x, int64_t nq, int m, int64_t *lists);
+
 /* ann_normalize: L2-normalize n rows of dim floats in place (zero rows stay
  * zero), like torch.nn.functional.normalize. */
 void ann_normalize(float *x, int64_t n, int dim);

@@ -315,6 +315,144 @@ int main(void)
         free(x); free(cent); free(aid);
     }
 
+    TEST("list-wise mining of an IVF index (sgemm per list) against exact and per-query mining") {
+        /* clustered: 150 centres of ~40 vectors at dim 48, cosine to the
+         * centre ~0.9, so the top 10 are cluster mates and IVF lists follow
+         * the clusters; compressed codes (SQ8) as the planner picks them */
+        enum { NL = 6000, DL = 48, NCL = 150 };
+        float *x = malloc(sizeof(float) * NL * DL), *cent = malloc(sizeof(float) * NCL * DL);
+        for (int i = 0; i < NCL * DL; i++) cent[i] = (float)gauss();
+        ann_normalize(cent, NCL, DL);
+        for (int i = 0; i < NL; i++)
+            for (int j = 0; j < DL; j++) x[i * DL + j] = cent[(i * 7 % NCL) * DL + j] + 0.07f * (float)gauss();
+        ann_normalize(x, NL, DL);
+        int64_t *lid = malloc(sizeof(int64_t) * NL);
+        for (int i = 0; i < NL; i++) lid[i] = ((int64_t)1 << 35) + i;
+        struct mine_options o = MINE_OPTIONS_INIT;
+        o.top_k = 10; o.threshold = 0.8f;
+        struct mine_pair *pe = NULL;
+        size_t ne = 0;
+        CHECK_OK(mine_exact(x, lid, NL, DL, &o, &pe, &ne));
+        o.query_chunk = 16; o.corpus_chunk = 24; /* lists span several blocks both ways */
+        struct ann *a = NULL;
+        CHECK_OK(ann_create("IVF64,SQ8", DL, &a));
+        CHECK_OK(ann_train(a, x, NL));
+        CHECK_OK(ann_add(a, x, lid, NL));
+        CHECK_INT(ann_nlist(a), 64);
+        int64_t tot = 0;
+        for (int l = 0; l < 64; l++) tot += ann_list_size(a, l);
+        CHECK_INT(tot, NL);
+        CHECK_INT(ann_list_size(a, 64), ERR_INVALID);
+        /* a vector's first probe is the list it was added to */
+        {
+            int64_t m5 = ann_list_size(a, 5), *id5 = malloc(sizeof(int64_t) * (size_t)m5), pl[3];
+            CHECK_TRUE(m5 > 0);
+            CHECK_OK(ann_list_ids(a, 5, id5));
+            CHECK_OK(ann_probe_lists(a, x + (id5[0] - lid[0]) * DL, 1, 3, pl));
+            CHECK_INT(pl[0], 5);
+            CHECK_TRUE(pl[1] != 5 && pl[2] != 5 && pl[1] != pl[2]);
+            CHECK_INT(ann_probe_lists(a, x, 1, 65, pl), ERR_INVALID);
+            free(id5);
+        }
+        qsort(pe, ne, sizeof *pe, cmp_ab);
+        for (int np = 1; np <= 4; np += 3) {
+            CHECK_OK(ann_set_param(a, "nprobe", np));
+            CHECK_INT(ann_nprobe(a), np);
+            /* nprobe 4: lists (~94 vectors) gathered into blocks of 200 */
+            o.corpus_chunk = np == 1 ? 24 : 200;
+            struct mine_pair *pl_ = NULL, *pq = NULL;
+            size_t nl_ = 0, nq = 0;
+            struct src sl = { x, NL, 0, DL, 0, 0 }, sq = { x, NL, 0, DL, 0, 0 };
+            struct build_source ml = { NL, src_rewind, src_next, src_vector, &sl };
+            struct build_source mq = { NL, src_rewind, src_next, src_vector, &sq };
+            CHECK_OK(mine_ann_lists(a, DL, &ml, &o, &pl_, &nl_));
+            CHECK_OK(mine_ann_queries(a, DL, &mq, &o, &pq, &nq));
+            if (np == 1) CHECK_INT(sl.by_id, NL); /* each stored vector read once, by id */
+            /* recall of the exact pairs; every score is mine_score of the
+             * two stored vectors, to the bit */
+            double rec[2];
+            for (int w = 0; w < 2; w++) {
+                struct mine_pair *p = w ? pq : pl_;
+                size_t n = w ? nq : nl_;
+                for (size_t t = 0; t < n; t++) {
+                    float sc = mine_score(x + (p[t].a - lid[0]) * DL, x + (p[t].b - lid[0]) * DL, DL);
+                    if (memcmp(&sc, &p[t].score, sizeof sc) || p[t].score < 0.8f || p[t].a >= p[t].b) {
+                        T_FAIL("pair %zu (%lld, %lld): score %.9g, mine_score %.9g", t, (long long)p[t].a,
+                               (long long)p[t].b, p[t].score, sc);
+                        break;
+                    }
+                }
+                for (size_t t = 1; t < n; t++) CHECK_TRUE(mine_pair_cmp(&p[t - 1], &p[t]) < 0);
+                struct mine_pair *ps = malloc(sizeof *ps * (n + 1));
+                memcpy(ps, p, sizeof *ps * n);
+                qsort(ps, n, sizeof *ps, cmp_ab);
+                size_t hit = 0;
+                for (size_t i = 0, t = 0; i < ne; i++) {
+                    while (t < n && cmp_ab(&ps[t], &pe[i]) < 0) t++;
+                    if (t < n && cmp_ab(&ps[t], &pe[i]) == 0) hit++;
+                }
+                free(ps);
+                rec[w] = ne ? hit / (double)ne : 0;
+            }
+            printf("  nprobe %d: exact %zu pairs >= 0.8, lists %zu (recall %.4f), per query %zu (recall %.4f)\n", np,
+                   ne, nl_, rec[0], nq, rec[1]);
+            CHECK_TRUE(ne > 20000);
+            /* the bound both paths meet; the list-wise one scores every
+             * vector of the probed lists, so it finds at least as much */
+            CHECK_TRUE(rec[1] >= 0.95);
+            CHECK_TRUE(rec[0] >= 0.95);
+            CHECK_TRUE(rec[0] >= rec[1] - 1e-9);
+            /* mine_ann_stream takes the list-wise path for an IVF index */
+            struct mine_pair *pd = NULL;
+            size_t nd = 0;
+            struct src sd = { x, NL, 0, DL, 0, 0 };
+            struct build_source md = { NL, src_rewind, src_next, src_vector, &sd };
+            CHECK_OK(mine_ann_stream(a, DL, &md, &o, &pd, &nd));
+            CHECK_TRUE(same_pairs(pd, nd, pl_, nl_, 0));
+            mem_free(pd);
+            mem_free(pl_);
+            mem_free(pq);
+        }
+        /* the auto choice estimates the list-wise cost: sum |l|^2 (nprobe
+         * 1) at the measured sgemm rate, + n reads by id */
+        {
+            CHECK_OK(ann_set_param(a, "nprobe", 1));
+            double sq = 0;
+            for (int l = 0; l < 64; l++) sq += (double)ann_list_size(a, l) * (double)ann_list_size(a, l);
+            struct mine_auto au;
+            struct src sa = { x, NL, 0, DL, 0, 0 };
+            struct build_source msa = { NL, src_rewind, src_next, src_vector, &sa };
+            CHECK_OK(mine_auto_choose(a, &msa, NL, DL, &o, &au));
+            double sgemm = sq / au.exact_pairs_per_s;
+            printf("  auto: exact %.3fs, lists %.3fs (sgemm part %.3fs)\n", au.exact_seconds, au.ann_seconds, sgemm);
+            CHECK_TRUE(au.ann_seconds >= sgemm && au.ann_seconds < sgemm + NL * 1e-3);
+            CHECK_TRUE(au.ann_queries_per_s > 0 && !au.use_ann);
+            CHECK_OK(mine_auto_choose(a, &msa, 100000000, DL, &o, &au));
+            /* scaled by (n / ntotal)^2: quadratic too, but 64x fewer pairs */
+            sgemm = sq * (1e8 / NL) * (1e8 / NL) / au.exact_pairs_per_s;
+            CHECK_TRUE(au.ann_seconds >= sgemm && au.use_ann);
+            CHECK_TRUE(sa.at == 0);
+        }
+        /* a source that cannot read by id is refused; the error of one that
+         * fails is returned */
+        struct mine_pair *pb = NULL;
+        size_t nb = 0;
+        struct src sb = { x, NL, 0, DL, 0, 0 };
+        struct build_source mb = { NL, src_rewind, src_next, NULL, &sb };
+        CHECK_INT(mine_ann_lists(a, DL, &mb, &o, &pb, &nb), ERR_INVALID);
+        sb.n = NL / 2; /* ids past NL / 2 are "no vector": ERR_STORE */
+        mb.vector = src_vector;
+        CHECK_INT(mine_ann_lists(a, DL, &mb, &o, &pb, &nb), ERR_STORE);
+        CHECK_TRUE(pb == NULL);
+        ann_free(a);
+        CHECK_OK(ann_create("IDMap,Flat", DL, &a));
+        CHECK_INT(ann_nlist(a), 0);
+        CHECK_INT(mine_ann_lists(a, DL, &mb, &o, &pb, &nb), ERR_INVALID);
+        ann_free(a);
+        mem_free(pe);
+        free(x); free(cent); free(lid);
+    }
+
     TEST("bad options and tiny inputs") {
         struct mine_options o = MINE_OPTIONS_INIT;
         struct mine_pair *p = (void *)1;

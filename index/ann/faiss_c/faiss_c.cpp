@@ -26,6 +26,7 @@
  * search, clustering, ID selectors, ...). A caller that needs more adds it
  * here with the header's signature.
  */
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <stdexcept>
@@ -178,6 +179,25 @@ size_t faiss_IndexIVF_nprobe(const FaissIndexIVF *obj)
 void faiss_IndexIVF_set_nprobe(FaissIndexIVF *obj, size_t v)
 {
     reinterpret_cast<faiss::IndexIVF *>(obj)->nprobe = v;
+}
+FaissIndex *faiss_IndexIVF_quantizer(const FaissIndexIVF *obj)
+{
+    return cx(reinterpret_cast<const faiss::IndexIVF *>(obj)->quantizer);
+}
+size_t faiss_IndexIVF_get_list_size(const FaissIndexIVF *index, size_t list_no)
+{
+    return reinterpret_cast<const faiss::IndexIVF *>(index)->get_list_size(list_no);
+}
+/* void in the C API (no error return): on a FAISS exception (a bad list
+ * number) nothing is written, as upstream would crash instead */
+void faiss_IndexIVF_invlists_get_ids(const FaissIndexIVF *index, size_t list_no, idx_t *invlist)
+{
+    guard([&] {
+        const faiss::InvertedLists *il = reinterpret_cast<const faiss::IndexIVF *>(index)->invlists;
+        size_t n = il->list_size(list_no);
+        faiss::InvertedLists::ScopedIds ids(il, list_no);
+        std::copy(ids.get(), ids.get() + n, invlist);
+    });
 }
 
 /* ---------------- I/O ---------------- */
