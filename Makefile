@@ -52,11 +52,14 @@ HAVE_FAISS_C := $(shell printf 'const char *faiss_get_last_error(void);\nint mai
 
 LIBS := -lfaiss -L$(OPENBLAS_DIR) -Wl,-rpath,$(OPENBLAS_DIR) -lopenblas -ldnnl \
         -llmdb -lzstd -larchive -lxxhash -lutf8proc -lonig -ljansson -lstdc++ -lmvec -lm -lpthread
+# semindex's own extensions to the C API (index/ann/faiss_c/faiss_c_ext*.cpp,
+# clearly marked, on FAISS's C++ API) are compiled in both cases.
+FAISS_C_EXT_SRC := $(wildcard index/ann/faiss_c/faiss_c_ext*.cpp)
 ifeq ($(HAVE_FAISS_C),1)
 LIBS := -lfaiss_c $(LIBS)
-FAISS_C_SRC :=
+FAISS_C_SRC := $(FAISS_C_EXT_SRC)
 else
-FAISS_C_SRC := $(wildcard index/ann/faiss_c/*.cpp)
+FAISS_C_SRC := index/ann/faiss_c/faiss_c.cpp $(FAISS_C_EXT_SRC)
 endif
 
 # --- sources: every .c under the library folders; pipeline/ is the program,

@@ -9,6 +9,8 @@
  *   IVF{k},Flat    n (4 dim + 8) + 4 k dim
  *   IVF{k},PQ{m}   n (m + 8) + 4 k dim + 4 * 256 dim  (codes, ids, centroids, codebooks)
  *   OPQ adds       4 dim^2
+ * and, to build any IVF index, 4 n bytes (the list of every vector, kept
+ * between the assignment pass and the add pass: build.h "Adding").
  * PQ is written "PQ{m}np": FAISS's factory otherwise turns on polysemous
  * training (a simulated annealing of the code order, used only for Hamming
  * pre-filtering, which semindex does not do); it costs about 40 s of CPU for
@@ -133,12 +135,12 @@ int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *p)
         }
     }
     int64_t k0 = choose_nlist(n), k = k0, nt = 0;
-    double cent;
+    double cent, assign = 4.0 * N; /* IVF: the list of every vector, kept between the two add passes */
     /* IVF: the index + one batch + the training sample must fit; when the
      * sample for k lists does not, fewer lists (down to k / 16) need less */
     for (k = k0; k >= 1 && k * 16 >= k0; k /= 2) {
         cent = 4.0 * k * D;
-        if ((nt = fit_train(n, k, 0, dim, B - flat - cent - batch, 1)) > 0) break;
+        if ((nt = fit_train(n, k, 0, dim, B - flat - cent - batch - assign, 1)) > 0) break;
     }
     if (nt > 0) {
         snprintf(p->factory, sizeof p->factory, "IVF%lld,Flat", (long long)k);
@@ -146,14 +148,14 @@ int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *p)
         p->nlist = k;
         p->n_train = nt;
         p->est_bytes = (uint64_t)(flat + cent);
-        p->work_bytes = (uint64_t)(batch + 4.0 * D * nt);
+        p->work_bytes = (uint64_t)(batch + assign + 4.0 * D * nt);
         return 0;
     }
     double sq = 0;
     for (k = k0; k >= 1 && k * 16 >= k0; k /= 2) {
         cent = 4.0 * k * D;
         sq = N * (D + 8) + cent + 8 * D;   /* 8-bit codes, ids, centroids, ranges */
-        if ((nt = fit_train(n, k, 0, dim, B - sq - batch, 2)) > 0) break;
+        if ((nt = fit_train(n, k, 0, dim, B - sq - batch - assign, 2)) > 0) break;
     }
     if (nt > 0) {
         snprintf(p->factory, sizeof p->factory, "IVF%lld,SQ8", (long long)k);
@@ -161,7 +163,7 @@ int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *p)
         p->nlist = k;
         p->n_train = nt;
         p->est_bytes = (uint64_t)sq;
-        p->work_bytes = (uint64_t)(batch + 8.0 * D * nt);
+        p->work_bytes = (uint64_t)(batch + assign + 8.0 * D * nt);
         return 0;
     }
     k = k0;
@@ -178,7 +180,7 @@ int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *p)
         double est = N * (m + 8) + cent + 4.0 * 256 * D + (opq ? 4.0 * D * D : 0);
         best_m = m;
         best_est = est;
-        best_nt = fit_train(n, k, 1, dim, B - est - batch, opq ? 3 : 2);
+        best_nt = fit_train(n, k, 1, dim, B - est - batch - assign, opq ? 3 : 2);
         if (best_nt > 0) break;
     }
     if (best_m) {
@@ -194,7 +196,7 @@ int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *p)
         }
         p->n_train = best_nt;
         p->est_bytes = (uint64_t)best_est;
-        p->work_bytes = (uint64_t)(batch + 4.0 * D * best_nt * (opq ? 3 : 2));
+        p->work_bytes = (uint64_t)(batch + assign + 4.0 * D * best_nt * (opq ? 3 : 2));
         return 0;
     }
     /* a dimension with no usable divisor: IVF,Flat regardless */
@@ -202,7 +204,7 @@ int build_plan_for(int64_t n, int dim, uint64_t budget, struct build_plan *p)
     p->kind = BUILD_IVF_FLAT;
     p->n_train = train_size(n, k, 0);
     p->est_bytes = (uint64_t)(flat + cent);
-    p->work_bytes = (uint64_t)(batch + 4.0 * D * p->n_train);
+    p->work_bytes = (uint64_t)(batch + assign + 4.0 * D * p->n_train);
     p->over_budget = 1;
     return 0;
 }
@@ -238,7 +240,8 @@ int build_plan_factory(const char *factory, int64_t n, int dim, struct build_pla
         if (pq) p->n_train = n < PQ_MIN_TRAIN ? n : PQ_MIN_TRAIN;
     }
     p->batch = build_batch_rows(n, dim, 0);
-    p->work_bytes = (uint64_t)(4.0 * dim * ((double)p->batch + (double)p->n_train * (p->kind >= BUILD_IVF_PQ ? 2 : 1)));
+    p->work_bytes = (uint64_t)(4.0 * dim * ((double)p->batch + (double)p->n_train * (p->kind >= BUILD_IVF_PQ ? 2 : 1)) +
+                               (p->nlist > 0 ? 4.0 * (double)n : 0));
     return 0;
 }
 
@@ -748,10 +751,39 @@ struct add_state {
     int nq;
 };
 
-/* add_pass: add rows [skip, n) of the source in batches; hash every id,
- * keep the largest, pick the tuning queries */
+/* assign_pass: the IVF list of each of the rows [skip, n) of the source
+ * into lists (n - skip) and the entries each list gains into count (k
+ * lists), one pass in batches (the coarse assignment FAISS's add would do;
+ * index/ann/ann.h "IVF adds at exact list sizes") */
+static int assign_pass(const struct ann *a, const struct build_source *src, int dim, size_t batch, int64_t skip,
+                       int64_t k, int32_t *lists, int64_t *count)
+{
+    struct pass ps;
+    FORWARD_ERR(pass_open(&ps, src, dim, batch));
+    struct progress pr;
+    progress_init(&pr, "index assign", (uint64_t)(src->n - skip));
+    int rc = 0;
+    long b = 0;
+    while ((b = pass_next(&ps, b)) > 0) {
+        long from = ps.rows >= skip ? 0 : (skip - ps.rows < b ? (long)(skip - ps.rows) : b);
+        if (from == b) continue;
+        int32_t *l = lists + (ps.rows + from - skip);
+        if ((rc = ann_ivf_assign(a, ps.x + (size_t)from * dim, b - from, l)) < 0) break;
+        for (long i = 0; i < b - from; i++)
+            if (l[i] >= 0 && l[i] < k) count[l[i]]++;
+        progress_update(&pr, (uint64_t)(ps.rows + b - skip), "vectors");
+    }
+    progress_done(&pr);
+    if (rc == 0 && b < 0) rc = (int)b;
+    pass_close(&ps);
+    return rc;
+}
+
+/* add_pass: add rows [skip, n) of the source in batches (to the lists
+ * given, when lists is not NULL: assign_pass's); hash every id, keep the
+ * largest, pick the tuning queries */
 static int add_pass(struct ann *a, const struct build_source *src, int dim, size_t batch, int64_t skip, int nq_want,
-                    struct add_state *st)
+                    const int32_t *lists, struct add_state *st)
 {
     int64_t n = src->n;
     st->nq = nq_want < 1 ? 500 : nq_want;
@@ -780,7 +812,10 @@ static int add_pass(struct ann *a, const struct build_source *src, int dim, size
         }
         long from = ps.rows >= skip ? 0 : (skip - ps.rows < b ? (long)(skip - ps.rows) : b);
         if (from < b) {
-            if ((rc = ann_add(a, ps.x + (size_t)from * dim, ps.ids + from, b - from)) < 0) break;
+            const float *x = ps.x + (size_t)from * dim;
+            rc = lists ? ann_ivf_add_assigned(a, x, ps.ids + from, lists + (ps.rows + from - skip), b - from)
+                       : ann_add(a, x, ps.ids + from, b - from);
+            if (rc < 0) break;
             added += b - from;
             progress_update(&pr, (uint64_t)added, "vectors");
         }
@@ -844,9 +879,26 @@ static int add_finish(const char *path, struct ann *a, const struct build_plan *
                       const struct build_options *o, struct add_state *st, double t0, struct build_result *r)
 {
     double ta = now_sec();
-    FORWARD_ERR(add_pass(a, src, dim, (size_t)p->batch, from, o->n_tune_queries, st));
+    int64_t k = ann_ivf_nlist(a), m = src->n - from;
+    int32_t *lists = NULL;
+    if (k > 0 && m > 0) { /* IVF: lists reserved at their final sizes (see the top) */
+        int64_t *count = mem_calloc((size_t)k, sizeof *count);
+        lists = mem_alloc_array((size_t)m, sizeof *lists);
+        int rc = !count || !lists ? err_set(ERR_NOMEM, "out of memory for the lists of %lld vectors", (long long)m)
+                                  : assign_pass(a, src, dim, (size_t)p->batch, from, k, lists, count);
+        if (rc == 0) rc = ann_ivf_reserve(a, count);
+        mem_free(count);
+        if (rc < 0) {
+            mem_free(lists);
+            return rc;
+        }
+        r->assign_seconds = now_sec() - ta;
+    }
+    int rc = add_pass(a, src, dim, (size_t)p->batch, from, o->n_tune_queries, lists, st);
+    mem_free(lists);
+    FORWARD_ERR(rc);
     r->add_seconds = now_sec() - ta;
-    int rc = finish(path, a, p, src, st, dim, meta, o, trained_ntotal, r);
+    rc = finish(path, a, p, src, st, dim, meta, o, trained_ntotal, r);
     r->rebuilt = from == 0;
     r->streamed = 1;
     r->seconds = now_sec() - t0;

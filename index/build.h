@@ -17,6 +17,13 @@
  * of the add pass (build.c, train_size). When nothing fits, the smallest
  * (5. with m = 8) is chosen and the plan says so (over_budget).
  *
+ * Adding (IVF): a first pass over the vectors assigns each to its list (the
+ * coarse quantizer's search FAISS's add would do; the lists kept, 4 bytes a
+ * vector), each inverted list is then reserved at its final size and a second
+ * pass encodes and adds the vectors to the lists found. FAISS alone grows each
+ * list by doubling as batches arrive, which left up to twice the codes
+ * allocated (docs/index.md "Build memory").
+ *
  * Tuning: a sample of the vectors (up to 500, evenly spaced) is searched
  * exactly (blocked sgemm over all n) and through the index; nprobe (IVF) or
  * efSearch (HNSW) doubles from 1 / 16 until recall@10 reaches the target
@@ -85,8 +92,9 @@ struct build_plan {
     int64_t n_train;      /* training sample size (0 = no training) */
     uint64_t est_bytes;   /* estimated index memory */
     uint64_t work_bytes;  /* the build's working memory besides the index:
-                             the training sample (and FAISS's copies of it)
-                             and one batch of vectors being added */
+                             the training sample (and FAISS's copies of it),
+                             one batch of vectors being added and, for IVF,
+                             the list of every vector (4 bytes each) */
     int64_t batch;        /* rows read and added per batch */
     int over_budget;      /* nothing fitted the budget */
 };
@@ -132,6 +140,8 @@ struct build_result {
     double seconds;
     int streamed;         /* vectors were read in batches (build_*_stream) */
     double train_seconds, add_seconds, tune_seconds;
+    double assign_seconds;  /* IVF: the pass assigning every vector to its list
+                               before the add (part of add_seconds) */
 };
 
 /* build_index: plan (or take o->factory), train on a sample, add all n

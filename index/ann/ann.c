@@ -19,6 +19,8 @@
 #include <faiss/c_api/index_factory_c.h>
 #include <faiss/c_api/index_io_c.h>
 
+#include "index/ann/faiss_c/faiss_c_ext_add.h"
+
 #include "common/buf.h"
 #include "common/err.h"
 #include "common/fsutil.h"
@@ -219,6 +221,54 @@ int ann_probe_lists(const struct ann *a, const float *x, int64_t nq, int m, int6
     if (!sc) return err_nomem();
     int rc = fcall(faiss_Index_search(faiss_IndexIVF_quantizer(ivf(a)), nq, x, m, sc, lists), "probe lists");
     mem_free(sc);
+    return rc;
+}
+
+/* ---- IVF adds at exact list sizes (faiss_c_ext_add.h) ---- */
+
+int64_t ann_ivf_nlist(const struct ann *a)
+{
+    size_t k = 0;
+    if (semindex_faiss_IndexIVF_nlist(a->index, &k) != 0) return 0;
+    return (int64_t)k;
+}
+
+int ann_ivf_assign(const struct ann *a, const float *x, int64_t n, int32_t *lists)
+{
+    RETURN_ERR_IF(n < 0, ERR_INVALID, "bad vector count %lld", (long long)n);
+    if (n == 0) return 0;
+    idx_t *l = mem_alloc_array((size_t)n, sizeof *l);
+    RETURN_ERR_IF(!l, ERR_NOMEM, "out of memory for %lld list numbers", (long long)n);
+    int rc = fcall(semindex_faiss_IndexIVF_assign(a->index, n, x, l), "assign (semindex extension)");
+    for (int64_t i = 0; rc == 0 && i < n; i++) lists[i] = (int32_t)l[i];
+    mem_free(l);
+    return rc;
+}
+
+int ann_ivf_reserve(struct ann *a, const int64_t *count)
+{
+    RETURN_ERR_IF(a->mapped, ERR_INVALID, "cannot add to an index read with mmap (read-only)");
+    int64_t k = ann_ivf_nlist(a);
+    RETURN_ERR_IF(k < 1, ERR_INVALID, "not an IVF index: no lists to reserve");
+    size_t *extra = mem_alloc_array((size_t)k, sizeof *extra);
+    RETURN_ERR_IF(!extra, ERR_NOMEM, "out of memory for %lld list sizes", (long long)k);
+    for (int64_t l = 0; l < k; l++) extra[l] = count[l] > 0 ? (size_t)count[l] : 0;
+    int rc = fcall(semindex_faiss_IndexIVF_reserve(a->index, extra), "reserve (semindex extension)");
+    mem_free(extra);
+    return rc;
+}
+
+int ann_ivf_add_assigned(struct ann *a, const float *x, const int64_t *ids, const int32_t *lists, int64_t n)
+{
+    RETURN_ERR_IF(n < 0, ERR_INVALID, "bad vector count %lld", (long long)n);
+    RETURN_ERR_IF(!ann_is_trained(a), ERR_INVALID, "cannot add to an untrained index");
+    RETURN_ERR_IF(a->mapped, ERR_INVALID, "cannot add to an index read with mmap (read-only)");
+    if (n == 0) return 0;
+    idx_t *l = mem_alloc_array((size_t)n, sizeof *l);
+    RETURN_ERR_IF(!l, ERR_NOMEM, "out of memory for %lld list numbers", (long long)n);
+    for (int64_t i = 0; i < n; i++) l[i] = lists[i];
+    int rc = fcall(semindex_faiss_IndexIVF_add_preassigned(a->index, n, x, ids, l), "add (semindex extension)");
+    mem_free(l);
     return rc;
 }
 

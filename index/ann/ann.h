@@ -109,6 +109,27 @@ int64_t ann_list_size(const struct ann *a, int64_t l);
 int ann_list_ids(const struct ann *a, int64_t l, int64_t *ids);
 int ann_probe_lists(const struct ann *a, const float *x, int64_t nq, int m, int64_t *lists);
 
+/* ---- IVF adds at exact list sizes (semindex extension) ----
+ * FAISS keeps an IVF index's lists in vectors grown by doubling, so adding
+ * in batches can leave up to twice the codes and ids allocated (see
+ * docs/index.md "Build memory"). With the lists known first, each is
+ * reserved once at its final size:
+ *
+ *     int64_t k = ann_ivf_nlist(a);           // 0: not IVF: use ann_add
+ *     ann_ivf_assign(a, x, n, lists);         // per batch: lists[n] (int32)
+ *     ... count[lists[i]]++ over all batches ...
+ *     ann_ivf_reserve(a, count);              // count[k]: entries to come
+ *     ann_ivf_add_assigned(a, x, ids, lists, n); // per batch, same lists
+ *
+ * Implemented on FAISS's C++ API in index/ann/faiss_c/faiss_c_ext_add.cpp
+ * (not part of FAISS's C API; compiled with a real libfaiss_c too). An IVF
+ * index under a pre-transform (OPQ) counts as IVF. Errors as above; adding
+ * to a mapped index is ERR_INVALID, as for ann_add. */
+int64_t ann_ivf_nlist(const struct ann *a);
+int ann_ivf_assign(const struct ann *a, const float *x, int64_t n, int32_t *lists);
+int ann_ivf_reserve(struct ann *a, const int64_t *count);
+int ann_ivf_add_assigned(struct ann *a, const float *x, const int64_t *ids, const int32_t *lists, int64_t n);
+
 /* ann_normalize: L2-normalize n rows of dim floats in place (zero rows stay
  * zero), like torch.nn.functional.normalize. */
 void ann_normalize(float *x, int64_t n, int dim);

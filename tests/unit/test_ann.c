@@ -147,6 +147,46 @@ int main(void)
         ann_free(a);
     }
 
+    TEST("IVF adds at exact list sizes (semindex extension) give the index ann_add gives, under a pre-transform too") {
+        static const char *const fac[] = { "IVF16,SQ8", "PCA16,IVF16,PQ8x4np" };
+        for (int f = 0; f < 2; f++) {
+            struct ann *a = NULL, *b = NULL;
+            char tp[600];
+            snprintf(tp, sizeof tp, "%s/ext%d.faiss", dir, f);
+            CHECK_OK(ann_create(fac[f], DIM, &a));
+            if (!a) continue;
+            CHECK_OK(ann_train(a, x, N));
+            CHECK_OK(ann_write(a, tp));   /* b: the same trained index */
+            CHECK_OK(ann_read(tp, 0, &b));
+            if (!b) { ann_free(a); continue; }
+            CHECK_INT(ann_ivf_nlist(b), 16);
+            CHECK_OK(ann_add(a, x, ids, N));
+            int32_t *lists = malloc(sizeof *lists * N);
+            int64_t count[16] = { 0 };
+            for (int i = 0; i < N; i += 500) CHECK_OK(ann_ivf_assign(b, x + (size_t)i * DIM, 500, lists + i));
+            for (int i = 0; i < N; i++) if (lists[i] >= 0 && lists[i] < 16) count[lists[i]]++;
+            CHECK_OK(ann_ivf_reserve(b, count));
+            for (int i = 0; i < N; i += 500) CHECK_OK(ann_ivf_add_assigned(b, x + (size_t)i * DIM, ids + i, lists + i, 500));
+            CHECK_INT(ann_ntotal(b), N);
+            CHECK_OK(ann_set_param(a, "nprobe", 4));
+            CHECK_OK(ann_set_param(b, "nprobe", 4));
+            float sa[NQ * K], sb[NQ * K];
+            int64_t la[NQ * K], lb[NQ * K];
+            CHECK_OK(ann_search(a, q, NQ, K, sa, la));
+            CHECK_OK(ann_search(b, q, NQ, K, sb, lb));
+            CHECK_TRUE(memcmp(la, lb, sizeof la) == 0 && memcmp(sa, sb, sizeof sa) == 0);
+            free(lists);
+            ann_free(a);
+            ann_free(b);
+        }
+        struct ann *h = NULL;
+        CHECK_OK(ann_create("IDMap,Flat", DIM, &h));
+        CHECK_INT(ann_ivf_nlist(h), 0);
+        int32_t l1[1];
+        CHECK_INT(ann_ivf_assign(h, x, 1, l1), ERR_ANN); /* not IVF: the extension's error */
+        ann_free(h);
+    }
+
     TEST("ANN_READ_MMAP maps the IVF lists from the file") {
         struct ann *a = NULL;
         CHECK_OK(ann_read(ivfpath, ANN_READ_MMAP, &a));
