@@ -20,7 +20,8 @@
 #include <omp.h>
 #endif
 
-static void rope_apply(float *v, const float *c, const float *s, int d)
+/* inlined into each attn_item clone, so it is vectorised for that ISA */
+static inline __attribute__((always_inline)) void rope_apply(float *v, const float *c, const float *s, int d)
 {
     int half = d / 2;
     for (int j = 0; j < half; j++) {
