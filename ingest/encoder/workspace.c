@@ -166,16 +166,24 @@ void fwd_run(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fwd_hoo
         body(m, ws, n_seq, T, hook, hctx);
         return;
     }
-    #pragma omp parallel num_threads(nt)
+    double others = 0; /* GEMM flops of the other threads, for the caller's mm_stats */
+    #pragma omp parallel num_threads(nt) reduction(+ : others)
     {
 #ifdef _OPENMP
         int me = omp_get_thread_num(), team = omp_get_num_threads();
 #else
         int me = 0, team = 1;
 #endif
+        double f0, f1;
+        mm_stats(NULL, &f0, 0);
         /* a team smaller than asked (OMP_THREAD_LIMIT) runs the shards in turn */
         for (int k = me; k < nt; k += team) shard_run(m, ws, first[k], first[k + 1], k, body);
+        mm_stats(NULL, &f1, 0);
+        if (me != 0) others += f1 - f0;
     }
+    /* the caller's GEMM seconds stay its own (the share of its time in
+     * GEMMs); its flops count the whole batch, as the team GEMMs did */
+    mm_stats_add(0, others);
 }
 
 void fwd_ws_release(struct fwd_ws *ws)

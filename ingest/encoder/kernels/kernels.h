@@ -40,7 +40,8 @@ const char *mm_backend(void);
 enum mm_gemm { MM_GEMM_ONEDNN, MM_GEMM_OPENBLAS, MM_GEMM_LOOPS };
 void mm_set_backend(enum mm_gemm which);
 /* mm_stats: seconds spent in mm_xwt and flops done on this thread since
- * the last reset. */
+ * the last reset (fwd_run adds the flops of the shards other threads ran
+ * for it, not their seconds). */
 void mm_stats(double *seconds, double *flops, int reset);
 
 /* mm_stats_add: account a product done elsewhere (qmatmul.c) in mm_stats. */
