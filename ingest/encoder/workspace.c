@@ -60,6 +60,8 @@ int fwd_ws_init(struct fwd_ws *ws, const struct model *m, int cap_tokens, int nt
     ws->pooled = alloc_f(S * (size_t)m->pool.out_dim);
     ws->head_a = alloc_f(S * (size_t)width);
     ws->head_b = alloc_f(S * (size_t)width);
+    if (ws->scratch) /* attention reads padding keys (and ignores their scores): defined values */
+        memset(ws->scratch, 0, (size_t)nt * ATTN_SCRATCH(L, c->head_dim) * sizeof(float));
     int ok = ws->ids && ws->off && ws->seq_of && ws->pos && ws->h && ws->x && ws->qkv && ws->ctx && ws->mlp &&
              ws->gate && ws->scratch && ws->pooled && ws->head_a && ws->head_b;
     if (ok && c->arch == MODEL_MODERNBERT) {

@@ -158,7 +158,10 @@ struct attn_out {
     void *in;
     float *sx;
 };
-#define ATTN_SCRATCH(max_len, d) ((size_t)(max_len) * (size_t)((d) + 1))
+/* scores and K^T rows padded to a multiple of 16 keys (ATTN_PAD), and 16
+ * floats of slack for the last block of scores read past a window */
+#define ATTN_PAD(n) (((size_t)(n) + 15) & ~(size_t)15)
+#define ATTN_SCRATCH(max_len, d) (ATTN_PAD(max_len) * (size_t)((d) + 1) + 16)
 int attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
               const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len,
               const struct mm_deferred *dq, const struct attn_out *out, int nt);
