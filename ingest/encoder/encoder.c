@@ -276,8 +276,7 @@ static int run_batch(struct enc *e, const int32_t *const *ids, const size_t *n_i
     ws->nt = layer_flops < PAR_MIN_FLOPS ? 1 : e->nt;
     fwd_hook hook = dbg ? dbg->hook : NULL;
     void *hctx = dbg ? dbg->hook_ctx : NULL;
-    if (m->cfg.arch == MODEL_MODERNBERT) modernbert_forward(m, ws, k, T, hook, hctx);
-    else bert_forward(m, ws, k, T, hook, hctx);
+    fwd_run(m, ws, k, T, hook, hctx);
     if (ws->err) {
         int rc = ws->err;
         ws->err = 0;

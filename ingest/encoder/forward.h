@@ -92,9 +92,15 @@ int fwd_ws_init(struct fwd_ws *ws, const struct model *m, int cap_tokens, int nt
 void fwd_ws_release(struct fwd_ws *ws);
 
 /* forward: run the architecture's encoder on ws->ids/off (n_seq sequences,
- * T tokens); result in ws->h. */
+ * T tokens); result in ws->h. Every kernel runs on ws->nt threads. */
+typedef void (*fwd_body)(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fwd_hook hook, void *hctx);
 void modernbert_forward(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fwd_hook hook, void *hctx);
 void bert_forward(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fwd_hook hook, void *hctx);
+/* fwd_run: the architecture's forward, at f32 without a hook as one shard
+ * of whole sequences per thread when the batch splits evenly (workspace.c:
+ * one parallel region per batch, one-thread kernels inside it), else layer
+ * by layer on ws->nt threads. Same result up to the GEMMs' rounding. */
+void fwd_run(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fwd_hook hook, void *hctx);
 
 /* pool_seq: the Pooling module on one sequence's hidden states h[L, H]
  * into out[pool.out_dim] (modes concatenated in sentence-transformers'

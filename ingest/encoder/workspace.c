@@ -1,10 +1,28 @@
 /*
  * workspace.c - the forward workspace (forward.h struct fwd_ws): every
  * activation buffer sized once for the largest batch and sequence, so that a
- * forward pass allocates nothing; and fwd_linear, the one linear layer call
- * that picks the f32 or the packed (bf16 / int8) weights.
+ * forward pass allocates nothing; fwd_linear, the one linear layer call
+ * that picks the f32 or the packed (bf16 / int8) weights; and fwd_run, which
+ * runs an f32 batch as one shard of whole sequences per thread.
+ *
+ * Shards: the sequences of a packed batch are independent until pooling
+ * (attention stays inside a sequence), so at f32 each thread of one parallel
+ * region runs the whole encoder (every layer, one-thread GEMMs) on its own
+ * contiguous run of sequences, through a view of the workspace whose
+ * buffers start at the shard's first token. One team barrier per batch
+ * instead of the ~9 per layer of the layer-by-layer pass (4 non-GEMM
+ * regions, and the GEMMs' own), which on 2 cores were most of the f32 time
+ * outside the GEMMs. The split balances an estimate of each sequence's cost
+ * (GEMMs ~ L, attention ~ L^2); a batch that cannot be split within
+ * SHARD_SLACK of even (fewer sequences than threads, one long text) runs
+ * layer by layer. A row's arithmetic is the same either way except inside
+ * the GEMMs, whose blocking depends on M and the thread count.
  */
 #include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "common/err.h"
 #include "common/mem.h"
@@ -42,6 +60,8 @@ int fwd_ws_init(struct fwd_ws *ws, const struct model *m, int cap_tokens, int nt
     ws->pooled = alloc_f(S * (size_t)m->pool.out_dim);
     ws->head_a = alloc_f(S * (size_t)width);
     ws->head_b = alloc_f(S * (size_t)width);
+    if (ws->scratch) /* attention reads padding keys (and ignores their scores): defined values */
+        memset(ws->scratch, 0, (size_t)nt * ATTN_SCRATCH(L, c->head_dim) * sizeof(float));
     int ok = ws->ids && ws->off && ws->seq_of && ws->pos && ws->h && ws->x && ws->qkv && ws->ctx && ws->mlp &&
              ws->gate && ws->scratch && ws->pooled && ws->head_a && ws->head_b;
     if (ok && c->arch == MODEL_MODERNBERT) {
@@ -71,6 +91,101 @@ void fwd_linear(struct fwd_ws *ws, int l, int slot, const float *x, int M, int K
     }
     int rc = mm_xwt_packed(x, M, ws->packed[l * FWD_LIN + slot], b, y, ldy, beta, ws->qbuf, ws->nt);
     if (rc < 0 && !ws->err) ws->err = rc;
+}
+
+/* a shard's estimated cost may exceed an even share by this factor */
+#define SHARD_SLACK 1.15
+#define SHARD_MAX 64
+
+static double seq_cost(const struct model_config *c, int L)
+{
+    /* per layer, in units of 2 * hidden flops: Linear layers (4H + 3I)
+     * per token, attention scores and weighted sum 2L per token (an upper
+     * bound: local layers see a window) */
+    return (double)L * (4.0 * c->hidden + 3.0 * c->intermediate + 2.0 * L);
+}
+
+/* shard_split: first[0..nt] sequence bounds of nt contiguous shards of
+ * about equal cost; returns 1 when every shard is non-empty and within
+ * SHARD_SLACK of an even share */
+static int shard_split(const struct model_config *c, const int *off, int n_seq, int nt, int *first)
+{
+    double total = 0, acc = 0;
+    for (int s = 0; s < n_seq; s++) total += seq_cost(c, off[s + 1] - off[s]);
+    first[0] = 0;
+    int k = 1;
+    for (int s = 0; s < n_seq && k < nt; s++) {
+        double cs = seq_cost(c, off[s + 1] - off[s]);
+        /* close shard k - 1 before s when that is nearer the target */
+        while (k < nt && acc + cs / 2 >= total * k / nt) first[k++] = s;
+        acc += cs;
+    }
+    while (k < nt) first[k++] = n_seq;
+    first[nt] = n_seq;
+    double limit = SHARD_SLACK * total / nt;
+    for (k = 0; k < nt; k++) {
+        if (first[k + 1] <= first[k]) return 0;
+        double cs = 0;
+        for (int s = first[k]; s < first[k + 1]; s++) cs += seq_cost(c, off[s + 1] - off[s]);
+        if (cs > limit) return 0;
+    }
+    return 1;
+}
+
+/* shard_run: the forward pass over sequences [s0, s1) on this thread,
+ * through a view of ws starting at the shard's first token; scratch slot k */
+static void shard_run(const struct model *m, const struct fwd_ws *ws, int s0, int s1, int k, fwd_body body)
+{
+    const struct model_config *c = &m->cfg;
+    int off[FWD_MAX_SEQS + 1];
+    int t0 = ws->off[s0];
+    for (int s = s0; s <= s1; s++) off[s - s0] = ws->off[s] - t0;
+    size_t r = (size_t)t0, H = (size_t)c->hidden, I = (size_t)c->intermediate;
+    struct fwd_ws v = *ws;
+    v.nt = 1;
+    v.ids += r;
+    v.off = off;
+    v.seq_of += r;
+    v.pos += r;
+    v.h += r * H;
+    v.x += r * H;
+    v.qkv += r * 3 * H;
+    v.ctx = ws->ctx == ws->x ? v.x : ws->ctx + r * H;
+    v.mlp += r * (c->arch == MODEL_MODERNBERT ? 2 * I : I);
+    /* gate shares qkv's memory: the view's gate rows must stay inside the
+     * shard's own qkv rows, so it starts where the view's qkv does */
+    v.gate = ws->gate == ws->qkv ? v.qkv : ws->gate + r * I;
+    v.scratch += (size_t)k * ATTN_SCRATCH(ws->max_len, c->head_dim);
+    body(m, &v, s1 - s0, off[s1 - s0], NULL, NULL);
+}
+
+void fwd_run(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fwd_hook hook, void *hctx)
+{
+    fwd_body body = m->cfg.arch == MODEL_MODERNBERT ? modernbert_forward : bert_forward;
+    int nt = ws->nt, first[SHARD_MAX + 1];
+    if (ws->packed || hook || nt < 2 || nt > SHARD_MAX || n_seq < nt ||
+        !shard_split(&m->cfg, ws->off, n_seq, nt, first)) {
+        body(m, ws, n_seq, T, hook, hctx);
+        return;
+    }
+    double others = 0; /* GEMM flops of the other threads, for the caller's mm_stats */
+    #pragma omp parallel num_threads(nt) reduction(+ : others)
+    {
+#ifdef _OPENMP
+        int me = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+        int me = 0, team = 1;
+#endif
+        double f0, f1;
+        mm_stats(NULL, &f0, 0);
+        /* a team smaller than asked (OMP_THREAD_LIMIT) runs the shards in turn */
+        for (int k = me; k < nt; k += team) shard_run(m, ws, first[k], first[k + 1], k, body);
+        mm_stats(NULL, &f1, 0);
+        if (me != 0) others += f1 - f0;
+    }
+    /* the caller's GEMM seconds stay its own (the share of its time in
+     * GEMMs); its flops count the whole batch, as the team GEMMs did */
+    mm_stats_add(0, others);
 }
 
 void fwd_ws_release(struct fwd_ws *ws)

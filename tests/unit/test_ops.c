@@ -5,7 +5,9 @@
  *   - gelu_row (exact-erf GELU, with and without the GeGLU gate) against a
  *     double-precision erf reference, over [-10, 10] and every tail length;
  *   - exp_sub_row (softmax exponentials) against double exp, and its sum;
- *   - the vector paths agree with the scalar erff/expf path to a few ulp.
+ *   - the vector paths agree with the scalar erff/expf path to a few ulp;
+ *   - layernorm_row (with and without bias, in place) against a double
+ *     reference, for every tail length and the model widths.
  */
 #include <math.h>
 #include <stdio.h>
@@ -86,6 +88,41 @@ static void check_level(int level)
     }
     printf("  %-6s exp  worst %.2f ulp\n", ops_isa_name(), worst);
     CHECK_TRUE(worst <= 3.0);
+
+    /* LayerNorm: error in ulps of the output's size (w = 1, no bias: the
+     * normalised values are O(1)); an offset mean checks the two-pass variance */
+    worst = 0;
+    int widths[] = { 1, 2, 7, 8, 9, 15, 16, 17, 31, 33, 64, 100, 312, 768, 1024 };
+    for (size_t k = 0; k < sizeof widths / sizeof *widths; k++) {
+        int H = widths[k];
+        for (int i = 0; i < H; i++) {
+            e[i] = 1.0f;
+            g[i] = 0.5f + (float)(i % 5) * 0.125f;
+            x[i] = 3.0f + sinf((float)i * 0.7f) * (1.0f + (float)(i % 3));
+        }
+        for (int bias = 0; bias < 2; bias++) {
+            y[H] = 12345.0f;
+            layernorm_row(x, y, H, bias ? e : g, bias ? g : NULL, 1e-5f);
+            CHECK_TRUE(y[H] == 12345.0f);
+            double mean = 0, var = 0;
+            for (int i = 0; i < H; i++) mean += x[i];
+            mean /= H;
+            for (int i = 0; i < H; i++) var += (x[i] - mean) * (x[i] - mean);
+            double rstd = 1.0 / sqrt(var / H + 1e-5);
+            for (int i = 0; i < H; i++) {
+                double r = (x[i] - mean) * rstd * (bias ? 1.0 : g[i]) + (bias ? g[i] : 0.0);
+                double u = fabs(y[i] - r) / (fabs(r) > 1 ? fabs(r) : 1) / 0x1p-23;
+                if (u > worst) worst = u;
+            }
+        }
+        /* in place gives the same row */
+        memcpy(e + 2048, x, H * sizeof *x);
+        layernorm_row(e + 2048, e + 2048, H, g, NULL, 1e-5f);
+        layernorm_row(x, y, H, g, NULL, 1e-5f);
+        CHECK_TRUE(memcmp(e + 2048, y, H * sizeof *y) == 0);
+    }
+    printf("  %-6s layernorm worst %.2f ulp\n", ops_isa_name(), worst);
+    CHECK_TRUE(worst <= 8.0);
     free(x);
     free(g);
     free(y);

@@ -20,9 +20,12 @@
 #include <omp.h>
 #endif
 
-static void rope_apply(float *v, const float *c, const float *s, int d)
+/* inlined into each attn_item clone, so it is vectorised for that ISA */
+static inline __attribute__((always_inline)) void rope_apply(float *v, const float *c, const float *s, int d)
 {
     int half = d / 2;
+    /* iteration j touches v[j] and v[j + half] only: no dependence */
+    #pragma omp simd
     for (int j = 0; j < half; j++) {
         float a = v[j], b = v[j + half];
         v[j] = a * c[j] - b * s[j];
@@ -31,7 +34,10 @@ static void rope_apply(float *v, const float *c, const float *s, int d)
 }
 
 /* attn_item: one (sequence, head) work item: tokens s0 .. s0+L of qkv,
- * head h's columns; scratch sc[max_len] scores, kt[d][L] K^T */
+ * head h's columns; scratch sc[ATTN_PAD(max_len)] scores, kt[d][Lp] K^T
+ * with Lp = ATTN_PAD(L) and the padding keys zero, so that a query that
+ * sees the whole sequence scores Lp keys in full vectors (short texts:
+ * no scalar remainder) and ignores the padding ones */
 K_CLONES
 static void attn_item(float *qkv, int s0, int L, int h, int heads, int d, const float *cosv, const float *sinv,
                       int window, float *ctx, float *sc, float *kt, const struct mm_deferred *dq)
@@ -52,10 +58,13 @@ static void attn_item(float *qkv, int s0, int L, int h, int heads, int d, const 
             rope_apply(row + h * d, cosv + (size_t)t * half, sinv + (size_t)t * half, d);
             rope_apply(row + H + h * d, cosv + (size_t)t * half, sinv + (size_t)t * half, d);
         }
+    int Lp = (int)ATTN_PAD(L);
     for (int j = 0; j < L; j++) {
         const float *k = qkv + (size_t)(s0 + j) * H3 + H + h * d;
-        for (int i = 0; i < d; i++) kt[(size_t)i * L + j] = k[i];
+        for (int i = 0; i < d; i++) kt[(size_t)i * Lp + j] = k[i];
     }
+    for (int i = 0; i < d; i++)
+        for (int j = L; j < Lp; j++) kt[(size_t)i * Lp + j] = 0;
     for (int t = 0; t < L; t++) {
         int j0 = 0, j1 = L;
         if (window >= 0) {
@@ -63,13 +72,21 @@ static void attn_item(float *qkv, int s0, int L, int h, int heads, int d, const 
             if (t + window + 1 < j1) j1 = t + window + 1;
         }
         const float *q = qkv + (size_t)(s0 + t) * H3 + h * d;
-        int n = j1 - j0;
-        for (int j = 0; j < n; j++) sc[j] = 0;
-        for (int i = 0; i < d; i++) {
-            float qi = q[i];
-            const float *kr = kt + (size_t)i * L + j0;
-            #pragma omp simd
-            for (int j = 0; j < n; j++) sc[j] += qi * kr[j];
+        int n = j1 - j0, nv = (int)ATTN_PAD(n);
+        /* scores in blocks of 16 keys held in registers over the d
+         * products (each score summed over i in order, as one loop would);
+         * the keys past n (the zero padding, or the next keys or row when
+         * the window cuts the sequence) are scored and ignored */
+        for (int j = 0; j < nv; j += 16) {
+            float acc[16];
+            for (int u = 0; u < 16; u++) acc[u] = 0;
+            for (int i = 0; i < d; i++) {
+                float qi = q[i];
+                const float *kr = kt + (size_t)i * Lp + j0 + j;
+                #pragma omp simd
+                for (int u = 0; u < 16; u++) acc[u] += qi * kr[u];
+            }
+            for (int u = 0; u < 16; u++) sc[j + u] = acc[u];
         }
         float mx = -INFINITY;
         for (int j = 0; j < n; j++) {
@@ -79,12 +96,25 @@ static void attn_item(float *qkv, int s0, int L, int h, int heads, int d, const 
         float sum = exp_sub_row(sc, n, mx);
         float inv = 1.0f / sum;
         float *o = ctx + (size_t)(s0 + t) * H + h * d;
-        for (int i = 0; i < d; i++) o[i] = 0;
-        for (int j = 0; j < n; j++) {
-            const float *v = qkv + (size_t)(s0 + j0 + j) * H3 + 2 * H + h * d;
-            float p = sc[j] * inv;
-            #pragma omp simd
-            for (int i = 0; i < d; i++) o[i] += p * v[i];
+        const float *vb = qkv + (size_t)(s0 + j0) * H3 + 2 * H + h * d;
+        /* the weighted sum of values, 16 columns at a time in registers
+         * (each summed over j in order) */
+        int i0 = 0;
+        for (; i0 + 16 <= d; i0 += 16) {
+            float acc[16];
+            for (int u = 0; u < 16; u++) acc[u] = 0;
+            for (int j = 0; j < n; j++) {
+                const float *v = vb + (size_t)j * H3 + i0;
+                float p = sc[j] * inv;
+                #pragma omp simd
+                for (int u = 0; u < 16; u++) acc[u] += p * v[u];
+            }
+            for (int u = 0; u < 16; u++) o[i0 + u] = acc[u];
+        }
+        for (int i = i0; i < d; i++) {
+            float a = 0;
+            for (int j = 0; j < n; j++) a += sc[j] * inv * vb[(size_t)j * H3 + i];
+            o[i] = a;
         }
     }
 }
@@ -111,7 +141,7 @@ int attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_o
             for (int s = 0; s < n_seq; s++) {
                 int s0 = seq_off[s], L = seq_off[s + 1] - s0;
                 for (int h = 0; h < heads; h++)
-                    attn_item(qkv, s0, L, h, heads, d, cosv, sinv, window, ctx, sc, sc + max_len, dq);
+                    attn_item(qkv, s0, L, h, heads, d, cosv, sinv, window, ctx, sc, sc + ATTN_PAD(max_len), dq);
                 for (int t = s0; t < s0 + L; t++) mm_prepare_row(out->p, ctx + (size_t)t * H, out->in, out->sx, t);
             }
         } else {
@@ -120,7 +150,7 @@ int attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_o
             for (long it = 0; it < (long)n_seq * heads; it++) {
                 int s = (int)(it / heads), h = (int)(it % heads);
                 attn_item(qkv, seq_off[s], seq_off[s + 1] - seq_off[s], h, heads, d, cosv, sinv, window, ctx, sc,
-                          sc + max_len, dq);
+                          sc + ATTN_PAD(max_len), dq);
             }
         }
     }

@@ -40,7 +40,8 @@ const char *mm_backend(void);
 enum mm_gemm { MM_GEMM_ONEDNN, MM_GEMM_OPENBLAS, MM_GEMM_LOOPS };
 void mm_set_backend(enum mm_gemm which);
 /* mm_stats: seconds spent in mm_xwt and flops done on this thread since
- * the last reset. */
+ * the last reset (fwd_run adds the flops of the shards other threads ran
+ * for it, not their seconds). */
 void mm_stats(double *seconds, double *flops, int reset);
 
 /* mm_stats_add: account a product done elsewhere (qmatmul.c) in mm_stats. */
@@ -157,7 +158,10 @@ struct attn_out {
     void *in;
     float *sx;
 };
-#define ATTN_SCRATCH(max_len, d) ((size_t)(max_len) * (size_t)((d) + 1))
+/* scores and K^T rows padded to a multiple of 16 keys (ATTN_PAD), and 16
+ * floats of slack for the last block of scores read past a window */
+#define ATTN_PAD(n) (((size_t)(n) + 15) & ~(size_t)15)
+#define ATTN_SCRATCH(max_len, d) (ATTN_PAD(max_len) * (size_t)((d) + 1) + 16)
 int attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
               const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len,
               const struct mm_deferred *dq, const struct attn_out *out, int nt);

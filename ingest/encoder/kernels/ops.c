@@ -7,8 +7,10 @@
  * _ZGVdN8v_erff, the 16- and 8-lane erff, and the same for expf, both within
  * 4 ulp of the scalar functions), with the instruction set chosen once at
  * start (AVX-512, AVX2 + FMA, or the scalar erff/expf loops) from what the
- * CPU reports; nothing is compiled for -march=native. The other loops are
- * plain C written so that the compiler vectorises them at the baseline ISA.
+ * CPU reports; nothing is compiled for -march=native. LayerNorm has the same
+ * three paths (its double sums in another order per instruction set; the
+ * output row's arithmetic is the same). The other loops are plain C written
+ * so that the compiler vectorises them at the baseline ISA.
  */
 #include <math.h>
 #include <stddef.h>
@@ -147,8 +149,115 @@ float exp_sub_row(float *x, int n, float sub)
     return sum;
 }
 
+/* LayerNorm: the sums (mean, then squared deviations) in double, the
+ * output row in float as (x - mean) * rstd * w (+ b), no FMA, so the
+ * instruction sets differ only in the order of the double sums */
+static void ln_out(const float *xr, float *yr, int i, int H, const float *w, const float *b, float m, float rstd)
+{
+    if (b)
+        for (; i < H; i++) yr[i] = (xr[i] - m) * rstd * w[i] + b[i];
+    else
+        for (; i < H; i++) yr[i] = (xr[i] - m) * rstd * w[i];
+}
+
+#ifdef OPS_X86
+__attribute__((target("avx512f"))) static void ln_avx512(const float *xr, float *yr, int H, const float *w,
+                                                          const float *b, float eps)
+{
+    __m512d s0 = _mm512_setzero_pd(), s1 = _mm512_setzero_pd();
+    int i = 0;
+    for (; i + 16 <= H; i += 16) {
+        __m512 v = _mm512_loadu_ps(xr + i);
+        s0 = _mm512_add_pd(s0, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+        s1 = _mm512_add_pd(s1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+    }
+    double s = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+    for (int j = i; j < H; j++) s += xr[j];
+    double mean = s / H;
+    const __m512d mv = _mm512_set1_pd(mean);
+    s0 = s1 = _mm512_setzero_pd();
+    for (i = 0; i + 16 <= H; i += 16) {
+        __m512 v = _mm512_loadu_ps(xr + i);
+        __m512d d0 = _mm512_sub_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(v)), mv);
+        __m512d d1 = _mm512_sub_pd(
+            _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))), mv);
+        s0 = _mm512_add_pd(s0, _mm512_mul_pd(d0, d0));
+        s1 = _mm512_add_pd(s1, _mm512_mul_pd(d1, d1));
+    }
+    double ss = _mm512_reduce_add_pd(_mm512_add_pd(s0, s1));
+    for (int j = i; j < H; j++) {
+        double d = xr[j] - mean;
+        ss += d * d;
+    }
+    float rstd = (float)(1.0 / sqrt(ss / H + (double)eps));
+    float m = (float)mean;
+    const __m512 mf = _mm512_set1_ps(m), rf = _mm512_set1_ps(rstd);
+    for (i = 0; i + 16 <= H; i += 16) {
+        __m512 r = _mm512_mul_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(xr + i), mf), rf), _mm512_loadu_ps(w + i));
+        if (b) r = _mm512_add_ps(r, _mm512_loadu_ps(b + i));
+        _mm512_storeu_ps(yr + i, r);
+    }
+    ln_out(xr, yr, i, H, w, b, m, rstd);
+}
+
+__attribute__((target("avx2,fma"))) static double sum4_pd(__m256d v)
+{
+    double t[4];
+    _mm256_storeu_pd(t, v);
+    return (t[0] + t[1]) + (t[2] + t[3]);
+}
+
+__attribute__((target("avx2,fma"))) static void ln_avx2(const float *xr, float *yr, int H, const float *w,
+                                                        const float *b, float eps)
+{
+    __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+    int i = 0;
+    for (; i + 8 <= H; i += 8) {
+        __m256 v = _mm256_loadu_ps(xr + i);
+        s0 = _mm256_add_pd(s0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+        s1 = _mm256_add_pd(s1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+    }
+    double s = sum4_pd(_mm256_add_pd(s0, s1));
+    for (int j = i; j < H; j++) s += xr[j];
+    double mean = s / H;
+    const __m256d mv = _mm256_set1_pd(mean);
+    s0 = s1 = _mm256_setzero_pd();
+    for (i = 0; i + 8 <= H; i += 8) {
+        __m256 v = _mm256_loadu_ps(xr + i);
+        __m256d d0 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)), mv);
+        __m256d d1 = _mm256_sub_pd(_mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)), mv);
+        s0 = _mm256_add_pd(s0, _mm256_mul_pd(d0, d0));
+        s1 = _mm256_add_pd(s1, _mm256_mul_pd(d1, d1));
+    }
+    double ss = sum4_pd(_mm256_add_pd(s0, s1));
+    for (int j = i; j < H; j++) {
+        double d = xr[j] - mean;
+        ss += d * d;
+    }
+    float rstd = (float)(1.0 / sqrt(ss / H + (double)eps));
+    float m = (float)mean;
+    const __m256 mf = _mm256_set1_ps(m), rf = _mm256_set1_ps(rstd);
+    for (i = 0; i + 8 <= H; i += 8) {
+        __m256 r = _mm256_mul_ps(_mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(xr + i), mf), rf), _mm256_loadu_ps(w + i));
+        if (b) r = _mm256_add_ps(r, _mm256_loadu_ps(b + i));
+        _mm256_storeu_ps(yr + i, r);
+    }
+    ln_out(xr, yr, i, H, w, b, m, rstd);
+}
+#endif
+
 void layernorm_row(const float *xr, float *yr, int H, const float *w, const float *b, float eps)
 {
+#ifdef OPS_X86
+    if (ops_level == OPS_AVX512) {
+        ln_avx512(xr, yr, H, w, b, eps);
+        return;
+    }
+    if (ops_level == OPS_AVX2) {
+        ln_avx2(xr, yr, H, w, b, eps);
+        return;
+    }
+#endif
     double s = 0, ss = 0;
     #pragma omp simd reduction(+ : s)
     for (int i = 0; i < H; i++) s += xr[i];
@@ -158,12 +267,7 @@ void layernorm_row(const float *xr, float *yr, int H, const float *w, const floa
         double d = xr[i] - mean;
         ss += d * d;
     }
-    float rstd = (float)(1.0 / sqrt(ss / H + (double)eps));
-    float m = (float)mean;
-    if (b)
-        for (int i = 0; i < H; i++) yr[i] = (xr[i] - m) * rstd * w[i] + b[i];
-    else
-        for (int i = 0; i < H; i++) yr[i] = (xr[i] - m) * rstd * w[i];
+    ln_out(xr, yr, 0, H, w, b, (float)mean, (float)(1.0 / sqrt(ss / H + (double)eps)));
 }
 
 void layernorm(const float *x, float *y, int T, int H, const float *w, const float *b, float eps, int nt)
