@@ -20,6 +20,9 @@
  *   channels): W[n,k] * s[k] is quantized and x[m,k] / s[k] at each call,
  *   the same product with the outlier moved from the activations (one
  *   per-row scale for all channels) into the weights (a scale per row n).
+ * int8 simulation (mm_pack_sim, error budgets and tests): the same scales
+ *   and rounding applied to f32 copies (fake quantization), multiplied by
+ *   mm_xwt; it equals the real path up to f32 summation (test_precision).
  *
  * Execution primitives are created with the packed weights' exact memory
  * descriptor (so every M uses the same packed copy) and cached per thread by
