@@ -112,7 +112,7 @@ void cli_precision_warn(int precision)
     if (precision == ENC_F32 || warned || enc_precision_native(precision)) return;
     warned = 1;
     log_warn("precision %s: this CPU (oneDNN ISA %s) has no native %s instructions; it will be correct but slower",
-             enc_precision_name(precision), enc_isa(), precision == ENC_BF16 ? "AVX512_BF16" : "VNNI int8");
+             enc_precision_name(precision), enc_isa(), precision == ENC_BF16 ? "AVX512_BF16" : "VNNI int8 and AVX512_BF16");
 }
 
 int cli_precision(const char *s, int *out)

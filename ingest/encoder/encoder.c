@@ -102,6 +102,53 @@ static int smoothing(const float *g, int H, float *s, float *tmp)
     return any;
 }
 
+/* int8_scheme: how an int8 model packs its four kinds of GEMM (QKV, attention
+ * output, MLP input, MLP output). The default keeps the attention's two
+ * (QKV, output) in bf16 and the MLP's two in int8: measured (docs/encoder.md,
+ * "int8 error budget"), the attention GEMMs carry two thirds of int8's
+ * error to f32 on the full-size model for under half of the GEMM work, and
+ * all-int8 misses the mean-cosine bound (0.99979 < 0.9999). An MLP input
+ * GEMM whose LayerNorm gain has outlier channels (smoothing finds some) is
+ * bf16 too (pack_model).
+ * SEMINDEX_INT8_SIM (a diagnostic for
+ * error budgets, docs/encoder.md) overrides it: four comma-separated
+ * fields in that order, each "i" (real int8), "b" (bf16) or two letters,
+ * weights then activations, of an exact f32 simulation (mm_pack_sim):
+ * f (f32), s (symmetric per row, the int8 scheme), a (activations only:
+ * asymmetric u8 per row). E.g. "ss,ss,ss,ss" simulates the real scheme. */
+struct gemm_scheme {
+    int prec;      /* MM_INT8 (real or simulated) or MM_BF16 */
+    int sim;       /* 1: mm_pack_sim with wmode, xmode */
+    int wmode, xmode;
+};
+enum { G_QKV, G_O, G_I, G_O2, G_KINDS };
+static int int8_scheme(struct gemm_scheme sch[G_KINDS])
+{
+    for (int g = 0; g < G_KINDS; g++) sch[g] = (struct gemm_scheme){ g <= G_O ? MM_BF16 : MM_INT8, 0, 0, 0 };
+    const char *v = getenv("SEMINDEX_INT8_SIM");
+    if (!v || !*v) return 0;
+    const char *p = v;
+    for (int g = 0; g < G_KINDS; g++) {
+        size_t n = strcspn(p, ",");
+        struct gemm_scheme *s = &sch[g];
+        int w = n == 2 ? strchr("fs", p[0]) != NULL : 0, x = n == 2 ? strchr("fsa", p[1]) != NULL : 0;
+        if (n == 1 && (p[0] == 'i' || p[0] == 'b')) {
+            s->prec = p[0] == 'b' ? MM_BF16 : MM_INT8;
+        } else if (n == 2 && w && x) {
+            s->sim = 1;
+            s->wmode = p[0] == 's' ? MM_SIM_SYM : MM_SIM_NONE;
+            s->xmode = p[1] == 's' ? MM_SIM_SYM : p[1] == 'a' ? MM_SIM_ASYM : MM_SIM_NONE;
+        } else {
+            return err_set(ERR_INVALID, "SEMINDEX_INT8_SIM '%s': field %d is not i, b or [fs][fsa]", v, g + 1);
+        }
+        p += n;
+        if (g < G_KINDS - 1 && *p++ != ',')
+            return err_set(ERR_INVALID, "SEMINDEX_INT8_SIM '%s': four comma-separated fields expected", v);
+    }
+    if (*p) return err_set(ERR_INVALID, "SEMINDEX_INT8_SIM '%s': four comma-separated fields expected", v);
+    return 0;
+}
+
 /* pack_model: every layer's Linear weights at e->opt.precision */
 static int pack_model(struct enc *e)
 {
@@ -128,7 +175,11 @@ static int pack_model(struct enc *e)
         mem_free(tmp);
         return err_nomem();
     }
-    int rc = 0;
+    struct gemm_scheme sch[G_KINDS] = { 0 };
+    int rc = e->opt.precision == ENC_INT8 ? int8_scheme(sch) : 0;
+    const char *env = getenv("SEMINDEX_INT8_SIM");
+    int sch_env = env && *env;
+    static const int kind[FWD_LIN] = { G_QKV, G_QKV, G_QKV, G_O, G_I, G_O2 };
     for (int l = 0; l < c->layers && rc == 0; l++) {
         struct model_layer *L = &m->layers[l];
         /* the LayerNorm gains in front of the QKV and MLP-input GEMMs */
@@ -144,7 +195,19 @@ static int pack_model(struct enc *e)
         };
         for (int s = 0; s < FWD_LIN && rc == 0; s++) {
             if (!lin[s].w) continue;
-            rc = mm_pack(*lin[s].w, lin[s].N, lin[s].K, e->opt.precision, lin[s].smooth, &ws->packed[l * FWD_LIN + s]);
+            struct gemm_scheme g0 = sch[kind[s]];
+            const struct gemm_scheme *g = &g0;
+            /* an MLP input with outlier channels (its LayerNorm gain has
+             * some) is bf16 by default: smoothing alone left recall@10
+             * below 0.95 on the outlier model (docs/encoder.md) */
+            if (i8 && kind[s] == G_I && lin[s].smooth && !sch_env) g0.prec = MM_BF16;
+            struct mm_packed **dst = &ws->packed[l * FWD_LIN + s];
+            if (!i8)
+                rc = mm_pack(*lin[s].w, lin[s].N, lin[s].K, e->opt.precision, NULL, dst);
+            else if (g->sim)
+                rc = mm_pack_sim(*lin[s].w, lin[s].N, lin[s].K, lin[s].smooth, g->wmode, g->xmode, dst);
+            else
+                rc = mm_pack(*lin[s].w, lin[s].N, lin[s].K, g->prec, g->prec == MM_INT8 ? lin[s].smooth : NULL, dst);
             if (rc < 0) rc = err_prefix(rc, "'%s': layer %d %s weights", e->name, l, enc_precision_name(e->opt.precision));
             else drop(lin[s].w, (size_t)lin[s].N * lin[s].K);
         }
@@ -235,7 +298,11 @@ int enc_precision_parse(const char *s, int *out)
 }
 
 const char *enc_precision_name(int precision) { return mm_precision_name(precision); }
-int enc_precision_native(int precision) { return mm_precision_native(precision); }
+int enc_precision_native(int precision)
+{
+    /* int8 keeps the attention GEMMs in bf16 (int8_scheme) */
+    return mm_precision_native(precision) && (precision != ENC_INT8 || mm_precision_native(ENC_BF16));
+}
 const char *enc_isa(void) { return mm_isa_name(); }
 const char *enc_name(const struct enc *e) { return e->name; }
 const char *enc_fingerprint(const struct enc *e) { return e->fingerprint; }

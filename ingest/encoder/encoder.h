@@ -50,7 +50,8 @@ int enc_precision_parse(const char *s, int *out);
 /* enc_precision_name: the name of an enum enc_precision value. */
 const char *enc_precision_name(int precision);
 /* enc_precision_native: 1 when this CPU has native instructions for the
- * precision (AVX512_BF16 for bf16, VNNI for int8); otherwise it still runs,
+ * precision (AVX512_BF16 for bf16; VNNI and AVX512_BF16 for int8, whose
+ * attention GEMMs are bf16); otherwise it still runs,
  * more slowly. enc_isa: the instruction set oneDNN chose. */
 int enc_precision_native(int precision);
 const char *enc_isa(void);

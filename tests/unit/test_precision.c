@@ -1,6 +1,9 @@
 /*
  * test_precision.c - the reduced-precision encoder (--precision bf16|int8).
  *
+ *   - int8 against its exact f32 simulation (mm_pack_sim: same scales and
+ *     rounding, f32 products): per GEMM to < 1e-5 relative, and through a
+ *     fixture model; the default int8 scheme (attention GEMMs bf16);
  *   - kernels: mm_xwt_packed against the f32 GEMM on random data, every
  *     variant the forward passes use (bias or not, residual beta = 1, a
  *     row stride wider than N, run-time M below 256 and a static M above),
@@ -153,6 +156,60 @@ static void test_smoothing(double *plain, double *smoothed)
     free(y1);
 }
 
+/* the real int8 product (oneDNN, s32 sums, dequantization) against its exact
+ * f32 simulation (mm_pack_sim: the same scales and rounding, f32 products):
+ * they differ only by f32 summation, so any scale, rounding or compensation
+ * slip in the real path shows as an error far above 1e-5. Returns the
+ * relative difference; *vs_f32 the real path's error to the f32 product. */
+static double test_sim(int M, int N, int K, int smooth, int beta, double *vs_f32)
+{
+    unsigned s = 4242u + (unsigned)(M + N + K + smooth);
+    float *x = malloc((size_t)M * K * sizeof *x), *W = malloc((size_t)N * K * sizeof *W), *b = malloc(N * sizeof *b);
+    float *sm = malloc(K * sizeof *sm), *y0 = malloc((size_t)M * N * sizeof *y0), *y1 = malloc((size_t)M * N * sizeof *y1),
+          *y2 = malloc((size_t)M * N * sizeof *y2);
+    for (int k = 0; k < K; k++) sm[k] = k % 40 == 3 ? sqrtf(30.f) : 1.f;
+    for (int m = 0; m < M; m++)
+        for (int k = 0; k < K; k++) x[(size_t)m * K + k] = frand(&s) * (smooth && k % 40 == 3 ? 30.f : 1.f);
+    for (size_t i = 0; i < (size_t)N * K; i++) W[i] = 0.05f * frand(&s);
+    for (int i = 0; i < N; i++) b[i] = frand(&s);
+    for (size_t i = 0; i < (size_t)M * N; i++) y0[i] = y1[i] = y2[i] = frand(&s);
+    struct mm_packed *p = NULL, *q = NULL;
+    double e = 1;
+    CHECK_OK(mm_pack(W, N, K, MM_INT8, smooth ? sm : NULL, &p));
+    CHECK_OK(mm_pack_sim(W, N, K, smooth ? sm : NULL, MM_SIM_SYM, MM_SIM_SYM, &q));
+    void *buf = mem_aligned(64, mm_qbuf_size(M, K, N));
+    if (p && q) {
+        mm_xwt(x, M, K, W, N, b, y0, N, (float)beta, 2);
+        CHECK_OK(mm_xwt_packed(x, M, p, b, y1, N, (float)beta, buf, 2));
+        CHECK_OK(mm_xwt_packed(x, M, q, b, y2, N, (float)beta, buf, 2));
+        e = rel_err(y2, y1, (size_t)M * N);
+        *vs_f32 = rel_err(y0, y1, (size_t)M * N);
+    }
+    mm_packed_free(p);
+    mm_packed_free(q);
+    mem_free(buf);
+    free(x);
+    free(W);
+    free(b);
+    free(sm);
+    free(y0);
+    free(y1);
+    free(y2);
+    return e;
+}
+
+static void sim_tests(void)
+{
+    static const int shape[][5] = { { 300, 96, 768, 0, 0 }, { 300, 768, 1152, 0, 1 }, { 260, 128, 768, 1, 0 } };
+    for (int i = 0; i < 3; i++) {
+        double vs = 0, e = test_sim(shape[i][0], shape[i][1], shape[i][2], shape[i][3], shape[i][4], &vs);
+        printf("  M=%d N=%d K=%d smooth=%d: real vs simulation %.3g (real vs f32 %.3g)\n", shape[i][0], shape[i][1],
+               shape[i][2], shape[i][3], e, vs);
+        if (!(e < 1e-5)) T_FAIL("int8 differs from its f32 simulation by %.3g (want < 1e-5)", e);
+        CHECK_TRUE(vs > 1e-3); /* the simulation is of a quantized product */
+    }
+}
+
 /* cosines of each fixture text's embedding at prec to its f32 one */
 static void test_fixture(const char *root, const char *name, int prec, double min_bound)
 {
@@ -212,6 +269,108 @@ static void test_fixture(const char *root, const char *name, int prec, double mi
     json_decref(man);
 }
 
+/* the golden texts of fixture name embedded at prec with SEMINDEX_INT8_SIM
+ * = sim (NULL: unset); NULL on failure (checked) */
+static float *embed_fixture(const char *root, const char *name, int prec, const char *sim, size_t *n, int *d)
+{
+    char p[1200];
+    snprintf(p, sizeof p, "%s/%s/manifest.json", root, name);
+    json_t *man = NULL;
+    CHECK_OK(json_load_path(p, 0, &man));
+    if (!man) return NULL;
+    json_t *texts = json_object_get(man, "texts");
+    *n = json_array_size(texts);
+    const char **tx = calloc(*n, sizeof *tx);
+    size_t *len = calloc(*n, sizeof *len);
+    for (size_t i = 0; i < *n; i++) {
+        json_t *s = json_object_get(json_array_get(texts, i), "text");
+        tx[i] = json_string_value(s);
+        len[i] = json_string_length(s);
+    }
+    snprintf(p, sizeof p, "%s/%s/model", root, name);
+    struct enc_options o = ENC_OPTIONS_INIT;
+    o.n_threads = 2;
+    o.precision = prec;
+    struct enc *e = NULL;
+    float *out = NULL;
+    if (sim) setenv("SEMINDEX_INT8_SIM", sim, 1);
+    else unsetenv("SEMINDEX_INT8_SIM");
+    CHECK_OK(enc_create(p, &o, &e));
+    unsetenv("SEMINDEX_INT8_SIM");
+    if (e) {
+        *d = enc_dim(e);
+        out = malloc(*n * *d * sizeof *out);
+        CHECK_OK(enc_encode(e, tx, len, *n, out, NULL));
+    }
+    enc_free(e);
+    free(tx);
+    free(len);
+    json_decref(man);
+    return out;
+}
+
+/* 1 - min over texts of the cosine of a's and b's embeddings */
+static double max_cos_gap(const float *a, const float *b, size_t n, int d)
+{
+    double g = 0;
+    for (size_t i = 0; i < n; i++) {
+        double ab = 0, aa = 0, bb = 0;
+        for (int j = 0; j < d; j++) {
+            ab += (double)a[i * d + j] * b[i * d + j];
+            aa += (double)a[i * d + j] * a[i * d + j];
+            bb += (double)b[i * d + j] * b[i * d + j];
+        }
+        double c = 1 - ab / sqrt(aa * bb);
+        if (!(c <= g)) g = c;
+    }
+    return g;
+}
+
+/* int8's scheme (int8_scheme in encoder.c): the default is the attention
+ * GEMMs in bf16, the MLP's in int8 (SEMINDEX_INT8_SIM=b,b,i,i, bit for
+ * bit); all-int8 agrees with its exact f32 simulation through the whole
+ * network far closer than with f32; malformed values are refused */
+static void scheme_tests(const char *root)
+{
+    const char *fx = "modernbert-tiny";
+    size_t n = 0;
+    int d = 0;
+    float *f = embed_fixture(root, fx, ENC_F32, NULL, &n, &d), *def = embed_fixture(root, fx, ENC_INT8, NULL, &n, &d);
+    float *mixed = embed_fixture(root, fx, ENC_INT8, "b,b,i,i", &n, &d);
+    float *real = embed_fixture(root, fx, ENC_INT8, "i,i,i,i", &n, &d);
+    float *sim = embed_fixture(root, fx, ENC_INT8, "ss,ss,ss,ss", &n, &d);
+    float *exact = embed_fixture(root, fx, ENC_INT8, "ff,ff,ff,ff", &n, &d);
+    if (f && def && mixed && real && sim && exact) {
+        CHECK_TRUE(memcmp(def, mixed, n * d * sizeof *def) == 0);
+        double g_sim = max_cos_gap(real, sim, n, d), g_f32 = max_cos_gap(real, f, n, d);
+        double g_mixed = max_cos_gap(mixed, f, n, d), g_exact = max_cos_gap(exact, f, n, d);
+        printf("  %s: 1 - min cos: int8 vs its simulation %.3g, int8 vs f32 %.3g, default (b,b,i,i) vs f32 %.3g, "
+               "simulation without quantization vs f32 %.3g\n", fx, g_sim, g_f32, g_mixed, g_exact);
+        CHECK_TRUE(g_sim < g_f32 / 4); /* rounding ties decided differently compound over the layers */
+        CHECK_TRUE(g_mixed < g_f32);
+        CHECK_TRUE(g_exact < 1e-6);
+    }
+    free(f);
+    free(def);
+    free(mixed);
+    free(real);
+    free(sim);
+    free(exact);
+    static const char *bad[] = { "i,i,i", "i,i,i,i,", "x,i,i,i", "sa,as,i,i" };
+    for (int i = 0; i < 4; i++) {
+        char p[1200];
+        snprintf(p, sizeof p, "%s/%s/model", root, fx);
+        struct enc_options o = ENC_OPTIONS_INIT;
+        o.precision = ENC_INT8;
+        struct enc *e = NULL;
+        setenv("SEMINDEX_INT8_SIM", bad[i], 1);
+        CHECK_INT(enc_create(p, &o, &e), ERR_INVALID);
+        CHECK_TRUE(strstr(err_msg(), "SEMINDEX_INT8_SIM") != NULL);
+        unsetenv("SEMINDEX_INT8_SIM");
+        enc_free(e);
+    }
+}
+
 static void fixture_tests(const char *root, const char *tag, int one_per_arch)
 {
     for (size_t i = 0; i < sizeof fixtures / sizeof *fixtures; i++)
@@ -241,6 +400,7 @@ int main(int argc, char **argv)
             test_kernel(MM_INT8, 37, 96, 64, 1, 1, 100, 0.03);
             test_kernel(MM_INT8, 300, 64, 128, 0, 0, 64, 0.03);
         }
+        TEST("avx2: int8 agrees with its exact f32 simulation") sim_tests();
         fixture_tests(root, "avx2: ", 1);
         return test_summary();
     }
@@ -281,6 +441,7 @@ int main(int argc, char **argv)
             test_split(prec, 300, 96, 160, 0, 1);
         }
     }
+    TEST("int8 agrees with its exact f32 simulation (same scales and rounding)") sim_tests();
     TEST("int8 smoothing: outlier input channels moved into the weights cut the error") {
         double a = 1, b = 1;
         test_smoothing(&a, &b);
@@ -299,6 +460,10 @@ int main(int argc, char **argv)
         if (p) CHECK_TRUE(mm_packed_bytes(p) <= 768 * 768 * 2 + 4096);
         mm_packed_free(p);
         free(W);
+    }
+    TEST("int8 scheme: attention GEMMs bf16 by default; all-int8 agrees with its simulation") {
+        if (!root) SKIP("fixtures not found");
+        else scheme_tests(root);
     }
     fixture_tests(root, "", 0);
     TEST("the AVX2 path (ONEDNN_MAX_CPU_ISA=AVX2): same bounds") {

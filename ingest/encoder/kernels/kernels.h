@@ -61,6 +61,16 @@ struct mm_packed;
  * for inputs with outlier channels. Errors: ERR_NOMEM, ERR_UNSUPPORTED (oneDNN has no
  * primitive for the precision on this CPU; message names the ISA). */
 int mm_pack(const float *W, int N, int K, int prec, const float *smooth, struct mm_packed **out);
+/* mm_pack_sim: an exact f32 simulation of the int8 scheme (error budgets,
+ * tests): the weights are replaced once by their fake-quantized values
+ * (wmode) and each input row by its fake-quantized values (xmode) -- the
+ * same scales and rounding as mm_pack's path -- and multiplied in f32
+ * (mm_xwt). MM_SIM_NONE: exact; MM_SIM_SYM: symmetric per row (s8, the real
+ * scheme); MM_SIM_ASYM: asymmetric per row (u8 with a zero point).
+ * smooth as mm_pack. Used like an MM_INT8 packing (mm_prepare_row, mm_run:
+ * nothing is deferred). Errors: ERR_NOMEM. */
+enum { MM_SIM_NONE = 0, MM_SIM_SYM = 1, MM_SIM_ASYM = 2 };
+int mm_pack_sim(const float *W, int N, int K, const float *smooth, int wmode, int xmode, struct mm_packed **out);
 void mm_packed_free(struct mm_packed *p);
 size_t mm_packed_bytes(const struct mm_packed *p);
 /* mm_qbuf_size: scratch bytes mm_xwt_packed needs for M rows of K inputs,

@@ -20,6 +20,9 @@
  *   channels): W[n,k] * s[k] is quantized and x[m,k] / s[k] at each call,
  *   the same product with the outlier moved from the activations (one
  *   per-row scale for all channels) into the weights (a scale per row n).
+ * int8 simulation (mm_pack_sim, error budgets and tests): the same scales
+ *   and rounding applied to f32 copies (fake quantization), multiplied by
+ *   mm_xwt; it equals the real path up to f32 summation (test_precision).
  *
  * Execution primitives are created with the packed weights' exact memory
  * descriptor (so every M uses the same packed copy) and cached per thread by
@@ -57,6 +60,8 @@ struct mm_packed {
     void *w;                /* packed weights */
     float *scale;           /* int8: [N] per output channel */
     float *ismooth;         /* int8: [K] 1 / smoothing factor per input channel, or NULL */
+    int xsim;               /* emul == 2 (mm_pack_sim): how x is fake-quantized
+                             * (MM_SIM_*); w holds the fake-quantized weights */
 };
 
 struct qentry {
@@ -246,6 +251,70 @@ static void quant_any(const float *x, const float *is, int8_t *q, int n, float i
     }
 #endif
     quant_scalar(x, is, q, n, inv);
+}
+
+/* ---- exact f32 simulation of a quantization scheme (mm_pack_sim) ----
+ * fake_row: x[i] (* is[i]) replaced by its quantized value times the
+ * scale, computed as the real path computes it (the same scale, the same
+ * rounding), so sim and real products differ only by f32 summation. */
+static void fake_row(const float *x, const float *is, float *o, int n, int mode, float qmax)
+{
+    if (mode == MM_SIM_NONE) {
+        for (int i = 0; i < n; i++) o[i] = is ? x[i] * is[i] : x[i];
+        return;
+    }
+    if (mode == MM_SIM_SYM) {
+        float a = is ? absmax_row_s(x, is, n) : absmax_row(x, n);
+        float s = a > 0 ? a / qmax : 1.f, inv = a > 0 ? qmax / a : 0.f;
+        for (int i = 0; i < n; i++) {
+            float v = (is ? x[i] * is[i] : x[i]) * inv;
+            v = v > qmax ? qmax : v < -qmax ? -qmax : v;
+            o[i] = (float)lrintf(v) * s;
+        }
+        return;
+    }
+    /* MM_SIM_ASYM: u8 with a zero point per row, range [min, max] (with 0) */
+    float lo = 0, hi = 0;
+    for (int i = 0; i < n; i++) {
+        float v = is ? x[i] * is[i] : x[i];
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    float s = hi > lo ? (hi - lo) / 255.f : 1.f, inv = hi > lo ? 255.f / (hi - lo) : 0.f;
+    float z = rintf(-lo * inv);
+    for (int i = 0; i < n; i++) {
+        float v = (is ? x[i] * is[i] : x[i]) * inv + z;
+        v = rintf(v);
+        v = v > 255.f ? 255.f : v < 0.f ? 0.f : v;
+        o[i] = (v - z) * s;
+    }
+}
+
+int mm_pack_sim(const float *W, int N, int K, const float *smooth, int wmode, int xmode, struct mm_packed **out)
+{
+    *out = NULL;
+    struct mm_packed *p = mem_calloc(1, sizeof *p);
+    float *w = mem_aligned(64, (size_t)N * K * sizeof *w);
+    float *ws = smooth ? mem_alloc_array((size_t)K, sizeof *ws) : NULL;
+    if (p) p->ismooth = smooth ? mem_alloc_array((size_t)K, sizeof *p->ismooth) : NULL;
+    if (!p || !w || (smooth && (!ws || !p->ismooth))) {
+        mem_free(w);
+        mem_free(ws);
+        mm_packed_free(p);
+        return err_set(ERR_NOMEM, "out of memory packing a %dx%d weight", N, K);
+    }
+    *p = (struct mm_packed){ .prec = MM_INT8, .N = N, .K = K, .emul = 2, .w = w, .ismooth = p->ismooth,
+                             .xsim = xmode };
+    if (smooth)
+        for (int k = 0; k < K; k++) {
+            p->ismooth[k] = 1.f / smooth[k];
+            ws[k] = smooth[k];
+        }
+    float qmax = isa_has_vnni() ? 127.f : 63.f;
+    for (int n = 0; n < N; n++) fake_row(W + (size_t)n * K, ws, w + (size_t)n * K, K, wmode, qmax);
+    mem_free(ws);
+    *out = p;
+    return 0;
 }
 
 K_CLONES
@@ -467,7 +536,7 @@ void mm_packed_free(struct mm_packed *p)
 
 size_t mm_packed_bytes(const struct mm_packed *p)
 {
-    if (p && p->emul) return (size_t)p->N * p->K * sizeof(float);
+    if (p && p->emul) return (size_t)p->N * p->K * sizeof(float);  /* emulated bf16, simulation */
     return p ? dnnl_memory_desc_get_size(&p->wmd) + (p->scale ? (size_t)p->N * sizeof(float) : 0) : 0;
 }
 
@@ -487,7 +556,9 @@ size_t mm_qin_size(int M, int K)
 void mm_prepare_row(const struct mm_packed *p, const float *x, void *in, float *sx, int m)
 {
     int K = p->K;
-    if (p->emul) {
+    if (p->emul == 2) {
+        fake_row(x, p->ismooth, (float *)in + (size_t)m * K, K, p->xsim, 127.f);
+    } else if (p->emul) {
         round_bf16_row(x, (float *)in + (size_t)m * K, K);
     } else if (p->prec == MM_BF16) {
         to_bf16_row(x, (uint16_t *)in + (size_t)m * K, K);
