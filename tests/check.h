@@ -101,6 +101,29 @@ static __attribute__((unused)) int test_summary(void)
     return t_failed ? 1 : 0;
 }
 
+/* check_cos: the cosine of rows a and b of d floats, in double (two zero
+ * rows: 1); check_min_cos: the smallest over n such row pairs. */
+static __attribute__((unused)) double check_cos(const float *a, const float *b, int d)
+{
+    double ab = 0, aa = 0, bb = 0;
+    for (int j = 0; j < d; j++) {
+        ab += (double)a[j] * b[j];
+        aa += (double)a[j] * a[j];
+        bb += (double)b[j] * b[j];
+    }
+    return aa == 0 && bb == 0 ? 1 : ab / sqrt(aa * bb + 1e-300);
+}
+
+static __attribute__((unused)) double check_min_cos(const float *a, const float *b, size_t n, int d)
+{
+    double worst = 1;
+    for (size_t r = 0; r < n; r++) {
+        double c = check_cos(a + r * d, b + r * d, d);
+        if (!(c >= worst)) worst = c;
+    }
+    return worst;
+}
+
 /* fixtures_dir: the golden-data folder, or NULL (tests then SKIP). */
 static __attribute__((unused)) const char *fixtures_dir(void)
 {

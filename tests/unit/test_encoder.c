@@ -113,23 +113,6 @@ static double maxdiff(const float *a, const float *b, size_t n, double rtol, dou
     return m;
 }
 
-static double min_cosine(const float *a, const float *b, size_t n, int dim)
-{
-    double worst = 1;
-    for (size_t r = 0; r < n; r++) {
-        double ab = 0, aa = 0, bb = 0;
-        for (int i = 0; i < dim; i++) {
-            double x = a[r * dim + i], y = b[r * dim + i];
-            ab += x * y;
-            aa += x * x;
-            bb += y * y;
-        }
-        double c = aa == 0 && bb == 0 ? 1 : ab / sqrt(aa * bb + 1e-300);
-        if (c < worst) worst = c;
-    }
-    return worst;
-}
-
 struct layer_cmp {
     const float *ref;   /* block 0 of this text */
     int n_tokens;
@@ -183,7 +166,7 @@ static void test_fixture(const char *root, const char *name)
     int bad = 0, badp = 0;
     double d_emb = maxdiff(single, f.emb, n * D, 0, 1e-4, &bad);
     double d_pool = maxdiff(pooled, f.pooled, n * P, 1e-4, 1e-4, &badp);
-    double cos = min_cosine(single, f.emb, n, D);
+    double cos = check_min_cos(single, f.emb, n, D);
     if (bad) T_FAIL("%s: embeddings differ by %.3g (> 1e-4)", name, d_emb);
     if (badp) T_FAIL("%s: pooled differ by %.3g (> 1e-4 + 1e-4 |ref|)", name, d_pool);
     if (cos < 0.99999) T_FAIL("%s: min cosine %.8f", name, cos);

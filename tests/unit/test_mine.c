@@ -102,6 +102,27 @@ static int cmp_ab(const void *x, const void *y)
     return (p->b > q->b) - (p->b < q->b);
 }
 
+/* shared_pairs: how many of the ne pairs of pe (sorted by cmp_ab) are
+ * among the n pairs of p (any order); *apart counts those whose scores
+ * differ in any bit (NULL: not counted) */
+static size_t shared_pairs(const struct mine_pair *p, size_t n, const struct mine_pair *pe, size_t ne, size_t *apart)
+{
+    struct mine_pair *ps = malloc(sizeof *ps * (n + 1));
+    memcpy(ps, p, sizeof *ps * n);
+    qsort(ps, n, sizeof *ps, cmp_ab);
+    size_t hit = 0;
+    if (apart) *apart = 0;
+    for (size_t i = 0, t = 0; i < ne; i++) {
+        while (t < n && cmp_ab(&ps[t], &pe[i]) < 0) t++;
+        if (t < n && cmp_ab(&ps[t], &pe[i]) == 0) {
+            hit++;
+            if (apart && memcmp(&pe[i].score, &ps[t].score, sizeof(float))) ++*apart;
+        }
+    }
+    free(ps);
+    return hit;
+}
+
 static int same_pairs(const struct mine_pair *p, size_t np, const struct mine_pair *q, size_t nq, double tol)
 {
     if (np != nq) { printf("  %zu pairs, expected %zu\n", np, nq); return 0; }
@@ -270,19 +291,9 @@ int main(void)
                 break;
             }
         /* and the exact miner scores every pair it shares with them alike */
-        struct mine_pair *pab = malloc(sizeof *pab * (na + 1));
-        memcpy(pab, pa, sizeof *pab * na);
-        qsort(pab, na, sizeof *pab, cmp_ab);
-        size_t shared = 0;
-        for (size_t i = 0, t = 0; i < ne; i++) {
-            while (t < na && cmp_ab(&pab[t], &pe[i]) < 0) t++;
-            if (t < na && cmp_ab(&pab[t], &pe[i]) == 0) {
-                shared++;
-                if (memcmp(&pe[i].score, &pab[t].score, sizeof(float))) { T_FAIL("exact and kNN score pair %zu apart", i); break; }
-            }
-        }
+        size_t apart, shared = shared_pairs(pa, na, pe, ne, &apart);
+        if (apart) T_FAIL("exact and kNN score %zu of their %zu shared pairs apart", apart, shared);
         CHECK_TRUE(shared > 1000);
-        free(pab);
         mem_free(ps);
         struct src bad = { x, 100, 0, DA, 1, 0 };
         struct build_source mbad = { 100, NULL, src_next, src_vector, &bad };
@@ -383,15 +394,7 @@ int main(void)
                     }
                 }
                 for (size_t t = 1; t < n; t++) CHECK_TRUE(mine_pair_cmp(&p[t - 1], &p[t]) < 0);
-                struct mine_pair *ps = malloc(sizeof *ps * (n + 1));
-                memcpy(ps, p, sizeof *ps * n);
-                qsort(ps, n, sizeof *ps, cmp_ab);
-                size_t hit = 0;
-                for (size_t i = 0, t = 0; i < ne; i++) {
-                    while (t < n && cmp_ab(&ps[t], &pe[i]) < 0) t++;
-                    if (t < n && cmp_ab(&ps[t], &pe[i]) == 0) hit++;
-                }
-                free(ps);
+                size_t hit = shared_pairs(p, n, pe, ne, NULL);
                 rec[w] = ne ? hit / (double)ne : 0;
             }
             printf("  nprobe %d: exact %zu pairs >= 0.8, lists %zu (recall %.4f), per query %zu (recall %.4f)\n", np,

@@ -48,28 +48,13 @@
 #include <faiss/c_api/index_factory_c.h>
 #include <faiss/c_api/index_io_c.h>
 
+#include "index/ann/faiss_c/faiss_c_guard.h"
+
 thread_local std::exception_ptr faiss_last_exception;
 
 /* ---------------- error convention ---------------- */
 
-/* guard: run f; turn an exception into the C API's return code. */
-template <typename F>
-static int guard(F f)
-{
-    try {
-        f();
-    } catch (faiss::FaissException &e) {
-        faiss_last_exception = std::make_exception_ptr(e);
-        return FAISS_EXCEPT;
-    } catch (std::exception &e) {
-        faiss_last_exception = std::make_exception_ptr(e);
-        return STD_EXCEPT;
-    } catch (...) {
-        faiss_last_exception = std::make_exception_ptr(std::runtime_error("unknown error"));
-        return UNKNOWN_EXCEPT;
-    }
-    return OK;
-}
+/* guard(): faiss_c_guard.h */
 
 static faiss::Index *ix(FaissIndex *p) { return reinterpret_cast<faiss::Index *>(p); }
 static const faiss::Index *ix(const FaissIndex *p) { return reinterpret_cast<const faiss::Index *>(p); }

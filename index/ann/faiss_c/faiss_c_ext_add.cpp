@@ -24,28 +24,9 @@
 #include <faiss/c_api/error_impl.h>
 
 #include "index/ann/faiss_c/faiss_c_ext_add.h"
+#include "index/ann/faiss_c/faiss_c_guard.h"
 
 namespace {
-
-/* guard: run f; an exception becomes the C API's return code and stays for
- * faiss_get_last_error() (the shim's convention, faiss_c.cpp) */
-template <typename F>
-int guard(F f)
-{
-    try {
-        f();
-    } catch (faiss::FaissException &e) {
-        faiss_last_exception = std::make_exception_ptr(e);
-        return FAISS_EXCEPT;
-    } catch (std::exception &e) {
-        faiss_last_exception = std::make_exception_ptr(e);
-        return STD_EXCEPT;
-    } catch (...) {
-        faiss_last_exception = std::make_exception_ptr(std::runtime_error("unknown error"));
-        return UNKNOWN_EXCEPT;
-    }
-    return OK;
-}
 
 /* the IVF index inside index (through pre-transforms), or nullptr */
 faiss::IndexIVF *find_ivf(faiss::Index *index)
