@@ -58,9 +58,14 @@ struct mm_packed;
 
 /* mm_pack: pack W. smooth (int8 only, NULL = none): per input channel
  * factors s[K] moved from the activations into the weights (x / s, W * s),
- * for inputs with outlier channels. Errors: ERR_NOMEM, ERR_UNSUPPORTED (oneDNN has no
- * primitive for the precision on this CPU; message names the ISA). */
+ * for inputs with outlier channels. MM_F32 (an exact slot inside an int8
+ * model) keeps a pointer to W itself, which must outlive the packing: its
+ * inputs are f32 rows and mm_run is mm_xwt. Errors: ERR_NOMEM,
+ * ERR_UNSUPPORTED (oneDNN has no primitive for the precision on this CPU;
+ * message names the ISA). */
 int mm_pack(const float *W, int N, int K, int prec, const float *smooth, struct mm_packed **out);
+/* mm_packed_prec: the precision p was packed for (MM_INT8 for a simulation). */
+int mm_packed_prec(const struct mm_packed *p);
 /* mm_pack_sim: an exact f32 simulation of the int8 scheme (error budgets,
  * tests): the weights are replaced once by their fake-quantized values
  * (wmode) and each input row by its fake-quantized values (xmode) -- the
@@ -72,6 +77,7 @@ int mm_pack(const float *W, int N, int K, int prec, const float *smooth, struct 
 enum { MM_SIM_NONE = 0, MM_SIM_SYM = 1, MM_SIM_ASYM = 2 };
 int mm_pack_sim(const float *W, int N, int K, const float *smooth, int wmode, int xmode, struct mm_packed **out);
 void mm_packed_free(struct mm_packed *p);
+/* mm_packed_bytes: the bytes p owns (0 at MM_F32: the caller's weights) */
 size_t mm_packed_bytes(const struct mm_packed *p);
 /* mm_qbuf_size: scratch bytes mm_xwt_packed needs for M rows of K inputs,
  * N outputs. */
