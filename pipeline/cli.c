@@ -223,7 +223,7 @@ const struct opt cli_encoder_opts[3] = {
       "or builtin:ngram", .flags = OPT_REQUIRED),
     CLI_OPT_THREADS(O(threads)),
     OPT("precision", 0, OPT_ENUM, O(precision), "f32|bf16|int8", "precision of the transformer's Linear\n"
-      "layers: bf16 and int8 are faster than f32,\nnot exact (docs/encoder.md)", .def = "f32",
+      "layers: int8 is faster than f32, bf16\nonly with AMX; not exact (docs/encoder.md)", .def = "f32",
         .choices = cli_precisions),
 };
 #undef O
