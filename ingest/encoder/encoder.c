@@ -132,7 +132,7 @@ struct gemm_scheme {
 enum { G_QKV, G_O, G_I, G_O2, G_KINDS };
 static int int8_hp(void)
 {
-    return strstr(mm_isa_name(), "amx") ? MM_BF16 : MM_F32;
+    return enc_bf16_faster() ? MM_BF16 : MM_F32;
 }
 static int int8_scheme(struct gemm_scheme sch[G_KINDS])
 {
@@ -223,8 +223,9 @@ static int pack_model(struct enc *e)
             struct gemm_scheme g0 = sch[kind[s]];
             const struct gemm_scheme *g = &g0;
             /* an MLP input with outlier channels (its LayerNorm gain has
-             * some) is bf16 by default: smoothing alone left recall@10
-             * below 0.95 on the outlier model (docs/encoder.md) */
+             * some) is high precision by default (bf16 on AMX, else f32):
+             * smoothing alone left recall@10 below 0.95 on the outlier
+             * model (docs/encoder.md) */
             if (i8 && kind[s] == G_I && lin[s].smooth && !sch_env) {
                 g0.prec = int8_hp();
                 e->hp_wi++;

@@ -91,13 +91,15 @@ int mm_xwt_packed(const float *x, int M, const struct mm_packed *p, const float 
  * conversions into their neighbouring kernels (forward.h) ----
  * An input of p is prepared row by row (mm_prepare_row, callable from
  * inside a parallel region) into in (mm_qin_size(M, K) bytes, 64-aligned:
- * s8 or bf16 rows; sx[M] the int8 row scales). mm_run multiplies. At int8
- * the dequantization can be left to the consumer: with def != NULL the
- * exact sums are written as f32 (into y at beta 0, into acc[M, N] at
+ * s8, bf16 or, at f32, a copy of the f32 rows (fused.c passes the rows
+ * themselves to mm_run instead); sx[M] the int8 row scales). mm_run
+ * multiplies. At int8 the dequantization can be left to the consumer: with
+ * def != NULL the exact sums are written as f32 (into y at beta 0, into acc[M, N] at
  * beta 1) and def says how to finish row m, columns [n0, n1):
  *   y[n] = (beta ? y[n] : 0) + sx[m] * sw[n] * acc[m * ld + n] + b[n]
- * (mm_deferred_row; y may be the acc row itself at beta 0). At bf16, and
- * at int8 with def == NULL, y is complete on return and def->acc is NULL. */
+ * (mm_deferred_row; y may be the acc row itself at beta 0). At f32 and
+ * bf16, and at int8 with def == NULL, y is complete on return and def->acc
+ * is NULL. */
 struct mm_deferred {
     const float *acc; /* NULL: nothing deferred */
     int ld;
