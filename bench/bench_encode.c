@@ -247,6 +247,8 @@ static int encode(const struct encode_options *o)
     float *pout = NULL;
     double p_sps = 0, p_load = 0, p_share = 0, p_conv = 0;
     double p_peak = 0, p_rss = 0;
+    char scheme[16] = "";
+    int hp_wi = 0;
     if (prec != ENC_F32) {
         struct enc *pe = NULL;
         double t1 = now_sec();
@@ -255,6 +257,8 @@ static int encode(const struct encode_options *o)
             return cli_fail(NULL);
         }
         p_load = now_sec() - t1;
+        const char *sc = enc_int8_scheme(pe, &hp_wi);
+        if (sc) snprintf(scheme, sizeof scheme, "%s", sc);
         pout = mem_alloc_array(t.n, (size_t)enc_dim(pe) * sizeof *pout);
         enc_encode(pe, (const char *const *)t.text, t.len, t.n < 64 ? t.n : 64, pout, NULL);
         mm_stats(NULL, NULL, 1);
@@ -358,6 +362,10 @@ static int encode(const struct encode_options *o)
                "%s_rss_after_mb %.1f\n",
                pn, enc_precision_native(prec) ? "yes" : "no", pn, p_load, pn, p_sps, pn, p_sps / sps, pn, p_share, pn, p_conv, pn,
                cs / n, pn, cmin, pn, tot ? hit / tot : 1.0, pn, p_peak, pn, p_rss);
+        /* int8: the GEMM kinds (QKV, attention output, MLP input, MLP
+         * output) and the layers whose MLP input the outlier rule made
+         * high precision (docs/encoder.md) */
+        if (*scheme) printf("int8_scheme %s\nint8_outlier_wi_layers %d\n", scheme, hp_wi);
         mem_free(fa);
         mem_free(nf);
         mem_free(np);

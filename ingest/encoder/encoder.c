@@ -48,6 +48,8 @@ struct enc {
     struct tok *tok;
     struct fwd_ws ws;
     int nt;
+    char scheme[16]; /* int8: the four GEMM kinds' letters (int8_scheme) */
+    int hp_wi;       /* int8: MLP input GEMMs made high precision by the outlier rule */
 };
 
 static int enc_threads(const struct enc_options *o)
@@ -104,27 +106,37 @@ static int smoothing(const float *g, int H, float *s, float *tmp)
 
 /* int8_scheme: how an int8 model packs its four kinds of GEMM (QKV, attention
  * output, MLP input, MLP output). The default keeps the attention's two
- * (QKV, output) in bf16 and the MLP's two in int8: measured (docs/encoder.md,
- * "int8 error budget"), the attention GEMMs carry two thirds of int8's
- * error to f32 on the full-size model for under half of the GEMM work, and
- * all-int8 misses the mean-cosine bound (0.99979 < 0.9999). An MLP input
- * GEMM whose LayerNorm gain has outlier channels (smoothing finds some) is
- * bf16 too (pack_model).
+ * (QKV, output) in high precision and the MLP's two in int8: measured
+ * (docs/encoder.md, "int8 error budget"), the attention GEMMs carry two
+ * thirds of int8's error to f32 on the full-size model for under half of the
+ * GEMM work, and all-int8 misses the mean-cosine bound (0.99979 < 0.9999).
+ * An MLP input GEMM whose LayerNorm gain has outlier channels (smoothing
+ * finds some) is high precision too (pack_model). High precision is bf16
+ * where oneDNN dispatches to AMX and f32 elsewhere (int8_hp): without AMX
+ * oneDNN's bf16 matmul was measured slower than its f32 one (0.62x f32 at
+ * --precision bf16 on an AVX512_BF16 Xeon, docs/performance.md), so f32
+ * costs nothing there and is exact. A pure function of the ISA, never of a
+ * timing: the same machine always computes the same embeddings.
  * SEMINDEX_INT8_SIM (a diagnostic for
  * error budgets, docs/encoder.md) overrides it: four comma-separated
- * fields in that order, each "i" (real int8), "b" (bf16) or two letters,
+ * fields in that order, each "i" (real int8), "b" (bf16), "f" (exact f32,
+ * the model's own weights) or two letters,
  * weights then activations, of an exact f32 simulation (mm_pack_sim):
  * f (f32), s (symmetric per row, the int8 scheme), a (activations only:
  * asymmetric u8 per row). E.g. "ss,ss,ss,ss" simulates the real scheme. */
 struct gemm_scheme {
-    int prec;      /* MM_INT8 (real or simulated) or MM_BF16 */
+    int prec;      /* MM_INT8 (real or simulated), MM_BF16 or MM_F32 */
     int sim;       /* 1: mm_pack_sim with wmode, xmode */
     int wmode, xmode;
 };
 enum { G_QKV, G_O, G_I, G_O2, G_KINDS };
+static int int8_hp(void)
+{
+    return enc_bf16_faster() ? MM_BF16 : MM_F32;
+}
 static int int8_scheme(struct gemm_scheme sch[G_KINDS])
 {
-    for (int g = 0; g < G_KINDS; g++) sch[g] = (struct gemm_scheme){ g <= G_O ? MM_BF16 : MM_INT8, 0, 0, 0 };
+    for (int g = 0; g < G_KINDS; g++) sch[g] = (struct gemm_scheme){ g <= G_O ? int8_hp() : MM_INT8, 0, 0, 0 };
     const char *v = getenv("SEMINDEX_INT8_SIM");
     if (!v || !*v) return 0;
     const char *p = v;
@@ -132,14 +144,14 @@ static int int8_scheme(struct gemm_scheme sch[G_KINDS])
         size_t n = strcspn(p, ",");
         struct gemm_scheme *s = &sch[g];
         int w = n == 2 ? strchr("fs", p[0]) != NULL : 0, x = n == 2 ? strchr("fsa", p[1]) != NULL : 0;
-        if (n == 1 && (p[0] == 'i' || p[0] == 'b')) {
-            s->prec = p[0] == 'b' ? MM_BF16 : MM_INT8;
+        if (n == 1 && (p[0] == 'i' || p[0] == 'b' || p[0] == 'f')) {
+            s->prec = p[0] == 'b' ? MM_BF16 : p[0] == 'f' ? MM_F32 : MM_INT8;
         } else if (n == 2 && w && x) {
             s->sim = 1;
             s->wmode = p[0] == 's' ? MM_SIM_SYM : MM_SIM_NONE;
             s->xmode = p[1] == 's' ? MM_SIM_SYM : p[1] == 'a' ? MM_SIM_ASYM : MM_SIM_NONE;
         } else {
-            return err_set(ERR_INVALID, "SEMINDEX_INT8_SIM '%s': field %d is not i, b or [fs][fsa]", v, g + 1);
+            return err_set(ERR_INVALID, "SEMINDEX_INT8_SIM '%s': field %d is not i, b, f or [fs][fsa]", v, g + 1);
         }
         p += n;
         if (g < G_KINDS - 1 && *p++ != ',')
@@ -177,6 +189,19 @@ static int pack_model(struct enc *e)
     }
     struct gemm_scheme sch[G_KINDS] = { 0 };
     int rc = e->opt.precision == ENC_INT8 ? int8_scheme(sch) : 0;
+    if (e->opt.precision == ENC_INT8 && rc == 0) {
+        static const char letter[] = { [MM_F32] = 'f', [MM_BF16] = 'b', [MM_INT8] = 'i' };
+        char *o = e->scheme;
+        for (int g = 0; g < G_KINDS; g++) {
+            if (sch[g].sim) {
+                *o++ = "fsa"[sch[g].wmode];
+                *o++ = "fsa"[sch[g].xmode];
+            } else {
+                *o++ = letter[sch[g].prec];
+            }
+            *o++ = g < G_KINDS - 1 ? ',' : '\0';
+        }
+    }
     const char *env = getenv("SEMINDEX_INT8_SIM");
     int sch_env = env && *env;
     static const int kind[FWD_LIN] = { G_QKV, G_QKV, G_QKV, G_O, G_I, G_O2 };
@@ -198,9 +223,13 @@ static int pack_model(struct enc *e)
             struct gemm_scheme g0 = sch[kind[s]];
             const struct gemm_scheme *g = &g0;
             /* an MLP input with outlier channels (its LayerNorm gain has
-             * some) is bf16 by default: smoothing alone left recall@10
-             * below 0.95 on the outlier model (docs/encoder.md) */
-            if (i8 && kind[s] == G_I && lin[s].smooth && !sch_env) g0.prec = MM_BF16;
+             * some) is high precision by default (bf16 on AMX, else f32):
+             * smoothing alone left recall@10 below 0.95 on the outlier
+             * model (docs/encoder.md) */
+            if (i8 && kind[s] == G_I && lin[s].smooth && !sch_env) {
+                g0.prec = int8_hp();
+                e->hp_wi++;
+            }
             struct mm_packed **dst = &ws->packed[l * FWD_LIN + s];
             if (!i8)
                 rc = mm_pack(*lin[s].w, lin[s].N, lin[s].K, e->opt.precision, NULL, dst);
@@ -209,7 +238,7 @@ static int pack_model(struct enc *e)
             else
                 rc = mm_pack(*lin[s].w, lin[s].N, lin[s].K, g->prec, g->prec == MM_INT8 ? lin[s].smooth : NULL, dst);
             if (rc < 0) rc = err_prefix(rc, "'%s': layer %d %s weights", e->name, l, enc_precision_name(e->opt.precision));
-            else drop(lin[s].w, (size_t)lin[s].N * lin[s].K);
+            else if (!(i8 && !g->sim && g->prec == MM_F32)) drop(lin[s].w, (size_t)lin[s].N * lin[s].K);
         }
         if (mb && rc == 0) L->wk = L->wv = NULL; /* views into Wqkv */
     }
@@ -300,8 +329,15 @@ int enc_precision_parse(const char *s, int *out)
 const char *enc_precision_name(int precision) { return mm_precision_name(precision); }
 int enc_precision_native(int precision)
 {
-    /* int8 keeps the attention GEMMs in bf16 (int8_scheme) */
-    return mm_precision_native(precision) && (precision != ENC_INT8 || mm_precision_native(ENC_BF16));
+    /* int8 keeps the attention GEMMs in bf16 only on AMX, which has it
+     * (int8_scheme), else in f32 */
+    return mm_precision_native(precision);
+}
+int enc_bf16_faster(void) { return strstr(mm_isa_name(), "amx") != NULL; }
+const char *enc_int8_scheme(const struct enc *e, int *hp_wi)
+{
+    if (hp_wi) *hp_wi = e->hp_wi;
+    return e->opt.precision == ENC_INT8 ? e->scheme : NULL;
 }
 const char *enc_isa(void) { return mm_isa_name(); }
 const char *enc_name(const struct enc *e) { return e->name; }

@@ -50,10 +50,13 @@ int enc_precision_parse(const char *s, int *out);
 /* enc_precision_name: the name of an enum enc_precision value. */
 const char *enc_precision_name(int precision);
 /* enc_precision_native: 1 when this CPU has native instructions for the
- * precision (AVX512_BF16 for bf16; VNNI and AVX512_BF16 for int8, whose
- * attention GEMMs are bf16); otherwise it still runs,
- * more slowly. enc_isa: the instruction set oneDNN chose. */
+ * precision (AVX512_BF16 for bf16; VNNI for int8, whose attention GEMMs
+ * are bf16 only on AMX, which has it); otherwise it still runs,
+ * more slowly. enc_isa: the instruction set oneDNN chose.
+ * enc_bf16_faster: 1 where bf16 GEMMs are taken to beat f32 ones, by the
+ * ISA alone: oneDNN dispatches to AMX (docs/encoder.md, "int8 scheme"). */
 int enc_precision_native(int precision);
+int enc_bf16_faster(void);
 const char *enc_isa(void);
 
 #define ENC_BUILTIN_NGRAM "builtin:ngram"

@@ -58,9 +58,14 @@ struct mm_packed;
 
 /* mm_pack: pack W. smooth (int8 only, NULL = none): per input channel
  * factors s[K] moved from the activations into the weights (x / s, W * s),
- * for inputs with outlier channels. Errors: ERR_NOMEM, ERR_UNSUPPORTED (oneDNN has no
- * primitive for the precision on this CPU; message names the ISA). */
+ * for inputs with outlier channels. MM_F32 (an exact slot inside an int8
+ * model) keeps a pointer to W itself, which must outlive the packing: its
+ * inputs are f32 rows and mm_run is mm_xwt. Errors: ERR_NOMEM,
+ * ERR_UNSUPPORTED (oneDNN has no primitive for the precision on this CPU;
+ * message names the ISA). */
 int mm_pack(const float *W, int N, int K, int prec, const float *smooth, struct mm_packed **out);
+/* mm_packed_prec: the precision p was packed for (MM_INT8 for a simulation). */
+int mm_packed_prec(const struct mm_packed *p);
 /* mm_pack_sim: an exact f32 simulation of the int8 scheme (error budgets,
  * tests): the weights are replaced once by their fake-quantized values
  * (wmode) and each input row by its fake-quantized values (xmode) -- the
@@ -72,6 +77,7 @@ int mm_pack(const float *W, int N, int K, int prec, const float *smooth, struct 
 enum { MM_SIM_NONE = 0, MM_SIM_SYM = 1, MM_SIM_ASYM = 2 };
 int mm_pack_sim(const float *W, int N, int K, const float *smooth, int wmode, int xmode, struct mm_packed **out);
 void mm_packed_free(struct mm_packed *p);
+/* mm_packed_bytes: the bytes p owns (0 at MM_F32: the caller's weights) */
 size_t mm_packed_bytes(const struct mm_packed *p);
 /* mm_qbuf_size: scratch bytes mm_xwt_packed needs for M rows of K inputs,
  * N outputs. */
@@ -85,13 +91,15 @@ int mm_xwt_packed(const float *x, int M, const struct mm_packed *p, const float 
  * conversions into their neighbouring kernels (forward.h) ----
  * An input of p is prepared row by row (mm_prepare_row, callable from
  * inside a parallel region) into in (mm_qin_size(M, K) bytes, 64-aligned:
- * s8 or bf16 rows; sx[M] the int8 row scales). mm_run multiplies. At int8
- * the dequantization can be left to the consumer: with def != NULL the
- * exact sums are written as f32 (into y at beta 0, into acc[M, N] at
+ * s8, bf16 or, at f32, a copy of the f32 rows (fused.c passes the rows
+ * themselves to mm_run instead); sx[M] the int8 row scales). mm_run
+ * multiplies. At int8 the dequantization can be left to the consumer: with
+ * def != NULL the exact sums are written as f32 (into y at beta 0, into acc[M, N] at
  * beta 1) and def says how to finish row m, columns [n0, n1):
  *   y[n] = (beta ? y[n] : 0) + sx[m] * sw[n] * acc[m * ld + n] + b[n]
- * (mm_deferred_row; y may be the acc row itself at beta 0). At bf16, and
- * at int8 with def == NULL, y is complete on return and def->acc is NULL. */
+ * (mm_deferred_row; y may be the acc row itself at beta 0). At f32 and
+ * bf16, and at int8 with def == NULL, y is complete on return and def->acc
+ * is NULL. */
 struct mm_deferred {
     const float *acc; /* NULL: nothing deferred */
     int ld;

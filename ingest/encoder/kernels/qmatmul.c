@@ -20,6 +20,10 @@
  *   channels): W[n,k] * s[k] is quantized and x[m,k] / s[k] at each call,
  *   the same product with the outlier moved from the activations (one
  *   per-row scale for all channels) into the weights (a scale per row n).
+ * f32 (a slot of the int8 scheme kept exact, int8_scheme in encoder.c): W is
+ *   not copied (the caller's [N, K] weights, which must outlive the packing),
+ *   the input rows are f32 as they are and mm_xwt multiplies: the plain f32
+ *   path, nothing converted or deferred.
  * int8 simulation (mm_pack_sim, error budgets and tests): the same scales
  *   and rounding applied to f32 copies (fake quantization), multiplied by
  *   mm_xwt; it equals the real path up to f32 summation (test_precision).
@@ -62,6 +66,7 @@ struct mm_packed {
     float *ismooth;         /* int8: [K] 1 / smoothing factor per input channel, or NULL */
     int xsim;               /* emul == 2 (mm_pack_sim): how x is fake-quantized
                              * (MM_SIM_*); w holds the fake-quantized weights */
+    const float *wf;        /* MM_F32: the caller's weights [N, K] (not owned) */
 };
 
 struct qentry {
@@ -126,6 +131,8 @@ static int isa_has_bf16(void)
     dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
     return (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
 }
+
+int mm_packed_prec(const struct mm_packed *p) { return p->prec; }
 
 int mm_precision_native(int prec)
 {
@@ -435,7 +442,14 @@ static int reorder(struct qctx *c, const dnnl_memory_desc_t *smd, const void *sr
 int mm_pack(const float *W, int N, int K, int prec, const float *smooth, struct mm_packed **out)
 {
     *out = NULL;
-    if (prec != MM_BF16 && prec != MM_INT8) return err_set(ERR_INVALID, "mm_pack: precision %d", prec);
+    if (prec != MM_F32 && prec != MM_BF16 && prec != MM_INT8) return err_set(ERR_INVALID, "mm_pack: precision %d", prec);
+    if (prec == MM_F32) {
+        struct mm_packed *f = mem_calloc(1, sizeof *f);
+        if (!f) return err_nomem();
+        *f = (struct mm_packed){ .prec = MM_F32, .N = N, .K = K, .wf = W };
+        *out = f;
+        return 0;
+    }
     struct qctx *c = qctx_get();
     if (!c) return err_set(ERR_UNSUPPORTED, "oneDNN: no CPU engine");
     struct mm_packed *p = mem_calloc(1, sizeof *p);
@@ -536,6 +550,7 @@ void mm_packed_free(struct mm_packed *p)
 
 size_t mm_packed_bytes(const struct mm_packed *p)
 {
+    if (p && p->prec == MM_F32) return 0; /* the caller's weights */
     if (p && p->emul) return (size_t)p->N * p->K * sizeof(float);  /* emulated bf16, simulation */
     return p ? dnnl_memory_desc_get_size(&p->wmd) + (p->scale ? (size_t)p->N * sizeof(float) : 0) : 0;
 }
@@ -556,7 +571,9 @@ size_t mm_qin_size(int M, int K)
 void mm_prepare_row(const struct mm_packed *p, const float *x, void *in, float *sx, int m)
 {
     int K = p->K;
-    if (p->emul == 2) {
+    if (p->prec == MM_F32) {
+        memcpy((float *)in + (size_t)m * K, x, (size_t)K * sizeof *x);
+    } else if (p->emul == 2) {
         fake_row(x, p->ismooth, (float *)in + (size_t)m * K, K, p->xsim, 127.f);
     } else if (p->emul) {
         round_bf16_row(x, (float *)in + (size_t)m * K, K);
@@ -612,6 +629,10 @@ int mm_run(const struct mm_packed *p, int M, const void *in, const float *sx, co
     if (M <= 0) return 0;
     double t0 = now_sec();
     int N = p->N, K = p->K;
+    if (p->prec == MM_F32) {
+        mm_xwt(in, M, K, p->wf, N, b, y, ldy, beta, nt);
+        return 0;
+    }
     if (p->emul) {
         mm_xwt(in, M, K, p->w, N, b, y, ldy, beta, nt);
         return 0;
@@ -659,6 +680,10 @@ int mm_xwt_packed(const float *x, int M, const struct mm_packed *p, const float 
                   void *qbuf, int nt)
 {
     if (M <= 0) return 0;
+    if (p->prec == MM_F32) {
+        mm_xwt(x, M, p->K, p->wf, p->N, b, y, ldy, beta, nt);
+        return 0;
+    }
     double t0 = now_sec();
     int K = p->K;
     unsigned char *qa = qbuf;
