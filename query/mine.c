@@ -332,8 +332,9 @@ out:
 /* ---------------- list-wise (IVF) ---------------- */
 
 /* One inverted list's vectors read from the source, ids ascending; a cache
- * of them (lists_get) bounded by MINE_LIST_CACHE_BYTES, least recently used
- * out first, never the list being mined (pin) nor the one being loaded. */
+ * of them (lists_get) bounded by cap bytes (o->cache_bytes), least recently
+ * used out first, never the list being mined (pin) nor the one being
+ * loaded. */
 struct list_vecs {
     float *x;          /* n rows of dim */
     int64_t *ids;      /* n ids, ascending */
@@ -344,9 +345,10 @@ struct list_vecs {
 struct lists {
     struct list_vecs *l;  /* nlist entries */
     int64_t nlist, pin;
-    size_t bytes;
+    size_t bytes, cap;
     uint64_t stamp;
     int dim;
+    uint64_t loads, reads; /* lists read from the source, vectors read by id */
 };
 
 static int cmp_id(const void *x, const void *y)
@@ -368,7 +370,7 @@ static void lists_drop(struct lists *c, int64_t i)
 
 static void lists_evict(struct lists *c, size_t need)
 {
-    while (c->bytes + need > MINE_LIST_CACHE_BYTES) {
+    while (c->bytes + need > c->cap) {
         int64_t lru = -1;
         for (int64_t i = 0; i < c->nlist; i++)
             if (c->l[i].used && i != c->pin && (lru < 0 || c->l[i].used < c->l[lru].used)) lru = i;
@@ -414,6 +416,8 @@ static int lists_get(struct lists *c, const struct ann *index, const struct buil
     v->n = w;
     v->used = ++c->stamp;
     c->bytes += w * list_row_bytes(c);
+    c->loads++;
+    c->reads += (uint64_t)m;
     return 0;
 }
 
@@ -424,40 +428,112 @@ static void lists_release(struct lists *c)
     mem_free(c->l);
 }
 
-/* the candidate lists of list l (ascending, l included): the union of the
- * nprobe lists a search of each of its vectors probes */
-static int probe_union(const struct ann *index, const struct list_vecs *q, int64_t l, int np, int64_t **pb,
-                       size_t *pb_cap, unsigned char *mark, int64_t *cl, size_t *ncl)
+/* The probes of one query list q (qn rows, np each), inverted: the
+ * candidate lists cl[0 .. ncl) ascending, and for candidate cl[p] the rows
+ * of q that probe it, row[start[p] .. start[p + 1]) ascending. */
+struct probes {
+    int64_t *pb;         /* qn x np lists, best first (ann_probe_lists) */
+    int64_t *cl;         /* ncl candidate lists, ascending */
+    size_t *start;       /* ncl + 1 offsets into row */
+    size_t *row;         /* qn x np row numbers at most */
+    size_t *cnt;         /* nlist counters, zero between calls */
+    size_t ncl, pb_cap, row_cap;
+};
+
+static int probes_of(struct probes *p, const struct ann *index, const struct list_vecs *q, int np, int64_t nl)
 {
-    *ncl = 0;
-    cl[(*ncl)++] = l;
-    mark[l] = 1;
-    if (np > 1 && q->n > 0) {
-        FORWARD_ERR(MEM_GROW(*pb, q->n * (size_t)np, *pb_cap));
-        FORWARD_ERR(ann_probe_lists(index, q->x, (int64_t)q->n, np, *pb));
-        for (size_t i = 0; i < q->n * (size_t)np; i++) {
-            int64_t m = (*pb)[i];
-            if (m >= 0 && !mark[m]) { mark[m] = 1; cl[(*ncl)++] = m; }
-        }
+    size_t qn = q->n, e = qn * (size_t)np;
+    p->ncl = 0;
+    FORWARD_ERR(MEM_GROW(p->pb, e, p->pb_cap));
+    FORWARD_ERR(MEM_GROW(p->row, e, p->row_cap));
+    FORWARD_ERR(ann_probe_lists(index, q->x, (int64_t)qn, np, p->pb));
+    for (size_t i = 0; i < e; i++) {
+        int64_t m = p->pb[i];
+        if (m < 0 || m >= nl) continue;
+        if (p->cnt[m]++ == 0) p->cl[p->ncl++] = m;
     }
-    for (size_t i = 0; i < *ncl; i++) mark[cl[i]] = 0;
-    qsort(cl, *ncl, sizeof *cl, cmp_id);
+    qsort(p->cl, p->ncl, sizeof *p->cl, cmp_id);
+    /* start offsets; cnt[m] becomes the fill position of list m */
+    size_t off = 0;
+    for (size_t t = 0; t < p->ncl; t++) {
+        size_t c = p->cnt[p->cl[t]];
+        p->start[t] = off;
+        p->cnt[p->cl[t]] = off;
+        off += c;
+    }
+    p->start[p->ncl] = off;
+    for (size_t r = 0; r < qn; r++) /* rows ascending within each list */
+        for (int j = 0; j < np; j++) {
+            int64_t m = p->pb[r * (size_t)np + j];
+            if (m >= 0 && m < nl) p->row[p->cnt[m]++] = r;
+        }
+    for (size_t t = 0; t < p->ncl; t++) p->cnt[p->cl[t]] = 0;
     return 0;
 }
 
-/* score_block: list q's rows (blocks of Q) against the m candidates x / ids
- * (blocks of C columns), into q's top-k lists */
-static void score_block(const struct list_vecs *q, const float *x, const int64_t *ids, size_t m, int dim, int k,
-                        size_t Q, size_t C, float thr, float *S, float *ls, int64_t *lk, float *le)
+/* score_block: rows [0, nq) of q (their ids self, top-k state ls / lk / le)
+ * against the m candidates x / ids, Q rows x C columns at a time */
+static void score_block(const float *q, const int64_t *self, size_t nq, const float *x, const int64_t *ids, size_t m,
+                        int dim, int k, size_t Q, size_t C, float thr, float *S, float *ls, int64_t *lk, float *le)
 {
-    for (size_t q0 = 0; q0 < q->n; q0 += Q) {
-        size_t bq = q->n - q0 < Q ? q->n - q0 : Q;
+    for (size_t q0 = 0; q0 < nq; q0 += Q) {
+        size_t bq = nq - q0 < Q ? nq - q0 : Q;
         for (size_t c0 = 0; c0 < m; c0 += C) {
             size_t cn = m - c0 < C ? m - c0 : C;
-            topk_block(q->x + q0 * (size_t)dim, q->ids + q0, bq, x + c0 * (size_t)dim, ids + c0, cn, dim, k, thr, S,
+            topk_block(q + q0 * (size_t)dim, self + q0, bq, x + c0 * (size_t)dim, ids + c0, cn, dim, k, thr, S,
                        ls + q0 * (size_t)k, lk + q0 * (size_t)k, le + q0 * (size_t)k);
         }
     }
+}
+
+/* The gathered rows of one candidate list: up to Q rows of the query list
+ * with their top-k state, scored, then put back. */
+struct gather {
+    float *x, *ls, *le;   /* Q x dim, Q x k, Q x k */
+    int64_t *ids, *lk;    /* Q, Q x k */
+};
+
+/* score the rows row[0 .. nr) of q (state ls / lk / le) against list cv */
+static void score_rows(const struct list_vecs *q, const size_t *row, size_t nr, const struct list_vecs *cv, int dim,
+                       int k, size_t Q, size_t C, float thr, float *S, struct gather *g, float *ls, int64_t *lk,
+                       float *le)
+{
+    size_t kk = (size_t)k;
+    for (size_t r0 = 0; r0 < nr; r0 += Q) {
+        size_t bn = nr - r0 < Q ? nr - r0 : Q;
+        for (size_t i = 0; i < bn; i++) {
+            size_t r = row[r0 + i];
+            memcpy(g->x + i * (size_t)dim, q->x + r * (size_t)dim, (size_t)dim * sizeof *g->x);
+            g->ids[i] = q->ids[r];
+            memcpy(g->ls + i * kk, ls + r * kk, kk * sizeof *ls);
+            memcpy(g->lk + i * kk, lk + r * kk, kk * sizeof *lk);
+            memcpy(g->le + i * kk, le + r * kk, kk * sizeof *le);
+        }
+        score_block(g->x, g->ids, bn, cv->x, cv->ids, cv->n, dim, k, Q, C, thr, S, g->ls, g->lk, g->le);
+        for (size_t i = 0; i < bn; i++) {
+            size_t r = row[r0 + i];
+            memcpy(ls + r * kk, g->ls + i * kk, kk * sizeof *ls);
+            memcpy(lk + r * kk, g->lk + i * kk, kk * sizeof *lk);
+            memcpy(le + r * kk, g->le + i * kk, kk * sizeof *le);
+        }
+    }
+}
+
+size_t mine_cache_bytes(const struct ann *index, int dim, const struct mine_options *o, uint64_t budget)
+{
+    int64_t nl = ann_nlist(index), nt = ann_ntotal(index), big = 0;
+    for (int64_t l = 0; l < nl; l++) {
+        int64_t m = ann_list_size(index, l);
+        if (m > big) big = m;
+    }
+    size_t k = (size_t)(o->top_k > 0 ? o->top_k : 1);
+    int np = ann_nprobe(index);
+    double used = (double)nl * dim * sizeof(float) + (double)nt * sizeof(int64_t) /* quantizer, ids */
+                  + 2.0 * (double)o->max_pairs * sizeof(struct mine_pair) + 65536.0 * sizeof(struct mine_pair)
+                  + (double)o->query_chunk * (double)o->corpus_chunk * sizeof(float)          /* score block */
+                  + (double)o->query_chunk * ((double)dim * sizeof(float) + (2.0 * k + 1) * 8) /* gathered rows */
+                  + (double)big * ((double)k * 16 + (np > 1 ? np : 1) * 16.0);               /* top-k, probes */
+    return (double)budget > used ? (size_t)((double)budget - used) : 0;
 }
 
 int mine_ann_lists(const struct ann *index, int dim, const struct build_source *src,
@@ -471,80 +547,100 @@ int mine_ann_lists(const struct ann *index, int dim, const struct build_source *
     int64_t nl = ann_nlist(index), nt = ann_ntotal(index);
     RETURN_ERR_IF(nl < 1, ERR_INVALID, "list-wise mining needs an IVF index");
     RETURN_ERR_IF(!src->vector, ERR_INVALID, "list-wise mining reads vectors by id");
+    if (o->stats) memset(o->stats, 0, sizeof *o->stats);
     if (nt < 2) return 0;
     int np = ann_nprobe(index);
     np = np < 1 ? 1 : np > nl ? (int)nl : np;
     int k = o->top_k < nt - 1 ? o->top_k : (int)(nt - 1);
-    size_t Q = o->query_chunk, C = o->corpus_chunk;
+    size_t Q = o->query_chunk, C = o->corpus_chunk, kk = (size_t)k;
     struct cand c;
     FORWARD_ERR(cand_init(&c, o->max_pairs, o->threshold));
-    struct lists lc = { mem_calloc((size_t)nl, sizeof(struct list_vecs)), nl, -1, 0, 0, dim };
-    unsigned char *mark = mem_calloc((size_t)nl, 1);
-    int64_t *cl = mem_alloc_array((size_t)nl, sizeof *cl), *pb = NULL, *lk = NULL, *gid = NULL;
-    float *S = mem_alloc_array(Q * C, sizeof *S), *ls = NULL, *le = NULL, *gx = NULL;
-    size_t pb_cap = 0, lk_cap = 0, ls_cap = 0, le_cap = 0;
+    struct lists lc = { mem_calloc((size_t)nl, sizeof(struct list_vecs)), nl, -1, 0, o->cache_bytes, 0, dim, 0, 0 };
+    struct probes pr_ = { 0 };
+    struct gather g = { 0 };
+    pr_.cl = mem_alloc_array((size_t)nl, sizeof *pr_.cl);
+    pr_.start = mem_alloc_array((size_t)nl + 1, sizeof *pr_.start);
+    pr_.cnt = mem_calloc((size_t)nl, sizeof *pr_.cnt);
+    unsigned char *visited = mem_calloc((size_t)nl, 1);
+    int64_t *lk = NULL;
+    float *S = mem_alloc_array(Q * C, sizeof *S), *ls = NULL, *le = NULL;
+    size_t lk_cap = 0, ls_cap = 0, le_cap = 0;
+    uint64_t scores = 0;
     int rc = 0;
-    if (!lc.l || !mark || !cl || !S) {
+    if (!lc.l || !pr_.cl || !pr_.start || !pr_.cnt || !visited || !S) {
         rc = err_set(ERR_NOMEM, "out of memory for list-wise mining (%lld lists, %zu x %zu scores)", (long long)nl,
                      Q, C);
         goto out;
     }
+    if (np > 1) {
+        g.x = mem_alloc_array(Q, (size_t)dim * sizeof *g.x);
+        g.ids = mem_alloc_array(Q, sizeof *g.ids);
+        g.ls = mem_alloc_array(Q, kk * sizeof *g.ls);
+        g.le = mem_alloc_array(Q, kk * sizeof *g.le);
+        g.lk = mem_alloc_array(Q, kk * sizeof *g.lk);
+        if (!g.x || !g.ids || !g.ls || !g.le || !g.lk) {
+            rc = err_set(ERR_NOMEM, "out of memory for a block of %zu gathered rows", Q);
+            goto out;
+        }
+    }
     const float thr = o->threshold - MINE_RESCORE_MARGIN;
     struct progress pr;
     progress_init(&pr, "mine (lists)", (uint64_t)nl);
-    for (int64_t l = 0; l < nl; l++) {
+    int64_t low = 0, next = -1; /* the lowest list perhaps unvisited; the walk's next list */
+    for (int64_t done = 0; done < nl; done++) {
+        int64_t l = next;
+        if (l < 0) {
+            while (visited[low]) low++;
+            l = low;
+        }
+        visited[l] = 1;
+        next = -1;
         int64_t m = ann_list_size(index, l);
         if (m < 0) { rc = (int)m; goto out; }
         if (m == 0) continue;
         struct list_vecs *ql, *cv;
         lc.pin = l;
         if ((rc = lists_get(&lc, index, src, l, &ql)) < 0) goto out;
-        size_t ncl, qn = ql->n;
-        /* the candidates: every vector of the lists its vectors' searches
-         * probe (with nprobe 1, l itself: each vector was added to its
-         * nearest centroid's list, the one a search of it probes) */
-        if ((rc = probe_union(index, ql, l, np, &pb, &pb_cap, mark, cl, &ncl)) < 0) goto out;
-        if ((rc = MEM_GROW(ls, qn * (size_t)k, ls_cap)) < 0 || (rc = MEM_GROW(le, qn * (size_t)k, le_cap)) < 0 ||
-            (rc = MEM_GROW(lk, qn * (size_t)k, lk_cap)) < 0)
+        size_t qn = ql->n;
+        if ((rc = MEM_GROW(ls, qn * kk, ls_cap)) < 0 || (rc = MEM_GROW(le, qn * kk, le_cap)) < 0 ||
+            (rc = MEM_GROW(lk, qn * kk, lk_cap)) < 0)
             goto out;
         topk_reset(ls, lk, le, qn, k);
-        /* a candidate list of C rows or more is scored in place; smaller
-         * ones are gathered into blocks of up to C rows first (many small
-         * lists would otherwise mean many tiny sgemm calls) */
-        size_t gn = 0;
-        for (size_t p = 0; p <= ncl; p++) {
-            cv = NULL;
-            if (p < ncl && (rc = lists_get(&lc, index, src, cl[p], &cv)) < 0) goto out;
-            if (cv && cv->n < C && ncl > 1) {
-                if (!gx && (!(gx = mem_alloc_array(C, (size_t)dim * sizeof *gx)) ||
-                            !(gid = mem_alloc_array(C, sizeof *gid)))) {
-                    rc = err_set(ERR_NOMEM, "out of memory for a block of %zu candidates", C);
-                    goto out;
-                }
-                if (gn + cv->n > C) {
-                    score_block(ql, gx, gid, gn, dim, k, Q, C, thr, S, ls, lk, le);
-                    gn = 0;
-                }
-                memcpy(gx + gn * (size_t)dim, cv->x, cv->n * (size_t)dim * sizeof *gx);
-                memcpy(gid + gn, cv->ids, cv->n * sizeof *gid);
-                gn += cv->n;
-                continue;
+        if (np == 1) {
+            /* every row probes l alone: each vector was added to its
+             * nearest centroid's list, the one a search of it probes */
+            score_block(ql->x, ql->ids, qn, ql->x, ql->ids, qn, dim, k, Q, C, thr, S, ls, lk, le);
+            scores += (uint64_t)qn * qn;
+        } else if (qn > 0) {
+            /* each candidate list ascending, against the rows that probe it */
+            if ((rc = probes_of(&pr_, index, ql, np, nl)) < 0) goto out;
+            size_t best = 0;
+            for (size_t p = 0; p < pr_.ncl; p++) {
+                int64_t cl = pr_.cl[p];
+                size_t nr = pr_.start[p + 1] - pr_.start[p];
+                if (!visited[cl] && nr > best) best = nr, next = cl; /* most probed, lower first */
+                if ((rc = lists_get(&lc, index, src, cl, &cv)) < 0) goto out;
+                score_rows(ql, pr_.row + pr_.start[p], nr, cv, dim, k, Q, C, thr, S, &g, ls, lk, le);
+                scores += (uint64_t)nr * cv->n;
             }
-            if (cv) score_block(ql, cv->x, cv->ids, cv->n, dim, k, Q, C, thr, S, ls, lk, le);
-            else if (gn) score_block(ql, gx, gid, gn, dim, k, Q, C, thr, S, ls, lk, le);
         }
         for (size_t r = 0; r < qn; r++)
-            for (int t = 0; t < k && lk[r * (size_t)k + t] >= 0; t++)
-                if (cand_nominee(&c, ls[r * (size_t)k + t]))
-                    cand_push(&c, le[r * (size_t)k + t], ql->ids[r], lk[r * (size_t)k + t]);
+            for (int t = 0; t < k && lk[r * kk + t] >= 0; t++)
+                if (cand_nominee(&c, ls[r * kk + t])) cand_push(&c, le[r * kk + t], ql->ids[r], lk[r * kk + t]);
         if (np == 1) lists_drop(&lc, l); /* nobody else probes it */
-        progress_update(&pr, (uint64_t)l + 1, "%zu candidate pairs", c.n);
+        progress_update(&pr, (uint64_t)done + 1, "%llu list loads, %zu candidate pairs", (unsigned long long)lc.loads,
+                        c.n);
     }
     progress_done(&pr);
+    log_info("mine (lists): %lld lists, nprobe %d, %llu list loads (%llu vectors read by id), %.3g scores, "
+             "cache %.0f MB", (long long)nl, np, (unsigned long long)lc.loads, (unsigned long long)lc.reads,
+             (double)scores, (double)lc.cap / 1048576.0);
+    if (o->stats) *o->stats = (struct mine_stats){ (uint64_t)nl, lc.loads, lc.reads, scores };
 out:
     lists_release(&lc);
-    mem_free(mark); mem_free(cl); mem_free(pb); mem_free(lk); mem_free(S); mem_free(ls); mem_free(le);
-    mem_free(gx); mem_free(gid);
+    mem_free(pr_.pb); mem_free(pr_.cl); mem_free(pr_.start); mem_free(pr_.row); mem_free(pr_.cnt);
+    mem_free(g.x); mem_free(g.ids); mem_free(g.ls); mem_free(g.le); mem_free(g.lk);
+    mem_free(visited); mem_free(lk); mem_free(S); mem_free(ls); mem_free(le);
     if (rc < 0) {
         mem_free(c.p);
         return rc;

@@ -77,14 +77,27 @@ struct mine_pair {
     int64_t a, b;    /* ids, a < b */
 };
 
+/* what list-wise mining did (mine_ann_lists), for -v and the benchmarks */
+struct mine_stats {
+    uint64_t lists;         /* query lists mined */
+    uint64_t list_loads;    /* lists read from the source (a list evicted and needed again counts again) */
+    uint64_t vectors_read;  /* vectors read by id for them */
+    uint64_t scores;        /* row x candidate scores computed (sgemm entries) */
+};
+
+#define MINE_LIST_CACHE_BYTES ((size_t)256 << 20)
+
 struct mine_options {
     int top_k;              /* neighbours per vector (sentence-transformers: 100) */
     size_t max_pairs;       /* pairs returned at most (500000) */
     float threshold;        /* drop pairs below it (-1 = keep all) */
     size_t query_chunk;     /* rows per sgemm block (1024) */
     size_t corpus_chunk;    /* columns per sgemm block (16384) */
+    size_t cache_bytes;     /* list-wise mining's cache of lists (MINE_LIST_CACHE_BYTES;
+                             * mine_cache_bytes sizes it from a memory budget) */
+    struct mine_stats *stats; /* NULL, or filled by mine_ann_lists */
 };
-#define MINE_OPTIONS_INIT { 100, 500000, -1.0f, 1024, 16384 }
+#define MINE_OPTIONS_INIT { 100, 500000, -1.0f, 1024, 16384, MINE_LIST_CACHE_BYTES, NULL }
 
 /* how far below the threshold (and the max_pairs floor) a kernel's score may
  * be and the pair still be scored exactly: float dot products of unit
@@ -123,34 +136,53 @@ int mine_ann_stream(const struct ann *index, int dim, const struct build_source 
 /* mine_ann_stream runs one of two ways:
  *
  * mine_ann_lists (an IVF index, ann_nlist > 0, and src->vector): by
- * inverted list. For each list l, its vectors Q_l (read from src by id, the
- * stored vectors, not the index's codes) are scored against every vector
- * of the union of the lists the searches of Q_l's vectors probe
- * (ann_probe_lists, nprobe each; with nprobe 1 just l: each vector was
+ * inverted list, doing the work the searches of the list's vectors would
+ * do and no more. For each query list l, its vectors Q_l are read from src
+ * by id (the stored vectors, not the index's codes); each row is scored
+ * only against the vectors of the lists its own search probes
+ * (ann_probe_lists, nprobe lists; with nprobe 1 just l: each vector was
  * added to the list of its nearest centroid, which is what a search of it
- * probes, so no probe is computed) by blocked cblas_sgemm (index/topk.h
- * topk_block, query_chunk rows x corpus_chunk columns), each row keeping
- * its top_k with their exact scores (mine_score of the two stored vectors,
- * as mine_exact_stream), then the bounded candidate pairs as everywhere.
- * Each vector's candidates include all those FAISS would scan for it, scored
- * on the stored vectors, so compressed codes (SQ8, PQ) cost nothing in
- * accuracy here: the codes only chose the lists. Lists are read once each
- * when nprobe is 1; otherwise a cache of lists, least recently used out
- * first, holds at most MINE_LIST_CACHE_BYTES (beyond it only list l and
- * the one being scored). Memory: the cache, the score block, l's top-k
- * lists and the pairs; never n x dim. Progress counts lists. Ties in a row
- * prefer the candidate seen first (lists ascending, ids ascending within a
- * list). ERR_INVALID without lists or src->vector.
+ * probes, so no probe is computed). The candidate lists of l (the union of
+ * its rows' probes) are visited in ascending order; for each, the rows of
+ * l that probe it are gathered (with their top-k state) into blocks of
+ * query_chunk rows and scored against it, corpus_chunk columns at a time,
+ * by cblas_sgemm (index/topk.h topk_block), then their top-k state is put
+ * back. Each row keeps its top_k with exact scores (mine_score of the two
+ * stored vectors, as mine_exact_stream), then the bounded candidate pairs
+ * as everywhere. The result is each vector's top_k among the vectors of
+ * the lists its search probes, scored exactly: what an IVF-Flat search
+ * with that nprobe followed by exact re-scoring finds (mine_ann_queries on
+ * IVF-Flat, up to ties), so compressed codes (SQ8, PQ) cost nothing in
+ * accuracy here: the codes only chose the lists. Ties in a row prefer the
+ * candidate seen first (lists ascending, ids ascending within a list).
+ *
+ * The query lists are visited in a walk that keeps the cache warm: after
+ * list l, the unvisited list most of l's rows probe (ties: the lower list
+ * number), else the lowest unvisited list (with nprobe 1: ascending). Lists
+ * are read once each when nprobe is 1; otherwise a cache of lists, least
+ * recently used out first, holds at most o->cache_bytes (beyond it only
+ * list l and the one being scored). Memory: the cache, the score block,
+ * l's top-k lists and probes, one gathered block and the pairs; never
+ * n x dim; the index's codes are never read (ann_read with ANN_READ_MMAP
+ * leaves them on disk). Progress counts lists and list loads; o->stats
+ * gets the counts. ERR_INVALID without lists or src->vector.
  *
  * mine_ann_queries (every other index: Flat, HNSW; the reference path):
  * one FAISS search per batch of query vectors from src->next, the
  * candidates' vectors read by id for their exact scores (compressed codes:
  * MINE_COMPRESSED_FETCH x top_k candidates, best top_k by exact score). */
-#define MINE_LIST_CACHE_BYTES ((size_t)256 << 20)
 int mine_ann_lists(const struct ann *index, int dim, const struct build_source *src,
                    const struct mine_options *o, struct mine_pair **out, size_t *n_out);
 int mine_ann_queries(const struct ann *index, int dim, const struct build_source *src,
                      const struct mine_options *o, struct mine_pair **out, size_t *n_out);
+
+/* mine_cache_bytes: the list cache that fits a memory budget next to an
+ * index opened with ANN_READ_MMAP (its quantizer, nlist x dim floats, and
+ * ids kept by FAISS; the codes stay on disk) and the mining's own buffers
+ * (the candidate pairs, 2 x max_pairs at most, the score block and the
+ * top-k state of the largest list): budget minus all that, at least 0
+ * (then only the list being mined and the one being scored are held). */
+size_t mine_cache_bytes(const struct ann *index, int dim, const struct mine_options *o, uint64_t budget);
 
 /* mine_exact_stream: mine_exact over the src->n vectors of src in id order
  * (ids ascending, so ties prefer the lower id as mine_exact prefers the
