@@ -333,18 +333,19 @@ out:
 
 /* One inverted list's vectors read from the source, ids ascending; a cache
  * of them (lists_get) bounded by cap bytes (o->cache_bytes), least recently
- * used out first, never the list being mined (pin) nor the one being
- * loaded. */
+ * used out first, never a pinned list (the group being mined) nor the one
+ * being loaded. */
 struct list_vecs {
     float *x;          /* n rows of dim */
     int64_t *ids;      /* n ids, ascending */
     size_t n;
     uint64_t used;     /* stamp of the last use; 0: not loaded */
+    int pinned;
 };
 
 struct lists {
     struct list_vecs *l;  /* nlist entries */
-    int64_t nlist, pin;
+    int64_t nlist;
     size_t bytes, cap;
     uint64_t stamp;
     int dim;
@@ -373,8 +374,8 @@ static void lists_evict(struct lists *c, size_t need)
     while (c->bytes + need > c->cap) {
         int64_t lru = -1;
         for (int64_t i = 0; i < c->nlist; i++)
-            if (c->l[i].used && i != c->pin && (lru < 0 || c->l[i].used < c->l[lru].used)) lru = i;
-        if (lru < 0) return; /* only the pinned list is left */
+            if (c->l[i].used && !c->l[i].pinned && (lru < 0 || c->l[i].used < c->l[lru].used)) lru = i;
+        if (lru < 0) return; /* only pinned lists are left */
         lists_drop(c, lru);
     }
 }
@@ -428,46 +429,67 @@ static void lists_release(struct lists *c)
     mem_free(c->l);
 }
 
-/* The probes of one query list q (qn rows, np each), inverted: the
- * candidate lists cl[0 .. ncl) ascending, and for candidate cl[p] the rows
- * of q that probe it, row[start[p] .. start[p + 1]) ascending. */
-struct probes {
-    int64_t *pb;         /* qn x np lists, best first (ann_probe_lists) */
-    int64_t *cl;         /* ncl candidate lists, ascending */
-    size_t *start;       /* ncl + 1 offsets into row */
-    size_t *row;         /* qn x np row numbers at most */
-    size_t *cnt;         /* nlist counters, zero between calls */
-    size_t ncl, pb_cap, row_cap;
+/* A group of query lists mined together: their rows (vectors pinned in the
+ * cache; qx / qid point at them), each row's np probes, and, inverted, the
+ * candidate lists cl[0 .. ncl) (ascending once the group is closed) with
+ * for candidate cl[p] the rows probing it, row[start[p] .. start[p + 1]),
+ * ascending. cnt[nlist] counts the group's rows probing each list (the
+ * walk's choice of the next list), zero outside a group. */
+struct group {
+    int64_t *gl;             /* ng query lists */
+    const float **qx;        /* nq row vectors */
+    int64_t *qid;            /* nq row ids */
+    int64_t *pb;             /* nq x np probes */
+    int64_t *cl;             /* ncl candidate lists */
+    size_t *start, *row, *cnt;
+    size_t ng, nq, ncl, bytes;
+    size_t qx_cap, qid_cap, pb_cap, row_cap;
 };
 
-static int probes_of(struct probes *p, const struct ann *index, const struct list_vecs *q, int np, int64_t nl)
+/* add list l (vectors v) to the group: its rows and probes (np > 1) */
+static int group_add(struct group *g, const struct ann *index, int64_t l, struct list_vecs *v, int np, int64_t nl,
+                     int dim)
 {
-    size_t qn = q->n, e = qn * (size_t)np;
-    p->ncl = 0;
-    FORWARD_ERR(MEM_GROW(p->pb, e, p->pb_cap));
-    FORWARD_ERR(MEM_GROW(p->row, e, p->row_cap));
-    FORWARD_ERR(ann_probe_lists(index, q->x, (int64_t)qn, np, p->pb));
-    for (size_t i = 0; i < e; i++) {
-        int64_t m = p->pb[i];
-        if (m < 0 || m >= nl) continue;
-        if (p->cnt[m]++ == 0) p->cl[p->ncl++] = m;
+    size_t n = v->n, at = g->nq;
+    g->gl[g->ng++] = l;
+    if (n == 0) return 0;
+    FORWARD_ERR(MEM_GROW(g->qx, at + n, g->qx_cap));
+    FORWARD_ERR(MEM_GROW(g->qid, at + n, g->qid_cap));
+    FORWARD_ERR(MEM_GROW(g->pb, (at + n) * (size_t)np, g->pb_cap));
+    FORWARD_ERR(ann_probe_lists(index, v->x, (int64_t)n, np, g->pb + at * (size_t)np));
+    for (size_t i = 0; i < n; i++) {
+        g->qx[at + i] = v->x + i * (size_t)dim;
+        g->qid[at + i] = v->ids[i];
     }
-    qsort(p->cl, p->ncl, sizeof *p->cl, cmp_id);
-    /* start offsets; cnt[m] becomes the fill position of list m */
+    for (size_t i = at * (size_t)np; i < (at + n) * (size_t)np; i++) {
+        int64_t m = g->pb[i];
+        if (m >= 0 && m < nl && g->cnt[m]++ == 0) g->cl[g->ncl++] = m;
+    }
+    g->nq += n;
+    return 0;
+}
+
+/* close the group: candidates ascending, rows inverted by candidate; cnt
+ * back to zero */
+static int group_invert(struct group *g, int np, int64_t nl)
+{
+    size_t e = g->nq * (size_t)np;
+    FORWARD_ERR(MEM_GROW(g->row, e, g->row_cap));
+    qsort(g->cl, g->ncl, sizeof *g->cl, cmp_id);
     size_t off = 0;
-    for (size_t t = 0; t < p->ncl; t++) {
-        size_t c = p->cnt[p->cl[t]];
-        p->start[t] = off;
-        p->cnt[p->cl[t]] = off;
+    for (size_t t = 0; t < g->ncl; t++) { /* cnt[m] becomes the fill position of list m */
+        size_t c = g->cnt[g->cl[t]];
+        g->start[t] = off;
+        g->cnt[g->cl[t]] = off;
         off += c;
     }
-    p->start[p->ncl] = off;
-    for (size_t r = 0; r < qn; r++) /* rows ascending within each list */
+    g->start[g->ncl] = off;
+    for (size_t r = 0; r < g->nq; r++) /* rows ascending within each candidate */
         for (int j = 0; j < np; j++) {
-            int64_t m = p->pb[r * (size_t)np + j];
-            if (m >= 0 && m < nl) p->row[p->cnt[m]++] = r;
+            int64_t m = g->pb[r * (size_t)np + j];
+            if (m >= 0 && m < nl) g->row[g->cnt[m]++] = r;
         }
-    for (size_t t = 0; t < p->ncl; t++) p->cnt[p->cl[t]] = 0;
+    for (size_t t = 0; t < g->ncl; t++) g->cnt[g->cl[t]] = 0;
     return 0;
 }
 
@@ -486,15 +508,15 @@ static void score_block(const float *q, const int64_t *self, size_t nq, const fl
     }
 }
 
-/* The gathered rows of one candidate list: up to Q rows of the query list
- * with their top-k state, scored, then put back. */
+/* The gathered rows of one candidate list: up to Q rows of the group with
+ * their top-k state, scored, then put back. */
 struct gather {
     float *x, *ls, *le;   /* Q x dim, Q x k, Q x k */
     int64_t *ids, *lk;    /* Q, Q x k */
 };
 
-/* score the rows row[0 .. nr) of q (state ls / lk / le) against list cv */
-static void score_rows(const struct list_vecs *q, const size_t *row, size_t nr, const struct list_vecs *cv, int dim,
+/* score the group's rows row[0 .. nr) (state ls / lk / le) against list cv */
+static void score_rows(const struct group *q, const size_t *row, size_t nr, const struct list_vecs *cv, int dim,
                        int k, size_t Q, size_t C, float thr, float *S, struct gather *g, float *ls, int64_t *lk,
                        float *le)
 {
@@ -503,8 +525,8 @@ static void score_rows(const struct list_vecs *q, const size_t *row, size_t nr, 
         size_t bn = nr - r0 < Q ? nr - r0 : Q;
         for (size_t i = 0; i < bn; i++) {
             size_t r = row[r0 + i];
-            memcpy(g->x + i * (size_t)dim, q->x + r * (size_t)dim, (size_t)dim * sizeof *g->x);
-            g->ids[i] = q->ids[r];
+            memcpy(g->x + i * (size_t)dim, q->qx[r], (size_t)dim * sizeof *g->x);
+            g->ids[i] = q->qid[r];
             memcpy(g->ls + i * kk, ls + r * kk, kk * sizeof *ls);
             memcpy(g->lk + i * kk, lk + r * kk, kk * sizeof *lk);
             memcpy(g->le + i * kk, le + r * kk, kk * sizeof *le);
@@ -519,21 +541,44 @@ static void score_rows(const struct list_vecs *q, const size_t *row, size_t nr, 
     }
 }
 
-size_t mine_cache_bytes(const struct ann *index, int dim, const struct mine_options *o, uint64_t budget)
+static int64_t largest_list(const struct ann *index)
 {
-    int64_t nl = ann_nlist(index), nt = ann_ntotal(index), big = 0;
+    int64_t nl = ann_nlist(index), big = 0;
     for (int64_t l = 0; l < nl; l++) {
         int64_t m = ann_list_size(index, l);
         if (m > big) big = m;
     }
-    size_t k = (size_t)(o->top_k > 0 ? o->top_k : 1);
-    int np = ann_nprobe(index);
-    double used = (double)nl * dim * sizeof(float) + (double)nt * sizeof(int64_t) /* quantizer, ids */
-                  + 2.0 * (double)o->max_pairs * sizeof(struct mine_pair) + 65536.0 * sizeof(struct mine_pair)
-                  + (double)o->query_chunk * (double)o->corpus_chunk * sizeof(float)          /* score block */
-                  + (double)o->query_chunk * ((double)dim * sizeof(float) + (2.0 * k + 1) * 8) /* gathered rows */
-                  + (double)big * ((double)k * 16 + (np > 1 ? np : 1) * 16.0);               /* top-k, probes */
-    return (double)budget > used ? (size_t)((double)budget - used) : 0;
+    return big;
+}
+
+/* what list-wise mining holds besides its cache of lists, for a group of
+ * rows rows: the score block, the gathered block, the group's rows, top-k
+ * state and probes (the cache holds the group's vectors) */
+static double lists_fixed_bytes(const struct mine_options *o, int dim, int k, int np, size_t C, double rows)
+{
+    double Q = (double)o->query_chunk, kk = (double)k;
+    return Q * (double)C * sizeof(float) + Q * ((double)dim * sizeof(float) + 8 + kk * 16) +
+           rows * (16 + kk * 16 + (double)np * 16);
+}
+
+size_t mine_cache_bytes(const struct ann *index, int dim, const struct mine_options *o, uint64_t budget)
+{
+    int64_t nl = ann_nlist(index), nt = ann_ntotal(index), big = largest_list(index);
+    int k = o->top_k > 0 ? o->top_k : 1, np = ann_nprobe(index);
+    size_t C = o->corpus_chunk < (size_t)big ? o->corpus_chunk : (size_t)big;
+    double row = (double)dim * sizeof(float) + sizeof(int64_t);
+    /* the quantizer and the ids FAISS keeps, the candidate pairs (twice
+     * max_pairs at most, 65536 at least), the fixed buffers for a group of
+     * half the cache (rows of row bytes each) */
+    double used = (double)nl * dim * sizeof(float) + (double)nt * sizeof(int64_t) +
+                  (2.0 * (double)o->max_pairs + 65536.0) * sizeof(struct mine_pair) +
+                  lists_fixed_bytes(o, dim, k, np < 1 ? 1 : np, C, (double)big);
+    if ((double)budget <= used) return 0;
+    double left = (double)budget - used;
+    /* the group's own state grows with its rows: per row of the cache's
+     * half, (16 + 16 k + 16 np) bytes more */
+    double per = row + 0.5 * (16 + 16.0 * k + 16.0 * (np < 1 ? 1 : np));
+    return (size_t)(left * row / per);
 }
 
 int mine_ann_lists(const struct ann *index, int dim, const struct build_source *src,
@@ -552,22 +597,25 @@ int mine_ann_lists(const struct ann *index, int dim, const struct build_source *
     int np = ann_nprobe(index);
     np = np < 1 ? 1 : np > nl ? (int)nl : np;
     int k = o->top_k < nt - 1 ? o->top_k : (int)(nt - 1);
-    size_t Q = o->query_chunk, C = o->corpus_chunk, kk = (size_t)k;
+    int64_t big = largest_list(index);
+    size_t Q = o->query_chunk, C = o->corpus_chunk < (size_t)big ? o->corpus_chunk : (size_t)big, kk = (size_t)k;
+    if (C < 1) C = 1;
     struct cand c;
     FORWARD_ERR(cand_init(&c, o->max_pairs, o->threshold));
-    struct lists lc = { mem_calloc((size_t)nl, sizeof(struct list_vecs)), nl, -1, 0, o->cache_bytes, 0, dim, 0, 0 };
-    struct probes pr_ = { 0 };
+    struct lists lc = { mem_calloc((size_t)nl, sizeof(struct list_vecs)), nl, 0, o->cache_bytes, 0, dim, 0, 0 };
+    struct group gr = { 0 };
     struct gather g = { 0 };
-    pr_.cl = mem_alloc_array((size_t)nl, sizeof *pr_.cl);
-    pr_.start = mem_alloc_array((size_t)nl + 1, sizeof *pr_.start);
-    pr_.cnt = mem_calloc((size_t)nl, sizeof *pr_.cnt);
+    gr.gl = mem_alloc_array((size_t)nl, sizeof *gr.gl);
+    gr.cl = mem_alloc_array((size_t)nl, sizeof *gr.cl);
+    gr.start = mem_alloc_array((size_t)nl + 1, sizeof *gr.start);
+    gr.cnt = mem_calloc((size_t)nl, sizeof *gr.cnt);
     unsigned char *visited = mem_calloc((size_t)nl, 1);
     int64_t *lk = NULL;
     float *S = mem_alloc_array(Q * C, sizeof *S), *ls = NULL, *le = NULL;
     size_t lk_cap = 0, ls_cap = 0, le_cap = 0;
-    uint64_t scores = 0;
+    uint64_t scores = 0, groups = 0;
     int rc = 0;
-    if (!lc.l || !pr_.cl || !pr_.start || !pr_.cnt || !visited || !S) {
+    if (!lc.l || !gr.gl || !gr.cl || !gr.start || !gr.cnt || !visited || !S) {
         rc = err_set(ERR_NOMEM, "out of memory for list-wise mining (%lld lists, %zu x %zu scores)", (long long)nl,
                      Q, C);
         goto out;
@@ -583,62 +631,93 @@ int mine_ann_lists(const struct ann *index, int dim, const struct build_source *
             goto out;
         }
     }
+    /* a group's lists take at most half the cache (at least one list);
+     * the other half keeps candidate lists for the next group */
+    const size_t group_bytes = o->cache_bytes / 2;
     const float thr = o->threshold - MINE_RESCORE_MARGIN;
     struct progress pr;
     progress_init(&pr, "mine (lists)", (uint64_t)nl);
-    int64_t low = 0, next = -1; /* the lowest list perhaps unvisited; the walk's next list */
-    for (int64_t done = 0; done < nl; done++) {
-        int64_t l = next;
-        if (l < 0) {
-            while (visited[low]) low++;
-            l = low;
+    int64_t low = 0, next = -1, done = 0; /* the lowest list perhaps unvisited; the walk's next list */
+    while (done < nl) {
+        /* 1. the group: lists walked from next (else the lowest unvisited),
+         * each followed by the unvisited list most of the group's rows
+         * probe (ties: the lower number), while they fit group_bytes */
+        gr.ng = gr.nq = gr.ncl = gr.bytes = 0;
+        for (;;) {
+            int64_t l = next;
+            if (l < 0) {
+                while (low < nl && visited[low]) low++;
+                if (low == nl) break;
+                l = low;
+            }
+            int64_t m = ann_list_size(index, l);
+            if (m < 0) { rc = (int)m; goto out; }
+            size_t lb = (size_t)m * list_row_bytes(&lc);
+            if (gr.ng > 0 && (np == 1 || gr.bytes + lb > group_bytes)) break; /* l opens the next group */
+            visited[l] = 1;
+            done++;
+            next = -1;
+            struct list_vecs *v;
+            if ((rc = lists_get(&lc, index, src, l, &v)) < 0) goto out;
+            v->pinned = 1;
+            gr.bytes += lb;
+            if (np == 1) { gr.gl[gr.ng++] = l; break; }
+            if ((rc = group_add(&gr, index, l, v, np, nl, dim)) < 0) goto out;
+            size_t best = 0;
+            for (size_t p = 0; p < gr.ncl; p++)
+                if (!visited[gr.cl[p]] && (gr.cnt[gr.cl[p]] > best || (gr.cnt[gr.cl[p]] == best && gr.cl[p] < next)))
+                    best = gr.cnt[gr.cl[p]], next = gr.cl[p];
         }
-        visited[l] = 1;
-        next = -1;
-        int64_t m = ann_list_size(index, l);
-        if (m < 0) { rc = (int)m; goto out; }
-        if (m == 0) continue;
-        struct list_vecs *ql, *cv;
-        lc.pin = l;
-        if ((rc = lists_get(&lc, index, src, l, &ql)) < 0) goto out;
-        size_t qn = ql->n;
-        if ((rc = MEM_GROW(ls, qn * kk, ls_cap)) < 0 || (rc = MEM_GROW(le, qn * kk, le_cap)) < 0 ||
-            (rc = MEM_GROW(lk, qn * kk, lk_cap)) < 0)
-            goto out;
-        topk_reset(ls, lk, le, qn, k);
+        if (gr.ng == 0) break;
+        groups++;
+        /* 2. score */
         if (np == 1) {
             /* every row probes l alone: each vector was added to its
              * nearest centroid's list, the one a search of it probes */
+            struct list_vecs *ql = &lc.l[gr.gl[0]];
+            size_t qn = ql->n;
+            if ((rc = MEM_GROW(ls, qn * kk, ls_cap)) < 0 || (rc = MEM_GROW(le, qn * kk, le_cap)) < 0 ||
+                (rc = MEM_GROW(lk, qn * kk, lk_cap)) < 0)
+                goto out;
+            topk_reset(ls, lk, le, qn, k);
             score_block(ql->x, ql->ids, qn, ql->x, ql->ids, qn, dim, k, Q, C, thr, S, ls, lk, le);
             scores += (uint64_t)qn * qn;
-        } else if (qn > 0) {
-            /* each candidate list ascending, against the rows that probe it */
-            if ((rc = probes_of(&pr_, index, ql, np, nl)) < 0) goto out;
-            size_t best = 0;
-            for (size_t p = 0; p < pr_.ncl; p++) {
-                int64_t cl = pr_.cl[p];
-                size_t nr = pr_.start[p + 1] - pr_.start[p];
-                if (!visited[cl] && nr > best) best = nr, next = cl; /* most probed, lower first */
-                if ((rc = lists_get(&lc, index, src, cl, &cv)) < 0) goto out;
-                score_rows(ql, pr_.row + pr_.start[p], nr, cv, dim, k, Q, C, thr, S, &g, ls, lk, le);
+            for (size_t r = 0; r < qn; r++)
+                for (int t = 0; t < k && lk[r * kk + t] >= 0; t++)
+                    if (cand_nominee(&c, ls[r * kk + t])) cand_push(&c, le[r * kk + t], ql->ids[r], lk[r * kk + t]);
+            lists_drop(&lc, gr.gl[0]); /* nobody else probes it */
+        } else {
+            /* each candidate list ascending, against the group's rows that
+             * probe it: each row sees its own probes, ascending */
+            size_t qn = gr.nq;
+            if ((rc = MEM_GROW(ls, qn * kk, ls_cap)) < 0 || (rc = MEM_GROW(le, qn * kk, le_cap)) < 0 ||
+                (rc = MEM_GROW(lk, qn * kk, lk_cap)) < 0 || (rc = group_invert(&gr, np, nl)) < 0)
+                goto out;
+            topk_reset(ls, lk, le, qn, k);
+            for (size_t p = 0; p < gr.ncl; p++) {
+                struct list_vecs *cv;
+                size_t nr = gr.start[p + 1] - gr.start[p];
+                if ((rc = lists_get(&lc, index, src, gr.cl[p], &cv)) < 0) goto out;
+                score_rows(&gr, gr.row + gr.start[p], nr, cv, dim, k, Q, C, thr, S, &g, ls, lk, le);
                 scores += (uint64_t)nr * cv->n;
             }
+            for (size_t r = 0; r < qn; r++)
+                for (int t = 0; t < k && lk[r * kk + t] >= 0; t++)
+                    if (cand_nominee(&c, ls[r * kk + t])) cand_push(&c, le[r * kk + t], gr.qid[r], lk[r * kk + t]);
+            for (size_t i = 0; i < gr.ng; i++) lc.l[gr.gl[i]].pinned = 0;
         }
-        for (size_t r = 0; r < qn; r++)
-            for (int t = 0; t < k && lk[r * kk + t] >= 0; t++)
-                if (cand_nominee(&c, ls[r * kk + t])) cand_push(&c, le[r * kk + t], ql->ids[r], lk[r * kk + t]);
-        if (np == 1) lists_drop(&lc, l); /* nobody else probes it */
-        progress_update(&pr, (uint64_t)done + 1, "%llu list loads, %zu candidate pairs", (unsigned long long)lc.loads,
-                        c.n);
+        progress_update(&pr, (uint64_t)done, "%llu groups, %llu list loads, %zu candidate pairs",
+                        (unsigned long long)groups, (unsigned long long)lc.loads, c.n);
     }
     progress_done(&pr);
-    log_info("mine (lists): %lld lists, nprobe %d, %llu list loads (%llu vectors read by id), %.3g scores, "
-             "cache %.0f MB", (long long)nl, np, (unsigned long long)lc.loads, (unsigned long long)lc.reads,
-             (double)scores, (double)lc.cap / 1048576.0);
-    if (o->stats) *o->stats = (struct mine_stats){ (uint64_t)nl, lc.loads, lc.reads, scores };
+    log_info("mine (lists): %lld lists in %llu groups, nprobe %d, %llu list loads (%llu vectors read by id), "
+             "%.4g scores, cache %.0f MB", (long long)nl, (unsigned long long)groups, np, (unsigned long long)lc.loads,
+             (unsigned long long)lc.reads, (double)scores, (double)lc.cap / 1048576.0);
+    if (o->stats) *o->stats = (struct mine_stats){ (uint64_t)nl, groups, lc.loads, lc.reads, scores };
 out:
     lists_release(&lc);
-    mem_free(pr_.pb); mem_free(pr_.cl); mem_free(pr_.start); mem_free(pr_.row); mem_free(pr_.cnt);
+    mem_free(gr.gl); mem_free(gr.qx); mem_free(gr.qid); mem_free(gr.pb); mem_free(gr.cl); mem_free(gr.start);
+    mem_free(gr.row); mem_free(gr.cnt);
     mem_free(g.x); mem_free(g.ids); mem_free(g.ls); mem_free(g.le); mem_free(g.lk);
     mem_free(visited); mem_free(lk); mem_free(S); mem_free(ls); mem_free(le);
     if (rc < 0) {

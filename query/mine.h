@@ -80,6 +80,7 @@ struct mine_pair {
 /* what list-wise mining did (mine_ann_lists), for -v and the benchmarks */
 struct mine_stats {
     uint64_t lists;         /* query lists mined */
+    uint64_t groups;        /* groups of query lists mined together */
     uint64_t list_loads;    /* lists read from the source (a list evicted and needed again counts again) */
     uint64_t vectors_read;  /* vectors read by id for them */
     uint64_t scores;        /* row x candidate scores computed (sgemm entries) */
