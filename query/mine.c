@@ -1016,10 +1016,9 @@ int mine_auto_choose(const struct ann *index, const struct build_source *src, si
     double passes = ceil((double)n / (double)o->query_chunk);
     out->exact_seconds = (double)n * (double)n / out->exact_pairs_per_s + passes * (double)n / out->read_rows_per_s;
     if (index && ann_nlist(index) > 0 && src->vector) {
-        /* list-wise: sum over lists of |l| x (the vectors of the lists it
-         * probes) scores at the measured sgemm + scan rate (exactly
-         * sum |l|^2 with nprobe 1; nprobe times that otherwise, as if the
-         * lists probed for l were l's size and shared by all its vectors,
+        /* list-wise: each vector against the lists it probes, at the
+         * measured sgemm + scan rate (exactly sum |l|^2 with nprobe 1;
+         * nprobe times that otherwise, the probed lists taken as l's size,
          * plus n x nlist scores for the probes), scaled from the index's
          * ntotal to n,
          * plus every vector read once by id (measured on ids of lists

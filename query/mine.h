@@ -209,9 +209,8 @@ int mine_exact_stream(const struct build_source *src, int dim, const struct mine
  *          per query (mine_ann_queries: Flat, HNSW): n / queries_per_s +
  *          one pass of n reads;
  *          list-wise (mine_ann_lists: IVF): sum over lists of |l|^2 (times
- *          nprobe when above 1, as if the lists probed for l were l's size
- *          and shared by all its vectors: a lower bound, plus n x nlist for
- *          the probes), scaled by (n / ntotal)^2, at the measured pairs_per_s (the same
+ *          nprobe when above 1: each vector against its nprobe lists, taken
+ *          as l's size; plus n x nlist for the probes), scaled by (n / ntotal)^2, at the measured pairs_per_s (the same
  *          sgemm + scan), + n reads by id at the rate measured on ids of 8
  *          lists spread over the index; ann_queries_per_s is n / that
  * ANN is chosen when there is an index and the exact estimate exceeds
