@@ -137,36 +137,40 @@ int mine_ann_stream(const struct ann *index, int dim, const struct build_source 
 /* mine_ann_stream runs one of two ways:
  *
  * mine_ann_lists (an IVF index, ann_nlist > 0, and src->vector): by
- * inverted list, doing the work the searches of the list's vectors would
- * do and no more. For each query list l, its vectors Q_l are read from src
- * by id (the stored vectors, not the index's codes); each row is scored
- * only against the vectors of the lists its own search probes
- * (ann_probe_lists, nprobe lists; with nprobe 1 just l: each vector was
- * added to the list of its nearest centroid, which is what a search of it
- * probes, so no probe is computed). The candidate lists of l (the union of
- * its rows' probes) are visited in ascending order; for each, the rows of
- * l that probe it are gathered (with their top-k state) into blocks of
- * query_chunk rows and scored against it, corpus_chunk columns at a time,
- * by cblas_sgemm (index/topk.h topk_block), then their top-k state is put
- * back. Each row keeps its top_k with exact scores (mine_score of the two
- * stored vectors, as mine_exact_stream), then the bounded candidate pairs
- * as everywhere. The result is each vector's top_k among the vectors of
- * the lists its search probes, scored exactly: what an IVF-Flat search
- * with that nprobe followed by exact re-scoring finds (mine_ann_queries on
- * IVF-Flat, up to ties), so compressed codes (SQ8, PQ) cost nothing in
- * accuracy here: the codes only chose the lists. Ties in a row prefer the
- * candidate seen first (lists ascending, ids ascending within a list).
+ * inverted list, doing the work the searches of the lists' vectors would
+ * do and no more. Query lists are mined in groups: a group's vectors are
+ * read from src by id (the stored vectors, not the index's codes) and each
+ * row is scored only against the vectors of the lists its own search
+ * probes (ann_probe_lists, nprobe lists; with nprobe 1 just its list, each
+ * vector having been added to the list of its nearest centroid, which is
+ * what a search of it probes: no probe is computed, a group is one list).
+ * The candidate lists of a group (the union of its rows' probes) are
+ * visited in ascending order; for each, the group's rows that probe it are
+ * gathered (with their top-k state) into blocks of query_chunk rows and
+ * scored against it, corpus_chunk columns at a time, by cblas_sgemm
+ * (index/topk.h topk_block), then their top-k state is put back. Each row
+ * keeps its top_k with exact scores (mine_score of the two stored vectors,
+ * as mine_exact_stream), then the bounded candidate pairs as everywhere.
+ * The result is each vector's top_k among the vectors of the lists its
+ * search probes, scored exactly: what an IVF-Flat search with that nprobe
+ * followed by exact re-scoring finds (mine_ann_queries on IVF-Flat, up to
+ * ties), so compressed codes (SQ8, PQ) cost nothing in accuracy here: the
+ * codes only chose the lists. Ties in a row prefer the candidate seen
+ * first (lists ascending, ids ascending within a list). Neither the
+ * grouping nor the cache changes the result.
  *
- * The query lists are visited in a walk that keeps the cache warm: after
- * list l, the unvisited list most of l's rows probe (ties: the lower list
- * number), else the lowest unvisited list (with nprobe 1: ascending). Lists
- * are read once each when nprobe is 1; otherwise a cache of lists, least
- * recently used out first, holds at most o->cache_bytes (beyond it only
- * list l and the one being scored). Memory: the cache, the score block,
- * l's top-k lists and probes, one gathered block and the pairs; never
+ * Groups and cache: a cache of lists, least recently used out first, holds
+ * at most o->cache_bytes (the group's own lists are pinned; beyond it only
+ * they and the list being scored); a group takes lists up to half of it
+ * (at least one list), walked so that consecutive lists share candidates:
+ * after a list, the unvisited list the group's rows probe most (ties: the
+ * lower number), else the lowest unvisited list (with nprobe 1: ascending,
+ * each list read once and dropped). Each candidate list is read at most
+ * once per group. Memory: the cache, the score block, the group's rows,
+ * top-k lists and probes, one gathered block and the pairs; never
  * n x dim; the index's codes are never read (ann_read with ANN_READ_MMAP
- * leaves them on disk). Progress counts lists and list loads; o->stats
- * gets the counts. ERR_INVALID without lists or src->vector.
+ * leaves them on disk). Progress counts lists, groups and list loads;
+ * o->stats gets the counts. ERR_INVALID without lists or src->vector.
  *
  * mine_ann_queries (every other index: Flat, HNSW; the reference path):
  * one FAISS search per batch of query vectors from src->next, the
