@@ -573,12 +573,13 @@ size_t mine_cache_bytes(const struct ann *index, int dim, const struct mine_opti
     double used = (double)nl * dim * sizeof(float) + (double)nt * sizeof(int64_t) +
                   (2.0 * (double)o->max_pairs + 65536.0) * sizeof(struct mine_pair) +
                   lists_fixed_bytes(o, dim, k, np < 1 ? 1 : np, C, (double)big);
-    if ((double)budget <= used) return 0;
+    if ((double)budget <= used) return MINE_LIST_CACHE_MIN;
     double left = (double)budget - used;
     /* the group's own state grows with its rows: per row of the cache's
      * half, (16 + 16 k + 16 np) bytes more */
     double per = row + 0.5 * (16 + 16.0 * k + 16.0 * (np < 1 ? 1 : np));
-    return (size_t)(left * row / per);
+    size_t cache = (size_t)(left * row / per);
+    return cache > MINE_LIST_CACHE_MIN ? cache : MINE_LIST_CACHE_MIN;
 }
 
 int mine_ann_lists(const struct ann *index, int dim, const struct build_source *src,
