@@ -355,19 +355,29 @@ mine:
     cli_peak_reset();
     t0 = now_sec();
     c0 = cpu_sec();
-    if (build_open(path.data, &meta, (int)dim, (int64_t)in.n_vectors, 0, &a) < 0) { cli_fail(NULL); goto out; }
+    /* the inverted lists mapped: list-wise mining reads only their ids and
+     * the quantizer, so the codes stay on disk */
+    if (build_open(path.data, &meta, (int)dim, (int64_t)in.n_vectors, ANN_READ_MMAP, &a) < 0) {
+        cli_fail(NULL);
+        goto out;
+    }
     struct mine_options mo = MINE_OPTIONS_INIT;
+    struct mine_stats ms = { 0 };
     mo.top_k = (int)top_k;
     mo.threshold = (float)thr;
     mo.max_pairs = (size_t)n * (size_t)top_k;
+    mo.cache_bytes = mine_cache_bytes(a, (int)dim, &mo, budget);
+    mo.stats = &ms;
     if (src.rewind(src.ctx) < 0 || mine_ann_stream(a, (int)dim, &src, &mo, &pairs, &np) < 0) {
         cli_fail(NULL);
         goto out;
     }
     double tm = now_sec() - t0, cm = cpu_sec() - c0;
     total += tm;
-    printf("mine_seconds %.2f\nmine_cpu_seconds %.2f\nmine_pairs %zu\nmine_peak_rss_mb %.0f\n", tm, cm, np,
-           pk = cli_peak_rss_mb());
+    printf("mine_seconds %.2f\nmine_cpu_seconds %.2f\nmine_pairs %zu\nmine_peak_rss_mb %.0f\nmine_cache_mb %.0f\n"
+           "mine_list_loads %llu\nmine_vectors_read %llu\nmine_scores %.4g\n", tm, cm, np, pk = cli_peak_rss_mb(),
+           (double)mo.cache_bytes / 1048576.0, (unsigned long long)ms.list_loads, (unsigned long long)ms.vectors_read,
+           (double)ms.scores);
     if (!reuse) printf("build_and_mine_seconds %.2f\nbuild_and_mine_cpu_seconds %.2f\n", total, cb + cm);
     if (pk > peak) peak = pk;
     fflush(stdout);

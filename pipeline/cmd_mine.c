@@ -128,7 +128,9 @@ static int mine(const struct mine_cmd_options *c)
     }
     n = (size_t)in.n_vectors;
     if (mode != 1) {
-        int orc = search_open_index(dir, &in, 0, &a);
+        /* the inverted lists mapped: list-wise mining (query/mine.h) reads
+         * only their ids and the quantizer, so the codes stay on disk */
+        int orc = search_open_index(dir, &in, ANN_READ_MMAP, &a);
         if (orc < 0 && mode == 2) { rc = cli_fail(NULL); goto out; }
         if (orc < 0 && mode == 0) log_info("mine: %s; mining exactly", err_msg());
     }

@@ -169,7 +169,9 @@ static int stage_mine(struct run_state *r)
     struct mine_options mo = MINE_OPTIONS_INIT;
     mine_settings_apply(&o->mine, &mo);
     struct ann *a = NULL;
-    if (search_open_index(o->store, &r->after, 0, &a) < 0) log_info("mine: %s; mining exactly", err_msg());
+    /* the inverted lists mapped: list-wise mining reads only their ids and
+     * the quantizer; its cache of lists gets the build's budget */
+    if (search_open_index(o->store, &r->after, ANN_READ_MMAP, &a) < 0) log_info("mine: %s; mining exactly", err_msg());
     struct mine_pair *p = NULL;
     size_t np = 0;
     struct mine_clusters cl = { 0 }, dups = { 0 };
@@ -187,6 +189,7 @@ static int stage_mine(struct run_state *r)
     if (rc == 0 && a) log_info("mine: estimated exact %.0fs, ann %.0fs", au.exact_seconds, au.ann_seconds);
     if (rc == 0 && !au.use_ann) { ann_free(a); a = NULL; }
     r->mine_mode = a ? "ann" : "exact";
+    if (rc == 0 && a) mo.cache_bytes = mine_cache_bytes(a, r->after.dim, &mo, o->index.memory_budget);
     if (rc == 0) rc = a ? mine_ann_stream(a, r->after.dim, &src, &mo, &p, &np)
                         : mine_exact_stream(&src, r->after.dim, &mo, &p, &np);
     if (rc == 0) rc = mine_components(p, np, mo.threshold, (size_t)o->mine.min_cluster, &cl);

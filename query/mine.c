@@ -332,21 +332,24 @@ out:
 /* ---------------- list-wise (IVF) ---------------- */
 
 /* One inverted list's vectors read from the source, ids ascending; a cache
- * of them (lists_get) bounded by MINE_LIST_CACHE_BYTES, least recently used
- * out first, never the list being mined (pin) nor the one being loaded. */
+ * of them (lists_get) bounded by cap bytes (o->cache_bytes), least recently
+ * used out first, never a pinned list (the group being mined) nor the one
+ * being loaded. */
 struct list_vecs {
     float *x;          /* n rows of dim */
     int64_t *ids;      /* n ids, ascending */
     size_t n;
     uint64_t used;     /* stamp of the last use; 0: not loaded */
+    int pinned;
 };
 
 struct lists {
     struct list_vecs *l;  /* nlist entries */
-    int64_t nlist, pin;
-    size_t bytes;
+    int64_t nlist;
+    size_t bytes, cap;
     uint64_t stamp;
     int dim;
+    uint64_t loads, reads; /* lists read from the source, vectors read by id */
 };
 
 static int cmp_id(const void *x, const void *y)
@@ -368,11 +371,11 @@ static void lists_drop(struct lists *c, int64_t i)
 
 static void lists_evict(struct lists *c, size_t need)
 {
-    while (c->bytes + need > MINE_LIST_CACHE_BYTES) {
+    while (c->bytes + need > c->cap) {
         int64_t lru = -1;
         for (int64_t i = 0; i < c->nlist; i++)
-            if (c->l[i].used && i != c->pin && (lru < 0 || c->l[i].used < c->l[lru].used)) lru = i;
-        if (lru < 0) return; /* only the pinned list is left */
+            if (c->l[i].used && !c->l[i].pinned && (lru < 0 || c->l[i].used < c->l[lru].used)) lru = i;
+        if (lru < 0) return; /* only pinned lists are left */
         lists_drop(c, lru);
     }
 }
@@ -414,6 +417,8 @@ static int lists_get(struct lists *c, const struct ann *index, const struct buil
     v->n = w;
     v->used = ++c->stamp;
     c->bytes += w * list_row_bytes(c);
+    c->loads++;
+    c->reads += (uint64_t)m;
     return 0;
 }
 
@@ -424,40 +429,157 @@ static void lists_release(struct lists *c)
     mem_free(c->l);
 }
 
-/* the candidate lists of list l (ascending, l included): the union of the
- * nprobe lists a search of each of its vectors probes */
-static int probe_union(const struct ann *index, const struct list_vecs *q, int64_t l, int np, int64_t **pb,
-                       size_t *pb_cap, unsigned char *mark, int64_t *cl, size_t *ncl)
+/* A group of query lists mined together: their rows (vectors pinned in the
+ * cache; qx / qid point at them), each row's np probes, and, inverted, the
+ * candidate lists cl[0 .. ncl) (ascending once the group is closed) with
+ * for candidate cl[p] the rows probing it, row[start[p] .. start[p + 1]),
+ * ascending. cnt[nlist] counts the group's rows probing each list (the
+ * walk's choice of the next list), zero outside a group. */
+struct group {
+    int64_t *gl;             /* ng query lists */
+    const float **qx;        /* nq row vectors */
+    int64_t *qid;            /* nq row ids */
+    int64_t *pb;             /* nq x np probes */
+    int64_t *cl;             /* ncl candidate lists */
+    size_t *start, *row, *cnt;
+    size_t ng, nq, ncl, bytes;
+    size_t qx_cap, qid_cap, pb_cap, row_cap;
+};
+
+/* add list l (vectors v) to the group: its rows and probes (np > 1) */
+static int group_add(struct group *g, const struct ann *index, int64_t l, struct list_vecs *v, int np, int64_t nl,
+                     int dim)
 {
-    *ncl = 0;
-    cl[(*ncl)++] = l;
-    mark[l] = 1;
-    if (np > 1 && q->n > 0) {
-        FORWARD_ERR(MEM_GROW(*pb, q->n * (size_t)np, *pb_cap));
-        FORWARD_ERR(ann_probe_lists(index, q->x, (int64_t)q->n, np, *pb));
-        for (size_t i = 0; i < q->n * (size_t)np; i++) {
-            int64_t m = (*pb)[i];
-            if (m >= 0 && !mark[m]) { mark[m] = 1; cl[(*ncl)++] = m; }
-        }
+    size_t n = v->n, at = g->nq;
+    g->gl[g->ng++] = l;
+    if (n == 0) return 0;
+    FORWARD_ERR(MEM_GROW(g->qx, at + n, g->qx_cap));
+    FORWARD_ERR(MEM_GROW(g->qid, at + n, g->qid_cap));
+    FORWARD_ERR(MEM_GROW(g->pb, (at + n) * (size_t)np, g->pb_cap));
+    FORWARD_ERR(ann_probe_lists(index, v->x, (int64_t)n, np, g->pb + at * (size_t)np));
+    for (size_t i = 0; i < n; i++) {
+        g->qx[at + i] = v->x + i * (size_t)dim;
+        g->qid[at + i] = v->ids[i];
     }
-    for (size_t i = 0; i < *ncl; i++) mark[cl[i]] = 0;
-    qsort(cl, *ncl, sizeof *cl, cmp_id);
+    for (size_t i = at * (size_t)np; i < (at + n) * (size_t)np; i++) {
+        int64_t m = g->pb[i];
+        if (m >= 0 && m < nl && g->cnt[m]++ == 0) g->cl[g->ncl++] = m;
+    }
+    g->nq += n;
     return 0;
 }
 
-/* score_block: list q's rows (blocks of Q) against the m candidates x / ids
- * (blocks of C columns), into q's top-k lists */
-static void score_block(const struct list_vecs *q, const float *x, const int64_t *ids, size_t m, int dim, int k,
-                        size_t Q, size_t C, float thr, float *S, float *ls, int64_t *lk, float *le)
+/* close the group: candidates ascending, rows inverted by candidate; cnt
+ * back to zero */
+static int group_invert(struct group *g, int np, int64_t nl)
 {
-    for (size_t q0 = 0; q0 < q->n; q0 += Q) {
-        size_t bq = q->n - q0 < Q ? q->n - q0 : Q;
+    size_t e = g->nq * (size_t)np;
+    FORWARD_ERR(MEM_GROW(g->row, e, g->row_cap));
+    qsort(g->cl, g->ncl, sizeof *g->cl, cmp_id);
+    size_t off = 0;
+    for (size_t t = 0; t < g->ncl; t++) { /* cnt[m] becomes the fill position of list m */
+        size_t c = g->cnt[g->cl[t]];
+        g->start[t] = off;
+        g->cnt[g->cl[t]] = off;
+        off += c;
+    }
+    g->start[g->ncl] = off;
+    for (size_t r = 0; r < g->nq; r++) /* rows ascending within each candidate */
+        for (int j = 0; j < np; j++) {
+            int64_t m = g->pb[r * (size_t)np + j];
+            if (m >= 0 && m < nl) g->row[g->cnt[m]++] = r;
+        }
+    for (size_t t = 0; t < g->ncl; t++) g->cnt[g->cl[t]] = 0;
+    return 0;
+}
+
+/* score_block: rows [0, nq) of q (their ids self, top-k state ls / lk / le)
+ * against the m candidates x / ids, Q rows x C columns at a time */
+static void score_block(const float *q, const int64_t *self, size_t nq, const float *x, const int64_t *ids, size_t m,
+                        int dim, int k, size_t Q, size_t C, float thr, float *S, float *ls, int64_t *lk, float *le)
+{
+    for (size_t q0 = 0; q0 < nq; q0 += Q) {
+        size_t bq = nq - q0 < Q ? nq - q0 : Q;
         for (size_t c0 = 0; c0 < m; c0 += C) {
             size_t cn = m - c0 < C ? m - c0 : C;
-            topk_block(q->x + q0 * (size_t)dim, q->ids + q0, bq, x + c0 * (size_t)dim, ids + c0, cn, dim, k, thr, S,
+            topk_block(q + q0 * (size_t)dim, self + q0, bq, x + c0 * (size_t)dim, ids + c0, cn, dim, k, thr, S,
                        ls + q0 * (size_t)k, lk + q0 * (size_t)k, le + q0 * (size_t)k);
         }
     }
+}
+
+/* The gathered rows of one candidate list: up to Q rows of the group with
+ * their top-k state, scored, then put back. */
+struct gather {
+    float *x, *ls, *le;   /* Q x dim, Q x k, Q x k */
+    int64_t *ids, *lk;    /* Q, Q x k */
+};
+
+/* score the group's rows row[0 .. nr) (state ls / lk / le) against list cv */
+static void score_rows(const struct group *q, const size_t *row, size_t nr, const struct list_vecs *cv, int dim,
+                       int k, size_t Q, size_t C, float thr, float *S, struct gather *g, float *ls, int64_t *lk,
+                       float *le)
+{
+    size_t kk = (size_t)k;
+    for (size_t r0 = 0; r0 < nr; r0 += Q) {
+        size_t bn = nr - r0 < Q ? nr - r0 : Q;
+        for (size_t i = 0; i < bn; i++) {
+            size_t r = row[r0 + i];
+            memcpy(g->x + i * (size_t)dim, q->qx[r], (size_t)dim * sizeof *g->x);
+            g->ids[i] = q->qid[r];
+            memcpy(g->ls + i * kk, ls + r * kk, kk * sizeof *ls);
+            memcpy(g->lk + i * kk, lk + r * kk, kk * sizeof *lk);
+            memcpy(g->le + i * kk, le + r * kk, kk * sizeof *le);
+        }
+        score_block(g->x, g->ids, bn, cv->x, cv->ids, cv->n, dim, k, Q, C, thr, S, g->ls, g->lk, g->le);
+        for (size_t i = 0; i < bn; i++) {
+            size_t r = row[r0 + i];
+            memcpy(ls + r * kk, g->ls + i * kk, kk * sizeof *ls);
+            memcpy(lk + r * kk, g->lk + i * kk, kk * sizeof *lk);
+            memcpy(le + r * kk, g->le + i * kk, kk * sizeof *le);
+        }
+    }
+}
+
+static int64_t largest_list(const struct ann *index)
+{
+    int64_t nl = ann_nlist(index), big = 0;
+    for (int64_t l = 0; l < nl; l++) {
+        int64_t m = ann_list_size(index, l);
+        if (m > big) big = m;
+    }
+    return big;
+}
+
+/* what list-wise mining holds besides its cache of lists, for a group of
+ * rows rows: the score block, the gathered block, the group's rows, top-k
+ * state and probes (the cache holds the group's vectors) */
+static double lists_fixed_bytes(const struct mine_options *o, int dim, int k, int np, size_t C, double rows)
+{
+    double Q = (double)o->query_chunk, kk = (double)k;
+    return Q * (double)C * sizeof(float) + Q * ((double)dim * sizeof(float) + 8 + kk * 16) +
+           rows * (16 + kk * 16 + (double)np * 16);
+}
+
+size_t mine_cache_bytes(const struct ann *index, int dim, const struct mine_options *o, uint64_t budget)
+{
+    int64_t nl = ann_nlist(index), nt = ann_ntotal(index), big = largest_list(index);
+    int k = o->top_k > 0 ? o->top_k : 1, np = ann_nprobe(index);
+    size_t C = o->corpus_chunk < (size_t)big ? o->corpus_chunk : (size_t)big;
+    double row = (double)dim * sizeof(float) + sizeof(int64_t);
+    /* the quantizer and the ids FAISS keeps, the candidate pairs (twice
+     * max_pairs at most, 65536 at least), the fixed buffers for a group of
+     * half the cache (rows of row bytes each) */
+    double used = (double)nl * dim * sizeof(float) + (double)nt * sizeof(int64_t) +
+                  (2.0 * (double)o->max_pairs + 65536.0) * sizeof(struct mine_pair) +
+                  lists_fixed_bytes(o, dim, k, np < 1 ? 1 : np, C, (double)big);
+    if ((double)budget <= used) return MINE_LIST_CACHE_MIN;
+    double left = (double)budget - used;
+    /* the group's own state grows with its rows: per row of the cache's
+     * half, (16 + 16 k + 16 np) bytes more */
+    double per = row + 0.5 * (16 + 16.0 * k + 16.0 * (np < 1 ? 1 : np));
+    size_t cache = (size_t)(left * row / per);
+    return cache > MINE_LIST_CACHE_MIN ? cache : MINE_LIST_CACHE_MIN;
 }
 
 int mine_ann_lists(const struct ann *index, int dim, const struct build_source *src,
@@ -471,80 +593,134 @@ int mine_ann_lists(const struct ann *index, int dim, const struct build_source *
     int64_t nl = ann_nlist(index), nt = ann_ntotal(index);
     RETURN_ERR_IF(nl < 1, ERR_INVALID, "list-wise mining needs an IVF index");
     RETURN_ERR_IF(!src->vector, ERR_INVALID, "list-wise mining reads vectors by id");
+    if (o->stats) memset(o->stats, 0, sizeof *o->stats);
     if (nt < 2) return 0;
     int np = ann_nprobe(index);
     np = np < 1 ? 1 : np > nl ? (int)nl : np;
     int k = o->top_k < nt - 1 ? o->top_k : (int)(nt - 1);
-    size_t Q = o->query_chunk, C = o->corpus_chunk;
+    int64_t big = largest_list(index);
+    size_t Q = o->query_chunk, C = o->corpus_chunk < (size_t)big ? o->corpus_chunk : (size_t)big, kk = (size_t)k;
+    if (C < 1) C = 1;
     struct cand c;
     FORWARD_ERR(cand_init(&c, o->max_pairs, o->threshold));
-    struct lists lc = { mem_calloc((size_t)nl, sizeof(struct list_vecs)), nl, -1, 0, 0, dim };
-    unsigned char *mark = mem_calloc((size_t)nl, 1);
-    int64_t *cl = mem_alloc_array((size_t)nl, sizeof *cl), *pb = NULL, *lk = NULL, *gid = NULL;
-    float *S = mem_alloc_array(Q * C, sizeof *S), *ls = NULL, *le = NULL, *gx = NULL;
-    size_t pb_cap = 0, lk_cap = 0, ls_cap = 0, le_cap = 0;
+    struct lists lc = { mem_calloc((size_t)nl, sizeof(struct list_vecs)), nl, 0, o->cache_bytes, 0, dim, 0, 0 };
+    struct group gr = { 0 };
+    struct gather g = { 0 };
+    gr.gl = mem_alloc_array((size_t)nl, sizeof *gr.gl);
+    gr.cl = mem_alloc_array((size_t)nl, sizeof *gr.cl);
+    gr.start = mem_alloc_array((size_t)nl + 1, sizeof *gr.start);
+    gr.cnt = mem_calloc((size_t)nl, sizeof *gr.cnt);
+    unsigned char *visited = mem_calloc((size_t)nl, 1);
+    int64_t *lk = NULL;
+    float *S = mem_alloc_array(Q * C, sizeof *S), *ls = NULL, *le = NULL;
+    size_t lk_cap = 0, ls_cap = 0, le_cap = 0;
+    uint64_t scores = 0, groups = 0;
     int rc = 0;
-    if (!lc.l || !mark || !cl || !S) {
+    if (!lc.l || !gr.gl || !gr.cl || !gr.start || !gr.cnt || !visited || !S) {
         rc = err_set(ERR_NOMEM, "out of memory for list-wise mining (%lld lists, %zu x %zu scores)", (long long)nl,
                      Q, C);
         goto out;
     }
+    if (np > 1) {
+        g.x = mem_alloc_array(Q, (size_t)dim * sizeof *g.x);
+        g.ids = mem_alloc_array(Q, sizeof *g.ids);
+        g.ls = mem_alloc_array(Q, kk * sizeof *g.ls);
+        g.le = mem_alloc_array(Q, kk * sizeof *g.le);
+        g.lk = mem_alloc_array(Q, kk * sizeof *g.lk);
+        if (!g.x || !g.ids || !g.ls || !g.le || !g.lk) {
+            rc = err_set(ERR_NOMEM, "out of memory for a block of %zu gathered rows", Q);
+            goto out;
+        }
+    }
+    /* a group's lists take at most half the cache (at least one list);
+     * the other half keeps candidate lists for the next group */
+    const size_t group_bytes = o->cache_bytes / 2;
     const float thr = o->threshold - MINE_RESCORE_MARGIN;
     struct progress pr;
     progress_init(&pr, "mine (lists)", (uint64_t)nl);
-    for (int64_t l = 0; l < nl; l++) {
-        int64_t m = ann_list_size(index, l);
-        if (m < 0) { rc = (int)m; goto out; }
-        if (m == 0) continue;
-        struct list_vecs *ql, *cv;
-        lc.pin = l;
-        if ((rc = lists_get(&lc, index, src, l, &ql)) < 0) goto out;
-        size_t ncl, qn = ql->n;
-        /* the candidates: every vector of the lists its vectors' searches
-         * probe (with nprobe 1, l itself: each vector was added to its
-         * nearest centroid's list, the one a search of it probes) */
-        if ((rc = probe_union(index, ql, l, np, &pb, &pb_cap, mark, cl, &ncl)) < 0) goto out;
-        if ((rc = MEM_GROW(ls, qn * (size_t)k, ls_cap)) < 0 || (rc = MEM_GROW(le, qn * (size_t)k, le_cap)) < 0 ||
-            (rc = MEM_GROW(lk, qn * (size_t)k, lk_cap)) < 0)
-            goto out;
-        topk_reset(ls, lk, le, qn, k);
-        /* a candidate list of C rows or more is scored in place; smaller
-         * ones are gathered into blocks of up to C rows first (many small
-         * lists would otherwise mean many tiny sgemm calls) */
-        size_t gn = 0;
-        for (size_t p = 0; p <= ncl; p++) {
-            cv = NULL;
-            if (p < ncl && (rc = lists_get(&lc, index, src, cl[p], &cv)) < 0) goto out;
-            if (cv && cv->n < C && ncl > 1) {
-                if (!gx && (!(gx = mem_alloc_array(C, (size_t)dim * sizeof *gx)) ||
-                            !(gid = mem_alloc_array(C, sizeof *gid)))) {
-                    rc = err_set(ERR_NOMEM, "out of memory for a block of %zu candidates", C);
-                    goto out;
-                }
-                if (gn + cv->n > C) {
-                    score_block(ql, gx, gid, gn, dim, k, Q, C, thr, S, ls, lk, le);
-                    gn = 0;
-                }
-                memcpy(gx + gn * (size_t)dim, cv->x, cv->n * (size_t)dim * sizeof *gx);
-                memcpy(gid + gn, cv->ids, cv->n * sizeof *gid);
-                gn += cv->n;
-                continue;
+    int64_t low = 0, next = -1, done = 0; /* the lowest list perhaps unvisited; the walk's next list */
+    while (done < nl) {
+        /* 1. the group: lists walked from next (else the lowest unvisited),
+         * each followed by the unvisited list most of the group's rows
+         * probe (ties: the lower number), while they fit group_bytes */
+        gr.ng = gr.nq = gr.ncl = gr.bytes = 0;
+        for (;;) {
+            int64_t l = next;
+            if (l < 0) {
+                while (low < nl && visited[low]) low++;
+                if (low == nl) break;
+                l = low;
             }
-            if (cv) score_block(ql, cv->x, cv->ids, cv->n, dim, k, Q, C, thr, S, ls, lk, le);
-            else if (gn) score_block(ql, gx, gid, gn, dim, k, Q, C, thr, S, ls, lk, le);
+            int64_t m = ann_list_size(index, l);
+            if (m < 0) { rc = (int)m; goto out; }
+            size_t lb = (size_t)m * list_row_bytes(&lc);
+            if (gr.ng > 0 && (np == 1 || gr.bytes + lb > group_bytes)) break; /* l opens the next group */
+            visited[l] = 1;
+            done++;
+            next = -1;
+            struct list_vecs *v;
+            if ((rc = lists_get(&lc, index, src, l, &v)) < 0) goto out;
+            v->pinned = 1;
+            gr.bytes += lb;
+            if (np == 1) { gr.gl[gr.ng++] = l; break; }
+            if ((rc = group_add(&gr, index, l, v, np, nl, dim)) < 0) goto out;
+            size_t best = 0;
+            for (size_t p = 0; p < gr.ncl; p++)
+                if (!visited[gr.cl[p]] && (gr.cnt[gr.cl[p]] > best || (gr.cnt[gr.cl[p]] == best && gr.cl[p] < next)))
+                    best = gr.cnt[gr.cl[p]], next = gr.cl[p];
         }
-        for (size_t r = 0; r < qn; r++)
-            for (int t = 0; t < k && lk[r * (size_t)k + t] >= 0; t++)
-                if (cand_nominee(&c, ls[r * (size_t)k + t]))
-                    cand_push(&c, le[r * (size_t)k + t], ql->ids[r], lk[r * (size_t)k + t]);
-        if (np == 1) lists_drop(&lc, l); /* nobody else probes it */
-        progress_update(&pr, (uint64_t)l + 1, "%zu candidate pairs", c.n);
+        if (gr.ng == 0) break;
+        groups++;
+        /* 2. score */
+        if (np == 1) {
+            /* every row probes l alone: each vector was added to its
+             * nearest centroid's list, the one a search of it probes */
+            struct list_vecs *ql = &lc.l[gr.gl[0]];
+            size_t qn = ql->n;
+            if ((rc = MEM_GROW(ls, qn * kk, ls_cap)) < 0 || (rc = MEM_GROW(le, qn * kk, le_cap)) < 0 ||
+                (rc = MEM_GROW(lk, qn * kk, lk_cap)) < 0)
+                goto out;
+            topk_reset(ls, lk, le, qn, k);
+            score_block(ql->x, ql->ids, qn, ql->x, ql->ids, qn, dim, k, Q, C, thr, S, ls, lk, le);
+            scores += (uint64_t)qn * qn;
+            for (size_t r = 0; r < qn; r++)
+                for (int t = 0; t < k && lk[r * kk + t] >= 0; t++)
+                    if (cand_nominee(&c, ls[r * kk + t])) cand_push(&c, le[r * kk + t], ql->ids[r], lk[r * kk + t]);
+            lists_drop(&lc, gr.gl[0]); /* nobody else probes it */
+        } else {
+            /* each candidate list ascending, against the group's rows that
+             * probe it: each row sees its own probes, ascending */
+            size_t qn = gr.nq;
+            if ((rc = MEM_GROW(ls, qn * kk, ls_cap)) < 0 || (rc = MEM_GROW(le, qn * kk, le_cap)) < 0 ||
+                (rc = MEM_GROW(lk, qn * kk, lk_cap)) < 0 || (rc = group_invert(&gr, np, nl)) < 0)
+                goto out;
+            topk_reset(ls, lk, le, qn, k);
+            for (size_t p = 0; p < gr.ncl; p++) {
+                struct list_vecs *cv;
+                size_t nr = gr.start[p + 1] - gr.start[p];
+                if ((rc = lists_get(&lc, index, src, gr.cl[p], &cv)) < 0) goto out;
+                score_rows(&gr, gr.row + gr.start[p], nr, cv, dim, k, Q, C, thr, S, &g, ls, lk, le);
+                scores += (uint64_t)nr * cv->n;
+            }
+            for (size_t r = 0; r < qn; r++)
+                for (int t = 0; t < k && lk[r * kk + t] >= 0; t++)
+                    if (cand_nominee(&c, ls[r * kk + t])) cand_push(&c, le[r * kk + t], gr.qid[r], lk[r * kk + t]);
+            for (size_t i = 0; i < gr.ng; i++) lc.l[gr.gl[i]].pinned = 0;
+        }
+        progress_update(&pr, (uint64_t)done, "%llu groups, %llu list loads, %zu candidate pairs",
+                        (unsigned long long)groups, (unsigned long long)lc.loads, c.n);
     }
     progress_done(&pr);
+    log_info("mine (lists): %lld lists in %llu groups, nprobe %d, %llu list loads (%llu vectors read by id), "
+             "%.4g scores, cache %.0f MB", (long long)nl, (unsigned long long)groups, np, (unsigned long long)lc.loads,
+             (unsigned long long)lc.reads, (double)scores, (double)lc.cap / 1048576.0);
+    if (o->stats) *o->stats = (struct mine_stats){ (uint64_t)nl, groups, lc.loads, lc.reads, scores };
 out:
     lists_release(&lc);
-    mem_free(mark); mem_free(cl); mem_free(pb); mem_free(lk); mem_free(S); mem_free(ls); mem_free(le);
-    mem_free(gx); mem_free(gid);
+    mem_free(gr.gl); mem_free(gr.qx); mem_free(gr.qid); mem_free(gr.pb); mem_free(gr.cl); mem_free(gr.start);
+    mem_free(gr.row); mem_free(gr.cnt);
+    mem_free(g.x); mem_free(g.ids); mem_free(g.ls); mem_free(g.le); mem_free(g.lk);
+    mem_free(visited); mem_free(lk); mem_free(S); mem_free(ls); mem_free(le);
     if (rc < 0) {
         mem_free(c.p);
         return rc;
@@ -841,10 +1017,9 @@ int mine_auto_choose(const struct ann *index, const struct build_source *src, si
     double passes = ceil((double)n / (double)o->query_chunk);
     out->exact_seconds = (double)n * (double)n / out->exact_pairs_per_s + passes * (double)n / out->read_rows_per_s;
     if (index && ann_nlist(index) > 0 && src->vector) {
-        /* list-wise: sum over lists of |l| x (the vectors of the lists it
-         * probes) scores at the measured sgemm + scan rate (exactly
-         * sum |l|^2 with nprobe 1; nprobe times that otherwise, as if the
-         * lists probed for l were l's size and shared by all its vectors,
+        /* list-wise: each vector against the lists it probes, at the
+         * measured sgemm + scan rate (exactly sum |l|^2 with nprobe 1;
+         * nprobe times that otherwise, the probed lists taken as l's size,
          * plus n x nlist scores for the probes), scaled from the index's
          * ntotal to n,
          * plus every vector read once by id (measured on ids of lists

@@ -77,14 +77,28 @@ struct mine_pair {
     int64_t a, b;    /* ids, a < b */
 };
 
+/* what list-wise mining did (mine_ann_lists), for -v and the benchmarks */
+struct mine_stats {
+    uint64_t lists;         /* query lists mined */
+    uint64_t groups;        /* groups of query lists mined together */
+    uint64_t list_loads;    /* lists read from the source (a list evicted and needed again counts again) */
+    uint64_t vectors_read;  /* vectors read by id for them */
+    uint64_t scores;        /* row x candidate scores computed (sgemm entries) */
+};
+
+#define MINE_LIST_CACHE_BYTES ((size_t)256 << 20)
+
 struct mine_options {
     int top_k;              /* neighbours per vector (sentence-transformers: 100) */
     size_t max_pairs;       /* pairs returned at most (500000) */
     float threshold;        /* drop pairs below it (-1 = keep all) */
     size_t query_chunk;     /* rows per sgemm block (1024) */
     size_t corpus_chunk;    /* columns per sgemm block (16384) */
+    size_t cache_bytes;     /* list-wise mining's cache of lists (MINE_LIST_CACHE_BYTES;
+                             * mine_cache_bytes sizes it from a memory budget) */
+    struct mine_stats *stats; /* NULL, or filled by mine_ann_lists */
 };
-#define MINE_OPTIONS_INIT { 100, 500000, -1.0f, 1024, 16384 }
+#define MINE_OPTIONS_INIT { 100, 500000, -1.0f, 1024, 16384, MINE_LIST_CACHE_BYTES, NULL }
 
 /* how far below the threshold (and the max_pairs floor) a kernel's score may
  * be and the pair still be scored exactly: float dot products of unit
@@ -123,34 +137,61 @@ int mine_ann_stream(const struct ann *index, int dim, const struct build_source 
 /* mine_ann_stream runs one of two ways:
  *
  * mine_ann_lists (an IVF index, ann_nlist > 0, and src->vector): by
- * inverted list. For each list l, its vectors Q_l (read from src by id, the
- * stored vectors, not the index's codes) are scored against every vector
- * of the union of the lists the searches of Q_l's vectors probe
- * (ann_probe_lists, nprobe each; with nprobe 1 just l: each vector was
- * added to the list of its nearest centroid, which is what a search of it
- * probes, so no probe is computed) by blocked cblas_sgemm (index/topk.h
- * topk_block, query_chunk rows x corpus_chunk columns), each row keeping
- * its top_k with their exact scores (mine_score of the two stored vectors,
+ * inverted list, doing the work the searches of the lists' vectors would
+ * do and no more. Query lists are mined in groups: a group's vectors are
+ * read from src by id (the stored vectors, not the index's codes) and each
+ * row is scored only against the vectors of the lists its own search
+ * probes (ann_probe_lists, nprobe lists; with nprobe 1 just its list, each
+ * vector having been added to the list of its nearest centroid, which is
+ * what a search of it probes: no probe is computed, a group is one list).
+ * The candidate lists of a group (the union of its rows' probes) are
+ * visited in ascending order; for each, the group's rows that probe it are
+ * gathered (with their top-k state) into blocks of query_chunk rows and
+ * scored against it, corpus_chunk columns at a time, by cblas_sgemm
+ * (index/topk.h topk_block), then their top-k state is put back. Each row
+ * keeps its top_k with exact scores (mine_score of the two stored vectors,
  * as mine_exact_stream), then the bounded candidate pairs as everywhere.
- * Each vector's candidates include all those FAISS would scan for it, scored
- * on the stored vectors, so compressed codes (SQ8, PQ) cost nothing in
- * accuracy here: the codes only chose the lists. Lists are read once each
- * when nprobe is 1; otherwise a cache of lists, least recently used out
- * first, holds at most MINE_LIST_CACHE_BYTES (beyond it only list l and
- * the one being scored). Memory: the cache, the score block, l's top-k
- * lists and the pairs; never n x dim. Progress counts lists. Ties in a row
- * prefer the candidate seen first (lists ascending, ids ascending within a
- * list). ERR_INVALID without lists or src->vector.
+ * The result is each vector's top_k among the vectors of the lists its
+ * search probes, scored exactly: what an IVF-Flat search with that nprobe
+ * followed by exact re-scoring finds (mine_ann_queries on IVF-Flat, up to
+ * ties), so compressed codes (SQ8, PQ) cost nothing in accuracy here: the
+ * codes only chose the lists. Ties in a row prefer the candidate seen
+ * first (lists ascending, ids ascending within a list). Neither the
+ * grouping nor the cache changes the result.
+ *
+ * Groups and cache: a cache of lists, least recently used out first, holds
+ * at most o->cache_bytes (the group's own lists are pinned; beyond it only
+ * they and the list being scored); a group takes lists up to half of it
+ * (at least one list), walked so that consecutive lists share candidates:
+ * after a list, the unvisited list the group's rows probe most (ties: the
+ * lower number), else the lowest unvisited list (with nprobe 1: ascending,
+ * each list read once and dropped). Each candidate list is read at most
+ * once per group. Memory: the cache, the score block, the group's rows,
+ * top-k lists and probes, one gathered block and the pairs; never
+ * n x dim; the index's codes are never read (ann_read with ANN_READ_MMAP
+ * leaves them on disk). Progress counts lists, groups and list loads;
+ * o->stats gets the counts. ERR_INVALID without lists or src->vector.
  *
  * mine_ann_queries (every other index: Flat, HNSW; the reference path):
  * one FAISS search per batch of query vectors from src->next, the
  * candidates' vectors read by id for their exact scores (compressed codes:
  * MINE_COMPRESSED_FETCH x top_k candidates, best top_k by exact score). */
-#define MINE_LIST_CACHE_BYTES ((size_t)256 << 20)
 int mine_ann_lists(const struct ann *index, int dim, const struct build_source *src,
                    const struct mine_options *o, struct mine_pair **out, size_t *n_out);
 int mine_ann_queries(const struct ann *index, int dim, const struct build_source *src,
                      const struct mine_options *o, struct mine_pair **out, size_t *n_out);
+
+/* mine_cache_bytes: the list cache that fits a memory budget next to an
+ * index opened with ANN_READ_MMAP (its quantizer, nlist x dim floats, and
+ * ids kept by FAISS; the codes stay on disk) and the mining's own buffers
+ * (the candidate pairs, 2 x max_pairs at most, the score block and the
+ * top-k state of the largest list): budget minus all that, but at least
+ * MINE_LIST_CACHE_MIN: below it a budget is exceeded anyway (the pairs
+ * alone take more) and a cache of almost nothing re-reads every candidate
+ * list for every query list (a 25,000 x 32 store under 1 MiB: minutes
+ * instead of a second). */
+#define MINE_LIST_CACHE_MIN ((size_t)16 << 20)
+size_t mine_cache_bytes(const struct ann *index, int dim, const struct mine_options *o, uint64_t budget);
 
 /* mine_exact_stream: mine_exact over the src->n vectors of src in id order
  * (ids ascending, so ties prefer the lower id as mine_exact prefers the
@@ -176,9 +217,8 @@ int mine_exact_stream(const struct build_source *src, int dim, const struct mine
  *          per query (mine_ann_queries: Flat, HNSW): n / queries_per_s +
  *          one pass of n reads;
  *          list-wise (mine_ann_lists: IVF): sum over lists of |l|^2 (times
- *          nprobe when above 1, as if the lists probed for l were l's size
- *          and shared by all its vectors: a lower bound, plus n x nlist for
- *          the probes), scaled by (n / ntotal)^2, at the measured pairs_per_s (the same
+ *          nprobe when above 1: each vector against its nprobe lists, taken
+ *          as l's size; plus n x nlist for the probes), scaled by (n / ntotal)^2, at the measured pairs_per_s (the same
  *          sgemm + scan), + n reads by id at the rate measured on ids of 8
  *          lists spread over the index; ann_queries_per_s is n / that
  * ANN is chosen when there is an index and the exact estimate exceeds

@@ -135,6 +135,55 @@ static int same_pairs(const struct mine_pair *p, size_t np, const struct mine_pa
     return 1;
 }
 
+/* The reference of list-wise mining at nprobe > 1, by brute force in
+ * double: row i's candidates are the vectors of the lists in probes[i x np]
+ * (union = 0), or of the union of the probes of all rows of i's own list
+ * (union = 1: what mine_ann_lists scored before issue 16's fix); its top_k
+ * by (score desc, id asc), all pairs kept, scored by mine_score, in the
+ * result order. *near counts rows whose k-th and (k+1)-th candidates score
+ * within 1e-5 (a float kernel could rank them either way). */
+static size_t probe_ref(const float *x, int n, int d, int64_t base, const int64_t *probes, int np,
+                        const int *list_of, int nl, int top_k, int uni, struct mine_pair *out, int *near)
+{
+    char *in = calloc((size_t)n * n, 1), *cand = malloc((size_t)nl);
+    double *s = malloc(sizeof(double) * n);
+    *near = 0;
+    for (int i = 0; i < n; i++) {
+        memset(cand, 0, (size_t)nl);
+        for (int r = 0; r < n; r++)
+            if (r == i || (uni && list_of[r] == list_of[i]))
+                for (int j = 0; j < np; j++) cand[probes[(size_t)r * np + j]] = 1;
+        for (int j = 0; j < n; j++) {
+            s[j] = -INFINITY;
+            if (j == i || !cand[list_of[j]]) continue;
+            double t = 0;
+            for (int c = 0; c < d; c++) t += (double)x[i * d + c] * x[j * d + c];
+            s[j] = t;
+        }
+        double last = INFINITY;
+        for (int t = 0; t <= top_k; t++) {
+            int best = -1;
+            for (int j = 0; j < n; j++)
+                if (s[j] > -INFINITY && (best < 0 || s[j] > s[best])) best = j;
+            if (best < 0) break;
+            if (t == top_k) { /* the first one left out */
+                if (last - s[best] < 1e-5) ++*near;
+                break;
+            }
+            last = s[best];
+            s[best] = -INFINITY;
+            in[(size_t)(i < best ? i : best) * n + (i < best ? best : i)] = 1;
+        }
+    }
+    size_t m = 0;
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++)
+            if (in[(size_t)a * n + b]) out[m++] = (struct mine_pair){ mine_score(x + a * d, x + b * d, d), base + a, base + b };
+    qsort(out, m, sizeof *out, mine_pair_cmp);
+    free(in); free(cand); free(s);
+    return m;
+}
+
 int main(void)
 {
     enum { N = 300, D = 12 };
@@ -454,6 +503,122 @@ int main(void)
         ann_free(a);
         mem_free(pe);
         free(x); free(cent); free(lid);
+    }
+
+    TEST("list-wise mining at nprobe > 1 scores each row against its own probes only (a search's work)") {
+        /* 20 broad clusters over 48 lists at dim 16: a cluster spans
+         * several lists, so the rows of a list probe different lists and a
+         * row's best neighbours are often in a list its own search does not
+         * probe but a list mate's does */
+        enum { NP_ = 2400, DP = 16, NCP = 20, NLP = 48, PROBE = 3, K = 6 };
+        float *x = malloc(sizeof(float) * NP_ * DP), *cent = malloc(sizeof(float) * NCP * DP);
+        for (int i = 0; i < NCP * DP; i++) cent[i] = (float)gauss();
+        ann_normalize(cent, NCP, DP);
+        for (int i = 0; i < NP_; i++)
+            for (int j = 0; j < DP; j++) x[i * DP + j] = cent[(i % NCP) * DP + j] + 0.25f * (float)gauss();
+        ann_normalize(x, NP_, DP);
+        int64_t *pid = malloc(sizeof(int64_t) * NP_), base = (int64_t)1 << 35;
+        for (int i = 0; i < NP_; i++) pid[i] = base + i;
+        struct ann *a = NULL;
+        CHECK_OK(ann_create("IVF48,Flat", DP, &a));
+        CHECK_OK(ann_train(a, x, NP_));
+        CHECK_OK(ann_add(a, x, pid, NP_));
+        CHECK_OK(ann_set_param(a, "nprobe", PROBE));
+        /* each row's probes and list, from the index */
+        int64_t *probes = malloc(sizeof(int64_t) * NP_ * PROBE);
+        int *list_of = malloc(sizeof(int) * NP_);
+        CHECK_OK(ann_probe_lists(a, x, NP_, PROBE, probes));
+        double minimal = 0; /* sum over rows of the sizes of their probed lists */
+        int64_t lsz[NLP];
+        for (int l = 0; l < NLP; l++) {
+            lsz[l] = ann_list_size(a, l);
+            int64_t *li = malloc(sizeof(int64_t) * (size_t)(lsz[l] + 1));
+            CHECK_OK(ann_list_ids(a, l, li));
+            for (int64_t t = 0; t < lsz[l]; t++) list_of[li[t] - base] = l;
+            free(li);
+        }
+        for (int i = 0; i < NP_ * PROBE; i++) minimal += (double)lsz[probes[i]];
+        struct mine_pair *rp = malloc(sizeof *rp * NP_ * K * 2), *ru = malloc(sizeof *ru * NP_ * K * 2);
+        int near = 0, near_u = 0;
+        size_t nr = probe_ref(x, NP_, DP, base, probes, PROBE, list_of, NLP, K, 0, rp, &near);
+        size_t nu = probe_ref(x, NP_, DP, base, probes, PROBE, list_of, NLP, K, 1, ru, &near_u);
+        /* the old (union) answer differs: some rows' union holds better
+         * neighbours than their own probes, so matching rp below is not
+         * something the union would do */
+        size_t both = shared_pairs(ru, nu, (qsort(rp, nr, sizeof *rp, cmp_ab), rp), nr, NULL);
+        qsort(rp, nr, sizeof *rp, mine_pair_cmp);
+        printf("  reference %zu pairs (%d near ties), union %zu pairs, %zu in common; minimal work %.0f scores\n",
+               nr, near, nu, both, minimal);
+        CHECK_INT(near, 0); /* the float kernels cannot rank the reference's k-th differently */
+        CHECK_TRUE(nr > 5000 && both < nr && both < nu);
+        struct mine_options o = MINE_OPTIONS_INIT;
+        o.top_k = K; o.max_pairs = 1000000; o.query_chunk = 7; o.corpus_chunk = 33;
+        struct mine_stats st;
+        o.stats = &st;
+        struct mine_pair *pl_ = NULL, *pq = NULL;
+        size_t nl_ = 0, nq = 0;
+        struct src sl = { x, NP_, 0, DP, 0, 0 }, sq = { x, NP_, 0, DP, 0, 0 };
+        struct build_source ml = { NP_, src_rewind, src_next, src_vector, &sl };
+        struct build_source mq = { NP_, src_rewind, src_next, src_vector, &sq };
+        CHECK_OK(mine_ann_lists(a, DP, &ml, &o, &pl_, &nl_));
+        CHECK_TRUE(same_pairs(pl_, nl_, rp, nr, 0));
+        /* exactly a search's work: each row against its probed lists */
+        printf("  lists: %llu scores, %llu list loads, %llu vectors read\n", (unsigned long long)st.scores,
+               (unsigned long long)st.list_loads, (unsigned long long)st.vectors_read);
+        CHECK_TRUE((double)st.scores == minimal);
+        CHECK_INT(st.lists, NLP);
+        CHECK_INT(st.list_loads, NLP); /* the default cache holds them all: each read once */
+        CHECK_INT(sl.by_id, NP_);
+        /* what a FAISS search per vector (IVF-Flat, same nprobe) finds */
+        CHECK_OK(mine_ann_queries(a, DP, &mq, &o, &pq, &nq));
+        CHECK_TRUE(same_pairs(pq, nq, rp, nr, 0));
+        /* a cache of nothing: lists read again and again, same pairs */
+        struct mine_pair *pz = NULL;
+        size_t nz = 0;
+        o.cache_bytes = 0;
+        sl.by_id = 0;
+        CHECK_OK(mine_ann_lists(a, DP, &ml, &o, &pz, &nz));
+        CHECK_TRUE(same_pairs(pz, nz, rp, nr, 0));
+        printf("  no cache: %llu list loads\n", (unsigned long long)st.list_loads);
+        CHECK_TRUE(st.list_loads > NLP && sl.by_id == st.vectors_read && (double)st.scores == minimal);
+        mem_free(pz);
+        /* a cache of ~11 lists: groups of ~5 lists (half the cache), the
+         * candidates of the next group partly cached; same pairs */
+        o.cache_bytes = 40000;
+        uint64_t no_cache_loads = st.list_loads;
+        CHECK_OK(mine_ann_lists(a, DP, &ml, &o, &pz, &nz));
+        CHECK_TRUE(same_pairs(pz, nz, rp, nr, 0));
+        printf("  cache of 40000 bytes: %llu groups, %llu list loads\n", (unsigned long long)st.groups,
+               (unsigned long long)st.list_loads);
+        CHECK_TRUE(st.groups > 4 && st.groups < NLP && st.list_loads < no_cache_loads && (double)st.scores == minimal);
+        mem_free(pz);
+        /* the index read back with its lists mapped (ANN_READ_MMAP, as mine
+         * and bench build open it): same lists, same pairs */
+        char path[600];
+        snprintf(path, sizeof path, "%s/ivf.faiss", test_tmpdir());
+        CHECK_OK(ann_write(a, path));
+        struct ann *am = NULL;
+        CHECK_OK(ann_read(path, ANN_READ_MMAP, &am));
+        if (am) {
+            CHECK_OK(ann_set_param(am, "nprobe", PROBE));
+            CHECK_INT(ann_nlist(am), NLP);
+            for (int l = 0; l < NLP; l++) CHECK_INT(ann_list_size(am, l), lsz[l]);
+            o.cache_bytes = MINE_LIST_CACHE_BYTES;
+            CHECK_OK(mine_ann_lists(am, DP, &ml, &o, &pz, &nz));
+            CHECK_TRUE(same_pairs(pz, nz, pl_, nl_, 0));
+            CHECK_TRUE((double)st.scores == minimal);
+            mem_free(pz);
+            /* the cache a budget leaves: budget minus what mining holds */
+            size_t small = mine_cache_bytes(am, DP, &o, 64 << 20), big = mine_cache_bytes(am, DP, &o, 1ull << 32);
+            CHECK_TRUE(small >= MINE_LIST_CACHE_MIN && small < (64u << 20) && big > small && big < (1ull << 32));
+            CHECK_INT(mine_cache_bytes(am, DP, &o, 1024), MINE_LIST_CACHE_MIN); /* the floor */
+            ann_free(am);
+        }
+        remove(path);
+        mem_free(pl_); mem_free(pq);
+        free(rp); free(ru); free(probes); free(list_of);
+        ann_free(a);
+        free(x); free(cent); free(pid);
     }
 
     TEST("bad options and tiny inputs") {
