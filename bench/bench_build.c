@@ -32,7 +32,10 @@
  *      the reference pairs, and a reference pair counts as found when the
  *      mined pairs hold a pair of that vector whose score reaches the
  *      reference pair's (so equal-score neighbours are interchangeable,
- *      as in build_recall_at_10).
+ *      as in build_recall_at_10); and sample_recall_at_10, the index's
+ *      recall@10 at the nprobe mining used (--nprobe, else the tuned one)
+ *      on the same sample: its top 10 through the index re-scored from the
+ *      stored vectors against the exact top 10.
  * The store is written to --dir (default a new directory under $TMPDIR or
  * /tmp) and removed at the end unless --keep. --reuse skips stages 1 and 2
  * and mines the store and index a --keep run left in --dir (to measure
@@ -60,7 +63,7 @@
 #include "query/search.h"
 
 struct build_bench_options {
-    long n, dim, clusters, topics, top_k, sample;
+    long n, dim, clusters, topics, top_k, sample, nprobe;
     uint64_t memory_budget;
     double threshold;
     char *dir;
@@ -82,6 +85,8 @@ static const struct opt build_bench_opts[] = {
         .def = "0.8"),
     OPT("sample", 0, OPT_INT, O(sample), "Q", "vectors searched exactly for the pair recall", .lo = 1,
         .hi = 100000, .def = "200"),
+    OPT("nprobe", 0, OPT_INT, O(nprobe), "P", "lists a search probes when mining (default: the\nbuild's tuned nprobe)", .lo = 1,
+        .hi = 1e6),
     OPT("dir", 0, OPT_STR, O(dir), "DIR", "where to write the store (default: a new directory\nin $TMPDIR)"),
     OPT("keep", 0, OPT_FLAG, O(keep), NULL, "keep the store (and its index) afterwards"),
     OPT("reuse", 0, OPT_FLAG, O(reuse), NULL, "mine the store and index a --keep run left in --dir:\nno write, no build (implies --keep)"),
@@ -253,10 +258,45 @@ static double sample_pair_recall(const struct mine_pair *p, size_t np, const int
     return ref ? (double)hit / (double)ref : 1.0;
 }
 
+/* index_recall: recall@kr (kr <= k) of the index as mining searched it
+ * (its nprobe) on the sample: each sample row's kr + 1 best through the
+ * index, itself dropped, re-scored exactly from the stored vectors; the
+ * j-th counts when the j-th best re-scored reaches the j-th exact score ts
+ * (equal-score neighbours interchangeable, as in build_recall_at_10) */
+static int index_recall(const struct ann *a, const struct build_source *src, int dim, const float *q,
+                        const int64_t *qid, int nq, int k, int kr, const float *ts, double *out)
+{
+    int kk = kr + 1;
+    float *sc = mem_alloc_array((size_t)nq * (size_t)kk, sizeof *sc), *v = mem_alloc_array((size_t)dim, sizeof *v);
+    float *got = mem_alloc_array((size_t)kk, sizeof *got);
+    int64_t *ids = mem_alloc_array((size_t)nq * (size_t)kk, sizeof *ids);
+    int rc = sc && v && got && ids ? 0 : err_set(ERR_NOMEM, "out of memory for the sample's index search");
+    if (rc == 0) rc = ann_search(a, q, nq, kk, sc, ids);
+    size_t ref = 0, hit = 0;
+    for (int i = 0; rc == 0 && i < nq; i++) {
+        int ng = 0;
+        for (int j = 0; j < kk && rc == 0 && ng < kr; j++) {
+            int64_t id = ids[(size_t)i * (size_t)kk + (size_t)j];
+            if (id < 0 || id == qid[i]) continue;
+            rc = src->vector(src->ctx, id, v);
+            if (rc == 0) got[ng++] = (float)cblas_sdot(dim, q + (size_t)i * (size_t)dim, 1, v, 1);
+        }
+        qsort(got, (size_t)ng, sizeof *got, cmp_score_desc);
+        for (int j = 0; j < kr; j++) {
+            ref++;
+            if (j < ng && got[j] >= ts[(size_t)i * (size_t)k + (size_t)j] - 1e-5f) hit++;
+        }
+    }
+    *out = ref ? (double)hit / (double)ref : 1.0;
+    mem_free(sc); mem_free(v); mem_free(got); mem_free(ids);
+    return rc;
+}
+
 /* build_bench: the benchmark; the exit status. */
 static int build_bench(const struct build_bench_options *cfg)
 {
-    long n = cfg->n, dim = cfg->dim, clusters = cfg->clusters, topics = cfg->topics, top_k = cfg->top_k, sample = cfg->sample;
+    long n = cfg->n, dim = cfg->dim, clusters = cfg->clusters, topics = cfg->topics, top_k = cfg->top_k, sample = cfg->sample,
+         nprobe = cfg->nprobe;
     uint64_t budget = cfg->memory_budget;
     double thr = cfg->threshold;
     const char *dir = cfg->dir;
@@ -361,6 +401,7 @@ mine:
         cli_fail(NULL);
         goto out;
     }
+    if (nprobe > 0 && ann_set_param(a, "nprobe", (double)nprobe) < 0) { cli_fail(NULL); goto out; }
     struct mine_options mo = MINE_OPTIONS_INIT;
     struct mine_stats ms = { 0 };
     mo.top_k = (int)top_k;
@@ -374,6 +415,7 @@ mine:
     }
     double tm = now_sec() - t0, cm = cpu_sec() - c0;
     total += tm;
+    printf("mine_nprobe %d\n", ann_nprobe(a));
     printf("mine_seconds %.2f\nmine_cpu_seconds %.2f\nmine_pairs %zu\nmine_peak_rss_mb %.0f\nmine_cache_mb %.0f\n"
            "mine_list_loads %llu\nmine_vectors_read %llu\nmine_scores %.4g\n", tm, cm, np, pk = cli_peak_rss_mb(),
            (double)mo.cache_bytes / 1048576.0, (unsigned long long)ms.list_loads, (unsigned long long)ms.vectors_read,
@@ -395,8 +437,11 @@ mine:
     if (exact_topk(&src, (int)dim, q, qid, (int)sample, (int)top_k, ts) < 0) { cli_fail(NULL); goto out; }
     size_t nref;
     double prec = sample_pair_recall(pairs, np, qid, (int)sample, (int)top_k, ts, (float)thr, &nref);
-    printf("sample %ld\nsample_exact_seconds %.2f\nsample_pairs %zu\npair_recall %.4f\n", sample, now_sec() - t0,
-           nref, prec);
+    int kr = top_k < 10 ? (int)top_k : 10;
+    double irec;
+    if (index_recall(a, &src, (int)dim, q, qid, (int)sample, (int)top_k, kr, ts, &irec) < 0) { cli_fail(NULL); goto out; }
+    printf("sample %ld\nsample_exact_seconds %.2f\nsample_pairs %zu\npair_recall %.4f\nsample_recall_at_%d %.4f\n", sample,
+           now_sec() - t0, nref, prec, kr, irec);
     /* the larger of the build's and the mining's peaks (the store writer's
      * and the sample check's are reported on their own; with --reuse the
      * mining's) */
