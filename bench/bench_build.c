@@ -34,8 +34,9 @@
  *      reference pair's (so equal-score neighbours are interchangeable,
  *      as in build_recall_at_10); and sample_recall_at_10, the index's
  *      recall@10 at the nprobe mining used (--nprobe, else the tuned one)
- *      on the same sample: its top 10 through the index re-scored from the
- *      stored vectors against the exact top 10.
+ *      on the same sample: of its top 10 through the index (re-scored from
+ *      the stored vectors), those reaching the exact 10th score, as
+ *      build_recall_at_10 counts.
  * The store is written to --dir (default a new directory under $TMPDIR or
  * /tmp) and removed at the end unless --keep. --reuse skips stages 1 and 2
  * and mines the store and index a --keep run left in --dir (to measure
@@ -259,10 +260,11 @@ static double sample_pair_recall(const struct mine_pair *p, size_t np, const int
 }
 
 /* index_recall: recall@kr (kr <= k) of the index as mining searched it
- * (its nprobe) on the sample: each sample row's kr + 1 best through the
- * index, itself dropped, re-scored exactly from the stored vectors; the
- * j-th counts when the j-th best re-scored reaches the j-th exact score ts
- * (equal-score neighbours interchangeable, as in build_recall_at_10) */
+ * (its nprobe) on the sample, as build_recall_at_10 counts: each sample
+ * row's kr + 1 best through the index, itself dropped, re-scored exactly
+ * from the stored vectors; one of them matches when its true score reaches
+ * the exact kr-th score ts (so ties and compressed codes' rank errors among
+ * equals do not count as misses) */
 static int index_recall(const struct ann *a, const struct build_source *src, int dim, const float *q,
                         const int64_t *qid, int nq, int k, int kr, const float *ts, double *out)
 {
@@ -281,11 +283,9 @@ static int index_recall(const struct ann *a, const struct build_source *src, int
             rc = src->vector(src->ctx, id, v);
             if (rc == 0) got[ng++] = (float)cblas_sdot(dim, q + (size_t)i * (size_t)dim, 1, v, 1);
         }
-        qsort(got, (size_t)ng, sizeof *got, cmp_score_desc);
-        for (int j = 0; j < kr; j++) {
-            ref++;
-            if (j < ng && got[j] >= ts[(size_t)i * (size_t)k + (size_t)j] - 1e-5f) hit++;
-        }
+        ref += (size_t)kr;
+        for (int j = 0; j < ng; j++)
+            if (got[j] >= ts[(size_t)i * (size_t)k + (size_t)(kr - 1)] - 1e-5f) hit++;
     }
     *out = ref ? (double)hit / (double)ref : 1.0;
     mem_free(sc); mem_free(v); mem_free(got); mem_free(ids);
