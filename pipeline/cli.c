@@ -110,7 +110,7 @@ void cli_precision_warn(int precision)
 {
     static int warned;
     if (precision == ENC_F32 || warned) return;
-    /* bf16 without AMX: oneDNN's bf16 GEMMs measured slower than f32 ones
+    /* bf16 on an Intel CPU without AMX: oneDNN's bf16 GEMMs measured slower than f32 ones
      * (docs/encoder.md, "int8 scheme"); int8 then keeps its high-precision
      * GEMMs in f32 and is not concerned */
     int native = enc_precision_native(precision), slow = precision == ENC_BF16 && !enc_bf16_faster();
@@ -119,9 +119,9 @@ void cli_precision_warn(int precision)
     if (!native)
         log_warn("precision %s: this CPU (oneDNN ISA %s) has no native %s instructions; it will be correct but slower%s",
                  enc_precision_name(precision), enc_isa(), precision == ENC_BF16 ? "AVX512_BF16" : "VNNI int8",
-                 slow ? ", and bf16 GEMMs are not faster than f32 on this CPU (no AMX)" : "");
+                 slow ? ", and bf16 GEMMs are not faster than f32 on this CPU" : "");
     else
-        log_warn("precision %s: this CPU (oneDNN ISA %s) has no AMX; bf16 GEMMs are not faster than f32 on it",
+        log_warn("precision %s: this CPU (oneDNN ISA %s) has no AMX; its bf16 GEMMs are not faster than f32 ones",
                  enc_precision_name(precision), enc_isa());
 }
 
@@ -223,7 +223,7 @@ const struct opt cli_encoder_opts[3] = {
       "or builtin:ngram", .flags = OPT_REQUIRED),
     CLI_OPT_THREADS(O(threads)),
     OPT("precision", 0, OPT_ENUM, O(precision), "f32|bf16|int8", "precision of the transformer's Linear\n"
-      "layers: int8 is faster than f32, bf16\nonly with AMX; not exact (docs/encoder.md)", .def = "f32",
+      "layers: int8 is faster than f32, bf16\nwith AMX or on AMD Zen 4; not exact\n(docs/encoder.md)", .def = "f32",
         .choices = cli_precisions),
 };
 #undef O

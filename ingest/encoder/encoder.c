@@ -112,11 +112,13 @@ static int smoothing(const float *g, int H, float *s, float *tmp)
  * GEMM work, and all-int8 misses the mean-cosine bound (0.99979 < 0.9999).
  * An MLP input GEMM whose LayerNorm gain has outlier channels (smoothing
  * finds some) is high precision too (pack_model). High precision is bf16
- * where oneDNN dispatches to AMX and f32 elsewhere (int8_hp): without AMX
+ * where bf16 GEMMs are fast (mm_bf16_fast: AMX, or AVX512_BF16 on AMD Zen 4
+ * on) and f32 elsewhere (int8_hp): on an AVX512_BF16 Xeon without AMX
  * oneDNN's bf16 matmul was measured slower than its f32 one (0.62x f32 at
- * --precision bf16 on an AVX512_BF16 Xeon, docs/performance.md), so f32
- * costs nothing there and is exact. A pure function of the ISA, never of a
- * timing: the same machine always computes the same embeddings.
+ * --precision bf16, docs/performance.md), so f32 costs nothing there and is
+ * exact; on Zen 4 bf16 is 1.87x f32 and b,b,i,i 2.29x against f,f,i,i's
+ * 1.73x. A pure function of the CPU, never of a timing: the same machine
+ * always computes the same embeddings.
  * SEMINDEX_INT8_SIM (a diagnostic for
  * error budgets, docs/encoder.md) overrides it: four comma-separated
  * fields in that order, each "i" (real int8), "b" (bf16), "f" (exact f32,
@@ -170,15 +172,8 @@ static int pack_model(struct enc *e)
     struct fwd_ws *ws = &e->ws;
     ws->n_packed = c->layers * FWD_LIN;
     ws->packed = mem_calloc((size_t)ws->n_packed, sizeof *ws->packed);
-    size_t K = (size_t)(H > I ? H : I);
-    ws->qbuf = mem_aligned(64, mm_qbuf_size(ws->cap_tokens, (int)K, H));
-    ws->sx[0] = mem_alloc_array((size_t)ws->cap_tokens, sizeof(float));
-    ws->sx[1] = mem_alloc_array((size_t)ws->cap_tokens, sizeof(float));
-    if (!ws->packed || !ws->qbuf || !ws->sx[0] || !ws->sx[1])
+    if (!ws->packed || fwd_ws_packed_init(ws, c) < 0)
         return err_set(ERR_NOMEM, "out of memory for %s weights", enc_precision_name(e->opt.precision));
-    /* fused.c's buffers: the input and the residual sums, in qbuf's halves */
-    ws->in = ws->qbuf;
-    ws->acc = (float *)((char *)ws->qbuf + mm_qin_size(ws->cap_tokens, (int)K));
     float *sq = mem_alloc_array((size_t)H, sizeof *sq), *si = mem_alloc_array((size_t)H, sizeof *si),
           *tmp = mem_alloc_array((size_t)H, sizeof *tmp);
     if (!sq || !si || !tmp) {
@@ -223,7 +218,7 @@ static int pack_model(struct enc *e)
             struct gemm_scheme g0 = sch[kind[s]];
             const struct gemm_scheme *g = &g0;
             /* an MLP input with outlier channels (its LayerNorm gain has
-             * some) is high precision by default (bf16 on AMX, else f32):
+             * some) is high precision by default (bf16 where fast, else f32):
              * smoothing alone left recall@10 below 0.95 on the outlier
              * model (docs/encoder.md) */
             if (i8 && kind[s] == G_I && lin[s].smooth && !sch_env) {
@@ -329,11 +324,11 @@ int enc_precision_parse(const char *s, int *out)
 const char *enc_precision_name(int precision) { return mm_precision_name(precision); }
 int enc_precision_native(int precision)
 {
-    /* int8 keeps the attention GEMMs in bf16 only on AMX, which has it
+    /* int8 keeps the attention GEMMs in bf16 only where bf16 is fast,
      * (int8_scheme), else in f32 */
     return mm_precision_native(precision);
 }
-int enc_bf16_faster(void) { return strstr(mm_isa_name(), "amx") != NULL; }
+int enc_bf16_faster(void) { return mm_bf16_fast(); }
 const char *enc_int8_scheme(const struct enc *e, int *hp_wi)
 {
     if (hp_wi) *hp_wi = e->hp_wi;

@@ -51,10 +51,11 @@ int enc_precision_parse(const char *s, int *out);
 const char *enc_precision_name(int precision);
 /* enc_precision_native: 1 when this CPU has native instructions for the
  * precision (AVX512_BF16 for bf16; VNNI for int8, whose attention GEMMs
- * are bf16 only on AMX, which has it); otherwise it still runs,
+ * are bf16 only where bf16 is fast, which has it); otherwise it still runs,
  * more slowly. enc_isa: the instruction set oneDNN chose.
  * enc_bf16_faster: 1 where bf16 GEMMs are taken to beat f32 ones, by the
- * ISA alone: oneDNN dispatches to AMX (docs/encoder.md, "int8 scheme"). */
+ * CPU alone: AMX, or AVX512_BF16 on AMD (mm_bf16_fast; docs/encoder.md,
+ * "int8 scheme"). */
 int enc_precision_native(int precision);
 int enc_bf16_faster(void);
 const char *enc_isa(void);

@@ -21,6 +21,7 @@
 #include "ingest/encoder/kernels/kernels.h"
 
 struct model;
+struct model_config;
 
 /* at most this many sequences per batch (bounds the head buffers) */
 #define FWD_MAX_SEQS 256
@@ -89,6 +90,9 @@ void fwd_settle(struct fwd_ws *ws, int T, int H);
 typedef void (*fwd_hook)(void *ctx, int state, const float *h, int T, int H);
 
 int fwd_ws_init(struct fwd_ws *ws, const struct model *m, int cap_tokens, int nt);
+/* fwd_ws_packed_init: the reduced-precision buffers (qbuf, in, acc, sx),
+ * with room for fwd_run's shards; -1 when out of memory */
+int fwd_ws_packed_init(struct fwd_ws *ws, const struct model_config *c);
 void fwd_ws_release(struct fwd_ws *ws);
 
 /* forward: run the architecture's encoder on ws->ids/off (n_seq sequences,
@@ -96,7 +100,7 @@ void fwd_ws_release(struct fwd_ws *ws);
 typedef void (*fwd_body)(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fwd_hook hook, void *hctx);
 void modernbert_forward(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fwd_hook hook, void *hctx);
 void bert_forward(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fwd_hook hook, void *hctx);
-/* fwd_run: the architecture's forward, at f32 without a hook as one shard
+/* fwd_run: the architecture's forward, without a hook as one shard
  * of whole sequences per thread when the batch splits evenly (workspace.c:
  * one parallel region per batch, one-thread kernels inside it), else layer
  * by layer on ws->nt threads. Same result up to the GEMMs' rounding. */

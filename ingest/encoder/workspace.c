@@ -3,20 +3,23 @@
  * activation buffer sized once for the largest batch and sequence, so that a
  * forward pass allocates nothing; fwd_linear, the one linear layer call
  * that picks the f32 or the packed (bf16 / int8) weights; and fwd_run, which
- * runs an f32 batch as one shard of whole sequences per thread.
+ * runs a batch as one shard of whole sequences per thread.
  *
  * Shards: the sequences of a packed batch are independent until pooling
- * (attention stays inside a sequence), so at f32 each thread of one parallel
+ * (attention stays inside a sequence), so each thread of one parallel
  * region runs the whole encoder (every layer, one-thread GEMMs) on its own
  * contiguous run of sequences, through a view of the workspace whose
- * buffers start at the shard's first token. One team barrier per batch
+ * buffers start at the shard's first token (at bf16 / int8 also its own
+ * piece of the GEMM scratch qbuf, and its own fused.c state: the pending
+ * residual, which row scales are current). One team barrier per batch
  * instead of the ~9 per layer of the layer-by-layer pass (4 non-GEMM
  * regions, and the GEMMs' own), which on 2 cores were most of the f32 time
  * outside the GEMMs. The split balances an estimate of each sequence's cost
  * (GEMMs ~ L, attention ~ L^2); a batch that cannot be split within
  * SHARD_SLACK of even (fewer sequences than threads, one long text) runs
  * layer by layer. A row's arithmetic is the same either way except inside
- * the GEMMs, whose blocking depends on M and the thread count.
+ * the f32 and bf16 GEMMs, whose blocking depends on M and the thread count
+ * (int8's s32 sums are exact, so int8 slots give the same bits).
  */
 #include <string.h>
 
@@ -29,6 +32,10 @@
 #include "ingest/encoder/forward.h"
 #include "ingest/encoder/kernels/kernels.h"
 #include "ingest/model/model.h"
+
+/* a shard's estimated cost may exceed an even share by this factor */
+#define SHARD_SLACK 1.15
+#define SHARD_MAX 64
 
 static void *alloc_f(size_t n) { return mem_aligned(64, (n ? n : 1) * sizeof(float)); }
 
@@ -82,6 +89,35 @@ int fwd_ws_init(struct fwd_ws *ws, const struct model *m, int cap_tokens, int nt
     return 0;
 }
 
+/* the reduced-precision scratch of T tokens: prepared inputs (up to
+ * max(H, I) wide), their row scales and the residual GEMMs' sums [T, H]
+ * (mm_qbuf_size's layout), rounded up to whole cache lines so that shards'
+ * pieces laid end to end stay aligned */
+static size_t qbuf_bytes(const struct model_config *c, int T)
+{
+    int K = c->hidden > c->intermediate ? c->hidden : c->intermediate;
+    return (mm_qbuf_size(T, K, c->hidden) + 63) & ~(size_t)63;
+}
+
+/* point in and acc (fused.c) into qbuf, laid out as mm_xwt_packed lays it */
+static void qbuf_split(struct fwd_ws *ws, const struct model_config *c, int T)
+{
+    int K = c->hidden > c->intermediate ? c->hidden : c->intermediate;
+    ws->in = ws->qbuf;
+    ws->acc = (float *)((char *)ws->qbuf + mm_qin_size(T, K));
+}
+
+int fwd_ws_packed_init(struct fwd_ws *ws, const struct model_config *c)
+{
+    /* shards' pieces each round up by at most 3 cache lines (qbuf_bytes) */
+    ws->qbuf = mem_aligned(64, qbuf_bytes(c, ws->cap_tokens) + (size_t)SHARD_MAX * 3 * 64);
+    ws->sx[0] = mem_alloc_array((size_t)ws->cap_tokens, sizeof(float));
+    ws->sx[1] = mem_alloc_array((size_t)ws->cap_tokens, sizeof(float));
+    if (!ws->qbuf || !ws->sx[0] || !ws->sx[1]) return -1;
+    qbuf_split(ws, c, ws->cap_tokens);
+    return 0;
+}
+
 void fwd_linear(struct fwd_ws *ws, int l, int slot, const float *x, int M, int K, const float *W, int N,
                 const float *b, float *y, int ldy, float beta)
 {
@@ -92,10 +128,6 @@ void fwd_linear(struct fwd_ws *ws, int l, int slot, const float *x, int M, int K
     int rc = mm_xwt_packed(x, M, ws->packed[l * FWD_LIN + slot], b, y, ldy, beta, ws->qbuf, ws->nt);
     if (rc < 0 && !ws->err) ws->err = rc;
 }
-
-/* a shard's estimated cost may exceed an even share by this factor */
-#define SHARD_SLACK 1.15
-#define SHARD_MAX 64
 
 static double seq_cost(const struct model_config *c, int L)
 {
@@ -133,8 +165,11 @@ static int shard_split(const struct model_config *c, const int *off, int n_seq, 
 }
 
 /* shard_run: the forward pass over sequences [s0, s1) on this thread,
- * through a view of ws starting at the shard's first token; scratch slot k */
-static void shard_run(const struct model *m, const struct fwd_ws *ws, int s0, int s1, int k, fwd_body body)
+ * through a view of ws starting at the shard's first token; scratch slot k;
+ * at reduced precision qbuf from byte qoff (its pieces laid end to end).
+ * Returns the view's error (ws->err's), 0 if none */
+static int shard_run(const struct model *m, const struct fwd_ws *ws, int s0, int s1, int k, size_t qoff,
+                     fwd_body body)
 {
     const struct model_config *c = &m->cfg;
     int off[FWD_MAX_SEQS + 1];
@@ -156,19 +191,32 @@ static void shard_run(const struct model *m, const struct fwd_ws *ws, int s0, in
      * shard's own qkv rows, so it starts where the view's qkv does */
     v.gate = ws->gate == ws->qkv ? v.qkv : ws->gate + r * I;
     v.scratch += (size_t)k * ATTN_SCRATCH(ws->max_len, c->head_dim);
+    if (ws->packed) {
+        /* the row scales by token; the inputs and sums in the shard's own
+         * piece of qbuf: their row strides vary by GEMM (H or I wide) */
+        v.sx[0] += r;
+        v.sx[1] += r;
+        v.qbuf = (char *)ws->qbuf + qoff;
+        qbuf_split(&v, c, off[s1 - s0]);
+        v.pend = (struct mm_deferred){ 0 };
+        v.err = 0;
+    }
     body(m, &v, s1 - s0, off[s1 - s0], NULL, NULL);
+    return v.err;
 }
 
 void fwd_run(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fwd_hook hook, void *hctx)
 {
     fwd_body body = m->cfg.arch == MODEL_MODERNBERT ? modernbert_forward : bert_forward;
     int nt = ws->nt, first[SHARD_MAX + 1];
-    if (ws->packed || hook || nt < 2 || nt > SHARD_MAX || n_seq < nt ||
-        !shard_split(&m->cfg, ws->off, n_seq, nt, first)) {
+    if (hook || nt < 2 || nt > SHARD_MAX || n_seq < nt || !shard_split(&m->cfg, ws->off, n_seq, nt, first)) {
         body(m, ws, n_seq, T, hook, hctx);
         return;
     }
+    size_t qoff[SHARD_MAX + 1] = { 0 };
+    for (int k = 0; k < nt; k++) qoff[k + 1] = qoff[k] + qbuf_bytes(&m->cfg, ws->off[first[k + 1]] - ws->off[first[k]]);
     double others = 0; /* GEMM flops of the other threads, for the caller's mm_stats */
+    int err = 0;
     #pragma omp parallel num_threads(nt) reduction(+ : others)
     {
 #ifdef _OPENMP
@@ -179,13 +227,20 @@ void fwd_run(const struct model *m, struct fwd_ws *ws, int n_seq, int T, fwd_hoo
         double f0, f1;
         mm_stats(NULL, &f0, 0);
         /* a team smaller than asked (OMP_THREAD_LIMIT) runs the shards in turn */
-        for (int k = me; k < nt; k += team) shard_run(m, ws, first[k], first[k + 1], k, body);
+        for (int k = me; k < nt; k += team) {
+            int rc = shard_run(m, ws, first[k], first[k + 1], k, qoff[k], body);
+            if (rc < 0) {
+                #pragma omp critical(fwd_run_err)
+                if (!err) err = rc;
+            }
+        }
         mm_stats(NULL, &f1, 0);
         if (me != 0) others += f1 - f0;
     }
     /* the caller's GEMM seconds stay its own (the share of its time in
      * GEMMs); its flops count the whole batch, as the team GEMMs did */
     mm_stats_add(0, others);
+    if (err && !ws->err) ws->err = err;
 }
 
 void fwd_ws_release(struct fwd_ws *ws)

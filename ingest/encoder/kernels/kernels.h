@@ -120,6 +120,12 @@ const char *mm_precision_name(int prec);
  * for prec (AVX512_BF16 for bf16, VNNI for int8), else 0 (still correct,
  * slower). */
 int mm_precision_native(int prec);
+/* mm_bf16_fast: 1 where bf16 GEMMs beat f32 ones, decided by the CPU alone
+ * (never by a timing): oneDNN dispatches to AMX, or to AVX512_BF16 on an AMD
+ * CPU (Zen 4 on: vdpbf16ps does twice the multiply-adds of an f32 FMA per
+ * cycle). An Intel AVX512_BF16 CPU without AMX runs vdpbf16ps at half that
+ * rate, below f32 (tools/isa_peak; docs/encoder.md, "int8 scheme"). */
+int mm_bf16_fast(void);
 /* mm_isa_name: the instruction set oneDNN dispatches to, e.g.
  * "avx512_core_bf16" (honours ONEDNN_MAX_CPU_ISA). */
 const char *mm_isa_name(void);
@@ -176,10 +182,12 @@ struct attn_out {
     void *in;
     float *sx;
 };
-/* scores and K^T rows padded to a multiple of 16 keys (ATTN_PAD), and 16
- * floats of slack for the last block of scores read past a window */
+/* scores and K^T rows padded to a multiple of 16 keys (ATTN_PAD): ATTN_QB
+ * rows of scores (queries scored together), then K^T, then 16 floats of
+ * slack for the last block of scores read past a window */
 #define ATTN_PAD(n) (((size_t)(n) + 15) & ~(size_t)15)
-#define ATTN_SCRATCH(max_len, d) (ATTN_PAD(max_len) * (size_t)((d) + 1) + 16)
+#define ATTN_QB 4
+#define ATTN_SCRATCH(max_len, d) (ATTN_PAD(max_len) * (size_t)((d) + ATTN_QB) + 16)
 int attention(float *qkv, int T, const int *seq_off, int n_seq, const int *seq_of, int heads, int d,
               const float *cosv, const float *sinv, int window, float *ctx, float *scratch, int max_len,
               const struct mm_deferred *dq, const struct attn_out *out, int nt);

@@ -69,8 +69,13 @@ struct mm_packed {
     const float *wf;        /* MM_F32: the caller's weights [N, K] (not owned) */
 };
 
+/* a cached primitive: what it was created for. Not the packed weights
+ * themselves (they are an argument of each call), so the 4 weight shapes of a
+ * model's layers share entries, and a freed packing's address taken again
+ * by another (the next model, on any thread) never finds a stale one */
 struct qentry {
-    const struct mm_packed *p;
+    int prec, N, K;
+    dnnl_memory_desc_t wmd;
     int M, ldy, bias, beta, nt;
     dnnl_primitive_t prim;
     unsigned long used;
@@ -104,17 +109,6 @@ static struct qctx *qctx_get(void)
     return qc->ok ? qc : NULL;
 }
 
-/* forget cached primitives of p (it is being freed) */
-static void qctx_forget(const struct mm_packed *p)
-{
-    if (!qc) return;
-    for (int i = 0; i < QMM_CACHE; i++)
-        if (qc->e[i].prim && qc->e[i].p == p) {
-            dnnl_primitive_destroy(qc->e[i].prim);
-            memset(&qc->e[i], 0, sizeof qc->e[i]);
-        }
-}
-
 const char *mm_precision_name(int prec)
 {
     return prec == MM_BF16 ? "bf16" : prec == MM_INT8 ? "int8" : "f32";
@@ -139,6 +133,14 @@ int mm_precision_native(int prec)
     if (prec == MM_BF16) return isa_has_bf16();
     if (prec == MM_INT8) return isa_has_vnni();
     return 1;
+}
+
+int mm_bf16_fast(void)
+{
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    if ((isa & dnnl_cpu_isa_avx512_core_amx) == dnnl_cpu_isa_avx512_core_amx) return 1;
+    __builtin_cpu_init();
+    return isa_has_bf16() && __builtin_cpu_is("amd");
 }
 
 const char *mm_isa_name(void)
@@ -392,7 +394,8 @@ static dnnl_primitive_t qprim(struct qctx *c, const struct mm_packed *p, int M, 
     struct qentry *victim = &c->e[0];
     for (int i = 0; i < QMM_CACHE; i++) {
         struct qentry *x = &c->e[i];
-        if (x->prim && x->p == p && x->M == M && x->ldy == ldy && x->bias == bias && x->beta == beta && x->nt == nt) {
+        if (x->prim && x->prec == p->prec && x->N == p->N && x->K == p->K && x->M == M && x->ldy == ldy &&
+            x->bias == bias && x->beta == beta && x->nt == nt && dnnl_memory_desc_equal(&x->wmd, &p->wmd)) {
             x->used = ++c->tick;
             return x->prim;
         }
@@ -413,7 +416,7 @@ out:
     if (attr) dnnl_primitive_attr_destroy(attr);
     if (!prim) return NULL;
     if (victim->prim) dnnl_primitive_destroy(victim->prim);
-    *victim = (struct qentry){ p, M, ldy, bias, beta, nt, prim, ++c->tick };
+    *victim = (struct qentry){ p->prec, p->N, p->K, p->wmd, M, ldy, bias, beta, nt, prim, ++c->tick };
     return prim;
 }
 
@@ -541,7 +544,6 @@ int mm_pack(const float *W, int N, int K, int prec, const float *smooth, struct 
 void mm_packed_free(struct mm_packed *p)
 {
     if (!p) return;
-    qctx_forget(p);
     mem_free(p->w);
     mem_free(p->scale);
     mem_free(p->ismooth);
