@@ -446,6 +446,28 @@ int main(int argc, char **argv)
             test_kernel(prec, 300, 96, 160, 0, 0, 96, tol);
         }
     }
+    TEST("no reference kernel at any M where the precision is native (a single text, a short shard)") {
+        /* oneDNN 2.6 serves a run-time M with packed weights only with its
+         * reference kernels (~7 s per 768 x 2304 call: a one-text bf16
+         * embed took 11 s on Zen 4); mm_run creates one primitive per M */
+        float *W = calloc((size_t)2304 * 768, sizeof *W);
+        for (int prec = MM_BF16; prec <= MM_INT8 && W; prec++) {
+            struct mm_packed *p = NULL;
+            CHECK_OK(mm_pack(W, 2304, 768, prec, NULL, &p));
+            if (!p || !mm_precision_native(prec)) {
+                printf("  %s: not native here (%s), not checked\n", mm_precision_name(prec), mm_isa_name());
+            } else {
+                static const int Ms[] = { 1, 7, 100, 255, 256, 1000 };
+                for (size_t i = 0; i < sizeof Ms / sizeof *Ms; i++) {
+                    const char *impl = mm_packed_impl(p, Ms[i]);
+                    if (i == 0) printf("  %s M=1: %s\n", mm_precision_name(prec), impl);
+                    CHECK_TRUE(strncmp(impl, "ref", 3) != 0 && strcmp(impl, "none") != 0);
+                }
+            }
+            mm_packed_free(p);
+        }
+        free(W);
+    }
     TEST("the split product of the fused forward gives the bits of mm_xwt_packed") {
         for (int prec = MM_F32; prec <= MM_INT8; prec++) {
             test_split(prec, 37, 96, 64, 1, 0);

@@ -120,6 +120,10 @@ const char *mm_precision_name(int prec);
  * for prec (AVX512_BF16 for bf16, VNNI for int8), else 0 (still correct,
  * slower). */
 int mm_precision_native(int prec);
+/* mm_packed_impl: the oneDNN implementation mm_run uses for p at M rows
+ * (one thread), e.g. "brg:avx512_core_vnni"; "f32", "emulated", or "none"
+ * when there is no primitive. Valid until this thread's next mm_run. */
+const char *mm_packed_impl(const struct mm_packed *p, int M);
 /* mm_bf16_fast: 1 where bf16 GEMMs beat f32 ones, decided by the CPU alone
  * (never by a timing): oneDNN dispatches to AMX, or to AVX512_BF16 on an AMD
  * CPU (Zen 4 on: vdpbf16ps does twice the multiply-adds of an f32 FMA per

@@ -30,8 +30,8 @@
  *
  * Execution primitives are created with the packed weights' exact memory
  * descriptor (so every M uses the same packed copy) and cached per thread by
- * shape, like matmul.c: run-time M below QMM_MIN_STATIC_M (bf16 only: int8
- * of run-time M is ref_int8 in oneDNN 2.6), one JIT'ed kernel per M above.
+ * shape, one JIT'ed kernel per M (never a run-time M: oneDNN 2.6 has only
+ * reference kernels for it with packed weights, mm_run).
  *
  * oneDNN 2.6 has no bf16 matmul below AVX-512: there bf16 is emulated with
  * the same rounding (weights and inputs rounded to bf16, f32 products and
@@ -52,7 +52,6 @@
 #endif
 
 #define QMM_CACHE 64
-#define QMM_MIN_STATIC_M 256
 
 struct mm_packed {
     int prec, N, K;
@@ -356,13 +355,12 @@ static int dnnl_fail(const char *what, dnnl_status_t st)
 }
 
 /* matmul descriptor for x[M, K] (src type st) @ W^T (weights md w) -> f32 y
- * (row stride ldy); M < 0: run-time M */
+ * (row stride ldy) */
 static dnnl_status_t qdesc(dnnl_matmul_desc_t *d, int M, int N, int K, dnnl_data_type_t st,
                            const dnnl_memory_desc_t *w, int ldy, int bias)
 {
     dnnl_memory_desc_t a_md, c_md, b_md;
-    dnnl_dim_t Md = M < 0 ? DNNL_RUNTIME_DIM_VAL : M;
-    dnnl_dims_t ad = { Md, K }, as = { K, 1 }, cd = { Md, N }, cs = { ldy, 1 }, bd = { 1, N }, bs = { N, 1 };
+    dnnl_dims_t ad = { M, K }, as = { K, 1 }, cd = { M, N }, cs = { ldy, 1 }, bd = { 1, N }, bs = { N, 1 };
     dnnl_status_t s;
     if ((s = dnnl_memory_desc_init_by_strides(&a_md, 2, ad, st, as)) != dnnl_success) return s;
     if ((s = dnnl_memory_desc_init_by_strides(&c_md, 2, cd, dnnl_f32, cs)) != dnnl_success) return s;
@@ -418,6 +416,19 @@ out:
     if (victim->prim) dnnl_primitive_destroy(victim->prim);
     *victim = (struct qentry){ p->prec, p->N, p->K, p->wmd, M, ldy, bias, beta, nt, prim, ++c->tick };
     return prim;
+}
+
+/* run_prim: the primitive mm_run executes for M rows. Never a run-time M:
+ * with the packed (blocked) weights oneDNN 2.6 serves it only with its
+ * reference kernels, int8 (ref_int8, measured on AMX: ~5 s per 300 x 768 x
+ * 2304 call) and bf16 alike (ref:any on Zen 4: ~7 s per call, 427 of 482 s
+ * of 3000 KorSTS sentences when the last batch's shards had under 256
+ * tokens, 11 s for one text); one JIT'ed kernel per M instead, kept by
+ * oneDNN's primitive cache */
+static dnnl_primitive_t run_prim(struct qctx *c, const struct mm_packed *p, int M, int ldo, int bias, int beta,
+                                 int nt)
+{
+    return qprim(c, p, M, ldo, bias, beta, nt);
 }
 
 static int reorder(struct qctx *c, const dnnl_memory_desc_t *smd, const void *src, const dnnl_memory_desc_t *dmd,
@@ -642,11 +653,6 @@ int mm_run(const struct mm_packed *p, int M, const void *in, const float *sx, co
     struct qctx *c = qctx_get();
     if (!c) return err_set(ERR_UNSUPPORTED, "oneDNN: no CPU engine");
     int i8 = p->prec == MM_INT8;
-    /* int8 never takes a run-time M: oneDNN 2.6 serves an s8 matmul of
-     * run-time M only with ref_int8 (measured on AMX: ~5 s per 300 x 768 x
-     * 2304 call, 3000 KorSTS sentences 330 s instead of ~10 s when the last
-     * batch had under 256 tokens) */
-    int runtime_m = !i8 && M < QMM_MIN_STATIC_M;
     /* int8: the primitive writes the exact s32 sums as f32; a residual
      * GEMM writes them aside (acc) and the dequantization adds them */
     float *out = i8 && beta != 0 ? acc : y;
@@ -655,7 +661,7 @@ int mm_run(const struct mm_packed *p, int M, const void *in, const float *sx, co
     int old = omp_get_max_threads();
     omp_set_num_threads(nt);
 #endif
-    dnnl_primitive_t prim = qprim(c, p, runtime_m ? -1 : M, ldo, !i8 && b, !i8 && beta != 0, nt);
+    dnnl_primitive_t prim = run_prim(c, p, M, ldo, !i8 && b, !i8 && beta != 0, nt);
     int rc = prim ? run(c, p, prim, in, M, i8 ? NULL : b, out, ldo) : -1;
 #ifdef _OPENMP
     omp_set_num_threads(old);
@@ -676,6 +682,21 @@ int mm_run(const struct mm_packed *p, int M, const void *in, const float *sx, co
     st_conv += dt;
     mm_stats_add(dt, 0);
     return 0;
+}
+
+const char *mm_packed_impl(const struct mm_packed *p, int M)
+{
+    if (p->prec == MM_F32) return "f32";
+    if (p->emul) return "emulated";
+    struct qctx *c = qctx_get();
+    int i8 = p->prec == MM_INT8;
+    dnnl_primitive_t prim = c ? run_prim(c, p, M, p->N, !i8, 0, 1) : NULL;
+    const_dnnl_primitive_desc_t pd = NULL;
+    const char *s = NULL;
+    if (!prim || dnnl_primitive_get_primitive_desc(prim, &pd) != dnnl_success ||
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &s) != dnnl_success || !s)
+        return "none";
+    return s;
 }
 
 int mm_xwt_packed(const float *x, int M, const struct mm_packed *p, const float *b, float *y, int ldy, float beta,
