@@ -278,7 +278,7 @@ static void test_fixture(const char *root, const char *name, int prec, double mi
 }
 
 /* int8's scheme (int8_scheme in encoder.c): the default is the attention
- * GEMMs in bf16 where oneDNN has AMX, else in f32, the MLP's in int8
+ * GEMMs in bf16 where bf16 is fast (AMX, AMD), else in f32, the MLP's in int8
  * (SEMINDEX_INT8_SIM=b,b,i,i or f,f,i,i, bit for bit); all-int8 agrees
  * with its exact f32 simulation through the whole network far closer than
  * with f32; malformed values are refused */
@@ -521,7 +521,7 @@ int main(int argc, char **argv)
         free(y0);
         free(y1);
     }
-    TEST("int8 scheme: attention GEMMs bf16 (AMX) or f32 by default; all-int8 agrees with its simulation") {
+    TEST("int8 scheme: attention GEMMs bf16 where fast (AMX, AMD) or f32 by default; all-int8 agrees with its simulation") {
         if (!root) SKIP("fixtures not found");
         else scheme_tests(root);
     }
