@@ -93,18 +93,18 @@ int fwd_ws_init(struct fwd_ws *ws, const struct model *m, int cap_tokens, int nt
  * max(H, I) wide), their row scales and the residual GEMMs' sums [T, H]
  * (mm_qbuf_size's layout), rounded up to whole cache lines so that shards'
  * pieces laid end to end stay aligned */
+static int qbuf_width(const struct model_config *c) { return c->hidden > c->intermediate ? c->hidden : c->intermediate; }
+
 static size_t qbuf_bytes(const struct model_config *c, int T)
 {
-    int K = c->hidden > c->intermediate ? c->hidden : c->intermediate;
-    return (mm_qbuf_size(T, K, c->hidden) + 63) & ~(size_t)63;
+    return (mm_qbuf_size(T, qbuf_width(c), c->hidden) + 63) & ~(size_t)63;
 }
 
 /* point in and acc (fused.c) into qbuf, laid out as mm_xwt_packed lays it */
 static void qbuf_split(struct fwd_ws *ws, const struct model_config *c, int T)
 {
-    int K = c->hidden > c->intermediate ? c->hidden : c->intermediate;
     ws->in = ws->qbuf;
-    ws->acc = (float *)((char *)ws->qbuf + mm_qin_size(T, K));
+    ws->acc = (float *)((char *)ws->qbuf + mm_qin_size(T, qbuf_width(c)));
 }
 
 int fwd_ws_packed_init(struct fwd_ws *ws, const struct model_config *c)
