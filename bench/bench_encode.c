@@ -249,6 +249,7 @@ static int encode(const struct encode_options *o)
     double p_peak = 0, p_rss = 0;
     char scheme[16] = "";
     int hp_wi = 0;
+    struct enc_int8_check chk = { 0 };
     if (prec != ENC_F32) {
         struct enc *pe = NULL;
         double t1 = now_sec();
@@ -259,6 +260,8 @@ static int encode(const struct encode_options *o)
         p_load = now_sec() - t1;
         const char *sc = enc_int8_scheme(pe, &hp_wi);
         if (sc) snprintf(scheme, sizeof scheme, "%s", sc);
+        const struct enc_int8_check *k = enc_int8_check(pe);
+        if (k) chk = *k;
         pout = mem_alloc_array(t.n, (size_t)enc_dim(pe) * sizeof *pout);
         enc_encode(pe, (const char *const *)t.text, t.len, t.n < 64 ? t.n : 64, pout, NULL);
         mm_stats(NULL, NULL, 1);
@@ -366,6 +369,11 @@ static int encode(const struct encode_options *o)
          * output) and the layers whose MLP input the outlier rule made
          * high precision (docs/encoder.md) */
         if (*scheme) printf("int8_scheme %s\nint8_outlier_wi_layers %d\n", scheme, hp_wi);
+        /* the load-time accuracy check that chose it: all-int8's cosines on
+         * the check sentences, then (when it fell short) the scheme kept */
+        for (int i = 0; i < chk.tries; i++)
+            printf("int8_check_%s_mean_cos %.6f\nint8_check_%s_min_cos %.6f\n", i ? "kept" : "all_int8",
+                   chk.mean_cos[i], i ? "kept" : "all_int8", chk.min_cos[i]);
         mem_free(fa);
         mem_free(nf);
         mem_free(np);

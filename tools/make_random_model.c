@@ -15,8 +15,17 @@
  *     make_random_model --layers 2 --hidden 64 --heads 4 --intermediate 96 \
  *                       --local-attention 16 --tokenizer DIR OUT_DIR
  *
- * Weights: LayerNorm weights 1 + N(0, 0.05), embeddings N(0, 0.25),
- * projections N(0, 0.02) (deterministic, --seed). All F32.
+ * Weights (deterministic, --seed; all F32), --init semindex (the default):
+ * LayerNorm weights 1 + N(0, 0.05), embeddings N(0, 0.25), projections and
+ * the Dense head N(0, 0.02): every layer moves the residual stream a lot, so
+ * any error inside a layer shows in the output (a harsh model for reduced
+ * precision). --init transformers draws from the distributions a model gets
+ * from transformers' ModernBertModel(config) and sentence-transformers'
+ * Dense (what `from_config` in Python gives; not the same bits, another RNG):
+ * embeddings, Wqkv and mlp.Wi N(0, 0.02) truncated at 2 sigma
+ * (initializer_cutoff_factor), attn.Wo and mlp.Wo N(0, 0.02 / sqrt(2 layers))
+ * truncated likewise, LayerNorm weights 1, Dense weight and bias
+ * U(-1/sqrt(in), 1/sqrt(in)) (torch.nn.Linear's default).
  *
  * --outliers N (stress variant for reduced precision): N hidden dimensions
  * (the same ones in every LayerNorm, as in trained transformers) get their
@@ -44,6 +53,7 @@ struct cfg {
 static uint64_t rng;
 static int n_outliers;
 static double outlier_scale = 30;
+static int init_transformers; /* --init transformers */
 static double uniform(void)
 {
     rng ^= rng << 13;
@@ -56,14 +66,42 @@ static float normal(double std)
     double u = uniform(), v = uniform();
     return (float)(std * sqrt(-2 * log(u)) * cos(6.283185307179586 * v));
 }
+/* N(0, std) truncated to [-2 std, 2 std] (by rejection: same distribution
+ * as torch.nn.init.trunc_normal_) */
+static float trunc_normal(double std)
+{
+    for (;;) {
+        float x = normal(1.0);
+        if (x >= -2 && x <= 2) return (float)(std * x);
+    }
+}
 
 /* how a tensor's values are drawn (write_st) */
-enum tensor_kind {
-    T_NORM,        /* 1 + N(0, 0.05), with outlier dimensions */
-    T_EMBEDDING,   /* N(0, 0.25) */
-    T_PROJECTION,  /* N(0, 0.02) */
-    T_BIAS,        /* N(0, 0.02) */
+enum tensor_kind {        /* --init semindex | --init transformers */
+    T_NORM,        /* 1 + N(0, 0.05) | 1; both with outlier dimensions */
+    T_EMBEDDING,   /* N(0, 0.25) | trunc N(0, 0.02) */
+    T_PROJECTION,  /* N(0, 0.02) | trunc N(0, 0.02) (Wqkv, mlp.Wi) */
+    T_OUT,         /* N(0, 0.02) | trunc N(0, 0.02 / sqrt(2 layers)) (attn.Wo, mlp.Wo) */
+    T_HEAD,        /* N(0, 0.02) | U(-1/sqrt(in), 1/sqrt(in)) (Dense weight and bias) */
 };
+
+/* one value of a tensor of kind k whose rows have fan_in inputs */
+static float draw(enum tensor_kind k, int64_t fan_in, int layers)
+{
+    if (!init_transformers) {
+        switch (k) {
+        case T_NORM: return 1.0f + normal(0.05);
+        case T_EMBEDDING: return normal(0.25);
+        default: return normal(0.02);
+        }
+    }
+    switch (k) {
+    case T_NORM: return 1.0f;
+    case T_OUT: return trunc_normal(0.02 / sqrt(2.0 * layers));
+    case T_HEAD: return (float)((2 * uniform() - 1) / sqrt((double)fan_in));
+    default: return trunc_normal(0.02);
+    }
+}
 
 struct tensor {
     char name[96];
@@ -71,7 +109,7 @@ struct tensor {
     enum tensor_kind kind;
 };
 
-static int write_st(const char *path, const struct tensor *t, int n)
+static int write_st(const char *path, const struct tensor *t, int n, int64_t fan_in, int layers)
 {
     json_t *h = json_object();
     json_object_set_new(h, "__metadata__", json_pack("{s:s}", "format", "pt"));
@@ -105,8 +143,7 @@ static int write_st(const char *path, const struct tensor *t, int n)
         while (cnt) {
             size_t k = cnt < (1 << 18) ? (size_t)cnt : (1 << 18);
             for (size_t j = 0; j < k; j++)
-                buf[j] = t[i].kind == T_NORM ? 1.0f + normal(0.05) : t[i].kind == T_EMBEDDING ? normal(0.25)
-                                                                                    : normal(0.02);
+                buf[j] = draw(t[i].kind, fan_in, layers);
             if (t[i].kind == T_NORM) /* outlier dimensions: 37 + 97 i (mod H) */
                 for (int o = 0; o < n_outliers; o++) buf[(37 + 97 * (size_t)o) % k] *= (float)outlier_scale;
             fwrite(buf, 4, k, f);
@@ -205,20 +242,20 @@ static int make(const struct cfg *c, const char *tokdir, const char *out)
     for (int l = 0; l < c->layers; l++) {
         if (l) ADD(T_NORM, H, 0, "layers.%d.attn_norm.weight", l);
         ADD(T_PROJECTION, 3 * H, H, "layers.%d.attn.Wqkv.weight", l);
-        ADD(T_PROJECTION, H, H, "layers.%d.attn.Wo.weight", l);
+        ADD(T_OUT, H, H, "layers.%d.attn.Wo.weight", l);
         ADD(T_NORM, H, 0, "layers.%d.mlp_norm.weight", l);
         ADD(T_PROJECTION, 2 * I, H, "layers.%d.mlp.Wi.weight", l);
-        ADD(T_PROJECTION, H, I, "layers.%d.mlp.Wo.weight", l);
+        ADD(T_OUT, H, I, "layers.%d.mlp.Wo.weight", l);
     }
     ADD(T_NORM, H, 0, "final_norm.weight");
     snprintf(sub, sizeof sub, "%s/model.safetensors", out);
-    int rc = write_st(sub, t, n);
+    int rc = write_st(sub, t, n, H, c->layers);
     n = 0;
-    ADD(T_PROJECTION, H, H, "linear.weight");
-    ADD(T_BIAS, H, 0, "linear.bias");
+    ADD(T_HEAD, H, H, "linear.weight");
+    ADD(T_HEAD, H, 0, "linear.bias");
 #undef ADD
     snprintf(sub, sizeof sub, "%s/2_Dense/model.safetensors", out);
-    if (rc == 0) rc = write_st(sub, t, n);
+    if (rc == 0) rc = write_st(sub, t, n, H, c->layers);
     free(t);
     return rc;
 }
@@ -226,7 +263,7 @@ static int make(const struct cfg *c, const char *tokdir, const char *out)
 static const char usage[] =
     "usage: make_random_model --tokenizer DIR [--layers N] [--hidden N] [--heads N] [--intermediate N]\n"
     "                         [--local-attention N] [--global-every N] [--max-seq-length N] [--seed N]\n"
-    "                         [--outliers N [--outlier-scale S]] OUT_DIR\n";
+    "                         [--init semindex|transformers] [--outliers N [--outlier-scale S]] OUT_DIR\n";
 
 int main(int argc, char **argv)
 {
@@ -236,7 +273,7 @@ int main(int argc, char **argv)
         { "tokenizer", 1, 0, 't' }, { "layers", 1, 0, 'l' },         { "hidden", 1, 0, 'H' },
         { "heads", 1, 0, 'a' },     { "intermediate", 1, 0, 'i' },   { "local-attention", 1, 0, 'w' },
         { "global-every", 1, 0, 'g' }, { "max-seq-length", 1, 0, 'm' }, { "seed", 1, 0, 's' },
-        { "outliers", 1, 0, 'O' },  { "outlier-scale", 1, 0, 'S' },
+        { "outliers", 1, 0, 'O' },  { "outlier-scale", 1, 0, 'S' }, { "init", 1, 0, 'I' },
         { "help", 0, 0, 'h' },      { 0, 0, 0, 0 },
     };
     int o;
@@ -253,6 +290,13 @@ int main(int argc, char **argv)
         case 's': c.seed = strtoull(optarg, NULL, 10); break;
         case 'O': n_outliers = atoi(optarg); break;
         case 'S': outlier_scale = atof(optarg); break;
+        case 'I':
+            if (strcmp(optarg, "transformers") && strcmp(optarg, "semindex")) {
+                fprintf(stderr, "make_random_model: --init must be 'semindex' or 'transformers', not '%s'\n", optarg);
+                return 2;
+            }
+            init_transformers = !strcmp(optarg, "transformers");
+            break;
         case 'h': fputs(usage, stdout); return 0;
         default: fputs(usage, stderr); return 2;
         }
