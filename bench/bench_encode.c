@@ -370,10 +370,11 @@ static int encode(const struct encode_options *o)
          * high precision (docs/encoder.md) */
         if (*scheme) printf("int8_scheme %s\nint8_outlier_wi_layers %d\n", scheme, hp_wi);
         /* the load-time accuracy check that chose it: all-int8's cosines on
-         * the check sentences, then (when it fell short) the scheme kept */
+         * the check sentences, then (when it fell short) those with the
+         * attention in high precision (kept if closer) */
         for (int i = 0; i < chk.tries; i++)
-            printf("int8_check_%s_mean_cos %.6f\nint8_check_%s_min_cos %.6f\n", i ? "kept" : "all_int8",
-                   chk.mean_cos[i], i ? "kept" : "all_int8", chk.min_cos[i]);
+            printf("int8_check_%s_mean_cos %.6f\nint8_check_%s_min_cos %.6f\n", i ? "attention_hp" : "all_int8",
+                   chk.mean_cos[i], i ? "attention_hp" : "all_int8", chk.min_cos[i]);
         mem_free(fa);
         mem_free(nf);
         mem_free(np);

@@ -241,7 +241,7 @@ int cli_encoder_create(const struct cli_encoder *c, const struct enc_options *eo
         log_warn("precision int8: '%s' loses more than int8 is allowed to even with its attention GEMMs in %s "
                  "(mean cosine %.6f, min %.6f to f32 on the check sentences; bounds 0.9999 / 0.999): "
                  "--precision bf16 is closer", c->model, enc_bf16_faster() ? "bf16" : "f32",
-                 k->mean_cos[k->tries - 1], k->min_cos[k->tries - 1]);
+                 k->mean_cos[k->kept], k->min_cos[k->kept]);
     return 0;
 }
 

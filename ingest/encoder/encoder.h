@@ -63,14 +63,16 @@ const char *enc_isa(void);
 #define ENC_BUILTIN_NGRAM "builtin:ngram"
 
 /* The int8 accuracy check at load (docs/encoder.md, "int8 scheme"): the
- * model's built-in calibration sentences embedded at f32 and with the packed
- * weights. Try 0 is all-int8; try 1 (only when try 0 fell short) keeps the
- * attention GEMMs in the high precision. met: the scheme kept is within the
- * int8 accuracy bounds (mean cos >= 0.9999, min >= 0.999) on those sentences;
+ * model's built-in check sentences embedded at f32 and with the packed
+ * weights. Try 0 is all-int8; try 1 (only when try 0 fell short of the
+ * check's margin) puts the attention GEMMs in the high precision, kept only
+ * if that cuts 1 - mean cos by a quarter or more. met: the scheme kept is within the int8
+ * accuracy bounds (mean cos >= 0.9999, min >= 0.999) on those sentences;
  * when it is not, a caller should say so (--precision bf16 is the choice). */
 struct enc_int8_check {
     int tries;              /* 1 or 2 */
     double mean_cos[2], min_cos[2];
+    int kept;               /* the try whose scheme was kept */
     int met;
 };
 /* enc_int8_check: e's check, or NULL (another precision, no transformer,

@@ -322,6 +322,7 @@ static void scheme_tests(const char *root)
         printf("  %s: check: all-int8 mean cos %.6f min %.6f; kept (%s) %.6f / %.6f\n", fx, k->mean_cos[0],
                k->min_cos[0], enc_int8_scheme(e, NULL), k->mean_cos[1], k->min_cos[1]);
         CHECK_INT(k->tries, 2);
+        CHECK_INT(k->kept, 1);
         CHECK_TRUE(k->mean_cos[0] < 0.99998 || k->min_cos[0] < 0.9998);
         CHECK_TRUE(k->mean_cos[1] > k->mean_cos[0]);
         CHECK_TRUE(k->met);

@@ -23,11 +23,11 @@ bench "$T/m"
 grep -q '^int8_scheme i,i,i,i$' "$T/out" || { cat "$T/out"; fail "transformers-initialised model: not all-int8"; }
 awk '$1 == "int8_check_all_int8_mean_cos" && $2 >= 0.99998 { ok = 1 } END { exit !ok }' "$T/out" ||
     { cat "$T/out"; fail "all-int8 kept without a check mean cos >= 0.99998"; }
-grep -q '^int8_check_kept' "$T/out" && { cat "$T/out"; fail "a second try after all-int8 passed"; }
+grep -q '^int8_check_attention_hp' "$T/out" && { cat "$T/out"; fail "a second try after all-int8 passed"; }
 bench "$FIX/modernbert-tiny/model"
 grep -Eq '^int8_scheme [bf],[bf],i,i$' "$T/out" || { cat "$T/out"; fail "modernbert-tiny: attention not in high precision"; }
 awk '$1 == "int8_check_all_int8_mean_cos" && $2 < 0.99998 { a = 1 } $1 == "int8_check_all_int8_min_cos" && $2 < 0.9998 { a = 1 }
-     $1 == "int8_check_kept_mean_cos" && $2 >= 0.9999 { k = 1 } END { exit !(a && k) }' "$T/out" ||
+     $1 == "int8_check_attention_hp_mean_cos" && $2 >= 0.9999 { k = 1 } END { exit !(a && k) }' "$T/out" ||
     { cat "$T/out"; fail "modernbert-tiny: the check's numbers do not explain the fallback"; }
 SEMINDEX_INT8_SIM=i,i,i,i "$S" bench encode --model "$FIX/modernbert-tiny/model" --input "$T/in.txt" --threads 2 \
     --precision int8 > "$T/out" 2>&1 || { cat "$T/out"; fail "bench encode with SEMINDEX_INT8_SIM failed"; }
