@@ -17,7 +17,7 @@
  *
  * At f32 the same calls are the plain kernels (layernorm into x, geglu into
  * gate, mm_xwt): the f32 arithmetic is unchanged. An f32 slot inside an
- * int8 model (MM_F32 packing, int8_scheme in encoder.c) is the same: its
+ * int8 model (MM_F32 packing, int8_scheme in pack.c) is the same: its
  * input is the f32 rows (x, ctx, gate) with no conversion, its output is
  * complete (nothing deferred), and it neither writes nor flips the row
  * scales; the kernels still settle the pending residual and dequantize the

@@ -278,7 +278,7 @@ static void test_fixture(const char *root, const char *name, int prec, double mi
     free(b);
 }
 
-/* int8's scheme (int8_scheme in encoder.c): chosen by the accuracy check at
+/* int8's scheme (int8_scheme in pack.c): chosen by the accuracy check at
  * load. On modernbert-tiny (weights std ~0.1) all-int8 falls short of the
  * check, so the default is the attention GEMMs in bf16 where bf16 is fast
  * (AMX, AMD), else in f32, the MLP's in int8 (SEMINDEX_INT8_SIM=b,b,i,i or

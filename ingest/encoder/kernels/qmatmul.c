@@ -20,7 +20,7 @@
  *   channels): W[n,k] * s[k] is quantized and x[m,k] / s[k] at each call,
  *   the same product with the outlier moved from the activations (one
  *   per-row scale for all channels) into the weights (a scale per row n).
- * f32 (a slot of the int8 scheme kept exact, int8_scheme in encoder.c): W is
+ * f32 (a slot of the int8 scheme kept exact, int8_scheme in pack.c): W is
  *   not copied (the caller's [N, K] weights, which must outlive the packing),
  *   the input rows are f32 as they are and mm_xwt multiplies: the plain f32
  *   path, nothing converted or deferred.
