@@ -32,4 +32,16 @@ awk '$1 == "int8_check_all_int8_mean_cos" && $2 < 0.99998 { a = 1 } $1 == "int8_
 SEMINDEX_INT8_SIM=i,i,i,i "$S" bench encode --model "$FIX/modernbert-tiny/model" --input "$T/in.txt" --threads 2 \
     --precision int8 > "$T/out" 2>&1 || { cat "$T/out"; fail "bench encode with SEMINDEX_INT8_SIM failed"; }
 grep -q '^int8_check' "$T/out" && { cat "$T/out"; fail "SEMINDEX_INT8_SIM did not skip the check"; }
+# a model int8 cannot serve within the bounds (outlier gains x1000): loading
+# it at int8 says so, naming the model and the way out
+"$MK" --layers 4 --hidden 64 --heads 4 --intermediate 96 --local-attention 16 --outliers 4 --outlier-scale 1000 \
+    --tokenizer "$FIX/modernbert-ko-tiny/model" "$T/bad" > /dev/null || fail "make_random_model --outliers failed"
+"$S" embed --model "$T/bad" --precision int8 --input "$T/in.txt" --format f32 --output "$T/v" 2> "$T/err" ||
+    { cat "$T/err"; fail "embed --precision int8 of the outlier model failed"; }
+grep -q "precision int8: '$T/bad' loses more than int8 is allowed" "$T/err" || { cat "$T/err"; fail "no warning"; }
+grep -q -- "--precision bf16 is closer" "$T/err" || { cat "$T/err"; fail "the warning names no way out"; }
+[ "$(wc -c < "$T/v")" -eq $((3 * 64 * 4)) ] || fail "the warning stopped the embed"
+"$S" embed --model "$T/m" --precision int8 --input "$T/in.txt" --format f32 --output "$T/v" 2> "$T/err" ||
+    { cat "$T/err"; fail "embed --precision int8 failed"; }
+grep -q "loses more" "$T/err" && { cat "$T/err"; fail "a warning for a model within the bounds"; }
 echo "int8: all-int8 where the load-time check allows it, attention in high precision where not"
