@@ -3,7 +3,8 @@
 #   make              optimised build: build/semindex and build/libsemindex.a
 #   make test         build and run the quick tier (unit, golden, CLI tests)
 #   make check        the same tests under AddressSanitizer + UBSan (build-san/)
-#   make bench        benchmarks (see docs/performance.md)
+#   make bench        benchmarks (see docs/performance.md; SEMINDEX_BENCH_FULL=1 adds
+#                     bf16 / int8 on full-size random models, ~15 min)
 #   make demo         the nightly job on the bundled demo corpus
 #   make fuzz         libFuzzer targets (clang) for the hostile-file parsers
 #   make fuzz-smoke   each fuzz target for 25 s from its seeds (CI)

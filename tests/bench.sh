@@ -27,4 +27,20 @@ else
 fi
 run ingest
 run mine
+# SEMINDEX_BENCH_FULL=1: the reduced precisions on full-size random models
+# (ModernBERT-base shape, Korean vocabulary; ~610 MB each, written to a
+# temporary folder and removed), as in docs/performance.md ("int8 per model"):
+# the transformers-initialised model, and the harsher plain one
+if [ -n "$SEMINDEX_BENCH_FULL" ] && [ -d "$FIX" ]; then
+    tmp=$(mktemp -d) || exit 1
+    trap 'rm -rf "$tmp"' EXIT
+    for init in transformers semindex; do
+        "$BUILD/tools/make_random_model" --init $init --tokenizer "$FIX/modernbert-ko-tiny/model" "$tmp/$init" ||
+            { status=1; continue; }
+        for p in int8 bf16; do
+            run encode --model "$tmp/$init" --threads 2 --limit 1000 --precision $p --interleave 1
+        done
+        rm -rf "${tmp:?}/$init"
+    done
+fi
 exit $status
