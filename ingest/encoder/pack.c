@@ -68,7 +68,7 @@ static int smoothing(const float *g, int H, float *s, float *tmp)
 
 /* int8_scheme: how an int8 model packs its four kinds of GEMM (QKV, attention
  * output, MLP input, MLP output), chosen per model by an accuracy check at
- * load (int8_check below): all four in int8 when that keeps the calibration
+ * load (pack_weights below): all four in int8 when that keeps the calibration
  * sentences' embeddings within CHECK_MEAN_COS / CHECK_MIN_COS of f32, else
  * the attention's two (QKV, output) in high precision and the MLP's two in
  * int8. Measured (docs/encoder.md, "int8 scheme"): on a model initialised as
@@ -318,7 +318,7 @@ static void calib_compare(const float *ref, const float *got, int dim, double *m
     *min = lo;
 }
 
-/* pack_reduced: pack the weights at p->precision; at int8 choose the
+/* pack_weights: pack the weights at p->precision; at int8 choose the
  * scheme by the accuracy check (unless SEMINDEX_INT8_SIM names one) */
 int pack_weights(struct packer *p)
 {
@@ -344,7 +344,7 @@ int pack_weights(struct packer *p)
             sch[G_QKV].prec = sch[G_O].prec = int8_hp();
             rc = pack_model(p, sch, KINDS_ATTENTION, 1);
         } else if (1 - k->mean_cos[1] > HP_GAIN * (1 - k->mean_cos[0])) {
-            /* it did not help enough for its cost (a third to half of
+            /* it did not help enough for its cost (a fifth of
              * int8's speed): back to all-int8 */
             sch[G_QKV].prec = sch[G_O].prec = MM_INT8;
             rc = pack_model(p, sch, KINDS_ATTENTION, 1);
