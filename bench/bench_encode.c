@@ -331,19 +331,8 @@ static int encode(const struct encode_options *o)
            cli_peak_rss_mb(), model_bytes(m) / 1048576.0);
     if (prec != ENC_F32) {
         const char *pn = enc_precision_name(prec);
-        double cs = 0, cmin = 2;
-        for (size_t i = 0; i < n; i++) {
-            double ab = 0, aa = 0, bb = 0;
-            for (int j = 0; j < D; j++) {
-                double a = out[i * D + j], b = pout[i * D + j];
-                ab += a * b;
-                aa += a * a;
-                bb += b * b;
-            }
-            double cc = aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : (aa == bb ? 1 : 0);
-            cs += cc;
-            if (cc < cmin) cmin = cc;
-        }
+        double cmean, cmin;
+        enc_cosine_stats(out, pout, n, D, &cmean, &cmin);
         float *fa = mem_alloc_array(n, (size_t)D * sizeof *fa);
         int *nf = mem_alloc_array(n, KNN * sizeof *nf), *np = mem_alloc_array(n, KNN * sizeof *np);
         memcpy(fa, out, n * (size_t)D * sizeof *fa);
@@ -364,7 +353,7 @@ static int encode(const struct encode_options *o)
                "%s_gemm_share %.3f\n%s_convert_share %.3f\n%s_mean_cos %.6f\n%s_min_cos %.6f\n%s_recall_at_10 %.4f\n%s_peak_rss_mb %.1f\n"
                "%s_rss_after_mb %.1f\n",
                pn, enc_precision_native(prec) ? "yes" : "no", pn, p_load, pn, p_sps, pn, p_sps / sps, pn, p_share, pn, p_conv, pn,
-               cs / n, pn, cmin, pn, tot ? hit / tot : 1.0, pn, p_peak, pn, p_rss);
+               cmean, pn, cmin, pn, tot ? hit / tot : 1.0, pn, p_peak, pn, p_rss);
         /* int8: the GEMM kinds (QKV, attention output, MLP input, MLP
          * output) and the layers whose MLP input the outlier rule made
          * high precision (docs/encoder.md) */

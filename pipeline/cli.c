@@ -235,14 +235,7 @@ int cli_encoder_create(const struct cli_encoder *c, const struct enc_options *eo
     o.n_threads = (int)c->threads;
     o.precision = c->precision;
     cli_precision_warn(c->precision);
-    FORWARD_ERR(enc_create(c->model, &o, out));
-    const struct enc_int8_check *k = enc_int8_check(*out);
-    if (k && !k->met)
-        log_warn("precision int8: '%s' loses more than int8 is allowed to even with its attention GEMMs in %s "
-                 "(mean cosine %.6f, min %.6f to f32 on the check sentences; bounds 0.9999 / 0.999): "
-                 "--precision bf16 is closer", c->model, enc_bf16_faster() ? "bf16" : "f32",
-                 k->mean_cos[k->kept], k->min_cos[k->kept]);
-    return 0;
+    return enc_create(c->model, &o, out);
 }
 
 #define O(f) offsetof(struct cli_input, f)

@@ -17,6 +17,7 @@
  */
 #include "ingest/encoder/encoder.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -166,6 +167,24 @@ const char *enc_int8_scheme(const struct enc *e, int *hp_wi)
 const struct enc_int8_check *enc_int8_check(const struct enc *e)
 {
     return e->opt.precision == ENC_INT8 && e->packing.check.tries ? &e->packing.check : NULL;
+}
+void enc_cosine_stats(const float *a, const float *b, size_t n, int dim, double *mean, double *min)
+{
+    double sum = 0, lo = 1;
+    for (size_t i = 0; i < n; i++) {
+        const float *x = a + i * (size_t)dim, *y = b + i * (size_t)dim;
+        double xy = 0, xx = 0, yy = 0;
+        for (int k = 0; k < dim; k++) {
+            xy += (double)x[k] * y[k];
+            xx += (double)x[k] * x[k];
+            yy += (double)y[k] * y[k];
+        }
+        double c = xx > 0 && yy > 0 ? xy / sqrt(xx * yy) : (xx == yy ? 1 : 0);
+        sum += c;
+        if (c < lo) lo = c;
+    }
+    *mean = n ? sum / (double)n : 1;
+    *min = lo;
 }
 const char *enc_isa(void) { return mm_isa_name(); }
 const char *enc_name(const struct enc *e) { return e->name; }

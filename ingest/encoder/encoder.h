@@ -75,6 +75,11 @@ struct enc_int8_check {
     int kept;               /* the try whose scheme was kept */
     int met;
 };
+/* enc_cosine_stats: mean and minimum cosine between the rows of a and b
+ * (n rows of dim floats each; two zero rows count 1, one zero row 0): how a
+ * reduced precision is measured against f32, by the int8 check and by
+ * bench encode alike. */
+void enc_cosine_stats(const float *a, const float *b, size_t n, int dim, double *mean, double *min);
 /* enc_int8_check: e's check, or NULL (another precision, no transformer,
  * or SEMINDEX_INT8_SIM set, which skips it). Borrowed. */
 const struct enc_int8_check *enc_int8_check(const struct enc *e);

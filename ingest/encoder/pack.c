@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/err.h"
+#include "common/log.h"
 #include "common/mem.h"
 #include "ingest/encoder/encoder.h"
 #include "ingest/encoder/kernels/kernels.h"
@@ -152,7 +153,8 @@ static void scheme_name(struct packer *p, const struct gemm_scheme sch[G_KINDS])
 }
 
 /* the f32 weights behind layer l's Linear slots: the tensor pointers in the
- * model (cleared by drop_f32 once packed), shapes and kinds */
+ * model (cleared by drop once packed; NULL: no such slot) and shapes; a
+ * slot's GEMM kind is slot_kind[] */
 struct lin_slot {
     const float **w;
     int N, K;
@@ -298,26 +300,6 @@ static int calib_encode(struct packer *p, float *out)
     return p->embed(p->ctx, calib_text, len, CALIB_N, out);
 }
 
-/* calib_compare: mean and min cosine of got's rows to ref's */
-static void calib_compare(const float *ref, const float *got, int dim, double *mean, double *min)
-{
-    double sum = 0, lo = 1;
-    for (size_t i = 0; i < CALIB_N; i++) {
-        const float *a = ref + i * (size_t)dim, *b = got + i * (size_t)dim;
-        double ab = 0, aa = 0, bb = 0;
-        for (int k = 0; k < dim; k++) {
-            ab += (double)a[k] * b[k];
-            aa += (double)a[k] * a[k];
-            bb += (double)b[k] * b[k];
-        }
-        double c = aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : (aa == bb ? 1 : 0);
-        sum += c;
-        if (c < lo) lo = c;
-    }
-    *mean = sum / CALIB_N;
-    *min = lo;
-}
-
 /* pack_weights: pack the weights at p->precision; at int8 choose the
  * scheme by the accuracy check (unless SEMINDEX_INT8_SIM names one) */
 int pack_weights(struct packer *p)
@@ -337,7 +319,7 @@ int pack_weights(struct packer *p)
     for (int t = 0; check && rc == 0 && t < 2; t++) {
         rc = calib_encode(p, got);
         if (rc < 0) break;
-        calib_compare(ref, got, p->dim, &k->mean_cos[t], &k->min_cos[t]);
+        enc_cosine_stats(ref, got, CALIB_N, p->dim, &k->mean_cos[t], &k->min_cos[t]);
         k->tries = t + 1;
         if (t == 0 && k->mean_cos[0] >= CHECK_MEAN_COS && k->min_cos[0] >= CHECK_MIN_COS) break;
         if (t == 0) { /* second try: the attention in high precision */
@@ -353,8 +335,16 @@ int pack_weights(struct packer *p)
             k->kept = 1;
         }
     }
-    if (check && rc == 0)
+    if (check && rc == 0) {
         k->met = k->mean_cos[k->kept] >= BOUND_MEAN_COS && k->min_cos[k->kept] >= BOUND_MIN_COS;
+        /* here, not in a command: every way of loading a model (embed,
+         * ingest, run, query, ...) says it */
+        if (!k->met)
+            log_warn("precision int8: '%s' loses more than int8 is allowed to even with its attention GEMMs in %s "
+                     "(mean cosine %.6f, min %.6f to f32 on the check sentences; bounds %g / %g): "
+                     "--precision bf16 is closer", p->name, int8_hp() == MM_BF16 ? "bf16" : "f32",
+                     k->mean_cos[k->kept], k->min_cos[k->kept], BOUND_MEAN_COS, BOUND_MIN_COS);
+    }
     if (rc == 0 && i8) scheme_name(p, sch);
     if (rc == 0) drop_f32(p);
     mem_free(ref);

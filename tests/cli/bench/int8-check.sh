@@ -41,6 +41,13 @@ grep -q '^int8_check' "$T/out" && { cat "$T/out"; fail "SEMINDEX_INT8_SIM did no
 grep -q "precision int8: '$T/bad' loses more than int8 is allowed" "$T/err" || { cat "$T/err"; fail "no warning"; }
 grep -q -- "--precision bf16 is closer" "$T/err" || { cat "$T/err"; fail "the warning names no way out"; }
 [ "$(wc -c < "$T/v")" -eq $((3 * 64 * 4)) ] || fail "the warning stopped the embed"
+# query loads the model itself (not through the embed commands' helper):
+# the warning comes from the encoder, so it says it too
+"$S" ingest -q --store "$T/s" --model "$T/bad" --precision int8 "$C/korsts-part1.tar.zst" 2> "$T/err" ||
+    { cat "$T/err"; fail "ingest --precision int8 of the outlier model failed"; }
+"$S" build -q --store "$T/s" > /dev/null 2> "$T/err" || { cat "$T/err"; fail "build failed"; }
+"$S" query --store "$T/s" --text "하나 둘" > /dev/null 2> "$T/err" || { cat "$T/err"; fail "query failed"; }
+grep -q "precision int8: '$T/bad' loses more" "$T/err" || { cat "$T/err"; fail "query: no warning"; }
 "$S" embed --model "$T/m" --precision int8 --input "$T/in.txt" --format f32 --output "$T/v" 2> "$T/err" ||
     { cat "$T/err"; fail "embed --precision int8 failed"; }
 grep -q "loses more" "$T/err" && { cat "$T/err"; fail "a warning for a model within the bounds"; }
